@@ -1,0 +1,526 @@
+use super::Options;
+use crate::back::target_name;
+use crate::ir::*;
+use crate::proc::linear::{self, Linear};
+use crate::valid::Info;
+use proc_macro2::{Ident, Literal as Lit, Span, TokenStream};
+use quote::{format_ident, quote};
+
+/// Writes one kernel as Rust tokens for the CPU backend.
+pub struct Writer<'a> {
+    kernel: &'a Kernel,
+    info: &'a Info,
+    rt: TokenStream,
+}
+
+/// How the id intrinsics are computed in the code being written.
+#[derive(Clone, Copy, PartialEq)]
+enum Ids {
+    /// A linear chunk: the invocation index is `kf_inv`.
+    Linear,
+    /// A group chunk: `kf_gid`, `kf_lid`, `kf_grp` arrays.
+    General,
+}
+
+#[derive(Clone, Copy)]
+struct Mode {
+    ids: Ids,
+    /// Accesses `s[index]` are unchecked (the chunk's length check covers them).
+    fast_index: Option<LocalId>,
+}
+
+fn ident(name: &str) -> Ident {
+    Ident::new(&target_name(name), Span::call_site())
+}
+
+fn ty(s: Scalar) -> TokenStream {
+    match s {
+        Scalar::F32 => quote!(f32),
+        Scalar::I32 => quote!(i32),
+        Scalar::U32 => quote!(u32),
+        Scalar::Bool => quote!(bool),
+    }
+}
+
+impl<'a> Writer<'a> {
+    /// A writer for `kernel`, whose types `info` holds.
+    pub fn new(kernel: &'a Kernel, info: &'a Info, options: &Options) -> Self {
+        Writer {
+            kernel,
+            info,
+            rt: options.runtime_path.clone(),
+        }
+    }
+
+    /// The `__cpu` module.
+    pub fn write(&self) -> TokenStream {
+        let rt = &self.rt;
+        let k = self.kernel;
+        let mut fields = Vec::new();
+        let mut inits = Vec::new();
+        let mut names = Vec::new();
+        for (i, p) in k.params.iter().enumerate() {
+            let n = ident(&p.name);
+            let i = i;
+            let (t, init) = match p.kind {
+                ParamKind::Scalar(s) => {
+                    let getter = format_ident!("scalar_{}", s.rust_name());
+                    (ty(s), quote!(args.#getter(#i)))
+                }
+                ParamKind::Slice { elem, .. } => {
+                    let e = ty(elem);
+                    (quote!(#rt::SliceView<#e>), quote!(args.slice::<#e>(#i)))
+                }
+            };
+            fields.push(quote!(#n: #t));
+            inits.push(quote!(#n: #init));
+            names.push(n);
+        }
+        let [wx, wy, wz] = k.workgroup_size;
+        let linear_arm = self.linear_arm();
+        let general = self.stmts(
+            &k.body,
+            Mode {
+                ids: Ids::General,
+                fast_index: None,
+            },
+        );
+        let general = self.invocation(general, &k.body);
+        quote! {
+            #[allow(warnings, clippy::all, clippy::pedantic, unused_labels, unused_parens)]
+            mod __cpu {
+                use #rt as rt;
+
+                #[derive(Clone, Copy)]
+                struct Params { #(#fields,)* }
+
+                pub(super) fn run(launch: &rt::Launch, args: &rt::Args) -> Result<(), rt::Fault> {
+                    let params = Params { #(#inits,)* };
+                    let level = rt::simd_level();
+                    launch.run(&|chunk| dispatch(level, params, launch, chunk))
+                }
+
+                fn dispatch(
+                    level: rt::SimdLevel,
+                    params: Params,
+                    launch: &rt::Launch,
+                    chunk: rt::Chunk,
+                ) -> Result<(), rt::Fault> {
+                    match level {
+                        #[cfg(target_arch = "x86_64")]
+                        // SAFETY: `simd_level` reports only features this CPU has.
+                        rt::SimdLevel::Avx512 => unsafe { chunk_avx512(params, launch, chunk) },
+                        #[cfg(target_arch = "x86_64")]
+                        // SAFETY: as above.
+                        rt::SimdLevel::Avx2 => unsafe { chunk_avx2(params, launch, chunk) },
+                        _ => chunk_body(params, launch, chunk),
+                    }
+                }
+
+                #[cfg(target_arch = "x86_64")]
+                #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+                unsafe fn chunk_avx512(params: Params, launch: &rt::Launch, chunk: rt::Chunk) -> Result<(), rt::Fault> {
+                    chunk_body(params, launch, chunk)
+                }
+
+                #[cfg(target_arch = "x86_64")]
+                #[target_feature(enable = "avx2,fma")]
+                unsafe fn chunk_avx2(params: Params, launch: &rt::Launch, chunk: rt::Chunk) -> Result<(), rt::Fault> {
+                    chunk_body(params, launch, chunk)
+                }
+
+                #[inline(always)]
+                fn chunk_body(params: Params, launch: &rt::Launch, chunk: rt::Chunk) -> Result<(), rt::Fault> {
+                    let Params { #(#names,)* } = params;
+                    let kf_groups: [u32; 3] = launch.groups();
+                    match chunk {
+                        rt::Chunk::Linear { lo, hi } => {
+                            #linear_arm
+                        }
+                        rt::Chunk::Groups { lo, hi } => {
+                            for kf_g in lo..hi {
+                                let kf_grp: [u32; 3] = launch.group_coords(kf_g);
+                                for kf_lz in 0..#wz {
+                                    for kf_ly in 0..#wy {
+                                        for kf_lx in 0..#wx {
+                                            let kf_lid: [u32; 3] = [kf_lx, kf_ly, kf_lz];
+                                            let kf_gid: [u32; 3] = [
+                                                kf_grp[0].wrapping_mul(#wx).wrapping_add(kf_lx),
+                                                kf_grp[1].wrapping_mul(#wy).wrapping_add(kf_ly),
+                                                kf_grp[2].wrapping_mul(#wz).wrapping_add(kf_lz),
+                                            ];
+                                            #general
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// Wraps one invocation's statements so that `return` ends just this invocation.
+    fn invocation(&self, body: TokenStream, stmts: &[Stmt]) -> TokenStream {
+        let mut has_return = false;
+        walk_stmts(stmts, &mut |s| has_return |= matches!(s, Stmt::Return));
+        if has_return {
+            quote!('kf_inv: { #body })
+        } else {
+            quote!({ #body })
+        }
+    }
+
+    /// The code for a linear chunk `lo..hi` of invocations.
+    fn linear_arm(&self) -> TokenStream {
+        let k = self.kernel;
+        let checked_mode = Mode {
+            ids: Ids::Linear,
+            fast_index: None,
+        };
+        let checked = self.stmts(&k.body, checked_mode);
+        let checked = self.invocation(checked, &k.body);
+        let checked_loop = quote! {
+            for kf_inv in lo..hi {
+                #checked
+            }
+        };
+        let Some(Linear {
+            index,
+            bound,
+            body,
+            slices,
+        }) = linear::analyse(k)
+        else {
+            return checked_loop;
+        };
+        let fast_mode = Mode {
+            ids: Ids::Linear,
+            fast_index: Some(index),
+        };
+        let i = ident(&k.local(index).name);
+        let hi = match bound {
+            Some(b) => {
+                let b = self.expr(b, fast_mode);
+                quote!(::core::cmp::min(hi, #b))
+            }
+            None => quote!(hi),
+        };
+        let checks = slices.iter().map(|s| {
+            let n = ident(&k.param(*s).name);
+            quote!(&& (kf_hi as usize) <= #n.len())
+        });
+        let fast = self.stmts(body, fast_mode);
+        let fast = self.invocation(fast, body);
+        quote! {
+            // Elementwise shape: the guard is folded into the range and the accesses indexed by
+            // the invocation id are checked once for the whole chunk.
+            let kf_hi: u32 = #hi;
+            if lo >= kf_hi {
+                return Ok(());
+            }
+            if true #(#checks)* {
+                for kf_inv in lo..kf_hi {
+                    let #i: u32 = kf_inv;
+                    #fast
+                }
+                return Ok(());
+            }
+            // Some slice is too short for this chunk: run it checked, which reports the first
+            // out-of-bounds access.
+            #checked_loop
+        }
+    }
+
+    fn stmts(&self, block: &[Stmt], mode: Mode) -> TokenStream {
+        block.iter().map(|s| self.stmt(s, mode)).collect()
+    }
+
+    fn stmt(&self, stmt: &Stmt, mode: Mode) -> TokenStream {
+        let k = self.kernel;
+        match stmt {
+            Stmt::Let { local, init } => {
+                let l = k.local(*local);
+                let n = ident(&l.name);
+                let s = l.ty.unwrap_or(Scalar::I32);
+                let t = ty(s);
+                let v = match init {
+                    Some(v) => self.expr(*v, mode),
+                    None => zero(s),
+                };
+                if l.mutable {
+                    quote!(let mut #n: #t = #v;)
+                } else {
+                    quote!(let #n: #t = #v;)
+                }
+            }
+            Stmt::Assign { local, value } => {
+                let n = ident(&k.local(*local).name);
+                let v = self.expr(*value, mode);
+                quote!(#n = #v;)
+            }
+            Stmt::Store {
+                slice,
+                index,
+                value,
+            } => {
+                let n = ident(&k.param(*slice).name);
+                let v = self.expr(*value, mode);
+                if mode
+                    .fast_index
+                    .is_some_and(|f| *k.expr(*index) == Expr::Local(f))
+                {
+                    let i = self.expr(*index, mode);
+                    // SAFETY: the chunk checked `hi <= len` for this slice and `i < hi`.
+                    quote!(unsafe { #n.set_unchecked(#i, #v) };)
+                } else {
+                    let i = self.expr(*index, mode);
+                    quote!(#n.store(#i, #v)?;)
+                }
+            }
+            Stmt::If {
+                cond,
+                accept,
+                reject,
+            } => {
+                let c = self.expr(*cond, mode);
+                let a = self.stmts(accept, mode);
+                if reject.is_empty() {
+                    quote!(if #c { #a })
+                } else {
+                    let r = self.stmts(reject, mode);
+                    quote!(if #c { #a } else { #r })
+                }
+            }
+            Stmt::For {
+                var,
+                start,
+                end,
+                step,
+                body,
+            } => {
+                let l = k.local(*var);
+                let s = l.ty.unwrap_or(Scalar::U32);
+                let t = ty(s);
+                let n = ident(&l.name);
+                let it = format_ident!("kf_i{}", var.0);
+                let endv = format_ident!("kf_end{}", var.0);
+                let stepv = format_ident!("kf_step{}", var.0);
+                let sv = self.expr(*start, mode);
+                let ev = self.expr(*end, mode);
+                let step = match step {
+                    Some(st) => {
+                        let st = self.expr(*st, mode);
+                        quote!(::core::cmp::max(#st, 1u32))
+                    }
+                    None => quote!(1u32),
+                };
+                let advance = if s == Scalar::I32 {
+                    quote!(#it = #it.wrapping_add(#stepv as i32);)
+                } else {
+                    quote!(#it = #it.wrapping_add(#stepv);)
+                };
+                let b = self.stmts(body, mode);
+                quote! {
+                    {
+                        let mut #it: #t = #sv;
+                        let #endv: #t = #ev;
+                        let #stepv: u32 = #step;
+                        while #it < #endv {
+                            let #n: #t = #it;
+                            #advance
+                            #b
+                        }
+                    }
+                }
+            }
+            Stmt::While { cond, body } => {
+                let c = self.expr(*cond, mode);
+                let b = self.stmts(body, mode);
+                quote!(while #c { #b })
+            }
+            Stmt::Loop { body } => {
+                let b = self.stmts(body, mode);
+                quote!(loop { #b })
+            }
+            Stmt::Break => quote!(break;),
+            Stmt::Continue => quote!(continue;),
+            Stmt::Return => quote!(break 'kf_inv;),
+        }
+    }
+
+    fn expr(&self, id: ExprId, mode: Mode) -> TokenStream {
+        let k = self.kernel;
+        let rt = &self.rt;
+        let t = self.info.ty(id);
+        match k.expr(id) {
+            Expr::Error => quote!(0),
+            Expr::Literal(Literal::Bool(b)) => quote!(#b),
+            Expr::Literal(Literal::Float(v, _)) => {
+                let l = Lit::f32_suffixed(*v as f32);
+                quote!(#l)
+            }
+            Expr::Literal(Literal::Int(v, _)) => match t {
+                Scalar::U32 => {
+                    let l = Lit::u32_suffixed(*v as u32);
+                    quote!(#l)
+                }
+                Scalar::F32 => {
+                    let l = Lit::f32_suffixed(*v as f32);
+                    quote!(#l)
+                }
+                _ => {
+                    let l = Lit::i32_suffixed(*v as i32);
+                    quote!(#l)
+                }
+            },
+            Expr::Constant(c) => match c {
+                Constant::F32Infinity => quote!(f32::INFINITY),
+                Constant::F32NegInfinity => quote!(f32::NEG_INFINITY),
+                Constant::F32Max => quote!(f32::MAX),
+                Constant::F32Min => quote!(f32::MIN),
+                Constant::F32Epsilon => quote!(f32::EPSILON),
+                Constant::U32Max => quote!(u32::MAX),
+                Constant::I32Max => quote!(i32::MAX),
+                Constant::I32Min => quote!(i32::MIN),
+            },
+            Expr::Param(p) => {
+                let n = ident(&k.param(*p).name);
+                quote!(#n)
+            }
+            Expr::Local(l) => {
+                let n = ident(&k.local(*l).name);
+                quote!(#n)
+            }
+            Expr::Builtin(b, axis) => {
+                let a = axis.index();
+                let wx = k.workgroup_size[0];
+                match (b, mode.ids) {
+                    (Builtin::GroupSize, _) => {
+                        let v = k.workgroup_size[a];
+                        quote!(#v)
+                    }
+                    (Builtin::NumGroups, _) => quote!(kf_groups[#a]),
+                    (Builtin::GlobalId, Ids::Linear) if a == 0 => quote!(kf_inv),
+                    (Builtin::LocalId, Ids::Linear) if a == 0 => quote!((kf_inv % #wx)),
+                    (Builtin::GroupId, Ids::Linear) if a == 0 => quote!((kf_inv / #wx)),
+                    (_, Ids::Linear) => quote!(0u32),
+                    (Builtin::GlobalId, Ids::General) => quote!(kf_gid[#a]),
+                    (Builtin::LocalId, Ids::General) => quote!(kf_lid[#a]),
+                    (Builtin::GroupId, Ids::General) => quote!(kf_grp[#a]),
+                }
+            }
+            Expr::Len(p) => {
+                let n = ident(&k.param(*p).name);
+                quote!(#n.len_u32())
+            }
+            Expr::Load { slice, index } => {
+                let n = ident(&k.param(*slice).name);
+                let i = self.expr(*index, mode);
+                if mode
+                    .fast_index
+                    .is_some_and(|f| *k.expr(*index) == Expr::Local(f))
+                {
+                    // SAFETY: the chunk checked `hi <= len` for this slice and `i < hi`.
+                    quote!((unsafe { #n.get_unchecked(#i) }))
+                } else {
+                    quote!(#n.load(#i)?)
+                }
+            }
+            Expr::Unary { op, arg } => {
+                let a = self.expr(*arg, mode);
+                match (op, t) {
+                    (UnaryOp::Neg, Scalar::I32) => quote!(#a.wrapping_neg()),
+                    (UnaryOp::Neg, _) => quote!((-#a)),
+                    (UnaryOp::Not, _) => quote!((!#a)),
+                }
+            }
+            Expr::Binary { op, left, right } => {
+                let lt = self.info.ty(*left);
+                let l = self.expr(*left, mode);
+                let r = self.expr(*right, mode);
+                let int = lt.is_int();
+                match op {
+                    BinaryOp::Add if int => quote!(#l.wrapping_add(#r)),
+                    BinaryOp::Sub if int => quote!(#l.wrapping_sub(#r)),
+                    BinaryOp::Mul if int => quote!(#l.wrapping_mul(#r)),
+                    BinaryOp::Div if int => {
+                        let f = format_ident!("div_{}", lt.rust_name());
+                        quote!(rt::#f(#l, #r))
+                    }
+                    BinaryOp::Rem if int => {
+                        let f = format_ident!("rem_{}", lt.rust_name());
+                        quote!(rt::#f(#l, #r))
+                    }
+                    BinaryOp::Shl => quote!(#l.wrapping_shl(#r)),
+                    BinaryOp::Shr => quote!(#l.wrapping_shr(#r)),
+                    _ => {
+                        let o: TokenStream = op.symbol().parse().expect("operator");
+                        quote!((#l #o #r))
+                    }
+                }
+            }
+            Expr::Cast { expr, to } => {
+                let e = self.expr(*expr, mode);
+                if self.info.ty(*expr) == *to {
+                    e
+                } else {
+                    let t = ty(*to);
+                    quote!((#e as #t))
+                }
+            }
+            Expr::Math { fun, args } => {
+                let a: Vec<TokenStream> = args.iter().map(|&x| self.expr(x, mode)).collect();
+                let x = &a[0];
+                let f = t == Scalar::F32;
+                let _ = rt;
+                match fun {
+                    MathFn::Abs if f => quote!(#x.abs()),
+                    MathFn::Abs => quote!(#x.wrapping_abs()),
+                    MathFn::Min => {
+                        let y = &a[1];
+                        quote!(#x.min(#y))
+                    }
+                    MathFn::Max => {
+                        let y = &a[1];
+                        quote!(#x.max(#y))
+                    }
+                    MathFn::Clamp => {
+                        let (lo, hi) = (&a[1], &a[2]);
+                        quote!(#x.max(#lo).min(#hi))
+                    }
+                    MathFn::Sqrt => quote!(#x.sqrt()),
+                    MathFn::Exp => quote!(rt::math::exp(#x)),
+                    MathFn::Exp2 => quote!(rt::math::exp2(#x)),
+                    MathFn::Tanh => quote!(rt::math::tanh(#x)),
+                    MathFn::Ln => quote!(#x.ln()),
+                    MathFn::Log2 => quote!(#x.log2()),
+                    MathFn::Sin => quote!(#x.sin()),
+                    MathFn::Cos => quote!(#x.cos()),
+                    MathFn::Pow => {
+                        let y = &a[1];
+                        quote!(#x.powf(#y))
+                    }
+                    MathFn::Floor => quote!(#x.floor()),
+                    MathFn::Ceil => quote!(#x.ceil()),
+                    MathFn::Round => quote!(#x.round()),
+                    MathFn::MulAdd => {
+                        let (y, z) = (&a[1], &a[2]);
+                        quote!(#x.mul_add(#y, #z))
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn zero(s: Scalar) -> TokenStream {
+    match s {
+        Scalar::F32 => quote!(0.0f32),
+        Scalar::I32 => quote!(0i32),
+        Scalar::U32 => quote!(0u32),
+        Scalar::Bool => quote!(false),
+    }
+}

@@ -1,0 +1,193 @@
+//! Back ends: IR -> target source. Each has the same shape: `Options`, `Error`, a `Writer` and
+//! `write_string` (or `write_tokens` for the CPU back end). They share only what is here.
+//!
+//! # The launch ABI
+//!
+//! Every back end receives a launch's arguments in one order, which the runtime reproduces
+//! from the kernel's parameter list (it never sees the IR):
+//!
+//! 1. the grid's size in workgroups, `groups_x`, `groups_y`, `groups_z` (`u32`), which may be
+//!    smaller than the dispatched grid when the runtime folded a large grid into more
+//!    dimensions: the generated code linearises the dispatched workgroup id, returns early for
+//!    the padding workgroups, and recomputes the logical `group_id()`;
+//! 2. then for each parameter in order: a scalar's value (`bool` as a `u32` 0 or 1), or for a
+//!    slice its buffer followed by its length in elements (`u32`).
+//!
+//! On wgpu the `u32` words live in one uniform struct (binding 0) and slice `k` (counting
+//! slices only) is binding `k + 1`; on CUDA they are the kernel's parameters in that order.
+
+pub mod cpu;
+pub mod cuda;
+pub mod wgsl;
+
+use crate::ir::Scalar;
+
+/// Reserved in at least one target language (WGSL, CUDA C++, Rust) or by kernelforge itself.
+const RESERVED: &[&str] = &[
+    // WGSL keywords and reserved words that are plausible identifiers.
+    "alias",
+    "array",
+    "atomic",
+    "bitcast",
+    "break",
+    "case",
+    "const",
+    "const_assert",
+    "continue",
+    "continuing",
+    "default",
+    "diagnostic",
+    "discard",
+    "else",
+    "enable",
+    "f16",
+    "fn",
+    "for",
+    "if",
+    "let",
+    "loop",
+    "mat2x2",
+    "override",
+    "ptr",
+    "requires",
+    "return",
+    "sampler",
+    "struct",
+    "switch",
+    "var",
+    "vec2",
+    "vec3",
+    "vec4",
+    "while",
+    "uniform",
+    "storage",
+    "workgroup",
+    "private",
+    "function",
+    "read",
+    "write",
+    "read_write",
+    "texture",
+    "target",
+    "module",
+    "layout",
+    "handle",
+    "buffer",
+    "shared",
+    "in",
+    "out",
+    "inout",
+    "input",
+    "output",
+    "select",
+    "min",
+    "max",
+    "abs",
+    "clamp",
+    "sqrt",
+    "exp",
+    "exp2",
+    "log",
+    "log2",
+    "tanh",
+    "sin",
+    "cos",
+    "pow",
+    "floor",
+    "ceil",
+    "round",
+    "fma",
+    "all",
+    "any",
+    "arrayLength",
+    "i32",
+    "u32",
+    "f32",
+    "bool",
+    "true",
+    "false",
+    "mat",
+    "vec",
+    // CUDA C++ keywords and common macros.
+    "auto",
+    "char",
+    "class",
+    "delete",
+    "do",
+    "double",
+    "enum",
+    "extern",
+    "float",
+    "goto",
+    "inline",
+    "int",
+    "long",
+    "namespace",
+    "new",
+    "operator",
+    "register",
+    "short",
+    "signed",
+    "sizeof",
+    "static",
+    "template",
+    "this",
+    "throw",
+    "try",
+    "typedef",
+    "typename",
+    "union",
+    "unsigned",
+    "using",
+    "virtual",
+    "void",
+    "volatile",
+    "asm",
+    "threadIdx",
+    "blockIdx",
+    "blockDim",
+    "gridDim",
+    "warpSize",
+    "NULL",
+    "errno",
+    "fabsf",
+    "expf",
+];
+
+/// The name a parameter or local gets in generated code: the source name, unless a target
+/// reserves it or it could clash with kernelforge's own `kf_` names (then `u_` is prefixed).
+pub fn target_name(name: &str) -> String {
+    let name = name.strip_prefix("r#").unwrap_or(name);
+    if RESERVED.contains(&name) || name.starts_with("kf_") || name.starts_with("__") {
+        format!("u_{name}")
+    } else {
+        name.to_string()
+    }
+}
+
+/// Shortest text that reads back as the same `f32` (`1.0`, `0.7978846`, `1e-5`); always
+/// contains `.` or `e`, so it is a float literal in C, WGSL and Rust.
+pub fn float_text(v: f64) -> String {
+    let s = format!("{:?}", v as f32);
+    if s.contains(['.', 'e', 'i', 'N']) {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
+/// Size in bytes of one element of `ty` in a buffer.
+pub fn elem_size(ty: Scalar) -> u32 {
+    ty.size()
+}
+
+/// The FNV-1a 64-bit hash of `bytes`: stable across runs, platforms and Rust versions, used to
+/// name build outputs after the source they were made from.
+pub fn stable_hash(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}

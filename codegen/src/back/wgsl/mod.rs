@@ -1,0 +1,64 @@
+//! WGSL back end.
+//!
+//! Target quirks handled here:
+//! - WGSL has no `bool` in host-shareable memory: `bool` scalars travel as `u32` in the uniform.
+//! - Integer `/` and `%` go through helpers that give the kernel language's results for a zero
+//!   divisor and `i32::MIN / -1` (WGSL defines them the same way; the helpers make every
+//!   driver agree).
+//! - `round` is half away from zero (Rust, CUDA), not WGSL's half to even: a helper does it.
+//! - Slice lengths come from the uniform, not `arrayLength`, because an empty buffer is
+//!   allocated with a few bytes (wgpu cannot bind zero-sized buffers).
+//! - Shift amounts are masked with `& 31u`, as the kernel language specifies.
+//!
+//! Every output is validated by naga in [`write_string`].
+
+mod writer;
+
+pub use writer::Writer;
+
+use crate::ir::Kernel;
+use crate::valid::Info;
+
+/// Options of the WGSL back end (none yet; kept for the shape shared by all back ends).
+#[derive(Clone, Debug, Default)]
+pub struct Options {}
+
+/// What can go wrong writing WGSL.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// naga rejected the generated WGSL: a bug in kernelforge, not in the kernel.
+    #[error("kernelforge generated invalid WGSL for `{kernel}` (please report this): {message}")]
+    Invalid {
+        /// The kernel.
+        kernel: String,
+        /// naga's message.
+        message: String,
+    },
+}
+
+/// Writes `kernel` as a WGSL module with one `@compute` entry point named after the kernel,
+/// and validates it with naga.
+///
+/// # Errors
+/// [`Error::Invalid`] when naga rejects the output.
+pub fn write_string(kernel: &Kernel, info: &Info, _options: &Options) -> Result<String, Error> {
+    let mut w = Writer::new(kernel, info);
+    let text = w.write();
+    validate(&text).map_err(|message| Error::Invalid {
+        kernel: kernel.name.clone(),
+        message,
+    })?;
+    Ok(text)
+}
+
+/// Parses and validates WGSL with naga, returning naga's message on failure.
+pub fn validate(source: &str) -> Result<(), String> {
+    let module = naga::front::wgsl::parse_str(source).map_err(|e| e.emit_to_string(source))?;
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::all(),
+    )
+    .validate(&module)
+    .map_err(|e| e.emit_to_string(source))?;
+    Ok(())
+}

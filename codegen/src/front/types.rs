@@ -1,0 +1,91 @@
+//! Rust types in kernel signatures and `let` annotations -> IR types.
+
+use crate::error::Error;
+use crate::ir::{ParamKind, Scalar};
+use syn::spanned::Spanned;
+
+/// The scalar a type path names, or an error saying what is supported.
+pub fn scalar(ty: &syn::Type) -> Result<Scalar, Error> {
+    let unsupported = |what: &str| {
+        Error::new(
+            ty.span(),
+            format!("{what}; kernel values are `f32`, `i32`, `u32` or `bool`"),
+        )
+    };
+    let syn::Type::Path(p) = ty else {
+        return Err(unsupported("this type is not supported in kernels"));
+    };
+    let Some(ident) = p.path.get_ident() else {
+        let last = p.path.segments.last().map(|s| s.ident.to_string());
+        return Err(match last.as_deref() {
+            Some("Vec" | "String" | "Box" | "Rc" | "Arc" | "HashMap") => unsupported(
+                "heap types (Vec, String, Box, ...) do not exist on a GPU; pass data as \
+                 `&[T]` or `&mut [T]` parameters",
+            ),
+            _ => unsupported("this type is not supported in kernels"),
+        });
+    };
+    match ident.to_string().as_str() {
+        "f32" => Ok(Scalar::F32),
+        "i32" => Ok(Scalar::I32),
+        "u32" => Ok(Scalar::U32),
+        "bool" => Ok(Scalar::Bool),
+        "f64" => Err(Error::new(
+            ty.span(),
+            "`f64` is not supported: WGSL has no 64-bit floats; use `f32`",
+        )),
+        "usize" | "isize" => Err(Error::new(
+            ty.span(),
+            "`usize` is not a kernel type: indices and lengths are `u32`; write `u32`",
+        )),
+        "u8" | "u16" | "i8" | "i16" | "u64" | "i64" | "u128" | "i128" => Err(unsupported(
+            "this integer width is not supported yet; widen it to `u32` or `i32`",
+        )),
+        "String" | "Vec" | "Box" | "str" => Err(unsupported(
+            "heap types (Vec, String, Box, ...) do not exist on a GPU; pass data as `&[T]` or \
+             `&mut [T]` parameters",
+        )),
+        _ => Err(unsupported("this type is not supported in kernels")),
+    }
+}
+
+/// The kind of a kernel parameter from its declared type.
+pub fn param_kind(ty: &syn::Type) -> Result<ParamKind, Error> {
+    match ty {
+        syn::Type::Reference(r) => {
+            if let Some(l) = &r.lifetime {
+                return Err(Error::new(
+                    l.span(),
+                    "kernel parameters take no lifetimes; write `&[T]` or `&mut [T]`",
+                ));
+            }
+            let syn::Type::Slice(s) = &*r.elem else {
+                return Err(Error::new(
+                    ty.span(),
+                    "a reference parameter must be a slice, `&[T]` or `&mut [T]`; pass \
+                     scalars by value (`a: f32`)",
+                ));
+            };
+            let elem = scalar(&s.elem)?;
+            if elem == Scalar::Bool {
+                return Err(Error::new(
+                    s.elem.span(),
+                    "slices of `bool` cannot be shared with the GPU; use `&[u32]` with 0 and 1",
+                ));
+            }
+            Ok(ParamKind::Slice {
+                elem,
+                mutable: r.mutability.is_some(),
+            })
+        }
+        syn::Type::Slice(_) | syn::Type::Array(_) => Err(Error::new(
+            ty.span(),
+            "pass arrays as slices: `&[T]` (read-only) or `&mut [T]` (read-write)",
+        )),
+        syn::Type::Ptr(_) => Err(Error::new(
+            ty.span(),
+            "raw pointers are not supported; use `&[T]` or `&mut [T]`",
+        )),
+        _ => scalar(ty).map(ParamKind::Scalar),
+    }
+}

@@ -1,0 +1,662 @@
+//! The kernelforge IR: one kernel, independent of any target.
+//!
+//! # The model
+//!
+//! A [`Kernel`] follows the SIMT model shared by CUDA and WGSL: its [`body`](Kernel::body) runs
+//! once per *invocation* (CUDA: thread) of a *grid*. Invocations are grouped into *workgroups*
+//! (CUDA: blocks) of [`workgroup_size`](Kernel::workgroup_size) invocations. Every invocation
+//! sees the same parameters and differs only in the values of the id intrinsics
+//! ([`Builtin`]). The grid is a whole number of workgroups; invocations past the end of the data
+//! run too, so kernels bounds-check (`if i < y.len() { ... }`).
+//!
+//! # Parameters
+//!
+//! [`Param`]s are scalars passed by value, read-only storage slices (`&[T]`) and read-write
+//! storage slices (`&mut [T]`). A slice's length is read with [`Expr::Len`] and is a `u32`.
+//! Slices given to one launch never alias: Rust's borrow rules forbid it at the call site.
+//! Invocations may write the same element of a `&mut` slice; as on a GPU, which write wins is
+//! unspecified (a data race is the kernel author's bug, never undefined behaviour on the CPU).
+//!
+//! # Expressions and statements
+//!
+//! Expressions live in an arena ([`Kernel::exprs`]) and are referred to by [`ExprId`]; each has
+//! a span in [`Kernel::spans`]. Expressions have no side effects, except that a [`Expr::Load`]
+//! may fail on the CPU backend (out-of-bounds index): they are evaluated where a statement uses
+//! them, operands left to right, and `&&`/`||` short-circuit. Statements ([`Stmt`]) hold the
+//! effects: declarations, assignments, stores and control flow. An `if` used as an expression
+//! in the source is lowered by the front end to a fresh local assigned in both arms, so the IR
+//! has no expression-level control flow other than short-circuiting logic.
+//!
+//! # Types and arithmetic
+//!
+//! Every value has a [`Scalar`] type: `f32`, `i32`, `u32` or `bool`. Types are checked by
+//! `valid`, which also gives each unsuffixed literal its type from context (an unsuffixed float
+//! literal is `f32` and an unsuffixed integer `i32` when nothing says otherwise). Integer
+//! arithmetic wraps (two's complement) on every backend. Integer division by zero yields the
+//! dividend and remainder by zero yields 0 (WGSL's definition); `i32::MIN / -1` is `i32::MIN`.
+//! Shift amounts are `u32` and are taken modulo 32. Float-to-integer casts truncate toward zero
+//! and saturate, NaN giving 0 (Rust's `as`). Float results of the math functions
+//! ([`MathFn`]) agree within the per-function tolerance documented in the README.
+//!
+//! # Names
+//!
+//! Locals are unique in a kernel: the front end renames a shadowing `let` (`x`, `x_1`, ...), so
+//! back ends can declare every local once in its block without further renaming, apart from
+//! escaping their own keywords.
+
+use proc_macro2::Span;
+
+/// A scalar type: the types of values, locals and slice elements.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Scalar {
+    /// IEEE 754 binary32.
+    F32,
+    /// Two's-complement 32-bit signed integer; arithmetic wraps.
+    I32,
+    /// 32-bit unsigned integer; arithmetic wraps. Indices and lengths have this type.
+    U32,
+    /// Truth value. Not allowed as a slice element (not host-shareable in WGSL).
+    Bool,
+}
+
+impl Scalar {
+    /// The Rust spelling of the type (`f32`, ...), used in messages and the CPU back end.
+    pub fn rust_name(self) -> &'static str {
+        match self {
+            Scalar::F32 => "f32",
+            Scalar::I32 => "i32",
+            Scalar::U32 => "u32",
+            Scalar::Bool => "bool",
+        }
+    }
+    /// Whether the type is `i32` or `u32`.
+    pub fn is_int(self) -> bool {
+        matches!(self, Scalar::I32 | Scalar::U32)
+    }
+    /// Size in bytes of one element in a buffer.
+    pub fn size(self) -> u32 {
+        4
+    }
+}
+
+/// Index of an expression in [`Kernel::exprs`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ExprId(pub u32);
+
+/// Index of a local in [`Kernel::locals`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LocalId(pub u32);
+
+/// Index of a parameter in [`Kernel::params`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ParamId(pub u32);
+
+/// A kernel: the unit that every back end writes out as one entry point.
+#[derive(Clone, Debug)]
+pub struct Kernel {
+    /// The Rust function's name; also the CUDA `extern "C"` and WGSL entry-point name.
+    pub name: String,
+    /// Invocations per workgroup in x, y, z; each at least 1.
+    pub workgroup_size: [u32; 3],
+    /// Parameters in source order; the order of `launch`'s arguments.
+    pub params: Vec<Param>,
+    /// Every local of the kernel, including `for` loop variables and front-end temporaries.
+    pub locals: Vec<Local>,
+    /// The expression arena.
+    pub exprs: Vec<Expr>,
+    /// `spans[e.0]` is the source span of `exprs[e.0]`.
+    pub spans: Vec<Span>,
+    /// The statements run by each invocation.
+    pub body: Block,
+}
+
+impl Kernel {
+    /// The expression `id` refers to.
+    pub fn expr(&self, id: ExprId) -> &Expr {
+        &self.exprs[id.0 as usize]
+    }
+    /// The span of expression `id`.
+    pub fn span(&self, id: ExprId) -> Span {
+        self.spans[id.0 as usize]
+    }
+    /// The local `id` refers to.
+    pub fn local(&self, id: LocalId) -> &Local {
+        &self.locals[id.0 as usize]
+    }
+    /// The parameter `id` refers to.
+    pub fn param(&self, id: ParamId) -> &Param {
+        &self.params[id.0 as usize]
+    }
+    /// Total invocations per workgroup.
+    pub fn invocations_per_group(&self) -> u32 {
+        self.workgroup_size.iter().product()
+    }
+}
+
+/// A kernel parameter.
+#[derive(Clone, Debug)]
+pub struct Param {
+    /// The source name.
+    pub name: String,
+    /// What is passed.
+    pub kind: ParamKind,
+}
+
+/// How a parameter is passed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamKind {
+    /// A scalar passed by value, the same for every invocation.
+    Scalar(Scalar),
+    /// A storage slice of `elem` (never `bool`); `mutable` for `&mut [T]`.
+    Slice {
+        /// Element type.
+        elem: Scalar,
+        /// `&mut [T]` (read-write) rather than `&[T]` (read-only).
+        mutable: bool,
+    },
+}
+
+/// A local variable.
+#[derive(Clone, Debug)]
+pub struct Local {
+    /// A name unique within the kernel (see "Names" in the module docs).
+    pub name: String,
+    /// The type; `None` until `valid` infers it from the initialiser or a later use.
+    pub ty: Option<Scalar>,
+    /// Declared `let mut` (or a front-end temporary).
+    pub mutable: bool,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+/// An id intrinsic. Each component is a `u32`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Builtin {
+    /// `global_id()`: `group_id() * group_size() + local_id()`, per component.
+    GlobalId,
+    /// `local_id()`: the invocation's position in its workgroup.
+    LocalId,
+    /// `group_id()`: the workgroup's position in the grid.
+    GroupId,
+    /// `group_size()`: the kernel's workgroup size.
+    GroupSize,
+    /// `num_groups()`: the grid's size in workgroups.
+    NumGroups,
+}
+
+impl Builtin {
+    /// The intrinsic's source name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Builtin::GlobalId => "global_id",
+            Builtin::LocalId => "local_id",
+            Builtin::GroupId => "group_id",
+            Builtin::GroupSize => "group_size",
+            Builtin::NumGroups => "num_groups",
+        }
+    }
+}
+
+/// A component of a three-component id.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Axis {
+    /// `.x`
+    X,
+    /// `.y`
+    Y,
+    /// `.z`
+    Z,
+}
+
+impl Axis {
+    /// 0, 1 or 2.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+    /// `x`, `y` or `z`.
+    pub fn name(self) -> &'static str {
+        ["x", "y", "z"][self as usize]
+    }
+}
+
+/// A literal as written; unsuffixed literals get their type in `valid`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Literal {
+    /// A float literal; `None` suffix means "from context, else f32".
+    Float(f64, Option<Scalar>),
+    /// An integer literal; `None` suffix means "from context, else i32".
+    Int(u64, Option<Scalar>),
+    /// `true` or `false`.
+    Bool(bool),
+}
+
+/// A unary operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnaryOp {
+    /// `-x` on `f32` and `i32` (wrapping).
+    Neg,
+    /// `!x`: logical not on `bool`, bitwise not on integers.
+    Not,
+}
+
+/// A binary operator. Both operands have the same type except for shifts (right operand `u32`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinaryOp {
+    /// `+`
+    Add,
+    /// `-`
+    Sub,
+    /// `*`
+    Mul,
+    /// `/` (see the module docs for integer division by zero)
+    Div,
+    /// `%`
+    Rem,
+    /// `&` on integers or bools
+    BitAnd,
+    /// `|` on integers or bools
+    BitOr,
+    /// `^` on integers or bools
+    BitXor,
+    /// `<<`, amount modulo 32
+    Shl,
+    /// `>>`, arithmetic for `i32`, logical for `u32`
+    Shr,
+    /// `==`
+    Eq,
+    /// `!=`
+    Ne,
+    /// `<`
+    Lt,
+    /// `<=`
+    Le,
+    /// `>`
+    Gt,
+    /// `>=`
+    Ge,
+    /// `&&`, short-circuit
+    And,
+    /// `||`, short-circuit
+    Or,
+}
+
+impl BinaryOp {
+    /// Whether the result is `bool` whatever the operand type.
+    pub fn is_comparison(self) -> bool {
+        use BinaryOp::*;
+        matches!(self, Eq | Ne | Lt | Le | Gt | Ge)
+    }
+    /// The operator's source spelling.
+    pub fn symbol(self) -> &'static str {
+        use BinaryOp::*;
+        match self {
+            Add => "+",
+            Sub => "-",
+            Mul => "*",
+            Div => "/",
+            Rem => "%",
+            BitAnd => "&",
+            BitOr => "|",
+            BitXor => "^",
+            Shl => "<<",
+            Shr => ">>",
+            Eq => "==",
+            Ne => "!=",
+            Lt => "<",
+            Le => "<=",
+            Gt => ">",
+            Ge => ">=",
+            And => "&&",
+            Or => "||",
+        }
+    }
+}
+
+/// A math function, callable as a method (`x.sqrt()`) or a free function (`sqrt(x)`).
+///
+/// Float functions take and return `f32`. `Abs`, `Min`, `Max` and `Clamp` also take integers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MathFn {
+    /// `abs(x)`; `i32::MIN.abs()` wraps to `i32::MIN`.
+    Abs,
+    /// `min(a, b)`
+    Min,
+    /// `max(a, b)`
+    Max,
+    /// `clamp(x, lo, hi)` = `min(max(x, lo), hi)`
+    Clamp,
+    /// `sqrt(x)`
+    Sqrt,
+    /// `exp(x)`
+    Exp,
+    /// `exp2(x)`
+    Exp2,
+    /// `ln(x)`, the natural logarithm
+    Ln,
+    /// `log2(x)`
+    Log2,
+    /// `tanh(x)`
+    Tanh,
+    /// `sin(x)`
+    Sin,
+    /// `cos(x)`
+    Cos,
+    /// `pow(x, y)` / `x.powf(y)`
+    Pow,
+    /// `floor(x)`
+    Floor,
+    /// `ceil(x)`
+    Ceil,
+    /// `round(x)`: half away from zero, as Rust and CUDA's `roundf`
+    Round,
+    /// `mul_add(a, b, c)` = `a * b + c` with one rounding (fused)
+    MulAdd,
+}
+
+impl MathFn {
+    /// All functions, for lookup by name.
+    pub const ALL: [MathFn; 17] = [
+        MathFn::Abs,
+        MathFn::Min,
+        MathFn::Max,
+        MathFn::Clamp,
+        MathFn::Sqrt,
+        MathFn::Exp,
+        MathFn::Exp2,
+        MathFn::Ln,
+        MathFn::Log2,
+        MathFn::Tanh,
+        MathFn::Sin,
+        MathFn::Cos,
+        MathFn::Pow,
+        MathFn::Floor,
+        MathFn::Ceil,
+        MathFn::Round,
+        MathFn::MulAdd,
+    ];
+    /// The source name (`pow` also answers to `powf`).
+    pub fn name(self) -> &'static str {
+        use MathFn::*;
+        match self {
+            Abs => "abs",
+            Min => "min",
+            Max => "max",
+            Clamp => "clamp",
+            Sqrt => "sqrt",
+            Exp => "exp",
+            Exp2 => "exp2",
+            Ln => "ln",
+            Log2 => "log2",
+            Tanh => "tanh",
+            Sin => "sin",
+            Cos => "cos",
+            Pow => "pow",
+            Floor => "floor",
+            Ceil => "ceil",
+            Round => "round",
+            MulAdd => "mul_add",
+        }
+    }
+    /// Finds a function by source name.
+    pub fn from_name(name: &str) -> Option<MathFn> {
+        if name == "powf" {
+            return Some(MathFn::Pow);
+        }
+        Self::ALL.iter().copied().find(|f| f.name() == name)
+    }
+    /// Number of arguments, counting the receiver of the method form.
+    pub fn arity(self) -> usize {
+        use MathFn::*;
+        match self {
+            Min | Max | Pow => 2,
+            Clamp | MulAdd => 3,
+            _ => 1,
+        }
+    }
+    /// Whether integer arguments are accepted.
+    pub fn accepts_int(self) -> bool {
+        matches!(
+            self,
+            MathFn::Abs | MathFn::Min | MathFn::Max | MathFn::Clamp
+        )
+    }
+}
+
+/// An associated constant such as `f32::MAX`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Constant {
+    /// `f32::INFINITY`
+    F32Infinity,
+    /// `f32::NEG_INFINITY`
+    F32NegInfinity,
+    /// `f32::MAX`
+    F32Max,
+    /// `f32::MIN` (the most negative finite value)
+    F32Min,
+    /// `f32::EPSILON`
+    F32Epsilon,
+    /// `u32::MAX`
+    U32Max,
+    /// `i32::MAX`
+    I32Max,
+    /// `i32::MIN`
+    I32Min,
+}
+
+impl Constant {
+    /// The type of the constant.
+    pub fn ty(self) -> Scalar {
+        use Constant::*;
+        match self {
+            F32Infinity | F32NegInfinity | F32Max | F32Min | F32Epsilon => Scalar::F32,
+            U32Max => Scalar::U32,
+            I32Max | I32Min => Scalar::I32,
+        }
+    }
+    /// The constant's bits as a `u32` (bit pattern of the value in its type).
+    pub fn bits(self) -> u32 {
+        use Constant::*;
+        match self {
+            F32Infinity => f32::INFINITY.to_bits(),
+            F32NegInfinity => f32::NEG_INFINITY.to_bits(),
+            F32Max => f32::MAX.to_bits(),
+            F32Min => f32::MIN.to_bits(),
+            F32Epsilon => f32::EPSILON.to_bits(),
+            U32Max => u32::MAX,
+            I32Max => i32::MAX as u32,
+            I32Min => i32::MIN as u32,
+        }
+    }
+    /// Looks up `ty::NAME`.
+    pub fn from_path(ty: &str, name: &str) -> Option<Constant> {
+        use Constant::*;
+        Some(match (ty, name) {
+            ("f32", "INFINITY") => F32Infinity,
+            ("f32", "NEG_INFINITY") => F32NegInfinity,
+            ("f32", "MAX") => F32Max,
+            ("f32", "MIN") => F32Min,
+            ("f32", "EPSILON") => F32Epsilon,
+            ("u32", "MAX") => U32Max,
+            ("i32", "MAX") => I32Max,
+            ("i32", "MIN") => I32Min,
+            _ => return None,
+        })
+    }
+}
+
+/// An expression. See the module docs for evaluation rules.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    /// A literal.
+    Literal(Literal),
+    /// An associated constant such as `f32::MAX`.
+    Constant(Constant),
+    /// The value of a scalar parameter.
+    Param(ParamId),
+    /// The current value of a local.
+    Local(LocalId),
+    /// One component of an id intrinsic.
+    Builtin(Builtin, Axis),
+    /// `s.len()` of a slice parameter, as `u32`.
+    Len(ParamId),
+    /// `s[index]` of a slice parameter; `index` is `u32`. Out of bounds is an error on the CPU
+    /// backend, clamped by robust access on wgpu, and undefined on CUDA.
+    Load {
+        /// The slice.
+        slice: ParamId,
+        /// The element index.
+        index: ExprId,
+    },
+    /// A unary operation.
+    Unary {
+        /// The operator.
+        op: UnaryOp,
+        /// The operand.
+        arg: ExprId,
+    },
+    /// A binary operation.
+    Binary {
+        /// The operator.
+        op: BinaryOp,
+        /// Left operand.
+        left: ExprId,
+        /// Right operand.
+        right: ExprId,
+    },
+    /// `expr as ty`.
+    Cast {
+        /// The value converted.
+        expr: ExprId,
+        /// The target type.
+        to: Scalar,
+    },
+    /// A math function call.
+    Math {
+        /// The function.
+        fun: MathFn,
+        /// Its arguments, receiver first.
+        args: Vec<ExprId>,
+    },
+    /// Stands in for an expression the front end rejected (an error was reported).
+    Error,
+}
+
+/// A block: statements run in order; locals declared in it go out of scope at its end.
+pub type Block = Vec<Stmt>;
+
+/// A statement.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stmt {
+    /// Declares a local, with an initial value or else zero.
+    Let {
+        /// The local declared.
+        local: LocalId,
+        /// Its initial value.
+        init: Option<ExprId>,
+    },
+    /// Assigns a mutable local.
+    Assign {
+        /// The local assigned.
+        local: LocalId,
+        /// The new value.
+        value: ExprId,
+    },
+    /// Stores into an element of a `&mut` slice.
+    Store {
+        /// The slice (a `&mut [T]` parameter).
+        slice: ParamId,
+        /// The element index (`u32`).
+        index: ExprId,
+        /// The value stored.
+        value: ExprId,
+    },
+    /// `if cond { accept } else { reject }`.
+    If {
+        /// A `bool`.
+        cond: ExprId,
+        /// Run when `cond` is true.
+        accept: Block,
+        /// Run when `cond` is false.
+        reject: Block,
+    },
+    /// `for var in start..end` or `for var in (start..end).step_by(step)`: `end` and `step` are
+    /// evaluated once before the first iteration; `var` is immutable in the body; `continue`
+    /// moves on to the next value.
+    For {
+        /// The loop variable, `u32` or `i32`.
+        var: LocalId,
+        /// First value.
+        start: ExprId,
+        /// Exclusive end.
+        end: ExprId,
+        /// Increment; 1 when absent. A step of 0 is treated as 1.
+        step: Option<ExprId>,
+        /// The body.
+        body: Block,
+    },
+    /// `while cond { body }`.
+    While {
+        /// A `bool`, evaluated before each iteration.
+        cond: ExprId,
+        /// The body.
+        body: Block,
+    },
+    /// `loop { body }`, left with `break` or `return`.
+    Loop {
+        /// The body.
+        body: Block,
+    },
+    /// `break` out of the innermost loop.
+    Break,
+    /// `continue` the innermost loop.
+    Continue,
+    /// Ends this invocation.
+    Return,
+}
+
+/// Calls `f` on every statement of `block`, nested ones included, in source order.
+pub fn walk_stmts<'a>(block: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
+    for stmt in block {
+        f(stmt);
+        match stmt {
+            Stmt::If { accept, reject, .. } => {
+                walk_stmts(accept, f);
+                walk_stmts(reject, f);
+            }
+            Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Loop { body } => {
+                walk_stmts(body, f)
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The expressions a statement uses directly (not those of nested blocks).
+pub fn stmt_exprs(stmt: &Stmt) -> Vec<ExprId> {
+    match stmt {
+        Stmt::Let { init, .. } => init.iter().copied().collect(),
+        Stmt::Assign { value, .. } => vec![*value],
+        Stmt::Store { index, value, .. } => vec![*index, *value],
+        Stmt::If { cond, .. } | Stmt::While { cond, .. } => vec![*cond],
+        Stmt::For {
+            start, end, step, ..
+        } => {
+            let mut v = vec![*start, *end];
+            v.extend(step.iter().copied());
+            v
+        }
+        Stmt::Loop { .. } | Stmt::Break | Stmt::Continue | Stmt::Return => vec![],
+    }
+}
+
+/// The direct operands of an expression.
+pub fn expr_operands(expr: &Expr) -> Vec<ExprId> {
+    match expr {
+        Expr::Load { index, .. } => vec![*index],
+        Expr::Unary { arg, .. } => vec![*arg],
+        Expr::Binary { left, right, .. } => vec![*left, *right],
+        Expr::Cast { expr, .. } => vec![*expr],
+        Expr::Math { args, .. } => args.clone(),
+        _ => vec![],
+    }
+}

@@ -1,0 +1,126 @@
+//! kernelforge-codegen: the compiler from a Rust kernel to CUDA C, WGSL and Rust CPU code.
+//!
+//! The pipeline is `front` (syn -> [`ir`]), `valid` (types, every error collected), then one
+//! back end per target under `back`. The `#[compute_kernel]` macro and `kernelforge-build` both
+//! call [`compile`], so the CUDA C that nvcc compiles at build time is byte for byte the CUDA C
+//! the macro embeds.
+
+pub mod back;
+pub mod error;
+pub mod front;
+pub mod ir;
+pub mod proc;
+pub mod valid;
+
+pub use error::{Error, Errors};
+pub use front::KernelAttr;
+
+use proc_macro2::TokenStream;
+
+/// Everything generated for one kernel.
+#[derive(Debug)]
+pub struct Generated {
+    /// The validated IR.
+    pub kernel: ir::Kernel,
+    /// Each expression's type.
+    pub info: valid::Info,
+    /// CUDA C source (see `back::cuda`).
+    pub cuda: String,
+    /// WGSL source, already validated by naga.
+    pub wgsl: String,
+    /// The CPU module as Rust tokens (see `back::cpu`).
+    pub cpu: TokenStream,
+}
+
+impl Generated {
+    /// The file name under which `kernelforge-build` writes this kernel's PTX: the kernel's
+    /// name and a hash of its CUDA C, so a stale or foreign PTX file is never picked up.
+    pub fn ptx_file_name(&self) -> String {
+        ptx_file_name(&self.kernel.name, &self.cuda)
+    }
+}
+
+/// See [`Generated::ptx_file_name`].
+pub fn ptx_file_name(kernel: &str, cuda: &str) -> String {
+    format!("{kernel}-{:016x}.ptx", back::stable_hash(cuda.as_bytes()))
+}
+
+/// The folder under `OUT_DIR` where `kernelforge-build` writes PTX.
+pub const PTX_DIR: &str = "kernelforge-ptx";
+
+/// Compiles one `#[compute_kernel]` function: `attr` is what is inside the attribute's
+/// parentheses.
+///
+/// # Errors
+/// Every problem in the attribute and the kernel, each at its span.
+pub fn compile(attr: TokenStream, func: &syn::ItemFn) -> Result<Generated, Errors> {
+    let attr = front::parse_attr(attr);
+    let lowered = front::lower_kernel(&attr.as_ref().copied().unwrap_or_default(), func);
+    let (attr, mut kernel) = match (attr, lowered) {
+        (Ok(a), Ok(k)) => (a, k),
+        (a, k) => {
+            let mut errors = Vec::new();
+            if let Err(Errors(mut e)) = a {
+                errors.append(&mut e);
+            }
+            if let Err(Errors(mut e)) = k {
+                errors.append(&mut e);
+            }
+            return Err(Errors(errors));
+        }
+    };
+    kernel.workgroup_size = attr.workgroup_size;
+    let info = valid::validate(&mut kernel)?;
+    let cuda = back::cuda::write_string(&kernel, &info, &Default::default())
+        .unwrap_or_else(|e| match e {});
+    let wgsl = back::wgsl::write_string(&kernel, &info, &Default::default())
+        .map_err(|e| Errors(vec![Error::new(func.sig.ident.span(), e.to_string())]))?;
+    let cpu =
+        back::cpu::write_tokens(&kernel, &info, &Default::default()).unwrap_or_else(|e| match e {});
+    Ok(Generated {
+        kernel,
+        info,
+        cuda,
+        wgsl,
+        cpu,
+    })
+}
+
+/// The tokens inside `#[compute_kernel(...)]` if `attr` is that attribute (any path ending in
+/// `compute_kernel`).
+pub fn kernel_attr_tokens(attr: &syn::Attribute) -> Option<TokenStream> {
+    let last = attr.path().segments.last()?;
+    if last.ident != "compute_kernel" {
+        return None;
+    }
+    Some(match &attr.meta {
+        syn::Meta::Path(_) => TokenStream::new(),
+        syn::Meta::List(l) => l.tokens.clone(),
+        syn::Meta::NameValue(_) => return None,
+    })
+}
+
+/// Every `#[compute_kernel]` function in a parsed file, nested modules included, with the
+/// attribute's tokens.
+pub fn find_kernels(file: &syn::File) -> Vec<(TokenStream, syn::ItemFn)> {
+    fn walk(items: &[syn::Item], out: &mut Vec<(TokenStream, syn::ItemFn)>) {
+        for item in items {
+            match item {
+                syn::Item::Fn(f) => {
+                    if let Some(t) = f.attrs.iter().find_map(kernel_attr_tokens) {
+                        out.push((t, f.clone()));
+                    }
+                }
+                syn::Item::Mod(m) => {
+                    if let Some((_, items)) = &m.content {
+                        walk(items, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&file.items, &mut out);
+    out
+}

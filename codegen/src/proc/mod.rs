@@ -1,0 +1,3 @@
+//! Passes shared by back ends.
+
+pub mod linear;

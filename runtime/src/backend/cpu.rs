@@ -1,0 +1,86 @@
+//! The CPU backend: buffers in host memory, launches run the generated Rust on rayon.
+
+use super::BackendProbe;
+use crate::buffer::{RawBuffer, Storage};
+use crate::cpu::{self, Args, Launch};
+use crate::device::Backend;
+use crate::error::{Error, Result};
+use crate::kernel::{KernelArg, KernelDesc};
+
+pub(crate) fn name() -> String {
+    format!(
+        "CPU ({} rayon threads, {:?} SIMD)",
+        rayon::current_num_threads(),
+        cpu::simd_level()
+    )
+}
+
+pub(crate) fn probe() -> BackendProbe {
+    BackendProbe {
+        backend: Backend::Cpu,
+        available: true,
+        summary: name(),
+        details: vec![
+            format!("arch: {}", std::env::consts::ARCH),
+            format!("detected SIMD: {:?}", cpu::detect_simd()),
+        ],
+    }
+}
+
+pub(crate) fn alloc(bytes: usize) -> Storage {
+    Storage::Cpu(vec![0u64; bytes.div_ceil(8)])
+}
+
+pub(crate) fn upload(bytes: &[u8]) -> Storage {
+    let mut v = vec![0u64; bytes.len().div_ceil(8)];
+    bytemuck::cast_slice_mut::<u64, u8>(&mut v)[..bytes.len()].copy_from_slice(bytes);
+    Storage::Cpu(v)
+}
+
+pub(crate) fn read(buf: &RawBuffer) -> Vec<u8> {
+    match &buf.storage {
+        Storage::Cpu(v) => bytemuck::cast_slice::<u64, u8>(v)[..buf.bytes()].to_vec(),
+        #[allow(unreachable_patterns)]
+        _ => Vec::new(),
+    }
+}
+
+pub(crate) fn launch(
+    desc: &KernelDesc,
+    groups: [u32; 3],
+    args: &mut [KernelArg<'_>],
+) -> Result<()> {
+    let mut scalars = vec![0u32; args.len()];
+    let mut slices = vec![(std::ptr::null_mut::<u8>(), 0usize); args.len()];
+    for (i, arg) in args.iter_mut().enumerate() {
+        match arg {
+            KernelArg::Scalar(bits) => scalars[i] = *bits,
+            KernelArg::Slice(buf) => {
+                if let Storage::Cpu(v) = &buf.storage {
+                    // Never written through: the front end rejects stores to `&[T]`.
+                    slices[i] = (v.as_ptr() as *mut u8, buf.len);
+                }
+            }
+            KernelArg::SliceMut(buf) => {
+                let len = buf.len;
+                if let Storage::Cpu(v) = &mut buf.storage {
+                    slices[i] = (v.as_mut_ptr() as *mut u8, len);
+                }
+            }
+        }
+    }
+    let launch = Launch {
+        groups,
+        workgroup_size: desc.workgroup_size,
+    };
+    (desc.cpu)(&launch, &Args { scalars, slices }).map_err(|f| Error::OutOfBounds {
+        kernel: desc.name,
+        param: desc
+            .params
+            .get(f.param as usize)
+            .map(|p| p.name)
+            .unwrap_or("?"),
+        index: f.index,
+        len: f.len,
+    })
+}

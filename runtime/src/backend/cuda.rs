@@ -1,0 +1,341 @@
+//! The CUDA backend on cudarc with dynamic loading.
+//!
+//! cudarc panics when libcuda or libnvrtc cannot be loaded, so every entry point first checks
+//! that the library opens and turns its absence into an `Err`. A kernel's module comes from
+//! the PTX nvcc made at build time when the driver accepts its ISA version, else from NVRTC
+//! compiling the same CUDA C for the GPU's own architecture.
+
+use super::BackendProbe;
+use crate::device::{abi_words, Backend};
+use crate::error::{Error, Result};
+use crate::kernel::{KernelArg, KernelDesc};
+use cudarc::driver::{
+    CudaContext, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg,
+};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub(crate) struct CudaDevice {
+    ctx: Arc<CudaContext>,
+    stream: Arc<CudaStream>,
+    name: String,
+    cc: (i32, i32),
+    driver: i32,
+    functions: Mutex<HashMap<(&'static str, usize), CudaFunction>>,
+}
+
+pub(crate) struct CudaBuffer {
+    slice: CudaSlice<u8>,
+}
+
+fn unavailable(reason: impl Into<String>) -> Error {
+    Error::Unavailable {
+        backend: Backend::Cuda,
+        reason: reason.into(),
+    }
+}
+
+fn cuda_err(context: impl Into<String>, e: impl std::fmt::Debug) -> Error {
+    Error::Cuda {
+        context: context.into(),
+        message: format!("{e:?}"),
+    }
+}
+
+/// Whether libcuda can be loaded (cudarc would panic otherwise).
+pub fn driver_present() -> bool {
+    // SAFETY: only tries to dlopen the library under cudarc's candidate names.
+    unsafe { cudarc::driver::sys::is_culib_present() }
+}
+
+/// Whether libnvrtc can be loaded.
+pub fn nvrtc_present() -> bool {
+    // SAFETY: as above.
+    unsafe { cudarc::nvrtc::sys::is_culib_present() }
+}
+
+/// The driver's CUDA version as `major * 1000 + minor * 10` (13000 for CUDA 13.0).
+fn driver_version() -> Result<i32> {
+    let mut v = 0;
+    // SAFETY: libcuda is loaded (checked by the caller); the out-pointer is valid.
+    let r = unsafe { cudarc::driver::sys::cuDriverGetVersion(&mut v) };
+    if r != cudarc::driver::sys::CUresult::CUDA_SUCCESS {
+        return Err(cuda_err("reading the driver version", r));
+    }
+    Ok(v)
+}
+
+/// NVRTC's version as (major, minor).
+pub fn nvrtc_version() -> Option<(i32, i32)> {
+    if !nvrtc_present() {
+        return None;
+    }
+    let (mut major, mut minor) = (0, 0);
+    // SAFETY: libnvrtc is loaded; the out-pointers are valid.
+    let r = unsafe { cudarc::nvrtc::sys::nvrtcVersion(&mut major, &mut minor) };
+    (r == cudarc::nvrtc::sys::nvrtcResult::NVRTC_SUCCESS).then_some((major, minor))
+}
+
+/// The highest PTX ISA version (major, minor) a driver of CUDA version `driver` loads.
+/// From the PTX ISA release notes: CUDA 12.0 = 8.0 ... 12.4 = 8.4, 12.5 and 12.6 = 8.5,
+/// 12.7 = 8.6, 12.8 = 8.7, 12.9 = 8.8, 13.0 = 9.0.
+pub fn max_ptx_isa(driver: i32) -> (u32, u32) {
+    let (major, minor) = (driver / 1000, (driver % 1000) / 10);
+    match (major, minor) {
+        (m, _) if m >= 14 => (9, 9),
+        (13, n) => (9, n as u32),
+        (12, n) if n <= 4 => (8, n as u32),
+        (12, 5 | 6) => (8, 5),
+        (12, n) => (8, (n - 1).min(8) as u32),
+        (11, n) => (7, n as u32),
+        _ => (6, 0),
+    }
+}
+
+/// The `.version` of a PTX text, as (major, minor).
+pub fn ptx_isa(ptx: &str) -> Option<(u32, u32)> {
+    let line = ptx
+        .lines()
+        .find(|l| l.trim_start().starts_with(".version"))?;
+    let v = line.split_whitespace().nth(1)?;
+    let (a, b) = v.split_once('.')?;
+    Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+pub(crate) fn probe() -> BackendProbe {
+    let mut details = Vec::new();
+    match nvrtc_version() {
+        Some((a, b)) => details.push(format!("NVRTC {a}.{b} found")),
+        None => details.push("NVRTC not found (libnvrtc.so not on the library path)".into()),
+    }
+    match CudaDevice::open(0) {
+        Ok(d) => {
+            let (pa, pb) = max_ptx_isa(d.driver);
+            details.push(format!(
+                "driver: CUDA {}.{}, accepts PTX ISA up to {pa}.{pb}",
+                d.driver / 1000,
+                (d.driver % 1000) / 10
+            ));
+            if let Ok((free, total)) = d.ctx.mem_get_info() {
+                details.push(format!(
+                    "memory: {:.1} GiB free of {:.1} GiB",
+                    free as f64 / (1u64 << 30) as f64,
+                    total as f64 / (1u64 << 30) as f64
+                ));
+            }
+            BackendProbe {
+                backend: Backend::Cuda,
+                available: true,
+                summary: d.name(),
+                details,
+            }
+        }
+        Err(e) => BackendProbe {
+            backend: Backend::Cuda,
+            available: false,
+            summary: e.to_string(),
+            details,
+        },
+    }
+}
+
+impl CudaDevice {
+    pub(crate) fn open(ordinal: usize) -> Result<CudaDevice> {
+        if !driver_present() {
+            return Err(unavailable(
+                "libcuda (the NVIDIA driver) was not found; install the NVIDIA driver, or use \
+                 the wgpu or CPU backend",
+            ));
+        }
+        let driver = driver_version()?;
+        let ctx = CudaContext::new(ordinal).map_err(|e| {
+            unavailable(format!(
+                "cannot open CUDA device {ordinal}: {e:?} (no such GPU, or the driver is not \
+                 loaded)"
+            ))
+        })?;
+        let name = ctx.name().unwrap_or_else(|_| "unknown GPU".into());
+        let cc = ctx.compute_capability().unwrap_or((0, 0));
+        let stream = ctx.default_stream();
+        Ok(CudaDevice {
+            ctx,
+            stream,
+            name,
+            cc,
+            driver,
+            functions: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub(crate) fn name(&self) -> String {
+        format!(
+            "CUDA: {} (sm_{}{}, driver CUDA {}.{})",
+            self.name,
+            self.cc.0,
+            self.cc.1,
+            self.driver / 1000,
+            (self.driver % 1000) / 10
+        )
+    }
+
+    pub(crate) fn alloc(&self, bytes: usize) -> Result<CudaBuffer> {
+        let slice = self
+            .stream
+            .alloc_zeros::<u8>(bytes.max(4))
+            .map_err(|e| cuda_err(format!("allocating {bytes} bytes"), e))?;
+        Ok(CudaBuffer { slice })
+    }
+
+    pub(crate) fn upload(&self, bytes: &[u8]) -> Result<CudaBuffer> {
+        let mut b = self.alloc(bytes.len())?;
+        if !bytes.is_empty() {
+            let mut view = b.slice.slice_mut(0..bytes.len());
+            self.stream
+                .memcpy_htod(bytes, &mut view)
+                .map_err(|e| cuda_err("copying to the GPU", e))?;
+        }
+        Ok(b)
+    }
+
+    pub(crate) fn read(&self, b: &CudaBuffer, bytes: usize) -> Result<Vec<u8>> {
+        let mut v = self
+            .stream
+            .clone_dtoh(&b.slice)
+            .map_err(|e| cuda_err("copying from the GPU", e))?;
+        v.truncate(bytes);
+        Ok(v)
+    }
+
+    pub(crate) fn synchronize(&self) -> Result<()> {
+        self.stream
+            .synchronize()
+            .map_err(|e| cuda_err("waiting for the GPU", e))
+    }
+
+    fn function(&self, desc: &KernelDesc) -> Result<CudaFunction> {
+        let key = (desc.name, desc.cuda_source.as_ptr() as usize);
+        if let Some(f) = self.functions.lock().expect("function cache").get(&key) {
+            return Ok(f.clone());
+        }
+        let mut notes = Vec::new();
+        let mut module = None;
+        if let Some(ptx) = desc.ptx {
+            let max = max_ptx_isa(self.driver);
+            match ptx_isa(ptx) {
+                Some(v) if v > max => notes.push(format!(
+                    "the embedded PTX has ISA {}.{} but this driver (CUDA {}.{}) accepts up to \
+                     {}.{}; rebuild with an older nvcc (the pinned pip toolkit \
+                     nvidia-cuda-nvcc==13.0.88) or update the driver",
+                    v.0,
+                    v.1,
+                    self.driver / 1000,
+                    (self.driver % 1000) / 10,
+                    max.0,
+                    max.1
+                )),
+                _ => match self.ctx.load_module(cudarc::nvrtc::Ptx::from_src(ptx)) {
+                    Ok(m) => module = Some(m),
+                    Err(e) => notes.push(format!("the driver rejected the embedded PTX: {e:?}")),
+                },
+            }
+        } else {
+            notes.push("no PTX was embedded (nvcc was not found at build time)".into());
+        }
+        let module = match module {
+            Some(m) => m,
+            None => {
+                if !nvrtc_present() {
+                    return Err(cuda_err(
+                        format!("loading kernel `{}`", desc.name),
+                        format!(
+                            "{}; NVRTC (libnvrtc.so) is not on the library path to compile \
+                             the CUDA C instead; install it (pip nvidia-cuda-nvrtc) and add its \
+                             lib folder to LD_LIBRARY_PATH",
+                            notes.join("; ")
+                        ),
+                    ));
+                }
+                let arch = format!("--gpu-architecture=compute_{}{}", self.cc.0, self.cc.1);
+                let opts = cudarc::nvrtc::CompileOptions {
+                    options: vec![arch],
+                    ..Default::default()
+                };
+                let ptx =
+                    cudarc::nvrtc::compile_ptx_with_opts(desc.cuda_source, opts).map_err(|e| {
+                        cuda_err(
+                            format!("compiling kernel `{}` with NVRTC", desc.name),
+                            format!("{}; NVRTC: {e:?}", notes.join("; ")),
+                        )
+                    })?;
+                self.ctx
+                    .load_module(ptx)
+                    .map_err(|e| cuda_err(format!("loading kernel `{}`", desc.name), e))?
+            }
+        };
+        let f = module
+            .load_function(desc.name)
+            .map_err(|e| cuda_err(format!("finding kernel `{}`", desc.name), e))?;
+        self.functions
+            .lock()
+            .expect("function cache")
+            .insert(key, f.clone());
+        Ok(f)
+    }
+
+    pub(crate) fn launch(
+        &self,
+        desc: &KernelDesc,
+        groups: [u32; 3],
+        args: &mut [KernelArg<'_>],
+    ) -> Result<()> {
+        let f = self.function(desc)?;
+        let words = abi_words(groups, args);
+        let total: u64 = groups.iter().map(|&g| g as u64).product();
+        // gridDim.x reaches 2^31 - 1; fold past it (the kernel recomputes the logical ids).
+        let max_x = i32::MAX as u64;
+        let x = total.min(max_x);
+        let y = total.div_ceil(x);
+        let mut slices = Vec::new();
+        for a in args.iter() {
+            let buf = match a {
+                KernelArg::Scalar(_) => continue,
+                KernelArg::Slice(b) => &**b,
+                KernelArg::SliceMut(b) => &**b,
+            };
+            let crate::buffer::Storage::Cuda(c) = &buf.storage else {
+                return Err(Error::BadArguments {
+                    kernel: desc.name,
+                    message: "a buffer of another backend was passed".into(),
+                });
+            };
+            slices.push(&c.slice);
+        }
+        let mut builder = self.stream.launch_builder(&f);
+        builder.arg(&words[0]).arg(&words[1]).arg(&words[2]);
+        let mut next_slice = 0;
+        for (i, a) in args.iter().enumerate() {
+            match a {
+                KernelArg::Scalar(_) => {
+                    builder.arg(&words[3 + i]);
+                }
+                _ => {
+                    builder.arg(slices[next_slice]);
+                    next_slice += 1;
+                    builder.arg(&words[3 + i]);
+                }
+            }
+        }
+        let [wx, wy, wz] = desc.workgroup_size;
+        let cfg = LaunchConfig {
+            grid_dim: (x as u32, y as u32, 1),
+            block_dim: (wx, wy, wz),
+            shared_mem_bytes: 0,
+        };
+        // SAFETY: the arguments follow the launch ABI the generated CUDA C declares (checked
+        // against the kernel's parameter list by `Device::launch`), and every buffer is at
+        // least as long as the length passed beside it.
+        unsafe { builder.launch(cfg) }
+            .map_err(|e| cuda_err(format!("launching kernel `{}`", desc.name), e))?;
+        Ok(())
+    }
+}

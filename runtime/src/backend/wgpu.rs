@@ -1,0 +1,393 @@
+//! The wgpu backend: WGSL pipelines cached per device, storage buffers, one uniform buffer of
+//! launch-ABI words per launch, grids folded into more dimensions past the per-dimension limit.
+
+use super::BackendProbe;
+use crate::device::{abi_words, Backend};
+use crate::error::{Error, Result};
+use crate::kernel::{KernelArg, KernelDesc};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+pub(crate) struct WgpuDevice {
+    device: wgpu::Device,
+    queue: wgpu::Queue,
+    info: wgpu::AdapterInfo,
+    limits: wgpu::Limits,
+    pipelines: Mutex<HashMap<(&'static str, usize), Arc<Pipeline>>>,
+}
+
+struct Pipeline {
+    pipeline: wgpu::ComputePipeline,
+    layout: wgpu::BindGroupLayout,
+}
+
+pub(crate) struct WgpuBuffer {
+    buffer: wgpu::Buffer,
+}
+
+fn unavailable(reason: impl Into<String>) -> Error {
+    Error::Unavailable {
+        backend: Backend::Wgpu,
+        reason: reason.into(),
+    }
+}
+
+fn wgpu_err(context: impl Into<String>, e: impl std::fmt::Display) -> Error {
+    Error::Wgpu {
+        context: context.into(),
+        message: e.to_string(),
+    }
+}
+
+fn instance() -> wgpu::Instance {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = wgpu::Backends::PRIMARY;
+    wgpu::Instance::new(desc)
+}
+
+fn rank(t: wgpu::DeviceType) -> u8 {
+    match t {
+        wgpu::DeviceType::DiscreteGpu => 4,
+        wgpu::DeviceType::IntegratedGpu => 3,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 1,
+        wgpu::DeviceType::Cpu => 0,
+    }
+}
+
+fn adapters() -> Vec<wgpu::Adapter> {
+    let mut v = pollster::block_on(instance().enumerate_adapters(wgpu::Backends::PRIMARY));
+    v.sort_by_key(|a| std::cmp::Reverse(rank(a.get_info().device_type)));
+    v
+}
+
+fn describe(info: &wgpu::AdapterInfo) -> String {
+    format!(
+        "{} ({:?}, {:?}, driver {} {})",
+        info.name, info.backend, info.device_type, info.driver, info.driver_info
+    )
+}
+
+pub(crate) fn probe() -> Vec<BackendProbe> {
+    let list = adapters();
+    if list.is_empty() {
+        return vec![BackendProbe {
+            backend: Backend::Wgpu,
+            available: false,
+            summary: "no adapter found (install a Vulkan driver, e.g. Debian's \
+                      mesa-vulkan-drivers for lavapipe)"
+                .into(),
+            details: vec![],
+        }];
+    }
+    list.iter()
+        .map(|a| {
+            let info = a.get_info();
+            let l = a.limits();
+            let f = a.features();
+            BackendProbe {
+                backend: Backend::Wgpu,
+                available: true,
+                summary: describe(&info),
+                details: vec![
+                    format!(
+                        "limits: workgroup storage {} B, {} invocations/workgroup, storage \
+                         binding {} B, {} workgroups/dimension",
+                        l.max_compute_workgroup_storage_size,
+                        l.max_compute_invocations_per_workgroup,
+                        l.max_storage_buffer_binding_size,
+                        l.max_compute_workgroups_per_dimension
+                    ),
+                    format!(
+                        "features: f16 {}, subgroups {}, int64 {}, timestamp queries {}",
+                        f.contains(wgpu::Features::SHADER_F16),
+                        f.contains(wgpu::Features::SUBGROUP),
+                        f.contains(wgpu::Features::SHADER_INT64),
+                        f.contains(wgpu::Features::TIMESTAMP_QUERY)
+                    ),
+                ],
+            }
+        })
+        .collect()
+}
+
+impl WgpuDevice {
+    /// Opens the best adapter; with `hardware_only`, adapters that are CPU implementations
+    /// are skipped (the native CPU backend beats them).
+    pub(crate) fn open(hardware_only: bool) -> Result<WgpuDevice> {
+        let list = adapters();
+        let Some(adapter) = list
+            .into_iter()
+            .find(|a| !hardware_only || a.get_info().device_type != wgpu::DeviceType::Cpu)
+        else {
+            return Err(unavailable(if hardware_only {
+                "no hardware adapter (only CPU implementations such as lavapipe, which rank \
+                 below the native CPU backend; force one with KERNELFORGE_BACKEND=wgpu)"
+            } else {
+                "no adapter found; install a Vulkan driver (Debian: mesa-vulkan-drivers for \
+                 lavapipe) or a GPU driver"
+            }));
+        };
+        let info = adapter.get_info();
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("kernelforge"),
+            required_features: wgpu::Features::empty(),
+            required_limits: limits.clone(),
+            ..Default::default()
+        }))
+        .map_err(|e| unavailable(format!("{}: requesting a device failed: {e}", info.name)))?;
+        Ok(WgpuDevice {
+            device,
+            queue,
+            info,
+            limits,
+            pipelines: Mutex::new(HashMap::new()),
+        })
+    }
+
+    pub(crate) fn name(&self) -> String {
+        format!("wgpu: {}", describe(&self.info))
+    }
+
+    fn check_size(&self, bytes: usize) -> Result<u64> {
+        let max = self.limits.max_storage_buffer_binding_size as u64;
+        if bytes as u64 > max {
+            return Err(Error::TooLarge {
+                what: "a wgpu buffer",
+                value: bytes as u64,
+                limit: max,
+                fix: "this adapter binds at most that many bytes per storage buffer; split the \
+                      data or use the CPU or CUDA backend",
+            });
+        }
+        // wgpu cannot bind an empty buffer; lengths travel in the uniform, so padding is
+        // invisible to kernels.
+        Ok((bytes as u64).max(4).next_multiple_of(4))
+    }
+
+    pub(crate) fn alloc(&self, bytes: usize) -> Result<WgpuBuffer> {
+        let size = self.check_size(bytes)?;
+        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: None,
+            size,
+            usage: wgpu::BufferUsages::STORAGE
+                | wgpu::BufferUsages::COPY_SRC
+                | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        Ok(WgpuBuffer { buffer })
+    }
+
+    pub(crate) fn upload(&self, bytes: &[u8]) -> Result<WgpuBuffer> {
+        let b = self.alloc(bytes.len())?;
+        let whole = bytes.len() / 4 * 4;
+        if whole > 0 {
+            self.queue.write_buffer(&b.buffer, 0, &bytes[..whole]);
+        }
+        if whole < bytes.len() {
+            let mut tail = [0u8; 4];
+            tail[..bytes.len() - whole].copy_from_slice(&bytes[whole..]);
+            self.queue.write_buffer(&b.buffer, whole as u64, &tail);
+        }
+        Ok(b)
+    }
+
+    pub(crate) fn read(&self, b: &WgpuBuffer, bytes: usize) -> Result<Vec<u8>> {
+        let size = b.buffer.size();
+        let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("kernelforge readback"),
+            size,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        enc.copy_buffer_to_buffer(&b.buffer, 0, &staging, 0, size);
+        self.queue.submit([enc.finish()]);
+        let (tx, rx) = std::sync::mpsc::channel();
+        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+            let _ = tx.send(r);
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| wgpu_err("waiting for a readback", e))?;
+        rx.recv()
+            .map_err(|e| wgpu_err("mapping a readback buffer", e))?
+            .map_err(|e| wgpu_err("mapping a readback buffer", e))?;
+        let view = staging
+            .get_mapped_range(..)
+            .map_err(|e| wgpu_err("mapping a readback buffer", e))?;
+        let out = view[..bytes].to_vec();
+        drop(view);
+        staging.unmap();
+        Ok(out)
+    }
+
+    pub(crate) fn synchronize(&self) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| wgpu_err("waiting for the device", e))
+    }
+
+    fn pipeline(&self, desc: &KernelDesc) -> Result<Arc<Pipeline>> {
+        let key = (desc.name, desc.wgsl_source.as_ptr() as usize);
+        if let Some(p) = self.pipelines.lock().expect("pipeline cache").get(&key) {
+            return Ok(p.clone());
+        }
+        let inv: u32 = desc.workgroup_size.iter().product();
+        if inv > self.limits.max_compute_invocations_per_workgroup {
+            return Err(Error::TooLarge {
+                what: "the workgroup size",
+                value: inv as u64,
+                limit: self.limits.max_compute_invocations_per_workgroup as u64,
+                fix: "use a smaller workgroup_size in #[compute_kernel]",
+            });
+        }
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(desc.name),
+                source: wgpu::ShaderSource::Wgsl(desc.wgsl_source.into()),
+            });
+        let mut entries = vec![wgpu::BindGroupLayoutEntry {
+            binding: 0,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Uniform,
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        }];
+        for p in desc.params {
+            if let Some(mutable) = p.slice {
+                entries.push(wgpu::BindGroupLayoutEntry {
+                    binding: entries.len() as u32,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Storage {
+                            read_only: !mutable,
+                        },
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                });
+            }
+        }
+        let layout = self
+            .device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some(desc.name),
+                entries: &entries,
+            });
+        let pl = self
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(desc.name),
+                bind_group_layouts: &[Some(&layout)],
+                immediate_size: 0,
+            });
+        let pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(desc.name),
+                layout: Some(&pl),
+                module: &module,
+                entry_point: Some(desc.name),
+                compilation_options: Default::default(),
+                cache: None,
+            });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(wgpu_err(format!("compiling kernel `{}`", desc.name), e));
+        }
+        let p = Arc::new(Pipeline { pipeline, layout });
+        self.pipelines
+            .lock()
+            .expect("pipeline cache")
+            .insert(key, p.clone());
+        Ok(p)
+    }
+
+    /// Splits `total` workgroups into a dispatch whose dimensions each fit the adapter's limit.
+    fn fold(&self, total: u64) -> Result<[u32; 3]> {
+        let max = self.limits.max_compute_workgroups_per_dimension.max(1) as u64;
+        let x = total.min(max);
+        let rest = total.div_ceil(x);
+        let y = rest.min(max);
+        let z = rest.div_ceil(y);
+        if z > max {
+            return Err(Error::TooLarge {
+                what: "the number of workgroups",
+                value: total,
+                limit: max * max * max,
+                fix: "launch fewer workgroups",
+            });
+        }
+        Ok([x as u32, y as u32, z as u32])
+    }
+
+    pub(crate) fn launch(
+        &self,
+        desc: &KernelDesc,
+        groups: [u32; 3],
+        args: &mut [KernelArg<'_>],
+    ) -> Result<()> {
+        let pipeline = self.pipeline(desc)?;
+        let mut words = abi_words(groups, args);
+        words.resize(words.len().next_multiple_of(4), 0);
+        let uniform = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("kernelforge params"),
+            size: (words.len() * 4) as u64,
+            usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.queue
+            .write_buffer(&uniform, 0, bytemuck::cast_slice(&words));
+        let mut entries = vec![wgpu::BindGroupEntry {
+            binding: 0,
+            resource: uniform.as_entire_binding(),
+        }];
+        for a in args.iter() {
+            let buf = match a {
+                KernelArg::Scalar(_) => continue,
+                KernelArg::Slice(b) => &**b,
+                KernelArg::SliceMut(b) => &**b,
+            };
+            let crate::buffer::Storage::Wgpu(w) = &buf.storage else {
+                return Err(Error::BadArguments {
+                    kernel: desc.name,
+                    message: "a buffer of another backend was passed".into(),
+                });
+            };
+            entries.push(wgpu::BindGroupEntry {
+                binding: entries.len() as u32,
+                resource: w.buffer.as_entire_binding(),
+            });
+        }
+        let dispatch = self.fold(groups.iter().map(|&g| g as u64).product())?;
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(desc.name),
+            layout: &pipeline.layout,
+            entries: &entries,
+        });
+        let mut enc = self.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some(desc.name),
+                timestamp_writes: None,
+            });
+            pass.set_pipeline(&pipeline.pipeline);
+            pass.set_bind_group(0, &bind_group, &[]);
+            pass.dispatch_workgroups(dispatch[0], dispatch[1], dispatch[2]);
+        }
+        self.queue.submit([enc.finish()]);
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(wgpu_err(format!("launching kernel `{}`", desc.name), e));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,309 @@
+//! Support for the code the CPU back end generates (`kernelforge::__private::cpu`).
+//!
+//! Generated code receives a [`Launch`] (the grid) and [`Args`] (the arguments), and asks the
+//! launch to [`run`](Launch::run) a closure over [`Chunk`]s in parallel on rayon.
+
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicU8, Ordering};
+
+pub mod math;
+
+/// A part of a launch run by one rayon task.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Chunk {
+    /// Consecutive invocations `lo..hi` of a 1-D launch with 1-D workgroups.
+    Linear {
+        /// First invocation.
+        lo: u32,
+        /// One past the last invocation.
+        hi: u32,
+    },
+    /// Workgroups `lo..hi` in linear order (x fastest).
+    Groups {
+        /// First workgroup.
+        lo: u32,
+        /// One past the last workgroup.
+        hi: u32,
+    },
+}
+
+/// The grid of one CPU launch.
+#[derive(Clone, Debug)]
+pub struct Launch {
+    pub(crate) groups: [u32; 3],
+    pub(crate) workgroup_size: [u32; 3],
+}
+
+/// Minimum invocations per rayon task: below this the task overhead dominates.
+const MIN_CHUNK: u64 = 16 * 1024;
+
+impl Launch {
+    /// The grid's size in workgroups.
+    #[inline(always)]
+    pub fn groups(&self) -> [u32; 3] {
+        self.groups
+    }
+
+    /// The workgroup coordinates of linear workgroup `g`.
+    #[inline(always)]
+    pub fn group_coords(&self, g: u32) -> [u32; 3] {
+        let [gx, gy, _] = self.groups;
+        [g % gx, (g / gx) % gy, g / (gx * gy)]
+    }
+
+    /// Runs `f` over every chunk of the launch in parallel; the first error ends the launch.
+    pub fn run(&self, f: &(dyn Fn(Chunk) -> Result<(), Fault> + Sync)) -> Result<(), Fault> {
+        let [gx, gy, gz] = self.groups.map(u64::from);
+        let per_group: u64 = self.workgroup_size.iter().map(|&v| v as u64).product();
+        let threads = rayon::current_num_threads().max(1) as u64;
+        if gy == 1 && gz == 1 && self.workgroup_size[1] == 1 && self.workgroup_size[2] == 1 {
+            let total = gx * per_group;
+            let chunk = (total.div_ceil(threads * 4))
+                .max(MIN_CHUNK)
+                .next_multiple_of(64);
+            let n = total.div_ceil(chunk);
+            if n == 1 {
+                return f(Chunk::Linear {
+                    lo: 0,
+                    hi: total as u32,
+                });
+            }
+            (0..n).into_par_iter().try_for_each(|c| {
+                let lo = c * chunk;
+                let hi = (lo + chunk).min(total);
+                f(Chunk::Linear {
+                    lo: lo as u32,
+                    hi: hi as u32,
+                })
+            })
+        } else {
+            let total = gx * gy * gz;
+            let per_chunk = (total.div_ceil(threads * 4))
+                .max(MIN_CHUNK.div_ceil(per_group))
+                .max(1);
+            let n = total.div_ceil(per_chunk);
+            (0..n).into_par_iter().try_for_each(|c| {
+                let lo = c * per_chunk;
+                let hi = (lo + per_chunk).min(total);
+                f(Chunk::Groups {
+                    lo: lo as u32,
+                    hi: hi as u32,
+                })
+            })
+        }
+    }
+}
+
+/// The arguments of one CPU launch, by parameter index.
+pub struct Args {
+    pub(crate) scalars: Vec<u32>,
+    pub(crate) slices: Vec<(*mut u8, usize)>,
+}
+
+// SAFETY: the pointers come from buffers borrowed for the whole launch (`&mut` for the
+// writable ones); invocations access them only through `SliceView`'s documented contract.
+unsafe impl Send for Args {}
+// SAFETY: as above.
+unsafe impl Sync for Args {}
+
+impl Args {
+    /// Scalar parameter `i` as `f32`.
+    #[inline]
+    pub fn scalar_f32(&self, i: usize) -> f32 {
+        f32::from_bits(self.scalars[i])
+    }
+    /// Scalar parameter `i` as `i32`.
+    #[inline]
+    pub fn scalar_i32(&self, i: usize) -> i32 {
+        self.scalars[i] as i32
+    }
+    /// Scalar parameter `i` as `u32`.
+    #[inline]
+    pub fn scalar_u32(&self, i: usize) -> u32 {
+        self.scalars[i]
+    }
+    /// Scalar parameter `i` as `bool`.
+    #[inline]
+    pub fn scalar_bool(&self, i: usize) -> bool {
+        self.scalars[i] != 0
+    }
+    /// Slice parameter `i`, whose element type the generated code knows.
+    #[inline]
+    pub fn slice<T: Copy>(&self, i: usize) -> SliceView<T> {
+        let (ptr, len) = self.slices[i];
+        SliceView {
+            ptr: ptr.cast(),
+            len,
+            param: i as u32,
+        }
+    }
+}
+
+/// A kernel's view of a slice parameter: pointer, length and parameter index.
+///
+/// Shared by all invocations of a launch. The SIMT contract (as on a GPU): invocations may
+/// read any element and write any element of a `&mut` slice, but two invocations that write the
+/// same element, or one that writes an element another reads, race and get one of the values.
+#[derive(Debug)]
+pub struct SliceView<T> {
+    ptr: *mut T,
+    len: usize,
+    param: u32,
+}
+
+impl<T> Clone for SliceView<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for SliceView<T> {}
+// SAFETY: see the type's docs; elements are plain 4-byte values.
+unsafe impl<T> Send for SliceView<T> {}
+// SAFETY: as above.
+unsafe impl<T> Sync for SliceView<T> {}
+
+impl<T: Copy> SliceView<T> {
+    /// Length in elements.
+    #[inline(always)]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+    /// Whether the slice is empty.
+    #[inline(always)]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+    /// Length as `u32` (the launch checked that it fits).
+    #[inline(always)]
+    pub fn len_u32(&self) -> u32 {
+        self.len as u32
+    }
+    /// Element `i`, or a fault if out of bounds.
+    #[inline(always)]
+    pub fn load(&self, i: u32) -> Result<T, Fault> {
+        if (i as usize) < self.len {
+            // SAFETY: in bounds of a live buffer.
+            Ok(unsafe { self.ptr.add(i as usize).read() })
+        } else {
+            Err(self.fault(i))
+        }
+    }
+    /// Writes element `i`, or faults if out of bounds.
+    #[inline(always)]
+    pub fn store(&self, i: u32, v: T) -> Result<(), Fault> {
+        if (i as usize) < self.len {
+            // SAFETY: in bounds of a live, writable buffer (the front end allows stores only
+            // to `&mut` parameters).
+            unsafe { self.ptr.add(i as usize).write(v) };
+            Ok(())
+        } else {
+            Err(self.fault(i))
+        }
+    }
+    /// Element `i` without a check.
+    ///
+    /// # Safety
+    /// `i < self.len()`.
+    #[inline(always)]
+    pub unsafe fn get_unchecked(&self, i: u32) -> T {
+        self.ptr.add(i as usize).read()
+    }
+    /// Writes element `i` without a check.
+    ///
+    /// # Safety
+    /// `i < self.len()` and the slice is a `&mut` parameter.
+    #[inline(always)]
+    pub unsafe fn set_unchecked(&self, i: u32, v: T) {
+        self.ptr.add(i as usize).write(v)
+    }
+    #[cold]
+    #[inline(never)]
+    fn fault(&self, index: u32) -> Fault {
+        Fault {
+            param: self.param,
+            index,
+            len: self.len,
+        }
+    }
+}
+
+/// An out-of-bounds access in a kernel on the CPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Fault {
+    /// Index of the slice parameter.
+    pub param: u32,
+    /// The index used.
+    pub index: u32,
+    /// The slice's length.
+    pub len: usize,
+}
+
+/// `a / b` with the kernel language's rule for `b == 0` (gives `a`).
+#[inline(always)]
+pub fn div_u32(a: u32, b: u32) -> u32 {
+    a / if b == 0 { 1 } else { b }
+}
+/// `a % b` with the kernel language's rule for `b == 0` (gives 0).
+#[inline(always)]
+pub fn rem_u32(a: u32, b: u32) -> u32 {
+    a % if b == 0 { 1 } else { b }
+}
+/// `a / b`, wrapping, with `b == 0` giving `a`.
+#[inline(always)]
+pub fn div_i32(a: i32, b: i32) -> i32 {
+    a.wrapping_div(if b == 0 { 1 } else { b })
+}
+/// `a % b`, wrapping, with `b == 0` giving 0.
+#[inline(always)]
+pub fn rem_i32(a: i32, b: i32) -> i32 {
+    a.wrapping_rem(if b == 0 { 1 } else { b })
+}
+
+/// The vector instruction level the CPU code runs at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum SimdLevel {
+    /// Baseline (SSE2 on x86-64; whatever the target has elsewhere).
+    Baseline = 1,
+    /// AVX2 and FMA.
+    Avx2 = 2,
+    /// AVX-512 F/VL, with AVX2 and FMA.
+    Avx512 = 3,
+}
+
+static LEVEL: AtomicU8 = AtomicU8::new(0);
+
+/// The best level this CPU supports, lowered by `KERNELFORGE_CPU_SIMD=baseline|avx2|avx512`.
+pub fn simd_level() -> SimdLevel {
+    match LEVEL.load(Ordering::Relaxed) {
+        1 => SimdLevel::Baseline,
+        2 => SimdLevel::Avx2,
+        3 => SimdLevel::Avx512,
+        _ => {
+            let l = detect_simd();
+            LEVEL.store(l as u8, Ordering::Relaxed);
+            l
+        }
+    }
+}
+
+/// The detected level, before `simd_level`'s cache.
+pub fn detect_simd() -> SimdLevel {
+    #[allow(unused_mut)]
+    let mut best = SimdLevel::Baseline;
+    #[cfg(target_arch = "x86_64")]
+    {
+        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+            best = SimdLevel::Avx2;
+            if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512vl") {
+                best = SimdLevel::Avx512;
+            }
+        }
+    }
+    let cap = match std::env::var("KERNELFORGE_CPU_SIMD").ok().as_deref() {
+        Some("baseline" | "sse2") => SimdLevel::Baseline,
+        Some("avx2") => SimdLevel::Avx2,
+        _ => SimdLevel::Avx512,
+    };
+    best.min(cap)
+}

@@ -1,0 +1,400 @@
+use crate::backend;
+use crate::buffer::{Buffer, RawBuffer, Storage};
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+use crate::kernel::{KernelArg, KernelDesc};
+use bytemuck::Pod;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+/// A kind of backend.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Backend {
+    /// NVIDIA GPUs through the CUDA driver (PTX from nvcc at build time, or NVRTC).
+    Cuda,
+    /// Vulkan, Metal and DX12 GPUs through wgpu and WGSL.
+    Wgpu,
+    /// The host CPU through rayon.
+    Cpu,
+}
+
+impl Backend {
+    /// `cuda`, `wgpu` or `cpu`, as `KERNELFORGE_BACKEND` spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Cuda => "cuda",
+            Backend::Wgpu => "wgpu",
+            Backend::Cpu => "cpu",
+        }
+    }
+}
+
+pub(crate) enum Kind {
+    Cpu,
+    #[cfg(feature = "wgpu")]
+    Wgpu(backend::wgpu::WgpuDevice),
+    #[cfg(feature = "cuda")]
+    Cuda(backend::cuda::CudaDevice),
+}
+
+struct Inner {
+    id: u64,
+    kind: Kind,
+    report: String,
+}
+
+/// A device that runs kernels: a CUDA GPU, a wgpu adapter or the CPU. Cheap to clone; `Send`
+/// and `Sync`, so one device can serve many threads.
+#[derive(Clone)]
+pub struct Device {
+    inner: Arc<Inner>,
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Most threads in one dimension of a launch: ids are `u32`.
+const MAX_THREADS: u64 = u32::MAX as u64;
+
+impl Device {
+    fn new(kind: Kind, report: String) -> Device {
+        Device {
+            inner: Arc::new(Inner {
+                id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+                kind,
+                report,
+            }),
+        }
+    }
+
+    /// The best device on this machine: CUDA GPU 0, else a hardware wgpu adapter, else the CPU
+    /// (a wgpu adapter that is itself a CPU implementation, such as lavapipe, ranks below the
+    /// native CPU backend). Never fails; [`selection_report`](Self::selection_report) says what
+    /// was tried. `KERNELFORGE_BACKEND=cuda|wgpu|cpu` forces a backend: when the forced backend
+    /// is unavailable, this returns the CPU device with the error in its report, and
+    /// [`try_best`](Self::try_best) returns the error itself.
+    pub fn best() -> Device {
+        match Self::try_best() {
+            Ok(d) => d,
+            Err(e) => Device::new(
+                Kind::Cpu,
+                format!("forced backend unavailable: {e}\nusing the CPU backend instead"),
+            ),
+        }
+    }
+
+    /// Like [`best`](Self::best), but a forced backend (`KERNELFORGE_BACKEND`) that is
+    /// unavailable is an error.
+    ///
+    /// # Errors
+    /// [`Error::BadEnv`] for an unknown `KERNELFORGE_BACKEND`; [`Error::Unavailable`] for a
+    /// forced backend that cannot be opened.
+    pub fn try_best() -> Result<Device> {
+        let forced = match std::env::var("KERNELFORGE_BACKEND") {
+            Ok(v) if v.is_empty() || v == "auto" => None,
+            Ok(v) => Some(match v.as_str() {
+                "cuda" => Backend::Cuda,
+                "wgpu" => Backend::Wgpu,
+                "cpu" => Backend::Cpu,
+                _ => {
+                    return Err(Error::BadEnv {
+                        var: "KERNELFORGE_BACKEND",
+                        value: v,
+                        expected: "use cuda, wgpu, cpu or auto",
+                    })
+                }
+            }),
+            Err(_) => None,
+        };
+        if let Some(b) = forced {
+            let dev = match b {
+                Backend::Cuda => Self::cuda(0),
+                Backend::Wgpu => Self::wgpu(),
+                Backend::Cpu => Ok(Self::cpu()),
+            }?;
+            let report = format!(
+                "KERNELFORGE_BACKEND={} forces this backend\nchose: {}",
+                b.as_str(),
+                dev.name()
+            );
+            return Ok(dev.with_report(report));
+        }
+        let mut lines = Vec::new();
+        match Self::cuda(0) {
+            Ok(d) => {
+                lines.push(format!("cuda: chosen, {}", d.name()));
+                return Ok(d.with_report(lines.join("\n")));
+            }
+            Err(e) => lines.push(format!("cuda: skipped: {e}")),
+        }
+        #[cfg(feature = "wgpu")]
+        match backend::wgpu::WgpuDevice::open(true) {
+            Ok(w) => {
+                let name = w.name();
+                lines.push(format!("wgpu: chosen, {name}"));
+                return Ok(Device::new(Kind::Wgpu(w), lines.join("\n")));
+            }
+            Err(e) => lines.push(format!("wgpu: skipped: {e}")),
+        }
+        #[cfg(not(feature = "wgpu"))]
+        lines.push("wgpu: skipped: not compiled in (enable the `wgpu` feature)".into());
+        lines.push(format!("cpu: chosen, {}", backend::cpu::name()));
+        Ok(Device::new(Kind::Cpu, lines.join("\n")))
+    }
+
+    /// The CPU device (rayon over the machine's cores).
+    pub fn cpu() -> Device {
+        Device::new(Kind::Cpu, "the CPU backend was asked for".into())
+    }
+
+    /// The best wgpu adapter, a CPU implementation such as lavapipe included.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] with wgpu's reason (no adapter, not compiled in).
+    pub fn wgpu() -> Result<Device> {
+        #[cfg(feature = "wgpu")]
+        {
+            let w = backend::wgpu::WgpuDevice::open(false)?;
+            let report = format!("wgpu was asked for\nchose: {}", w.name());
+            Ok(Device::new(Kind::Wgpu(w), report))
+        }
+        #[cfg(not(feature = "wgpu"))]
+        Err(Error::Unavailable {
+            backend: Backend::Wgpu,
+            reason: "kernelforge was built without the `wgpu` feature; enable it".into(),
+        })
+    }
+
+    /// CUDA GPU number `ordinal`.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`] when libcuda is missing, no GPU has that ordinal, or the build
+    /// lacks the `cuda` feature.
+    pub fn cuda(ordinal: usize) -> Result<Device> {
+        #[cfg(feature = "cuda")]
+        {
+            let c = backend::cuda::CudaDevice::open(ordinal)?;
+            let report = format!("CUDA device {ordinal} was asked for\nchose: {}", c.name());
+            Ok(Device::new(Kind::Cuda(c), report))
+        }
+        #[cfg(not(feature = "cuda"))]
+        {
+            let _ = ordinal;
+            Err(Error::Unavailable {
+                backend: Backend::Cuda,
+                reason: "kernelforge was built without the `cuda` feature; enable it".into(),
+            })
+        }
+    }
+
+    fn with_report(self, report: String) -> Device {
+        match Arc::try_unwrap(self.inner) {
+            Ok(inner) => Device::new(inner.kind, report),
+            Err(inner) => Device { inner },
+        }
+    }
+
+    /// Which backend this device uses.
+    pub fn backend(&self) -> Backend {
+        match &self.inner.kind {
+            Kind::Cpu => Backend::Cpu,
+            #[cfg(feature = "wgpu")]
+            Kind::Wgpu(_) => Backend::Wgpu,
+            #[cfg(feature = "cuda")]
+            Kind::Cuda(_) => Backend::Cuda,
+        }
+    }
+
+    /// A human-readable name: the GPU or adapter and its driver, or the CPU's threads and SIMD.
+    pub fn name(&self) -> String {
+        match &self.inner.kind {
+            Kind::Cpu => backend::cpu::name(),
+            #[cfg(feature = "wgpu")]
+            Kind::Wgpu(w) => w.name(),
+            #[cfg(feature = "cuda")]
+            Kind::Cuda(c) => c.name(),
+        }
+    }
+
+    /// What was tried when this device was chosen, what was chosen, and why.
+    pub fn selection_report(&self) -> String {
+        self.inner.report.clone()
+    }
+
+    /// Copies `data` into a new buffer on this device.
+    ///
+    /// # Errors
+    /// Allocation failure on the device, or a buffer larger than the backend allows.
+    pub fn upload<T: Pod>(&self, data: &[T]) -> Result<Buffer<T>> {
+        let bytes: &[u8] = bytemuck::cast_slice(data);
+        let storage = match &self.inner.kind {
+            Kind::Cpu => backend::cpu::upload(bytes),
+            #[cfg(feature = "wgpu")]
+            Kind::Wgpu(w) => Storage::Wgpu(w.upload(bytes)?),
+            #[cfg(feature = "cuda")]
+            Kind::Cuda(c) => Storage::Cuda(c.upload(bytes)?),
+        };
+        Ok(Buffer::from_raw(self.raw(
+            storage,
+            data.len(),
+            size_of::<T>(),
+        )))
+    }
+
+    /// A new buffer of `len` zeroed elements.
+    ///
+    /// # Errors
+    /// As [`upload`](Self::upload).
+    pub fn zeros<T: Pod>(&self, len: usize) -> Result<Buffer<T>> {
+        let bytes = len * size_of::<T>();
+        let storage = match &self.inner.kind {
+            Kind::Cpu => backend::cpu::alloc(bytes),
+            #[cfg(feature = "wgpu")]
+            Kind::Wgpu(w) => Storage::Wgpu(w.alloc(bytes)?),
+            #[cfg(feature = "cuda")]
+            Kind::Cuda(c) => Storage::Cuda(c.alloc(bytes)?),
+        };
+        Ok(Buffer::from_raw(self.raw(storage, len, size_of::<T>())))
+    }
+
+    fn raw(&self, storage: Storage, len: usize, elem_size: usize) -> RawBuffer {
+        RawBuffer {
+            storage,
+            len,
+            elem_size,
+            device: self.clone(),
+        }
+    }
+
+    /// Waits until every launch submitted to this device has finished.
+    ///
+    /// # Errors
+    /// A device error reported while waiting.
+    pub fn synchronize(&self) -> Result<()> {
+        match &self.inner.kind {
+            Kind::Cpu => Ok(()),
+            #[cfg(feature = "wgpu")]
+            Kind::Wgpu(w) => w.synchronize(),
+            #[cfg(feature = "cuda")]
+            Kind::Cuda(c) => c.synchronize(),
+        }
+    }
+
+    pub(crate) fn read_bytes(&self, buf: &RawBuffer) -> Result<Vec<u8>> {
+        match (&self.inner.kind, &buf.storage) {
+            (Kind::Cpu, Storage::Cpu(_)) => Ok(backend::cpu::read(buf)),
+            #[cfg(feature = "wgpu")]
+            (Kind::Wgpu(w), Storage::Wgpu(b)) => w.read(b, buf.bytes()),
+            #[cfg(feature = "cuda")]
+            (Kind::Cuda(c), Storage::Cuda(b)) => c.read(b, buf.bytes()),
+            #[allow(unreachable_patterns)]
+            _ => Err(Error::BadArguments {
+                kernel: "to_vec",
+                message: "the buffer's storage does not belong to its device".into(),
+            }),
+        }
+    }
+
+    /// Runs `desc` over `grid` with `args`; what generated `launch` functions call.
+    ///
+    /// # Errors
+    /// Arguments that do not match the kernel, buffers of another device, sizes beyond the
+    /// backend's limits, out-of-bounds accesses (CPU) and device errors.
+    #[doc(hidden)]
+    pub fn launch(&self, desc: &KernelDesc, grid: Grid, args: &mut [KernelArg<'_>]) -> Result<()> {
+        let bad = |message: String| Error::BadArguments {
+            kernel: desc.name,
+            message,
+        };
+        if args.len() != desc.params.len() {
+            return Err(bad(format!(
+                "expected {} arguments, got {}",
+                desc.params.len(),
+                args.len()
+            )));
+        }
+        for (arg, p) in args.iter().zip(desc.params) {
+            let (buf, want_mut) = match arg {
+                KernelArg::Scalar(_) if p.slice.is_none() => continue,
+                KernelArg::Slice(b) if p.slice == Some(false) => (&**b, false),
+                KernelArg::SliceMut(b) if p.slice.is_some() => (&**b, p.slice == Some(true)),
+                _ => {
+                    return Err(bad(format!(
+                        "argument `{}` has the wrong kind (scalar, &Buffer or &mut Buffer)",
+                        p.name
+                    )))
+                }
+            };
+            let _ = want_mut;
+            if buf.device.inner.id != self.inner.id {
+                return Err(bad(format!(
+                    "buffer `{}` belongs to another device ({}); upload it to {} first",
+                    p.name,
+                    buf.device.name(),
+                    self.name()
+                )));
+            }
+            if buf.len as u64 > u32::MAX as u64 {
+                return Err(Error::TooLarge {
+                    what: "a buffer passed to a kernel",
+                    value: buf.len as u64,
+                    limit: u32::MAX as u64,
+                    fix: "kernel indices are u32; split the data into several launches",
+                });
+            }
+        }
+        let counts = grid.group_counts(desc.workgroup_size);
+        if counts.contains(&0) {
+            return Ok(());
+        }
+        for d in 0..3 {
+            if counts[d] * desc.workgroup_size[d] as u64 > MAX_THREADS + 1 {
+                return Err(Error::TooLarge {
+                    what: "the grid",
+                    value: counts[d] * desc.workgroup_size[d] as u64,
+                    limit: MAX_THREADS + 1,
+                    fix: "ids are u32; launch fewer threads per dimension",
+                });
+            }
+        }
+        let total: u64 = counts.iter().product();
+        if total > u32::MAX as u64 {
+            return Err(Error::TooLarge {
+                what: "the number of workgroups",
+                value: total,
+                limit: u32::MAX as u64,
+                fix: "launch fewer workgroups",
+            });
+        }
+        let groups = counts.map(|c| c as u32);
+        match &self.inner.kind {
+            Kind::Cpu => backend::cpu::launch(desc, groups, args),
+            #[cfg(feature = "wgpu")]
+            Kind::Wgpu(w) => w.launch(desc, groups, args),
+            #[cfg(feature = "cuda")]
+            Kind::Cuda(c) => c.launch(desc, groups, args),
+        }
+    }
+}
+
+impl std::fmt::Debug for Device {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Device")
+            .field("backend", &self.backend())
+            .field("name", &self.name())
+            .finish()
+    }
+}
+
+/// The launch ABI's `u32` words (see kernelforge-codegen's `back` module): the group counts,
+/// then per parameter its scalar bits or, for a slice, its length.
+pub(crate) fn abi_words(groups: [u32; 3], args: &[KernelArg<'_>]) -> Vec<u32> {
+    let mut words = groups.to_vec();
+    for a in args {
+        words.push(match a {
+            KernelArg::Scalar(bits) => *bits,
+            KernelArg::Slice(b) => b.len as u32,
+            KernelArg::SliceMut(b) => b.len as u32,
+        });
+    }
+    words
+}

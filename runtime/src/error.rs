@@ -1,0 +1,79 @@
+use crate::device::Backend;
+
+/// Result with kernelforge's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong at run time. Each message names the cause and the fix.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A backend cannot be used on this machine or build.
+    #[error("the {backend:?} backend is unavailable: {reason}")]
+    Unavailable {
+        /// The backend asked for.
+        backend: Backend,
+        /// Why, and what would make it available.
+        reason: String,
+    },
+    /// An environment variable has a value kernelforge does not understand.
+    #[error("{var}={value:?} is not understood; {expected}")]
+    BadEnv {
+        /// The variable.
+        var: &'static str,
+        /// Its value.
+        value: String,
+        /// What it accepts.
+        expected: &'static str,
+    },
+    /// A kernel indexed a slice out of its bounds (reported by the CPU backend).
+    #[error(
+        "kernel `{kernel}` indexed `{param}` out of bounds: index {index}, length {len}; guard \
+         the access with `if i < {param}.len()` or launch a smaller grid"
+    )]
+    OutOfBounds {
+        /// The kernel.
+        kernel: &'static str,
+        /// The slice parameter.
+        param: &'static str,
+        /// The index used.
+        index: u32,
+        /// The slice's length.
+        len: usize,
+    },
+    /// Arguments that do not match the kernel's parameters.
+    #[error("kernel `{kernel}`: {message}")]
+    BadArguments {
+        /// The kernel.
+        kernel: &'static str,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+    /// A size beyond what kernelforge or the backend supports.
+    #[error("{what} is too large: {value} exceeds the limit {limit}; {fix}")]
+    TooLarge {
+        /// What is too large.
+        what: &'static str,
+        /// Its size.
+        value: u64,
+        /// The limit.
+        limit: u64,
+        /// How to stay within it.
+        fix: &'static str,
+    },
+    /// An error reported by wgpu or the GPU driver under it.
+    #[error("wgpu error while {context}: {message}")]
+    Wgpu {
+        /// What kernelforge was doing.
+        context: String,
+        /// wgpu's message.
+        message: String,
+    },
+    /// An error reported by the CUDA driver or NVRTC.
+    #[error("CUDA error while {context}: {message}")]
+    Cuda {
+        /// What kernelforge was doing.
+        context: String,
+        /// The driver's or NVRTC's message.
+        message: String,
+    },
+}

@@ -1,0 +1,25 @@
+//! kernelforge-runtime: devices, buffers, grids and the three backends (CPU on rayon, wgpu,
+//! CUDA through cudarc) behind one dispatcher.
+//!
+//! This crate never depends on the compiler: a user's binary carries the generated sources and
+//! PTX, not syn or naga. Generated code reaches it through `kernelforge::__private`.
+
+mod backend;
+mod buffer;
+pub mod cpu;
+mod device;
+mod error;
+mod grid;
+mod kernel;
+
+pub use buffer::Buffer;
+pub use device::{Backend, Device};
+pub use error::{Error, Result};
+pub use grid::Grid;
+pub use kernel::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
+
+/// Facts about the backends compiled into this build and the machine, for `kernelforge info`.
+pub mod info {
+    pub use crate::backend::probe_all;
+    pub use crate::backend::BackendProbe;
+}

@@ -1,0 +1,54 @@
+//! kernelforge: write a compute kernel once, as a Rust function under `#[compute_kernel]`,
+//! and run it as CUDA/PTX, WGSL (wgpu) or rayon CPU code behind one dispatcher.
+//!
+//! ```no_run
+//! use kernelforge::prelude::*;
+//!
+//! #[compute_kernel(workgroup_size = 256)]
+//! pub fn saxpy(a: f32, x: &[f32], y: &mut [f32]) {
+//!     let i = global_id().x;
+//!     if i < y.len() {
+//!         y[i] = a * x[i] + y[i];
+//!     }
+//! }
+//!
+//! fn main() -> Result<(), kernelforge::Error> {
+//!     let dev = Device::best();
+//!     let x = dev.upload(&vec![1.0f32; 1 << 20])?;
+//!     let mut y = dev.upload(&vec![2.0f32; 1 << 20])?;
+//!     saxpy::launch(&dev, Grid::linear(1 << 20), 3.0, &x, &mut y)?;
+//!     assert_eq!(y.to_vec()?[0], 5.0);
+//!     Ok(())
+//! }
+//! ```
+
+// Generated code names `::kernelforge`, which must resolve inside this crate too.
+extern crate self as kernelforge;
+
+pub use kernelforge_macros::compute_kernel;
+pub use kernelforge_runtime::{info, Backend, Buffer, Device, Error, Grid, Result};
+
+pub mod bench;
+pub mod intrinsics;
+pub mod kernels;
+pub mod reference;
+
+/// Everything a kernel or its host code needs: `use kernelforge::prelude::*;`.
+pub mod prelude {
+    pub use crate::intrinsics::{global_id, group_id, group_size, local_id, num_groups, UVec3};
+    pub use crate::{compute_kernel, Backend, Buffer, Device, Grid};
+}
+
+/// How this build was made: the nvcc used and the CUDA architecture targeted.
+pub mod build_info {
+    /// The nvcc that compiled the built-in kernels' PTX, or why there was none.
+    pub const NVCC: &str = env!("KERNELFORGE_BUILD_NVCC");
+    /// The virtual architecture of the embedded PTX.
+    pub const CUDA_ARCH: &str = env!("KERNELFORGE_BUILD_ARCH");
+}
+
+#[doc(hidden)]
+pub mod __private {
+    pub use kernelforge_runtime::cpu;
+    pub use kernelforge_runtime::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
+}
