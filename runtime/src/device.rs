@@ -29,6 +29,7 @@ impl Backend {
     }
 }
 
+#[allow(clippy::large_enum_variant)] // one per device, behind an Arc
 pub(crate) enum Kind {
     Cpu,
     #[cfg(feature = "wgpu")]
@@ -346,11 +347,11 @@ impl Device {
         if counts.contains(&0) {
             return Ok(());
         }
-        for d in 0..3 {
-            if counts[d] * desc.workgroup_size[d] as u64 > MAX_THREADS + 1 {
+        for (count, size) in counts.iter().zip(desc.workgroup_size) {
+            if count * size as u64 > MAX_THREADS + 1 {
                 return Err(Error::TooLarge {
                     what: "the grid",
-                    value: counts[d] * desc.workgroup_size[d] as u64,
+                    value: count * size as u64,
                     limit: MAX_THREADS + 1,
                     fix: "ids are u32; launch fewer threads per dimension",
                 });

@@ -1,1 +1,154 @@
-fn main() {}
+//! The kernelforge command line: `info`, `bench` (the main job) and `emit`.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use kernelforge::{bench, kernels, Device};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "kernelforge",
+    version,
+    about = "One Rust kernel as CUDA/PTX, WGSL and rayon CPU code"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Every backend: available or not and why, devices, drivers, the build's nvcc and PTX.
+    Info,
+    /// Every built-in kernel on every backend present, with peers measured in the same run.
+    Bench {
+        /// Write the records as a JSON array to this file.
+        #[arg(long)]
+        json: Option<std::path::PathBuf>,
+        /// Elements per kernel.
+        #[arg(long, default_value_t = 16_777_216)]
+        elements: usize,
+        /// Timed runs per kernel after warm-up (the median is reported).
+        #[arg(long, default_value_t = 11)]
+        runs: usize,
+    },
+    /// Print a built-in kernel's generated code.
+    Emit {
+        /// The kernel's name, e.g. gelu.
+        kernel: String,
+        /// Which code.
+        #[arg(long, value_enum, default_value_t = Target::Wgsl)]
+        target: Target,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Target {
+    Cuda,
+    Ptx,
+    Wgsl,
+    Cpu,
+}
+
+fn info() {
+    println!(
+        "host: {} {}, {} cores, {} rayon threads",
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1),
+        rayon::current_num_threads()
+    );
+    println!(
+        "build: nvcc {}; PTX for {}",
+        kernelforge::build_info::NVCC,
+        kernelforge::build_info::CUDA_ARCH
+    );
+    let ptx_isa = kernels::all().iter().find_map(|k| k.ptx).and_then(|p| {
+        p.lines()
+            .find(|l| l.starts_with(".version"))
+            .map(|l| l.trim_start_matches(".version").trim().to_string())
+    });
+    println!(
+        "embedded PTX ISA: {}",
+        ptx_isa.unwrap_or_else(|| "none".into())
+    );
+    for p in kernelforge::info::probe_all() {
+        println!(
+            "{:?}: {} - {}",
+            p.backend,
+            if p.available {
+                "available"
+            } else {
+                "unavailable"
+            },
+            p.summary
+        );
+        for d in p.details {
+            println!("    {d}");
+        }
+    }
+    let best = Device::best();
+    println!("Device::best() picks: {}", best.name());
+    for line in best.selection_report().lines() {
+        println!("    {line}");
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Info => info(),
+        Command::Bench {
+            json,
+            elements,
+            runs,
+        } => {
+            let records = bench::run(&bench::Options {
+                elements,
+                runs: runs.max(1),
+            });
+            print!("{}", bench::table(&records));
+            if let Some(path) = json {
+                let arr = serde_json::Value::Array(records.iter().map(|r| r.to_json()).collect());
+                if let Err(e) = std::fs::write(
+                    &path,
+                    serde_json::to_string_pretty(&arr).unwrap_or_default(),
+                ) {
+                    eprintln!("cannot write {}: {e}", path.display());
+                    return ExitCode::FAILURE;
+                }
+            }
+            if records.iter().any(|r| !r.ok) {
+                eprintln!("some results exceed their tolerance (column ok)");
+                return ExitCode::FAILURE;
+            }
+        }
+        Command::Emit { kernel, target } => {
+            let Some(desc) = kernels::all().into_iter().find(|k| k.name == kernel) else {
+                let names: Vec<_> = kernels::all().iter().map(|k| k.name).collect();
+                eprintln!(
+                    "no built-in kernel `{kernel}`; the kernels are: {}",
+                    names.join(", ")
+                );
+                return ExitCode::FAILURE;
+            };
+            match target {
+                Target::Cuda => print!("{}", desc.cuda_source),
+                Target::Wgsl => print!("{}", desc.wgsl_source),
+                Target::Cpu => print!("{}", kernels::cpu_source(&kernel).unwrap_or("")),
+                Target::Ptx => match desc.ptx {
+                    Some(p) => print!("{p}"),
+                    None => {
+                        eprintln!(
+                            "no PTX was embedded: nvcc was not found at build time ({})",
+                            kernelforge::build_info::NVCC
+                        );
+                        return ExitCode::FAILURE;
+                    }
+                },
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}

@@ -222,28 +222,24 @@ impl Validator<'_> {
                 self.kernel.locals[l.0 as usize].ty = Some(want);
                 self.types[id.0 as usize] = want;
             }
-            Expr::Unary { arg, .. } => {
-                if self.is_flex(id) {
-                    self.coerce(arg, want);
-                    self.types[id.0 as usize] = want;
-                }
+            Expr::Unary { arg, .. } if self.is_flex(id) => {
+                self.coerce(arg, want);
+                self.types[id.0 as usize] = want;
             }
-            Expr::Binary { op, left, right } if !op.is_comparison() && !is_logic(op) => {
-                if self.is_flex(id) {
-                    self.coerce(left, want);
-                    if !matches!(op, BinaryOp::Shl | BinaryOp::Shr) {
-                        self.coerce(right, want);
-                    }
-                    self.types[id.0 as usize] = want;
+            Expr::Binary { op, left, right }
+                if !op.is_comparison() && !is_logic(op) && self.is_flex(id) =>
+            {
+                self.coerce(left, want);
+                if !matches!(op, BinaryOp::Shl | BinaryOp::Shr) {
+                    self.coerce(right, want);
                 }
+                self.types[id.0 as usize] = want;
             }
-            Expr::Math { args, .. } => {
-                if self.is_flex(id) {
-                    for a in args {
-                        self.coerce(a, want);
-                    }
-                    self.types[id.0 as usize] = want;
+            Expr::Math { args, .. } if self.is_flex(id) => {
+                for a in args {
+                    self.coerce(a, want);
                 }
+                self.types[id.0 as usize] = want;
             }
             _ => {}
         }

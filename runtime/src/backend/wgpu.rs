@@ -151,7 +151,7 @@ impl WgpuDevice {
     }
 
     fn check_size(&self, bytes: usize) -> Result<u64> {
-        let max = self.limits.max_storage_buffer_binding_size as u64;
+        let max = self.limits.max_storage_buffer_binding_size;
         if bytes as u64 > max {
             return Err(Error::TooLarge {
                 what: "a wgpu buffer",

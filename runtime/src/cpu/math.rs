@@ -5,6 +5,9 @@
 //! about 10 GB/s on the same machine). These are branch-free, so the loop vectorises.
 //! Accuracy, measured by `tests` against `f64` over the whole useful range, is in the README.
 
+// The coefficients are kept as published, digits beyond f32 included.
+#![allow(clippy::excessive_precision)]
+
 /// `e^x`. Cephes `expf`: `x = n ln 2 + r`, `|r| <= ln 2 / 2`, degree-5 minimax polynomial for
 /// `e^r`, `2^n` built in the exponent bits. Results below `2^-126` flush to 0; above the
 /// largest `f32`, infinity; NaN stays NaN.

@@ -61,7 +61,6 @@ impl<'a> Writer<'a> {
         let mut names = Vec::new();
         for (i, p) in k.params.iter().enumerate() {
             let n = ident(&p.name);
-            let i = i;
             let (t, init) = match p.kind {
                 ParamKind::Scalar(s) => {
                     let getter = format_ident!("scalar_{}", s.rust_name());

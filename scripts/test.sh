@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The test command: installs lavapipe and the pinned CUDA toolkit when missing (scripts/setup.sh),
+# then runs every test with wgpu, nvcc and NVRTC required, so WGSL kernels run for real on
+# lavapipe and PTX is generated and checked by ptxas.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/setup.sh
+export KERNELFORGE_REQUIRE="${KERNELFORGE_REQUIRE:-wgpu,nvcc,nvrtc}"
+cargo fmt --all -- --check
+cargo clippy --all-targets -- -D warnings
+cargo test --workspace

@@ -1,0 +1,98 @@
+//! Golden files: the generated CUDA C, WGSL and CPU Rust of every built-in kernel, reviewed in
+//! the diff (`INSTA_UPDATE=always cargo test --test snapshots`, then `cargo insta review` or
+//! read the `.snap` changes). Every WGSL output is validated by naga here too.
+
+use kernelforge_codegen::{back, compile, find_kernels};
+
+fn kernels() -> Vec<kernelforge_codegen::Generated> {
+    let mut out = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/kernels-src"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    for f in files {
+        let file = syn::parse_file(&std::fs::read_to_string(&f).unwrap()).unwrap();
+        for (attr, func) in find_kernels(&file) {
+            out.push(compile(attr, &func).unwrap_or_else(|e| panic!("{}: {e}", f.display())));
+        }
+    }
+    assert!(
+        out.len() >= 8,
+        "expected the built-in kernels, found {}",
+        out.len()
+    );
+    out
+}
+
+#[test]
+fn generated_code_matches_golden_files() {
+    for g in kernels() {
+        let name = &g.kernel.name;
+        back::wgsl::validate(&g.wgsl).unwrap_or_else(|e| panic!("{name}: naga rejects WGSL:\n{e}"));
+        insta::assert_snapshot!(format!("{name}.cuda"), g.cuda);
+        insta::assert_snapshot!(format!("{name}.wgsl"), g.wgsl);
+        insta::assert_snapshot!(
+            format!("{name}.cpu"),
+            back::cpu::format_tokens(g.cpu.clone())
+        );
+    }
+}
+
+/// DESIGN invariant: the CUDA C nvcc compiles at build time is byte for byte what the macro
+/// embeds, because both go through `compile`; the PTX file name hashes that source.
+#[test]
+fn build_and_macro_agree_on_cuda_source() {
+    for k in kernelforge::kernels::all() {
+        let g = kernels()
+            .into_iter()
+            .find(|g| g.kernel.name == k.name)
+            .unwrap();
+        assert_eq!(g.cuda, k.cuda_source, "{}", k.name);
+        assert_eq!(g.wgsl, k.wgsl_source, "{}", k.name);
+    }
+}
+
+/// Every PTX output is accepted by ptxas for sm_90 where ptxas is present.
+#[test]
+fn ptxas_accepts_embedded_ptx() {
+    let ptxas = std::env::var("KERNELFORGE_NVCC")
+        .ok()
+        .map(|n| std::path::PathBuf::from(n).with_file_name("ptxas"))
+        .filter(|p| p.is_file());
+    let required = std::env::var("KERNELFORGE_REQUIRE")
+        .unwrap_or_default()
+        .split(',')
+        .any(|x| x == "nvcc");
+    let Some(ptxas) = ptxas else {
+        assert!(
+            !required,
+            "KERNELFORGE_REQUIRE names nvcc but ptxas was not found beside KERNELFORGE_NVCC"
+        );
+        eprintln!(
+            "skipping ptxas: KERNELFORGE_NVCC does not point at an nvcc with ptxas beside it"
+        );
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("kf-ptxas-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for k in kernelforge::kernels::all() {
+        let ptx = k
+            .ptx
+            .unwrap_or_else(|| panic!("{}: no PTX embedded although nvcc is present", k.name));
+        let f = dir.join(format!("{}.ptx", k.name));
+        std::fs::write(&f, ptx).unwrap();
+        let out = std::process::Command::new(&ptxas)
+            .args(["-arch=sm_90", "-o"])
+            .arg(dir.join(format!("{}.cubin", k.name)))
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}: ptxas: {}",
+            k.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

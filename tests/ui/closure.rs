@@ -1,0 +1,10 @@
+use kernelforge::prelude::*;
+
+#[compute_kernel]
+pub fn k(x: &[f32], y: &mut [f32]) {
+    let f = |v: f32| v * 2.0;
+    let i = global_id().x;
+    y[i] = x[i];
+}
+
+fn main() {}

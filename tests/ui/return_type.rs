@@ -1,0 +1,9 @@
+use kernelforge::prelude::*;
+
+#[compute_kernel]
+pub fn k(y: &mut [f32]) -> f32 {
+    let i = global_id().x;
+    y[i] = 0.0;
+}
+
+fn main() {}
