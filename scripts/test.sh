@@ -7,5 +7,6 @@ cd "$(dirname "$0")/.."
 . scripts/setup.sh
 export KERNELFORGE_REQUIRE="${KERNELFORGE_REQUIRE:-wgpu,nvcc,nvrtc}"
 cargo fmt --all -- --check
-cargo clippy --all-targets -- -D warnings
+cargo fmt --manifest-path examples/downstream/Cargo.toml -- --check
+cargo clippy --workspace --all-targets -- -D warnings
 cargo test --workspace

@@ -26,6 +26,8 @@
 extern crate self as kernelforge;
 
 pub use kernelforge_macros::compute_kernel;
+#[cfg(feature = "cuda")]
+pub use kernelforge_runtime::cuda;
 pub use kernelforge_runtime::{info, Backend, Buffer, Device, Error, Grid, Result};
 
 pub mod bench;

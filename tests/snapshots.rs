@@ -2,6 +2,8 @@
 //! the diff (`INSTA_UPDATE=always cargo test --test snapshots`, then `cargo insta review` or
 //! read the `.snap` changes). Every WGSL output is validated by naga here too.
 
+mod common;
+
 use kernelforge_codegen::{back, compile, find_kernels};
 
 fn kernels() -> Vec<kernelforge_codegen::Generated> {
@@ -56,43 +58,14 @@ fn build_and_macro_agree_on_cuda_source() {
 /// Every PTX output is accepted by ptxas for sm_90 where ptxas is present.
 #[test]
 fn ptxas_accepts_embedded_ptx() {
-    let ptxas = std::env::var("KERNELFORGE_NVCC")
-        .ok()
-        .map(|n| std::path::PathBuf::from(n).with_file_name("ptxas"))
-        .filter(|p| p.is_file());
-    let required = std::env::var("KERNELFORGE_REQUIRE")
-        .unwrap_or_default()
-        .split(',')
-        .any(|x| x == "nvcc");
-    let Some(ptxas) = ptxas else {
-        assert!(
-            !required,
-            "KERNELFORGE_REQUIRE names nvcc but ptxas was not found beside KERNELFORGE_NVCC"
-        );
-        eprintln!(
-            "skipping ptxas: KERNELFORGE_NVCC does not point at an nvcc with ptxas beside it"
-        );
+    let Some(ptxas) = common::ptxas() else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("kf-ptxas-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
     for k in kernelforge::kernels::all() {
         let ptx = k
             .ptx
             .unwrap_or_else(|| panic!("{}: no PTX embedded although nvcc is present", k.name));
-        let f = dir.join(format!("{}.ptx", k.name));
-        std::fs::write(&f, ptx).unwrap();
-        let out = std::process::Command::new(&ptxas)
-            .args(["-arch=sm_90", "-o"])
-            .arg(dir.join(format!("{}.cubin", k.name)))
-            .arg(&f)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}: ptxas: {}",
-            k.name,
-            String::from_utf8_lossy(&out.stderr)
-        );
+        common::run_ptxas(&ptxas, k.name, ptx, "sm_90")
+            .unwrap_or_else(|e| panic!("{}: ptxas: {e}", k.name));
     }
 }

@@ -18,6 +18,14 @@ pub use error::{Error, Result};
 pub use grid::Grid;
 pub use kernel::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
 
+/// CUDA tooling that needs no GPU: NVRTC compilation and the PTX ISA version rules.
+#[cfg(feature = "cuda")]
+pub mod cuda {
+    pub use crate::backend::cuda::{
+        compile_with_nvrtc, driver_present, max_ptx_isa, nvrtc_present, nvrtc_version, ptx_isa,
+    };
+}
+
 /// Facts about the backends compiled into this build and the machine, for `kernelforge info`.
 pub mod info {
     pub use crate::backend::probe_all;

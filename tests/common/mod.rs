@@ -32,3 +32,39 @@ pub fn devices() -> Vec<Device> {
     }
     out
 }
+
+/// ptxas beside `KERNELFORGE_NVCC` (scripts/setup.sh sets it), if present. Fails when
+/// `KERNELFORGE_REQUIRE` names nvcc and there is none.
+pub fn ptxas() -> Option<std::path::PathBuf> {
+    let found = std::env::var("KERNELFORGE_NVCC")
+        .ok()
+        .map(|n| std::path::PathBuf::from(n).with_file_name("ptxas"))
+        .filter(|p| p.is_file());
+    if found.is_none() {
+        skip_or_fail(
+            "nvcc",
+            "ptxas was not found beside KERNELFORGE_NVCC (source scripts/setup.sh)",
+        );
+    }
+    found
+}
+
+/// Runs `ptxas -arch=<arch>` on `ptx`; `Err` with its message when it refuses.
+pub fn run_ptxas(ptxas: &std::path::Path, name: &str, ptx: &str, arch: &str) -> Result<(), String> {
+    let dir = std::env::temp_dir().join(format!("kf-ptxas-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let f = dir.join(format!("{name}-{arch}.ptx"));
+    std::fs::write(&f, ptx).map_err(|e| e.to_string())?;
+    let out = std::process::Command::new(ptxas)
+        .arg(format!("-arch={arch}"))
+        .arg("-o")
+        .arg(dir.join(format!("{name}-{arch}.cubin")))
+        .arg(&f)
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}

@@ -155,10 +155,17 @@ const RESERVED: &[&str] = &[
 ];
 
 /// The name a parameter or local gets in generated code: the source name, unless a target
-/// reserves it or it could clash with kernelforge's own `kf_` names (then `u_` is prefixed).
+/// reserves it (our list plus naga's list of WGSL reserved words) or it could clash with
+/// kernelforge's own `kf_` names; then `u_` is prefixed. Names that already start with `u_`
+/// are prefixed too, which keeps the mapping one-to-one (`int` -> `u_int`, `u_int` -> `u_u_int`).
 pub fn target_name(name: &str) -> String {
     let name = name.strip_prefix("r#").unwrap_or(name);
-    if RESERVED.contains(&name) || name.starts_with("kf_") || name.starts_with("__") {
+    if RESERVED.contains(&name)
+        || naga::keywords::wgsl::RESERVED.contains(&name)
+        || name.starts_with("kf_")
+        || name.starts_with("u_")
+        || name.starts_with("__")
+    {
         format!("u_{name}")
     } else {
         name.to_string()

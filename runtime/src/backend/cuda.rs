@@ -35,6 +35,14 @@ fn unavailable(reason: impl Into<String>) -> Error {
     }
 }
 
+/// An error whose message is already text (not a value to show with `Debug`).
+fn cuda_msg(context: impl Into<String>, message: String) -> Error {
+    Error::Cuda {
+        context: context.into(),
+        message,
+    }
+}
+
 fn cuda_err(context: impl Into<String>, e: impl std::fmt::Debug) -> Error {
     Error::Cuda {
         context: context.into(),
@@ -100,6 +108,36 @@ pub fn ptx_isa(ptx: &str) -> Option<(u32, u32)> {
     let v = line.split_whitespace().nth(1)?;
     let (a, b) = v.split_once('.')?;
     Some((a.parse().ok()?, b.parse().ok()?))
+}
+
+/// Compiles a kernel's CUDA C (`cuda_source`, with entry point `name`) to PTX with NVRTC for
+/// the virtual architecture `arch` (`compute_75`, `compute_90`, ...). This is what the CUDA
+/// backend does when no usable PTX was embedded; it needs libnvrtc but no GPU or driver.
+///
+/// # Errors
+/// [`Error::Unavailable`] when libnvrtc cannot be loaded; [`Error::Cuda`] with NVRTC's log
+/// when the source does not compile.
+pub fn compile_with_nvrtc(name: &str, cuda_source: &str, arch: &str) -> Result<String> {
+    if !nvrtc_present() {
+        return Err(unavailable(
+            "NVRTC (libnvrtc.so) is not on the library path; install it (pip \
+             nvidia-cuda-nvrtc) and add its lib folder to LD_LIBRARY_PATH",
+        ));
+    }
+    let opts = cudarc::nvrtc::CompileOptions {
+        options: vec![format!("--gpu-architecture={arch}")],
+        name: Some(format!("{name}.cu")),
+        ..Default::default()
+    };
+    let context = || format!("compiling kernel `{name}` for {arch} with NVRTC");
+    match cudarc::nvrtc::compile_ptx_with_opts(cuda_source, opts) {
+        Ok(ptx) => Ok(ptx.to_src()),
+        Err(cudarc::nvrtc::CompileError::CompileError { nvrtc, log, .. }) => Err(Error::Cuda {
+            context: context(),
+            message: format!("{nvrtc:?}: {}", log.to_string_lossy().trim()),
+        }),
+        Err(e) => Err(cuda_err(context(), e)),
+    }
 }
 
 pub(crate) fn probe() -> BackendProbe {
@@ -245,7 +283,7 @@ impl CudaDevice {
             Some(m) => m,
             None => {
                 if !nvrtc_present() {
-                    return Err(cuda_err(
+                    return Err(cuda_msg(
                         format!("loading kernel `{}`", desc.name),
                         format!(
                             "{}; NVRTC (libnvrtc.so) is not on the library path to compile \
@@ -255,18 +293,14 @@ impl CudaDevice {
                         ),
                     ));
                 }
-                let arch = format!("--gpu-architecture=compute_{}{}", self.cc.0, self.cc.1);
-                let opts = cudarc::nvrtc::CompileOptions {
-                    options: vec![arch],
-                    ..Default::default()
-                };
-                let ptx =
-                    cudarc::nvrtc::compile_ptx_with_opts(desc.cuda_source, opts).map_err(|e| {
-                        cuda_err(
-                            format!("compiling kernel `{}` with NVRTC", desc.name),
-                            format!("{}; NVRTC: {e:?}", notes.join("; ")),
-                        )
-                    })?;
+                let arch = format!("compute_{}{}", self.cc.0, self.cc.1);
+                let ptx = compile_with_nvrtc(desc.name, desc.cuda_source, &arch).map_err(|e| {
+                    cuda_msg(
+                        format!("compiling kernel `{}` with NVRTC", desc.name),
+                        format!("{}; {e}", notes.join("; ")),
+                    )
+                })?;
+                let ptx = cudarc::nvrtc::Ptx::from_src(ptx);
                 self.ctx
                     .load_module(ptx)
                     .map_err(|e| cuda_err(format!("loading kernel `{}`", desc.name), e))?

@@ -64,11 +64,11 @@ impl<'a> Writer<'a> {
             let (t, init) = match p.kind {
                 ParamKind::Scalar(s) => {
                     let getter = format_ident!("scalar_{}", s.rust_name());
-                    (ty(s), quote!(args.#getter(#i)))
+                    (ty(s), quote!(kf_args.#getter(#i)))
                 }
                 ParamKind::Slice { elem, .. } => {
                     let e = ty(elem);
-                    (quote!(#rt::SliceView<#e>), quote!(args.slice::<#e>(#i)))
+                    (quote!(#rt::SliceView<#e>), quote!(kf_args.slice::<#e>(#i)))
                 }
             };
             fields.push(quote!(#n: #t));
@@ -93,52 +93,52 @@ impl<'a> Writer<'a> {
                 #[derive(Clone, Copy)]
                 struct Params { #(#fields,)* }
 
-                pub(super) fn run(launch: &rt::Launch, args: &rt::Args) -> Result<(), rt::Fault> {
-                    let params = Params { #(#inits,)* };
-                    let level = rt::simd_level();
-                    launch.run(&|chunk| dispatch(level, params, launch, chunk))
+                pub(super) fn run(kf_launch: &rt::Launch, kf_args: &rt::Args) -> Result<(), rt::Fault> {
+                    let kf_params = Params { #(#inits,)* };
+                    let kf_level = rt::simd_level();
+                    kf_launch.run(&|kf_chunk| dispatch(kf_level, kf_params, kf_launch, kf_chunk))
                 }
 
                 fn dispatch(
-                    level: rt::SimdLevel,
-                    params: Params,
-                    launch: &rt::Launch,
-                    chunk: rt::Chunk,
+                    kf_level: rt::SimdLevel,
+                    kf_params: Params,
+                    kf_launch: &rt::Launch,
+                    kf_chunk: rt::Chunk,
                 ) -> Result<(), rt::Fault> {
-                    match level {
+                    match kf_level {
                         #[cfg(target_arch = "x86_64")]
                         // SAFETY: `simd_level` reports only features this CPU has.
-                        rt::SimdLevel::Avx512 => unsafe { chunk_avx512(params, launch, chunk) },
+                        rt::SimdLevel::Avx512 => unsafe { chunk_avx512(kf_params, kf_launch, kf_chunk) },
                         #[cfg(target_arch = "x86_64")]
                         // SAFETY: as above.
-                        rt::SimdLevel::Avx2 => unsafe { chunk_avx2(params, launch, chunk) },
-                        _ => chunk_body(params, launch, chunk),
+                        rt::SimdLevel::Avx2 => unsafe { chunk_avx2(kf_params, kf_launch, kf_chunk) },
+                        _ => chunk_body(kf_params, kf_launch, kf_chunk),
                     }
                 }
 
                 #[cfg(target_arch = "x86_64")]
                 #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
-                unsafe fn chunk_avx512(params: Params, launch: &rt::Launch, chunk: rt::Chunk) -> Result<(), rt::Fault> {
-                    chunk_body(params, launch, chunk)
+                unsafe fn chunk_avx512(kf_params: Params, kf_launch: &rt::Launch, kf_chunk: rt::Chunk) -> Result<(), rt::Fault> {
+                    chunk_body(kf_params, kf_launch, kf_chunk)
                 }
 
                 #[cfg(target_arch = "x86_64")]
                 #[target_feature(enable = "avx2,fma")]
-                unsafe fn chunk_avx2(params: Params, launch: &rt::Launch, chunk: rt::Chunk) -> Result<(), rt::Fault> {
-                    chunk_body(params, launch, chunk)
+                unsafe fn chunk_avx2(kf_params: Params, kf_launch: &rt::Launch, kf_chunk: rt::Chunk) -> Result<(), rt::Fault> {
+                    chunk_body(kf_params, kf_launch, kf_chunk)
                 }
 
                 #[inline(always)]
-                fn chunk_body(params: Params, launch: &rt::Launch, chunk: rt::Chunk) -> Result<(), rt::Fault> {
-                    let Params { #(#names,)* } = params;
-                    let kf_groups: [u32; 3] = launch.groups();
-                    match chunk {
-                        rt::Chunk::Linear { lo, hi } => {
+                fn chunk_body(kf_params: Params, kf_launch: &rt::Launch, kf_chunk: rt::Chunk) -> Result<(), rt::Fault> {
+                    let Params { #(#names,)* } = kf_params;
+                    let kf_groups: [u32; 3] = kf_launch.groups();
+                    match kf_chunk {
+                        rt::Chunk::Linear { lo: kf_lo, hi: kf_end } => {
                             #linear_arm
                         }
-                        rt::Chunk::Groups { lo, hi } => {
-                            for kf_g in lo..hi {
-                                let kf_grp: [u32; 3] = launch.group_coords(kf_g);
+                        rt::Chunk::Groups { lo: kf_lo, hi: kf_end } => {
+                            for kf_g in kf_lo..kf_end {
+                                let kf_grp: [u32; 3] = kf_launch.group_coords(kf_g);
                                 for kf_lz in 0..#wz {
                                     for kf_ly in 0..#wy {
                                         for kf_lx in 0..#wx {
@@ -172,7 +172,7 @@ impl<'a> Writer<'a> {
         }
     }
 
-    /// The code for a linear chunk `lo..hi` of invocations.
+    /// The code for a linear chunk `kf_lo..kf_end` of invocations.
     fn linear_arm(&self) -> TokenStream {
         let k = self.kernel;
         let checked_mode = Mode {
@@ -182,7 +182,7 @@ impl<'a> Writer<'a> {
         let checked = self.stmts(&k.body, checked_mode);
         let checked = self.invocation(checked, &k.body);
         let checked_loop = quote! {
-            for kf_inv in lo..hi {
+            for kf_inv in kf_lo..kf_end {
                 #checked
             }
         };
@@ -203,9 +203,9 @@ impl<'a> Writer<'a> {
         let hi = match bound {
             Some(b) => {
                 let b = self.expr(b, fast_mode);
-                quote!(::core::cmp::min(hi, #b))
+                quote!(::core::cmp::min(kf_end, #b))
             }
-            None => quote!(hi),
+            None => quote!(kf_end),
         };
         let checks = slices.iter().map(|s| {
             let n = ident(&k.param(*s).name);
@@ -217,11 +217,11 @@ impl<'a> Writer<'a> {
             // Elementwise shape: the guard is folded into the range and the accesses indexed by
             // the invocation id are checked once for the whole chunk.
             let kf_hi: u32 = #hi;
-            if lo >= kf_hi {
+            if kf_lo >= kf_hi {
                 return Ok(());
             }
             if true #(#checks)* {
-                for kf_inv in lo..kf_hi {
+                for kf_inv in kf_lo..kf_hi {
                     let #i: u32 = kf_inv;
                     #fast
                 }
@@ -352,7 +352,6 @@ impl<'a> Writer<'a> {
 
     fn expr(&self, id: ExprId, mode: Mode) -> TokenStream {
         let k = self.kernel;
-        let rt = &self.rt;
         let t = self.info.ty(id);
         match k.expr(id) {
             Expr::Error => quote!(0),
@@ -474,7 +473,6 @@ impl<'a> Writer<'a> {
                 let a: Vec<TokenStream> = args.iter().map(|&x| self.expr(x, mode)).collect();
                 let x = &a[0];
                 let f = t == Scalar::F32;
-                let _ = rt;
                 match fun {
                     MathFn::Abs if f => quote!(#x.abs()),
                     MathFn::Abs => quote!(#x.wrapping_abs()),

@@ -1,0 +1,77 @@
+//! NVRTC, the CUDA backend's run-time compiler, on every kernel's generated CUDA C, with no
+//! GPU: the built-in kernels and the kernels of the tests and the downstream example. Each
+//! must compile for compute_75 (the default target) and for compute_90, and ptxas must accept
+//! the result for sm_90. `KERNELFORGE_REQUIRE=nvrtc` (CI) makes a missing libnvrtc a failure.
+#![cfg(feature = "cuda")]
+
+mod common;
+
+/// (name, CUDA C) of every kernel to check.
+fn kernels() -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = kernelforge::kernels::all()
+        .into_iter()
+        .map(|k| (k.name.to_string(), k.cuda_source.to_string()))
+        .collect();
+    let root = env!("CARGO_MANIFEST_DIR");
+    for file in ["tests/hygiene.rs", "examples/downstream/src/main.rs"] {
+        let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
+        let parsed = syn::parse_file(&text).unwrap();
+        for (attr, func) in kernelforge_codegen::find_kernels(&parsed) {
+            let g =
+                kernelforge_codegen::compile(attr, &func).unwrap_or_else(|e| panic!("{file}: {e}"));
+            out.push((g.kernel.name.clone(), g.cuda));
+        }
+    }
+    out
+}
+
+#[test]
+fn nvrtc_compiles_every_kernel() {
+    if !kernelforge::cuda::nvrtc_present() {
+        common::skip_or_fail(
+            "nvrtc",
+            "libnvrtc is not on the library path (source scripts/setup.sh)",
+        );
+        return;
+    }
+    let ptxas = common::ptxas();
+    let kernels = kernels();
+    assert!(kernels.len() >= 11, "found {} kernels", kernels.len());
+    for (name, source) in &kernels {
+        for arch in ["compute_75", "compute_90"] {
+            let ptx = kernelforge::cuda::compile_with_nvrtc(name, source, arch)
+                .unwrap_or_else(|e| panic!("{name} for {arch}: {e}"));
+            let sm = arch.replace("compute_", "sm_");
+            assert!(ptx.contains(&format!(".target {sm}")), "{name}: {ptx}");
+            assert!(ptx.contains(&format!(".entry {name}(")), "{name}: {ptx}");
+            // NVRTC 13.0 writes PTX ISA 9.0, which a CUDA 13.0 driver loads.
+            let isa = kernelforge::cuda::ptx_isa(&ptx).expect(".version line");
+            assert!(
+                isa <= kernelforge::cuda::max_ptx_isa(13000),
+                "{name}: {isa:?}"
+            );
+            if let Some(ptxas) = &ptxas {
+                common::run_ptxas(ptxas, name, &ptx, "sm_90")
+                    .unwrap_or_else(|e| panic!("{name} ({arch}): ptxas: {e}"));
+            }
+        }
+    }
+}
+
+/// A compile error comes back as an `Err` carrying NVRTC's log, not a panic.
+#[test]
+fn nvrtc_reports_errors_with_its_log() {
+    if !kernelforge::cuda::nvrtc_present() {
+        common::skip_or_fail("nvrtc", "libnvrtc is not on the library path");
+        return;
+    }
+    let err = kernelforge::cuda::compile_with_nvrtc(
+        "broken",
+        "extern \"C\" __global__ void broken() { undeclared_name = 1; }",
+        "compute_75",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("undeclared_name"), "{err}");
+    assert!(err.contains("broken"), "{err}");
+}
