@@ -374,6 +374,7 @@ static PEER_GELU: crate::__private::KernelDesc = crate::__private::KernelDesc {
     cuda_source: "",
     ptx: None,
     wgsl_source: WGSL_GELU_VEC4,
+    wgsl_x4_source: None,
     cpu: no_cpu,
 };
 

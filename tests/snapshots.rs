@@ -34,6 +34,11 @@ fn generated_code_matches_golden_files() {
         back::wgsl::validate(&g.wgsl).unwrap_or_else(|e| panic!("{name}: naga rejects WGSL:\n{e}"));
         insta::assert_snapshot!(format!("{name}.cuda"), g.cuda);
         insta::assert_snapshot!(format!("{name}.wgsl"), g.wgsl);
+        if let Some(x4) = &g.wgsl_x4 {
+            back::wgsl::validate(x4)
+                .unwrap_or_else(|e| panic!("{name}: naga rejects the x4 WGSL:\n{e}"));
+            insta::assert_snapshot!(format!("{name}.wgsl_x4"), x4);
+        }
         insta::assert_snapshot!(
             format!("{name}.cpu"),
             back::cpu::format_tokens(g.cpu.clone())
@@ -52,6 +57,7 @@ fn build_and_macro_agree_on_cuda_source() {
             .unwrap();
         assert_eq!(g.cuda, k.cuda_source, "{}", k.name);
         assert_eq!(g.wgsl, k.wgsl_source, "{}", k.name);
+        assert_eq!(g.wgsl_x4.as_deref(), k.wgsl_x4_source, "{}", k.name);
     }
 }
 

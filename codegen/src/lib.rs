@@ -28,6 +28,9 @@ pub struct Generated {
     pub cuda: String,
     /// WGSL source, already validated by naga.
     pub wgsl: String,
+    /// The `x4` WGSL module (four invocations per invocation), validated by naga, for kernels
+    /// with the elementwise vector shape; the runtime uses it for 1-D grids.
+    pub wgsl_x4: Option<String>,
     /// The CPU module as Rust tokens (see `back::cpu`).
     pub cpu: TokenStream,
 }
@@ -75,6 +78,8 @@ pub fn compile(attr: TokenStream, func: &syn::ItemFn) -> Result<Generated, Error
         .unwrap_or_else(|e| match e {});
     let wgsl = back::wgsl::write_string(&kernel, &info, &Default::default())
         .map_err(|e| Errors(vec![Error::new(func.sig.ident.span(), e.to_string())]))?;
+    let wgsl_x4 = back::wgsl::write_x4_string(&kernel, &info, &Default::default())
+        .map_err(|e| Errors(vec![Error::new(func.sig.ident.span(), e.to_string())]))?;
     let cpu =
         back::cpu::write_tokens(&kernel, &info, &Default::default()).unwrap_or_else(|e| match e {});
     Ok(Generated {
@@ -82,6 +87,7 @@ pub fn compile(attr: TokenStream, func: &syn::ItemFn) -> Result<Generated, Error
         info,
         cuda,
         wgsl,
+        wgsl_x4,
         cpu,
     })
 }

@@ -66,6 +66,10 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
     let [wx, wy, wz] = k.workgroup_size;
     let cuda = &g.cuda;
     let wgsl = &g.wgsl;
+    let wgsl_x4 = match &g.wgsl_x4 {
+        Some(text) => quote!(Some(#text)),
+        None => quote!(None),
+    };
     let cpu = &g.cpu;
     let cpu_source = kernelforge_codegen::back::cpu::format_tokens(g.cpu.clone());
     let ptx = ptx_tokens(g);
@@ -114,6 +118,9 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
             pub const CUDA_SOURCE: &str = #cuda;
             /// The generated WGSL (validated by naga at build time).
             pub const WGSL_SOURCE: &str = #wgsl;
+            /// The `x4` WGSL module (four invocations per invocation, `vec4` accesses) for an
+            /// elementwise kernel; the wgpu backend runs it for 1-D grids.
+            pub const WGSL_X4_SOURCE: Option<&str> = #wgsl_x4;
             /// The generated CPU code, formatted, for reading (`kernelforge emit`).
             pub const CPU_SOURCE: &str = #cpu_source;
             /// PTX compiled by nvcc at build time, when kernelforge-build found nvcc.
@@ -127,6 +134,7 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
                 cuda_source: CUDA_SOURCE,
                 ptx: PTX,
                 wgsl_source: WGSL_SOURCE,
+                wgsl_x4_source: WGSL_X4_SOURCE,
                 cpu: __cpu::run,
             };
 

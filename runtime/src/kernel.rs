@@ -42,6 +42,10 @@ pub struct KernelDesc {
     pub ptx: Option<&'static str>,
     /// WGSL source.
     pub wgsl_source: &'static str,
+    /// The `x4` WGSL module, for elementwise kernels: each invocation runs four consecutive
+    /// logical invocations with `vec4` accesses. The wgpu backend uses it for 1-D grids and
+    /// dispatches a quarter of the workgroups.
+    pub wgsl_x4_source: Option<&'static str>,
     /// The CPU entry point.
     pub cpu: fn(&cpu::Launch, &cpu::Args) -> Result<(), cpu::Fault>,
 }

@@ -1,3 +1,4 @@
 //! Passes shared by back ends.
 
 pub mod linear;
+pub mod vector;

@@ -161,9 +161,20 @@ impl WgpuDevice {
                       data or use the CPU or CUDA backend",
             });
         }
-        // wgpu cannot bind an empty buffer; lengths travel in the uniform, so padding is
+        // wgpu cannot bind an empty buffer, and `x4` kernels access whole `vec4`s, so every
+        // buffer is rounded up to 16 bytes; lengths travel in the uniform, so the padding is
         // invisible to kernels.
-        Ok((bytes as u64).max(4).next_multiple_of(4))
+        let padded = (bytes as u64).max(16).next_multiple_of(16);
+        if padded > max {
+            return Err(Error::TooLarge {
+                what: "a wgpu buffer (rounded up to 16 bytes)",
+                value: padded,
+                limit: max,
+                fix: "this adapter binds at most that many bytes per storage buffer; split the \
+                      data or use the CPU or CUDA backend",
+            });
+        }
+        Ok(padded)
     }
 
     pub(crate) fn alloc(&self, bytes: usize) -> Result<WgpuBuffer> {
@@ -230,8 +241,9 @@ impl WgpuDevice {
             .map_err(|e| wgpu_err("waiting for the device", e))
     }
 
-    fn pipeline(&self, desc: &KernelDesc) -> Result<Arc<Pipeline>> {
-        let key = (desc.name, desc.wgsl_source.as_ptr() as usize);
+    /// The compute pipeline of `source`, one of `desc`'s two WGSL modules.
+    fn pipeline(&self, desc: &KernelDesc, source: &'static str) -> Result<Arc<Pipeline>> {
+        let key = (desc.name, source.as_ptr() as usize);
         if let Some(p) = self.pipelines.lock().expect("pipeline cache").get(&key) {
             return Ok(p.clone());
         }
@@ -249,7 +261,7 @@ impl WgpuDevice {
             .device
             .create_shader_module(wgpu::ShaderModuleDescriptor {
                 label: Some(desc.name),
-                source: wgpu::ShaderSource::Wgsl(desc.wgsl_source.into()),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
             });
         let mut entries = vec![wgpu::BindGroupLayoutEntry {
             binding: 0,
@@ -335,7 +347,20 @@ impl WgpuDevice {
         groups: [u32; 3],
         args: &mut [KernelArg<'_>],
     ) -> Result<()> {
-        let pipeline = self.pipeline(desc)?;
+        // The `x4` module serves 1-D grids small enough that its lane ids (4 per invocation)
+        // cannot wrap; everything else runs the scalar module.
+        let logical = groups.iter().map(|&g| g as u64).product::<u64>();
+        let (source, physical) = match desc.wgsl_x4_source {
+            Some(x4)
+                if groups[1] == 1
+                    && groups[2] == 1
+                    && logical * (desc.workgroup_size[0] as u64) < (1 << 31) =>
+            {
+                (x4, logical.div_ceil(4))
+            }
+            _ => (desc.wgsl_source, logical),
+        };
+        let pipeline = self.pipeline(desc, source)?;
         let mut words = abi_words(groups, args);
         words.resize(words.len().next_multiple_of(4), 0);
         let uniform = self.device.create_buffer(&wgpu::BufferDescriptor {
@@ -367,7 +392,7 @@ impl WgpuDevice {
                 resource: w.buffer.as_entire_binding(),
             });
         }
-        let dispatch = self.fold(groups.iter().map(|&g| g as u64).product())?;
+        let dispatch = self.fold(physical)?;
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(desc.name),

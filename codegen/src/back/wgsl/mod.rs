@@ -12,6 +12,7 @@
 //!
 //! Every output is validated by naga in [`write_string`].
 
+mod vector;
 mod writer;
 
 pub use writer::Writer;
@@ -49,6 +50,29 @@ pub fn write_string(kernel: &Kernel, info: &Info, _options: &Options) -> Result<
         message,
     })?;
     Ok(text)
+}
+
+/// Writes the `x4` module of `kernel` (four invocations per invocation, `vec4` accesses; see
+/// `vector.rs`) when it has the elementwise vector shape of [`crate::proc::vector`], and
+/// validates it with naga. `Ok(None)` for kernels without that shape.
+///
+/// # Errors
+/// [`Error::Invalid`] when naga rejects the output.
+pub fn write_x4_string(
+    kernel: &Kernel,
+    info: &Info,
+    _options: &Options,
+) -> Result<Option<String>, Error> {
+    let Some(shape) = crate::proc::vector::analyse(kernel) else {
+        return Ok(None);
+    };
+    let mut w = Writer::new(kernel, info);
+    let text = w.write_x4(&shape);
+    validate(&text).map_err(|message| Error::Invalid {
+        kernel: kernel.name.clone(),
+        message,
+    })?;
+    Ok(Some(text))
 }
 
 /// Parses and validates WGSL with naga, returning naga's message on failure.

@@ -1,0 +1,232 @@
+//! The `x4` WGSL module: an elementwise kernel (see [`crate::proc::vector`]) written so that
+//! each invocation runs four consecutive logical invocations with `vec4` loads, arithmetic and
+//! stores.
+//!
+//! Why: on lavapipe, and on GPUs to a lesser degree, the cost of an invocation is more than that
+//! of its few instructions, and one 16-byte access replaces four 4-byte ones. The runtime uses
+//! this module for 1-D grids (it dispatches a quarter of the workgroups) and the scalar module
+//! otherwise. Semantics are unchanged:
+//! - lane `k` of invocation `j` is logical invocation `i = 4j + k`; a lane beyond the grid or
+//!   failing the kernel's guard `i < bound` is masked;
+//! - every value is a `vec4`, uniform scalars are splatted;
+//! - `if`/`else` become selects under a mask, computing both sides on every lane;
+//! - a store writes the whole `vec4` when all four lanes are live, and merges with the old value
+//!   (`select`) otherwise, so elements of masked lanes keep their contents. Invocation `j` owns
+//!   elements `4j..4j+4` of every vector slice, so the read-modify-write races with nobody.
+//! - the runtime rounds wgpu buffers up to 16 bytes, so the last, partial `vec4` exists.
+
+use super::writer::{ty, Writer};
+use crate::back::target_name;
+use crate::ir::*;
+use crate::proc::linear::is_uniform;
+use crate::proc::vector::Vector;
+use std::fmt::Write;
+
+impl Writer<'_> {
+    /// The `x4` module of a kernel with the vector shape `shape`.
+    pub fn write_x4(&mut self, shape: &Vector<'_>) -> String {
+        let k = self.kernel;
+        let [wx, _, _] = k.workgroup_size;
+        let lin = &shape.linear;
+        let bound = match lin.bound {
+            Some(b) => {
+                let b = self.expr(b);
+                format!(" & (kf_i < vec4<u32>({b}))")
+            }
+            None => String::new(),
+        };
+        let index = self.local_name(lin.index);
+        for s in lin.body {
+            self.stmt_x4(s, shape, None);
+        }
+        let body = std::mem::take(&mut self.out);
+        let mut o = self.header(&shape.vector_slices);
+        let _ = write!(
+            o,
+            "\n// Four consecutive invocations per invocation: launched with a quarter of the \
+             workgroups\n// of a 1-D grid.\n\
+             @compute @workgroup_size({wx}, 1, 1)\n\
+             fn {}(\n    @builtin(workgroup_id) kf_wid: vec3<u32>,\n    \
+             @builtin(num_workgroups) kf_nwg: vec3<u32>,\n    \
+             @builtin(local_invocation_id) kf_lid: vec3<u32>,\n) {{\n",
+            k.name
+        );
+        let _ = write!(
+            o,
+            "    let kf_lin = kf_wid.x + kf_nwg.x * (kf_wid.y + kf_nwg.y * kf_wid.z);\n    \
+             if kf_lin >= (kf_params.groups_x + 3u) / 4u {{\n        return;\n    }}\n    \
+             let kf_j = kf_lin * {wx}u + kf_lid.x;\n    \
+             let kf_i = vec4<u32>(kf_j * 4u) + vec4<u32>(0u, 1u, 2u, 3u);\n    \
+             // Live lanes: inside the grid and inside the kernel's guard.\n    \
+             let kf_m = (kf_i < vec4<u32>(kf_params.groups_x * {wx}u)){bound};\n    \
+             if !any(kf_m) {{\n        return;\n    }}\n    \
+             let kf_full = all(kf_m);\n    \
+             let {index}: vec4<u32> = kf_i;\n"
+        );
+        o.push_str(&body);
+        o.push_str("}\n");
+        o
+    }
+
+    /// Writes one statement for four lanes; `mask` is the condition of enclosing branches.
+    fn stmt_x4(&mut self, stmt: &Stmt, shape: &Vector<'_>, mask: Option<&str>) {
+        let k = self.kernel;
+        match stmt {
+            Stmt::Let { local, init } => {
+                let l = k.local(*local);
+                let t = ty(l.ty.unwrap_or(Scalar::I32));
+                let name = self.local_name(*local);
+                match init {
+                    Some(v) => {
+                        let v = self.expr_x4(*v, shape);
+                        let kw = if l.mutable { "var" } else { "let" };
+                        self.line(&format!("{kw} {name}: vec4<{t}> = {v};"));
+                    }
+                    None => self.line(&format!("var {name}: vec4<{t}>;")),
+                }
+            }
+            Stmt::Assign { local, value } => {
+                let v = self.expr_x4(*value, shape);
+                let name = self.local_name(*local);
+                match mask {
+                    None => self.line(&format!("{name} = {v};")),
+                    Some(m) => self.line(&format!("{name} = select({name}, {v}, {m});")),
+                }
+            }
+            Stmt::Store { slice, value, .. } => {
+                let v = self.expr_x4(*value, shape);
+                let t = ty(self.info.ty(*value));
+                let n = target_name(&k.param(*slice).name);
+                let id = value.0;
+                self.line(&format!("let kf_v{id}: vec4<{t}> = {v};"));
+                let v = format!("kf_v{id}");
+                match mask {
+                    None => {
+                        self.line(&format!(
+                            "if kf_full {{ {n}[kf_j] = {v}; }} \
+                             else {{ {n}[kf_j] = select({n}[kf_j], {v}, kf_m); }}"
+                        ));
+                    }
+                    Some(m) => {
+                        self.line(&format!("{n}[kf_j] = select({n}[kf_j], {v}, kf_m & {m});"))
+                    }
+                }
+            }
+            Stmt::If {
+                cond,
+                accept,
+                reject,
+            } => {
+                let c = self.expr_x4(*cond, shape);
+                let id = cond.0;
+                self.line(&format!("let kf_c{id}: vec4<bool> = {c};"));
+                let (yes, no) = match mask {
+                    None => (format!("kf_c{id}"), format!("!kf_c{id}")),
+                    Some(m) => (format!("({m} & kf_c{id})"), format!("({m} & !kf_c{id})")),
+                };
+                for s in accept {
+                    self.stmt_x4(s, shape, Some(&yes));
+                }
+                for s in reject {
+                    self.stmt_x4(s, shape, Some(&no));
+                }
+            }
+            // Excluded by `proc::vector::analyse`.
+            _ => self.line("// unreachable: not in the vector shape"),
+        }
+    }
+
+    /// An expression as a `vec4`.
+    fn expr_x4(&mut self, id: ExprId, shape: &Vector<'_>) -> String {
+        let k = self.kernel;
+        let t = self.info.ty(id);
+        let vt = format!("vec4<{}>", ty(t));
+        if is_uniform(k, id) {
+            let s = self.expr(id);
+            return format!("{vt}({s})");
+        }
+        match k.expr(id).clone() {
+            Expr::Local(l) => self.local_name(l),
+            Expr::Load { slice, index } => {
+                let n = target_name(&k.param(slice).name);
+                if shape.vector_slices.contains(&slice) {
+                    format!("{n}[kf_j]")
+                } else {
+                    let i = self.expr(index);
+                    format!("{vt}({n}[{i}])")
+                }
+            }
+            Expr::Unary { op, arg } => {
+                let a = self.expr_x4(arg, shape);
+                match (op, t) {
+                    (UnaryOp::Neg, _) => format!("(-{a})"),
+                    (UnaryOp::Not, Scalar::Bool) => format!("(!{a})"),
+                    (UnaryOp::Not, _) => format!("(~{a})"),
+                }
+            }
+            Expr::Binary { op, left, right } => {
+                let lt = self.info.ty(left);
+                let l = self.expr_x4(left, shape);
+                let r = self.expr_x4(right, shape);
+                match op {
+                    BinaryOp::Div | BinaryOp::Rem if lt.is_int() => {
+                        let name = match (op, lt) {
+                            (BinaryOp::Div, Scalar::I32) => "kf_div_i32x4",
+                            (BinaryOp::Div, _) => "kf_div_u32x4",
+                            (_, Scalar::I32) => "kf_rem_i32x4",
+                            _ => "kf_rem_u32x4",
+                        };
+                        self.helpers.insert(name);
+                        format!("{name}({l}, {r})")
+                    }
+                    BinaryOp::Shl | BinaryOp::Shr if is_uniform(k, right) => {
+                        let r = self.expr(right);
+                        format!("({l} {} vec4<u32>({r} & 31u))", op.symbol())
+                    }
+                    BinaryOp::Shl | BinaryOp::Shr => {
+                        format!("({l} {} ({r} & vec4<u32>(31u)))", op.symbol())
+                    }
+                    // Both sides are evaluated anyway: nothing in the vector shape can fault.
+                    BinaryOp::And | BinaryOp::BitAnd if lt == Scalar::Bool => {
+                        format!("({l} & {r})")
+                    }
+                    BinaryOp::Or | BinaryOp::BitOr if lt == Scalar::Bool => format!("({l} | {r})"),
+                    BinaryOp::BitXor if lt == Scalar::Bool => format!("({l} != {r})"),
+                    _ => format!("({l} {} {r})", op.symbol()),
+                }
+            }
+            Expr::Cast { expr, to } => {
+                let from = self.info.ty(expr);
+                let e = self.expr_x4(expr, shape);
+                if from == to {
+                    e
+                } else {
+                    format!("vec4<{}>({e})", ty(to))
+                }
+            }
+            Expr::Math { fun, args } => {
+                let a: Vec<String> = args.iter().map(|&x| self.expr_x4(x, shape)).collect();
+                let name = match fun {
+                    MathFn::Ln => "log",
+                    MathFn::MulAdd => "fma",
+                    MathFn::Round => {
+                        self.helpers.insert("kf_round_x4");
+                        "kf_round_x4"
+                    }
+                    f => f.name(),
+                };
+                format!("{name}({})", a.join(", "))
+            }
+            // Uniform (handled above) or excluded by the analysis.
+            Expr::Literal(_)
+            | Expr::Constant(_)
+            | Expr::Param(_)
+            | Expr::Len(_)
+            | Expr::Builtin(..)
+            | Expr::Error => {
+                let s = self.expr(id);
+                format!("{vt}({s})")
+            }
+        }
+    }
+}
