@@ -10,9 +10,11 @@
 //!   failing the kernel's guard `i < bound` is masked;
 //! - every value is a `vec4`, uniform scalars are splatted;
 //! - `if`/`else` become selects under a mask, computing both sides on every lane;
-//! - a store writes the whole `vec4` when all four lanes are live, and merges with the old value
-//!   (`select`) otherwise, so elements of masked lanes keep their contents. Invocation `j` owns
-//!   elements `4j..4j+4` of every vector slice, so the read-modify-write races with nobody.
+//! - a store writes the whole `vec4` when the live lanes end at or past the slice's length (the
+//!   masked lanes are then padding; the usual case, `if i < y.len()` over a grid covering `y`),
+//!   and merges with the old value (`select`) otherwise, so elements of masked lanes keep their
+//!   contents. Invocation `j` owns elements `4j..4j+4` of every vector slice, so the
+//!   read-modify-write races with nobody.
 //! - the runtime rounds wgpu buffers up to 16 bytes, so the last, partial `vec4` exists.
 
 use super::writer::{ty, Writer};
@@ -28,12 +30,12 @@ impl Writer<'_> {
         let k = self.kernel;
         let [wx, _, _] = k.workgroup_size;
         let lin = &shape.linear;
-        let bound = match lin.bound {
+        let end = match lin.bound {
             Some(b) => {
                 let b = self.expr(b);
-                format!(" & (kf_i < vec4<u32>({b}))")
+                format!("min(kf_params.groups_x * {wx}u, {b})")
             }
-            None => String::new(),
+            None => format!("kf_params.groups_x * {wx}u"),
         };
         let index = self.local_name(lin.index);
         for s in lin.body {
@@ -51,16 +53,18 @@ impl Writer<'_> {
              @builtin(local_invocation_id) kf_lid: vec3<u32>,\n) {{\n",
             k.name
         );
+        // No overflow: the runtime uses this module for fewer than 2^31 invocations, and a
+        // folded dispatch overshoots by less than 65,535 workgroups.
         let _ = write!(
             o,
             "    let kf_lin = kf_wid.x + kf_nwg.x * (kf_wid.y + kf_nwg.y * kf_wid.z);\n    \
-             if kf_lin >= (kf_params.groups_x + 3u) / 4u {{\n        return;\n    }}\n    \
              let kf_j = kf_lin * {wx}u + kf_lid.x;\n    \
-             let kf_i = vec4<u32>(kf_j * 4u) + vec4<u32>(0u, 1u, 2u, 3u);\n    \
-             // Live lanes: inside the grid and inside the kernel's guard.\n    \
-             let kf_m = (kf_i < vec4<u32>(kf_params.groups_x * {wx}u)){bound};\n    \
-             if !any(kf_m) {{\n        return;\n    }}\n    \
-             let kf_full = all(kf_m);\n    \
+             let kf_i0 = kf_j * 4u;\n    \
+             // Lanes below kf_end are live: inside the grid and inside the kernel's guard.\n    \
+             let kf_end = {end};\n    \
+             if kf_i0 >= kf_end {{\n        return;\n    }}\n    \
+             let kf_i = vec4<u32>(kf_i0) + vec4<u32>(0u, 1u, 2u, 3u);\n    \
+             let kf_m = kf_i < vec4<u32>(kf_end);\n    \
              let {index}: vec4<u32> = kf_i;\n"
         );
         o.push_str(&body);
@@ -101,9 +105,12 @@ impl Writer<'_> {
                 self.line(&format!("let kf_v{id}: vec4<{t}> = {v};"));
                 let v = format!("kf_v{id}");
                 match mask {
+                    // When the live lanes end at or past the slice's length, the masked
+                    // lanes are padding and a whole-vec4 store is safe. The condition is
+                    // uniform, so the driver branches instead of running both sides masked.
                     None => {
                         self.line(&format!(
-                            "if kf_full {{ {n}[kf_j] = {v}; }} \
+                            "if kf_end >= kf_params.len_{n} {{ {n}[kf_j] = {v}; }} \
                              else {{ {n}[kf_j] = select({n}[kf_j], {v}, kf_m); }}"
                         ));
                     }

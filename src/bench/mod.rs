@@ -1,0 +1,214 @@
+//! `kernelforge bench`: every built-in kernel on every backend present, with peers measured in
+//! the same run (handwritten rayon loops on the CPU, handwritten vec4 WGSL shaders on wgpu).
+//!
+//! Timing is interleaved: after two warm-up runs of every case, each round times one run of
+//! every case in turn (a kernel, then its peer), and each case reports the median of its rounds.
+//! On a noisy machine a slow spell then hits a kernel and its peer alike, so their ratio is
+//! steadier than when each is timed in a block of its own.
+
+mod kernels;
+mod peers;
+
+use crate::reference::errors;
+use crate::{Device, Result};
+use std::time::Instant;
+
+/// One measurement, as written by `--json`.
+#[derive(Clone, Debug)]
+pub struct Record {
+    /// Kernel name, or `peer:<name>` for a peer.
+    pub kernel: String,
+    /// `cpu`, `wgpu` or `cuda`.
+    pub backend: String,
+    /// The device's name.
+    pub device: String,
+    /// Elements processed.
+    pub elements: usize,
+    /// Bytes read and written per run.
+    pub bytes: u64,
+    /// Median wall time of one run (launch and wait), ms.
+    pub median_ms: f64,
+    /// `bytes / median`, GB/s (10^9).
+    pub gbps: f64,
+    /// Largest absolute error against the scalar reference.
+    pub max_abs_err: f64,
+    /// Largest relative error against the scalar reference.
+    pub max_rel_err: f64,
+    /// Whether the errors are within the documented tolerance.
+    pub ok: bool,
+}
+
+impl Record {
+    /// The record as a JSON object.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "kernel": self.kernel, "backend": self.backend, "device": self.device,
+            "elements": self.elements, "bytes": self.bytes, "median_ms": self.median_ms,
+            "gbps": self.gbps, "max_abs_err": self.max_abs_err, "max_rel_err": self.max_rel_err,
+            "ok": self.ok,
+        })
+    }
+}
+
+/// Bench settings.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Elements per kernel.
+    pub elements: usize,
+    /// Timed runs (after 2 warm-up runs); the median is reported.
+    pub runs: usize,
+}
+
+/// What a case's check returns: its output and the reference, within `tol` (absolute or
+/// relative, see [`errors`]).
+pub(crate) struct Check {
+    got: Vec<f32>,
+    want: Vec<f32>,
+    tol: f64,
+}
+
+/// One thing to time: `step(false)` runs it once; `step(true)` runs it from fresh inputs where
+/// it works in place and returns its output for checking.
+pub(crate) struct Case<'a> {
+    kernel: String,
+    backend: &'static str,
+    device: String,
+    bytes: u64,
+    step: Box<dyn FnMut(bool) -> Result<Option<Check>> + 'a>,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[v.len() / 2]
+}
+
+/// Times `cases` round-robin on `dev` (waited on after each run) and checks each once.
+fn measure(dev: &Device, cases: &mut [Case<'_>], opts: &Options) -> Vec<Record> {
+    let mut failed = vec![None; cases.len()];
+    let mut times = vec![Vec::with_capacity(opts.runs); cases.len()];
+    for round in 0..opts.runs + 2 {
+        for (i, c) in cases.iter_mut().enumerate() {
+            if failed[i].is_some() {
+                continue;
+            }
+            let t = Instant::now();
+            match (c.step)(false).and_then(|_| dev.synchronize()) {
+                Ok(()) if round >= 2 => times[i].push(t.elapsed().as_secs_f64() * 1e3),
+                Ok(()) => {}
+                Err(e) => failed[i] = Some(e.to_string()),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (i, c) in cases.iter_mut().enumerate() {
+        let checked = match &failed[i] {
+            Some(e) => Err(e.clone()),
+            None => (c.step)(true).map_err(|e| e.to_string()),
+        };
+        let check = match checked {
+            Ok(Some(check)) => check,
+            Ok(None) => continue,
+            Err(e) => {
+                eprintln!("  {:<26} error: {e}", c.kernel);
+                continue;
+            }
+        };
+        let ms = median(std::mem::take(&mut times[i]));
+        let (abs, rel) = errors(&check.got, &check.want);
+        let r = Record {
+            kernel: c.kernel.clone(),
+            backend: c.backend.into(),
+            device: c.device.clone(),
+            elements: opts.elements,
+            bytes: c.bytes,
+            median_ms: ms,
+            gbps: c.bytes as f64 / (ms * 1e-3) / 1e9,
+            max_abs_err: abs,
+            max_rel_err: rel,
+            ok: abs <= check.tol || rel <= check.tol,
+        };
+        eprintln!(
+            "  {:<26} {:>9.3} ms {:>8.2} GB/s  err {:.1e}",
+            r.kernel, r.median_ms, r.gbps, r.max_abs_err
+        );
+        out.push(r);
+    }
+    out
+}
+
+/// Runs the whole benchmark on every device present; progress goes to stderr.
+pub fn run(opts: &Options) -> Vec<Record> {
+    let mut devices = vec![Device::cpu()];
+    match Device::wgpu() {
+        Ok(d) => devices.push(d),
+        Err(e) => eprintln!("bench: wgpu skipped: {e}"),
+    }
+    match Device::cuda(0) {
+        Ok(d) => devices.push(d),
+        Err(e) => eprintln!("bench: cuda skipped: {e}"),
+    }
+    let data = kernels::Data::new(opts.elements);
+    let mut out = Vec::new();
+    for dev in &devices {
+        eprintln!(
+            "{}: {} timed rounds after 2 warm-up rounds, interleaved",
+            dev.name(),
+            opts.runs
+        );
+        let mut cases = Vec::new();
+        for (name, kernel) in kernels::cases(dev, &data) {
+            match kernel {
+                Ok(c) => cases.push(c),
+                Err(e) => eprintln!("  {name:<26} error: {e}"),
+            }
+            let peer = match dev.backend() {
+                crate::Backend::Cpu => peers::rayon(name, &data),
+                crate::Backend::Wgpu => peers::wgsl(dev, name, &data),
+                crate::Backend::Cuda => None,
+            };
+            match peer {
+                Some(Ok(c)) => cases.push(c),
+                Some(Err(e)) => eprintln!("  peer of {name:<18} error: {e}"),
+                None => {}
+            }
+        }
+        out.extend(measure(dev, &mut cases, opts));
+    }
+    out
+}
+
+/// The table printed on stdout: one row per record, with the ratio to the backend's peer.
+pub fn table(records: &[Record]) -> String {
+    let mut s = format!(
+        "{:<24} {:<5} {:>10} {:>10} {:>9} {:>10} {:>4}\n",
+        "kernel", "back", "median ms", "GB/s", "vs peer", "max err", "ok"
+    );
+    for r in records {
+        let peer = if r.kernel.starts_with("peer:") {
+            None
+        } else {
+            let name = if r.backend == "wgpu" {
+                format!("peer:wgsl_{}_vec4", r.kernel)
+            } else {
+                format!("peer:rayon_{}", r.kernel)
+            };
+            records
+                .iter()
+                .find(|p| p.kernel == name && p.backend == r.backend)
+        };
+        let ratio = peer
+            .map(|p| format!("{:.2}x", r.gbps / p.gbps))
+            .unwrap_or_else(|| "-".into());
+        s += &format!(
+            "{:<24} {:<5} {:>10.3} {:>10.2} {:>9} {:>10.1e} {:>4}\n",
+            r.kernel,
+            r.backend,
+            r.median_ms,
+            r.gbps,
+            ratio,
+            r.max_abs_err,
+            if r.ok { "yes" } else { "NO" }
+        );
+    }
+    s
+}

@@ -1,0 +1,315 @@
+//! The peers, measured in the same run as the kernels: handwritten rayon loops on the CPU and
+//! handwritten vec4 WGSL shaders on wgpu, written as a careful engineer would.
+
+use super::kernels::{Data, UNARY};
+use super::{Case, Check};
+use crate::__private::cpu::math;
+use crate::{Device, Grid, Result};
+use rayon::prelude::*;
+
+/// Runs `f` compiled for the best SIMD level the CPU has, as the CPU backend does, so the rayon
+/// peers get the same vector width as the generated code.
+#[inline(always)]
+fn simd<R>(f: impl FnOnce() -> R) -> R {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+        unsafe fn avx512<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
+            f()
+        }
+        use crate::__private::cpu::{simd_level, SimdLevel};
+        match simd_level() {
+            // SAFETY: simd_level reports only features this CPU has.
+            SimdLevel::Avx512 => return unsafe { avx512(f) },
+            // SAFETY: as above.
+            SimdLevel::Avx2 => return unsafe { avx2(f) },
+            SimdLevel::Baseline => {}
+        }
+    }
+    f()
+}
+
+const PEER_CHUNK: usize = 64 * 1024;
+
+/// A handwritten rayon elementwise loop: `par_chunks_mut`, a straight-line body the compiler
+/// vectorises, the vectorisable `exp`/`tanh` of the CPU backend's math module.
+fn peer_unary(x: &[f32], y: &mut [f32], f: impl Fn(f32) -> f32 + Sync + Send + Copy) {
+    y.par_chunks_mut(PEER_CHUNK)
+        .zip(x.par_chunks(PEER_CHUNK))
+        .for_each(|(yc, xc)| {
+            simd(|| {
+                for (o, &v) in yc.iter_mut().zip(xc) {
+                    *o = f(v);
+                }
+            })
+        });
+}
+
+fn peer_binary(
+    a: &[f32],
+    b: &[f32],
+    y: &mut [f32],
+    f: impl Fn(f32, f32) -> f32 + Sync + Send + Copy,
+) {
+    y.par_chunks_mut(PEER_CHUNK)
+        .zip(a.par_chunks(PEER_CHUNK).zip(b.par_chunks(PEER_CHUNK)))
+        .for_each(|(yc, (ac, bc))| {
+            simd(|| {
+                for ((o, &p), &q) in yc.iter_mut().zip(ac).zip(bc) {
+                    *o = f(p, q);
+                }
+            })
+        });
+}
+
+fn host_case<'a>(
+    name: &str,
+    bytes: u64,
+    step: impl FnMut(bool) -> Result<Option<Check>> + 'a,
+) -> Case<'a> {
+    Case {
+        kernel: format!("peer:rayon_{name}"),
+        backend: "cpu",
+        device: format!("rayon, {} threads", rayon::current_num_threads()),
+        bytes,
+        step: Box::new(step),
+    }
+}
+
+/// An activation's rayon peer: `f` is a closure, so the loop is monomorphised and vectorised
+/// (a function pointer would not be inlined).
+fn activation_case<'a>(
+    name: &str,
+    d: &'a Data,
+    f: impl Fn(f32) -> f32 + Sync + Send + Copy + 'a,
+) -> Option<Case<'a>> {
+    let (_, _, reference, tol) = UNARY.into_iter().find(|u| u.0 == name)?;
+    let mut y = vec![0.0f32; d.n];
+    Some(host_case(name, 8 * d.n as u64, move |check| {
+        peer_unary(&d.x, &mut y, f);
+        Ok(check.then(|| Check {
+            want: d.x.par_iter().map(|&v| reference(v)).collect(),
+            got: std::mem::take(&mut y),
+            tol,
+        }))
+    }))
+}
+
+/// The rayon peer of kernel `name`, if it has one.
+pub(crate) fn rayon<'a>(name: &str, d: &'a Data) -> Option<Result<Case<'a>>> {
+    let n = d.n;
+    let mut y = vec![0.0f32; n];
+    let case = match name {
+        "vector_add" => host_case(name, 12 * n as u64, move |check| {
+            peer_binary(&d.a, &d.b, &mut y, |p, q| p + q);
+            Ok(check.then(|| Check {
+                want: d.a.par_iter().zip(&d.b).map(|(p, q)| p + q).collect(),
+                got: std::mem::take(&mut y),
+                tol: 0.0,
+            }))
+        }),
+        // In place, as the kernel (and BLAS) does; the check runs once from a fresh `b`.
+        "saxpy" => {
+            let mut y = d.b.clone();
+            host_case(name, 12 * n as u64, move |check| {
+                if check {
+                    y.copy_from_slice(&d.b);
+                }
+                y.par_chunks_mut(PEER_CHUNK)
+                    .zip(d.a.par_chunks(PEER_CHUNK))
+                    .for_each(|(yc, ac)| {
+                        simd(|| {
+                            for (o, &p) in yc.iter_mut().zip(ac) {
+                                *o += 1.5 * p;
+                            }
+                        })
+                    });
+                Ok(check.then(|| Check {
+                    want: d.a.par_iter().zip(&d.b).map(|(p, q)| 1.5 * p + q).collect(),
+                    got: std::mem::take(&mut y),
+                    tol: 2e-5,
+                }))
+            })
+        }
+        "scale" => host_case(name, 8 * n as u64, move |check| {
+            peer_unary(&d.a, &mut y, |p| -0.25 * p);
+            Ok(check.then(|| Check {
+                want: d.a.par_iter().map(|p| -0.25 * p).collect(),
+                got: std::mem::take(&mut y),
+                tol: 0.0,
+            }))
+        }),
+        "relu" => activation_case(name, d, |v| if v > 0.0 { v } else { 0.0 })?,
+        "gelu" => activation_case(name, d, |v| {
+            0.5 * v * (1.0 + math::tanh(0.797_884_6 * (v + 0.044715 * v * v * v)))
+        })?,
+        "sigmoid" => activation_case(name, d, |v| 1.0 / (1.0 + math::exp(-v)))?,
+        "silu" => activation_case(name, d, |v| v / (1.0 + math::exp(-v)))?,
+        _ => return None,
+    };
+    Some(Ok(case))
+}
+
+/// The handwritten WGSL peers: one plain vec4 shader per elementwise kernel, workgroup size
+/// 256, in the style of the shader the issue names (about 1.6 GB/s for GELU on lavapipe, as
+/// CubeCL's). Each follows the launch ABI (groups, then each slice's length), so the runtime
+/// binds it like a kernel. `inputs` is 1 or 2; `expr` computes the new `vec4` of `y` from `a4`
+/// and `b4` (two inputs) or `a4` and the old `y4` (one).
+fn peer_wgsl(name: &str, inputs: usize, expr: &str) -> String {
+    let lens = if inputs == 2 {
+        "len_a: u32, len_b: u32, len_y: u32"
+    } else {
+        "len_a: u32, len_y: u32"
+    };
+    let b = if inputs == 2 {
+        "@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;\n"
+    } else {
+        ""
+    };
+    let load_b = if inputs == 2 {
+        "let b4 = b[i];"
+    } else {
+        "let y4 = y[i];"
+    };
+    format!(
+        "struct Params {{ groups_x: u32, groups_y: u32, groups_z: u32, {lens} }}
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
+{b}@group(0) @binding({y}) var<storage, read_write> y: array<vec4<f32>>;
+@compute @workgroup_size(256)
+fn {name}(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {{
+    let i = gid.x + gid.y * nwg.x * 256u;
+    if i < p.len_y / 4u {{
+        let a4 = a[i];
+        {load_b}
+        y[i] = {expr};
+    }}
+}}
+",
+        y = inputs + 1,
+    )
+}
+
+fn no_cpu(
+    _: &crate::__private::cpu::Launch,
+    _: &crate::__private::cpu::Args,
+) -> std::result::Result<(), crate::__private::cpu::Fault> {
+    Ok(())
+}
+
+fn peer_param(name: &'static str, mutable: bool) -> crate::__private::ParamDesc {
+    crate::__private::ParamDesc {
+        name,
+        ty: crate::__private::ScalarType::F32,
+        slice: Some(mutable),
+    }
+}
+
+/// A peer shader as a kernel the runtime can launch. Leaked: a handful per `bench` run.
+fn peer_desc(name: &str, inputs: usize, expr: &str) -> &'static crate::__private::KernelDesc {
+    let mut params = vec![peer_param("a", false)];
+    if inputs == 2 {
+        params.push(peer_param("b", false));
+    }
+    params.push(peer_param("y", true));
+    let name: &'static str = Box::leak(format!("peer_{name}_vec4").into_boxed_str());
+    Box::leak(Box::new(crate::__private::KernelDesc {
+        name,
+        workgroup_size: [256, 1, 1],
+        params: Box::leak(params.into_boxed_slice()),
+        cuda_source: "",
+        ptx: None,
+        wgsl_source: Box::leak(peer_wgsl(name, inputs, expr).into_boxed_str()),
+        wgsl_x4_source: None,
+        cpu: no_cpu,
+    }))
+}
+
+/// The peers' grid for `n` elements, 4 per invocation: they fold nothing themselves, so rows of
+/// at most 65,535 workgroups.
+fn peer_grid(n: usize) -> Grid {
+    let groups = (n / 4).div_ceil(256);
+    if groups > 65_535 {
+        Grid::groups([65_535, groups.div_ceil(65_535) as u32, 1])
+    } else {
+        Grid::groups([groups as u32, 1, 1])
+    }
+}
+
+/// The WGSL peer of kernel `name` on `dev`, if it has one: (vec4 expression, inputs, in place).
+/// Peers hard-code the kernels' scalar arguments (1.5, -0.25), as a handwritten shader would.
+pub(crate) fn wgsl<'a>(dev: &'a Device, name: &str, d: &'a Data) -> Option<Result<Case<'a>>> {
+    use crate::__private::KernelArg;
+    let (expr, inputs) = match name {
+        "vector_add" => ("a4 + b4", 2),
+        // In place, as the kernel (and BLAS) does.
+        "saxpy" => ("1.5 * a4 + y4", 1),
+        "scale" => ("-0.25 * a4", 1),
+        "relu" => ("max(a4, vec4<f32>(0.0))", 1),
+        "gelu" => (
+            "0.5 * a4 * (1.0 + tanh(0.7978846 * (a4 + 0.044715 * a4 * a4 * a4)))",
+            1,
+        ),
+        "sigmoid" => ("1.0 / (1.0 + exp(-a4))", 1),
+        "silu" => ("a4 / (1.0 + exp(-a4))", 1),
+        _ => return None,
+    };
+    let in_place = name == "saxpy";
+    type Reference = Box<dyn Fn(f32, f32) -> f32 + Sync>;
+    let (first, reference, tol): (&[f32], Reference, f64) = match name {
+        "vector_add" => (&d.a, Box::new(|p, q| p + q), 0.0),
+        "saxpy" => (&d.a, Box::new(|p, q| 1.5 * p + q), 2e-5),
+        "scale" => (&d.a, Box::new(|p, _| -0.25 * p), 0.0),
+        _ => {
+            let (_, _, f, tol) = UNARY.into_iter().find(|u| u.0 == name)?;
+            (&d.x, Box::new(move |p, _| f(p)), tol)
+        }
+    };
+    // Elements: a multiple of 4, as a vec4 shader needs.
+    let n = d.n / 4 * 4;
+    let desc = peer_desc(name, inputs, expr);
+    let setup = || -> Result<Case<'a>> {
+        let ab = dev.upload(&first[..n])?;
+        let bb = dev.upload(&d.b[..n])?;
+        let mut yb = if in_place {
+            dev.upload(&d.b[..n])?
+        } else {
+            dev.zeros::<f32>(n)?
+        };
+        let bytes = 4 * (inputs as u64 + 1 + in_place as u64) * n as u64;
+        Ok(Case {
+            kernel: format!("peer:wgsl_{name}_vec4"),
+            backend: "wgpu",
+            device: dev.name(),
+            bytes,
+            step: Box::new(move |check| {
+                if check && in_place {
+                    yb = dev.upload(&d.b[..n])?;
+                }
+                let mut args = vec![KernelArg::Slice(ab.raw())];
+                if inputs == 2 {
+                    args.push(KernelArg::Slice(bb.raw()));
+                }
+                args.push(KernelArg::SliceMut(yb.raw_mut()));
+                dev.launch(desc, peer_grid(n), &mut args)?;
+                if !check {
+                    return Ok(None);
+                }
+                Ok(Some(Check {
+                    got: yb.to_vec()?,
+                    want: first[..n]
+                        .par_iter()
+                        .zip(&d.b[..n])
+                        .map(|(&p, &q)| reference(p, q))
+                        .collect(),
+                    tol,
+                }))
+            }),
+        })
+    };
+    Some(setup())
+}
