@@ -9,4 +9,7 @@ export KERNELFORGE_REQUIRE="${KERNELFORGE_REQUIRE:-wgpu,nvcc,nvrtc}"
 cargo fmt --all -- --check
 cargo fmt --manifest-path examples/downstream/Cargo.toml -- --check
 cargo clippy --workspace --all-targets -- -D warnings
+# The runtime alone and the facade without the GPU features (CPU only) must build cleanly too.
+cargo clippy -p kernelforge-runtime --all-targets -- -D warnings
+cargo clippy --no-default-features --all-targets -- -D warnings
 cargo test --workspace

@@ -52,20 +52,30 @@ pub(crate) fn launch(
 ) -> Result<()> {
     let mut scalars = vec![0u32; args.len()];
     let mut slices = vec![(std::ptr::null_mut::<u8>(), 0usize); args.len()];
+    let foreign = || Error::BadArguments {
+        kernel: desc.name,
+        message: "a buffer of another backend was passed to a CPU launch; upload the data \
+                  with the same Device that launches"
+            .into(),
+    };
     for (i, arg) in args.iter_mut().enumerate() {
+        // Without the GPU features `Storage` has one variant and the `else` arms are dead.
+        #[allow(irrefutable_let_patterns)]
         match arg {
             KernelArg::Scalar(bits) => scalars[i] = *bits,
             KernelArg::Slice(buf) => {
-                if let Storage::Cpu(v) = &buf.storage {
-                    // Never written through: the front end rejects stores to `&[T]`.
-                    slices[i] = (v.as_ptr() as *mut u8, buf.len);
-                }
+                let Storage::Cpu(v) = &buf.storage else {
+                    return Err(foreign());
+                };
+                // Never written through: the front end rejects stores to `&[T]`.
+                slices[i] = (v.as_ptr() as *mut u8, buf.len);
             }
             KernelArg::SliceMut(buf) => {
                 let len = buf.len;
-                if let Storage::Cpu(v) = &mut buf.storage {
-                    slices[i] = (v.as_mut_ptr() as *mut u8, len);
-                }
+                let Storage::Cpu(v) = &mut buf.storage else {
+                    return Err(foreign());
+                };
+                slices[i] = (v.as_mut_ptr() as *mut u8, len);
             }
         }
     }

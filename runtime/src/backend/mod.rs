@@ -23,16 +23,15 @@ pub struct BackendProbe {
 
 /// Probes every backend compiled into this build.
 pub fn probe_all() -> Vec<BackendProbe> {
-    let mut out = Vec::new();
     #[cfg(feature = "cuda")]
-    out.push(cuda::probe());
+    let mut out = vec![cuda::probe()];
     #[cfg(not(feature = "cuda"))]
-    out.push(BackendProbe {
+    let mut out = vec![BackendProbe {
         backend: Backend::Cuda,
         available: false,
         summary: "not compiled in (enable the `cuda` feature)".into(),
         details: vec![],
-    });
+    }];
     #[cfg(feature = "wgpu")]
     out.extend(wgpu::probe());
     #[cfg(not(feature = "wgpu"))]
