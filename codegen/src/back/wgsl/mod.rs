@@ -12,6 +12,7 @@
 //!
 //! Every output is validated by naga in [`write_string`].
 
+mod ops;
 mod vector;
 mod writer;
 

@@ -17,7 +17,8 @@
 //!   read-modify-write races with nobody.
 //! - the runtime rounds wgpu buffers up to 16 bytes, so the last, partial `vec4` exists.
 
-use super::writer::{ty, Writer};
+use super::ops::{self, Width};
+use super::writer::Writer;
 use crate::back::target_name;
 use crate::ir::*;
 use crate::proc::linear::is_uniform;
@@ -78,15 +79,15 @@ impl Writer<'_> {
         match stmt {
             Stmt::Let { local, init } => {
                 let l = k.local(*local);
-                let t = ty(l.ty.unwrap_or(Scalar::I32));
+                let t = Width::X4.ty(l.ty.unwrap_or(Scalar::I32));
                 let name = self.local_name(*local);
                 match init {
                     Some(v) => {
                         let v = self.expr_x4(*v, shape);
                         let kw = if l.mutable { "var" } else { "let" };
-                        self.line(&format!("{kw} {name}: vec4<{t}> = {v};"));
+                        self.line(&format!("{kw} {name}: {t} = {v};"));
                     }
-                    None => self.line(&format!("var {name}: vec4<{t}>;")),
+                    None => self.line(&format!("var {name}: {t};")),
                 }
             }
             Stmt::Assign { local, value } => {
@@ -99,10 +100,10 @@ impl Writer<'_> {
             }
             Stmt::Store { slice, value, .. } => {
                 let v = self.expr_x4(*value, shape);
-                let t = ty(self.info.ty(*value));
+                let t = Width::X4.ty(self.info.ty(*value));
                 let n = target_name(&k.param(*slice).name);
                 let id = value.0;
-                self.line(&format!("let kf_v{id}: vec4<{t}> = {v};"));
+                self.line(&format!("let kf_v{id}: {t} = {v};"));
                 let v = format!("kf_v{id}");
                 match mask {
                     // When the live lanes end at or past the slice's length, the masked
@@ -147,10 +148,9 @@ impl Writer<'_> {
     fn expr_x4(&mut self, id: ExprId, shape: &Vector<'_>) -> String {
         let k = self.kernel;
         let t = self.info.ty(id);
-        let vt = format!("vec4<{}>", ty(t));
         if is_uniform(k, id) {
             let s = self.expr(id);
-            return format!("{vt}({s})");
+            return Width::X4.splat(t, &s);
         }
         match k.expr(id).clone() {
             Expr::Local(l) => self.local_name(l),
@@ -160,69 +160,32 @@ impl Writer<'_> {
                     format!("{n}[kf_j]")
                 } else {
                     let i = self.expr(index);
-                    format!("{vt}({n}[{i}])")
+                    Width::X4.splat(t, &format!("{n}[{i}]"))
                 }
             }
             Expr::Unary { op, arg } => {
                 let a = self.expr_x4(arg, shape);
-                match (op, t) {
-                    (UnaryOp::Neg, _) => format!("(-{a})"),
-                    (UnaryOp::Not, Scalar::Bool) => format!("(!{a})"),
-                    (UnaryOp::Not, _) => format!("(~{a})"),
-                }
+                ops::unary(op, t, &a)
             }
             Expr::Binary { op, left, right } => {
                 let lt = self.info.ty(left);
                 let l = self.expr_x4(left, shape);
-                let r = self.expr_x4(right, shape);
-                match op {
-                    BinaryOp::Div | BinaryOp::Rem if lt.is_int() => {
-                        let name = match (op, lt) {
-                            (BinaryOp::Div, Scalar::I32) => "kf_div_i32x4",
-                            (BinaryOp::Div, _) => "kf_div_u32x4",
-                            (_, Scalar::I32) => "kf_rem_i32x4",
-                            _ => "kf_rem_u32x4",
-                        };
-                        self.helpers.insert(name);
-                        format!("{name}({l}, {r})")
-                    }
-                    BinaryOp::Shl | BinaryOp::Shr if is_uniform(k, right) => {
-                        let r = self.expr(right);
-                        format!("({l} {} vec4<u32>({r} & 31u))", op.symbol())
-                    }
-                    BinaryOp::Shl | BinaryOp::Shr => {
-                        format!("({l} {} ({r} & vec4<u32>(31u)))", op.symbol())
-                    }
-                    // Both sides are evaluated anyway: nothing in the vector shape can fault.
-                    BinaryOp::And | BinaryOp::BitAnd if lt == Scalar::Bool => {
-                        format!("({l} & {r})")
-                    }
-                    BinaryOp::Or | BinaryOp::BitOr if lt == Scalar::Bool => format!("({l} | {r})"),
-                    BinaryOp::BitXor if lt == Scalar::Bool => format!("({l} != {r})"),
-                    _ => format!("({l} {} {r})", op.symbol()),
+                // A uniform shift amount is masked once, as a scalar.
+                if matches!(op, BinaryOp::Shl | BinaryOp::Shr) && is_uniform(k, right) {
+                    let r = self.expr(right);
+                    return format!("({l} {} vec4<u32>({r} & 31u))", op.symbol());
                 }
+                let r = self.expr_x4(right, shape);
+                self.binary(op, lt, &l, &r, Width::X4)
             }
             Expr::Cast { expr, to } => {
                 let from = self.info.ty(expr);
                 let e = self.expr_x4(expr, shape);
-                if from == to {
-                    e
-                } else {
-                    format!("vec4<{}>({e})", ty(to))
-                }
+                ops::cast(from, to, e, Width::X4)
             }
             Expr::Math { fun, args } => {
                 let a: Vec<String> = args.iter().map(|&x| self.expr_x4(x, shape)).collect();
-                let name = match fun {
-                    MathFn::Ln => "log",
-                    MathFn::MulAdd => "fma",
-                    MathFn::Round => {
-                        self.helpers.insert("kf_round_x4");
-                        "kf_round_x4"
-                    }
-                    f => f.name(),
-                };
-                format!("{name}({})", a.join(", "))
+                self.math(fun, &a, Width::X4)
             }
             // Uniform (handled above) or excluded by the analysis.
             Expr::Literal(_)
@@ -232,7 +195,7 @@ impl Writer<'_> {
             | Expr::Builtin(..)
             | Expr::Error => {
                 let s = self.expr(id);
-                format!("{vt}({s})")
+                Width::X4.splat(t, &s)
             }
         }
     }

@@ -1,3 +1,4 @@
+use super::ops::{self, Width};
 use crate::back::{float_text, target_name};
 use crate::ir::*;
 use crate::valid::Info;
@@ -9,7 +10,8 @@ pub struct Writer<'a> {
     pub(super) info: &'a Info,
     pub(super) out: String,
     pub(super) indent: usize,
-    pub(super) helpers: std::collections::BTreeSet<&'static str>,
+    /// Helper functions used so far, by name: their text.
+    pub(super) helpers: std::collections::BTreeMap<String, String>,
 }
 
 pub(super) fn ty(s: Scalar) -> &'static str {
@@ -113,9 +115,9 @@ impl<'a> Writer<'a> {
                 binding += 1;
             }
         }
-        for h in &self.helpers {
+        for h in self.helpers.values() {
             o.push('\n');
-            o.push_str(helper(h));
+            o.push_str(h);
         }
         o
     }
@@ -287,114 +289,23 @@ impl<'a> Writer<'a> {
             }
             Expr::Unary { op, arg } => {
                 let a = self.expr(arg);
-                match (op, t) {
-                    (UnaryOp::Neg, _) => format!("(-{a})"),
-                    (UnaryOp::Not, Scalar::Bool) => format!("(!{a})"),
-                    (UnaryOp::Not, _) => format!("(~{a})"),
-                }
+                ops::unary(op, t, &a)
             }
             Expr::Binary { op, left, right } => {
                 let lt = self.info.ty(left);
                 let l = self.expr(left);
                 let r = self.expr(right);
-                match op {
-                    BinaryOp::Div | BinaryOp::Rem if lt.is_int() => {
-                        let name = match (op, lt) {
-                            (BinaryOp::Div, Scalar::I32) => "kf_div_i32",
-                            (BinaryOp::Div, _) => "kf_div_u32",
-                            (_, Scalar::I32) => "kf_rem_i32",
-                            _ => "kf_rem_u32",
-                        };
-                        self.helpers.insert(name);
-                        format!("{name}({l}, {r})")
-                    }
-                    BinaryOp::Shl | BinaryOp::Shr => {
-                        format!("({l} {} ({r} & 31u))", op.symbol())
-                    }
-                    BinaryOp::BitAnd if lt == Scalar::Bool => format!("({l} & {r})"),
-                    BinaryOp::BitOr if lt == Scalar::Bool => format!("({l} | {r})"),
-                    BinaryOp::BitXor if lt == Scalar::Bool => format!("({l} != {r})"),
-                    _ => format!("({l} {} {r})", op.symbol()),
-                }
+                self.binary(op, lt, &l, &r, Width::Scalar)
             }
             Expr::Cast { expr, to } => {
                 let from = self.info.ty(expr);
                 let e = self.expr(expr);
-                if from == to {
-                    e
-                } else {
-                    format!("{}({e})", ty(to))
-                }
+                ops::cast(from, to, e, Width::Scalar)
             }
             Expr::Math { fun, args } => {
                 let a: Vec<String> = args.iter().map(|&x| self.expr(x)).collect();
-                let name = match fun {
-                    MathFn::Ln => "log",
-                    MathFn::MulAdd => "fma",
-                    MathFn::Round => {
-                        self.helpers.insert("kf_round");
-                        "kf_round"
-                    }
-                    MathFn::Abs if t == Scalar::I32 => {
-                        // WGSL's abs(i32::MIN) is i32::MIN, as in the kernel language.
-                        "abs"
-                    }
-                    f => f.name(),
-                };
-                format!("{name}({})", a.join(", "))
+                self.math(fun, &a, Width::Scalar)
             }
         }
-    }
-}
-
-fn helper(name: &str) -> &'static str {
-    match name {
-        "kf_div_u32" => {
-            "fn kf_div_u32(a: u32, b: u32) -> u32 {\n    return a / select(b, 1u, b == 0u);\n}\n"
-        }
-        "kf_rem_u32" => {
-            "fn kf_rem_u32(a: u32, b: u32) -> u32 {\n    return a % select(b, 1u, b == 0u);\n}\n"
-        }
-        "kf_div_i32" => {
-            "fn kf_div_i32(a: i32, b: i32) -> i32 {\n    \
-            let special = b == 0i || (a == i32(-2147483648) && b == -1i);\n    \
-            return a / select(b, 1i, special);\n}\n"
-        }
-        "kf_rem_i32" => {
-            "fn kf_rem_i32(a: i32, b: i32) -> i32 {\n    \
-            let special = b == 0i || (a == i32(-2147483648) && b == -1i);\n    \
-            return a % select(b, 1i, special);\n}\n"
-        }
-        "kf_round" => {
-            "fn kf_round(x: f32) -> f32 {\n    \
-            // Half away from zero, as Rust's f32::round and CUDA's roundf.\n    \
-            let t = trunc(x);\n    \
-            return select(t, t + sign(x), abs(x - t) >= 0.5f);\n}\n"
-        }
-        "kf_div_u32x4" => {
-            "fn kf_div_u32x4(a: vec4<u32>, b: vec4<u32>) -> vec4<u32> {\n    \
-            return a / select(b, vec4<u32>(1u), b == vec4<u32>(0u));\n}\n"
-        }
-        "kf_rem_u32x4" => {
-            "fn kf_rem_u32x4(a: vec4<u32>, b: vec4<u32>) -> vec4<u32> {\n    \
-            return a % select(b, vec4<u32>(1u), b == vec4<u32>(0u));\n}\n"
-        }
-        "kf_div_i32x4" => {
-            "fn kf_div_i32x4(a: vec4<i32>, b: vec4<i32>) -> vec4<i32> {\n    \
-            let special = (b == vec4<i32>(0i)) | ((a == vec4<i32>(i32(-2147483648))) & (b == vec4<i32>(-1i)));\n    \
-            return a / select(b, vec4<i32>(1i), special);\n}\n"
-        }
-        "kf_rem_i32x4" => {
-            "fn kf_rem_i32x4(a: vec4<i32>, b: vec4<i32>) -> vec4<i32> {\n    \
-            let special = (b == vec4<i32>(0i)) | ((a == vec4<i32>(i32(-2147483648))) & (b == vec4<i32>(-1i)));\n    \
-            return a % select(b, vec4<i32>(1i), special);\n}\n"
-        }
-        "kf_round_x4" => {
-            "fn kf_round_x4(x: vec4<f32>) -> vec4<f32> {\n    \
-            // Half away from zero, as Rust's f32::round and CUDA's roundf.\n    \
-            let t = trunc(x);\n    \
-            return select(t, t + sign(x), abs(x - t) >= vec4<f32>(0.5f));\n}\n"
-        }
-        _ => "",
     }
 }
