@@ -64,32 +64,33 @@ fn case<'a>(
 
 /// Every built-in kernel on `dev`, by name, in bench order.
 pub(crate) fn cases<'a>(dev: &'a Device, d: &'a Data) -> Vec<(&'static str, Result<Case<'a>>)> {
-    let n = d.n;
     let mut out: Vec<(&'static str, Result<Case<'a>>)> = vec![
         ("vector_add", vector_add_case(dev, d)),
         ("saxpy", saxpy_case(dev, d)),
         ("scale", scale_case(dev, d)),
     ];
-    for (name, launch, f, tol) in UNARY {
-        let c = (|| {
-            let xb = dev.upload(&d.x)?;
-            let mut yb = dev.zeros::<f32>(n)?;
-            Ok(case(dev, name, 8 * n as u64, move |check| {
-                launch(dev, Grid::linear(n), &xb, &mut yb)?;
-                if !check {
-                    return Ok(None);
-                }
-                Ok(Some(Check {
-                    got: yb.to_vec()?,
-                    want: d.x.par_iter().map(|&v| f(v)).collect(),
-                    tol,
-                }))
-            }))
-        })();
-        out.push((name, c));
+    for u in UNARY {
+        out.push((u.0, unary_case(dev, d, u)));
     }
     out.push(("hash_u32", hash_case(dev, d)));
     out
+}
+
+fn unary_case<'a>(dev: &'a Device, d: &'a Data, (name, launch, f, tol): Unary) -> Result<Case<'a>> {
+    let n = d.n;
+    let xb = dev.upload(&d.x)?;
+    let mut yb = dev.zeros::<f32>(n)?;
+    Ok(case(dev, name, 8 * n as u64, move |check| {
+        launch(dev, Grid::linear(n), &xb, &mut yb)?;
+        if !check {
+            return Ok(None);
+        }
+        Ok(Some(Check {
+            got: yb.to_vec()?,
+            want: d.x.par_iter().map(|&v| f(v)).collect(),
+            tol,
+        }))
+    }))
 }
 
 fn vector_add_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {

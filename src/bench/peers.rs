@@ -244,31 +244,26 @@ fn peer_grid(n: usize) -> Grid {
 /// Peers hard-code the kernels' scalar arguments (1.5, -0.25), as a handwritten shader would.
 pub(crate) fn wgsl<'a>(dev: &'a Device, name: &str, d: &'a Data) -> Option<Result<Case<'a>>> {
     use crate::__private::KernelArg;
-    let (expr, inputs) = match name {
-        "vector_add" => ("a4 + b4", 2),
-        // In place, as the kernel (and BLAS) does.
-        "saxpy" => ("1.5 * a4 + y4", 1),
-        "scale" => ("-0.25 * a4", 1),
-        "relu" => ("max(a4, vec4<f32>(0.0))", 1),
-        "gelu" => (
-            "0.5 * a4 * (1.0 + tanh(0.7978846 * (a4 + 0.044715 * a4 * a4 * a4)))",
-            1,
-        ),
-        "sigmoid" => ("1.0 / (1.0 + exp(-a4))", 1),
-        "silu" => ("a4 / (1.0 + exp(-a4))", 1),
-        _ => return None,
-    };
-    let in_place = name == "saxpy";
     type Reference = Box<dyn Fn(f32, f32) -> f32 + Sync>;
-    let (first, reference, tol): (&[f32], Reference, f64) = match name {
-        "vector_add" => (&d.a, Box::new(|p, q| p + q), 0.0),
-        "saxpy" => (&d.a, Box::new(|p, q| 1.5 * p + q), 2e-5),
-        "scale" => (&d.a, Box::new(|p, _| -0.25 * p), 0.0),
+    // (vec4 expression, inputs, input `a`, reference of (a, b), tolerance).
+    let (expr, inputs, first, reference, tol): (&str, usize, &[f32], Reference, f64) = match name {
+        "vector_add" => ("a4 + b4", 2, &d.a, Box::new(|p, q| p + q), 0.0),
+        // In place, as the kernel (and BLAS) does.
+        "saxpy" => ("1.5 * a4 + y4", 1, &d.a, Box::new(|p, q| 1.5 * p + q), 2e-5),
+        "scale" => ("-0.25 * a4", 1, &d.a, Box::new(|p, _| -0.25 * p), 0.0),
         _ => {
+            let expr = match name {
+                "relu" => "max(a4, vec4<f32>(0.0))",
+                "gelu" => "0.5 * a4 * (1.0 + tanh(0.7978846 * (a4 + 0.044715 * a4 * a4 * a4)))",
+                "sigmoid" => "1.0 / (1.0 + exp(-a4))",
+                "silu" => "a4 / (1.0 + exp(-a4))",
+                _ => return None,
+            };
             let (_, _, f, tol) = UNARY.into_iter().find(|u| u.0 == name)?;
-            (&d.x, Box::new(move |p, _| f(p)), tol)
+            (expr, 1, &d.x, Box::new(move |p, _| f(p)), tol)
         }
     };
+    let in_place = name == "saxpy";
     // Elements: a multiple of 4, as a vec4 shader needs.
     let n = d.n / 4 * 4;
     let desc = peer_desc(name, inputs, expr);

@@ -132,10 +132,10 @@ pub fn compile_with_nvrtc(name: &str, cuda_source: &str, arch: &str) -> Result<S
     let context = || format!("compiling kernel `{name}` for {arch} with NVRTC");
     match cudarc::nvrtc::compile_ptx_with_opts(cuda_source, opts) {
         Ok(ptx) => Ok(ptx.to_src()),
-        Err(cudarc::nvrtc::CompileError::CompileError { nvrtc, log, .. }) => Err(Error::Cuda {
-            context: context(),
-            message: format!("{nvrtc:?}: {}", log.to_string_lossy().trim()),
-        }),
+        Err(cudarc::nvrtc::CompileError::CompileError { nvrtc, log, .. }) => Err(cuda_msg(
+            context(),
+            format!("{nvrtc:?}: {}", log.to_string_lossy().trim()),
+        )),
         Err(e) => Err(cuda_err(context(), e)),
     }
 }
@@ -282,17 +282,8 @@ impl CudaDevice {
         let module = match module {
             Some(m) => m,
             None => {
-                if !nvrtc_present() {
-                    return Err(cuda_msg(
-                        format!("loading kernel `{}`", desc.name),
-                        format!(
-                            "{}; NVRTC (libnvrtc.so) is not on the library path to compile \
-                             the CUDA C instead; install it (pip nvidia-cuda-nvrtc) and add its \
-                             lib folder to LD_LIBRARY_PATH",
-                            notes.join("; ")
-                        ),
-                    ));
-                }
+                // Without libnvrtc the error names the cause and the fix (pip
+                // nvidia-cuda-nvrtc, LD_LIBRARY_PATH), after the notes on the PTX.
                 let arch = format!("compute_{}{}", self.cc.0, self.cc.1);
                 let ptx = compile_with_nvrtc(desc.name, desc.cuda_source, &arch).map_err(|e| {
                     cuda_msg(

@@ -152,15 +152,6 @@ impl WgpuDevice {
 
     fn check_size(&self, bytes: usize) -> Result<u64> {
         let max = self.limits.max_storage_buffer_binding_size;
-        if bytes as u64 > max {
-            return Err(Error::TooLarge {
-                what: "a wgpu buffer",
-                value: bytes as u64,
-                limit: max,
-                fix: "this adapter binds at most that many bytes per storage buffer; split the \
-                      data or use the CPU or CUDA backend",
-            });
-        }
         // wgpu cannot bind an empty buffer, and `x4` kernels access whole `vec4`s, so every
         // buffer is rounded up to 16 bytes; lengths travel in the uniform, so the padding is
         // invisible to kernels.
