@@ -67,14 +67,71 @@ pub(crate) struct Check {
     tol: f64,
 }
 
-/// One thing to time: `step(false)` runs it once; `step(true)` runs it from fresh inputs where
-/// it works in place and returns its output for checking.
-pub(crate) struct Case<'a> {
+/// One thing to time, a built-in kernel on one device or its peer, with its inputs and output
+/// already in place: [`Case::run`] runs it once.
+pub struct Case<'a> {
     kernel: String,
     backend: &'static str,
     device: String,
     bytes: u64,
+    /// `step(false)` runs once; `step(true)` runs from fresh inputs where the case works in
+    /// place and returns its output for checking.
     step: Box<dyn FnMut(bool) -> Result<Option<Check>> + 'a>,
+}
+
+impl Case<'_> {
+    /// The kernel's name, or `peer:<name>` for a peer.
+    pub fn kernel(&self) -> &str {
+        &self.kernel
+    }
+
+    /// `cpu`, `wgpu` or `cuda`.
+    pub fn backend(&self) -> &'static str {
+        self.backend
+    }
+
+    /// Bytes read and written by one run, for GB/s.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Runs the case once. On a GPU the work may still be in flight: follow with
+    /// [`Device::synchronize`] before reading a clock.
+    pub fn run(&mut self) -> Result<()> {
+        (self.step)(false).map(drop)
+    }
+}
+
+/// The inputs every backend and peer sees: `elements` values per input array, generated
+/// deterministically (the same in every run).
+pub struct Inputs(kernels::Data);
+
+impl Inputs {
+    /// Generates inputs of `elements` values each.
+    pub fn new(elements: usize) -> Inputs {
+        Inputs(kernels::Data::new(elements))
+    }
+}
+
+/// Every built-in kernel on `dev`, each followed by its peer on that backend (a rayon loop on
+/// the CPU, a vec4 WGSL shader on wgpu), in bench order. A case that could not be set up (a
+/// buffer too large for the adapter, a shader the adapter rejects) comes back as the `Err`,
+/// named.
+pub fn cases<'a>(dev: &'a Device, inputs: &'a Inputs) -> Vec<(String, Result<Case<'a>>)> {
+    let data = &inputs.0;
+    let mut out = Vec::new();
+    for (name, kernel) in kernels::cases(dev, data) {
+        out.push((name.to_string(), kernel));
+        let peer = match dev.backend() {
+            crate::Backend::Cpu => peers::rayon(name, data),
+            crate::Backend::Wgpu => peers::wgsl(dev, name, data),
+            crate::Backend::Cuda => None,
+        };
+        if let Some(peer) = peer {
+            out.push((format!("peer of {name}"), peer));
+        }
+    }
+    out
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -147,7 +204,7 @@ pub fn run(opts: &Options) -> Vec<Record> {
         Ok(d) => devices.push(d),
         Err(e) => eprintln!("bench: cuda skipped: {e}"),
     }
-    let data = kernels::Data::new(opts.elements);
+    let inputs = Inputs::new(opts.elements);
     let mut out = Vec::new();
     for dev in &devices {
         eprintln!(
@@ -156,20 +213,10 @@ pub fn run(opts: &Options) -> Vec<Record> {
             opts.runs
         );
         let mut cases = Vec::new();
-        for (name, kernel) in kernels::cases(dev, &data) {
-            match kernel {
+        for (name, case) in self::cases(dev, &inputs) {
+            match case {
                 Ok(c) => cases.push(c),
                 Err(e) => eprintln!("  {name:<26} error: {e}"),
-            }
-            let peer = match dev.backend() {
-                crate::Backend::Cpu => peers::rayon(name, &data),
-                crate::Backend::Wgpu => peers::wgsl(dev, name, &data),
-                crate::Backend::Cuda => None,
-            };
-            match peer {
-                Some(Ok(c)) => cases.push(c),
-                Some(Err(e)) => eprintln!("  peer of {name:<18} error: {e}"),
-                None => {}
             }
         }
         out.extend(measure(dev, &mut cases, opts));
