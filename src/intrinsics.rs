@@ -33,3 +33,19 @@ pub fn group_size() -> UVec3 {
 pub fn num_groups() -> UVec3 {
     UVec3::default()
 }
+
+/// `barrier()`: in a kernel, waits until every invocation of the workgroup reaches it, and makes
+/// the workgroup memory written before it visible to all of them after it (CUDA
+/// `__syncthreads()`, WGSL `workgroupBarrier()`). It orders workgroup memory only. It must be
+/// reached under control flow that is the same for the whole workgroup (a compile error
+/// otherwise). Called from host code it does nothing.
+pub fn barrier() {}
+
+/// `let tile = shared_array::<T, N>();` in a kernel declares `N` elements of workgroup memory
+/// shared by the invocations of a workgroup (CUDA `__shared__`, WGSL `var<workgroup>`); `N` is
+/// a literal or a `const` of the kernel, and all of a kernel's workgroup memory must fit in
+/// 48 KiB (wgpu adapters may offer less: WebGPU guarantees 16 KiB). Its contents are
+/// unspecified until written. Called from host code it returns `N` default values.
+pub fn shared_array<T: Copy + Default, const N: usize>() -> [T; N] {
+    [T::default(); N]
+}

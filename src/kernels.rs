@@ -4,9 +4,15 @@
 pub mod elementwise;
 #[path = "../kernels-src/integer.rs"]
 pub mod integer;
+#[path = "../kernels-src/reduce.rs"]
+pub mod reduce;
+#[path = "../kernels-src/rows.rs"]
+pub mod rows;
 
 pub use elementwise::{gelu, relu, saxpy, scale, sigmoid, silu, vector_add};
 pub use integer::hash_u32;
+pub use reduce::{reduce_max, reduce_sum};
+pub use rows::{layer_norm, rms_norm, softmax};
 
 /// Every built-in kernel's description, for `kernelforge emit` and `info`.
 pub fn all() -> Vec<&'static kernelforge_runtime::KernelDesc> {
@@ -19,6 +25,11 @@ pub fn all() -> Vec<&'static kernelforge_runtime::KernelDesc> {
         &sigmoid::KERNEL,
         &silu::KERNEL,
         &hash_u32::KERNEL,
+        &reduce_sum::KERNEL,
+        &reduce_max::KERNEL,
+        &softmax::KERNEL,
+        &layer_norm::KERNEL,
+        &rms_norm::KERNEL,
     ]
 }
 
@@ -33,6 +44,11 @@ pub fn cpu_source(name: &str) -> Option<&'static str> {
         "sigmoid" => sigmoid::CPU_SOURCE,
         "silu" => silu::CPU_SOURCE,
         "hash_u32" => hash_u32::CPU_SOURCE,
+        "reduce_sum" => reduce_sum::CPU_SOURCE,
+        "reduce_max" => reduce_max::CPU_SOURCE,
+        "softmax" => softmax::CPU_SOURCE,
+        "layer_norm" => layer_norm::CPU_SOURCE,
+        "rms_norm" => rms_norm::CPU_SOURCE,
         _ => return None,
     })
 }

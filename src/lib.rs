@@ -33,11 +33,14 @@ pub use kernelforge_runtime::{info, Backend, Buffer, Device, Error, Grid, Result
 pub mod bench;
 pub mod intrinsics;
 pub mod kernels;
+pub mod reduce;
 pub mod reference;
 
 /// Everything a kernel or its host code needs: `use kernelforge::prelude::*;`.
 pub mod prelude {
-    pub use crate::intrinsics::{global_id, group_id, group_size, local_id, num_groups, UVec3};
+    pub use crate::intrinsics::{
+        barrier, global_id, group_id, group_size, local_id, num_groups, shared_array, UVec3,
+    };
     pub use crate::{compute_kernel, Backend, Buffer, Device, Grid};
 }
 

@@ -66,6 +66,8 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
     let [wx, wy, wz] = k.workgroup_size;
     let cuda = &g.cuda;
     let wgsl = &g.wgsl;
+    // Validation keeps it within 48 KiB.
+    let workgroup_bytes = g.kernel.workgroup_bytes() as u32;
     let wgsl_x4 = match &g.wgsl_x4 {
         Some(text) => quote!(Some(#text)),
         None => quote!(None),
@@ -135,6 +137,7 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
                 ptx: PTX,
                 wgsl_source: WGSL_SOURCE,
                 wgsl_x4_source: WGSL_X4_SOURCE,
+                workgroup_bytes: #workgroup_bytes,
                 cpu: __cpu::run,
             };
 

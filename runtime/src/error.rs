@@ -40,6 +40,22 @@ pub enum Error {
         /// The slice's length.
         len: usize,
     },
+    /// A kernel indexed a workgroup or private array out of its bounds (reported by the CPU
+    /// backend).
+    #[error(
+        "kernel `{kernel}` indexed array `{array}` out of bounds: index {index}, length {len}; \
+         keep the index below the array's length (it is fixed when the array is declared)"
+    )]
+    ArrayOutOfBounds {
+        /// The kernel.
+        kernel: &'static str,
+        /// The array's name in the kernel.
+        array: &'static str,
+        /// The index used.
+        index: u32,
+        /// The array's length.
+        len: usize,
+    },
     /// Arguments that do not match the kernel's parameters.
     #[error("kernel `{kernel}`: {message}")]
     BadArguments {

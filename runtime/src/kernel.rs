@@ -46,6 +46,9 @@ pub struct KernelDesc {
     /// logical invocations with `vec4` accesses. The wgpu backend uses it for 1-D grids and
     /// dispatches a quarter of the workgroups.
     pub wgsl_x4_source: Option<&'static str>,
+    /// Bytes of workgroup memory the kernel declares (at most 48 KiB; WebGPU guarantees 16 KiB,
+    /// so the wgpu backend checks it against the adapter's limit).
+    pub workgroup_bytes: u32,
     /// The CPU entry point.
     pub cpu: fn(&cpu::Launch, &cpu::Args) -> Result<(), cpu::Fault>,
 }

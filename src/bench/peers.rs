@@ -225,6 +225,7 @@ fn peer_desc(name: &str, inputs: usize, expr: &str) -> &'static crate::__private
         ptx: None,
         wgsl_source: Box::leak(peer_wgsl(name, inputs, expr).into_boxed_str()),
         wgsl_x4_source: None,
+        workgroup_bytes: 0,
         cpu: no_cpu,
     }))
 }

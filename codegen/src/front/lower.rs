@@ -14,6 +14,10 @@ enum Binding {
     Param(ParamId),
     /// `let g = global_id();`: `g.x` reads the intrinsic.
     Builtin(Builtin),
+    /// A workgroup or private array.
+    Array(ArrayId),
+    /// `const N: u32 = 256;`: a literal of a fixed type.
+    Const(Literal),
 }
 
 pub(crate) struct Lowerer {
@@ -22,6 +26,8 @@ pub(crate) struct Lowerer {
     scopes: Vec<HashMap<String, Binding>>,
     name_counts: HashMap<String, u32>,
     loop_depth: u32,
+    /// Private arrays declared `let mut`.
+    private_mut: Vec<ArrayId>,
 }
 
 impl Lowerer {
@@ -38,6 +44,7 @@ impl Lowerer {
                 workgroup_size,
                 params,
                 locals: Vec::new(),
+                arrays: Vec::new(),
                 exprs: Vec::new(),
                 spans: Vec::new(),
                 body: Vec::new(),
@@ -46,6 +53,7 @@ impl Lowerer {
             scopes: vec![globals],
             name_counts,
             loop_depth: 0,
+            private_mut: Vec::new(),
         }
     }
 
@@ -136,10 +144,11 @@ impl Lowerer {
                 }
                 self.expr_stmt(expr, out)
             }
+            syn::Stmt::Item(syn::Item::Const(c)) => self.const_item(c),
             syn::Stmt::Item(item) => self.error(
                 item.span(),
-                "items (fn, const, struct, use) inside a kernel are not supported; declare \
-                 values with `let` in the kernel",
+                "items (fn, struct, use) inside a kernel are not supported; declare values \
+                 with `let` or `const` in the kernel",
             ),
             syn::Stmt::Macro(m) => self.error(
                 m.span(),
@@ -169,6 +178,18 @@ impl Lowerer {
             );
         }
         let name = pi.ident.to_string();
+        if let Some(init) = &local.init {
+            if let Some(space) = array_init(&init.expr) {
+                let mutable = pi.mutability.is_some();
+                return self.array_let(&name, pi.ident.span(), mutable, ty, &init.expr, space, out);
+            }
+        }
+        if let Some(syn::Type::Array(a)) = ty {
+            return self.error(
+                a.span(),
+                "an array is declared with a value: `let mut a = [0.0f32; N];`",
+            );
+        }
         let ty = ty.and_then(|t| match types::scalar(t) {
             Ok(s) => Some(s),
             Err(e) => {
@@ -296,6 +317,13 @@ impl Lowerer {
 
     fn expr_stmt(&mut self, expr: &syn::Expr, out: &mut Block) {
         match expr {
+            syn::Expr::Call(c) if is_named_call(c, "barrier") => {
+                if !c.args.is_empty() {
+                    self.error(c.args.span(), "`barrier()` takes no arguments");
+                }
+                let site = self.push(Expr::Literal(Literal::Bool(true)), c.span());
+                out.push(Stmt::Barrier { site });
+            }
             syn::Expr::Assign(a) => {
                 let value = self.expr(&a.right, out);
                 self.assign(&a.left, value, out);
@@ -449,8 +477,32 @@ impl Lowerer {
                     Some(Binding::Builtin(_)) => {
                         self.error(ident.span(), "cannot assign to an id intrinsic")
                     }
+                    Some(Binding::Array(_)) => self.error(
+                        ident.span(),
+                        "cannot assign a whole array; assign its elements (`a[i] = v`)",
+                    ),
+                    Some(Binding::Const(_)) => {
+                        self.error(ident.span(), format!("cannot assign to constant `{ident}`"))
+                    }
                     None => self.error(ident.span(), format!("cannot find value `{ident}`")),
                 }
+            }
+            syn::Expr::Index(ix) if self.array_of(&ix.expr).is_some() => {
+                let array = self.array_of(&ix.expr).expect("checked");
+                let a = self.kernel.array(array);
+                if a.space == Space::Private && !self.private_mut.contains(&array) {
+                    let name = a.name.clone();
+                    self.error(
+                        ix.expr.span(),
+                        format!("cannot assign to an element of `{name}`; declare it `let mut`"),
+                    );
+                }
+                let index = self.expr(&ix.index, out);
+                out.push(Stmt::ArrayStore {
+                    array,
+                    index,
+                    value,
+                });
             }
             syn::Expr::Index(ix) => {
                 let Some(slice) = self.slice_param(&ix.expr) else {
@@ -503,8 +555,7 @@ impl Lowerer {
             Some(_) => {
                 self.error(
                     expr.span(),
-                    "only slice parameters can be indexed; private arrays arrive with \
-                     workgroup memory",
+                    "only slice parameters and arrays can be indexed",
                 );
                 None
             }
@@ -614,6 +665,11 @@ impl Lowerer {
                         self.push(Expr::Error, span)
                     }
                 }
+            }
+            syn::Expr::Index(ix) if self.array_of(&ix.expr).is_some() => {
+                let array = self.array_of(&ix.expr).expect("checked");
+                let index = self.expr(&ix.index, out);
+                self.push(Expr::ArrayLoad { array, index }, span)
             }
             syn::Expr::Index(ix) => {
                 let Some(slice) = self.slice_param(&ix.expr) else {
@@ -739,7 +795,18 @@ impl Lowerer {
                         b.name()
                     ),
                 ),
-                None => self.error_expr(span, format!("cannot find value `{name}` in this kernel")),
+                Some(Binding::Array(_)) => self.error_expr(
+                    span,
+                    format!("an array is not a value; index it: `{name}[i]`"),
+                ),
+                Some(Binding::Const(lit)) => self.push(Expr::Literal(lit), span),
+                None => self.error_expr(
+                    span,
+                    format!(
+                        "cannot find value `{name}` in this kernel (a `const` outside the \
+                         kernel is not visible to it; declare it inside the kernel's body)"
+                    ),
+                ),
             };
         }
         let segs: Vec<String> = p
@@ -866,6 +933,16 @@ impl Lowerer {
                 format!("`{name}()` is a three-component id; read a component: `{name}().x`"),
             );
         }
+        if name == "barrier" {
+            return self.error_expr(span, "`barrier()` is a statement; write `barrier();`");
+        }
+        if name == "shared_array" {
+            return self.error_expr(
+                span,
+                "`shared_array` declares workgroup memory: write `let tile = \
+                 shared_array::<f32, 256>();`",
+            );
+        }
         if name == self.kernel.name {
             return self.error_expr(
                 span,
@@ -898,6 +975,322 @@ impl Lowerer {
             ),
         )
     }
+}
+
+impl Lowerer {
+    /// A kernel-unique name for `name` (shared with locals: `x`, `x_1`, ...).
+    fn unique(&mut self, name: &str) -> String {
+        let count = self.name_counts.entry(name.to_string()).or_insert(0);
+        let unique = if *count == 0 {
+            name.to_string()
+        } else {
+            format!("{name}_{count}")
+        };
+        *count += 1;
+        unique
+    }
+
+    /// The array an indexed expression names, if it is one.
+    fn array_of(&self, expr: &syn::Expr) -> Option<ArrayId> {
+        let syn::Expr::Path(p) = expr else {
+            return None;
+        };
+        match self.lookup(&p.path.get_ident()?.to_string())? {
+            Binding::Array(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// `let tile = shared_array::<T, N>();` or `let mut a = [v; N];` (optionally typed `[T; N]`).
+    #[allow(clippy::too_many_arguments)]
+    fn array_let(
+        &mut self,
+        name: &str,
+        span: Span,
+        mutable: bool,
+        ty: Option<&syn::Type>,
+        init: &syn::Expr,
+        space: Space,
+        out: &mut Block,
+    ) {
+        let (mut elem, len, value) = match (space, init) {
+            (Space::Workgroup, syn::Expr::Call(c)) => {
+                if !c.args.is_empty() {
+                    self.error(c.args.span(), "`shared_array` takes no arguments");
+                }
+                let (elem, len) = self.shared_generics(c);
+                (elem, len, None)
+            }
+            (_, syn::Expr::Repeat(r)) => {
+                let len = self.const_u32(&r.len);
+                let value = self.expr(&r.expr, out);
+                (None, len, Some(value))
+            }
+            _ => unreachable!("array_init matched"),
+        };
+        if let Some(t) = ty {
+            match t {
+                syn::Type::Array(a) => {
+                    match types::scalar(&a.elem) {
+                        Ok(s) => elem = elem.or(Some(s)),
+                        Err(e) => self.errors.push(e),
+                    }
+                    let l = self.const_u32(&a.len);
+                    if l.is_some() && len.is_some() && l != len {
+                        self.error(a.len.span(), "the array's type and value differ in length");
+                    }
+                }
+                other => self.error(other.span(), "an array's type is written `[T; N]`"),
+            }
+        }
+        // The element type of `[v; N]` comes from `v` (fixed by `valid`) when not written.
+        if space == Space::Workgroup && elem == Some(Scalar::Bool) {
+            self.error(span, "workgroup memory cannot hold `bool`; use `u32`");
+        }
+        let Some(len) = len else { return };
+        if len == 0 {
+            return self.error(init.span(), "an array needs at least one element");
+        }
+        let unique = self.unique(name);
+        self.kernel.arrays.push(Array {
+            name: unique,
+            elem,
+            len,
+            space,
+            span,
+        });
+        let id = ArrayId(self.kernel.arrays.len() as u32 - 1);
+        if space == Space::Private {
+            if mutable {
+                self.private_mut.push(id);
+            }
+            out.push(Stmt::ArrayDecl {
+                array: id,
+                init: value,
+            });
+        } else if mutable {
+            self.error(
+                span,
+                "workgroup memory is written through its elements; drop the `mut`",
+            );
+        }
+        self.scopes
+            .last_mut()
+            .expect("scope")
+            .insert(name.to_string(), Binding::Array(id));
+    }
+
+    /// `shared_array::<T, N>()`'s element type and length.
+    fn shared_generics(&mut self, c: &syn::ExprCall) -> (Option<Scalar>, Option<u32>) {
+        let syn::Expr::Path(p) = &*c.func else {
+            return (None, None);
+        };
+        let last = p.path.segments.last().expect("named call");
+        let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
+            self.error(
+                last.span(),
+                "write the element type and length: `shared_array::<f32, 256>()`",
+            );
+            return (None, None);
+        };
+        let args: Vec<_> = args.args.iter().collect();
+        let [syn::GenericArgument::Type(t), len] = args[..] else {
+            self.error(
+                last.arguments.span(),
+                "write the element type and length: `shared_array::<f32, 256>()`",
+            );
+            return (None, None);
+        };
+        let elem = match types::scalar(t) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        };
+        let len = match len {
+            syn::GenericArgument::Const(e) => self.const_u32(e),
+            // `N` parses as a type path; `{ N * 2 }` as a const block.
+            syn::GenericArgument::Type(syn::Type::Path(tp)) => {
+                self.const_u32(&syn::Expr::Path(syn::ExprPath {
+                    attrs: Vec::new(),
+                    qself: None,
+                    path: tp.path.clone(),
+                }))
+            }
+            other => {
+                self.error(other.span(), "the length must be a constant `u32`");
+                None
+            }
+        };
+        (elem, len)
+    }
+
+    /// Evaluates a compile-time `u32`: literals, `const` items, `+ - * /` and parentheses.
+    fn const_u32(&mut self, e: &syn::Expr) -> Option<u32> {
+        match const_eval(e, &|n| match self.lookup(n) {
+            Some(Binding::Const(Literal::Int(v, _))) => Some(v),
+            _ => None,
+        }) {
+            Ok(v) => match u32::try_from(v) {
+                Ok(v) => Some(v),
+                Err(_) => {
+                    self.error(e.span(), "this constant does not fit in a `u32`");
+                    None
+                }
+            },
+            Err((span, msg)) => {
+                self.error(span, msg);
+                None
+            }
+        }
+    }
+
+    /// `const N: u32 = 256;` inside a kernel.
+    fn const_item(&mut self, c: &syn::ItemConst) {
+        let name = c.ident.to_string();
+        let ty = match types::scalar(&c.ty) {
+            Ok(t) => t,
+            Err(e) => return self.errors.push(e),
+        };
+        let lit = match ty {
+            Scalar::F32 => match &*c.expr {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Float(f),
+                    ..
+                }) => f.base10_parse::<f64>().ok(),
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Int(i),
+                    ..
+                }) => i.base10_parse::<f64>().ok(),
+                syn::Expr::Unary(syn::ExprUnary {
+                    op: syn::UnOp::Neg(_),
+                    expr,
+                    ..
+                }) => match &**expr {
+                    syn::Expr::Lit(syn::ExprLit {
+                        lit: syn::Lit::Float(f),
+                        ..
+                    }) => f.base10_parse::<f64>().ok().map(|v| -v),
+                    _ => None,
+                },
+                _ => None,
+            }
+            .map(|v| Literal::Float(v, Some(Scalar::F32))),
+            Scalar::Bool => match &*c.expr {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Bool(b),
+                    ..
+                }) => Some(Literal::Bool(b.value)),
+                _ => None,
+            },
+            Scalar::U32 | Scalar::I32 => {
+                let lookup = |n: &str| match self.lookup(n) {
+                    Some(Binding::Const(Literal::Int(v, _))) => Some(v),
+                    _ => None,
+                };
+                match const_eval(&c.expr, &lookup) {
+                    Ok(v)
+                        if (ty == Scalar::U32 && v <= u32::MAX as u64)
+                            || (ty == Scalar::I32 && v <= i32::MAX as u64) =>
+                    {
+                        Some(Literal::Int(v, Some(ty)))
+                    }
+                    Ok(_) => {
+                        return self.error(c.expr.span(), "this constant does not fit its type")
+                    }
+                    Err((span, msg)) => return self.error(span, msg),
+                }
+            }
+        };
+        match lit {
+            Some(lit) => {
+                self.scopes
+                    .last_mut()
+                    .expect("scope")
+                    .insert(name, Binding::Const(lit));
+            }
+            None => self.error(
+                c.expr.span(),
+                "a kernel `const` is a literal (integer constants may also use `+ - * /` and \
+                 other constants)",
+            ),
+        }
+    }
+}
+
+/// Evaluates a non-negative integer constant expression.
+fn const_eval(e: &syn::Expr, lookup: &dyn Fn(&str) -> Option<u64>) -> Result<u64, (Span, String)> {
+    let bad = |e: &syn::Expr| {
+        (
+            e.span(),
+            "expected a constant: an integer literal, a `const` declared in the kernel, or \
+             `+ - * /` of them"
+                .to_string(),
+        )
+    };
+    match e {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => i
+            .base10_parse::<u64>()
+            .map_err(|err| (i.span(), err.to_string())),
+        syn::Expr::Paren(p) => const_eval(&p.expr, lookup),
+        syn::Expr::Group(g) => const_eval(&g.expr, lookup),
+        syn::Expr::Block(b) if b.block.stmts.len() == 1 => match &b.block.stmts[0] {
+            syn::Stmt::Expr(inner, None) => const_eval(inner, lookup),
+            _ => Err(bad(e)),
+        },
+        syn::Expr::Path(p) => {
+            let name = p
+                .path
+                .get_ident()
+                .map(|i| i.to_string())
+                .ok_or_else(|| bad(e))?;
+            lookup(&name).ok_or_else(|| {
+                (
+                    e.span(),
+                    format!(
+                        "`{name}` is not a constant of this kernel; declare `const {name}: u32 = \
+                         ...;` inside the kernel's body"
+                    ),
+                )
+            })
+        }
+        syn::Expr::Binary(b) => {
+            let l = const_eval(&b.left, lookup)?;
+            let r = const_eval(&b.right, lookup)?;
+            let v = match b.op {
+                syn::BinOp::Add(_) => l.checked_add(r),
+                syn::BinOp::Sub(_) => l.checked_sub(r),
+                syn::BinOp::Mul(_) => l.checked_mul(r),
+                syn::BinOp::Div(_) => l.checked_div(r),
+                _ => return Err(bad(e)),
+            };
+            v.ok_or_else(|| {
+                (
+                    e.span(),
+                    "this constant overflows or divides by zero".into(),
+                )
+            })
+        }
+        _ => Err(bad(e)),
+    }
+}
+
+/// Whether a `let` initialiser declares an array, and where it lives.
+fn array_init(e: &syn::Expr) -> Option<Space> {
+    match e {
+        syn::Expr::Repeat(_) => Some(Space::Private),
+        syn::Expr::Call(c) if is_named_call(c, "shared_array") => Some(Space::Workgroup),
+        _ => None,
+    }
+}
+
+/// Whether `c` calls a function whose last path segment is `name`.
+fn is_named_call(c: &syn::ExprCall, name: &str) -> bool {
+    matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == name))
 }
 
 fn math_list() -> String {

@@ -91,6 +91,49 @@ pub struct LocalId(pub u32);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ParamId(pub u32);
 
+/// Index of an array in [`Kernel::arrays`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ArrayId(pub u32);
+
+/// Where an array lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Space {
+    /// One array per workgroup, shared by its invocations (CUDA `__shared__`, WGSL
+    /// `var<workgroup>`), declared with `shared_array::<T, N>()`. Its contents are unspecified
+    /// until written (CUDA does not clear it; the CPU backend reuses it across the workgroups
+    /// of a task).
+    Workgroup,
+    /// One array per invocation (`let mut a = [v; N];`), filled with `v` where declared.
+    Private,
+}
+
+/// A fixed-length array: workgroup shared memory or a private array.
+#[derive(Clone, Debug)]
+pub struct Array {
+    /// A name unique within the kernel, as for locals.
+    pub name: String,
+    /// Element type (not `bool` in workgroup memory); `None` until `valid` infers it from the
+    /// fill value of `[v; N]`.
+    pub elem: Option<Scalar>,
+    /// Number of elements, at least 1; a compile-time constant.
+    pub len: u32,
+    /// Workgroup or private.
+    pub space: Space,
+    /// Where it was declared.
+    pub span: Span,
+}
+
+impl Array {
+    /// The element type (`f32` before inference).
+    pub fn elem(&self) -> Scalar {
+        self.elem.unwrap_or(Scalar::F32)
+    }
+    /// Size in bytes.
+    pub fn bytes(&self) -> u64 {
+        self.len as u64 * self.elem().size() as u64
+    }
+}
+
 /// A kernel: the unit that every back end writes out as one entry point.
 #[derive(Clone, Debug)]
 pub struct Kernel {
@@ -102,6 +145,9 @@ pub struct Kernel {
     pub params: Vec<Param>,
     /// Every local of the kernel, including `for` loop variables and front-end temporaries.
     pub locals: Vec<Local>,
+    /// Workgroup and private arrays; workgroup arrays exist for the whole kernel, private
+    /// ones from their [`Stmt::ArrayDecl`].
+    pub arrays: Vec<Array>,
     /// The expression arena.
     pub exprs: Vec<Expr>,
     /// `spans[e.0]` is the source span of `exprs[e.0]`.
@@ -122,6 +168,26 @@ impl Kernel {
     /// The local `id` refers to.
     pub fn local(&self, id: LocalId) -> &Local {
         &self.locals[id.0 as usize]
+    }
+    /// The array `id` refers to.
+    pub fn array(&self, id: ArrayId) -> &Array {
+        &self.arrays[id.0 as usize]
+    }
+    /// Bytes of workgroup memory the kernel declares.
+    pub fn workgroup_bytes(&self) -> u64 {
+        self.arrays
+            .iter()
+            .filter(|a| a.space == Space::Workgroup)
+            .map(Array::bytes)
+            .sum()
+    }
+    /// Whether the kernel has a [`Stmt::Barrier`].
+    pub fn has_barrier(&self) -> bool {
+        let mut found = false;
+        walk_stmts(&self.body, &mut |s| {
+            found |= matches!(s, Stmt::Barrier { .. })
+        });
+        found
     }
     /// The parameter `id` refers to.
     pub fn param(&self, id: ParamId) -> &Param {
@@ -507,6 +573,14 @@ pub enum Expr {
         /// The element index.
         index: ExprId,
     },
+    /// `a[index]` of an array; `index` is `u32`. Out of bounds is an error on the CPU backend,
+    /// clamped on wgpu, and undefined on CUDA.
+    ArrayLoad {
+        /// The array.
+        array: ArrayId,
+        /// The element index.
+        index: ExprId,
+    },
     /// A unary operation.
     Unary {
         /// The operator.
@@ -569,6 +643,30 @@ pub enum Stmt {
         index: ExprId,
         /// The value stored.
         value: ExprId,
+    },
+    /// Declares a private array and fills it with `init` (zero when absent).
+    ArrayDecl {
+        /// The array, of [`Space::Private`].
+        array: ArrayId,
+        /// The value of every element.
+        init: Option<ExprId>,
+    },
+    /// Stores into an element of an array.
+    ArrayStore {
+        /// The array.
+        array: ArrayId,
+        /// The element index (`u32`).
+        index: ExprId,
+        /// The value stored.
+        value: ExprId,
+    },
+    /// `barrier()`: waits until every invocation of the workgroup reaches it; workgroup
+    /// memory written before it is visible to every invocation of the workgroup after it (CUDA
+    /// `__syncthreads()`, WGSL `workgroupBarrier()`). It orders workgroup memory only, not
+    /// storage buffers. Allowed only where control flow is uniform across the workgroup.
+    Barrier {
+        /// A `true` literal whose span is the call, for messages; never evaluated.
+        site: ExprId,
     },
     /// `if cond { accept } else { reject }`.
     If {
@@ -636,7 +734,10 @@ pub fn stmt_exprs(stmt: &Stmt) -> Vec<ExprId> {
     match stmt {
         Stmt::Let { init, .. } => init.iter().copied().collect(),
         Stmt::Assign { value, .. } => vec![*value],
-        Stmt::Store { index, value, .. } => vec![*index, *value],
+        Stmt::Store { index, value, .. } | Stmt::ArrayStore { index, value, .. } => {
+            vec![*index, *value]
+        }
+        Stmt::ArrayDecl { init, .. } => init.iter().copied().collect(),
         Stmt::If { cond, .. } | Stmt::While { cond, .. } => vec![*cond],
         Stmt::For {
             start, end, step, ..
@@ -645,14 +746,16 @@ pub fn stmt_exprs(stmt: &Stmt) -> Vec<ExprId> {
             v.extend(step.iter().copied());
             v
         }
-        Stmt::Loop { .. } | Stmt::Break | Stmt::Continue | Stmt::Return => vec![],
+        Stmt::Loop { .. } | Stmt::Break | Stmt::Continue | Stmt::Return | Stmt::Barrier { .. } => {
+            vec![]
+        }
     }
 }
 
 /// The direct operands of an expression.
 pub fn expr_operands(expr: &Expr) -> Vec<ExprId> {
     match expr {
-        Expr::Load { index, .. } => vec![*index],
+        Expr::Load { index, .. } | Expr::ArrayLoad { index, .. } => vec![*index],
         Expr::Unary { arg, .. } => vec![*arg],
         Expr::Binary { left, right, .. } => vec![*left, *right],
         Expr::Cast { expr, .. } => vec![*expr],

@@ -31,7 +31,12 @@ pub struct Linear<'a> {
 
 /// Finds the elementwise shape in `kernel`, for 1-D workgroups only.
 pub fn analyse(kernel: &Kernel) -> Option<Linear<'_>> {
-    if kernel.workgroup_size[1] != 1 || kernel.workgroup_size[2] != 1 {
+    // Arrays and barriers belong to invocations and workgroups, not to a flat range.
+    if kernel.workgroup_size[1] != 1
+        || kernel.workgroup_size[2] != 1
+        || !kernel.arrays.is_empty()
+        || kernel.has_barrier()
+    {
         return None;
     }
     let (first, rest) = kernel.body.split_first()?;
@@ -113,7 +118,7 @@ pub fn is_uniform(kernel: &Kernel, e: ExprId) -> bool {
     match kernel.expr(e) {
         Expr::Literal(_) | Expr::Constant(_) | Expr::Param(_) | Expr::Len(_) => true,
         Expr::Builtin(b, _) => matches!(b, Builtin::GroupSize | Builtin::NumGroups),
-        Expr::Load { .. } | Expr::Local(_) | Expr::Error => false,
+        Expr::Load { .. } | Expr::ArrayLoad { .. } | Expr::Local(_) | Expr::Error => false,
         other => expr_operands(other).iter().all(|&o| is_uniform(kernel, o)),
     }
 }

@@ -1,4 +1,5 @@
 //! Passes shared by back ends.
 
 pub mod linear;
+pub mod uniform;
 pub mod vector;

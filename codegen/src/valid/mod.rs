@@ -10,6 +10,9 @@
 use crate::error::{Error, Errors};
 use crate::ir::*;
 
+/// The most workgroup memory a kernel may declare: CUDA's static shared memory per block.
+pub const MAX_WORKGROUP_BYTES: u64 = 48 * 1024;
+
 /// The result of validation: each expression's type.
 #[derive(Clone, Debug)]
 pub struct Info {
@@ -33,11 +36,13 @@ pub fn validate(kernel: &mut Kernel) -> Result<Info, Errors> {
         kernel,
         types: Vec::new(),
         flex: Vec::new(),
+        array_flex: Vec::new(),
         errors: Vec::new(),
         report: false,
     };
     v.types = vec![Scalar::Bool; v.kernel.exprs.len()];
     v.flex = vec![None; v.kernel.locals.len()];
+    v.array_flex = vec![None; v.kernel.arrays.len()];
     let body = v.kernel.body.clone();
     v.block(&body);
     // Locals still open after the first pass take Rust's defaults.
@@ -49,8 +54,21 @@ pub fn validate(kernel: &mut Kernel) -> Result<Info, Errors> {
             });
         }
     }
+    for (i, a) in v.kernel.arrays.iter_mut().enumerate() {
+        if a.elem.is_none() {
+            a.elem = Some(match v.array_flex[i] {
+                Some(Ty::Int) => Scalar::I32,
+                _ => Scalar::F32,
+            });
+        }
+    }
     v.report = true;
     v.block(&body);
+    let u = crate::proc::uniform::analyse(v.kernel);
+    for (span, msg) in u.violations {
+        v.errors.push(Error::new(span, msg));
+    }
+    v.workgroup_memory();
     if v.errors.is_empty() {
         Ok(Info { types: v.types })
     } else {
@@ -78,6 +96,8 @@ struct Validator<'a> {
     types: Vec<Scalar>,
     /// For locals without a fixed type: whether their value is integer- or float-like.
     flex: Vec<Option<Ty>>,
+    /// The same for arrays declared `[v; N]`.
+    array_flex: Vec<Option<Ty>>,
     errors: Vec<Error>,
     report: bool,
 }
@@ -176,6 +196,62 @@ impl Validator<'_> {
             }
             Stmt::Loop { body } => self.block(body),
             Stmt::Break | Stmt::Continue | Stmt::Return => {}
+            Stmt::Barrier { site } => {
+                self.synth(*site);
+            }
+            Stmt::ArrayDecl { array, init } => {
+                if let Some(init) = *init {
+                    self.array_value(*array, init);
+                }
+            }
+            Stmt::ArrayStore {
+                array,
+                index,
+                value,
+            } => {
+                self.check(*index, Scalar::U32);
+                self.array_value(*array, *value);
+            }
+        }
+    }
+
+    /// Workgroup memory must fit CUDA's static shared memory (48 KiB); WebGPU guarantees only
+    /// 16 KiB, so more is checked against the adapter's limit at launch.
+    fn workgroup_memory(&mut self) {
+        let mut total = 0u64;
+        for a in &self.kernel.arrays {
+            if a.space != Space::Workgroup {
+                continue;
+            }
+            total += a.bytes();
+            if total > MAX_WORKGROUP_BYTES {
+                self.errors.push(Error::new(
+                    a.span,
+                    format!(
+                        "this kernel's workgroup memory reaches {total} bytes here, over the \
+                         49152 bytes (48 KiB) of static shared memory a CUDA block may have; \
+                         use smaller arrays (WebGPU guarantees only 16 KiB)"
+                    ),
+                ));
+                return;
+            }
+        }
+    }
+
+    /// Checks a value written into an array, or fixes the array's element type from it.
+    fn array_value(&mut self, array: ArrayId, value: ExprId) {
+        let a = array.0 as usize;
+        match self.kernel.arrays[a].elem {
+            Some(elem) => self.check(value, elem),
+            None => match self.synth(value) {
+                Ty::S(s) => self.kernel.arrays[a].elem = Some(s),
+                t @ (Ty::Int | Ty::Float) => {
+                    if self.array_flex[a].is_none() {
+                        self.array_flex[a] = Some(t)
+                    }
+                }
+                Ty::Err => {}
+            },
         }
     }
 
@@ -335,6 +411,13 @@ impl Validator<'_> {
                 match self.kernel.param(slice).kind {
                     ParamKind::Slice { elem, .. } => Ty::S(elem),
                     ParamKind::Scalar(_) => Ty::Err,
+                }
+            }
+            Expr::ArrayLoad { array, index } => {
+                self.check(index, Scalar::U32);
+                match self.kernel.array(array).elem {
+                    Some(s) => Ty::S(s),
+                    None => self.array_flex[array.0 as usize].unwrap_or(Ty::Float),
                 }
             }
             Expr::Unary { op, arg } => {

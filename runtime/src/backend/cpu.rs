@@ -83,14 +83,22 @@ pub(crate) fn launch(
         groups,
         workgroup_size: desc.workgroup_size,
     };
-    (desc.cpu)(&launch, &Args { scalars, slices }).map_err(|f| Error::OutOfBounds {
-        kernel: desc.name,
-        param: desc
-            .params
-            .get(f.param as usize)
-            .map(|p| p.name)
-            .unwrap_or("?"),
-        index: f.index,
-        len: f.len,
+    (desc.cpu)(&launch, &Args { scalars, slices }).map_err(|f| match f.array {
+        Some(array) => Error::ArrayOutOfBounds {
+            kernel: desc.name,
+            array,
+            index: f.index,
+            len: f.len,
+        },
+        None => Error::OutOfBounds {
+            kernel: desc.name,
+            param: desc
+                .params
+                .get(f.param as usize)
+                .map(|p| p.name)
+                .unwrap_or("?"),
+            index: f.index,
+            len: f.len,
+        },
     })
 }

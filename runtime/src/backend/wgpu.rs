@@ -247,6 +247,15 @@ impl WgpuDevice {
                 fix: "use a smaller workgroup_size in #[compute_kernel]",
             });
         }
+        if desc.workgroup_bytes > self.limits.max_compute_workgroup_storage_size {
+            return Err(Error::TooLarge {
+                what: "the kernel's workgroup memory (bytes)",
+                value: desc.workgroup_bytes as u64,
+                limit: self.limits.max_compute_workgroup_storage_size as u64,
+                fix: "this adapter offers less workgroup memory (WebGPU guarantees 16 KiB); use \
+                      smaller shared arrays, or run on the CUDA or CPU backend",
+            });
+        }
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = self
             .device

@@ -51,6 +51,26 @@ impl Launch {
         [g % gx, (g / gx) % gy, g / (gx * gy)]
     }
 
+    /// Runs `f` over chunks of whole workgroups ([`Chunk::Groups`] only) in parallel: kernels
+    /// whose invocations cooperate (workgroup memory, barriers) run a workgroup at a time.
+    pub fn run_groups(&self, f: &(dyn Fn(Chunk) -> Result<(), Fault> + Sync)) -> Result<(), Fault> {
+        let total: u64 = self.groups.iter().map(|&v| v as u64).product();
+        let per_group: u64 = self.workgroup_size.iter().map(|&v| v as u64).product();
+        let threads = rayon::current_num_threads().max(1) as u64;
+        let per_chunk = (total.div_ceil(threads * 4))
+            .max(MIN_CHUNK.div_ceil(per_group))
+            .max(1);
+        let n = total.div_ceil(per_chunk);
+        (0..n).into_par_iter().try_for_each(|c| {
+            let lo = c * per_chunk;
+            let hi = (lo + per_chunk).min(total);
+            f(Chunk::Groups {
+                lo: lo as u32,
+                hi: hi as u32,
+            })
+        })
+    }
+
     /// Runs `f` over every chunk of the launch in parallel; the first error ends the launch.
     pub fn run(&self, f: &(dyn Fn(Chunk) -> Result<(), Fault> + Sync)) -> Result<(), Fault> {
         let [gx, gy, gz] = self.groups.map(u64::from);
@@ -77,20 +97,41 @@ impl Launch {
                 })
             })
         } else {
-            let total = gx * gy * gz;
-            let per_chunk = (total.div_ceil(threads * 4))
-                .max(MIN_CHUNK.div_ceil(per_group))
-                .max(1);
-            let n = total.div_ceil(per_chunk);
-            (0..n).into_par_iter().try_for_each(|c| {
-                let lo = c * per_chunk;
-                let hi = (lo + per_chunk).min(total);
-                f(Chunk::Groups {
-                    lo: lo as u32,
-                    hi: hi as u32,
-                })
-            })
+            self.run_groups(f)
         }
+    }
+}
+
+/// Element `i` of a workgroup or private array named `name`, or a fault.
+#[inline(always)]
+pub fn load_at<T: Copy>(a: &[T], i: u32, name: &'static str) -> Result<T, Fault> {
+    match a.get(i as usize) {
+        Some(v) => Ok(*v),
+        None => Err(array_fault(name, i, a.len())),
+    }
+}
+
+/// Writes element `i` of a workgroup or private array named `name`, or faults.
+#[inline(always)]
+pub fn store_at<T>(a: &mut [T], i: u32, v: T, name: &'static str) -> Result<(), Fault> {
+    let len = a.len();
+    match a.get_mut(i as usize) {
+        Some(slot) => {
+            *slot = v;
+            Ok(())
+        }
+        None => Err(array_fault(name, i, len)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn array_fault(name: &'static str, index: u32, len: usize) -> Fault {
+    Fault {
+        param: u32::MAX,
+        array: Some(name),
+        index,
+        len,
     }
 }
 
@@ -221,6 +262,7 @@ impl<T: Copy> SliceView<T> {
     fn fault(&self, index: u32) -> Fault {
         Fault {
             param: self.param,
+            array: None,
             index,
             len: self.len,
         }
@@ -230,8 +272,10 @@ impl<T: Copy> SliceView<T> {
 /// An out-of-bounds access in a kernel on the CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Fault {
-    /// Index of the slice parameter.
+    /// Index of the slice parameter (when `array` is `None`).
     pub param: u32,
+    /// The array's name, for an access to a workgroup or private array.
+    pub array: Option<&'static str>,
     /// The index used.
     pub index: u32,
     /// The slice's length.

@@ -22,6 +22,7 @@
 //! Math: `exp`, `exp2` and `tanh` call vectorisable polynomial/rational approximations in the
 //! runtime (`math`), whose accuracy the README states; the other functions use `std`.
 
+mod group;
 mod writer;
 
 pub use writer::Writer;

@@ -8,14 +8,17 @@ use quote::{format_ident, quote};
 
 /// Writes one kernel as Rust tokens for the CPU backend.
 pub struct Writer<'a> {
-    kernel: &'a Kernel,
-    info: &'a Info,
+    pub(super) kernel: &'a Kernel,
+    pub(super) info: &'a Info,
     rt: TokenStream,
+    /// For cooperative kernels: uniformity, and the locals and private arrays kept per
+    /// invocation across work-item loops (see `group.rs`).
+    pub(super) group: Option<super::group::Plan>,
 }
 
 /// How the id intrinsics are computed in the code being written.
 #[derive(Clone, Copy, PartialEq)]
-enum Ids {
+pub(super) enum Ids {
     /// A linear chunk: the invocation index is `kf_inv`.
     Linear,
     /// A group chunk: `kf_gid`, `kf_lid`, `kf_grp` arrays.
@@ -23,17 +26,30 @@ enum Ids {
 }
 
 #[derive(Clone, Copy)]
-struct Mode {
-    ids: Ids,
+pub(super) struct Mode {
+    pub(super) ids: Ids,
     /// Accesses `s[index]` are unchecked (the chunk's length check covers them).
-    fast_index: Option<LocalId>,
+    pub(super) fast_index: Option<LocalId>,
+    /// Where the code runs in a cooperative kernel.
+    pub(super) ctx: Ctx,
 }
 
-fn ident(name: &str) -> Ident {
+/// Where code of a cooperative kernel (workgroup memory or barriers) runs.
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum Ctx {
+    /// Not a cooperative kernel: one invocation at a time.
+    Plain,
+    /// Once per workgroup (uniform statements, control flow around barriers).
+    Group,
+    /// Inside a work-item loop, for invocation `kf_inv`.
+    Item,
+}
+
+pub(super) fn ident(name: &str) -> Ident {
     Ident::new(&target_name(name), Span::call_site())
 }
 
-fn ty(s: Scalar) -> TokenStream {
+pub(super) fn ty(s: Scalar) -> TokenStream {
     match s {
         Scalar::F32 => quote!(f32),
         Scalar::I32 => quote!(i32),
@@ -49,6 +65,7 @@ impl<'a> Writer<'a> {
             kernel,
             info,
             rt: options.runtime_path.clone(),
+            group: super::group::Plan::new(kernel),
         }
     }
 
@@ -76,15 +93,44 @@ impl<'a> Writer<'a> {
             names.push(n);
         }
         let [wx, wy, wz] = k.workgroup_size;
-        let linear_arm = self.linear_arm();
-        let general = self.stmts(
-            &k.body,
-            Mode {
-                ids: Ids::General,
-                fast_index: None,
-            },
-        );
-        let general = self.invocation(general, &k.body);
+        let (run, linear_arm, groups_arm) = match &self.group {
+            Some(plan) => (
+                quote!(run_groups),
+                // `run_groups` hands out whole workgroups only.
+                quote!(unreachable!("run_groups yields Chunk::Groups")),
+                self.groups_arm(plan),
+            ),
+            None => {
+                let general = self.stmts(
+                    &k.body,
+                    Mode {
+                        ids: Ids::General,
+                        fast_index: None,
+                        ctx: Ctx::Plain,
+                    },
+                );
+                let general = self.invocation(general, &k.body);
+                let groups_arm = quote! {
+                    for kf_g in kf_lo..kf_end {
+                        let kf_grp: [u32; 3] = kf_launch.group_coords(kf_g);
+                        for kf_lz in 0..#wz {
+                            for kf_ly in 0..#wy {
+                                for kf_lx in 0..#wx {
+                                    let kf_lid: [u32; 3] = [kf_lx, kf_ly, kf_lz];
+                                    let kf_gid: [u32; 3] = [
+                                        kf_grp[0].wrapping_mul(#wx).wrapping_add(kf_lx),
+                                        kf_grp[1].wrapping_mul(#wy).wrapping_add(kf_ly),
+                                        kf_grp[2].wrapping_mul(#wz).wrapping_add(kf_lz),
+                                    ];
+                                    #general
+                                }
+                            }
+                        }
+                    }
+                };
+                (quote!(run), self.linear_arm(), groups_arm)
+            }
+        };
         quote! {
             #[allow(warnings, clippy::all, clippy::pedantic, unused_labels, unused_parens)]
             mod __cpu {
@@ -96,7 +142,7 @@ impl<'a> Writer<'a> {
                 pub(super) fn run(kf_launch: &rt::Launch, kf_args: &rt::Args) -> Result<(), rt::Fault> {
                     let kf_params = Params { #(#inits,)* };
                     let kf_level = rt::simd_level();
-                    kf_launch.run(&|kf_chunk| dispatch(kf_level, kf_params, kf_launch, kf_chunk))
+                    kf_launch.#run(&|kf_chunk| dispatch(kf_level, kf_params, kf_launch, kf_chunk))
                 }
 
                 fn dispatch(
@@ -137,22 +183,7 @@ impl<'a> Writer<'a> {
                             #linear_arm
                         }
                         rt::Chunk::Groups { lo: kf_lo, hi: kf_end } => {
-                            for kf_g in kf_lo..kf_end {
-                                let kf_grp: [u32; 3] = kf_launch.group_coords(kf_g);
-                                for kf_lz in 0..#wz {
-                                    for kf_ly in 0..#wy {
-                                        for kf_lx in 0..#wx {
-                                            let kf_lid: [u32; 3] = [kf_lx, kf_ly, kf_lz];
-                                            let kf_gid: [u32; 3] = [
-                                                kf_grp[0].wrapping_mul(#wx).wrapping_add(kf_lx),
-                                                kf_grp[1].wrapping_mul(#wy).wrapping_add(kf_ly),
-                                                kf_grp[2].wrapping_mul(#wz).wrapping_add(kf_lz),
-                                            ];
-                                            #general
-                                        }
-                                    }
-                                }
-                            }
+                            #groups_arm
                         }
                     }
                     Ok(())
@@ -178,6 +209,7 @@ impl<'a> Writer<'a> {
         let checked_mode = Mode {
             ids: Ids::Linear,
             fast_index: None,
+            ctx: Ctx::Plain,
         };
         let checked = self.stmts(&k.body, checked_mode);
         let checked = self.invocation(checked, &k.body);
@@ -198,6 +230,7 @@ impl<'a> Writer<'a> {
         let fast_mode = Mode {
             ids: Ids::Linear,
             fast_index: Some(index),
+            ctx: Ctx::Plain,
         };
         let i = ident(&k.local(index).name);
         let hi = match bound {
@@ -233,13 +266,21 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn stmts(&self, block: &[Stmt], mode: Mode) -> TokenStream {
+    pub(super) fn stmts(&self, block: &[Stmt], mode: Mode) -> TokenStream {
         block.iter().map(|s| self.stmt(s, mode)).collect()
     }
 
-    fn stmt(&self, stmt: &Stmt, mode: Mode) -> TokenStream {
+    pub(super) fn stmt(&self, stmt: &Stmt, mode: Mode) -> TokenStream {
         let k = self.kernel;
         match stmt {
+            Stmt::Let { local, init } if self.per_invocation(*local, mode) => {
+                let n = self.local_place(*local);
+                let v = match init {
+                    Some(v) => self.expr(*v, mode),
+                    None => zero(k.local(*local).ty.unwrap_or(Scalar::I32)),
+                };
+                quote!(#n = #v;)
+            }
             Stmt::Let { local, init } => {
                 let l = k.local(*local);
                 let n = ident(&l.name);
@@ -256,7 +297,12 @@ impl<'a> Writer<'a> {
                 }
             }
             Stmt::Assign { local, value } => {
-                let n = ident(&k.local(*local).name);
+                let n = if self.per_invocation(*local, mode) {
+                    self.local_place(*local)
+                } else {
+                    let n = ident(&k.local(*local).name);
+                    quote!(#n)
+                };
                 let v = self.expr(*value, mode);
                 quote!(#n = #v;)
             }
@@ -293,12 +339,70 @@ impl<'a> Writer<'a> {
                     quote!(if #c { #a } else { #r })
                 }
             }
+            Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Loop { body } => {
+                self.loop_stmt(stmt, mode, self.stmts(body, mode))
+            }
+            Stmt::Break => quote!(break;),
+            Stmt::Continue => quote!(continue;),
+            Stmt::Return => match mode.ctx {
+                Ctx::Plain => quote!(break 'kf_inv;),
+                // Every invocation still running returns: the workgroup is done.
+                Ctx::Group => quote!(continue 'kf_grp;),
+                Ctx::Item => quote!({
+                    kf_live[kf_inv as usize] = false;
+                    continue 'kf_wi;
+                }),
+            },
+            // Work-item loops end at each barrier (group.rs), so it needs no code of its own.
+            Stmt::Barrier { .. } => quote!(),
+            Stmt::ArrayDecl { array, init } => {
+                let a = k.array(*array);
+                let (t, len) = (ty(a.elem()), a.len as usize);
+                let v = match init {
+                    Some(v) => self.expr(*v, mode),
+                    None => zero(a.elem()),
+                };
+                match self.array_place(*array, mode) {
+                    Some(place) => quote!(#place = [#v; #len];),
+                    None => {
+                        let n = ident(&a.name);
+                        quote!(let mut #n: [#t; #len] = [#v; #len];)
+                    }
+                }
+            }
+            Stmt::ArrayStore {
+                array,
+                index,
+                value,
+            } => {
+                let a = k.array(*array);
+                let name = &a.name;
+                let place = self.array_place(*array, mode).unwrap_or_else(|| {
+                    let n = ident(name);
+                    quote!(#n)
+                });
+                let i = self.expr(*index, mode);
+                let v = self.expr(*value, mode);
+                // Index and value first: they may read the same array.
+                quote!({
+                    let kf_i: u32 = #i;
+                    let kf_v = #v;
+                    rt::store_at(&mut #place, kf_i, kf_v, #name)?;
+                })
+            }
+        }
+    }
+
+    /// A `for`, `while` or `loop` statement around the body tokens `b`.
+    pub(super) fn loop_stmt(&self, stmt: &Stmt, mode: Mode, b: TokenStream) -> TokenStream {
+        let k = self.kernel;
+        match stmt {
             Stmt::For {
                 var,
                 start,
                 end,
                 step,
-                body,
+                ..
             } => {
                 let l = k.local(*var);
                 let s = l.ty.unwrap_or(Scalar::U32);
@@ -321,7 +425,6 @@ impl<'a> Writer<'a> {
                 } else {
                     quote!(#it = #it.wrapping_add(#stepv);)
                 };
-                let b = self.stmts(body, mode);
                 quote! {
                     {
                         let mut #it: #t = #sv;
@@ -335,22 +438,18 @@ impl<'a> Writer<'a> {
                     }
                 }
             }
-            Stmt::While { cond, body } => {
+            Stmt::While { cond, .. } => {
                 let c = self.expr(*cond, mode);
-                let b = self.stmts(body, mode);
                 quote!(while #c { #b })
             }
-            Stmt::Loop { body } => {
-                let b = self.stmts(body, mode);
+            Stmt::Loop { .. } => {
                 quote!(loop { #b })
             }
-            Stmt::Break => quote!(break;),
-            Stmt::Continue => quote!(continue;),
-            Stmt::Return => quote!(break 'kf_inv;),
+            _ => TokenStream::new(),
         }
     }
 
-    fn expr(&self, id: ExprId, mode: Mode) -> TokenStream {
+    pub(super) fn expr(&self, id: ExprId, mode: Mode) -> TokenStream {
         let k = self.kernel;
         let t = self.info.ty(id);
         match k.expr(id) {
@@ -388,9 +487,20 @@ impl<'a> Writer<'a> {
                 let n = ident(&k.param(*p).name);
                 quote!(#n)
             }
+            Expr::Local(l) if self.per_invocation(*l, mode) => self.local_place(*l),
             Expr::Local(l) => {
                 let n = ident(&k.local(*l).name);
                 quote!(#n)
+            }
+            Expr::ArrayLoad { array, index } => {
+                let a = k.array(*array);
+                let name = &a.name;
+                let place = self.array_place(*array, mode).unwrap_or_else(|| {
+                    let n = ident(name);
+                    quote!(#n)
+                });
+                let i = self.expr(*index, mode);
+                quote!(rt::load_at(&#place, #i, #name)?)
             }
             Expr::Builtin(b, axis) => {
                 let a = axis.index();
@@ -513,7 +623,7 @@ impl<'a> Writer<'a> {
     }
 }
 
-fn zero(s: Scalar) -> TokenStream {
+pub(super) fn zero(s: Scalar) -> TokenStream {
     match s {
         Scalar::F32 => quote!(0.0f32),
         Scalar::I32 => quote!(0i32),

@@ -88,6 +88,15 @@ impl<'a> Writer<'a> {
              const unsigned int kf_global_y = kf_group_y * {wy}u + threadIdx.y;\n    \
              const unsigned int kf_global_z = kf_group_z * {wz}u + threadIdx.z;\n"
         );
+        for a in k.arrays.iter().filter(|a| a.space == Space::Workgroup) {
+            let _ = writeln!(
+                o,
+                "    __shared__ {} {}[{}];",
+                ty(a.elem()),
+                target_name(&a.name),
+                a.len
+            );
+        }
         o.push_str(&body);
         o.push_str("}\n");
         o
@@ -207,6 +216,32 @@ impl<'a> Writer<'a> {
             Stmt::Break => self.line("break;"),
             Stmt::Continue => self.line("continue;"),
             Stmt::Return => self.line("return;"),
+            Stmt::Barrier { .. } => self.line("__syncthreads();"),
+            Stmt::ArrayDecl { array, init } => {
+                let a = self.kernel.array(*array);
+                let (n, t, len) = (target_name(&a.name), ty(a.elem()), a.len);
+                let v = match init {
+                    Some(v) => self.expr(*v),
+                    None => "0".into(),
+                };
+                let id = array.0;
+                self.line(&format!("{t} {n}[{len}];"));
+                self.line(&format!("const {t} kf_fill{id} = {v};"));
+                self.line(&format!(
+                    "for (unsigned int kf_k{id} = 0u; kf_k{id} < {len}u; ++kf_k{id}) {{ \
+                     {n}[kf_k{id}] = kf_fill{id}; }}"
+                ));
+            }
+            Stmt::ArrayStore {
+                array,
+                index,
+                value,
+            } => {
+                let n = target_name(&self.kernel.array(*array).name);
+                let i = self.expr(*index);
+                let v = self.expr(*value);
+                self.line(&format!("{n}[{i}] = {v};"));
+            }
         }
     }
 
@@ -214,6 +249,10 @@ impl<'a> Writer<'a> {
         let t = self.info.ty(id);
         match self.kernel.expr(id).clone() {
             Expr::Error => "0".into(),
+            Expr::ArrayLoad { array, index } => {
+                let n = target_name(&self.kernel.array(array).name);
+                format!("{n}[{}]", self.expr(index))
+            }
             Expr::Literal(Literal::Bool(b)) => b.to_string(),
             Expr::Literal(Literal::Float(v, _)) => format!("{}f", float_text(v)),
             Expr::Literal(Literal::Int(v, _)) => match t {

@@ -163,6 +163,7 @@ impl Writer<'_> {
         }
         match k.expr(id).clone() {
             Expr::Local(l) => self.local_name(l),
+            Expr::ArrayLoad { .. } => unreachable!("the vector shape has no arrays"),
             Expr::Load { slice, index } => {
                 let n = target_name(&k.param(slice).name);
                 if shape.vector_slices.contains(&slice) {

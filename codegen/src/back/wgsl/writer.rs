@@ -115,6 +115,15 @@ impl<'a> Writer<'a> {
                 binding += 1;
             }
         }
+        for a in k.arrays.iter().filter(|a| a.space == Space::Workgroup) {
+            let _ = writeln!(
+                o,
+                "var<workgroup> {}: array<{}, {}>;",
+                target_name(&a.name),
+                ty(a.elem()),
+                a.len
+            );
+        }
         for h in self.helpers.values() {
             o.push('\n');
             o.push_str(h);
@@ -237,6 +246,31 @@ impl<'a> Writer<'a> {
             Stmt::Break => self.line("break;"),
             Stmt::Continue => self.line("continue;"),
             Stmt::Return => self.line("return;"),
+            Stmt::Barrier { .. } => self.line("workgroupBarrier();"),
+            Stmt::ArrayDecl { array, init } => {
+                let a = self.kernel.array(*array);
+                let (n, t, len) = (target_name(&a.name), ty(a.elem()), a.len);
+                let id = array.0;
+                self.line(&format!("var {n}: array<{t}, {len}>;"));
+                if let Some(v) = init {
+                    let v = self.expr(*v);
+                    self.line(&format!("let kf_fill{id}: {t} = {v};"));
+                    self.line(&format!(
+                        "for (var kf_k{id} = 0u; kf_k{id} < {len}u; kf_k{id}++) {{ \
+                         {n}[kf_k{id}] = kf_fill{id}; }}"
+                    ));
+                }
+            }
+            Stmt::ArrayStore {
+                array,
+                index,
+                value,
+            } => {
+                let n = target_name(&self.kernel.array(*array).name);
+                let i = self.expr(*index);
+                let v = self.expr(*value);
+                self.line(&format!("{n}[{i}] = {v};"));
+            }
         }
     }
 
@@ -244,6 +278,10 @@ impl<'a> Writer<'a> {
         let t = self.info.ty(id);
         match self.kernel.expr(id).clone() {
             Expr::Error => "0".into(),
+            Expr::ArrayLoad { array, index } => {
+                let n = target_name(&self.kernel.array(array).name);
+                format!("{n}[{}]", self.expr(index))
+            }
             Expr::Literal(Literal::Bool(b)) => b.to_string(),
             Expr::Literal(Literal::Float(v, _)) => format!("{}f", float_text(v)),
             Expr::Literal(Literal::Int(v, _)) => match t {

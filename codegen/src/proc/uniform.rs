@@ -1,0 +1,240 @@
+//! Uniformity: which values and which control flow are the same for every invocation of a
+//! workgroup.
+//!
+//! A value is *uniform* when every invocation of a workgroup computes the same one. Literals,
+//! constants, scalar parameters, slice lengths, `group_id()`, `group_size()` and `num_groups()`
+//! are uniform; `local_id()` and `global_id()` are not; loads from a read-only slice are uniform
+//! at a uniform index; loads from a `&mut` slice, from workgroup memory (another invocation may
+//! be writing it) and from private arrays are not (as in WGSL's uniformity analysis). Operators
+//! and math of uniform operands are uniform. A local is uniform when every assignment to it
+//! (its `let` included) stores a uniform value under uniform control flow.
+//!
+//! Control flow is uniform at the start of the kernel; it stays uniform inside an `if` or loop
+//! whose condition (or bounds) is uniform. It becomes non-uniform for the rest of the kernel
+//! after a `return` taken under non-uniform control, and for the rest of a loop (all later
+//! iterations included) after a `break` or `continue` taken under non-uniform control.
+//!
+//! A `barrier()` must be reached under uniform control flow: on CUDA a barrier that only some
+//! invocations reach hangs or corrupts memory, and WGSL rejects it. The same rules decide, in
+//! the CPU back end, what runs once per workgroup and what runs once per invocation.
+
+use crate::ir::*;
+use proc_macro2::Span;
+
+/// The result of the analysis.
+#[derive(Clone, Debug)]
+pub struct Uniformity {
+    /// `locals[l.0]`: whether local `l` is uniform.
+    pub locals: Vec<bool>,
+    /// Barriers (and later other collective operations) reached under non-uniform control:
+    /// their span and why control is non-uniform there.
+    pub violations: Vec<(Span, String)>,
+}
+
+impl Uniformity {
+    /// Whether expression `id` is uniform.
+    pub fn expr(&self, k: &Kernel, id: ExprId) -> bool {
+        match k.expr(id) {
+            Expr::Literal(_) | Expr::Constant(_) | Expr::Param(_) | Expr::Len(_) => true,
+            Expr::Error => true,
+            Expr::Local(l) => self.locals[l.0 as usize],
+            Expr::Builtin(b, _) => matches!(
+                b,
+                Builtin::GroupId | Builtin::GroupSize | Builtin::NumGroups
+            ),
+            Expr::Load { slice, index } => {
+                matches!(
+                    k.param(*slice).kind,
+                    ParamKind::Slice { mutable: false, .. }
+                ) && self.expr(k, *index)
+            }
+            Expr::ArrayLoad { .. } => false,
+            other => expr_operands(other).iter().all(|&o| self.expr(k, o)),
+        }
+    }
+}
+
+/// Analyses `kernel`.
+pub fn analyse(kernel: &Kernel) -> Uniformity {
+    let mut a = Analysis {
+        k: kernel,
+        u: Uniformity {
+            locals: vec![true; kernel.locals.len()],
+            violations: Vec::new(),
+        },
+        changed: false,
+        report: false,
+    };
+    // Locals only ever turn non-uniform, so this reaches a fixed point.
+    loop {
+        a.changed = false;
+        a.block(&kernel.body, None);
+        if !a.changed {
+            break;
+        }
+    }
+    a.report = true;
+    a.block(&kernel.body, None);
+    a.u
+}
+
+/// Why control is non-uniform, or `None` where it is uniform.
+type Control = Option<String>;
+
+/// What a block may have done under non-uniform control.
+#[derive(Default, Clone, Copy)]
+struct Exits {
+    /// Some invocations may have returned.
+    ret: bool,
+    /// Some invocations may have left this loop iteration (`break` or `continue`).
+    jump: bool,
+}
+
+struct Analysis<'a> {
+    k: &'a Kernel,
+    u: Uniformity,
+    changed: bool,
+    report: bool,
+}
+
+impl Analysis<'_> {
+    fn demote(&mut self, l: LocalId) {
+        if std::mem::replace(&mut self.u.locals[l.0 as usize], false) {
+            self.changed = true;
+        }
+    }
+
+    fn assign(&mut self, l: LocalId, value: Option<ExprId>, cf: &Control) {
+        if cf.is_some() || value.is_some_and(|v| !self.u.expr(self.k, v)) {
+            self.demote(l);
+        }
+    }
+
+    /// Control inside a construct whose condition is `cond`, entered under `cf`.
+    fn under(&self, cf: &Control, conds: &[ExprId], what: &str) -> Control {
+        if cf.is_some() {
+            return cf.clone();
+        }
+        let k = self.k;
+        conds
+            .iter()
+            .find(|&&c| !self.u.expr(k, c))
+            .map(|_| format!("inside {what} depends on the invocation"))
+    }
+
+    fn block(&mut self, block: &[Stmt], cf: Control) -> Exits {
+        let mut exits = Exits::default();
+        let mut cf = cf;
+        for stmt in block {
+            if cf.is_none() && exits.ret {
+                cf = Some("after a `return` that depends on the invocation".into());
+            } else if cf.is_none() && exits.jump {
+                cf = Some("after a `break` or `continue` that depends on the invocation".into());
+            }
+            let e = self.stmt(stmt, &cf);
+            exits.ret |= e.ret;
+            exits.jump |= e.jump;
+        }
+        exits
+    }
+
+    fn stmt(&mut self, stmt: &Stmt, cf: &Control) -> Exits {
+        match stmt {
+            Stmt::Let { local, init } => self.assign(*local, *init, cf),
+            Stmt::Assign { local, value } => self.assign(*local, Some(*value), cf),
+            Stmt::Store { .. } | Stmt::ArrayDecl { .. } | Stmt::ArrayStore { .. } => {}
+            Stmt::Barrier { site } => {
+                if let (Some(why), true) = (cf, self.report) {
+                    self.u.violations.push((
+                        self.k.span(*site),
+                        format!(
+                            "`barrier()` {why}: every invocation of the workgroup must reach \
+                             it, or it hangs on CUDA and WGSL rejects it; move it out of the \
+                             branch or loop, or make the condition the same for the whole \
+                             workgroup (for example by testing `group_id()` or a parameter \
+                             rather than `local_id()`)"
+                        ),
+                    ));
+                }
+            }
+            Stmt::Return => {
+                return Exits {
+                    ret: cf.is_some(),
+                    jump: false,
+                }
+            }
+            Stmt::Break | Stmt::Continue => {
+                return Exits {
+                    ret: false,
+                    jump: cf.is_some(),
+                }
+            }
+            Stmt::If {
+                cond,
+                accept,
+                reject,
+            } => {
+                let inner = self.under(cf, &[*cond], "an `if` whose condition");
+                let a = self.block(accept, inner.clone());
+                let b = self.block(reject, inner);
+                return Exits {
+                    ret: a.ret || b.ret,
+                    jump: a.jump || b.jump,
+                };
+            }
+            Stmt::For {
+                var,
+                start,
+                end,
+                step,
+                body,
+            } => {
+                let mut conds = vec![*start, *end];
+                conds.extend(step.iter().copied());
+                let inner = self.under(cf, &conds, "a `for` loop whose range");
+                if inner.is_some() {
+                    self.demote(*var);
+                }
+                return self.loop_body(body, inner, Some(*var));
+            }
+            Stmt::While { cond, body } => {
+                let inner = self.under(cf, &[*cond], "a `while` loop whose condition");
+                return self.loop_body(body, inner, None);
+            }
+            Stmt::Loop { body } => return self.loop_body(body, cf.clone(), None),
+        }
+        Exits::default()
+    }
+
+    /// A loop body: when some invocations may leave an iteration early, every later iteration
+    /// runs under non-uniform control, so the body is analysed again as such.
+    fn loop_body(&mut self, body: &[Stmt], cf: Control, var: Option<LocalId>) -> Exits {
+        let report = self.report;
+        self.report = report && cf.is_some();
+        let first = self.block(body, cf.clone());
+        self.report = report;
+        if cf.is_none() && (first.jump || first.ret) {
+            if let Some(v) = var {
+                self.demote(v);
+            }
+            let why = if first.ret {
+                "in a loop that some invocations leave with `return`"
+            } else {
+                "in a loop that some invocations leave early (`break` or `continue` that \
+                 depends on the invocation)"
+            };
+            let again = self.block(body, Some(why.into()));
+            return Exits {
+                ret: again.ret || first.ret,
+                jump: false,
+            };
+        }
+        if cf.is_none() && report {
+            self.block(body, cf);
+        }
+        Exits {
+            ret: first.ret,
+            jump: false,
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! Row-wise kernels over a row-major `[rows, cols]` f32 matrix: one workgroup of 256 per row
+//! (launch `Grid::groups([rows, 1, 1])`), each invocation striding over the row's columns,
+//! partial results combined in workgroup memory by a halving tree between barriers. f32
+//! throughout, accumulation included.
+
+use kernelforge::prelude::*;
+
+/// Numerically stable softmax of each row: `y = exp(x - max(x)) / sum(exp(x - max(x)))`.
+#[compute_kernel(workgroup_size = 256)]
+pub fn softmax(cols: u32, x: &[f32], y: &mut [f32]) {
+    let tile = shared_array::<f32, 256>();
+    let lid = local_id().x;
+    let base = group_id().x * cols;
+    let mut m = f32::NEG_INFINITY;
+    for c in (lid..cols).step_by(256) {
+        m = max(m, x[base + c]);
+    }
+    tile[lid] = m;
+    barrier();
+    let mut s = 128u32;
+    while s > 0 {
+        if lid < s {
+            tile[lid] = max(tile[lid], tile[lid + s]);
+        }
+        barrier();
+        s /= 2;
+    }
+    let row_max = tile[0];
+    barrier();
+    let mut sum = 0.0f32;
+    for c in (lid..cols).step_by(256) {
+        sum += exp(x[base + c] - row_max);
+    }
+    tile[lid] = sum;
+    barrier();
+    s = 128;
+    while s > 0 {
+        if lid < s {
+            tile[lid] = tile[lid] + tile[lid + s];
+        }
+        barrier();
+        s /= 2;
+    }
+    let inv = 1.0 / tile[0];
+    for c in (lid..cols).step_by(256) {
+        y[base + c] = exp(x[base + c] - row_max) * inv;
+    }
+}
+
+/// Layer normalisation of each row (Ba et al., 2016, as PyTorch's `layer_norm` over the last
+/// dimension): `y = (x - mean) / sqrt(var + eps) * weight + bias`, the variance biased
+/// (divided by `cols`) and computed in a second pass over `x - mean`.
+#[compute_kernel(workgroup_size = 256)]
+pub fn layer_norm(cols: u32, eps: f32, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f32]) {
+    let tile = shared_array::<f32, 256>();
+    let lid = local_id().x;
+    let base = group_id().x * cols;
+    let mut sum = 0.0f32;
+    for c in (lid..cols).step_by(256) {
+        sum += x[base + c];
+    }
+    tile[lid] = sum;
+    barrier();
+    let mut s = 128u32;
+    while s > 0 {
+        if lid < s {
+            tile[lid] = tile[lid] + tile[lid + s];
+        }
+        barrier();
+        s /= 2;
+    }
+    let mean = tile[0] / cols as f32;
+    barrier();
+    let mut sq = 0.0f32;
+    for c in (lid..cols).step_by(256) {
+        let d = x[base + c] - mean;
+        sq += d * d;
+    }
+    tile[lid] = sq;
+    barrier();
+    s = 128;
+    while s > 0 {
+        if lid < s {
+            tile[lid] = tile[lid] + tile[lid + s];
+        }
+        barrier();
+        s /= 2;
+    }
+    let rstd = 1.0 / sqrt(tile[0] / cols as f32 + eps);
+    for c in (lid..cols).step_by(256) {
+        y[base + c] = (x[base + c] - mean) * rstd * weight[c] + bias[c];
+    }
+}
+
+/// RMS normalisation of each row (Zhang and Sennrich, 2019):
+/// `y = x / sqrt(mean(x^2) + eps) * weight`.
+#[compute_kernel(workgroup_size = 256)]
+pub fn rms_norm(cols: u32, eps: f32, x: &[f32], weight: &[f32], y: &mut [f32]) {
+    let tile = shared_array::<f32, 256>();
+    let lid = local_id().x;
+    let base = group_id().x * cols;
+    let mut sq = 0.0f32;
+    for c in (lid..cols).step_by(256) {
+        let v = x[base + c];
+        sq += v * v;
+    }
+    tile[lid] = sq;
+    barrier();
+    let mut s = 128u32;
+    while s > 0 {
+        if lid < s {
+            tile[lid] = tile[lid] + tile[lid + s];
+        }
+        barrier();
+        s /= 2;
+    }
+    let rrms = 1.0 / sqrt(tile[0] / cols as f32 + eps);
+    for c in (lid..cols).step_by(256) {
+        y[base + c] = x[base + c] * rrms * weight[c];
+    }
+}

@@ -1,0 +1,240 @@
+//! Kernels whose invocations cooperate through workgroup memory and barriers (reductions,
+//! softmax, layer_norm, rms_norm) on every backend present, against an f64 scalar reference
+//! and against the CPU backend, at shapes 1x1, 3x1000, 1000x3 and 4096x4096.
+//!
+//! Tolerances (documented in the README): reductions within `1e-5 * sum(|x|)` of the f64 sum
+//! (f32 accumulation: short sequential runs, then halving trees); the maximum exactly; row
+//! kernels within `1e-5 + 1e-4 * |want|` per element (f32 accumulation over a row, and the
+//! backends' `exp`/`sqrt`).
+
+mod common;
+
+use kernelforge::kernels::{layer_norm, rms_norm, softmax};
+use kernelforge::reference::inputs;
+use kernelforge::{reduce, Device, Grid};
+
+const SHAPES: [(usize, usize); 4] = [(1, 1), (3, 1000), (1000, 3), (4096, 4096)];
+
+fn close(dev: &Device, what: &str, got: &[f32], want: &[f64]) {
+    assert_eq!(got.len(), want.len());
+    for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
+        let tol = 1e-5 + 1e-4 * w.abs();
+        assert!(
+            (g as f64 - w).abs() <= tol,
+            "{what} on {}: element {i}: got {g}, want {w}",
+            dev.name()
+        );
+    }
+}
+
+fn agree(dev: &Device, what: &str, got: &[f32], cpu: &[f32]) {
+    let want: Vec<f64> = cpu.iter().map(|&v| v as f64).collect();
+    close(
+        dev,
+        &format!("{what} (against the CPU backend)"),
+        got,
+        &want,
+    );
+}
+
+#[test]
+fn reductions() {
+    for n in [0usize, 1, 1000, 256 * 1024 + 3, 4096 * 4096] {
+        let x = inputs(n, 5, -10.0, 10.0);
+        let want_sum: f64 = x.iter().map(|&v| v as f64).sum();
+        let abs_sum: f64 = x.iter().map(|&v| (v as f64).abs()).sum();
+        let want_max = x.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        for dev in common::devices() {
+            let xb = dev.upload(&x).unwrap();
+            let s = reduce::sum(&dev, &xb).unwrap();
+            assert!(
+                (s as f64 - want_sum).abs() <= 1e-5 * abs_sum + 1e-6,
+                "sum on {} at n={n}: got {s}, want {want_sum}",
+                dev.name()
+            );
+            let m = reduce::max(&dev, &xb).unwrap();
+            assert_eq!(m, want_max, "max on {} at n={n}", dev.name());
+        }
+    }
+}
+
+/// Runs a row kernel on every device; `launch` gets the device, the rows and the input buffer.
+fn rows(
+    what: &str,
+    reference: impl Fn(&[f32], usize) -> Vec<f64>,
+    launch: impl Fn(&Device, usize, usize, &kernelforge::Buffer<f32>) -> Vec<f32>,
+) {
+    for (r, c) in SHAPES {
+        let x = inputs(r * c, 9, -4.0, 4.0);
+        let want = reference(&x, c);
+        let mut cpu = None;
+        for dev in common::devices() {
+            let xb = dev.upload(&x).unwrap();
+            let got = launch(&dev, r, c, &xb);
+            close(&dev, &format!("{what} {r}x{c}"), &got, &want);
+            match &cpu {
+                None => cpu = Some(got),
+                Some(cpu) => agree(&dev, &format!("{what} {r}x{c}"), &got, cpu),
+            }
+        }
+    }
+}
+
+fn weights(c: usize) -> (Vec<f32>, Vec<f32>) {
+    (inputs(c, 3, 0.5, 1.5), inputs(c, 4, -0.5, 0.5))
+}
+
+#[test]
+fn softmax_rows() {
+    rows(
+        "softmax",
+        |x, c| {
+            x.chunks(c)
+                .flat_map(|row| {
+                    let m = row.iter().map(|&v| v as f64).fold(f64::MIN, f64::max);
+                    let e: Vec<f64> = row.iter().map(|&v| (v as f64 - m).exp()).collect();
+                    let s: f64 = e.iter().sum();
+                    e.into_iter().map(move |v| v / s)
+                })
+                .collect()
+        },
+        |dev, r, c, xb| {
+            let mut y = dev.zeros::<f32>(r * c).unwrap();
+            softmax::launch(dev, Grid::groups([r as u32, 1, 1]), c as u32, xb, &mut y).unwrap();
+            y.to_vec().unwrap()
+        },
+    );
+}
+
+#[test]
+fn layer_norm_rows() {
+    let eps = 1e-5f32;
+    rows(
+        "layer_norm",
+        |x, c| {
+            let (w, b) = weights(c);
+            x.chunks(c)
+                .flat_map(|row| {
+                    let n = c as f64;
+                    let mean = row.iter().map(|&v| v as f64).sum::<f64>() / n;
+                    let var = row.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+                    let rstd = 1.0 / (var + eps as f64).sqrt();
+                    let (w, b) = (w.clone(), b.clone());
+                    row.iter()
+                        .enumerate()
+                        .map(move |(j, &v)| (v as f64 - mean) * rstd * w[j] as f64 + b[j] as f64)
+                })
+                .collect()
+        },
+        |dev, r, c, xb| {
+            let (w, b) = weights(c);
+            let (wb, bb) = (dev.upload(&w).unwrap(), dev.upload(&b).unwrap());
+            let mut y = dev.zeros::<f32>(r * c).unwrap();
+            let grid = Grid::groups([r as u32, 1, 1]);
+            layer_norm::launch(dev, grid, c as u32, eps, xb, &wb, &bb, &mut y).unwrap();
+            y.to_vec().unwrap()
+        },
+    );
+}
+
+#[test]
+fn rms_norm_rows() {
+    let eps = 1e-6f32;
+    rows(
+        "rms_norm",
+        |x, c| {
+            let (w, _) = weights(c);
+            x.chunks(c)
+                .flat_map(|row| {
+                    let ms = row.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / c as f64;
+                    let r = 1.0 / (ms + eps as f64).sqrt();
+                    let w = w.clone();
+                    row.iter()
+                        .enumerate()
+                        .map(move |(j, &v)| v as f64 * r * w[j] as f64)
+                })
+                .collect()
+        },
+        |dev, r, c, xb| {
+            let (w, _) = weights(c);
+            let wb = dev.upload(&w).unwrap();
+            let mut y = dev.zeros::<f32>(r * c).unwrap();
+            let grid = Grid::groups([r as u32, 1, 1]);
+            rms_norm::launch(dev, grid, c as u32, eps, xb, &wb, &mut y).unwrap();
+            y.to_vec().unwrap()
+        },
+    );
+}
+
+/// Exercises the CPU back end's work-item loops: a 2-D workgroup, a `const`, a uniform
+/// `return`, a private array and a non-uniform local live across the barrier, and a
+/// non-uniform `return` after it.
+#[kernelforge::compute_kernel(workgroup_size = (4, 2))]
+pub fn reverse_pairs(n: u32, x: &[f32], y: &mut [f32]) {
+    const W: u32 = 8;
+    let tile = shared_array::<f32, W>();
+    let l = local_id().y * 4 + local_id().x;
+    let g = group_id().x;
+    if g >= 1000 {
+        return;
+    }
+    let mut keep = [0.0f32; 3];
+    let i = g * W + l;
+    let v = if i < n { x[i] } else { 0.0 };
+    keep[l % 3] = v;
+    tile[l] = v;
+    barrier();
+    let r = tile[W - 1 - l] + keep[l % 3];
+    if i >= n {
+        return;
+    }
+    y[i] = r;
+}
+
+#[test]
+fn work_item_loops() {
+    use kernelforge::prelude::*;
+    for n in [1usize, 7, 8, 1003, 8000, 8100] {
+        let x = inputs(n, 13, -1.0, 1.0);
+        let want: Vec<f32> = (0..n)
+            .map(|i| {
+                if i >= 8000 {
+                    return -7.0;
+                }
+                let mirror = i / 8 * 8 + 7 - i % 8;
+                x.get(mirror).copied().unwrap_or(0.0) + x[i]
+            })
+            .collect();
+        for dev in common::devices() {
+            let xb = dev.upload(&x).unwrap();
+            let mut yb = dev.upload(&vec![-7.0f32; n]).unwrap();
+            let groups = n.div_ceil(8) as u32;
+            reverse_pairs::launch(&dev, Grid::groups([groups, 1, 1]), n as u32, &xb, &mut yb)
+                .unwrap();
+            assert_eq!(yb.to_vec().unwrap(), want, "on {} at n={n}", dev.name());
+        }
+    }
+}
+
+/// Out-of-bounds indices of workgroup and private arrays are an `Err` on the CPU backend.
+#[kernelforge::compute_kernel(workgroup_size = 4)]
+pub fn array_oob(k: u32, y: &mut [f32]) {
+    let tile = shared_array::<f32, 4>();
+    tile[local_id().x + k] = 1.0;
+    barrier();
+    y[local_id().x] = tile[local_id().x];
+}
+
+#[test]
+fn array_out_of_bounds_is_an_error() {
+    let dev = Device::cpu();
+    let mut y = dev.zeros::<f32>(4).unwrap();
+    array_oob::launch(&dev, Grid::groups([1, 1, 1]), 0, &mut y).unwrap();
+    assert_eq!(y.to_vec().unwrap(), vec![1.0; 4]);
+    let e = array_oob::launch(&dev, Grid::groups([1, 1, 1]), 1, &mut y).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        msg.contains("array `tile`") && msg.contains("index 4"),
+        "{msg}"
+    );
+}
