@@ -7,22 +7,8 @@
 //! launches on the same inputs.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use kernelforge::bench::{cases, Inputs};
-use kernelforge::Device;
+use kernelforge::bench::{cases, devices, Inputs};
 use std::time::Duration;
-
-fn devices() -> Vec<Device> {
-    let mut out = vec![Device::cpu()];
-    match Device::wgpu() {
-        Ok(d) => out.push(d),
-        Err(e) => eprintln!("kernels bench: wgpu skipped: {e}"),
-    }
-    match Device::cuda(0) {
-        Ok(d) => out.push(d),
-        Err(e) => eprintln!("kernels bench: cuda skipped: {e}"),
-    }
-    out
-}
 
 fn kernels(c: &mut Criterion) {
     let elements = std::env::var("KERNELFORGE_BENCH_ELEMENTS")

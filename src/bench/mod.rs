@@ -193,8 +193,9 @@ fn measure(dev: &Device, cases: &mut [Case<'_>], opts: &Options) -> Vec<Record> 
     out
 }
 
-/// Runs the whole benchmark on every device present; progress goes to stderr.
-pub fn run(opts: &Options) -> Vec<Record> {
+/// Every device the benchmarks run on: the CPU, then wgpu and CUDA where present (a line on
+/// stderr says why one is skipped).
+pub fn devices() -> Vec<Device> {
     let mut devices = vec![Device::cpu()];
     match Device::wgpu() {
         Ok(d) => devices.push(d),
@@ -204,6 +205,12 @@ pub fn run(opts: &Options) -> Vec<Record> {
         Ok(d) => devices.push(d),
         Err(e) => eprintln!("bench: cuda skipped: {e}"),
     }
+    devices
+}
+
+/// Runs the whole benchmark on every device present; progress goes to stderr.
+pub fn run(opts: &Options) -> Vec<Record> {
+    let devices = devices();
     let inputs = Inputs::new(opts.elements);
     let mut out = Vec::new();
     for dev in &devices {

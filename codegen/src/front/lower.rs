@@ -83,13 +83,7 @@ impl Lowerer {
 
     /// Declares a local with a kernel-unique name.
     fn declare(&mut self, name: &str, ty: Option<Scalar>, mutable: bool, span: Span) -> LocalId {
-        let count = self.name_counts.entry(name.to_string()).or_insert(0);
-        let unique = if *count == 0 {
-            name.to_string()
-        } else {
-            format!("{name}_{count}")
-        };
-        *count += 1;
+        let unique = self.unique(name);
         self.kernel.locals.push(Local {
             name: unique,
             ty,
@@ -1126,21 +1120,28 @@ impl Lowerer {
         (elem, len)
     }
 
-    /// Evaluates a compile-time `u32`: literals, `const` items, `+ - * /` and parentheses.
-    fn const_u32(&mut self, e: &syn::Expr) -> Option<u32> {
-        match const_eval(e, &|n| match self.lookup(n) {
+    /// Evaluates a compile-time integer: literals, `const` items, `+ - * /` and parentheses.
+    fn const_int(&mut self, e: &syn::Expr) -> Option<u64> {
+        let lookup = |n: &str| match self.lookup(n) {
             Some(Binding::Const(Literal::Int(v, _))) => Some(v),
             _ => None,
-        }) {
-            Ok(v) => match u32::try_from(v) {
-                Ok(v) => Some(v),
-                Err(_) => {
-                    self.error(e.span(), "this constant does not fit in a `u32`");
-                    None
-                }
-            },
+        };
+        match const_eval(e, &lookup) {
+            Ok(v) => Some(v),
             Err((span, msg)) => {
                 self.error(span, msg);
+                None
+            }
+        }
+    }
+
+    /// Evaluates a compile-time `u32` (an array length).
+    fn const_u32(&mut self, e: &syn::Expr) -> Option<u32> {
+        let v = self.const_int(e)?;
+        match u32::try_from(v) {
+            Ok(v) => Some(v),
+            Err(_) => {
+                self.error(e.span(), "this constant does not fit in a `u32`");
                 None
             }
         }
@@ -1184,24 +1185,16 @@ impl Lowerer {
                 }) => Some(Literal::Bool(b.value)),
                 _ => None,
             },
-            Scalar::U32 | Scalar::I32 => {
-                let lookup = |n: &str| match self.lookup(n) {
-                    Some(Binding::Const(Literal::Int(v, _))) => Some(v),
-                    _ => None,
-                };
-                match const_eval(&c.expr, &lookup) {
-                    Ok(v)
-                        if (ty == Scalar::U32 && v <= u32::MAX as u64)
-                            || (ty == Scalar::I32 && v <= i32::MAX as u64) =>
-                    {
-                        Some(Literal::Int(v, Some(ty)))
-                    }
-                    Ok(_) => {
-                        return self.error(c.expr.span(), "this constant does not fit its type")
-                    }
-                    Err((span, msg)) => return self.error(span, msg),
+            Scalar::U32 | Scalar::I32 => match self.const_int(&c.expr) {
+                Some(v)
+                    if (ty == Scalar::U32 && v <= u32::MAX as u64)
+                        || (ty == Scalar::I32 && v <= i32::MAX as u64) =>
+                {
+                    Some(Literal::Int(v, Some(ty)))
                 }
-            }
+                Some(_) => return self.error(c.expr.span(), "this constant does not fit its type"),
+                None => return,
+            },
         };
         match lit {
             Some(lit) => {

@@ -209,31 +209,29 @@ impl Analysis<'_> {
     /// A loop body: when some invocations may leave an iteration early, every later iteration
     /// runs under non-uniform control, so the body is analysed again as such.
     fn loop_body(&mut self, body: &[Stmt], cf: Control, var: Option<LocalId>) -> Exits {
-        let report = self.report;
-        self.report = report && cf.is_some();
+        // A silent first pass finds whether some invocations leave an iteration early; the
+        // second pass, which reports, runs under the control that follows from it.
+        let report = std::mem::replace(&mut self.report, false);
         let first = self.block(body, cf.clone());
         self.report = report;
-        if cf.is_none() && (first.jump || first.ret) {
-            if let Some(v) = var {
-                self.demote(v);
+        let inner = match cf {
+            None if first.jump || first.ret => {
+                if let Some(v) = var {
+                    self.demote(v);
+                }
+                Some(if first.ret {
+                    "in a loop that some invocations leave with `return`".into()
+                } else {
+                    "in a loop that some invocations leave early (`break` or `continue` that \
+                     depends on the invocation)"
+                        .into()
+                })
             }
-            let why = if first.ret {
-                "in a loop that some invocations leave with `return`"
-            } else {
-                "in a loop that some invocations leave early (`break` or `continue` that \
-                 depends on the invocation)"
-            };
-            let again = self.block(body, Some(why.into()));
-            return Exits {
-                ret: again.ret || first.ret,
-                jump: false,
-            };
-        }
-        if cf.is_none() && report {
-            self.block(body, cf);
-        }
+            cf => cf,
+        };
+        let again = self.block(body, inner);
         Exits {
-            ret: first.ret,
+            ret: first.ret || again.ret,
             jump: false,
         }
     }

@@ -13,11 +13,13 @@ use crate::ir::*;
 /// The most workgroup memory a kernel may declare: CUDA's static shared memory per block.
 pub const MAX_WORKGROUP_BYTES: u64 = 48 * 1024;
 
-/// The result of validation: each expression's type.
+/// The result of validation: each expression's type, and what is uniform across a workgroup.
 #[derive(Clone, Debug)]
 pub struct Info {
     /// `types[e.0]` is the type of expression `e` (literals resolved from context).
     pub types: Vec<Scalar>,
+    /// Uniformity of locals and expressions (the CPU back end splits cooperative kernels by it).
+    pub uniform: crate::proc::uniform::Uniformity,
 }
 
 impl Info {
@@ -64,13 +66,16 @@ pub fn validate(kernel: &mut Kernel) -> Result<Info, Errors> {
     }
     v.report = true;
     v.block(&body);
-    let u = crate::proc::uniform::analyse(v.kernel);
-    for (span, msg) in u.violations {
+    let mut uniform = crate::proc::uniform::analyse(v.kernel);
+    for (span, msg) in std::mem::take(&mut uniform.violations) {
         v.errors.push(Error::new(span, msg));
     }
     v.workgroup_memory();
     if v.errors.is_empty() {
-        Ok(Info { types: v.types })
+        Ok(Info {
+            types: v.types,
+            uniform,
+        })
     } else {
         v.errors.sort_by_key(|e| {
             let s = e.span.start();

@@ -60,15 +60,7 @@ impl Launch {
         let per_chunk = (total.div_ceil(threads * 4))
             .max(MIN_CHUNK.div_ceil(per_group))
             .max(1);
-        let n = total.div_ceil(per_chunk);
-        (0..n).into_par_iter().try_for_each(|c| {
-            let lo = c * per_chunk;
-            let hi = (lo + per_chunk).min(total);
-            f(Chunk::Groups {
-                lo: lo as u32,
-                hi: hi as u32,
-            })
-        })
+        split(total, per_chunk, |lo, hi| Chunk::Groups { lo, hi }, f)
     }
 
     /// Runs `f` over every chunk of the launch in parallel; the first error ends the launch.
@@ -81,25 +73,30 @@ impl Launch {
             let chunk = (total.div_ceil(threads * 4))
                 .max(MIN_CHUNK)
                 .next_multiple_of(64);
-            let n = total.div_ceil(chunk);
-            if n == 1 {
-                return f(Chunk::Linear {
-                    lo: 0,
-                    hi: total as u32,
-                });
-            }
-            (0..n).into_par_iter().try_for_each(|c| {
-                let lo = c * chunk;
-                let hi = (lo + chunk).min(total);
-                f(Chunk::Linear {
-                    lo: lo as u32,
-                    hi: hi as u32,
-                })
-            })
+            split(total, chunk, |lo, hi| Chunk::Linear { lo, hi }, f)
         } else {
             self.run_groups(f)
         }
     }
+}
+
+/// Runs `f` on `make(lo, hi)` for consecutive ranges of `chunk` items covering `0..total`, in
+/// parallel; a launch that is one range runs inline, without a rayon task.
+fn split(
+    total: u64,
+    chunk: u64,
+    make: fn(u32, u32) -> Chunk,
+    f: &(dyn Fn(Chunk) -> Result<(), Fault> + Sync),
+) -> Result<(), Fault> {
+    let n = total.div_ceil(chunk);
+    if n == 1 {
+        return f(make(0, total as u32));
+    }
+    (0..n).into_par_iter().try_for_each(|c| {
+        let lo = c * chunk;
+        let hi = (lo + chunk).min(total);
+        f(make(lo as u32, hi as u32))
+    })
 }
 
 /// Element `i` of a workgroup or private array named `name`, or a fault.

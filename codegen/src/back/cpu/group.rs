@@ -24,29 +24,30 @@
 
 use super::writer::{ident, ty, zero, Ctx, Ids, Mode, Writer};
 use crate::ir::*;
-use crate::proc::uniform::{self, Uniformity};
+use crate::proc::uniform::Uniformity;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 /// How a cooperative kernel is laid out on the CPU.
-pub(crate) struct Plan {
-    uniform: Uniformity,
+pub(crate) struct Plan<'a> {
+    uniform: &'a Uniformity,
     /// `hoisted[l.0]`: local `l` has one slot per invocation.
     hoisted: Vec<bool>,
     /// `hoisted_arrays[a.0]`: private array `a` has one copy per invocation.
     hoisted_arrays: Vec<bool>,
 }
 
-impl Plan {
-    /// The plan for `kernel`, or `None` when its invocations do not cooperate.
-    pub(crate) fn new(kernel: &Kernel) -> Option<Plan> {
+impl<'a> Plan<'a> {
+    /// The plan for `kernel`, whose uniformity validation found, or `None` when its
+    /// invocations do not cooperate.
+    pub(crate) fn new(kernel: &Kernel, uniform: &'a Uniformity) -> Option<Plan<'a>> {
         let cooperative =
             kernel.has_barrier() || kernel.arrays.iter().any(|a| a.space == Space::Workgroup);
         if !cooperative {
             return None;
         }
         let mut plan = Plan {
-            uniform: uniform::analyse(kernel),
+            uniform,
             hoisted: vec![false; kernel.locals.len()],
             hoisted_arrays: vec![false; kernel.arrays.len()],
         };
@@ -133,27 +134,29 @@ impl Writer<'_> {
         quote!(#n[kf_inv as usize])
     }
 
-    /// The place that holds array `a` here, or `None` for a plain local array.
-    pub(super) fn array_place(&self, a: ArrayId, mode: Mode) -> Option<TokenStream> {
-        let array = self.kernel.array(a);
-        let n = ident(&array.name);
-        match array.space {
-            Space::Workgroup => Some(quote!(#n)),
-            Space::Private => {
-                let hoisted = self
-                    .group
-                    .as_ref()
-                    .is_some_and(|p| p.hoisted_arrays[a.0 as usize]);
-                (hoisted && mode.ctx == Ctx::Item).then(|| {
-                    let h = format_ident!("kf_h_{}", n);
-                    quote!(#h[kf_inv as usize])
-                })
-            }
+    /// Whether private array `a` is read and written through its per-invocation copy here.
+    pub(super) fn array_per_invocation(&self, a: ArrayId, mode: Mode) -> bool {
+        mode.ctx == Ctx::Item
+            && self
+                .group
+                .as_ref()
+                .is_some_and(|p| p.hoisted_arrays[a.0 as usize])
+    }
+
+    /// The place that holds array `a` here: its name (workgroup arrays, plain private
+    /// arrays), or `kf_h_<name>[kf_inv as usize]`, the current invocation's copy.
+    pub(super) fn array_place(&self, a: ArrayId, mode: Mode) -> TokenStream {
+        let n = ident(&self.kernel.array(a).name);
+        if self.array_per_invocation(a, mode) {
+            let h = format_ident!("kf_h_{}", n);
+            quote!(#h[kf_inv as usize])
+        } else {
+            quote!(#n)
         }
     }
 
     /// The `Chunk::Groups` arm of a cooperative kernel.
-    pub(super) fn groups_arm(&self, plan: &Plan) -> TokenStream {
+    pub(super) fn groups_arm(&self, plan: &Plan<'_>) -> TokenStream {
         let k = self.kernel;
         let n = k.invocations_per_group() as usize;
         let mut decls = Vec::new();
@@ -189,7 +192,7 @@ impl Writer<'_> {
     }
 
     /// A group block: group statements once, runs of the others in work-item loops.
-    fn group_block(&self, plan: &Plan, block: &[Stmt], jumps: bool) -> TokenStream {
+    fn group_block(&self, plan: &Plan<'_>, block: &[Stmt], jumps: bool) -> TokenStream {
         let k = self.kernel;
         let group = Mode {
             ids: Ids::General,
@@ -225,7 +228,7 @@ impl Writer<'_> {
         out
     }
 
-    fn group_loop(&self, plan: &Plan, stmt: &Stmt, group: Mode) -> TokenStream {
+    fn group_loop(&self, plan: &Plan<'_>, stmt: &Stmt, group: Mode) -> TokenStream {
         let (Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Loop { body }) = stmt else {
             return TokenStream::new();
         };

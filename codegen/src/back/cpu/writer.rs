@@ -13,7 +13,7 @@ pub struct Writer<'a> {
     rt: TokenStream,
     /// For cooperative kernels: uniformity, and the locals and private arrays kept per
     /// invocation across work-item loops (see `group.rs`).
-    pub(super) group: Option<super::group::Plan>,
+    pub(super) group: Option<super::group::Plan<'a>>,
 }
 
 /// How the id intrinsics are computed in the code being written.
@@ -65,7 +65,7 @@ impl<'a> Writer<'a> {
             kernel,
             info,
             rt: options.runtime_path.clone(),
-            group: super::group::Plan::new(kernel),
+            group: super::group::Plan::new(kernel, &info.uniform),
         }
     }
 
@@ -362,12 +362,11 @@ impl<'a> Writer<'a> {
                     Some(v) => self.expr(*v, mode),
                     None => zero(a.elem()),
                 };
-                match self.array_place(*array, mode) {
-                    Some(place) => quote!(#place = [#v; #len];),
-                    None => {
-                        let n = ident(&a.name);
-                        quote!(let mut #n: [#t; #len] = [#v; #len];)
-                    }
+                let place = self.array_place(*array, mode);
+                if self.array_per_invocation(*array, mode) {
+                    quote!(#place = [#v; #len];)
+                } else {
+                    quote!(let mut #place: [#t; #len] = [#v; #len];)
                 }
             }
             Stmt::ArrayStore {
@@ -375,12 +374,8 @@ impl<'a> Writer<'a> {
                 index,
                 value,
             } => {
-                let a = k.array(*array);
-                let name = &a.name;
-                let place = self.array_place(*array, mode).unwrap_or_else(|| {
-                    let n = ident(name);
-                    quote!(#n)
-                });
+                let name = &k.array(*array).name;
+                let place = self.array_place(*array, mode);
                 let i = self.expr(*index, mode);
                 let v = self.expr(*value, mode);
                 // Index and value first: they may read the same array.
@@ -493,12 +488,8 @@ impl<'a> Writer<'a> {
                 quote!(#n)
             }
             Expr::ArrayLoad { array, index } => {
-                let a = k.array(*array);
-                let name = &a.name;
-                let place = self.array_place(*array, mode).unwrap_or_else(|| {
-                    let n = ident(name);
-                    quote!(#n)
-                });
+                let name = &k.array(*array).name;
+                let place = self.array_place(*array, mode);
                 let i = self.expr(*index, mode);
                 quote!(rt::load_at(&#place, #i, #name)?)
             }
