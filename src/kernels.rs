@@ -2,6 +2,8 @@
 
 #[path = "../kernels-src/elementwise.rs"]
 pub mod elementwise;
+#[path = "../kernels-src/histograms.rs"]
+pub mod histograms;
 #[path = "../kernels-src/integer.rs"]
 pub mod integer;
 #[path = "../kernels-src/reduce.rs"]
@@ -10,6 +12,7 @@ pub mod reduce;
 pub mod rows;
 
 pub use elementwise::{gelu, relu, saxpy, scale, sigmoid, silu, vector_add};
+pub use histograms::histogram;
 pub use integer::hash_u32;
 pub use reduce::{reduce_max, reduce_sum};
 pub use rows::{layer_norm, rms_norm, softmax};
@@ -30,6 +33,7 @@ pub fn all() -> Vec<&'static kernelforge_runtime::KernelDesc> {
         &softmax::KERNEL,
         &layer_norm::KERNEL,
         &rms_norm::KERNEL,
+        &histogram::KERNEL,
     ]
 }
 
@@ -49,6 +53,7 @@ pub fn cpu_source(name: &str) -> Option<&'static str> {
         "softmax" => softmax::CPU_SOURCE,
         "layer_norm" => layer_norm::CPU_SOURCE,
         "rms_norm" => rms_norm::CPU_SOURCE,
+        "histogram" => histogram::CPU_SOURCE,
         _ => return None,
     })
 }

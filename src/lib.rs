@@ -31,6 +31,7 @@ pub use kernelforge_runtime::cuda;
 pub use kernelforge_runtime::{info, Backend, Buffer, Device, Error, Grid, Result};
 
 pub mod bench;
+pub mod histogram;
 pub mod intrinsics;
 pub mod kernels;
 pub mod reduce;
@@ -42,6 +43,9 @@ pub mod prelude {
         barrier, global_id, group_id, group_size, local_id, num_groups, shared_array, UVec3,
     };
     pub use crate::{compute_kernel, Backend, Buffer, Device, Grid};
+    /// The element types of atomic slices (`&[AtomicU32]`) and workgroup arrays, and the
+    /// ordering of kernel atomics.
+    pub use std::sync::atomic::{AtomicI32, AtomicU32, Ordering::Relaxed};
 }
 
 /// How this build was made: the nvcc used and the CUDA architecture targeted.

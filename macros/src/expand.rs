@@ -91,7 +91,7 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
                     ::kernelforge::__private::KernelScalar::to_bits(#ident)
                 )));
             }
-            ParamKind::Slice { elem, mutable } => {
+            ParamKind::Slice { elem, mutable, .. } => {
                 let t = scalar_ty(elem);
                 let d = scalar_desc(elem);
                 descs.push(quote!(::kernelforge::__private::ParamDesc { name: #pname, ty: #d, slice: Some(#mutable) }));

@@ -157,6 +157,12 @@ impl Lowerer {
             syn::Pat::Type(pt) => (&*pt.pat, Some(&*pt.ty)),
             other => (other, None),
         };
+        if let (syn::Pat::Wild(_), Some(init)) = (pat, &local.init) {
+            // `let _ = value;` evaluates the value (an atomic, say) and drops it.
+            if init.diverge.is_none() && ty.is_none() {
+                return self.expr_stmt(&init.expr, out);
+            }
+        }
         let syn::Pat::Ident(pi) = pat else {
             self.error(
                 local.pat.span(),
@@ -380,8 +386,8 @@ impl Lowerer {
                 if !pre.is_empty() {
                     self.error(
                         w.cond.span(),
-                        "a `while` condition cannot contain `if` expressions; compute it in \
-                         a `let` inside a `loop`",
+                        "a `while` condition cannot contain `if` expressions or atomic \
+                         operations; compute it in a `let` inside a `loop`",
                     );
                 }
                 self.loop_depth += 1;
@@ -430,6 +436,9 @@ impl Lowerer {
                 out.push(Stmt::Return);
             }
             syn::Expr::Paren(p) => self.expr_stmt(&p.expr, out),
+            syn::Expr::MethodCall(mc) if self.atomic_target(&mc.receiver).is_some() => {
+                self.atomic(mc, false, out);
+            }
             syn::Expr::Macro(m) => self.error(
                 m.span(),
                 "macros are not supported in kernels (no println!/assert! on a GPU); write \
@@ -484,6 +493,14 @@ impl Lowerer {
             syn::Expr::Index(ix) if self.array_of(&ix.expr).is_some() => {
                 let array = self.array_of(&ix.expr).expect("checked");
                 let a = self.kernel.array(array);
+                if a.atomic {
+                    let msg = format!(
+                        "elements of an atomic array are written with an atomic operation: \
+                         write `{}[i].store(v, Relaxed)` (or `fetch_add`, `swap`, ...)",
+                        a.name
+                    );
+                    return self.error(ix.span(), msg);
+                }
                 if a.space == Space::Private && !self.private_mut.contains(&array) {
                     let name = a.name.clone();
                     self.error(
@@ -502,6 +519,14 @@ impl Lowerer {
                 let Some(slice) = self.slice_param(&ix.expr) else {
                     return;
                 };
+                if self.is_atomic(slice) {
+                    let n = &self.kernel.param(slice).name;
+                    let msg = format!(
+                        "elements of an atomic slice are written with an atomic operation: \
+                         write `{n}[i].store(v, Relaxed)` (or `fetch_add`, `swap`, ...)"
+                    );
+                    return self.error(ix.span(), msg);
+                }
                 if let ParamKind::Slice { mutable: false, .. } = self.kernel.param(slice).kind {
                     let name = self.kernel.param(slice).name.clone();
                     self.error(
@@ -642,8 +667,39 @@ impl Lowerer {
                     );
                 };
                 let left = self.expr(&b.left, out);
-                let right = self.expr(&b.right, out);
-                self.push(Expr::Binary { op, left, right }, span)
+                let mut pre = Vec::new();
+                let right = self.expr(&b.right, &mut pre);
+                if pre.is_empty() || !matches!(op, BinaryOp::And | BinaryOp::Or) {
+                    out.extend(pre);
+                    return self.push(Expr::Binary { op, left, right }, span);
+                }
+                // The right operand needs statements (an `if` expression or an atomic): run
+                // them only when it is evaluated, keeping `&&`/`||` short-circuit.
+                let tmp = self.temp(Some(Scalar::Bool), span);
+                out.push(Stmt::Let {
+                    local: tmp,
+                    init: Some(left),
+                });
+                let mut cond = self.push(Expr::Local(tmp), span);
+                if op == BinaryOp::Or {
+                    cond = self.push(
+                        Expr::Unary {
+                            op: UnaryOp::Not,
+                            arg: cond,
+                        },
+                        span,
+                    );
+                }
+                pre.push(Stmt::Assign {
+                    local: tmp,
+                    value: right,
+                });
+                out.push(Stmt::If {
+                    cond,
+                    accept: pre,
+                    reject: Vec::new(),
+                });
+                self.push(Expr::Local(tmp), span)
             }
             syn::Expr::Cast(c) => {
                 let inner = self.expr(&c.expr, out);
@@ -662,6 +718,14 @@ impl Lowerer {
             }
             syn::Expr::Index(ix) if self.array_of(&ix.expr).is_some() => {
                 let array = self.array_of(&ix.expr).expect("checked");
+                if self.kernel.array(array).atomic {
+                    let n = &self.kernel.array(array).name;
+                    let msg = format!(
+                        "elements of an atomic array are read with an atomic operation: \
+                         write `{n}[i].load(Relaxed)`"
+                    );
+                    return self.error_expr(span, msg);
+                }
                 let index = self.expr(&ix.index, out);
                 self.push(Expr::ArrayLoad { array, index }, span)
             }
@@ -669,6 +733,14 @@ impl Lowerer {
                 let Some(slice) = self.slice_param(&ix.expr) else {
                     return self.push(Expr::Error, span);
                 };
+                if self.is_atomic(slice) {
+                    let n = &self.kernel.param(slice).name;
+                    let msg = format!(
+                        "elements of an atomic slice are read with an atomic operation: \
+                         write `{n}[i].load(Relaxed)`"
+                    );
+                    return self.error_expr(span, msg);
+                }
                 let index = self.expr(&ix.index, out);
                 self.push(Expr::Load { slice, index }, span)
             }
@@ -858,6 +930,12 @@ impl Lowerer {
     fn method_call(&mut self, mc: &syn::ExprMethodCall, out: &mut Block) -> ExprId {
         let span = mc.span();
         let name = mc.method.to_string();
+        if self.atomic_target(&mc.receiver).is_some() {
+            return match self.atomic(mc, true, out) {
+                Some(l) => self.push(Expr::Local(l), span),
+                None => self.push(Expr::Error, span),
+            };
+        }
         if mc.turbofish.is_some() {
             return self.error_expr(span, "turbofish (`::<T>`) is not supported in kernels");
         }
@@ -972,6 +1050,109 @@ impl Lowerer {
 }
 
 impl Lowerer {
+    /// Whether parameter `id` is an atomic slice.
+    fn is_atomic(&self, id: ParamId) -> bool {
+        matches!(
+            self.kernel.param(id).kind,
+            ParamKind::Slice { atomic: true, .. }
+        )
+    }
+
+    /// The atomic slice or array `expr` indexes (`s[i]`), if it does.
+    fn atomic_target(&self, expr: &syn::Expr) -> Option<AtomicTarget> {
+        let syn::Expr::Index(ix) = expr else {
+            return None;
+        };
+        let syn::Expr::Path(p) = &*ix.expr else {
+            return None;
+        };
+        match self.lookup(&p.path.get_ident()?.to_string())? {
+            Binding::Param(id) if self.is_atomic(id) => Some(AtomicTarget::Slice(id)),
+            Binding::Array(id) if self.kernel.array(id).atomic => Some(AtomicTarget::Array(id)),
+            _ => None,
+        }
+    }
+
+    /// Lowers `s[i].op(args, orderings)` on an atomic slice or array to a [`Stmt::Atomic`]; when
+    /// `value` is set, the returned local holds its result.
+    fn atomic(
+        &mut self,
+        mc: &syn::ExprMethodCall,
+        value: bool,
+        out: &mut Block,
+    ) -> Option<LocalId> {
+        let span = mc.span();
+        let syn::Expr::Index(ix) = &*mc.receiver else {
+            return None;
+        };
+        let target = self.atomic_target(&mc.receiver)?;
+        let name = mc.method.to_string();
+        let Some(op) = AtomicOp::from_method(&name) else {
+            let list: Vec<&str> = AtomicOp::ALL.iter().map(|o| o.method()).collect();
+            self.error(
+                mc.method.span(),
+                format!(
+                    "`{name}` is not an atomic operation kernels support; they support {}",
+                    list.join(", ")
+                ),
+            );
+            return None;
+        };
+        let (n, m) = (op.operands(), op.orderings());
+        if mc.args.len() != n && mc.args.len() != n + m {
+            self.error(
+                span,
+                format!(
+                    "`{name}` takes {n} value argument(s), optionally followed by {m} \
+                     `Relaxed` ordering(s)"
+                ),
+            );
+            return None;
+        }
+        for ord in mc.args.iter().skip(n) {
+            let relaxed = matches!(ord, syn::Expr::Path(p)
+                if p.path.segments.last().is_some_and(|s| s.ident == "Relaxed"));
+            if !relaxed {
+                self.error(
+                    ord.span(),
+                    "kernel atomics are relaxed (WGSL has no other ordering): write \
+                     `Relaxed` or leave the ordering out",
+                );
+            }
+        }
+        if value && !op.returns() {
+            self.error(
+                span,
+                format!("`{name}` returns nothing; write it as a statement"),
+            );
+            return None;
+        }
+        if mc.turbofish.is_some() {
+            self.error(span, "turbofish (`::<T>`) is not supported in kernels");
+        }
+        let index = self.expr(&ix.index, out);
+        let args = mc.args.iter().take(n).map(|a| self.expr(a, out)).collect();
+        let result = if value {
+            let elem = self.kernel.atomic_elem(target);
+            let tmp = self.temp(Some(elem), span);
+            out.push(Stmt::Let {
+                local: tmp,
+                init: None,
+            });
+            Some(tmp)
+        } else {
+            None
+        };
+        out.push(Stmt::Atomic {
+            target,
+            index,
+            op,
+            args,
+            result,
+        });
+        result
+    }
+
     /// A kernel-unique name for `name` (shared with locals: `x`, `x_1`, ...).
     fn unique(&mut self, name: &str) -> String {
         let count = self.name_counts.entry(name.to_string()).or_insert(0);
@@ -1007,18 +1188,18 @@ impl Lowerer {
         space: Space,
         out: &mut Block,
     ) {
-        let (mut elem, len, value) = match (space, init) {
+        let (mut elem, len, value, atomic) = match (space, init) {
             (Space::Workgroup, syn::Expr::Call(c)) => {
                 if !c.args.is_empty() {
                     self.error(c.args.span(), "`shared_array` takes no arguments");
                 }
-                let (elem, len) = self.shared_generics(c);
-                (elem, len, None)
+                let (elem, len, atomic) = self.shared_generics(c);
+                (elem, len, None, atomic)
             }
             (_, syn::Expr::Repeat(r)) => {
                 let len = self.const_u32(&r.len);
                 let value = self.expr(&r.expr, out);
-                (None, len, Some(value))
+                (None, len, Some(value), false)
             }
             _ => unreachable!("array_init matched"),
         };
@@ -1051,6 +1232,7 @@ impl Lowerer {
             elem,
             len,
             space,
+            atomic,
             span,
         });
         let id = ArrayId(self.kernel.arrays.len() as u32 - 1);
@@ -1075,9 +1257,10 @@ impl Lowerer {
     }
 
     /// `shared_array::<T, N>()`'s element type and length.
-    fn shared_generics(&mut self, c: &syn::ExprCall) -> (Option<Scalar>, Option<u32>) {
+    /// Also whether the element type is `AtomicU32`/`AtomicI32`.
+    fn shared_generics(&mut self, c: &syn::ExprCall) -> (Option<Scalar>, Option<u32>, bool) {
         let syn::Expr::Path(p) = &*c.func else {
-            return (None, None);
+            return (None, None, false);
         };
         let last = p.path.segments.last().expect("named call");
         let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
@@ -1085,7 +1268,7 @@ impl Lowerer {
                 last.span(),
                 "write the element type and length: `shared_array::<f32, 256>()`",
             );
-            return (None, None);
+            return (None, None, false);
         };
         let args: Vec<_> = args.args.iter().collect();
         let [syn::GenericArgument::Type(t), len] = args[..] else {
@@ -1093,9 +1276,10 @@ impl Lowerer {
                 last.arguments.span(),
                 "write the element type and length: `shared_array::<f32, 256>()`",
             );
-            return (None, None);
+            return (None, None, false);
         };
-        let elem = match types::scalar(t) {
+        let atomic = types::atomic_elem(t);
+        let elem = match atomic.map_or_else(|| types::scalar(t), Ok) {
             Ok(s) => Some(s),
             Err(e) => {
                 self.errors.push(e);
@@ -1117,7 +1301,7 @@ impl Lowerer {
                 None
             }
         };
-        (elem, len)
+        (elem, len, atomic.is_some())
     }
 
     /// Evaluates a compile-time integer: literals, `const` items, `+ - * /` and parentheses.

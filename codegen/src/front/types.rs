@@ -41,6 +41,11 @@ pub fn scalar(ty: &syn::Type) -> Result<Scalar, Error> {
         "u8" | "u16" | "i8" | "i16" | "u64" | "i64" | "u128" | "i128" => Err(unsupported(
             "this integer width is not supported yet; widen it to `u32` or `i32`",
         )),
+        n if n.starts_with("Atomic") => Err(Error::new(
+            ty.span(),
+            "atomics are supported on `u32` and `i32` slices only: pass `&[AtomicU32]` or \
+             `&[AtomicI32]`",
+        )),
         "String" | "Vec" | "Box" | "str" => Err(unsupported(
             "heap types (Vec, String, Box, ...) do not exist on a GPU; pass data as `&[T]` or \
              `&mut [T]` parameters",
@@ -66,6 +71,20 @@ pub fn param_kind(ty: &syn::Type) -> Result<ParamKind, Error> {
                      scalars by value (`a: f32`)",
                 ));
             };
+            if let Some(elem) = atomic_elem(&s.elem) {
+                if r.mutability.is_some() {
+                    return Err(Error::new(
+                        ty.span(),
+                        "atomic slices are shared by every invocation: write `&[AtomicU32]` \
+                         or `&[AtomicI32]`, without `mut`",
+                    ));
+                }
+                return Ok(ParamKind::Slice {
+                    elem,
+                    mutable: true,
+                    atomic: true,
+                });
+            }
             let elem = scalar(&s.elem)?;
             if elem == Scalar::Bool {
                 return Err(Error::new(
@@ -76,6 +95,7 @@ pub fn param_kind(ty: &syn::Type) -> Result<ParamKind, Error> {
             Ok(ParamKind::Slice {
                 elem,
                 mutable: r.mutability.is_some(),
+                atomic: false,
             })
         }
         syn::Type::Slice(_) | syn::Type::Array(_) => Err(Error::new(
@@ -87,5 +107,18 @@ pub fn param_kind(ty: &syn::Type) -> Result<ParamKind, Error> {
             "raw pointers are not supported; use `&[T]` or `&mut [T]`",
         )),
         _ => scalar(ty).map(ParamKind::Scalar),
+    }
+}
+
+/// The element type of `AtomicU32`/`AtomicI32` (by last path segment, so that
+/// `std::sync::atomic::AtomicU32` is accepted too).
+pub fn atomic_elem(ty: &syn::Type) -> Option<Scalar> {
+    let syn::Type::Path(p) = ty else {
+        return None;
+    };
+    match p.path.segments.last()?.ident.to_string().as_str() {
+        "AtomicU32" => Some(Scalar::U32),
+        "AtomicI32" => Some(Scalar::I32),
+        _ => None,
     }
 }

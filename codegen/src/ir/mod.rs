@@ -119,6 +119,9 @@ pub struct Array {
     pub len: u32,
     /// Workgroup or private.
     pub space: Space,
+    /// Declared `shared_array::<AtomicU32, N>()` (or `AtomicI32`; workgroup memory only): its
+    /// elements are accessed only by [`Stmt::Atomic`].
+    pub atomic: bool,
     /// Where it was declared.
     pub span: Span,
 }
@@ -157,6 +160,22 @@ pub struct Kernel {
 }
 
 impl Kernel {
+    /// The element type of an atomic target.
+    pub fn atomic_elem(&self, t: AtomicTarget) -> Scalar {
+        match t {
+            AtomicTarget::Slice(p) => match self.param(p).kind {
+                ParamKind::Slice { elem, .. } | ParamKind::Scalar(elem) => elem,
+            },
+            AtomicTarget::Array(a) => self.array(a).elem(),
+        }
+    }
+    /// The source name of an atomic target.
+    pub fn atomic_name(&self, t: AtomicTarget) -> &str {
+        match t {
+            AtomicTarget::Slice(p) => &self.param(p).name,
+            AtomicTarget::Array(a) => &self.array(a).name,
+        }
+    }
     /// The expression `id` refers to.
     pub fn expr(&self, id: ExprId) -> &Expr {
         &self.exprs[id.0 as usize]
@@ -217,8 +236,11 @@ pub enum ParamKind {
     Slice {
         /// Element type.
         elem: Scalar,
-        /// `&mut [T]` (read-write) rather than `&[T]` (read-only).
+        /// `&mut [T]` (read-write) rather than `&[T]` (read-only); true for atomic slices.
         mutable: bool,
+        /// `&[AtomicU32]` or `&[AtomicI32]` (`elem` is `u32` or `i32`): its elements are read
+        /// and written only by [`Stmt::Atomic`], never by [`Expr::Load`] or [`Stmt::Store`].
+        atomic: bool,
     },
 }
 
@@ -550,6 +572,104 @@ impl Constant {
     }
 }
 
+/// An atomic operation of [`Stmt::Atomic`], named by its method in the source (Rust's
+/// `AtomicU32` methods). Every one is relaxed: atomic as a whole, unordered with other memory
+/// accesses (WGSL has only relaxed atomics). Arithmetic wraps; `Min`/`Max` compare as the
+/// element type (signed for `i32`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AtomicOp {
+    /// `load()`: the current value.
+    Load,
+    /// `store(v)`: writes `v`; returns nothing.
+    Store,
+    /// `fetch_add(v)`
+    Add,
+    /// `fetch_sub(v)`
+    Sub,
+    /// `fetch_min(v)`
+    Min,
+    /// `fetch_max(v)`
+    Max,
+    /// `fetch_and(v)`
+    And,
+    /// `fetch_or(v)`
+    Or,
+    /// `fetch_xor(v)`
+    Xor,
+    /// `swap(v)`: writes `v`.
+    Exchange,
+    /// `compare_exchange(current, new)`: writes `new` if the element equals `current`. Returns
+    /// the previous value (CUDA's `atomicCAS`), so it succeeded exactly when that equals
+    /// `current`; it never fails spuriously.
+    CompareExchange,
+}
+
+impl AtomicOp {
+    /// All operations, for lookup by method name.
+    pub const ALL: [AtomicOp; 11] = [
+        AtomicOp::Load,
+        AtomicOp::Store,
+        AtomicOp::Add,
+        AtomicOp::Sub,
+        AtomicOp::Min,
+        AtomicOp::Max,
+        AtomicOp::And,
+        AtomicOp::Or,
+        AtomicOp::Xor,
+        AtomicOp::Exchange,
+        AtomicOp::CompareExchange,
+    ];
+    /// The method's source name.
+    pub fn method(self) -> &'static str {
+        use AtomicOp::*;
+        match self {
+            Load => "load",
+            Store => "store",
+            Add => "fetch_add",
+            Sub => "fetch_sub",
+            Min => "fetch_min",
+            Max => "fetch_max",
+            And => "fetch_and",
+            Or => "fetch_or",
+            Xor => "fetch_xor",
+            Exchange => "swap",
+            CompareExchange => "compare_exchange",
+        }
+    }
+    /// Finds an operation by method name.
+    pub fn from_method(name: &str) -> Option<AtomicOp> {
+        Self::ALL.iter().copied().find(|op| op.method() == name)
+    }
+    /// Number of value operands (the ordering arguments not counted).
+    pub fn operands(self) -> usize {
+        match self {
+            AtomicOp::Load => 0,
+            AtomicOp::CompareExchange => 2,
+            _ => 1,
+        }
+    }
+    /// Number of `Ordering` arguments Rust's method takes.
+    pub fn orderings(self) -> usize {
+        match self {
+            AtomicOp::CompareExchange => 2,
+            _ => 1,
+        }
+    }
+    /// Whether it yields a value (the previous or current value of the element).
+    pub fn returns(self) -> bool {
+        self != AtomicOp::Store
+    }
+}
+
+/// What a [`Stmt::Atomic`] operates on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AtomicTarget {
+    /// An atomic slice parameter (`&[AtomicU32]`, `&[AtomicI32]`).
+    Slice(ParamId),
+    /// An atomic workgroup array (`shared_array::<AtomicU32, N>()`).
+    Array(ArrayId),
+}
+
 /// An expression. See the module docs for evaluation rules.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Expr {
@@ -643,6 +763,21 @@ pub enum Stmt {
         index: ExprId,
         /// The value stored.
         value: ExprId,
+    },
+    /// An atomic operation on element `index` of an atomic slice or workgroup array:
+    /// `s[index].op(args)`.
+    Atomic {
+        /// The slice or array.
+        target: AtomicTarget,
+        /// The element index (`u32`). Out of bounds is an error on the CPU backend, clamped or
+        /// dropped by robust access on wgpu, and undefined on CUDA.
+        index: ExprId,
+        /// The operation.
+        op: AtomicOp,
+        /// Its value operands, of the element type ([`AtomicOp::operands`] of them).
+        args: Vec<ExprId>,
+        /// The local that receives the returned value, of the element type.
+        result: Option<LocalId>,
     },
     /// Declares a private array and fills it with `init` (zero when absent).
     ArrayDecl {
@@ -738,6 +873,11 @@ pub fn stmt_exprs(stmt: &Stmt) -> Vec<ExprId> {
             vec![*index, *value]
         }
         Stmt::ArrayDecl { init, .. } => init.iter().copied().collect(),
+        Stmt::Atomic { index, args, .. } => {
+            let mut v = vec![*index];
+            v.extend(args.iter().copied());
+            v
+        }
         Stmt::If { cond, .. } | Stmt::While { cond, .. } => vec![*cond],
         Stmt::For {
             start, end, step, ..

@@ -5,7 +5,8 @@
 //! constants, scalar parameters, slice lengths, `group_id()`, `group_size()` and `num_groups()`
 //! are uniform; `local_id()` and `global_id()` are not; loads from a read-only slice are uniform
 //! at a uniform index; loads from a `&mut` slice, from workgroup memory (another invocation may
-//! be writing it) and from private arrays are not (as in WGSL's uniformity analysis). Operators
+//! be writing it) and from private arrays are not (as in WGSL's uniformity analysis); the
+//! value an atomic operation returns is not. Operators
 //! and math of uniform operands are uniform. A local is uniform when every assignment to it
 //! (its `let` included) stores a uniform value under uniform control flow.
 //!
@@ -143,6 +144,12 @@ impl Analysis<'_> {
             Stmt::Let { local, init } => self.assign(*local, *init, cf),
             Stmt::Assign { local, value } => self.assign(*local, Some(*value), cf),
             Stmt::Store { .. } | Stmt::ArrayDecl { .. } | Stmt::ArrayStore { .. } => {}
+            // Each invocation gets its own value back.
+            Stmt::Atomic { result, .. } => {
+                if let Some(l) = result {
+                    self.demote(*l);
+                }
+            }
             Stmt::Barrier { site } => {
                 if let (Some(why), true) = (cf, self.report) {
                     self.u.violations.push((

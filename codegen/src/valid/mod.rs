@@ -217,6 +217,18 @@ impl Validator<'_> {
                 self.check(*index, Scalar::U32);
                 self.array_value(*array, *value);
             }
+            Stmt::Atomic {
+                target,
+                index,
+                args,
+                ..
+            } => {
+                self.check(*index, Scalar::U32);
+                let elem = self.kernel.atomic_elem(*target);
+                for &a in args {
+                    self.check(a, elem);
+                }
+            }
         }
     }
 

@@ -4,7 +4,10 @@
 //! launch to [`run`](Launch::run) a closure over [`Chunk`]s in parallel on rayon.
 
 use rayon::prelude::*;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU8, Ordering};
+
+/// The ordering of every kernel atomic (WGSL has only relaxed atomics).
+pub use std::sync::atomic::Ordering::Relaxed;
 
 pub mod math;
 
@@ -116,6 +119,27 @@ pub fn store_at<T>(a: &mut [T], i: u32, v: T, name: &'static str) -> Result<(), 
         Some(slot) => {
             *slot = v;
             Ok(())
+        }
+        None => Err(array_fault(name, i, len)),
+    }
+}
+
+/// Replaces element `i` of a workgroup array named `name` by `f(old, v)` and returns `old`,
+/// or faults: an atomic operation on workgroup memory, whose workgroup runs on one thread.
+#[inline(always)]
+pub fn update_at<T: Copy>(
+    a: &mut [T],
+    i: u32,
+    v: T,
+    name: &'static str,
+    f: impl FnOnce(T, T) -> T,
+) -> Result<T, Fault> {
+    let len = a.len();
+    match a.get_mut(i as usize) {
+        Some(slot) => {
+            let old = *slot;
+            *slot = f(old, v);
+            Ok(old)
         }
         None => Err(array_fault(name, i, len)),
     }
@@ -265,6 +289,28 @@ impl<T: Copy> SliceView<T> {
         }
     }
 }
+
+macro_rules! atomic_view {
+    ($t:ty, $atomic:ty) => {
+        impl SliceView<$t> {
+            /// Element `i` of an atomic slice parameter (`&[AtomicU32]`/`&[AtomicI32]`), or a
+            /// fault if out of bounds.
+            #[inline(always)]
+            pub fn atomic(&self, i: u32) -> Result<&$atomic, Fault> {
+                if (i as usize) < self.len {
+                    // SAFETY: in bounds of a live, writable buffer of 4-byte-aligned words,
+                    // and the front end allows only atomic accesses to an atomic parameter,
+                    // so every concurrent access to the element is atomic.
+                    Ok(unsafe { <$atomic>::from_ptr(self.ptr.add(i as usize)) })
+                } else {
+                    Err(self.fault(i))
+                }
+            }
+        }
+    };
+}
+atomic_view!(u32, AtomicU32);
+atomic_view!(i32, AtomicI32);
 
 /// An out-of-bounds access in a kernel on the CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

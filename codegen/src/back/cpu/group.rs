@@ -64,7 +64,10 @@ impl<'a> Plan<'a> {
             Stmt::Let { local, .. } | Stmt::Assign { local, .. } => {
                 self.uniform.locals[local.0 as usize]
             }
-            Stmt::Store { .. } | Stmt::ArrayDecl { .. } | Stmt::ArrayStore { .. } => false,
+            Stmt::Store { .. }
+            | Stmt::ArrayDecl { .. }
+            | Stmt::ArrayStore { .. }
+            | Stmt::Atomic { .. } => false,
             Stmt::If {
                 cond,
                 accept,

@@ -266,6 +266,96 @@ impl<'a> Writer<'a> {
         }
     }
 
+    /// An atomic operation on a slice: Rust's atomics, relaxed, shared by every rayon task.
+    fn atomic_slice(
+        &self,
+        slice: ParamId,
+        index: ExprId,
+        op: AtomicOp,
+        args: &[ExprId],
+        mode: Mode,
+    ) -> TokenStream {
+        let n = ident(&self.kernel.param(slice).name);
+        let i = self.expr(index, mode);
+        let a: Vec<TokenStream> = args.iter().map(|&a| self.expr(a, mode)).collect();
+        let cell = quote!(#n.atomic(#i)?);
+        match op {
+            AtomicOp::Load => quote!(#cell.load(rt::Relaxed)),
+            AtomicOp::Store => quote!(#cell.store(#(#a)*, rt::Relaxed)),
+            AtomicOp::CompareExchange => {
+                let (cur, new) = (&a[0], &a[1]);
+                quote!(match #cell.compare_exchange(#cur, #new, rt::Relaxed, rt::Relaxed) {
+                    Ok(kf_v) | Err(kf_v) => kf_v,
+                })
+            }
+            _ => {
+                let m = format_ident!("{}", op.method());
+                quote!(#cell.#m(#(#a)*, rt::Relaxed))
+            }
+        }
+    }
+
+    /// An atomic operation on a workgroup array. A workgroup runs on one rayon task, one
+    /// invocation at a time, so a plain read-modify-write is atomic among its invocations.
+    fn atomic_array(
+        &self,
+        array: ArrayId,
+        index: ExprId,
+        op: AtomicOp,
+        args: &[ExprId],
+        mode: Mode,
+    ) -> TokenStream {
+        let name = &self.kernel.array(array).name;
+        let place = self.array_place(array, mode);
+        let i = self.expr(index, mode);
+        let a: Vec<TokenStream> = args.iter().map(|&a| self.expr(a, mode)).collect();
+        let f = match op {
+            AtomicOp::Load => return quote!(rt::load_at(&#place, #i, #name)?),
+            AtomicOp::Store => {
+                let v = &a[0];
+                return quote!({
+                    let kf_i: u32 = #i;
+                    let kf_v = #v;
+                    rt::store_at(&mut #place, kf_i, kf_v, #name)?
+                });
+            }
+            AtomicOp::Add => quote!(|kf_old, kf_v| kf_old.wrapping_add(kf_v)),
+            AtomicOp::Sub => quote!(|kf_old, kf_v| kf_old.wrapping_sub(kf_v)),
+            AtomicOp::Min => quote!(|kf_old, kf_v| ::core::cmp::min(kf_old, kf_v)),
+            AtomicOp::Max => quote!(|kf_old, kf_v| ::core::cmp::max(kf_old, kf_v)),
+            AtomicOp::And => quote!(|kf_old, kf_v| kf_old & kf_v),
+            AtomicOp::Or => quote!(|kf_old, kf_v| kf_old | kf_v),
+            AtomicOp::Xor => quote!(|kf_old, kf_v| kf_old ^ kf_v),
+            AtomicOp::Exchange => quote!(|_, kf_v| kf_v),
+            AtomicOp::CompareExchange => {
+                let (cur, new) = (&a[0], &a[1]);
+                return quote!({
+                    let kf_i: u32 = #i;
+                    let (kf_c, kf_n) = (#cur, #new);
+                    rt::update_at(&mut #place, kf_i, kf_n, #name, |kf_old, kf_n| {
+                        if kf_old == kf_c { kf_n } else { kf_old }
+                    })?
+                });
+            }
+        };
+        let v = &a[0];
+        quote!({
+            let kf_i: u32 = #i;
+            let kf_v = #v;
+            rt::update_at(&mut #place, kf_i, kf_v, #name, #f)?
+        })
+    }
+
+    /// Where an assignment to `local` writes: its per-invocation slot or the local itself.
+    fn assign_place(&self, local: LocalId, mode: Mode) -> TokenStream {
+        if self.per_invocation(local, mode) {
+            self.local_place(local)
+        } else {
+            let n = ident(&self.kernel.local(local).name);
+            quote!(#n)
+        }
+    }
+
     pub(super) fn stmts(&self, block: &[Stmt], mode: Mode) -> TokenStream {
         block.iter().map(|s| self.stmt(s, mode)).collect()
     }
@@ -297,14 +387,28 @@ impl<'a> Writer<'a> {
                 }
             }
             Stmt::Assign { local, value } => {
-                let n = if self.per_invocation(*local, mode) {
-                    self.local_place(*local)
-                } else {
-                    let n = ident(&k.local(*local).name);
-                    quote!(#n)
-                };
+                let n = self.assign_place(*local, mode);
                 let v = self.expr(*value, mode);
                 quote!(#n = #v;)
+            }
+            Stmt::Atomic {
+                target,
+                index,
+                op,
+                args,
+                result,
+            } => {
+                let call = match *target {
+                    AtomicTarget::Slice(slice) => self.atomic_slice(slice, *index, *op, args, mode),
+                    AtomicTarget::Array(array) => self.atomic_array(array, *index, *op, args, mode),
+                };
+                match result {
+                    Some(l) => {
+                        let place = self.assign_place(*l, mode);
+                        quote!(#place = #call;)
+                    }
+                    None => quote!(#call;),
+                }
             }
             Stmt::Store {
                 slice,

@@ -60,7 +60,7 @@ impl<'a> Writer<'a> {
             match p.kind {
                 ParamKind::Scalar(Scalar::Bool) => params.push(format!("const unsigned int {n}")),
                 ParamKind::Scalar(s) => params.push(format!("const {} {n}", ty(s))),
-                ParamKind::Slice { elem, mutable } => {
+                ParamKind::Slice { elem, mutable, .. } => {
                     let c = if mutable { "" } else { "const " };
                     params.push(format!("{c}{}* __restrict__ {n}", ty(elem)));
                     params.push(format!("const unsigned int kf_len_{n}"));
@@ -151,6 +151,39 @@ impl<'a> Writer<'a> {
                 let v = self.expr(*value);
                 let n = target_name(&self.kernel.param(*slice).name);
                 self.line(&format!("{n}[{i}] = {v};"));
+            }
+            Stmt::Atomic {
+                target,
+                index,
+                op,
+                args,
+                result,
+            } => {
+                let i = self.expr(*index);
+                let args: Vec<String> = args.iter().map(|&a| self.expr(a)).collect();
+                let n = target_name(self.kernel.atomic_name(*target));
+                let place = format!("&{n}[{i}]");
+                let call = match op {
+                    AtomicOp::Load => {
+                        let t = ty(self.kernel.atomic_elem(*target));
+                        // A volatile read is a relaxed atomic load of an aligned word.
+                        format!("*((volatile {t}*){place})")
+                    }
+                    AtomicOp::Store | AtomicOp::Exchange => {
+                        format!("atomicExch({place}, {})", args[0])
+                    }
+                    AtomicOp::CompareExchange => {
+                        format!("atomicCAS({place}, {}, {})", args[0], args[1])
+                    }
+                    _ => format!("{}({place}, {})", atomic_fn(*op), args[0]),
+                };
+                match result {
+                    Some(l) => {
+                        let name = self.local_name(*l);
+                        self.line(&format!("{name} = {call};"));
+                    }
+                    None => self.line(&format!("{call};")),
+                }
             }
             Stmt::If {
                 cond,
@@ -394,5 +427,20 @@ fn helper(name: &str) -> &'static str {
         "kf_div_u32" => "__device__ __forceinline__ unsigned int kf_div_u32(unsigned int a, unsigned int b) { return b == 0u ? a : a / b; }\n",
         "kf_rem_u32" => "__device__ __forceinline__ unsigned int kf_rem_u32(unsigned int a, unsigned int b) { return b == 0u ? 0u : a % b; }\n",
         _ => "",
+    }
+}
+
+/// The CUDA function of a read-modify-write atomic (all exist for `int` and `unsigned int`).
+fn atomic_fn(op: AtomicOp) -> &'static str {
+    match op {
+        AtomicOp::Add => "atomicAdd",
+        AtomicOp::Sub => "atomicSub",
+        AtomicOp::Min => "atomicMin",
+        AtomicOp::Max => "atomicMax",
+        AtomicOp::And => "atomicAnd",
+        AtomicOp::Or => "atomicOr",
+        AtomicOp::Xor => "atomicXor",
+        AtomicOp::Load | AtomicOp::Store | AtomicOp::Exchange => "atomicExch",
+        AtomicOp::CompareExchange => "atomicCAS",
     }
 }

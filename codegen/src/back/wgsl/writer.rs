@@ -100,10 +100,17 @@ impl<'a> Writer<'a> {
         o.push_str("}\n\n@group(0) @binding(0) var<uniform> kf_params: KfParams;\n");
         let mut binding = 1;
         for (id, p) in k.params.iter().enumerate() {
-            if let ParamKind::Slice { elem, mutable } = p.kind {
+            if let ParamKind::Slice {
+                elem,
+                mutable,
+                atomic,
+            } = p.kind
+            {
                 let access = if mutable { "read_write" } else { "read" };
                 let elem = if vector_slices.contains(&ParamId(id as u32)) {
                     format!("vec4<{}>", ty(elem))
+                } else if atomic {
+                    format!("atomic<{}>", ty(elem))
                 } else {
                     ty(elem).to_string()
                 };
@@ -116,11 +123,15 @@ impl<'a> Writer<'a> {
             }
         }
         for a in k.arrays.iter().filter(|a| a.space == Space::Workgroup) {
+            let elem = if a.atomic {
+                format!("atomic<{}>", ty(a.elem()))
+            } else {
+                ty(a.elem()).to_string()
+            };
             let _ = writeln!(
                 o,
-                "var<workgroup> {}: array<{}, {}>;",
+                "var<workgroup> {}: array<{elem}, {}>;",
                 target_name(&a.name),
-                ty(a.elem()),
                 a.len
             );
         }
@@ -180,6 +191,51 @@ impl<'a> Writer<'a> {
                 let v = self.expr(*value);
                 let n = target_name(&self.kernel.param(*slice).name);
                 self.line(&format!("{n}[{i}] = {v};"));
+            }
+            Stmt::Atomic {
+                target,
+                index,
+                op,
+                args,
+                result,
+            } => {
+                let i = self.expr(*index);
+                let args: Vec<String> = args.iter().map(|&a| self.expr(a)).collect();
+                let place = format!("&{}[{i}]", target_name(self.kernel.atomic_name(*target)));
+                let set = |call: &str| match result {
+                    Some(l) => format!("{} = {call};", self.local_name(*l)),
+                    None => format!("_ = {call};"),
+                };
+                let text = match op {
+                    AtomicOp::Load => set(&format!("atomicLoad({place})")),
+                    AtomicOp::Store => format!("atomicStore({place}, {});", args[0]),
+                    AtomicOp::CompareExchange => {
+                        // WGSL has only the weak form, which may fail spuriously: retry until
+                        // it exchanges or sees another value, as a strong compare-exchange.
+                        let (cur, new) = (&args[0], &args[1]);
+                        self.line("loop {");
+                        self.indent += 1;
+                        self.line(&format!(
+                            "let kf_cas = atomicCompareExchangeWeak({place}, {cur}, {new});"
+                        ));
+                        self.line(&format!(
+                            "if kf_cas.exchanged || kf_cas.old_value != {cur} {{"
+                        ));
+                        self.indent += 1;
+                        if let Some(l) = result {
+                            let name = self.local_name(*l);
+                            self.line(&format!("{name} = kf_cas.old_value;"));
+                        }
+                        self.line("break;");
+                        self.indent -= 1;
+                        self.line("}");
+                        self.indent -= 1;
+                        self.line("}");
+                        return;
+                    }
+                    _ => set(&format!("{}({place}, {})", atomic_fn(*op), args[0])),
+                };
+                self.line(&text);
             }
             Stmt::If {
                 cond,
@@ -345,5 +401,22 @@ impl<'a> Writer<'a> {
                 self.math(fun, &a, Width::Scalar)
             }
         }
+    }
+}
+
+/// The WGSL function of a read-modify-write atomic.
+fn atomic_fn(op: AtomicOp) -> &'static str {
+    match op {
+        AtomicOp::Add => "atomicAdd",
+        AtomicOp::Sub => "atomicSub",
+        AtomicOp::Min => "atomicMin",
+        AtomicOp::Max => "atomicMax",
+        AtomicOp::And => "atomicAnd",
+        AtomicOp::Or => "atomicOr",
+        AtomicOp::Xor => "atomicXor",
+        AtomicOp::Exchange => "atomicExchange",
+        AtomicOp::Load => "atomicLoad",
+        AtomicOp::Store => "atomicStore",
+        AtomicOp::CompareExchange => "atomicCompareExchangeWeak",
     }
 }

@@ -1,0 +1,54 @@
+//! Histograms with atomics. Each workgroup counts a grid-stride share of `x` into a histogram
+//! in workgroup memory with shared atomics, then adds its non-zero counts to the result with
+//! one global atomic per bin (NVIDIA, "GPU Pro Tip: Fast Histograms Using Shared Atomics on
+//! Maxwell", 2015); histograms of more than 1024 bins count with global atomics directly.
+//! [`crate::histogram::histc`] launches it.
+
+use kernelforge::prelude::*;
+
+/// Adds to `bins[b]` the number of elements of `x` in bin `b` of `bins.len()` equal-width bins
+/// over `[lo, hi]`, as `torch.histc`: `v` goes to bin `floor((v - lo) * (bins.len() / (hi -
+/// lo)))`, `v == hi` to the last bin; values outside `[lo, hi]` and NaN are not counted. Needs
+/// `hi > lo`. `bins` accumulates: zero it first.
+#[compute_kernel(workgroup_size = 256)]
+pub fn histogram(lo: f32, hi: f32, x: &[f32], bins: &[AtomicU32]) {
+    const LOCAL_BINS: u32 = 1024;
+    let nbins = bins.len();
+    if nbins == 0 {
+        return;
+    }
+    let lid = local_id().x;
+    let scale = nbins as f32 / (hi - lo);
+    let stride = num_groups().x * 256;
+    if nbins <= LOCAL_BINS {
+        let counts = shared_array::<AtomicU32, LOCAL_BINS>();
+        for b in (lid..nbins).step_by(256) {
+            counts[b].store(0, Relaxed);
+        }
+        barrier();
+        let mut i = global_id().x;
+        while i < x.len() {
+            let v = x[i];
+            if v >= lo && v <= hi {
+                counts[min(((v - lo) * scale) as u32, nbins - 1)].fetch_add(1, Relaxed);
+            }
+            i += stride;
+        }
+        barrier();
+        for b in (lid..nbins).step_by(256) {
+            let c = counts[b].load(Relaxed);
+            if c > 0 {
+                bins[b].fetch_add(c, Relaxed);
+            }
+        }
+    } else {
+        let mut i = global_id().x;
+        while i < x.len() {
+            let v = x[i];
+            if v >= lo && v <= hi {
+                bins[min(((v - lo) * scale) as u32, nbins - 1)].fetch_add(1, Relaxed);
+            }
+            i += stride;
+        }
+    }
+}

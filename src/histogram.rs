@@ -1,0 +1,29 @@
+//! Histograms on any device: the `histogram` kernel (kernels-src/histograms.rs) over a zeroed
+//! result.
+
+use crate::kernels::histogram;
+use crate::{Buffer, Device, Grid, Result};
+
+/// Workgroups launched: each counts a grid-stride share into workgroup memory, so more
+/// workgroups than a GPU holds only add global atomics.
+const MAX_GROUPS: usize = 1024;
+
+/// The counts of `x` in `bins` equal-width bins over `[lo, hi]`, as `torch.histc(x, bins, lo,
+/// hi)`: `v == hi` is counted in the last bin; values outside `[lo, hi]` and NaN are not
+/// counted. Needs `hi > lo` (with `hi == lo` every element equal to `lo` lands in bin 0).
+///
+/// # Errors
+/// Those of the allocation, the launch and the readback.
+pub fn histc(dev: &Device, x: &Buffer<f32>, bins: usize, lo: f32, hi: f32) -> Result<Vec<u32>> {
+    let mut counts = dev.zeros::<u32>(bins)?;
+    let groups = x.len().div_ceil(256 * 16).clamp(1, MAX_GROUPS);
+    histogram::launch(
+        dev,
+        Grid::groups([groups as u32, 1, 1]),
+        lo,
+        hi,
+        x,
+        &mut counts,
+    )?;
+    counts.to_vec()
+}
