@@ -69,3 +69,12 @@ pub fn silu(x: &[f32], y: &mut [f32]) {
         y[i] = v / (1.0 + (-v).exp());
     }
 }
+
+/// `y[i] = x[i]`: the device copy that `kernelforge bench` takes as each backend's roofline.
+#[compute_kernel(workgroup_size = 256)]
+pub fn copy(x: &[f32], y: &mut [f32]) {
+    let i = global_id().x;
+    if i < y.len() {
+        y[i] = x[i];
+    }
+}

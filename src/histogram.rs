@@ -16,14 +16,13 @@ const MAX_GROUPS: usize = 1024;
 /// Those of the allocation, the launch and the readback.
 pub fn histc(dev: &Device, x: &Buffer<f32>, bins: usize, lo: f32, hi: f32) -> Result<Vec<u32>> {
     let mut counts = dev.zeros::<u32>(bins)?;
-    let groups = x.len().div_ceil(256 * 16).clamp(1, MAX_GROUPS);
-    histogram::launch(
-        dev,
-        Grid::groups([groups as u32, 1, 1]),
-        lo,
-        hi,
-        x,
-        &mut counts,
-    )?;
+    histogram::launch(dev, grid(x.len()), lo, hi, x, &mut counts)?;
     counts.to_vec()
+}
+
+/// The grid `histc` launches for `len` elements: a workgroup per 4,096 elements (16 per
+/// invocation), at most 1,024.
+pub fn grid(len: usize) -> Grid {
+    let groups = len.div_ceil(256 * 16).clamp(1, MAX_GROUPS);
+    Grid::groups([groups as u32, 1, 1])
 }

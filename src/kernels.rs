@@ -11,7 +11,7 @@ pub mod reduce;
 #[path = "../kernels-src/rows.rs"]
 pub mod rows;
 
-pub use elementwise::{gelu, relu, saxpy, scale, sigmoid, silu, vector_add};
+pub use elementwise::{copy, gelu, relu, saxpy, scale, sigmoid, silu, vector_add};
 pub use histograms::histogram;
 pub use integer::hash_u32;
 pub use reduce::{reduce_max, reduce_sum};
@@ -28,6 +28,7 @@ pub fn all() -> Vec<&'static kernelforge_runtime::KernelDesc> {
         &sigmoid::KERNEL,
         &silu::KERNEL,
         &hash_u32::KERNEL,
+        &copy::KERNEL,
         &reduce_sum::KERNEL,
         &reduce_max::KERNEL,
         &softmax::KERNEL,
@@ -48,6 +49,7 @@ pub fn cpu_source(name: &str) -> Option<&'static str> {
         "sigmoid" => sigmoid::CPU_SOURCE,
         "silu" => silu::CPU_SOURCE,
         "hash_u32" => hash_u32::CPU_SOURCE,
+        "copy" => copy::CPU_SOURCE,
         "reduce_sum" => reduce_sum::CPU_SOURCE,
         "reduce_max" => reduce_max::CPU_SOURCE,
         "softmax" => softmax::CPU_SOURCE,

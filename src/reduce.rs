@@ -10,8 +10,14 @@ const MAX_GROUPS: usize = 1024;
 
 type Pass = fn(&Device, Grid, &Buffer<f32>, &mut Buffer<f32>) -> Result<()>;
 
+/// The workgroups of the first pass over `len` elements: one per 256, at most 1,024; the
+/// second pass is one workgroup over that many partials.
+pub fn first_pass_groups(len: usize) -> usize {
+    len.div_ceil(256).clamp(1, MAX_GROUPS)
+}
+
 fn two_pass(dev: &Device, x: &Buffer<f32>, pass: Pass) -> Result<f32> {
-    let groups = x.len().div_ceil(256).clamp(1, MAX_GROUPS);
+    let groups = first_pass_groups(x.len());
     let mut partial = dev.zeros::<f32>(groups)?;
     pass(dev, Grid::groups([groups as u32, 1, 1]), x, &mut partial)?;
     let mut out = dev.zeros::<f32>(1)?;

@@ -18,7 +18,25 @@ pub(crate) struct Data {
     pub x: Vec<f32>,
     /// Inputs of `hash_u32`.
     pub h: Vec<u32>,
+    /// The row kernels' shape: `x` as `[rows, cols]` (cols = 4096, or `n` when smaller).
+    pub rows: usize,
+    /// See `rows`.
+    pub cols: usize,
+    /// Row kernels' `weight`, `cols` values in [0.5, 1.5).
+    pub weight: Vec<f32>,
+    /// `layer_norm`'s `bias`, `cols` values in [-0.5, 0.5).
+    pub bias: Vec<f32>,
 }
+
+/// `eps` of the normalisation cases.
+pub(crate) const LAYER_NORM_EPS: f32 = 1e-5;
+/// See [`LAYER_NORM_EPS`].
+pub(crate) const RMS_NORM_EPS: f32 = 1e-6;
+/// The histogram case: 256 bins over [-8, 8], so that the bin scale, 16, is exact on every
+/// backend and the f32 rule of the kernel gives the same bins everywhere.
+pub(crate) const HIST: (usize, f32, f32) = (256, -8.0, 8.0);
+/// Relative tolerance of the row kernels against their f64 references (tests/cooperative.rs).
+pub(crate) const ROW_TOL: f64 = 1e-4;
 
 impl Data {
     pub(crate) fn new(n: usize) -> Data {
@@ -30,7 +48,84 @@ impl Data {
             h: (0..n as u32)
                 .map(|i| i.wrapping_mul(2_654_435_761))
                 .collect(),
+            rows: n / n.clamp(1, 4096),
+            cols: n.clamp(1, 4096),
+            weight: inputs(n.clamp(1, 4096), 3, 0.5, 1.5),
+            bias: inputs(n.clamp(1, 4096), 4, -0.5, 0.5),
         }
+    }
+
+    /// The row kernels' input: the first `rows * cols` values of `x`.
+    pub(crate) fn matrix(&self) -> &[f32] {
+        &self.x[..self.rows * self.cols]
+    }
+}
+
+/// f64 references of the row kernels and reductions, computed in parallel over rows.
+pub(crate) mod refs {
+    use super::{Data, HIST, LAYER_NORM_EPS, RMS_NORM_EPS};
+    use rayon::prelude::*;
+
+    fn rows(d: &Data, f: impl Fn(&[f32], &mut [f32]) + Sync) -> Vec<f32> {
+        let mut y = vec![0.0f32; d.rows * d.cols];
+        y.par_chunks_mut(d.cols)
+            .zip(d.matrix().par_chunks(d.cols))
+            .for_each(|(yr, xr)| f(xr, yr));
+        y
+    }
+
+    pub(crate) fn softmax(d: &Data) -> Vec<f32> {
+        rows(d, |x, y| {
+            let m = x.iter().map(|&v| v as f64).fold(f64::MIN, f64::max);
+            let s: f64 = x.iter().map(|&v| (v as f64 - m).exp()).sum();
+            for (o, &v) in y.iter_mut().zip(x) {
+                *o = ((v as f64 - m).exp() / s) as f32;
+            }
+        })
+    }
+
+    pub(crate) fn layer_norm(d: &Data) -> Vec<f32> {
+        rows(d, |x, y| {
+            let n = x.len() as f64;
+            let mean = x.iter().map(|&v| v as f64).sum::<f64>() / n;
+            let var = x.iter().map(|&v| (v as f64 - mean).powi(2)).sum::<f64>() / n;
+            let rstd = 1.0 / (var + LAYER_NORM_EPS as f64).sqrt();
+            for (j, (o, &v)) in y.iter_mut().zip(x).enumerate() {
+                *o = ((v as f64 - mean) * rstd * d.weight[j] as f64 + d.bias[j] as f64) as f32;
+            }
+        })
+    }
+
+    pub(crate) fn rms_norm(d: &Data) -> Vec<f32> {
+        rows(d, |x, y| {
+            let ms = x.iter().map(|&v| (v as f64).powi(2)).sum::<f64>() / x.len() as f64;
+            let r = 1.0 / (ms + RMS_NORM_EPS as f64).sqrt();
+            for (j, (o, &v)) in y.iter_mut().zip(x).enumerate() {
+                *o = (v as f64 * r * d.weight[j] as f64) as f32;
+            }
+        })
+    }
+
+    /// The sum in f64 and the sum of magnitudes (the scale of f32 accumulation error).
+    pub(crate) fn sum(x: &[f32]) -> (f64, f64) {
+        x.par_iter()
+            .map(|&v| (v as f64, (v as f64).abs()))
+            .reduce(|| (0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1))
+    }
+
+    /// The bin of `v` by the kernel's own f32 rule, or `None` when it is not counted.
+    pub(crate) fn bin(v: f32) -> Option<usize> {
+        let (bins, lo, hi) = HIST;
+        let scale = bins as f32 / (hi - lo);
+        (v >= lo && v <= hi).then(|| (((v - lo) * scale) as usize).min(bins - 1))
+    }
+
+    pub(crate) fn histogram(x: &[f32]) -> Vec<f32> {
+        let mut h = vec![0u32; HIST.0];
+        for b in x.iter().filter_map(|&v| bin(v)) {
+            h[b] += 1;
+        }
+        h.into_iter().map(|c| c as f32).collect()
     }
 }
 
@@ -55,6 +150,7 @@ fn case<'a>(
 ) -> Case<'a> {
     Case {
         kernel: kernel.into(),
+        peer_of: None,
         backend: dev.backend().as_str(),
         device: dev.name(),
         bytes,
@@ -65,6 +161,7 @@ fn case<'a>(
 /// Every built-in kernel on `dev`, by name, in bench order.
 pub(crate) fn cases<'a>(dev: &'a Device, d: &'a Data) -> Vec<(&'static str, Result<Case<'a>>)> {
     let mut out: Vec<(&'static str, Result<Case<'a>>)> = vec![
+        ("copy", copy_case(dev, d)),
         ("vector_add", vector_add_case(dev, d)),
         ("saxpy", saxpy_case(dev, d)),
         ("scale", scale_case(dev, d)),
@@ -73,7 +170,135 @@ pub(crate) fn cases<'a>(dev: &'a Device, d: &'a Data) -> Vec<(&'static str, Resu
         out.push((u.0, unary_case(dev, d, u)));
     }
     out.push(("hash_u32", hash_case(dev, d)));
+    out.push(("softmax", softmax_case(dev, d)));
+    out.push(("layer_norm", layer_norm_case(dev, d)));
+    out.push(("rms_norm", rms_norm_case(dev, d)));
+    out.push(("reduce_sum", reduce_sum_case(dev, d)));
+    out.push(("histogram", histogram_case(dev, d)));
     out
+}
+
+/// The roofline of each backend: a device copy of `n` floats.
+fn copy_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
+    let n = d.n;
+    let xb = dev.upload(&d.a)?;
+    let mut yb = dev.zeros::<f32>(n)?;
+    Ok(case(dev, "copy", 8 * n as u64, move |check| {
+        copy::launch(dev, Grid::linear(n), &xb, &mut yb)?;
+        if !check {
+            return Ok(None);
+        }
+        Ok(Some(Check {
+            got: yb.to_vec()?,
+            want: d.a.clone(),
+            tol: 0.0,
+        }))
+    }))
+}
+
+fn softmax_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
+    let (r, c) = (d.rows, d.cols);
+    let xb = dev.upload(d.matrix())?;
+    let mut yb = dev.zeros::<f32>(r * c)?;
+    Ok(case(dev, "softmax", 8 * (r * c) as u64, move |check| {
+        softmax::launch(dev, Grid::groups([r as u32, 1, 1]), c as u32, &xb, &mut yb)?;
+        if !check {
+            return Ok(None);
+        }
+        Ok(Some(Check {
+            got: yb.to_vec()?,
+            want: refs::softmax(d),
+            tol: ROW_TOL,
+        }))
+    }))
+}
+
+fn layer_norm_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
+    let (r, c) = (d.rows, d.cols);
+    let xb = dev.upload(d.matrix())?;
+    let wb = dev.upload(&d.weight)?;
+    let bb = dev.upload(&d.bias)?;
+    let mut yb = dev.zeros::<f32>(r * c)?;
+    let bytes = 8 * (r * c) as u64 + 8 * c as u64;
+    Ok(case(dev, "layer_norm", bytes, move |check| {
+        let grid = Grid::groups([r as u32, 1, 1]);
+        let eps = LAYER_NORM_EPS;
+        layer_norm::launch(dev, grid, c as u32, eps, &xb, &wb, &bb, &mut yb)?;
+        if !check {
+            return Ok(None);
+        }
+        Ok(Some(Check {
+            got: yb.to_vec()?,
+            want: refs::layer_norm(d),
+            tol: ROW_TOL,
+        }))
+    }))
+}
+
+fn rms_norm_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
+    let (r, c) = (d.rows, d.cols);
+    let xb = dev.upload(d.matrix())?;
+    let wb = dev.upload(&d.weight)?;
+    let mut yb = dev.zeros::<f32>(r * c)?;
+    let bytes = 8 * (r * c) as u64 + 4 * c as u64;
+    Ok(case(dev, "rms_norm", bytes, move |check| {
+        let grid = Grid::groups([r as u32, 1, 1]);
+        rms_norm::launch(dev, grid, c as u32, RMS_NORM_EPS, &xb, &wb, &mut yb)?;
+        if !check {
+            return Ok(None);
+        }
+        Ok(Some(Check {
+            got: yb.to_vec()?,
+            want: refs::rms_norm(d),
+            tol: ROW_TOL,
+        }))
+    }))
+}
+
+/// Both launches of `reduce::sum`, into buffers made once; checked within `1e-5 * sum(|x|)`.
+fn reduce_sum_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
+    let n = d.n;
+    let groups = crate::reduce::first_pass_groups(n);
+    let xb = dev.upload(&d.x)?;
+    let mut partial = dev.zeros::<f32>(groups)?;
+    let mut out = dev.zeros::<f32>(1)?;
+    Ok(case(dev, "reduce_sum", 4 * n as u64, move |check| {
+        reduce_sum::launch(dev, Grid::groups([groups as u32, 1, 1]), &xb, &mut partial)?;
+        reduce_sum::launch(dev, Grid::groups([1, 1, 1]), &partial, &mut out)?;
+        if !check {
+            return Ok(None);
+        }
+        let (sum, abs) = refs::sum(&d.x);
+        Ok(Some(Check {
+            got: out.to_vec()?,
+            want: vec![sum as f32],
+            tol: 1e-5 * abs,
+        }))
+    }))
+}
+
+/// `histogram::histc`'s launch of 256 bins over [-8, 8]; timed runs accumulate into the
+/// counts, the check starts from zero. Exact.
+fn histogram_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
+    let n = d.n;
+    let (bins, lo, hi) = HIST;
+    let grid = crate::histogram::grid(n);
+    let xb = dev.upload(&d.x)?;
+    let mut counts = dev.zeros::<u32>(bins)?;
+    Ok(case(dev, "histogram", 4 * n as u64, move |check| {
+        if check {
+            counts = dev.zeros::<u32>(bins)?;
+        }
+        histogram::launch(dev, grid, lo, hi, &xb, &mut counts)?;
+        if !check {
+            return Ok(None);
+        }
+        Ok(Some(Check {
+            got: counts.to_vec()?.into_iter().map(|c| c as f32).collect(),
+            want: refs::histogram(&d.x),
+            tol: 0.0,
+        }))
+    }))
 }
 
 fn unary_case<'a>(dev: &'a Device, d: &'a Data, (name, launch, f, tol): Unary) -> Result<Case<'a>> {

@@ -18,6 +18,8 @@ use std::time::Instant;
 pub struct Record {
     /// Kernel name, or `peer:<name>` for a peer.
     pub kernel: String,
+    /// For a peer, the kernel it is measured against.
+    pub peer_of: Option<String>,
     /// `cpu`, `wgpu` or `cuda`.
     pub backend: String,
     /// The device's name.
@@ -36,6 +38,16 @@ pub struct Record {
     pub max_rel_err: f64,
     /// Whether the errors are within the documented tolerance.
     pub ok: bool,
+    /// The backend's roofline: the best GB/s of a device copy (the `copy` kernel or its peer)
+    /// in the same run, when one was measured.
+    pub roofline_gbps: Option<f64>,
+}
+
+impl Record {
+    /// `gbps / roofline_gbps`: the fraction of the copy bandwidth reached.
+    pub fn roofline_fraction(&self) -> Option<f64> {
+        self.roofline_gbps.map(|r| self.gbps / r)
+    }
 }
 
 impl Record {
@@ -45,7 +57,8 @@ impl Record {
             "kernel": self.kernel, "backend": self.backend, "device": self.device,
             "elements": self.elements, "bytes": self.bytes, "median_ms": self.median_ms,
             "gbps": self.gbps, "max_abs_err": self.max_abs_err, "max_rel_err": self.max_rel_err,
-            "ok": self.ok,
+            "ok": self.ok, "peer_of": self.peer_of, "roofline_gbps": self.roofline_gbps,
+            "roofline_fraction": self.roofline_fraction(),
         })
     }
 }
@@ -71,6 +84,7 @@ pub(crate) struct Check {
 /// already in place: [`Case::run`] runs it once.
 pub struct Case<'a> {
     kernel: String,
+    peer_of: Option<String>,
     backend: &'static str,
     device: String,
     bytes: u64,
@@ -128,6 +142,10 @@ pub fn cases<'a>(dev: &'a Device, inputs: &'a Inputs) -> Vec<(String, Result<Cas
             crate::Backend::Cuda => None,
         };
         if let Some(peer) = peer {
+            let peer = peer.map(|mut p| {
+                p.peer_of = Some(name.to_string());
+                p
+            });
             out.push((format!("peer of {name}"), peer));
         }
     }
@@ -174,6 +192,7 @@ fn measure(dev: &Device, cases: &mut [Case<'_>], opts: &Options) -> Vec<Record> 
         let (abs, rel) = errors(&check.got, &check.want);
         let r = Record {
             kernel: c.kernel.clone(),
+            peer_of: c.peer_of.clone(),
             backend: c.backend.into(),
             device: c.device.clone(),
             elements: opts.elements,
@@ -183,6 +202,7 @@ fn measure(dev: &Device, cases: &mut [Case<'_>], opts: &Options) -> Vec<Record> 
             max_abs_err: abs,
             max_rel_err: rel,
             ok: abs <= check.tol || rel <= check.tol,
+            roofline_gbps: None,
         };
         eprintln!(
             "  {:<26} {:>9.3} ms {:>8.2} GB/s  err {:.1e}",
@@ -226,7 +246,16 @@ pub fn run(opts: &Options) -> Vec<Record> {
                 Err(e) => eprintln!("  {name:<26} error: {e}"),
             }
         }
-        out.extend(measure(dev, &mut cases, opts));
+        let mut records = measure(dev, &mut cases, opts);
+        let roofline = records
+            .iter()
+            .filter(|r| r.kernel == "copy" || r.peer_of.as_deref() == Some("copy"))
+            .map(|r| r.gbps)
+            .reduce(f64::max);
+        for r in &mut records {
+            r.roofline_gbps = roofline;
+        }
+        out.extend(records);
     }
     out
 }
@@ -234,32 +263,31 @@ pub fn run(opts: &Options) -> Vec<Record> {
 /// The table printed on stdout: one row per record, with the ratio to the backend's peer.
 pub fn table(records: &[Record]) -> String {
     let mut s = format!(
-        "{:<24} {:<5} {:>10} {:>10} {:>9} {:>10} {:>4}\n",
-        "kernel", "back", "median ms", "GB/s", "vs peer", "max err", "ok"
+        "{:<24} {:<5} {:>10} {:>10} {:>9} {:>9} {:>10} {:>4}\n",
+        "kernel", "back", "median ms", "GB/s", "vs peer", "roofline", "max err", "ok"
     );
     for r in records {
-        let peer = if r.kernel.starts_with("peer:") {
-            None
-        } else {
-            let name = if r.backend == "wgpu" {
-                format!("peer:wgsl_{}_vec4", r.kernel)
-            } else {
-                format!("peer:rayon_{}", r.kernel)
-            };
-            records
-                .iter()
-                .find(|p| p.kernel == name && p.backend == r.backend)
+        let peer = match r.peer_of {
+            Some(_) => None,
+            None => records.iter().find(|p| {
+                p.peer_of.as_deref() == Some(r.kernel.as_str()) && p.backend == r.backend
+            }),
         };
         let ratio = peer
             .map(|p| format!("{:.2}x", r.gbps / p.gbps))
             .unwrap_or_else(|| "-".into());
+        let roofline = r
+            .roofline_fraction()
+            .map(|f| format!("{:.0}%", 100.0 * f))
+            .unwrap_or_else(|| "-".into());
         s += &format!(
-            "{:<24} {:<5} {:>10.3} {:>10.2} {:>9} {:>10.1e} {:>4}\n",
+            "{:<24} {:<5} {:>10.3} {:>10.2} {:>9} {:>9} {:>10.1e} {:>4}\n",
             r.kernel,
             r.backend,
             r.median_ms,
             r.gbps,
             ratio,
+            roofline,
             r.max_abs_err,
             if r.ok { "yes" } else { "NO" }
         );

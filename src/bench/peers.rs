@@ -1,7 +1,7 @@
 //! The peers, measured in the same run as the kernels: handwritten rayon loops on the CPU and
 //! handwritten vec4 WGSL shaders on wgpu, written as a careful engineer would.
 
-use super::kernels::{Data, UNARY};
+use super::kernels::{refs, Data, HIST, LAYER_NORM_EPS, RMS_NORM_EPS, ROW_TOL, UNARY};
 use super::{Case, Check};
 use crate::__private::cpu::math;
 use crate::{Device, Grid, Result};
@@ -73,6 +73,7 @@ fn host_case<'a>(
 ) -> Case<'a> {
     Case {
         kernel: format!("peer:rayon_{name}"),
+        peer_of: None,
         backend: "cpu",
         device: format!("rayon, {} threads", rayon::current_num_threads()),
         bytes,
@@ -149,9 +150,142 @@ pub(crate) fn rayon<'a>(name: &str, d: &'a Data) -> Option<Result<Case<'a>>> {
         })?,
         "sigmoid" => activation_case(name, d, |v| 1.0 / (1.0 + math::exp(-v)))?,
         "silu" => activation_case(name, d, |v| v / (1.0 + math::exp(-v)))?,
+        // memcpy per chunk: what the hardware can stream, the CPU roofline.
+        "copy" => host_case(name, 8 * n as u64, move |check| {
+            y.par_chunks_mut(PEER_CHUNK)
+                .zip(d.a.par_chunks(PEER_CHUNK))
+                .for_each(|(yc, ac)| yc.copy_from_slice(ac));
+            Ok(check.then(|| Check {
+                want: d.a.clone(),
+                got: std::mem::take(&mut y),
+                tol: 0.0,
+            }))
+        }),
+        "softmax" => rows_case(name, d, 0, refs::softmax, |x, _, y| {
+            let m = max16(x);
+            for (o, &v) in y.iter_mut().zip(x) {
+                *o = math::exp(v - m);
+            }
+            let inv = 1.0 / sum16(y, |v| v);
+            for o in y.iter_mut() {
+                *o *= inv;
+            }
+        }),
+        "layer_norm" => rows_case(name, d, 8, refs::layer_norm, |x, d, y| {
+            let n = x.len() as f32;
+            let mean = sum16(x, |v| v) / n;
+            let var = sum16(x, |v| (v - mean) * (v - mean)) / n;
+            let rstd = 1.0 / (var + LAYER_NORM_EPS).sqrt();
+            for (((o, &v), &w), &b) in y.iter_mut().zip(x).zip(&d.weight).zip(&d.bias) {
+                *o = (v - mean) * rstd * w + b;
+            }
+        }),
+        "rms_norm" => rows_case(name, d, 4, refs::rms_norm, |x, d, y| {
+            let ms = sum16(x, |v| v * v) / x.len() as f32;
+            let r = 1.0 / (ms + RMS_NORM_EPS).sqrt();
+            for ((o, &v), &w) in y.iter_mut().zip(x).zip(&d.weight) {
+                *o = v * r * w;
+            }
+        }),
+        "reduce_sum" => host_case(name, 4 * n as u64, move |check| {
+            let s: f32 =
+                d.x.par_chunks(PEER_CHUNK)
+                    .map(|c| simd(|| sum16(c, |v| v)))
+                    .sum();
+            Ok(check.then(|| {
+                let (sum, abs) = refs::sum(&d.x);
+                Check {
+                    got: vec![s],
+                    want: vec![sum as f32],
+                    tol: 1e-5 * abs,
+                }
+            }))
+        }),
+        // A histogram per rayon task, merged: no atomics at all.
+        "histogram" => host_case(name, 4 * n as u64, move |check| {
+            let h =
+                d.x.par_chunks(PEER_CHUNK)
+                    .fold(
+                        || vec![0u32; HIST.0],
+                        |mut h, c| {
+                            for b in c.iter().filter_map(|&v| refs::bin(v)) {
+                                h[b] += 1;
+                            }
+                            h
+                        },
+                    )
+                    .reduce(
+                        || vec![0u32; HIST.0],
+                        |mut a, b| {
+                            a.iter_mut().zip(b).for_each(|(p, q)| *p += q);
+                            a
+                        },
+                    );
+            Ok(check.then(|| Check {
+                got: h.into_iter().map(|c| c as f32).collect(),
+                want: refs::histogram(&d.x),
+                tol: 0.0,
+            }))
+        }),
         _ => return None,
     };
     Some(Ok(case))
+}
+
+/// `f(v)` summed over `x` in 16 independent lanes, so that the loop vectorises (a single
+/// accumulator is a serial dependency the compiler may not reorder).
+#[inline(always)]
+fn sum16(x: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut acc = [0.0f32; 16];
+    let chunks = x.chunks_exact(16);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a += f(v);
+        }
+    }
+    acc.iter().sum::<f32>() + rest.iter().map(|&v| f(v)).sum::<f32>()
+}
+
+/// The maximum of `x` in 16 lanes (`-inf` when empty).
+#[inline(always)]
+fn max16(x: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; 16];
+    let chunks = x.chunks_exact(16);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (a, &v) in acc.iter_mut().zip(c) {
+            *a = a.max(v);
+        }
+    }
+    acc.iter()
+        .chain(rest)
+        .copied()
+        .fold(f32::NEG_INFINITY, f32::max)
+}
+
+/// A row kernel's rayon peer: rayon over rows, `row(x_row, data, y_row)` compiled for the CPU's
+/// SIMD level. `extra` bytes per column for the weights read.
+fn rows_case<'a>(
+    name: &str,
+    d: &'a Data,
+    extra: u64,
+    reference: fn(&Data) -> Vec<f32>,
+    row: fn(&[f32], &Data, &mut [f32]),
+) -> Case<'a> {
+    let (r, c) = (d.rows, d.cols);
+    let mut y = vec![0.0f32; r * c];
+    let bytes = 8 * (r * c) as u64 + extra * c as u64;
+    host_case(name, bytes, move |check| {
+        y.par_chunks_mut(c)
+            .zip(d.matrix().par_chunks(c))
+            .for_each(|(yr, xr)| simd(|| row(xr, d, yr)));
+        Ok(check.then(|| Check {
+            want: reference(d),
+            got: std::mem::take(&mut y),
+            tol: ROW_TOL,
+        }))
+    })
 }
 
 /// The handwritten WGSL peers: one plain vec4 shader per elementwise kernel, workgroup size
@@ -252,6 +386,8 @@ pub(crate) fn wgsl<'a>(dev: &'a Device, name: &str, d: &'a Data) -> Option<Resul
         // In place, as the kernel (and BLAS) does.
         "saxpy" => ("1.5 * a4 + y4", 1, &d.a, Box::new(|p, q| 1.5 * p + q), 2e-5),
         "scale" => ("-0.25 * a4", 1, &d.a, Box::new(|p, _| -0.25 * p), 0.0),
+        "copy" => ("a4", 1, &d.a, Box::new(|p, _| p), 0.0),
+        "softmax" => return Some(wgsl_softmax(dev, d)),
         _ => {
             let expr = match name {
                 "relu" => "max(a4, vec4<f32>(0.0))",
@@ -279,6 +415,7 @@ pub(crate) fn wgsl<'a>(dev: &'a Device, name: &str, d: &'a Data) -> Option<Resul
         let bytes = 4 * (inputs as u64 + 1 + in_place as u64) * n as u64;
         Ok(Case {
             kernel: format!("peer:wgsl_{name}_vec4"),
+            peer_of: None,
             backend: "wgpu",
             device: dev.name(),
             bytes,
@@ -308,4 +445,108 @@ pub(crate) fn wgsl<'a>(dev: &'a Device, name: &str, d: &'a Data) -> Option<Resul
         })
     };
     Some(setup())
+}
+
+/// The handwritten WGSL softmax: one workgroup of 256 per row, as a careful engineer writes it
+/// for wgpu: three strided passes over the row, maximum and sum reduced in workgroup memory by
+/// halving trees, `exp` stored by the second pass so the third only scales.
+const SOFTMAX_WGSL: &str = "struct Params { groups_x: u32, groups_y: u32, groups_z: u32, cols: u32, len_x: u32, len_y: u32 }
+@group(0) @binding(0) var<uniform> p: Params;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read_write> y: array<f32>;
+var<workgroup> red: array<f32, 256>;
+@compute @workgroup_size(256)
+fn peer_softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let base = wid.x * p.cols;
+    var m = -3.40282347e38;
+    for (var c = lid; c < p.cols; c += 256u) {
+        m = max(m, x[base + c]);
+    }
+    red[lid] = m;
+    workgroupBarrier();
+    for (var s = 128u; s > 0u; s >>= 1u) {
+        if lid < s {
+            red[lid] = max(red[lid], red[lid + s]);
+        }
+        workgroupBarrier();
+    }
+    let row_max = red[0];
+    workgroupBarrier();
+    var sum = 0.0;
+    for (var c = lid; c < p.cols; c += 256u) {
+        let e = exp(x[base + c] - row_max);
+        y[base + c] = e;
+        sum += e;
+    }
+    red[lid] = sum;
+    workgroupBarrier();
+    for (var s = 128u; s > 0u; s >>= 1u) {
+        if lid < s {
+            red[lid] += red[lid + s];
+        }
+        workgroupBarrier();
+    }
+    let inv = 1.0 / red[0];
+    for (var c = lid; c < p.cols; c += 256u) {
+        y[base + c] *= inv;
+    }
+}
+";
+
+fn wgsl_softmax<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
+    use crate::__private::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
+    static PARAMS: [ParamDesc; 3] = [
+        ParamDesc {
+            name: "cols",
+            ty: ScalarType::U32,
+            slice: None,
+        },
+        ParamDesc {
+            name: "x",
+            ty: ScalarType::F32,
+            slice: Some(false),
+        },
+        ParamDesc {
+            name: "y",
+            ty: ScalarType::F32,
+            slice: Some(true),
+        },
+    ];
+    static DESC: KernelDesc = KernelDesc {
+        name: "peer_softmax",
+        workgroup_size: [256, 1, 1],
+        params: &PARAMS,
+        cuda_source: "",
+        ptx: None,
+        wgsl_source: SOFTMAX_WGSL,
+        wgsl_x4_source: None,
+        workgroup_bytes: 1024,
+        cpu: no_cpu,
+    };
+    let (r, c) = (d.rows, d.cols);
+    let xb = dev.upload(d.matrix())?;
+    let mut yb = dev.zeros::<f32>(r * c)?;
+    Ok(Case {
+        kernel: "peer:wgsl_softmax".into(),
+        peer_of: None,
+        backend: "wgpu",
+        device: dev.name(),
+        bytes: 8 * (r * c) as u64,
+        step: Box::new(move |check| {
+            let mut args = [
+                KernelArg::Scalar(KernelScalar::to_bits(c as u32)),
+                KernelArg::Slice(xb.raw()),
+                KernelArg::SliceMut(yb.raw_mut()),
+            ];
+            dev.launch(&DESC, Grid::groups([r as u32, 1, 1]), &mut args)?;
+            if !check {
+                return Ok(None);
+            }
+            Ok(Some(Check {
+                got: yb.to_vec()?,
+                want: refs::softmax(d),
+                tol: ROW_TOL,
+            }))
+        }),
+    })
 }
