@@ -19,10 +19,11 @@ pub fn exp(x: f32) -> f32 {
     const HI: f32 = 88.376_26;
     const LO: f32 = -87.336_54;
     let xc = x.clamp(LO, HI);
-    let n = (xc * LOG2E + ROUND) - ROUND;
+    let t = xc * LOG2E + ROUND;
+    let n = t - ROUND;
     let r = xc - n * 0.693_359_4 - n * -2.121_944_4e-4;
     let y = exp_reduced(r);
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    let scale = f32::from_bits((round_int(t).wrapping_add(127) as u32) << 23);
     let res = y * scale;
     let res = if x > HI { f32::INFINITY } else { res };
     if x < LO {
@@ -30,6 +31,14 @@ pub fn exp(x: f32) -> f32 {
     } else {
         res
     }
+}
+
+/// The integer `n` of `t = 1.5 * 2^23 + n` (`|n| < 2^22`), read from the mantissa bits: unlike
+/// `as i32`, whose saturation and NaN rule LLVM scalarises lane by lane, this vectorises. A
+/// NaN `t` gives garbage, which the callers' NaN result does not depend on.
+#[inline(always)]
+fn round_int(t: f32) -> i32 {
+    (t.to_bits() as i32).wrapping_sub(0x4B40_0000)
 }
 
 /// `e^r` for `|r| <= ln 2 / 2`: Cephes' degree-5 minimax polynomial.
@@ -53,9 +62,10 @@ fn exp_reduced(r: f32) -> f32 {
 pub fn exp2(x: f32) -> f32 {
     const ROUND: f32 = 12_582_912.0;
     let xc = x.clamp(-126.0, 128.0);
-    let n = (xc + ROUND) - ROUND;
+    let t = xc + ROUND;
+    let n = t - ROUND;
     let y = exp_reduced((xc - n) * std::f32::consts::LN_2);
-    let ni = n as i32;
+    let ni = round_int(t);
     let half = ni >> 1;
     let s1 = f32::from_bits(((half + 127) as u32) << 23);
     let s2 = f32::from_bits(((ni - half + 127) as u32) << 23);
