@@ -26,13 +26,11 @@ pub fn histogram(lo: f32, hi: f32, x: &[f32], bins: &[AtomicU32]) {
             counts[b].store(0, Relaxed);
         }
         barrier();
-        let mut i = global_id().x;
-        while i < x.len() {
+        for i in (global_id().x..x.len()).step_by(stride) {
             let v = x[i];
             if v >= lo && v <= hi {
                 counts[min(((v - lo) * scale) as u32, nbins - 1)].fetch_add(1, Relaxed);
             }
-            i += stride;
         }
         barrier();
         for b in (lid..nbins).step_by(256) {
@@ -42,13 +40,11 @@ pub fn histogram(lo: f32, hi: f32, x: &[f32], bins: &[AtomicU32]) {
             }
         }
     } else {
-        let mut i = global_id().x;
-        while i < x.len() {
+        for i in (global_id().x..x.len()).step_by(stride) {
             let v = x[i];
             if v >= lo && v <= hi {
                 bins[min(((v - lo) * scale) as u32, nbins - 1)].fetch_add(1, Relaxed);
             }
-            i += stride;
         }
     }
 }

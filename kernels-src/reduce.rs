@@ -13,10 +13,8 @@ pub fn reduce_sum(x: &[f32], partial: &mut [f32]) {
     let lid = local_id().x;
     let stride = num_groups().x * 256;
     let mut acc = 0.0f32;
-    let mut i = global_id().x;
-    while i < x.len() {
+    for i in (global_id().x..x.len()).step_by(stride) {
         acc += x[i];
-        i += stride;
     }
     tile[lid] = acc;
     barrier();
@@ -41,10 +39,8 @@ pub fn reduce_max(x: &[f32], partial: &mut [f32]) {
     let lid = local_id().x;
     let stride = num_groups().x * 256;
     let mut acc = f32::NEG_INFINITY;
-    let mut i = global_id().x;
-    while i < x.len() {
+    for i in (global_id().x..x.len()).step_by(stride) {
         acc = max(acc, x[i]);
-        i += stride;
     }
     tile[lid] = acc;
     barrier();

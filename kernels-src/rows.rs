@@ -27,9 +27,12 @@ pub fn softmax(cols: u32, x: &[f32], y: &mut [f32]) {
     }
     let row_max = tile[0];
     barrier();
+    // `y` holds the exponentials until the last pass scales them: one `exp` per element.
     let mut sum = 0.0f32;
     for c in (lid..cols).step_by(256) {
-        sum += exp(x[base + c] - row_max);
+        let e = exp(x[base + c] - row_max);
+        y[base + c] = e;
+        sum += e;
     }
     tile[lid] = sum;
     barrier();
@@ -43,7 +46,7 @@ pub fn softmax(cols: u32, x: &[f32], y: &mut [f32]) {
     }
     let inv = 1.0 / tile[0];
     for c in (lid..cols).step_by(256) {
-        y[base + c] = exp(x[base + c] - row_max) * inv;
+        y[base + c] = y[base + c] * inv;
     }
 }
 

@@ -266,12 +266,14 @@ fn max16(x: &[f32]) -> f32 {
 
 /// A row kernel's rayon peer: rayon over rows, `row(x_row, data, y_row)` compiled for the CPU's
 /// SIMD level. `extra` bytes per column for the weights read.
+/// `row` is a closure type, not a function pointer, so that it is inlined into `simd`'s
+/// target-feature context and compiled for the same vector width as the kernels.
 fn rows_case<'a>(
     name: &str,
     d: &'a Data,
     extra: u64,
     reference: fn(&Data) -> Vec<f32>,
-    row: fn(&[f32], &Data, &mut [f32]),
+    row: impl Fn(&[f32], &Data, &mut [f32]) + Sync + Send + Copy + 'a,
 ) -> Case<'a> {
     let (r, c) = (d.rows, d.cols);
     let mut y = vec![0.0f32; r * c];

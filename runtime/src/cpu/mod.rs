@@ -278,6 +278,23 @@ impl<T: Copy> SliceView<T> {
     pub unsafe fn set_unchecked(&self, i: u32, v: T) {
         self.ptr.add(i as usize).write(v)
     }
+    /// Element `i` (a `usize`) without a check: for stride loops, whose offsets are
+    /// computed in `usize` so that LLVM sees consecutive addresses.
+    ///
+    /// # Safety
+    /// `i < self.len()`.
+    #[inline(always)]
+    pub unsafe fn get_unchecked_at(&self, i: usize) -> T {
+        self.ptr.add(i).read()
+    }
+    /// Writes element `i` (a `usize`) without a check.
+    ///
+    /// # Safety
+    /// `i < self.len()` and the slice is a `&mut` parameter.
+    #[inline(always)]
+    pub unsafe fn set_unchecked_at(&self, i: usize, v: T) {
+        self.ptr.add(i).write(v)
+    }
     #[cold]
     #[inline(never)]
     fn fault(&self, index: u32) -> Fault {

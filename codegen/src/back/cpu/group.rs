@@ -30,7 +30,12 @@ use quote::{format_ident, quote};
 
 /// How a cooperative kernel is laid out on the CPU.
 pub(crate) struct Plan<'a> {
-    uniform: &'a Uniformity,
+    pub(super) uniform: &'a Uniformity,
+    /// `id_locals[l.0]`: local `l` is immutable and bound to `global_id().x` (`Some(true)`) or
+    /// `local_id().x` (`Some(false)`), for `stride`.
+    pub(super) id_locals: Vec<Option<bool>>,
+    /// Whether some invocations may return while others go on (`kf_live` is kept).
+    retires: bool,
     /// `hoisted[l.0]`: local `l` has one slot per invocation.
     hoisted: Vec<bool>,
     /// `hoisted_arrays[a.0]`: private array `a` has one copy per invocation.
@@ -46,13 +51,54 @@ impl<'a> Plan<'a> {
         if !cooperative {
             return None;
         }
+        let mut id_locals = vec![None; kernel.locals.len()];
+        walk_stmts(&kernel.body, &mut |s| {
+            if let Stmt::Let {
+                local,
+                init: Some(init),
+            } = s
+            {
+                let l = local.0 as usize;
+                id_locals[l] = match kernel.expr(*init) {
+                    _ if kernel.locals[l].mutable => None,
+                    Expr::Builtin(Builtin::GlobalId, Axis::X) => Some(true),
+                    Expr::Builtin(Builtin::LocalId, Axis::X) => Some(false),
+                    _ => None,
+                };
+            }
+        });
         let mut plan = Plan {
             uniform,
+            id_locals,
+            retires: false,
             hoisted: vec![false; kernel.locals.len()],
             hoisted_arrays: vec![false; kernel.arrays.len()],
         };
         plan.hoist(kernel, &kernel.body, false);
+        plan.retires = plan.retires_in(kernel, &kernel.body, false);
         Some(plan)
+    }
+
+    /// Whether a `return` in `block` (a group block) may run per invocation.
+    fn retires_in(&self, k: &Kernel, block: &[Stmt], jumps: bool) -> bool {
+        block.iter().any(|stmt| {
+            if !self.is_group(k, stmt, jumps) {
+                let mut found = false;
+                walk_stmts(std::slice::from_ref(stmt), &mut |s| {
+                    found |= matches!(s, Stmt::Return)
+                });
+                return found;
+            }
+            match stmt {
+                Stmt::If { accept, reject, .. } => {
+                    self.retires_in(k, accept, jumps) || self.retires_in(k, reject, jumps)
+                }
+                Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Loop { body } => {
+                    self.retires_in(k, body, true)
+                }
+                _ => false,
+            }
+        })
     }
 
     /// Whether `stmt`, in a group block, runs once per workgroup. `jumps`: whether `break` and
@@ -82,11 +128,12 @@ impl<'a> Plan<'a> {
             Stmt::For {
                 start, end, step, ..
             } => {
-                [*start, *end]
-                    .into_iter()
-                    .chain(*step)
-                    .all(|e| self.uniform.expr(k, e))
-                    && self.loop_is_group(k, stmt)
+                self.stride(k, stmt).is_some()
+                    || [*start, *end]
+                        .into_iter()
+                        .chain(*step)
+                        .all(|e| self.uniform.expr(k, e))
+                        && self.loop_is_group(k, stmt)
             }
             Stmt::While { cond, .. } => self.uniform.expr(k, *cond) && self.loop_is_group(k, stmt),
             Stmt::Loop { .. } => self.loop_is_group(k, stmt),
@@ -106,10 +153,14 @@ impl<'a> Plan<'a> {
     fn hoist(&mut self, k: &Kernel, block: &[Stmt], jumps: bool) {
         for stmt in block {
             match stmt {
+                // Ids are recomputed from `kf_inv` in each work-item loop instead.
+                Stmt::Let { local, .. } if self.id_locals[local.0 as usize].is_some() => {}
                 Stmt::Let { local, .. } if !self.uniform.locals[local.0 as usize] => {
                     self.hoisted[local.0 as usize] = true;
                 }
                 Stmt::ArrayDecl { array, .. } => self.hoisted_arrays[array.0 as usize] = true,
+                // Its body runs inside its own work-item loop.
+                Stmt::For { .. } if self.stride(k, stmt).is_some() => {}
                 Stmt::If { accept, reject, .. } if self.is_group(k, stmt, jumps) => {
                     self.hoist(k, accept, jumps);
                     self.hoist(k, reject, jumps);
@@ -129,6 +180,12 @@ impl Writer<'_> {
     /// Whether local `l` is read and written through its per-invocation slot here.
     pub(super) fn per_invocation(&self, l: LocalId, mode: Mode) -> bool {
         mode.ctx == Ctx::Item && self.group.as_ref().is_some_and(|p| p.hoisted[l.0 as usize])
+    }
+
+    /// `Some(global)` when local `l` is bound to `global_id().x`/`local_id().x` and read as
+    /// the id itself in work-item loops.
+    pub(super) fn id_local(&self, l: LocalId) -> Option<bool> {
+        self.group.as_ref().and_then(|p| p.id_locals[l.0 as usize])
     }
 
     /// `kf_h_<name>[kf_inv as usize]`, the slot of local `l` for the current invocation.
@@ -183,12 +240,20 @@ impl Writer<'_> {
             }
         }
         let body = self.group_block(plan, &k.body, false);
+        let (live, reset) = if plan.retires {
+            (
+                quote!(let mut kf_live: [bool; #n] = [true; #n];),
+                quote!(kf_live = [true; #n];),
+            )
+        } else {
+            (TokenStream::new(), TokenStream::new())
+        };
         quote! {
             #(#decls)*
-            let mut kf_live: [bool; #n] = [true; #n];
+            #live
             'kf_grp: for kf_g in kf_lo..kf_end {
                 let kf_grp: [u32; 3] = kf_launch.group_coords(kf_g);
-                kf_live = [true; #n];
+                #reset
                 #body
             }
         }
@@ -197,11 +262,7 @@ impl Writer<'_> {
     /// A group block: group statements once, runs of the others in work-item loops.
     fn group_block(&self, plan: &Plan<'_>, block: &[Stmt], jumps: bool) -> TokenStream {
         let k = self.kernel;
-        let group = Mode {
-            ids: Ids::General,
-            fast_index: None,
-            ctx: Ctx::Group,
-        };
+        let group = Mode::GROUP;
         let mut out = TokenStream::new();
         let mut run: Vec<&Stmt> = Vec::new();
         for stmt in block {
@@ -209,7 +270,7 @@ impl Writer<'_> {
                 run.push(stmt);
                 continue;
             }
-            out.extend(self.work_items(&std::mem::take(&mut run)));
+            out.extend(self.work_items(plan, &std::mem::take(&mut run)));
             out.extend(match stmt {
                 Stmt::If {
                     cond,
@@ -221,13 +282,17 @@ impl Writer<'_> {
                     let r = self.group_block(plan, reject, jumps);
                     quote!(if #c { #a } else { #r })
                 }
+                Stmt::For { .. } if plan.stride(k, stmt).is_some() => {
+                    let s = plan.stride(k, stmt).expect("checked");
+                    self.stride_loop(plan, stmt, s)
+                }
                 Stmt::For { .. } | Stmt::While { .. } | Stmt::Loop { .. } => {
                     self.group_loop(plan, stmt, group)
                 }
                 other => self.stmt(other, group),
             });
         }
-        out.extend(self.work_items(&run));
+        out.extend(self.work_items(plan, &run));
         out
     }
 
@@ -240,29 +305,85 @@ impl Writer<'_> {
     }
 
     /// One work-item loop running `stmts` for every live invocation of the workgroup.
-    fn work_items(&self, stmts: &[&Stmt]) -> TokenStream {
+    fn work_items(&self, plan: &Plan<'_>, stmts: &[&Stmt]) -> TokenStream {
         if stmts.is_empty() {
             return TokenStream::new();
         }
-        let k = self.kernel;
-        let [wx, wy, wz] = k.workgroup_size;
-        let n = k.invocations_per_group();
         let item = Mode {
             ids: Ids::General,
             fast_index: None,
+            stride: None,
             ctx: Ctx::Item,
         };
+        let n = self.kernel.invocations_per_group();
+        // `if local_id().x < U { .. }` alone (a halving step of a tree reduction): only the
+        // invocations below `U` run it.
+        if let [Stmt::If {
+            cond,
+            accept,
+            reject,
+        }] = stmts
+        {
+            if let (Some(u), true) = (self.below(plan, *cond), reject.is_empty()) {
+                let u = self.expr(u, Mode::GROUP);
+                let body = self.stmts(accept, item);
+                let count = quote!(::core::cmp::min(#n, #u));
+                return self.work_item_loop(plan, count, body);
+            }
+        }
         let body: TokenStream = stmts.iter().map(|s| self.stmt(s, item)).collect();
+        self.work_item_loop(plan, quote!(#n), body)
+    }
+
+    /// `U` when `cond` is `local_id().x < U` with `U` uniform, in a 1-D workgroup.
+    fn below(&self, plan: &Plan<'_>, cond: ExprId) -> Option<ExprId> {
+        let k = self.kernel;
+        let [_, 1, 1] = k.workgroup_size else {
+            return None;
+        };
+        let Expr::Binary {
+            op: BinaryOp::Lt,
+            left,
+            right,
+        } = *k.expr(cond)
+        else {
+            return None;
+        };
+        let lid = match *k.expr(left) {
+            Expr::Builtin(Builtin::LocalId, Axis::X) => true,
+            Expr::Local(l) => plan.id_locals[l.0 as usize] == Some(false),
+            _ => false,
+        };
+        (lid && plan.uniform.expr(k, right)).then_some(right)
+    }
+
+    /// `for kf_inv in 0..count` over live invocations, with their ids, around `body`.
+    pub(super) fn work_item_loop(
+        &self,
+        plan: &Plan<'_>,
+        count: TokenStream,
+        body: TokenStream,
+    ) -> TokenStream {
+        let [wx, wy, wz] = self.kernel.workgroup_size;
         let lid = if wy == 1 && wz == 1 {
             quote!([kf_inv, 0u32, 0u32])
         } else {
             quote!([kf_inv % #wx, (kf_inv / #wx) % #wy, kf_inv / (#wx * #wy)])
         };
-        quote! {
-            'kf_wi: for kf_inv in 0..#n {
+        let live = plan.retires.then(|| {
+            quote! {
                 if !kf_live[kf_inv as usize] {
                     continue;
                 }
+            }
+        });
+        let n = self.kernel.invocations_per_group();
+        quote! {
+            'kf_wi: for kf_inv in 0..#count {
+                // SAFETY: `count` is at most the workgroup's size. Said, so that the slots
+                // `kf_h_<name>[kf_inv]` need no bounds check and the loop vectorises.
+                unsafe { ::core::hint::assert_unchecked(kf_inv < #n) };
+                #live
                 let kf_lid: [u32; 3] = #lid;
                 let kf_gid: [u32; 3] = [
                     kf_grp[0].wrapping_mul(#wx).wrapping_add(kf_lid[0]),

@@ -23,6 +23,7 @@
 //! runtime (`math`), whose accuracy the README states; the other functions use `std`.
 
 mod group;
+mod stride;
 mod writer;
 
 pub use writer::Writer;

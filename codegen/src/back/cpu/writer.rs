@@ -26,12 +26,24 @@ pub(super) enum Ids {
 }
 
 #[derive(Clone, Copy)]
-pub(super) struct Mode {
+pub(super) struct Mode<'f> {
     pub(super) ids: Ids,
     /// Accesses `s[index]` are unchecked (the chunk's length check covers them).
     pub(super) fast_index: Option<LocalId>,
+    /// In the fast form of a stride loop: the accesses its checks cover.
+    pub(super) stride: Option<&'f super::stride::Fast>,
     /// Where the code runs in a cooperative kernel.
     pub(super) ctx: Ctx,
+}
+
+impl Mode<'_> {
+    /// Once per workgroup, in a cooperative kernel.
+    pub(super) const GROUP: Mode<'static> = Mode {
+        ids: Ids::General,
+        fast_index: None,
+        stride: None,
+        ctx: Ctx::Group,
+    };
 }
 
 /// Where code of a cooperative kernel (workgroup memory or barriers) runs.
@@ -106,6 +118,7 @@ impl<'a> Writer<'a> {
                     Mode {
                         ids: Ids::General,
                         fast_index: None,
+                        stride: None,
                         ctx: Ctx::Plain,
                     },
                 );
@@ -209,6 +222,7 @@ impl<'a> Writer<'a> {
         let checked_mode = Mode {
             ids: Ids::Linear,
             fast_index: None,
+            stride: None,
             ctx: Ctx::Plain,
         };
         let checked = self.stmts(&k.body, checked_mode);
@@ -230,6 +244,7 @@ impl<'a> Writer<'a> {
         let fast_mode = Mode {
             ids: Ids::Linear,
             fast_index: Some(index),
+            stride: None,
             ctx: Ctx::Plain,
         };
         let i = ident(&k.local(index).name);
@@ -417,7 +432,10 @@ impl<'a> Writer<'a> {
             } => {
                 let n = ident(&k.param(*slice).name);
                 let v = self.expr(*value, mode);
-                if mode
+                if let Some(at) = self.fast_place(*index, mode) {
+                    // SAFETY: the stride loop checked `V + c0 + n <= len` for this slice.
+                    quote!(unsafe { #n.set_unchecked_at(#at, #v) };)
+                } else if mode
                     .fast_index
                     .is_some_and(|f| *k.expr(*index) == Expr::Local(f))
                 {
@@ -587,6 +605,13 @@ impl<'a> Writer<'a> {
                 quote!(#n)
             }
             Expr::Local(l) if self.per_invocation(*l, mode) => self.local_place(*l),
+            Expr::Local(l) if mode.ctx == Ctx::Item && self.id_local(*l).is_some() => {
+                if self.id_local(*l) == Some(true) {
+                    quote!(kf_gid[0usize])
+                } else {
+                    quote!(kf_lid[0usize])
+                }
+            }
             Expr::Local(l) => {
                 let n = ident(&k.local(*l).name);
                 quote!(#n)
@@ -621,6 +646,10 @@ impl<'a> Writer<'a> {
             }
             Expr::Load { slice, index } => {
                 let n = ident(&k.param(*slice).name);
+                if let Some(at) = self.fast_place(*index, mode) {
+                    // SAFETY: the stride loop checked `V + c0 + n <= len` for this slice.
+                    return quote!((unsafe { #n.get_unchecked_at(#at) }));
+                }
                 let i = self.expr(*index, mode);
                 if mode
                     .fast_index

@@ -1,0 +1,320 @@
+//! Stride loops of cooperative kernels, run with the work-item loop inside.
+//!
+//! Row kernels spread a row over the workgroup with `for c in (lid..cols).step_by(256)`:
+//! invocation `lid` takes columns `lid`, `lid + 256`, ... Run one invocation at a time (the
+//! plain work-item loop), each invocation walks the row with a stride of 256 elements through
+//! bounds-checked scalar code. But invocations between two barriers may run in any
+//! interleaving (nothing orders them; a kernel whose result depends on the order races, as on
+//! a GPU), so the CPU back end may take the loop's iterations in column order instead:
+//!
+//! ```text
+//! c0 = U                                   // the column of invocation 0
+//! while c0 < end {
+//!     n = min(N, end - c0)                 // invocations still in the loop
+//!     for inv in 0..n { c = c0 + inv; BODY }
+//!     c0 += step
+//! }
+//! ```
+//!
+//! Each invocation still sees its own iterations in order. The inner loop reads and writes
+//! consecutive elements, and accesses `s[c]` and `s[V + c]` (`V` uniform) are checked once per
+//! `c0` (`V + c0 + n <= s.len()`), so it is a straight loop over the per-invocation slots that
+//! LLVM vectorises. When a check fails, the same loop runs with every access checked.
+//!
+//! The shape, in a 1-D workgroup of `N` invocations: `for c in (S..end).step_by(step)` where
+//! `S` is `local_id().x` or `global_id().x` (directly or through an immutable local), plus an
+//! optional uniform `U`; `end` and `step` uniform; `c` a `u32`; the body without `return` or a
+//! `break` out of this loop (an invocation leaving early would need its own state). A step of
+//! 0 is 1, as in every loop. An iteration whose column would pass `u32::MAX` ends the loop here
+//! (the per-invocation loop would wrap around).
+
+use super::group::Plan;
+use super::writer::{ident, Ctx, Ids, Mode, Writer};
+use crate::ir::*;
+use proc_macro2::{Ident, TokenStream};
+use quote::{format_ident, quote};
+
+/// A stride loop's start, `U + S`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Stride {
+    /// `S` is `global_id().x` (else `local_id().x`).
+    global: bool,
+    /// The uniform `U`, if any.
+    offset: Option<ExprId>,
+}
+
+/// Accesses the fast form of a stride loop's body checks once per `c0`.
+pub(super) struct Fast {
+    /// The loop variable `c`.
+    pub(super) var: LocalId,
+    /// `(key of V, variable holding V + c0 as usize)`; the key of a bare `s[c]` is empty.
+    offsets: Vec<(String, Ident)>,
+}
+
+impl Plan<'_> {
+    /// The stride-loop shape of `stmt` (see the module docs), if it has it.
+    pub(super) fn stride(&self, k: &Kernel, stmt: &Stmt) -> Option<Stride> {
+        let Stmt::For {
+            var,
+            start,
+            end,
+            step,
+            body,
+        } = stmt
+        else {
+            return None;
+        };
+        let [_, 1, 1] = k.workgroup_size else {
+            return None;
+        };
+        let uniform = |e: ExprId| self.uniform.expr(k, e);
+        if k.local(*var).ty != Some(Scalar::U32) || !uniform(*end) || !step.is_none_or(uniform) {
+            return None;
+        }
+        let stride = match self.invocation_id(k, *start) {
+            Some(global) => Stride {
+                global,
+                offset: None,
+            },
+            None => match *k.expr(*start) {
+                Expr::Binary {
+                    op: BinaryOp::Add,
+                    left,
+                    right,
+                } => {
+                    let (id, u) = match self.invocation_id(k, left) {
+                        Some(g) => (g, right),
+                        None => (self.invocation_id(k, right)?, left),
+                    };
+                    if !uniform(u) {
+                        return None;
+                    }
+                    Stride {
+                        global: id,
+                        offset: Some(u),
+                    }
+                }
+                _ => return None,
+            },
+        };
+        let mut leaves = false;
+        walk_stmts(body, &mut |s| leaves |= matches!(s, Stmt::Return));
+        leaves |= breaks(body);
+        (!leaves).then_some(stride)
+    }
+
+    /// `Some(global)` when `e` is `global_id().x` or `local_id().x`, directly or through an
+    /// immutable local bound to it.
+    fn invocation_id(&self, k: &Kernel, e: ExprId) -> Option<bool> {
+        match *k.expr(e) {
+            Expr::Builtin(Builtin::GlobalId, Axis::X) => Some(true),
+            Expr::Builtin(Builtin::LocalId, Axis::X) => Some(false),
+            Expr::Local(l) => self.id_locals[l.0 as usize],
+            _ => None,
+        }
+    }
+}
+
+/// Whether `block` has a `break` that leaves the loop whose body it is.
+fn breaks(block: &[Stmt]) -> bool {
+    block.iter().any(|s| match s {
+        Stmt::Break => true,
+        Stmt::If { accept, reject, .. } => breaks(accept) || breaks(reject),
+        _ => false,
+    })
+}
+
+impl Writer<'_> {
+    /// The stride loop `stmt` with the work-item loop inside (see the module docs).
+    pub(super) fn stride_loop(&self, plan: &Plan<'_>, stmt: &Stmt, s: Stride) -> TokenStream {
+        let Stmt::For {
+            var,
+            end,
+            step,
+            body,
+            ..
+        } = stmt
+        else {
+            return TokenStream::new();
+        };
+        let k = self.kernel;
+        let n = k.workgroup_size[0];
+        let group = Mode {
+            ids: Ids::General,
+            fast_index: None,
+            stride: None,
+            ctx: Ctx::Group,
+        };
+        let mut start = match s.offset {
+            Some(u) => self.expr(u, group),
+            None => quote!(0u32),
+        };
+        if s.global {
+            start = quote!(#start.wrapping_add(kf_grp[0usize].wrapping_mul(#n)));
+        }
+        let end = self.expr(*end, group);
+        let step = match step {
+            Some(st) => {
+                let st = self.expr(*st, group);
+                quote!(::core::cmp::max(#st, 1u32))
+            }
+            None => quote!(1u32),
+        };
+        // The fast form's offsets and checks, one per distinct `V` and slice.
+        let mut keys: Vec<(ParamId, Option<ExprId>)> = Vec::new();
+        self.fast_accesses(*var, body, &mut keys);
+        let mut offsets: Vec<(String, Ident)> = Vec::new();
+        let mut decls = Vec::new();
+        let mut checks = Vec::new();
+        for (slice, v) in &keys {
+            let vt = match v {
+                Some(v) => self.expr(*v, group),
+                None => quote!(0u32),
+            };
+            let key = if v.is_some() {
+                vt.to_string()
+            } else {
+                String::new()
+            };
+            let off = match offsets.iter().find(|(k2, _)| *k2 == key) {
+                Some((_, o)) => o.clone(),
+                None => {
+                    let o = format_ident!("kf_o{}", offsets.len());
+                    decls.push(quote!(let #o: usize = (#vt as usize) + (kf_c0 as usize);));
+                    offsets.push((key, o.clone()));
+                    o
+                }
+            };
+            let sn = ident(&k.param(*slice).name);
+            checks.push(quote!(&& #off + kf_n as usize <= #sn.len()));
+        }
+        let fast = Fast { var: *var, offsets };
+        let item = |stride| Mode {
+            ids: Ids::General,
+            fast_index: None,
+            stride,
+            ctx: Ctx::Item,
+        };
+        let c = ident(&k.local(*var).name);
+        let inner = |mode: Mode| {
+            let b = self.stmts(body, mode);
+            self.work_item_loop(
+                plan,
+                quote!(kf_n),
+                quote! {
+                    let #c: u32 = kf_c0.wrapping_add(kf_inv);
+                    #b
+                },
+            )
+        };
+        let checked = inner(item(None));
+        let body = if keys.is_empty() {
+            checked
+        } else {
+            let fast_body = inner(item(Some(&fast)));
+            quote! {
+                #(#decls)*
+                if true #(#checks)* {
+                    #fast_body
+                } else {
+                    #checked
+                }
+            }
+        };
+        quote! {
+            {
+                let mut kf_c0: u32 = #start;
+                let kf_cend: u32 = #end;
+                let kf_cstep: u32 = #step;
+                while kf_c0 < kf_cend {
+                    let kf_n: u32 = ::core::cmp::min(#n, kf_cend - kf_c0);
+                    #body
+                    kf_c0 = match kf_c0.checked_add(kf_cstep) {
+                        Some(kf_next) => kf_next,
+                        None => break,
+                    };
+                }
+            }
+        }
+    }
+
+    /// Collects the `(slice, V)` of every access `s[c]` or `s[V + c]` in `block`.
+    fn fast_accesses(
+        &self,
+        var: LocalId,
+        block: &[Stmt],
+        out: &mut Vec<(ParamId, Option<ExprId>)>,
+    ) {
+        let k = self.kernel;
+        let add = |slice: ParamId, index: ExprId, out: &mut Vec<_>| {
+            if let Some(v) = self.fast_offset(var, index) {
+                out.push((slice, v));
+            }
+        };
+        walk_stmts(block, &mut |s| {
+            if let Stmt::Store { slice, index, .. } = s {
+                add(*slice, *index, out);
+            }
+            for e in stmt_exprs(s) {
+                walk_expr(k, e, &mut |e| {
+                    if let Expr::Load { slice, index } = k.expr(e) {
+                        add(*slice, *index, out);
+                    }
+                });
+            }
+        });
+        // One check per slice and offset (token-equal offsets are the same value: they are
+        // uniform, and nothing in the body changes a uniform value).
+        let mut seen = Vec::new();
+        out.retain(|(s, v)| {
+            let key = (*s, v.map(|v| self.expr(v, Mode::GROUP).to_string()));
+            let new = !seen.contains(&key);
+            seen.push(key);
+            new
+        });
+    }
+
+    /// `Some(None)` for an index `c`, `Some(Some(V))` for `V + c` or `c + V` with `V` uniform.
+    fn fast_offset(&self, var: LocalId, index: ExprId) -> Option<Option<ExprId>> {
+        let k = self.kernel;
+        let uniform = &self.info.uniform;
+        let is_var = |e: ExprId| *k.expr(e) == Expr::Local(var);
+        match *k.expr(index) {
+            Expr::Local(l) if l == var => Some(None),
+            Expr::Binary {
+                op: BinaryOp::Add,
+                left,
+                right,
+            } => {
+                if is_var(right) && uniform.expr(k, left) {
+                    Some(Some(left))
+                } else if is_var(left) && uniform.expr(k, right) {
+                    Some(Some(right))
+                } else {
+                    None
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The fast form of an access to `slice` at `index`, when the stride loop checked it.
+    pub(super) fn fast_place(&self, index: ExprId, mode: Mode) -> Option<TokenStream> {
+        let fast = mode.stride?;
+        let v = self.fast_offset(fast.var, index)?;
+        let key = match v {
+            Some(v) => self.expr(v, Mode::GROUP).to_string(),
+            None => String::new(),
+        };
+        let (_, off) = fast.offsets.iter().find(|(k2, _)| *k2 == key)?;
+        Some(quote!(#off + kf_inv as usize))
+    }
+}
+
+/// Calls `f` on `e` and every expression under it.
+fn walk_expr(k: &Kernel, e: ExprId, f: &mut impl FnMut(ExprId)) {
+    f(e);
+    for o in expr_operands(k.expr(e)) {
+        walk_expr(k, o, f);
+    }
+}
