@@ -864,6 +864,32 @@ pub fn walk_stmts<'a>(block: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
     }
 }
 
+/// Calls `f` on every expression the statements of `block` use, nested blocks included, and on
+/// every operand under them.
+pub fn walk_exprs(kernel: &Kernel, block: &[Stmt], f: &mut impl FnMut(ExprId)) {
+    let mut stack: Vec<ExprId> = Vec::new();
+    walk_stmts(block, &mut |s| stack.extend(stmt_exprs(s)));
+    while let Some(e) = stack.pop() {
+        f(e);
+        stack.extend(expr_operands(kernel.expr(e)));
+    }
+}
+
+/// Calls `f(slice, index)` on every store to and load from a slice in `block`, nested blocks
+/// included (atomics not: they are not loads or stores).
+pub fn walk_slice_accesses(kernel: &Kernel, block: &[Stmt], f: &mut impl FnMut(ParamId, ExprId)) {
+    walk_stmts(block, &mut |s| {
+        if let Stmt::Store { slice, index, .. } = s {
+            f(*slice, *index);
+        }
+    });
+    walk_exprs(kernel, block, &mut |e| {
+        if let Expr::Load { slice, index } = kernel.expr(e) {
+            f(*slice, *index);
+        }
+    });
+}
+
 /// The expressions a statement uses directly (not those of nested blocks).
 pub fn stmt_exprs(stmt: &Stmt) -> Vec<ExprId> {
     match stmt {

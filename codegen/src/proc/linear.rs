@@ -86,24 +86,11 @@ pub fn analyse(kernel: &Kernel) -> Option<Linear<'_>> {
         _ => (None, rest),
     };
     let mut slices = Vec::new();
-    let mut note = |slice: ParamId, idx: ExprId| {
+    walk_slice_accesses(kernel, body, &mut |slice, idx| {
         if is_index(idx) && !slices.contains(&slice) {
             slices.push(slice);
         }
-    };
-    walk_stmts(body, &mut |s| {
-        if let Stmt::Store { slice, index, .. } = s {
-            note(*slice, *index);
-        }
     });
-    let mut stack: Vec<ExprId> = Vec::new();
-    walk_stmts(body, &mut |s| stack.extend(stmt_exprs(s)));
-    while let Some(e) = stack.pop() {
-        if let Expr::Load { slice, index } = kernel.expr(e) {
-            note(*slice, *index);
-        }
-        stack.extend(expr_operands(kernel.expr(e)));
-    }
     slices.sort();
     Some(Linear {
         index,

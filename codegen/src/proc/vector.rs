@@ -58,7 +58,6 @@ pub fn analyse(kernel: &Kernel) -> Option<Vector<'_>> {
             false
         }
     };
-    let mut stack: Vec<ExprId> = Vec::new();
     walk_stmts(linear.body, &mut |s| {
         if let Stmt::Store {
             slice, index: idx, ..
@@ -68,18 +67,14 @@ pub fn analyse(kernel: &Kernel) -> Option<Vector<'_>> {
             ok &= *kernel.expr(*idx) == Expr::Local(index);
             ok &= classify(*slice, *idx);
         }
-        stack.extend(stmt_exprs(s));
     });
-    while let Some(e) = stack.pop() {
-        match kernel.expr(e) {
-            Expr::Load { slice, index: idx } => ok &= classify(*slice, *idx),
-            // Only `global_id().x` (as `i`) and uniform builtins are known per lane.
-            Expr::Builtin(b, _) => ok &= matches!(b, Builtin::GroupSize | Builtin::NumGroups),
-            Expr::Error => ok = false,
-            _ => {}
-        }
-        stack.extend(expr_operands(kernel.expr(e)));
-    }
+    walk_exprs(kernel, linear.body, &mut |e| match kernel.expr(e) {
+        Expr::Load { slice, index: idx } => ok &= classify(*slice, *idx),
+        // Only `global_id().x` (as `i`) and uniform builtins are known per lane.
+        Expr::Builtin(b, _) => ok &= matches!(b, Builtin::GroupSize | Builtin::NumGroups),
+        Expr::Error => ok = false,
+        _ => {}
+    });
     if !ok || at_index.iter().any(|s| at_uniform.contains(s)) {
         return None;
     }

@@ -22,7 +22,7 @@
 //! Workgroup arrays live in the task. An invocation that returns is marked in `kf_live` and
 //! skipped by later work-item loops.
 
-use super::writer::{ident, ty, zero, Ctx, Ids, Mode, Writer};
+use super::writer::{ident, ty, zero, Ctx, Mode, Writer};
 use crate::ir::*;
 use crate::proc::uniform::Uniformity;
 use proc_macro2::TokenStream;
@@ -271,6 +271,10 @@ impl Writer<'_> {
                 continue;
             }
             out.extend(self.work_items(plan, &std::mem::take(&mut run)));
+            if let Some(s) = plan.stride(k, stmt) {
+                out.extend(self.stride_loop(plan, stmt, s));
+                continue;
+            }
             out.extend(match stmt {
                 Stmt::If {
                     cond,
@@ -281,10 +285,6 @@ impl Writer<'_> {
                     let a = self.group_block(plan, accept, jumps);
                     let r = self.group_block(plan, reject, jumps);
                     quote!(if #c { #a } else { #r })
-                }
-                Stmt::For { .. } if plan.stride(k, stmt).is_some() => {
-                    let s = plan.stride(k, stmt).expect("checked");
-                    self.stride_loop(plan, stmt, s)
                 }
                 Stmt::For { .. } | Stmt::While { .. } | Stmt::Loop { .. } => {
                     self.group_loop(plan, stmt, group)
@@ -309,12 +309,7 @@ impl Writer<'_> {
         if stmts.is_empty() {
             return TokenStream::new();
         }
-        let item = Mode {
-            ids: Ids::General,
-            fast_index: None,
-            stride: None,
-            ctx: Ctx::Item,
-        };
+        let item = Mode::ITEM;
         let n = self.kernel.invocations_per_group();
         // `if local_id().x < U { .. }` alone (a halving step of a tree reduction): only the
         // invocations below `U` run it.
@@ -349,11 +344,7 @@ impl Writer<'_> {
         else {
             return None;
         };
-        let lid = match *k.expr(left) {
-            Expr::Builtin(Builtin::LocalId, Axis::X) => true,
-            Expr::Local(l) => plan.id_locals[l.0 as usize] == Some(false),
-            _ => false,
-        };
+        let lid = plan.invocation_id(k, left) == Some(false);
         (lid && plan.uniform.expr(k, right)).then_some(right)
     }
 

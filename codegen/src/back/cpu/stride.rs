@@ -29,7 +29,7 @@
 //! (the per-invocation loop would wrap around).
 
 use super::group::Plan;
-use super::writer::{ident, Ctx, Ids, Mode, Writer};
+use super::writer::{ident, Mode, Writer};
 use crate::ir::*;
 use proc_macro2::{Ident, TokenStream};
 use quote::{format_ident, quote};
@@ -105,7 +105,7 @@ impl Plan<'_> {
 
     /// `Some(global)` when `e` is `global_id().x` or `local_id().x`, directly or through an
     /// immutable local bound to it.
-    fn invocation_id(&self, k: &Kernel, e: ExprId) -> Option<bool> {
+    pub(super) fn invocation_id(&self, k: &Kernel, e: ExprId) -> Option<bool> {
         match *k.expr(e) {
             Expr::Builtin(Builtin::GlobalId, Axis::X) => Some(true),
             Expr::Builtin(Builtin::LocalId, Axis::X) => Some(false),
@@ -139,12 +139,7 @@ impl Writer<'_> {
         };
         let k = self.kernel;
         let n = k.workgroup_size[0];
-        let group = Mode {
-            ids: Ids::General,
-            fast_index: None,
-            stride: None,
-            ctx: Ctx::Group,
-        };
+        let group = Mode::GROUP;
         let mut start = match s.offset {
             Some(u) => self.expr(u, group),
             None => quote!(0u32),
@@ -160,40 +155,32 @@ impl Writer<'_> {
             }
             None => quote!(1u32),
         };
-        // The fast form's offsets and checks, one per distinct `V` and slice.
-        let mut keys: Vec<(ParamId, Option<ExprId>)> = Vec::new();
-        self.fast_accesses(*var, body, &mut keys);
+        // The fast form's checks, one per slice and distinct `V`, and its offsets, one per
+        // distinct `V`.
         let mut offsets: Vec<(String, Ident)> = Vec::new();
         let mut decls = Vec::new();
         let mut checks = Vec::new();
-        for (slice, v) in &keys {
-            let vt = match v {
-                Some(v) => self.expr(*v, group),
-                None => quote!(0u32),
-            };
-            let key = if v.is_some() {
-                vt.to_string()
-            } else {
-                String::new()
-            };
+        for (slice, v, key) in self.fast_accesses(*var, body) {
             let off = match offsets.iter().find(|(k2, _)| *k2 == key) {
                 Some((_, o)) => o.clone(),
                 None => {
                     let o = format_ident!("kf_o{}", offsets.len());
+                    let vt = match v {
+                        Some(v) => self.expr(v, group),
+                        None => quote!(0u32),
+                    };
                     decls.push(quote!(let #o: usize = (#vt as usize) + (kf_c0 as usize);));
                     offsets.push((key, o.clone()));
                     o
                 }
             };
-            let sn = ident(&k.param(*slice).name);
+            let sn = ident(&k.param(slice).name);
             checks.push(quote!(&& #off + kf_n as usize <= #sn.len()));
         }
         let fast = Fast { var: *var, offsets };
         let item = |stride| Mode {
-            ids: Ids::General,
-            fast_index: None,
             stride,
-            ctx: Ctx::Item,
+            ..Mode::ITEM
         };
         let c = ident(&k.local(*var).name);
         let inner = |mode: Mode| {
@@ -208,7 +195,7 @@ impl Writer<'_> {
             )
         };
         let checked = inner(item(None));
-        let body = if keys.is_empty() {
+        let body = if checks.is_empty() {
             checked
         } else {
             let fast_body = inner(item(Some(&fast)));
@@ -238,40 +225,30 @@ impl Writer<'_> {
         }
     }
 
-    /// Collects the `(slice, V)` of every access `s[c]` or `s[V + c]` in `block`.
+    /// The `(slice, V, key of V)` of the accesses `s[c]` and `s[V + c]` in `block`, one per
+    /// slice and key (token-equal offsets are the same value: they are uniform, and nothing in
+    /// the body changes a uniform value).
     fn fast_accesses(
         &self,
         var: LocalId,
         block: &[Stmt],
-        out: &mut Vec<(ParamId, Option<ExprId>)>,
-    ) {
-        let k = self.kernel;
-        let add = |slice: ParamId, index: ExprId, out: &mut Vec<_>| {
+    ) -> Vec<(ParamId, Option<ExprId>, String)> {
+        let mut out: Vec<(ParamId, Option<ExprId>, String)> = Vec::new();
+        walk_slice_accesses(self.kernel, block, &mut |slice, index| {
             if let Some(v) = self.fast_offset(var, index) {
-                out.push((slice, v));
-            }
-        };
-        walk_stmts(block, &mut |s| {
-            if let Stmt::Store { slice, index, .. } = s {
-                add(*slice, *index, out);
-            }
-            for e in stmt_exprs(s) {
-                walk_expr(k, e, &mut |e| {
-                    if let Expr::Load { slice, index } = k.expr(e) {
-                        add(*slice, *index, out);
-                    }
-                });
+                let key = self.offset_key(v);
+                if !out.iter().any(|(s, _, k2)| *s == slice && *k2 == key) {
+                    out.push((slice, v, key));
+                }
             }
         });
-        // One check per slice and offset (token-equal offsets are the same value: they are
-        // uniform, and nothing in the body changes a uniform value).
-        let mut seen = Vec::new();
-        out.retain(|(s, v)| {
-            let key = (*s, v.map(|v| self.expr(v, Mode::GROUP).to_string()));
-            let new = !seen.contains(&key);
-            seen.push(key);
-            new
-        });
+        out
+    }
+
+    /// The tokens of `V` written once per workgroup, which identify it; empty for a bare `c`.
+    fn offset_key(&self, v: Option<ExprId>) -> String {
+        v.map(|v| self.expr(v, Mode::GROUP).to_string())
+            .unwrap_or_default()
     }
 
     /// `Some(None)` for an index `c`, `Some(Some(V))` for `V + c` or `c + V` with `V` uniform.
@@ -301,20 +278,8 @@ impl Writer<'_> {
     /// The fast form of an access to `slice` at `index`, when the stride loop checked it.
     pub(super) fn fast_place(&self, index: ExprId, mode: Mode) -> Option<TokenStream> {
         let fast = mode.stride?;
-        let v = self.fast_offset(fast.var, index)?;
-        let key = match v {
-            Some(v) => self.expr(v, Mode::GROUP).to_string(),
-            None => String::new(),
-        };
+        let key = self.offset_key(self.fast_offset(fast.var, index)?);
         let (_, off) = fast.offsets.iter().find(|(k2, _)| *k2 == key)?;
         Some(quote!(#off + kf_inv as usize))
-    }
-}
-
-/// Calls `f` on `e` and every expression under it.
-fn walk_expr(k: &Kernel, e: ExprId, f: &mut impl FnMut(ExprId)) {
-    f(e);
-    for o in expr_operands(k.expr(e)) {
-        walk_expr(k, o, f);
     }
 }

@@ -44,6 +44,11 @@ impl Mode<'_> {
         stride: None,
         ctx: Ctx::Group,
     };
+    /// In a work-item loop, for invocation `kf_inv`.
+    pub(super) const ITEM: Mode<'static> = Mode {
+        ctx: Ctx::Item,
+        ..Mode::GROUP
+    };
 }
 
 /// Where code of a cooperative kernel (workgroup memory or barriers) runs.
