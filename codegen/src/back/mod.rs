@@ -20,7 +20,7 @@ pub mod cpu;
 pub mod cuda;
 pub mod wgsl;
 
-use crate::ir::Scalar;
+use crate::ir::{AtomicOp, Scalar};
 
 /// Reserved in at least one target language (WGSL, CUDA C++, Rust) or by kernelforge itself.
 const RESERVED: &[&str] = &[
@@ -197,4 +197,22 @@ pub fn stable_hash(bytes: &[u8]) -> u64 {
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
     }
     h
+}
+
+/// The function CUDA and WGSL both call for a read-modify-write atomic (`atomicAdd(&p, v)`,
+/// ...), for the operations the two languages spell alike; `None` for load, store, exchange
+/// and compare-exchange, which each back end writes its own way.
+pub(crate) fn atomic_rmw_fn(op: AtomicOp) -> Option<&'static str> {
+    Some(match op {
+        AtomicOp::Add => "atomicAdd",
+        AtomicOp::Sub => "atomicSub",
+        AtomicOp::Min => "atomicMin",
+        AtomicOp::Max => "atomicMax",
+        AtomicOp::And => "atomicAnd",
+        AtomicOp::Or => "atomicOr",
+        AtomicOp::Xor => "atomicXor",
+        AtomicOp::Load | AtomicOp::Store | AtomicOp::Exchange | AtomicOp::CompareExchange => {
+            return None
+        }
+    })
 }

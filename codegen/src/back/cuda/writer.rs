@@ -1,4 +1,4 @@
-use crate::back::{float_text, target_name};
+use crate::back::{atomic_rmw_fn, float_text, target_name};
 use crate::ir::*;
 use crate::valid::Info;
 use std::fmt::Write;
@@ -163,19 +163,18 @@ impl<'a> Writer<'a> {
                 let args: Vec<String> = args.iter().map(|&a| self.expr(a)).collect();
                 let n = target_name(self.kernel.atomic_name(*target));
                 let place = format!("&{n}[{i}]");
-                let call = match op {
-                    AtomicOp::Load => {
+                let call = match (op, atomic_rmw_fn(*op)) {
+                    (_, Some(f)) => format!("{f}({place}, {})", args[0]),
+                    (AtomicOp::Load, None) => {
                         let t = ty(self.kernel.atomic_elem(*target));
                         // A volatile read is a relaxed atomic load of an aligned word.
                         format!("*((volatile {t}*){place})")
                     }
-                    AtomicOp::Store | AtomicOp::Exchange => {
-                        format!("atomicExch({place}, {})", args[0])
-                    }
-                    AtomicOp::CompareExchange => {
+                    (AtomicOp::CompareExchange, None) => {
                         format!("atomicCAS({place}, {}, {})", args[0], args[1])
                     }
-                    _ => format!("{}({place}, {})", atomic_fn(*op), args[0]),
+                    // Store and exchange.
+                    (_, None) => format!("atomicExch({place}, {})", args[0]),
                 };
                 match result {
                     Some(l) => {
@@ -427,20 +426,5 @@ fn helper(name: &str) -> &'static str {
         "kf_div_u32" => "__device__ __forceinline__ unsigned int kf_div_u32(unsigned int a, unsigned int b) { return b == 0u ? a : a / b; }\n",
         "kf_rem_u32" => "__device__ __forceinline__ unsigned int kf_rem_u32(unsigned int a, unsigned int b) { return b == 0u ? 0u : a % b; }\n",
         _ => "",
-    }
-}
-
-/// The CUDA function of a read-modify-write atomic (all exist for `int` and `unsigned int`).
-fn atomic_fn(op: AtomicOp) -> &'static str {
-    match op {
-        AtomicOp::Add => "atomicAdd",
-        AtomicOp::Sub => "atomicSub",
-        AtomicOp::Min => "atomicMin",
-        AtomicOp::Max => "atomicMax",
-        AtomicOp::And => "atomicAnd",
-        AtomicOp::Or => "atomicOr",
-        AtomicOp::Xor => "atomicXor",
-        AtomicOp::Load | AtomicOp::Store | AtomicOp::Exchange => "atomicExch",
-        AtomicOp::CompareExchange => "atomicCAS",
     }
 }

@@ -1,5 +1,5 @@
 use super::ops::{self, Width};
-use crate::back::{float_text, target_name};
+use crate::back::{atomic_rmw_fn, float_text, target_name};
 use crate::ir::*;
 use crate::valid::Info;
 use std::fmt::Write;
@@ -206,10 +206,11 @@ impl<'a> Writer<'a> {
                     Some(l) => format!("{} = {call};", self.local_name(*l)),
                     None => format!("_ = {call};"),
                 };
-                let text = match op {
-                    AtomicOp::Load => set(&format!("atomicLoad({place})")),
-                    AtomicOp::Store => format!("atomicStore({place}, {});", args[0]),
-                    AtomicOp::CompareExchange => {
+                let text = match (op, atomic_rmw_fn(*op)) {
+                    (_, Some(f)) => set(&format!("{f}({place}, {})", args[0])),
+                    (AtomicOp::Load, None) => set(&format!("atomicLoad({place})")),
+                    (AtomicOp::Store, None) => format!("atomicStore({place}, {});", args[0]),
+                    (AtomicOp::CompareExchange, None) => {
                         // WGSL has only the weak form, which may fail spuriously: retry until
                         // it exchanges or sees another value, as a strong compare-exchange.
                         let (cur, new) = (&args[0], &args[1]);
@@ -233,7 +234,8 @@ impl<'a> Writer<'a> {
                         self.line("}");
                         return;
                     }
-                    _ => set(&format!("{}({place}, {})", atomic_fn(*op), args[0])),
+                    // Exchange.
+                    (_, None) => set(&format!("atomicExchange({place}, {})", args[0])),
                 };
                 self.line(&text);
             }
@@ -401,22 +403,5 @@ impl<'a> Writer<'a> {
                 self.math(fun, &a, Width::Scalar)
             }
         }
-    }
-}
-
-/// The WGSL function of a read-modify-write atomic.
-fn atomic_fn(op: AtomicOp) -> &'static str {
-    match op {
-        AtomicOp::Add => "atomicAdd",
-        AtomicOp::Sub => "atomicSub",
-        AtomicOp::Min => "atomicMin",
-        AtomicOp::Max => "atomicMax",
-        AtomicOp::And => "atomicAnd",
-        AtomicOp::Or => "atomicOr",
-        AtomicOp::Xor => "atomicXor",
-        AtomicOp::Exchange => "atomicExchange",
-        AtomicOp::Load => "atomicLoad",
-        AtomicOp::Store => "atomicStore",
-        AtomicOp::CompareExchange => "atomicCompareExchangeWeak",
     }
 }
