@@ -490,17 +490,14 @@ impl Lowerer {
                     None => self.error(ident.span(), format!("cannot find value `{ident}`")),
                 }
             }
+            syn::Expr::Index(ix) if self.atomic_target(target).is_some() => {
+                let t = self.atomic_target(target).expect("checked");
+                let msg = self.plain_atomic_access(t, true);
+                self.error(ix.span(), msg);
+            }
             syn::Expr::Index(ix) if self.array_of(&ix.expr).is_some() => {
                 let array = self.array_of(&ix.expr).expect("checked");
                 let a = self.kernel.array(array);
-                if a.atomic {
-                    let msg = format!(
-                        "elements of an atomic array are written with an atomic operation: \
-                         write `{}[i].store(v, Relaxed)` (or `fetch_add`, `swap`, ...)",
-                        a.name
-                    );
-                    return self.error(ix.span(), msg);
-                }
                 if a.space == Space::Private && !self.private_mut.contains(&array) {
                     let name = a.name.clone();
                     self.error(
@@ -519,14 +516,6 @@ impl Lowerer {
                 let Some(slice) = self.slice_param(&ix.expr) else {
                     return;
                 };
-                if self.is_atomic(slice) {
-                    let n = &self.kernel.param(slice).name;
-                    let msg = format!(
-                        "elements of an atomic slice are written with an atomic operation: \
-                         write `{n}[i].store(v, Relaxed)` (or `fetch_add`, `swap`, ...)"
-                    );
-                    return self.error(ix.span(), msg);
-                }
                 if let ParamKind::Slice { mutable: false, .. } = self.kernel.param(slice).kind {
                     let name = self.kernel.param(slice).name.clone();
                     self.error(
@@ -716,16 +705,13 @@ impl Lowerer {
                     }
                 }
             }
+            syn::Expr::Index(_) if self.atomic_target(expr).is_some() => {
+                let t = self.atomic_target(expr).expect("checked");
+                let msg = self.plain_atomic_access(t, false);
+                self.error_expr(span, msg)
+            }
             syn::Expr::Index(ix) if self.array_of(&ix.expr).is_some() => {
                 let array = self.array_of(&ix.expr).expect("checked");
-                if self.kernel.array(array).atomic {
-                    let n = &self.kernel.array(array).name;
-                    let msg = format!(
-                        "elements of an atomic array are read with an atomic operation: \
-                         write `{n}[i].load(Relaxed)`"
-                    );
-                    return self.error_expr(span, msg);
-                }
                 let index = self.expr(&ix.index, out);
                 self.push(Expr::ArrayLoad { array, index }, span)
             }
@@ -733,14 +719,6 @@ impl Lowerer {
                 let Some(slice) = self.slice_param(&ix.expr) else {
                     return self.push(Expr::Error, span);
                 };
-                if self.is_atomic(slice) {
-                    let n = &self.kernel.param(slice).name;
-                    let msg = format!(
-                        "elements of an atomic slice are read with an atomic operation: \
-                         write `{n}[i].load(Relaxed)`"
-                    );
-                    return self.error_expr(span, msg);
-                }
                 let index = self.expr(&ix.index, out);
                 self.push(Expr::Load { slice, index }, span)
             }
@@ -1070,6 +1048,27 @@ impl Lowerer {
             Binding::Param(id) if self.is_atomic(id) => Some(AtomicTarget::Slice(id)),
             Binding::Array(id) if self.kernel.array(id).atomic => Some(AtomicTarget::Array(id)),
             _ => None,
+        }
+    }
+
+    /// The error for reading (or, with `write`, writing) an element of an atomic slice or
+    /// array other than through an atomic operation.
+    fn plain_atomic_access(&self, t: AtomicTarget, write: bool) -> String {
+        let kind = match t {
+            AtomicTarget::Slice(_) => "slice",
+            AtomicTarget::Array(_) => "array",
+        };
+        let n = self.kernel.atomic_name(t);
+        if write {
+            format!(
+                "elements of an atomic {kind} are written with an atomic operation: write \
+                 `{n}[i].store(v, Relaxed)` (or `fetch_add`, `swap`, ...)"
+            )
+        } else {
+            format!(
+                "elements of an atomic {kind} are read with an atomic operation: write \
+                 `{n}[i].load(Relaxed)`"
+            )
         }
     }
 
