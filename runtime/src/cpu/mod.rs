@@ -113,15 +113,8 @@ pub fn load_at<T: Copy>(a: &[T], i: u32, name: &'static str) -> Result<T, Fault>
 
 /// Writes element `i` of a workgroup or private array named `name`, or faults.
 #[inline(always)]
-pub fn store_at<T>(a: &mut [T], i: u32, v: T, name: &'static str) -> Result<(), Fault> {
-    let len = a.len();
-    match a.get_mut(i as usize) {
-        Some(slot) => {
-            *slot = v;
-            Ok(())
-        }
-        None => Err(array_fault(name, i, len)),
-    }
+pub fn store_at<T: Copy>(a: &mut [T], i: u32, v: T, name: &'static str) -> Result<(), Fault> {
+    update_at(a, i, v, name, |_, v| v).map(drop)
 }
 
 /// Replaces element `i` of a workgroup array named `name` by `f(old, v)` and returns `old`,
@@ -268,7 +261,7 @@ impl<T: Copy> SliceView<T> {
     /// `i < self.len()`.
     #[inline(always)]
     pub unsafe fn get_unchecked(&self, i: u32) -> T {
-        self.ptr.add(i as usize).read()
+        self.get_unchecked_at(i as usize)
     }
     /// Writes element `i` without a check.
     ///
@@ -276,7 +269,7 @@ impl<T: Copy> SliceView<T> {
     /// `i < self.len()` and the slice is a `&mut` parameter.
     #[inline(always)]
     pub unsafe fn set_unchecked(&self, i: u32, v: T) {
-        self.ptr.add(i as usize).write(v)
+        self.set_unchecked_at(i as usize, v)
     }
     /// Element `i` (a `usize`) without a check: for stride loops, whose offsets are
     /// computed in `usize` so that LLVM sees consecutive addresses.
