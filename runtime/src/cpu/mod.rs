@@ -113,8 +113,17 @@ pub fn load_at<T: Copy>(a: &[T], i: u32, name: &'static str) -> Result<T, Fault>
 
 /// Writes element `i` of a workgroup or private array named `name`, or faults.
 #[inline(always)]
-pub fn store_at<T: Copy>(a: &mut [T], i: u32, v: T, name: &'static str) -> Result<(), Fault> {
-    update_at(a, i, v, name, |_, v| v).map(drop)
+pub fn store_at<T>(a: &mut [T], i: u32, v: T, name: &'static str) -> Result<(), Fault> {
+    // Not `update_at(.., |_, v| v)`: that reads the old value first, and
+    // layer_norm and rms_norm ran 20-30% slower with it on the CPU (kernelforge bench).
+    let len = a.len();
+    match a.get_mut(i as usize) {
+        Some(slot) => {
+            *slot = v;
+            Ok(())
+        }
+        None => Err(array_fault(name, i, len)),
+    }
 }
 
 /// Replaces element `i` of a workgroup array named `name` by `f(old, v)` and returns `old`,
