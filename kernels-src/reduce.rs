@@ -4,6 +4,7 @@
 //! with one workgroup reduces the partials. [`crate::reduce::sum`] and
 //! [`crate::reduce::max`] run both.
 
+use super::workgroup::{tile_max, tile_sum};
 use kernelforge::prelude::*;
 
 /// `partial[group_id().x]` = the sum of `x[j]` for `j` in this workgroup's grid-stride share.
@@ -18,16 +19,9 @@ pub fn reduce_sum(x: &[f32], partial: &mut [f32]) {
     }
     tile[lid] = acc;
     barrier();
-    let mut s = 128u32;
-    while s > 0 {
-        if lid < s {
-            tile[lid] = tile[lid] + tile[lid + s];
-        }
-        barrier();
-        s /= 2;
-    }
+    let total = tile_sum(&mut tile);
     if lid == 0 {
-        partial[group_id().x] = tile[0];
+        partial[group_id().x] = total;
     }
 }
 
@@ -44,15 +38,8 @@ pub fn reduce_max(x: &[f32], partial: &mut [f32]) {
     }
     tile[lid] = acc;
     barrier();
-    let mut s = 128u32;
-    while s > 0 {
-        if lid < s {
-            tile[lid] = max(tile[lid], tile[lid + s]);
-        }
-        barrier();
-        s /= 2;
-    }
+    let total = tile_max(&mut tile);
     if lid == 0 {
-        partial[group_id().x] = tile[0];
+        partial[group_id().x] = total;
     }
 }

@@ -3,6 +3,7 @@
 //! partial results combined in workgroup memory by a halving tree between barriers. f32
 //! throughout, accumulation included.
 
+use super::workgroup::{tile_max, tile_sum};
 use kernelforge::prelude::*;
 
 /// Numerically stable softmax of each row: `y = exp(x - max(x)) / sum(exp(x - max(x)))`.
@@ -17,15 +18,7 @@ pub fn softmax(cols: u32, x: &[f32], y: &mut [f32]) {
     }
     tile[lid] = m;
     barrier();
-    let mut s = 128u32;
-    while s > 0 {
-        if lid < s {
-            tile[lid] = max(tile[lid], tile[lid + s]);
-        }
-        barrier();
-        s /= 2;
-    }
-    let row_max = tile[0];
+    let row_max = tile_max(&mut tile);
     barrier();
     // `y` holds the exponentials until the last pass scales them: one `exp` per element.
     let mut sum = 0.0f32;
@@ -36,15 +29,7 @@ pub fn softmax(cols: u32, x: &[f32], y: &mut [f32]) {
     }
     tile[lid] = sum;
     barrier();
-    s = 128;
-    while s > 0 {
-        if lid < s {
-            tile[lid] = tile[lid] + tile[lid + s];
-        }
-        barrier();
-        s /= 2;
-    }
-    let inv = 1.0 / tile[0];
+    let inv = 1.0 / tile_sum(&mut tile);
     for c in (lid..cols).step_by(256) {
         y[base + c] = y[base + c] * inv;
     }
@@ -64,15 +49,7 @@ pub fn layer_norm(cols: u32, eps: f32, x: &[f32], weight: &[f32], bias: &[f32], 
     }
     tile[lid] = sum;
     barrier();
-    let mut s = 128u32;
-    while s > 0 {
-        if lid < s {
-            tile[lid] = tile[lid] + tile[lid + s];
-        }
-        barrier();
-        s /= 2;
-    }
-    let mean = tile[0] / cols as f32;
+    let mean = tile_sum(&mut tile) / cols as f32;
     barrier();
     let mut sq = 0.0f32;
     for c in (lid..cols).step_by(256) {
@@ -81,15 +58,7 @@ pub fn layer_norm(cols: u32, eps: f32, x: &[f32], weight: &[f32], bias: &[f32], 
     }
     tile[lid] = sq;
     barrier();
-    s = 128;
-    while s > 0 {
-        if lid < s {
-            tile[lid] = tile[lid] + tile[lid + s];
-        }
-        barrier();
-        s /= 2;
-    }
-    let rstd = 1.0 / sqrt(tile[0] / cols as f32 + eps);
+    let rstd = 1.0 / sqrt(tile_sum(&mut tile) / cols as f32 + eps);
     for c in (lid..cols).step_by(256) {
         y[base + c] = (x[base + c] - mean) * rstd * weight[c] + bias[c];
     }
@@ -109,15 +78,7 @@ pub fn rms_norm(cols: u32, eps: f32, x: &[f32], weight: &[f32], y: &mut [f32]) {
     }
     tile[lid] = sq;
     barrier();
-    let mut s = 128u32;
-    while s > 0 {
-        if lid < s {
-            tile[lid] = tile[lid] + tile[lid + s];
-        }
-        barrier();
-        s /= 2;
-    }
-    let rrms = 1.0 / sqrt(tile[0] / cols as f32 + eps);
+    let rrms = 1.0 / sqrt(tile_sum(&mut tile) / cols as f32 + eps);
     for c in (lid..cols).step_by(256) {
         y[base + c] = x[base + c] * rrms * weight[c];
     }

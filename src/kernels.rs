@@ -10,6 +10,8 @@ pub mod integer;
 pub mod reduce;
 #[path = "../kernels-src/rows.rs"]
 pub mod rows;
+#[path = "../kernels-src/workgroup.rs"]
+pub mod workgroup;
 
 pub use elementwise::{copy, gelu, relu, saxpy, scale, sigmoid, silu, vector_add};
 pub use histograms::histogram;

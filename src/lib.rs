@@ -25,7 +25,7 @@
 // Generated code names `::kernelforge`, which must resolve inside this crate too.
 extern crate self as kernelforge;
 
-pub use kernelforge_macros::compute_kernel;
+pub use kernelforge_macros::{compute_kernel, kernel_fn};
 #[cfg(feature = "cuda")]
 pub use kernelforge_runtime::cuda;
 pub use kernelforge_runtime::{info, Backend, Buffer, Device, Error, Grid, Result};
@@ -42,7 +42,7 @@ pub mod prelude {
     pub use crate::intrinsics::{
         barrier, global_id, group_id, group_size, local_id, num_groups, shared_array, UVec3,
     };
-    pub use crate::{compute_kernel, Backend, Buffer, Device, Grid};
+    pub use crate::{compute_kernel, kernel_fn, Backend, Buffer, Device, Grid};
     /// The element types of atomic slices (`&[AtomicU32]`) and workgroup arrays, and the
     /// ordering of kernel atomics.
     pub use std::sync::atomic::{AtomicI32, AtomicU32, Ordering::Relaxed};
@@ -58,6 +58,7 @@ pub mod build_info {
 
 #[doc(hidden)]
 pub mod __private {
+    pub use kernelforge_macros::compute_kernel_chain;
     pub use kernelforge_runtime::cpu;
     pub use kernelforge_runtime::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
 }

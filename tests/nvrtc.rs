@@ -13,12 +13,17 @@ fn kernels() -> Vec<(String, String)> {
         .map(|k| (k.name.to_string(), k.cuda_source.to_string()))
         .collect();
     let root = env!("CARGO_MANIFEST_DIR");
-    for file in ["tests/hygiene.rs", "examples/downstream/src/main.rs"] {
+    for file in [
+        "tests/hygiene.rs",
+        "tests/helpers.rs",
+        "examples/downstream/src/main.rs",
+    ] {
         let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
         let parsed = syn::parse_file(&text).unwrap();
+        let helpers = kernelforge_codegen::collect_helpers([&parsed]);
         for (attr, func) in kernelforge_codegen::find_kernels(&parsed) {
-            let g =
-                kernelforge_codegen::compile(attr, &func).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let g = kernelforge_codegen::compile_with_helpers(attr, &func, &helpers)
+                .unwrap_or_else(|e| panic!("{file}: {e}"));
             out.push((g.kernel.name.clone(), g.cuda));
         }
     }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use kernelforge_codegen::{back, compile, find_kernels};
+use kernelforge_codegen::{back, collect_helpers, compile_with_helpers, find_kernels};
 
 fn kernels() -> Vec<kernelforge_codegen::Generated> {
     let mut out = Vec::new();
@@ -13,10 +13,22 @@ fn kernels() -> Vec<kernelforge_codegen::Generated> {
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
-    for f in files {
-        let file = syn::parse_file(&std::fs::read_to_string(&f).unwrap()).unwrap();
-        for (attr, func) in find_kernels(&file) {
-            out.push(compile(attr, &func).unwrap_or_else(|e| panic!("{}: {e}", f.display())));
+    let files: Vec<_> = files
+        .iter()
+        .map(|f| {
+            (
+                f,
+                syn::parse_file(&std::fs::read_to_string(f).unwrap()).unwrap(),
+            )
+        })
+        .collect();
+    let helpers = collect_helpers(files.iter().map(|(_, file)| file));
+    for (f, file) in &files {
+        for (attr, func) in find_kernels(file) {
+            out.push(
+                compile_with_helpers(attr, &func, &helpers)
+                    .unwrap_or_else(|e| panic!("{}: {e}", f.display())),
+            );
         }
     }
     assert!(

@@ -70,18 +70,25 @@ pub fn compile_kernels(dir: impl AsRef<Path>) -> Result<Report, Error> {
     files.sort();
     let mut sources = Vec::new();
     let mut report = Report::default();
+    let mut parsed_files = Vec::new();
     for file in &files {
         println!("cargo:rerun-if-changed={}", file.display());
         let text = std::fs::read_to_string(file).map_err(|source| Error::Io {
             path: file.clone(),
             source,
         })?;
-        let Ok(parsed) = syn::parse_file(&text) else {
-            continue;
-        };
-        for (attr, func) in kernelforge_codegen::find_kernels(&parsed) {
+        if let Ok(parsed) = syn::parse_file(&text) {
+            parsed_files.push(parsed);
+        }
+    }
+    // Helpers are found by name across the directory, as the macro finds them by path. Where
+    // two share a name, a kernel may get the other one here: its CUDA C, and so the hash in
+    // its PTX file name, then differ from the macro's, which falls back to NVRTC.
+    let helpers = kernelforge_codegen::collect_helpers(&parsed_files);
+    for parsed in &parsed_files {
+        for (attr, func) in kernelforge_codegen::find_kernels(parsed) {
             report.kernels.push(func.sig.ident.to_string());
-            if let Ok(g) = kernelforge_codegen::compile(attr, &func) {
+            if let Ok(g) = kernelforge_codegen::compile_with_helpers(attr, &func, &helpers) {
                 sources.push((g.kernel.name.clone(), g.ptx_file_name(), g.cuda));
             }
         }

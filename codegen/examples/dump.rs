@@ -8,8 +8,9 @@ fn main() {
     let target = args.next().unwrap_or_else(|| "cpu".into());
     let text = std::fs::read_to_string(&path).expect("read FILE");
     let file = syn::parse_file(&text).expect("parse FILE");
+    let helpers = kernelforge_codegen::collect_helpers([&file]);
     for (attr, func) in kernelforge_codegen::find_kernels(&file) {
-        match kernelforge_codegen::compile(attr, &func) {
+        match kernelforge_codegen::compile_with_helpers(attr, &func, &helpers) {
             Ok(g) => match target.as_str() {
                 "cuda" => println!("{}", g.cuda),
                 "wgsl" => println!("{}", g.wgsl),

@@ -13,7 +13,7 @@ pub mod proc;
 pub mod valid;
 
 pub use error::{Error, Errors};
-pub use front::KernelAttr;
+pub use front::{check_helper, helper_calls, Helpers, KernelAttr};
 
 use proc_macro2::TokenStream;
 
@@ -51,14 +51,27 @@ pub fn ptx_file_name(kernel: &str, cuda: &str) -> String {
 /// The folder under `OUT_DIR` where `kernelforge-build` writes PTX.
 pub const PTX_DIR: &str = "kernelforge-ptx";
 
-/// Compiles one `#[compute_kernel]` function: `attr` is what is inside the attribute's
-/// parentheses.
+/// Compiles one `#[compute_kernel]` function that calls no `#[kernel_fn]` helpers: `attr` is
+/// what is inside the attribute's parentheses.
 ///
 /// # Errors
 /// Every problem in the attribute and the kernel, each at its span.
 pub fn compile(attr: TokenStream, func: &syn::ItemFn) -> Result<Generated, Errors> {
+    compile_with_helpers(attr, func, &Helpers::new())
+}
+
+/// Compiles one `#[compute_kernel]` function whose calls of `#[kernel_fn]` helpers are
+/// resolved in `helpers` (by the last segment of the called path) and inlined.
+///
+/// # Errors
+/// Every problem in the attribute, the kernel and the helpers it calls, each at its span.
+pub fn compile_with_helpers(
+    attr: TokenStream,
+    func: &syn::ItemFn,
+    helpers: &Helpers,
+) -> Result<Generated, Errors> {
     let attr = front::parse_attr(attr);
-    let lowered = front::lower_kernel(&attr.as_ref().copied().unwrap_or_default(), func);
+    let lowered = front::lower_kernel(&attr.as_ref().copied().unwrap_or_default(), func, helpers);
     let (attr, mut kernel) = match (attr, lowered) {
         (Ok(a), Ok(k)) => (a, k),
         (a, k) => {
@@ -104,6 +117,44 @@ pub fn kernel_attr_tokens(attr: &syn::Attribute) -> Option<TokenStream> {
         syn::Meta::List(l) => l.tokens.clone(),
         syn::Meta::NameValue(_) => return None,
     })
+}
+
+/// Whether `attr` is `#[kernel_fn]` (any path ending in `kernel_fn`).
+pub fn is_kernel_fn_attr(attr: &syn::Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "kernel_fn")
+}
+
+/// Every `#[kernel_fn]` function in a parsed file, nested modules included.
+pub fn find_helpers(file: &syn::File) -> Vec<syn::ItemFn> {
+    fn walk(items: &[syn::Item], out: &mut Vec<syn::ItemFn>) {
+        for item in items {
+            match item {
+                syn::Item::Fn(f) if f.attrs.iter().any(is_kernel_fn_attr) => out.push(f.clone()),
+                syn::Item::Mod(m) => {
+                    if let Some((_, items)) = &m.content {
+                        walk(items, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&file.items, &mut out);
+    out
+}
+
+/// The `#[kernel_fn]` helpers of several files, by name, as kernelforge-build resolves a
+/// kernel's calls. Where two share a name the later one is kept.
+pub fn collect_helpers<'a>(files: impl IntoIterator<Item = &'a syn::File>) -> Helpers {
+    files
+        .into_iter()
+        .flat_map(find_helpers)
+        .map(|f| (f.sig.ident.to_string(), f))
+        .collect()
 }
 
 /// Every `#[compute_kernel]` function in a parsed file, nested modules included, with the

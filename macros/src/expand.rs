@@ -1,10 +1,26 @@
 use kernelforge_codegen::ir::{ParamKind, Scalar};
-use kernelforge_codegen::Generated;
+use kernelforge_codegen::{Generated, Helpers};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 pub(crate) fn expand(attr: TokenStream, func: &syn::ItemFn) -> TokenStream {
-    match kernelforge_codegen::compile(attr, func) {
+    // A kernel calling itself is reported by the compiler, not looked up as a helper.
+    let own = &func.sig.ident;
+    let calls = kernelforge_codegen::helper_calls(&func.block);
+    if calls.iter().all(|p| p.is_ident(own)) {
+        expand_with_helpers(attr, func, &Helpers::new())
+    } else {
+        crate::chain::State::new(attr, func.clone()).step()
+    }
+}
+
+/// The kernel module, or the errors, once every helper the kernel calls is in `helpers`.
+pub(crate) fn expand_with_helpers(
+    attr: TokenStream,
+    func: &syn::ItemFn,
+    helpers: &Helpers,
+) -> TokenStream {
+    match kernelforge_codegen::compile_with_helpers(attr, func, helpers) {
         Ok(g) => module(func, &g),
         Err(errors) => {
             // The errors, plus an empty module of the same name so that uses of it do not

@@ -1,6 +1,7 @@
 //! Statement and expression lowering, with name resolution.
 
 use super::types;
+use super::Helpers;
 use crate::error::Error;
 use crate::ir::*;
 use proc_macro2::Span;
@@ -9,7 +10,7 @@ use syn::spanned::Spanned;
 
 /// What a name in scope refers to.
 #[derive(Clone, Copy)]
-enum Binding {
+pub(crate) enum Binding {
     Local(LocalId),
     Param(ParamId),
     /// `let g = global_id();`: `g.x` reads the intrinsic.
@@ -21,17 +22,26 @@ enum Binding {
 }
 
 pub(crate) struct Lowerer {
-    kernel: Kernel,
-    errors: Vec<Error>,
-    scopes: Vec<HashMap<String, Binding>>,
+    pub(crate) kernel: Kernel,
+    pub(crate) errors: Vec<Error>,
+    pub(crate) scopes: Vec<HashMap<String, Binding>>,
     name_counts: HashMap<String, u32>,
-    loop_depth: u32,
+    pub(crate) loop_depth: u32,
     /// Private arrays declared `let mut`.
     private_mut: Vec<ArrayId>,
+    /// The `#[kernel_fn]` helpers callable, by the name they are called with.
+    helpers: Helpers,
+    /// The helpers being inlined, innermost last.
+    pub(crate) inlining: Vec<String>,
 }
 
 impl Lowerer {
-    pub(crate) fn new(name: String, params: Vec<Param>, workgroup_size: [u32; 3]) -> Self {
+    pub(crate) fn new(
+        name: String,
+        params: Vec<Param>,
+        workgroup_size: [u32; 3],
+        helpers: Helpers,
+    ) -> Self {
         let mut globals = HashMap::new();
         let mut name_counts = HashMap::new();
         for (i, p) in params.iter().enumerate() {
@@ -54,6 +64,8 @@ impl Lowerer {
             name_counts,
             loop_depth: 0,
             private_mut: Vec::new(),
+            helpers,
+            inlining: Vec::new(),
         }
     }
 
@@ -66,11 +78,11 @@ impl Lowerer {
         self.kernel.body = body;
     }
 
-    fn error(&mut self, span: Span, msg: impl Into<String>) {
+    pub(crate) fn error(&mut self, span: Span, msg: impl Into<String>) {
         self.errors.push(Error::new(span, msg));
     }
 
-    fn push(&mut self, expr: Expr, span: Span) -> ExprId {
+    pub(crate) fn push(&mut self, expr: Expr, span: Span) -> ExprId {
         self.kernel.exprs.push(expr);
         self.kernel.spans.push(span);
         ExprId(self.kernel.exprs.len() as u32 - 1)
@@ -82,7 +94,13 @@ impl Lowerer {
     }
 
     /// Declares a local with a kernel-unique name.
-    fn declare(&mut self, name: &str, ty: Option<Scalar>, mutable: bool, span: Span) -> LocalId {
+    pub(crate) fn declare(
+        &mut self,
+        name: &str,
+        ty: Option<Scalar>,
+        mutable: bool,
+        span: Span,
+    ) -> LocalId {
         let unique = self.unique(name);
         self.kernel.locals.push(Local {
             name: unique,
@@ -98,7 +116,7 @@ impl Lowerer {
         id
     }
 
-    fn temp(&mut self, ty: Option<Scalar>, span: Span) -> LocalId {
+    pub(crate) fn temp(&mut self, ty: Option<Scalar>, span: Span) -> LocalId {
         let count = self.name_counts.entry("tmp".into()).or_insert(0);
         let name = format!("kf_tmp{count}");
         *count += 1;
@@ -111,11 +129,11 @@ impl Lowerer {
         LocalId(self.kernel.locals.len() as u32 - 1)
     }
 
-    fn lookup(&self, name: &str) -> Option<Binding> {
+    pub(crate) fn lookup(&self, name: &str) -> Option<Binding> {
         self.scopes.iter().rev().find_map(|s| s.get(name).copied())
     }
 
-    fn block(&mut self, block: &syn::Block) -> Block {
+    pub(crate) fn block(&mut self, block: &syn::Block) -> Block {
         self.scopes.push(HashMap::new());
         let mut out = Vec::new();
         for stmt in &block.stmts {
@@ -125,7 +143,7 @@ impl Lowerer {
         out
     }
 
-    fn stmt(&mut self, stmt: &syn::Stmt, out: &mut Block) {
+    pub(crate) fn stmt(&mut self, stmt: &syn::Stmt, out: &mut Block) {
         match stmt {
             syn::Stmt::Local(local) => self.let_stmt(local, out),
             syn::Stmt::Expr(expr, semi) => {
@@ -294,7 +312,7 @@ impl Lowerer {
     }
 
     /// A block whose last expression (no `;`) is its value, assigned to `dest`.
-    fn block_value_into(&mut self, block: &syn::Block, dest: LocalId) -> Block {
+    pub(crate) fn block_value_into(&mut self, block: &syn::Block, dest: LocalId) -> Block {
         self.scopes.push(HashMap::new());
         let mut out = Vec::new();
         let n = block.stmts.len();
@@ -425,6 +443,11 @@ impl Lowerer {
                 }
                 out.push(Stmt::Continue);
             }
+            syn::Expr::Return(r) if !self.inlining.is_empty() => self.error(
+                r.span(),
+                "a #[kernel_fn] returns only at its end (its last expression, or a final \
+                 `return`); an early `return` is not supported yet: use `if`/`else`",
+            ),
             syn::Expr::Return(r) => {
                 if let Some(e) = &r.expr {
                     self.error(
@@ -436,6 +459,10 @@ impl Lowerer {
                 out.push(Stmt::Return);
             }
             syn::Expr::Paren(p) => self.expr_stmt(&p.expr, out),
+            syn::Expr::Call(c) if self.helper_of(c).is_some() => {
+                let helper = self.helper_of(c).expect("checked");
+                let _ = self.inline_call(&helper, c, false, out);
+            }
             syn::Expr::MethodCall(mc) if self.atomic_target(&mc.receiver).is_some() => {
                 self.atomic(mc, false, out);
             }
@@ -625,7 +652,7 @@ impl Lowerer {
     }
 
     /// Lowers a value expression; `if` expressions inside it become statements in `out`.
-    fn expr(&mut self, expr: &syn::Expr, out: &mut Block) -> ExprId {
+    pub(crate) fn expr(&mut self, expr: &syn::Expr, out: &mut Block) -> ExprId {
         let span = expr.span();
         match expr {
             syn::Expr::Lit(l) => self.literal(&l.lit),
@@ -660,6 +687,9 @@ impl Lowerer {
                 let right = self.expr(&b.right, &mut pre);
                 if pre.is_empty() || !matches!(op, BinaryOp::And | BinaryOp::Or) {
                     out.extend(pre);
+                    if let Some(lit) = self.fold(op, left, right) {
+                        return self.push(Expr::Literal(lit), span);
+                    }
                     return self.push(Expr::Binary { op, left, right }, span);
                 }
                 // The right operand needs statements (an `if` expression or an atomic): run
@@ -736,8 +766,8 @@ impl Lowerer {
             }
             syn::Expr::Closure(_) => self.error_expr(
                 span,
-                "closures are not supported in kernels; write the code inline (helper \
-                 functions arrive with #[kernel_fn])",
+                "closures are not supported in kernels; write the code inline or in a \
+                 function marked #[kernel_fn]",
             ),
             syn::Expr::Reference(_) => self.error_expr(
                 span,
@@ -1009,6 +1039,12 @@ impl Lowerer {
                 return self.push(Expr::Math { fun, args }, span);
             }
         }
+        if let Some(helper) = self.helper_of(c) {
+            return match self.inline_call(&helper, c, true, out) {
+                Some(v) => v,
+                None => self.push(Expr::Error, span),
+            };
+        }
         let path: Vec<String> = p
             .path
             .segments
@@ -1018,12 +1054,50 @@ impl Lowerer {
         self.error_expr(
             c.func.span(),
             format!(
-                "cannot call `{}` from a kernel: kernels call only the id intrinsics and the \
-                 math functions {} (helper functions arrive with #[kernel_fn])",
+                "cannot call `{}` from a kernel: kernels call the id intrinsics, the math \
+                 functions {} and functions marked #[kernel_fn]",
                 path.join("::"),
                 math_list()
             ),
         )
+    }
+
+    /// `+ - * /` of two non-negative integer literals of one type, folded, so that constants
+    /// such as a helper's `N / 2` cost nothing at run time. Overflow, negative results and
+    /// division by zero are left to run time, where they wrap as the language says.
+    fn fold(&self, op: BinaryOp, left: ExprId, right: ExprId) -> Option<Literal> {
+        let (Expr::Literal(Literal::Int(a, ta)), Expr::Literal(Literal::Int(b, tb))) = (
+            &self.kernel.exprs[left.0 as usize],
+            &self.kernel.exprs[right.0 as usize],
+        ) else {
+            return None;
+        };
+        let ty = match (ta, tb) {
+            (Some(x), Some(y)) if x != y => return None,
+            (Some(x), _) | (_, Some(x)) => Some(*x),
+            (None, None) => None,
+        };
+        let v = match op {
+            BinaryOp::Add => a.checked_add(*b),
+            BinaryOp::Sub => a.checked_sub(*b),
+            BinaryOp::Mul => a.checked_mul(*b),
+            BinaryOp::Div => a.checked_div(*b),
+            _ => None,
+        }?;
+        let max = match ty {
+            Some(Scalar::U32) => u32::MAX as u64,
+            _ => i32::MAX as u64,
+        };
+        (v <= max).then_some(Literal::Int(v, ty))
+    }
+
+    /// The `#[kernel_fn]` a call names, by its last path segment.
+    fn helper_of(&self, c: &syn::ExprCall) -> Option<syn::ItemFn> {
+        let syn::Expr::Path(p) = &*c.func else {
+            return None;
+        };
+        let name = p.path.segments.last()?.ident.to_string();
+        self.helpers.get(&name).cloned()
     }
 }
 
@@ -1165,7 +1239,7 @@ impl Lowerer {
     }
 
     /// The array an indexed expression names, if it is one.
-    fn array_of(&self, expr: &syn::Expr) -> Option<ArrayId> {
+    pub(crate) fn array_of(&self, expr: &syn::Expr) -> Option<ArrayId> {
         let syn::Expr::Path(p) = expr else {
             return None;
         };
@@ -1319,7 +1393,7 @@ impl Lowerer {
     }
 
     /// Evaluates a compile-time `u32` (an array length).
-    fn const_u32(&mut self, e: &syn::Expr) -> Option<u32> {
+    pub(crate) fn const_u32(&mut self, e: &syn::Expr) -> Option<u32> {
         let v = self.const_int(e)?;
         match u32::try_from(v) {
             Ok(v) => Some(v),

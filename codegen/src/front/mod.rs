@@ -6,19 +6,29 @@
 //! kernel's problems at once. Types are checked later, in `valid`.
 
 mod attr;
+mod inline;
 mod lower;
 mod types;
 
 pub use attr::{parse_attr, KernelAttr};
 
 use crate::error::{Error, Errors};
-use crate::ir::{Kernel, Param};
+use crate::ir::{Kernel, MathFn, Param};
+use std::collections::HashMap;
+
+/// The `#[kernel_fn]` helpers a kernel may call, by the name it calls them with (the last
+/// segment of the call's path).
+pub type Helpers = HashMap<String, syn::ItemFn>;
 
 /// Lowers one kernel function with its already parsed attribute.
 ///
 /// # Errors
 /// Every construct outside the kernel language, each at its span.
-pub fn lower_kernel(attr: &KernelAttr, func: &syn::ItemFn) -> Result<Kernel, Errors> {
+pub fn lower_kernel(
+    attr: &KernelAttr,
+    func: &syn::ItemFn,
+    helpers: &Helpers,
+) -> Result<Kernel, Errors> {
     let mut errors = Vec::new();
     check_signature(func, &mut errors);
     let mut params = Vec::new();
@@ -48,7 +58,12 @@ pub fn lower_kernel(attr: &KernelAttr, func: &syn::ItemFn) -> Result<Kernel, Err
             }
         }
     }
-    let mut cx = lower::Lowerer::new(func.sig.ident.to_string(), params, attr.workgroup_size);
+    let mut cx = lower::Lowerer::new(
+        func.sig.ident.to_string(),
+        params,
+        attr.workgroup_size,
+        helpers.clone(),
+    );
     cx.lower_body(&func.block);
     let (kernel, mut lower_errors) = cx.finish();
     errors.append(&mut lower_errors);
@@ -93,4 +108,65 @@ fn check_signature(func: &syn::ItemFn, errors: &mut Vec<Error>) {
             "a kernel needs at least one `&mut [T]` parameter to write its results to",
         ));
     }
+}
+
+/// Checks a `#[kernel_fn]` helper's signature (its body is checked where a kernel calls it,
+/// since it is inlined there).
+///
+/// # Errors
+/// Generic type parameters, `self`, `async`/`unsafe`, non-kernel types, each at its span.
+pub fn check_helper(func: &syn::ItemFn) -> Result<(), Errors> {
+    let (_, errors) = inline::signature(&func.sig);
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(Errors(errors))
+    }
+}
+
+/// The functions a body calls that are not part of the language (the id intrinsics,
+/// `barrier`, `shared_array`, the math functions): the `#[kernel_fn]` helpers it needs, by
+/// path as written, each once, in order of appearance.
+pub fn helper_calls(block: &syn::Block) -> Vec<syn::Path> {
+    struct Calls(Vec<syn::Path>);
+    impl<'a> syn::visit::Visit<'a> for Calls {
+        fn visit_expr_call(&mut self, c: &'a syn::ExprCall) {
+            if let syn::Expr::Path(p) = &*c.func {
+                if !is_language_fn(&p.path) && !self.0.iter().any(|q| same_path(q, &p.path)) {
+                    self.0.push(p.path.clone());
+                }
+            }
+            syn::visit::visit_expr_call(self, c);
+        }
+    }
+    let mut calls = Calls(Vec::new());
+    syn::visit::Visit::visit_block(&mut calls, block);
+    calls.0
+}
+
+fn same_path(a: &syn::Path, b: &syn::Path) -> bool {
+    a.leading_colon.is_some() == b.leading_colon.is_some()
+        && a.segments.len() == b.segments.len()
+        && a.segments
+            .iter()
+            .zip(&b.segments)
+            .all(|(x, y)| x.ident == y.ident)
+}
+
+/// Whether a called path is one of the language's own functions.
+fn is_language_fn(path: &syn::Path) -> bool {
+    let Some(last) = path.segments.last() else {
+        return true;
+    };
+    let name = last.ident.to_string();
+    matches!(
+        name.as_str(),
+        "global_id"
+            | "local_id"
+            | "group_id"
+            | "group_size"
+            | "num_groups"
+            | "barrier"
+            | "shared_array"
+    ) || (path.segments.len() == 1 && MathFn::from_name(&name).is_some())
 }

@@ -14,14 +14,25 @@ pub fn saxpy(a: f32, x: &[f32], y: &mut [f32]) {
 }
 
 /// Adds a per-column bias to a `[rows, cols]` row-major matrix and clamps it to
-/// `[lo, hi]`: a 2-D grid, with `cols` as a scalar parameter.
+/// `[lo, hi]`: a 2-D grid, with `cols` as a scalar parameter, and a helper from another
+/// module (build.rs must find it too, or this kernel gets no PTX).
 #[compute_kernel(workgroup_size = (16, 16))]
 pub fn bias_clamp(m: &mut [f32], bias: &[f32], cols: u32, lo: f32, hi: f32) {
     let c = global_id().x;
     let r = global_id().y;
     let i = r * cols + c;
     if c < cols && i < m.len() {
-        m[i] = (m[i] + bias[c]).clamp(lo, hi);
+        m[i] = util::biased(m[i], bias[c], lo, hi);
+    }
+}
+
+mod util {
+    use kernelforge::prelude::*;
+
+    /// `v + bias` clamped to `[lo, hi]`.
+    #[kernel_fn]
+    pub fn biased(v: f32, bias: f32, lo: f32, hi: f32) -> f32 {
+        (v + bias).clamp(lo, hi)
     }
 }
 

@@ -306,6 +306,14 @@ impl Writer<'_> {
 
     /// One work-item loop running `stmts` for every live invocation of the workgroup.
     fn work_items(&self, plan: &Plan<'_>, stmts: &[&Stmt]) -> TokenStream {
+        // An id local is recomputed wherever a work-item loop reads it, so its `let` alone
+        // needs no loop.
+        let stmts: Vec<&Stmt> = stmts
+            .iter()
+            .copied()
+            .filter(|s| !matches!(s, Stmt::Let { local, .. } if plan.id_locals[local.0 as usize].is_some()))
+            .collect();
+        let stmts = &stmts[..];
         if stmts.is_empty() {
             return TokenStream::new();
         }

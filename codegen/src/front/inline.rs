@@ -1,0 +1,597 @@
+//! `#[kernel_fn]` helpers: their signatures, and their calls, which are inlined into the
+//! kernel's IR.
+//!
+//! Inlining (rather than a device function per target) keeps one IR for the three back ends and
+//! lets a helper contain `barrier()`: the CPU back end splits a kernel into phases at its
+//! barriers, which a separate function would hide. Each call lowers the helper's body again, in
+//! a scope that sees only the helper's parameters: scalar parameters become locals initialised
+//! from the arguments, slice and array parameters name the caller's slices and arrays, and
+//! const generic parameters are constants taken from array lengths or a turbofish.
+
+use super::lower::{Binding, Lowerer};
+use super::types;
+use crate::error::Error;
+use crate::ir::*;
+use proc_macro2::Span;
+use std::collections::HashMap;
+use syn::spanned::Spanned;
+
+/// Calls deeper than this are reported, not inlined: a mutual recursion the name check misses
+/// would otherwise expand without end.
+const MAX_DEPTH: usize = 32;
+
+/// A helper parameter's type.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ParamTy {
+    Scalar(Scalar),
+    /// `&[T]`, `&mut [T]`, `&[AtomicU32]`.
+    Slice {
+        elem: Scalar,
+        mutable: bool,
+        atomic: bool,
+    },
+    /// `&[T; N]`, `&mut [T; N]`, `&[AtomicU32; N]`.
+    Array {
+        elem: Scalar,
+        atomic: bool,
+        len: ArrayLen,
+    },
+}
+
+/// An array parameter's length: a literal, or a const generic parameter (by index).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum ArrayLen {
+    Fixed(u32),
+    Generic(usize),
+}
+
+/// A helper's signature, checked.
+#[derive(Debug)]
+pub(crate) struct Signature {
+    /// Names of the const generic parameters, in order.
+    pub consts: Vec<String>,
+    /// Name, whether it is bound `mut`, type, span.
+    pub params: Vec<(String, bool, ParamTy, Span)>,
+    /// The returned scalar, if any.
+    pub ret: Option<Scalar>,
+}
+
+/// Checks a `#[kernel_fn]` signature: free function, const generics only (`const N: u32`),
+/// plain parameter names, kernel types, a scalar or nothing returned.
+pub(crate) fn signature(sig: &syn::Signature) -> (Signature, Vec<Error>) {
+    let mut errors = Vec::new();
+    let mut consts = Vec::new();
+    for g in &sig.generics.params {
+        match g {
+            syn::GenericParam::Const(c) => {
+                if !matches!(types::scalar(&c.ty), Ok(Scalar::U32)) && !is_ident(&c.ty, "usize") {
+                    errors.push(Error::new(
+                        c.ty.span(),
+                        "a const generic parameter of a #[kernel_fn] is a `u32` (or `usize`)",
+                    ));
+                }
+                consts.push(c.ident.to_string());
+            }
+            other => errors.push(Error::new(
+                other.span(),
+                "a #[kernel_fn] takes const generic parameters only (`const N: u32`); write \
+                 one helper per element type",
+            )),
+        }
+    }
+    if let Some(w) = &sig.generics.where_clause {
+        errors.push(Error::new(
+            w.span(),
+            "a #[kernel_fn] takes no `where` clause",
+        ));
+    }
+    if let Some(a) = &sig.asyncness {
+        errors.push(Error::new(a.span(), "a #[kernel_fn] cannot be `async`"));
+    }
+    if let Some(u) = &sig.unsafety {
+        errors.push(Error::new(u.span(), "a #[kernel_fn] cannot be `unsafe`"));
+    }
+    if let Some(v) = &sig.variadic {
+        errors.push(Error::new(v.span(), "a #[kernel_fn] cannot be variadic"));
+    }
+    let mut params = Vec::new();
+    for input in &sig.inputs {
+        let pt = match input {
+            syn::FnArg::Receiver(r) => {
+                errors.push(Error::new(
+                    r.span(),
+                    "a #[kernel_fn] cannot take `self`; write a free function",
+                ));
+                continue;
+            }
+            syn::FnArg::Typed(pt) => pt,
+        };
+        let (name, mutable) = match &*pt.pat {
+            syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
+                (pi.ident.to_string(), pi.mutability.is_some())
+            }
+            other => {
+                errors.push(Error::new(
+                    other.span(),
+                    "parameters must be plain names, such as `x: f32`",
+                ));
+                continue;
+            }
+        };
+        match param_ty(&pt.ty, &consts) {
+            Ok(ty) => params.push((name, mutable, ty, pt.span())),
+            Err(e) => errors.push(e),
+        }
+    }
+    let ret = match &sig.output {
+        syn::ReturnType::Default => None,
+        syn::ReturnType::Type(_, ty) => match types::scalar(ty) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                errors.push(Error::new(
+                    ty.span(),
+                    format!(
+                        "a #[kernel_fn] returns one scalar or nothing: {}",
+                        e.message
+                    ),
+                ));
+                None
+            }
+        },
+    };
+    (
+        Signature {
+            consts,
+            params,
+            ret,
+        },
+        errors,
+    )
+}
+
+fn is_ident(ty: &syn::Type, name: &str) -> bool {
+    matches!(ty, syn::Type::Path(p) if p.path.is_ident(name))
+}
+
+fn param_ty(ty: &syn::Type, consts: &[String]) -> Result<ParamTy, Error> {
+    let syn::Type::Reference(r) = ty else {
+        return types::scalar(ty).map(ParamTy::Scalar);
+    };
+    let syn::Type::Array(a) = &*r.elem else {
+        return match types::param_kind(ty)? {
+            ParamKind::Slice {
+                elem,
+                mutable,
+                atomic,
+            } => Ok(ParamTy::Slice {
+                elem,
+                mutable,
+                atomic,
+            }),
+            ParamKind::Scalar(s) => Ok(ParamTy::Scalar(s)),
+        };
+    };
+    let atomic = types::atomic_elem(&a.elem);
+    if atomic.is_some() && r.mutability.is_some() {
+        return Err(Error::new(
+            ty.span(),
+            "atomic arrays are shared: write `&[AtomicU32; N]`, without `mut`",
+        ));
+    }
+    let elem = match atomic {
+        Some(s) => s,
+        None => types::scalar(&a.elem)?,
+    };
+    let len = match &a.len {
+        syn::Expr::Path(p) if p.path.get_ident().is_some() => {
+            let name = p.path.get_ident().expect("checked").to_string();
+            match consts.iter().position(|c| *c == name) {
+                Some(i) => ArrayLen::Generic(i),
+                None => {
+                    return Err(Error::new(
+                        a.len.span(),
+                        format!(
+                            "`{name}` is not a const generic parameter of this #[kernel_fn]; \
+                             declare it (`fn f<const {name}: u32>(...)`) or write a literal"
+                        ),
+                    ))
+                }
+            }
+        }
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => ArrayLen::Fixed(
+            i.base10_parse::<u32>()
+                .map_err(|e| Error::new(i.span(), e.to_string()))?,
+        ),
+        other => {
+            return Err(Error::new(
+                other.span(),
+                "an array parameter's length is a literal or a const generic parameter",
+            ))
+        }
+    };
+    Ok(ParamTy::Array {
+        elem,
+        atomic: atomic.is_some(),
+        len,
+    })
+}
+
+/// Strips `&`, `&mut` and parentheses from an argument: `f(&mut tile)` passes `tile`.
+fn strip_ref(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Reference(r) => strip_ref(&r.expr),
+        syn::Expr::Paren(p) => strip_ref(&p.expr),
+        syn::Expr::Group(g) => strip_ref(&g.expr),
+        other => other,
+    }
+}
+
+/// What an argument became, bound in the helper's scope.
+enum Arg {
+    Value(String, bool, Scalar, ExprId, Span),
+    Bind(String, Binding),
+}
+
+impl Lowerer {
+    /// Inlines a call of `helper`; the value it returns, or `None` for a helper that returns
+    /// nothing (an error where `want_value`).
+    pub(crate) fn inline_call(
+        &mut self,
+        helper: &syn::ItemFn,
+        call: &syn::ExprCall,
+        want_value: bool,
+        out: &mut Block,
+    ) -> Option<ExprId> {
+        let span = call.span();
+        let name = helper.sig.ident.to_string();
+        if self.inlining.contains(&name) {
+            self.error(
+                span,
+                format!(
+                    "`{name}` calls itself: recursion is not supported (GPUs have no call \
+                     stack for it); write a loop"
+                ),
+            );
+            return None;
+        }
+        if self.inlining.len() >= MAX_DEPTH {
+            self.error(
+                span,
+                format!("helpers nested deeper than {MAX_DEPTH} calls"),
+            );
+            return None;
+        }
+        let (sig, errors) = signature(&helper.sig);
+        let failed = !errors.is_empty();
+        self.errors.extend(errors);
+        if failed {
+            return None;
+        }
+        if want_value && sig.ret.is_none() {
+            self.error(
+                span,
+                format!("`{name}` returns nothing; call it as a statement: `{name}(...);`"),
+            );
+            return None;
+        }
+        if call.args.len() != helper.sig.inputs.len() {
+            self.error(
+                span,
+                format!(
+                    "`{name}` takes {} argument(s), not {}",
+                    helper.sig.inputs.len(),
+                    call.args.len()
+                ),
+            );
+            return None;
+        }
+        let mut consts: Vec<Option<u32>> = self.turbofish(call, &sig, &name);
+        let mut args = Vec::new();
+        // An argument that does not fit its parameter is reported once, at the call; the body
+        // is then not lowered, which would only repeat it.
+        let mut unbound = false;
+        for ((pname, pmut, ty, _), arg) in sig.params.iter().zip(&call.args) {
+            match *ty {
+                ParamTy::Scalar(s) => {
+                    let v = self.expr(arg, out);
+                    args.push(Arg::Value(pname.clone(), *pmut, s, v, arg.span()));
+                }
+                ParamTy::Slice {
+                    elem,
+                    mutable,
+                    atomic,
+                } => {
+                    let Some(id) = self.slice_arg(arg, pname, elem, mutable, atomic) else {
+                        unbound = true;
+                        continue;
+                    };
+                    args.push(Arg::Bind(pname.clone(), Binding::Param(id)));
+                }
+                ParamTy::Array { elem, atomic, len } => {
+                    let Some(id) = self.array_arg(arg, pname, elem, atomic, len, &mut consts, &sig)
+                    else {
+                        unbound = true;
+                        continue;
+                    };
+                    args.push(Arg::Bind(pname.clone(), Binding::Array(id)));
+                }
+            }
+        }
+        let mut scope = HashMap::new();
+        for (i, c) in sig.consts.iter().enumerate() {
+            match consts[i] {
+                Some(v) => {
+                    scope.insert(
+                        c.clone(),
+                        Binding::Const(Literal::Int(v as u64, Some(Scalar::U32))),
+                    );
+                }
+                None if unbound => {}
+                None => self.error(
+                    span,
+                    format!(
+                        "cannot tell `{c}` of `{name}` from the arguments; write it: \
+                         `{name}::<256>(...)`"
+                    ),
+                ),
+            }
+        }
+        if unbound || consts.iter().any(Option::is_none) {
+            return None;
+        }
+        // The helper sees its parameters only, and its loops are its own.
+        let saved_scopes = std::mem::replace(&mut self.scopes, vec![scope]);
+        let saved_loops = std::mem::replace(&mut self.loop_depth, 0);
+        self.inlining.push(name);
+        for arg in args {
+            match arg {
+                Arg::Value(pname, mutable, ty, value, span) => {
+                    let local = self.declare(&pname, Some(ty), mutable, span);
+                    out.push(Stmt::Let {
+                        local,
+                        init: Some(value),
+                    });
+                }
+                Arg::Bind(pname, b) => {
+                    self.scopes[0].insert(pname, b);
+                }
+            }
+        }
+        let block = tail_return_as_value(&helper.block, sig.ret.is_some());
+        let result = match sig.ret {
+            // A plain tail expression is the call's value itself: no temporary, which on the
+            // CPU would be kept per invocation when the helper has barriers.
+            Some(_) if plain_tail(&block) => {
+                let (tail, stmts) = block.stmts.split_last().expect("a tail");
+                let syn::Stmt::Expr(tail, None) = tail else {
+                    unreachable!("checked by plain_tail")
+                };
+                self.scopes.push(HashMap::new());
+                for stmt in stmts {
+                    self.stmt(stmt, out);
+                }
+                let v = self.expr(tail, out);
+                self.scopes.pop();
+                Some(v)
+            }
+            Some(ty) => {
+                let dest = self.temp(Some(ty), span);
+                out.push(Stmt::Let {
+                    local: dest,
+                    init: None,
+                });
+                let mut body = self.block_value_into(&block, dest);
+                out.append(&mut body);
+                Some(self.push(Expr::Local(dest), span))
+            }
+            None => {
+                let mut body = self.block(&block);
+                out.append(&mut body);
+                None
+            }
+        };
+        self.inlining.pop();
+        self.loop_depth = saved_loops;
+        self.scopes = saved_scopes;
+        result
+    }
+
+    /// `f::<256>(...)`: the const generic arguments written at the call.
+    fn turbofish(&mut self, call: &syn::ExprCall, sig: &Signature, name: &str) -> Vec<Option<u32>> {
+        let mut consts = vec![None; sig.consts.len()];
+        let syn::Expr::Path(p) = &*call.func else {
+            return consts;
+        };
+        let Some(last) = p.path.segments.last() else {
+            return consts;
+        };
+        let syn::PathArguments::AngleBracketed(a) = &last.arguments else {
+            return consts;
+        };
+        if a.args.len() > consts.len() {
+            self.error(
+                a.span(),
+                format!("`{name}` has {} const generic parameter(s)", consts.len()),
+            );
+            return consts;
+        }
+        for (i, g) in a.args.iter().enumerate() {
+            let e = match g {
+                syn::GenericArgument::Const(e) => e.clone(),
+                syn::GenericArgument::Type(syn::Type::Path(tp)) => syn::Expr::Path(syn::ExprPath {
+                    attrs: Vec::new(),
+                    qself: None,
+                    path: tp.path.clone(),
+                }),
+                other => {
+                    self.error(other.span(), "expected a constant `u32`");
+                    continue;
+                }
+            };
+            consts[i] = self.const_u32(&e);
+        }
+        consts
+    }
+
+    fn slice_arg(
+        &mut self,
+        arg: &syn::Expr,
+        pname: &str,
+        elem: Scalar,
+        mutable: bool,
+        atomic: bool,
+    ) -> Option<ParamId> {
+        let inner = strip_ref(arg);
+        let found = match inner {
+            syn::Expr::Path(p) => p.path.get_ident().and_then(|i| self.lookup(&i.to_string())),
+            _ => None,
+        };
+        let Some(Binding::Param(id)) = found else {
+            self.error(
+                arg.span(),
+                format!("`{pname}` is a slice: pass a slice parameter, such as `x` or `&mut y`"),
+            );
+            return None;
+        };
+        let ParamKind::Slice {
+            elem: e,
+            mutable: m,
+            atomic: a,
+        } = self.kernel.param(id).kind
+        else {
+            self.error(
+                arg.span(),
+                format!("`{pname}` is a slice: pass a slice parameter, such as `x` or `&mut y`"),
+            );
+            return None;
+        };
+        if e != elem || a != atomic {
+            self.error(
+                arg.span(),
+                format!(
+                    "`{pname}` expects a slice of `{}`, and this is a slice of `{}`",
+                    elem_name(elem, atomic),
+                    elem_name(e, a)
+                ),
+            );
+            return None;
+        }
+        if mutable && !m {
+            self.error(
+                arg.span(),
+                format!("`{pname}` is `&mut`, and this slice is read-only (`&[T]`)"),
+            );
+            return None;
+        }
+        Some(id)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn array_arg(
+        &mut self,
+        arg: &syn::Expr,
+        pname: &str,
+        elem: Scalar,
+        atomic: bool,
+        len: ArrayLen,
+        consts: &mut [Option<u32>],
+        sig: &Signature,
+    ) -> Option<ArrayId> {
+        let Some(id) = self.array_of(strip_ref(arg)) else {
+            self.error(
+                arg.span(),
+                format!(
+                    "`{pname}` is an array: pass a workgroup or private array, such as \
+                     `&mut tile`"
+                ),
+            );
+            return None;
+        };
+        let a = &self.kernel.arrays[id.0 as usize];
+        let (a_elem, a_atomic, a_len) = (a.elem, a.atomic, a.len);
+        if a_atomic != atomic || a_elem.is_some_and(|e| e != elem) {
+            let found = a_elem.map_or("?".to_string(), |e| elem_name(e, a_atomic));
+            self.error(
+                arg.span(),
+                format!(
+                    "`{pname}` expects an array of `{}`, and this is an array of `{found}`",
+                    elem_name(elem, atomic)
+                ),
+            );
+            return None;
+        }
+        match len {
+            ArrayLen::Fixed(n) if n != a_len => {
+                self.error(
+                    arg.span(),
+                    format!("`{pname}` expects {n} elements, and this array has {a_len}"),
+                );
+                return None;
+            }
+            ArrayLen::Fixed(_) => {}
+            ArrayLen::Generic(i) => match consts[i] {
+                Some(n) if n != a_len => {
+                    self.error(
+                        arg.span(),
+                        format!(
+                            "`{pname}` has `{}` = {n} elements, and this array has {a_len}",
+                            sig.consts[i]
+                        ),
+                    );
+                    return None;
+                }
+                Some(_) => {}
+                None => consts[i] = Some(a_len),
+            },
+        }
+        Some(id)
+    }
+}
+
+fn elem_name(s: Scalar, atomic: bool) -> String {
+    match (atomic, s) {
+        (true, Scalar::U32) => "AtomicU32".into(),
+        (true, Scalar::I32) => "AtomicI32".into(),
+        (_, s) => s.rust_name().into(),
+    }
+}
+
+/// Whether a block ends in an expression that needs no statements of its own.
+fn plain_tail(block: &syn::Block) -> bool {
+    fn plain(e: &syn::Expr) -> bool {
+        match e {
+            syn::Expr::If(_) | syn::Expr::Block(_) | syn::Expr::Match(_) | syn::Expr::Loop(_) => {
+                false
+            }
+            syn::Expr::Paren(p) => plain(&p.expr),
+            _ => true,
+        }
+    }
+    matches!(block.stmts.last(), Some(syn::Stmt::Expr(e, None)) if plain(e))
+}
+
+/// The helper's body with a final `return e;` written as the tail `e`, and, for a helper that
+/// returns nothing, a tail expression ended with `;`.
+fn tail_return_as_value(block: &syn::Block, returns: bool) -> syn::Block {
+    let mut block = block.clone();
+    let Some(last) = block.stmts.pop() else {
+        return block;
+    };
+    let last = match last {
+        syn::Stmt::Expr(syn::Expr::Return(r), _) if returns && r.expr.is_some() => {
+            syn::Stmt::Expr(*r.expr.expect("checked"), None)
+        }
+        syn::Stmt::Expr(syn::Expr::Return(r), _) if !returns && r.expr.is_none() => {
+            return block;
+        }
+        syn::Stmt::Expr(e, None) if !returns => {
+            syn::Stmt::Expr(e, Some(syn::Token![;](Span::call_site())))
+        }
+        other => other,
+    };
+    block.stmts.push(last);
+    block
+}
