@@ -49,3 +49,42 @@ pub fn barrier() {}
 pub fn shared_array<T: Copy + Default, const N: usize>() -> [T; N] {
     [T::default(); N]
 }
+
+/// The number of invocations in a subgroup (warp): 32 on CUDA and the CPU, the adapter's
+/// (4 to 128) on wgpu. A subgroup is made of invocations of one workgroup that run together;
+/// on CUDA and the CPU, 32 consecutive linear local ids. Called from host code it returns 1.
+pub fn subgroup_size() -> u32 {
+    1
+}
+/// The invocation's lane within its subgroup, `0..subgroup_size()`. Called from host code it
+/// returns 0.
+pub fn subgroup_invocation_id() -> u32 {
+    0
+}
+/// In a kernel: the sum of `v` over the invocations of the subgroup, returned to each (integer
+/// sums wrap). Like [`barrier`], the whole workgroup must reach it. Called from host code (a
+/// subgroup of one) it returns `v`.
+pub fn subgroup_add<T: Copy>(v: T) -> T {
+    v
+}
+/// In a kernel: the minimum of `v` over the subgroup. From host code, `v`.
+pub fn subgroup_min<T: Copy>(v: T) -> T {
+    v
+}
+/// In a kernel: the maximum of `v` over the subgroup. From host code, `v`.
+pub fn subgroup_max<T: Copy>(v: T) -> T {
+    v
+}
+/// In a kernel: `v` of the invocation whose lane is `lane` (`< subgroup_size()`, else the result
+/// is unspecified). From host code, `v`.
+pub fn subgroup_broadcast<T: Copy>(v: T, lane: u32) -> T {
+    let _ = lane;
+    v
+}
+/// In a kernel: `v` of the invocation whose lane is `subgroup_invocation_id() ^ mask`
+/// (`mask < subgroup_size()`, else unspecified): the step of a butterfly reduction. From host
+/// code, `v`.
+pub fn subgroup_shuffle_xor<T: Copy>(v: T, mask: u32) -> T {
+    let _ = mask;
+    v
+}

@@ -40,7 +40,9 @@ pub mod reference;
 /// Everything a kernel or its host code needs: `use kernelforge::prelude::*;`.
 pub mod prelude {
     pub use crate::intrinsics::{
-        barrier, global_id, group_id, group_size, local_id, num_groups, shared_array, UVec3,
+        barrier, global_id, group_id, group_size, local_id, num_groups, shared_array, subgroup_add,
+        subgroup_broadcast, subgroup_invocation_id, subgroup_max, subgroup_min,
+        subgroup_shuffle_xor, subgroup_size, UVec3,
     };
     pub use crate::{compute_kernel, kernel_fn, Backend, Buffer, Device, Grid};
     /// The element types of atomic slices (`&[AtomicU32]`) and workgroup arrays, and the

@@ -16,6 +16,7 @@ fn kernels() -> Vec<(String, String)> {
     for file in [
         "tests/hygiene.rs",
         "tests/helpers.rs",
+        "tests/subgroups.rs",
         "examples/downstream/src/main.rs",
     ] {
         let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();

@@ -87,3 +87,26 @@ fn ptxas_accepts_embedded_ptx() {
             .unwrap_or_else(|e| panic!("{}: ptxas: {e}", k.name));
     }
 }
+
+/// The kernels of tests/subgroups.rs and tests/helpers.rs, whose constructs (subgroup
+/// operations on the CPU, inlined helpers) no built-in kernel uses: their generated code is
+/// reviewed here too.
+#[test]
+fn test_kernels_match_golden_files() {
+    for file in ["tests/subgroups.rs", "tests/helpers.rs"] {
+        let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
+        let parsed = syn::parse_file(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let helpers = collect_helpers([&parsed]);
+        for (attr, func) in find_kernels(&parsed) {
+            let g = compile_with_helpers(attr, &func, &helpers).unwrap_or_else(|e| panic!("{e}"));
+            let name = &g.kernel.name;
+            back::wgsl::validate(&g.wgsl).unwrap_or_else(|e| panic!("{name}: {e}"));
+            insta::assert_snapshot!(format!("test_{name}.cuda"), g.cuda);
+            insta::assert_snapshot!(format!("test_{name}.wgsl"), g.wgsl);
+            insta::assert_snapshot!(
+                format!("test_{name}.cpu"),
+                back::cpu::format_tokens(g.cpu.clone())
+            );
+        }
+    }
+}

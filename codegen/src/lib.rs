@@ -129,22 +129,28 @@ pub fn is_kernel_fn_attr(attr: &syn::Attribute) -> bool {
 
 /// Every `#[kernel_fn]` function in a parsed file, nested modules included.
 pub fn find_helpers(file: &syn::File) -> Vec<syn::ItemFn> {
-    fn walk(items: &[syn::Item], out: &mut Vec<syn::ItemFn>) {
-        for item in items {
-            match item {
-                syn::Item::Fn(f) if f.attrs.iter().any(is_kernel_fn_attr) => out.push(f.clone()),
-                syn::Item::Mod(m) => {
-                    if let Some((_, items)) = &m.content {
-                        walk(items, out);
-                    }
+    let mut out = Vec::new();
+    for_each_fn(&file.items, &mut |f| {
+        if f.attrs.iter().any(is_kernel_fn_attr) {
+            out.push(f.clone());
+        }
+    });
+    out
+}
+
+/// Calls `visit` on every function of `items`, in nested inline modules too.
+fn for_each_fn(items: &[syn::Item], visit: &mut dyn FnMut(&syn::ItemFn)) {
+    for item in items {
+        match item {
+            syn::Item::Fn(f) => visit(f),
+            syn::Item::Mod(m) => {
+                if let Some((_, items)) = &m.content {
+                    for_each_fn(items, visit);
                 }
-                _ => {}
             }
+            _ => {}
         }
     }
-    let mut out = Vec::new();
-    walk(&file.items, &mut out);
-    out
 }
 
 /// The `#[kernel_fn]` helpers of several files, by name, as kernelforge-build resolves a
@@ -160,24 +166,11 @@ pub fn collect_helpers<'a>(files: impl IntoIterator<Item = &'a syn::File>) -> He
 /// Every `#[compute_kernel]` function in a parsed file, nested modules included, with the
 /// attribute's tokens.
 pub fn find_kernels(file: &syn::File) -> Vec<(TokenStream, syn::ItemFn)> {
-    fn walk(items: &[syn::Item], out: &mut Vec<(TokenStream, syn::ItemFn)>) {
-        for item in items {
-            match item {
-                syn::Item::Fn(f) => {
-                    if let Some(t) = f.attrs.iter().find_map(kernel_attr_tokens) {
-                        out.push((t, f.clone()));
-                    }
-                }
-                syn::Item::Mod(m) => {
-                    if let Some((_, items)) = &m.content {
-                        walk(items, out);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
     let mut out = Vec::new();
-    walk(&file.items, &mut out);
+    for_each_fn(&file.items, &mut |f| {
+        if let Some(t) = f.attrs.iter().find_map(kernel_attr_tokens) {
+            out.push((t, f.clone()));
+        }
+    });
     out
 }

@@ -84,6 +84,7 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
     let wgsl = &g.wgsl;
     // Validation keeps it within 48 KiB.
     let workgroup_bytes = g.kernel.workgroup_bytes() as u32;
+    let subgroups = g.kernel.uses_subgroups();
     let wgsl_x4 = match &g.wgsl_x4 {
         Some(text) => quote!(Some(#text)),
         None => quote!(None),
@@ -154,6 +155,7 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
                 wgsl_source: WGSL_SOURCE,
                 wgsl_x4_source: WGSL_X4_SOURCE,
                 workgroup_bytes: #workgroup_bytes,
+                subgroups: #subgroups,
                 cpu: __cpu::run,
             };
 

@@ -64,6 +64,18 @@ pub enum Error {
         /// What is wrong and how to fix it.
         message: String,
     },
+    /// The kernel needs a capability this device lacks.
+    #[error("kernel `{kernel}` needs {what}, which {device} lacks; {fix}")]
+    Unsupported {
+        /// The kernel.
+        kernel: &'static str,
+        /// The capability.
+        what: &'static str,
+        /// The device, by name.
+        device: String,
+        /// What to do instead.
+        fix: &'static str,
+    },
     /// A size beyond what kernelforge or the backend supports.
     #[error("{what} is too large: {value} exceeds the limit {limit}; {fix}")]
     TooLarge {

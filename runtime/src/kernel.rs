@@ -49,6 +49,9 @@ pub struct KernelDesc {
     /// Bytes of workgroup memory the kernel declares (at most 48 KiB; WebGPU guarantees 16 KiB,
     /// so the wgpu backend checks it against the adapter's limit).
     pub workgroup_bytes: u32,
+    /// Whether the kernel uses subgroup operations (wgpu needs the adapter's `SUBGROUP`
+    /// feature; CUDA and the CPU always have them).
+    pub subgroups: bool,
     /// The CPU entry point.
     pub cpu: fn(&cpu::Launch, &cpu::Args) -> Result<(), cpu::Fault>,
 }

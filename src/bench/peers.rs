@@ -362,6 +362,7 @@ fn peer_desc(name: &str, inputs: usize, expr: &str) -> &'static crate::__private
         wgsl_source: Box::leak(peer_wgsl(name, inputs, expr).into_boxed_str()),
         wgsl_x4_source: None,
         workgroup_bytes: 0,
+        subgroups: false,
         cpu: no_cpu,
     }))
 }
@@ -523,6 +524,7 @@ fn wgsl_softmax<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
         wgsl_source: SOFTMAX_WGSL,
         wgsl_x4_source: None,
         workgroup_bytes: 1024,
+        subgroups: false,
         cpu: no_cpu,
     };
     let (r, c) = (d.rows, d.cols);

@@ -1030,6 +1030,9 @@ impl Lowerer {
             );
         }
         if p.path.segments.len() == 1 {
+            if let Some(v) = self.subgroup_call(c, &name, out) {
+                return v;
+            }
             if let Some(fun) = MathFn::from_name(&name) {
                 if c.args.len() != fun.arity() {
                     return self
@@ -1060,6 +1063,48 @@ impl Lowerer {
                 math_list()
             ),
         )
+    }
+
+    /// `subgroup_size()`, `subgroup_invocation_id()` and the subgroup operations.
+    fn subgroup_call(&mut self, c: &syn::ExprCall, name: &str, out: &mut Block) -> Option<ExprId> {
+        let span = c.span();
+        let id = match name {
+            "subgroup_size" => Some(SubgroupId::Size),
+            "subgroup_invocation_id" => Some(SubgroupId::InvocationId),
+            _ => None,
+        };
+        if let Some(id) = id {
+            if !c.args.is_empty() {
+                return Some(self.error_expr(span, format!("`{name}()` takes no arguments")));
+            }
+            return Some(self.push(Expr::SubgroupId(id), span));
+        }
+        let op = SubgroupOp::from_name(name)?;
+        let arity = 1 + op.has_arg() as usize;
+        if c.args.len() != arity {
+            let what = match op {
+                SubgroupOp::Broadcast => "a value and a lane: `subgroup_broadcast(v, 0)`",
+                SubgroupOp::ShuffleXor => "a value and a lane mask: `subgroup_shuffle_xor(v, 1)`",
+                _ => "one value",
+            };
+            return Some(self.error_expr(span, format!("`{name}` takes {what}")));
+        }
+        let value = self.expr(&c.args[0], out);
+        let arg = op.has_arg().then(|| self.expr(&c.args[1], out));
+        let site = self.push(Expr::Literal(Literal::Bool(true)), span);
+        let result = self.temp(None, span);
+        out.push(Stmt::Let {
+            local: result,
+            init: None,
+        });
+        out.push(Stmt::Subgroup {
+            op,
+            value,
+            arg,
+            result,
+            site,
+        });
+        Some(self.push(Expr::Local(result), span))
     }
 
     /// `+ - * /` of two non-negative integer literals of one type, folded, so that constants

@@ -13,7 +13,7 @@ mod types;
 pub use attr::{parse_attr, KernelAttr};
 
 use crate::error::{Error, Errors};
-use crate::ir::{Kernel, MathFn, Param};
+use crate::ir::{Kernel, MathFn, Param, SubgroupOp};
 use std::collections::HashMap;
 
 /// The `#[kernel_fn]` helpers a kernel may call, by the name it calls them with (the last
@@ -168,5 +168,8 @@ fn is_language_fn(path: &syn::Path) -> bool {
             | "num_groups"
             | "barrier"
             | "shared_array"
-    ) || (path.segments.len() == 1 && MathFn::from_name(&name).is_some())
+            | "subgroup_size"
+            | "subgroup_invocation_id"
+    ) || (path.segments.len() == 1
+        && (MathFn::from_name(&name).is_some() || SubgroupOp::from_name(&name).is_some()))
 }

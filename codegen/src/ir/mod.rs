@@ -47,7 +47,7 @@
 use proc_macro2::Span;
 
 /// A scalar type: the types of values, locals and slice elements.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Scalar {
     /// IEEE 754 binary32.
     F32,
@@ -207,6 +207,15 @@ impl Kernel {
             found |= matches!(s, Stmt::Barrier { .. })
         });
         found
+    }
+    /// Whether the kernel uses subgroup operations or intrinsics (wgpu needs the adapter's
+    /// `SUBGROUP` feature for it).
+    pub fn uses_subgroups(&self) -> bool {
+        let mut found = false;
+        walk_stmts(&self.body, &mut |s| {
+            found |= matches!(s, Stmt::Subgroup { .. })
+        });
+        found || self.exprs.iter().any(|e| matches!(e, Expr::SubgroupId(_)))
     }
     /// The parameter `id` refers to.
     pub fn param(&self, id: ParamId) -> &Param {
@@ -661,6 +670,71 @@ impl AtomicOp {
     }
 }
 
+/// A subgroup collective of [`Stmt::Subgroup`]. A subgroup is a set of invocations of one
+/// workgroup that run in lockstep: on CUDA a warp of 32 consecutive linear local ids, on the CPU
+/// the same 32, on wgpu the adapter's choice (`subgroup_size()` says how many).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SubgroupOp {
+    /// `subgroup_add(v)`: the sum over the subgroup (wrapping for integers).
+    Add,
+    /// `subgroup_min(v)`
+    Min,
+    /// `subgroup_max(v)`
+    Max,
+    /// `subgroup_broadcast(v, lane)`: `v` of invocation `lane` of the subgroup.
+    Broadcast,
+    /// `subgroup_shuffle_xor(v, mask)`: `v` of invocation `subgroup_invocation_id() ^ mask`.
+    ShuffleXor,
+}
+
+impl SubgroupOp {
+    /// Every operation.
+    pub const ALL: [SubgroupOp; 5] = [
+        SubgroupOp::Add,
+        SubgroupOp::Min,
+        SubgroupOp::Max,
+        SubgroupOp::Broadcast,
+        SubgroupOp::ShuffleXor,
+    ];
+    /// The function's name in the kernel language.
+    pub fn name(self) -> &'static str {
+        match self {
+            SubgroupOp::Add => "subgroup_add",
+            SubgroupOp::Min => "subgroup_min",
+            SubgroupOp::Max => "subgroup_max",
+            SubgroupOp::Broadcast => "subgroup_broadcast",
+            SubgroupOp::ShuffleXor => "subgroup_shuffle_xor",
+        }
+    }
+    /// The operation a function name denotes.
+    pub fn from_name(name: &str) -> Option<SubgroupOp> {
+        SubgroupOp::ALL.into_iter().find(|o| o.name() == name)
+    }
+    /// Whether it takes a lane or mask argument after the value.
+    pub fn has_arg(self) -> bool {
+        matches!(self, SubgroupOp::Broadcast | SubgroupOp::ShuffleXor)
+    }
+}
+
+/// The subgroup's intrinsics, both `u32`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SubgroupId {
+    /// `subgroup_size()`: invocations per subgroup (32 on CUDA and the CPU).
+    Size,
+    /// `subgroup_invocation_id()`: the invocation's lane in its subgroup, `0..subgroup_size()`.
+    InvocationId,
+}
+
+impl SubgroupId {
+    /// The function's name in the kernel language.
+    pub fn name(self) -> &'static str {
+        match self {
+            SubgroupId::Size => "subgroup_size",
+            SubgroupId::InvocationId => "subgroup_invocation_id",
+        }
+    }
+}
+
 /// What a [`Stmt::Atomic`] operates on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AtomicTarget {
@@ -683,6 +757,8 @@ pub enum Expr {
     Local(LocalId),
     /// One component of an id intrinsic.
     Builtin(Builtin, Axis),
+    /// `subgroup_size()` or `subgroup_invocation_id()`, `u32`.
+    SubgroupId(SubgroupId),
     /// `s.len()` of a slice parameter, as `u32`.
     Len(ParamId),
     /// `s[index]` of a slice parameter; `index` is `u32`. Out of bounds is an error on the CPU
@@ -778,6 +854,21 @@ pub enum Stmt {
         args: Vec<ExprId>,
         /// The local that receives the returned value, of the element type.
         result: Option<LocalId>,
+    },
+    /// A subgroup (warp) collective, `result = subgroup_<op>(value[, arg])`: every invocation
+    /// of the subgroup contributes `value` and receives its result. Like a barrier it must be
+    /// reached by the whole workgroup (`proc::uniform`).
+    Subgroup {
+        /// The operation.
+        op: SubgroupOp,
+        /// The contributed value: `f32`, `i32` or `u32`.
+        value: ExprId,
+        /// The lane (`Broadcast`) or lane mask (`ShuffleXor`), `u32`.
+        arg: Option<ExprId>,
+        /// The local that receives the result, of the type of `value`.
+        result: LocalId,
+        /// An expression spanning the call, for errors.
+        site: ExprId,
     },
     /// Declares a private array and fills it with `init` (zero when absent).
     ArrayDecl {
@@ -902,6 +993,11 @@ pub fn stmt_exprs(stmt: &Stmt) -> Vec<ExprId> {
         Stmt::Atomic { index, args, .. } => {
             let mut v = vec![*index];
             v.extend(args.iter().copied());
+            v
+        }
+        Stmt::Subgroup { value, arg, .. } => {
+            let mut v = vec![*value];
+            v.extend(arg.iter().copied());
             v
         }
         Stmt::If { cond, .. } | Stmt::While { cond, .. } => vec![*cond],

@@ -27,7 +27,7 @@ use proc_macro2::Span;
 pub struct Uniformity {
     /// `locals[l.0]`: whether local `l` is uniform.
     pub locals: Vec<bool>,
-    /// Barriers (and later other collective operations) reached under non-uniform control:
+    /// Barriers and subgroup operations reached under non-uniform control:
     /// their span and why control is non-uniform there.
     pub violations: Vec<(Span, String)>,
 }
@@ -43,6 +43,7 @@ impl Uniformity {
                 b,
                 Builtin::GroupId | Builtin::GroupSize | Builtin::NumGroups
             ),
+            Expr::SubgroupId(s) => *s == SubgroupId::Size,
             Expr::Load { slice, index } => {
                 matches!(
                     k.param(*slice).kind,
@@ -148,6 +149,24 @@ impl Analysis<'_> {
             Stmt::Atomic { result, .. } => {
                 if let Some(l) = result {
                     self.demote(*l);
+                }
+            }
+            Stmt::Subgroup {
+                op, result, site, ..
+            } => {
+                self.demote(*result);
+                if let (Some(why), true) = (cf, self.report) {
+                    self.u.violations.push((
+                        self.k.span(*site),
+                        format!(
+                            "`{}()` {why}: every invocation of the workgroup must reach a \
+                             subgroup operation, so that every subgroup is complete (a warp \
+                             with missing lanes reads undefined values on CUDA); move it out \
+                             of the branch or loop, or make the condition the same for the \
+                             whole workgroup",
+                            op.name()
+                        ),
+                    ));
                 }
             }
             Stmt::Barrier { site } => {

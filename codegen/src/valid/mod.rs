@@ -71,6 +71,7 @@ pub fn validate(kernel: &mut Kernel) -> Result<Info, Errors> {
         v.errors.push(Error::new(span, msg));
     }
     v.workgroup_memory();
+    v.whole_subgroups();
     if v.errors.is_empty() {
         Ok(Info {
             types: v.types,
@@ -217,6 +218,27 @@ impl Validator<'_> {
                 self.check(*index, Scalar::U32);
                 self.array_value(*array, *value);
             }
+            Stmt::Subgroup {
+                op,
+                value,
+                arg,
+                result,
+                site,
+            } => {
+                self.synth(*site);
+                self.synth(*value);
+                let t = self.types[value.0 as usize];
+                if t == Scalar::Bool {
+                    self.error(
+                        *value,
+                        format!("`{}` takes an `f32`, `i32` or `u32`, not `bool`", op.name()),
+                    );
+                }
+                self.kernel.locals[result.0 as usize].ty = Some(t);
+                if let Some(a) = arg {
+                    self.check(*a, Scalar::U32);
+                }
+            }
             Stmt::Atomic {
                 target,
                 index,
@@ -229,6 +251,38 @@ impl Validator<'_> {
                     self.check(a, elem);
                 }
             }
+        }
+    }
+
+    /// Subgroups must be complete: CUDA's warp shuffles read undefined values from lanes that
+    /// do not exist, and the CPU runs subgroups of 32, so a kernel with subgroup operations
+    /// needs a multiple of 32 invocations per workgroup.
+    fn whole_subgroups(&mut self) {
+        let n = self.kernel.invocations_per_group();
+        if n.is_multiple_of(32) {
+            return;
+        }
+        let mut site = None;
+        walk_stmts(&self.kernel.body, &mut |s| {
+            if let Stmt::Subgroup { site: at, .. } = s {
+                site = site.or(Some(*at));
+            }
+        });
+        let site = site.or_else(|| {
+            let k = &self.kernel;
+            (0..k.exprs.len())
+                .map(|i| ExprId(i as u32))
+                .find(|&e| matches!(k.expr(e), Expr::SubgroupId(_)))
+        });
+        if let Some(site) = site {
+            self.error(
+                site,
+                format!(
+                    "subgroup operations need whole subgroups: a workgroup of a multiple of 32 \
+                     invocations (a CUDA warp; the CPU runs subgroups of 32), and this kernel's \
+                     has {n}; change `workgroup_size`"
+                ),
+            );
         }
     }
 
@@ -422,7 +476,7 @@ impl Validator<'_> {
                 Some(s) => Ty::S(s),
                 None => self.flex[l.0 as usize].unwrap_or(Ty::Int),
             },
-            Expr::Builtin(..) | Expr::Len(_) => Ty::S(Scalar::U32),
+            Expr::Builtin(..) | Expr::Len(_) | Expr::SubgroupId(_) => Ty::S(Scalar::U32),
             Expr::Load { slice, index } => {
                 self.check(index, Scalar::U32);
                 match self.kernel.param(slice).kind {

@@ -101,7 +101,14 @@ pub(crate) fn probe() -> Vec<BackendProbe> {
                     format!(
                         "features: f16 {}, subgroups {}, int64 {}, timestamp queries {}",
                         f.contains(wgpu::Features::SHADER_F16),
-                        f.contains(wgpu::Features::SUBGROUP),
+                        if f.contains(wgpu::Features::SUBGROUP) {
+                            format!(
+                                "true (size {}..={})",
+                                info.subgroup_min_size, info.subgroup_max_size
+                            )
+                        } else {
+                            "false (kernels with subgroup operations refuse to launch)".into()
+                        },
                         f.contains(wgpu::Features::SHADER_INT64),
                         f.contains(wgpu::Features::TIMESTAMP_QUERY)
                     ),
@@ -130,9 +137,12 @@ impl WgpuDevice {
         };
         let info = adapter.get_info();
         let limits = adapter.limits();
+        // Subgroup operations where the adapter has them; kernels that need them are refused
+        // at launch elsewhere.
+        let features = adapter.features() & wgpu::Features::SUBGROUP;
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("kernelforge"),
-            required_features: wgpu::Features::empty(),
+            required_features: features,
             required_limits: limits.clone(),
             ..Default::default()
         }))
@@ -237,6 +247,15 @@ impl WgpuDevice {
         let key = (desc.name, source.as_ptr() as usize);
         if let Some(p) = self.pipelines.lock().expect("pipeline cache").get(&key) {
             return Ok(p.clone());
+        }
+        if desc.subgroups && !self.device.features().contains(wgpu::Features::SUBGROUP) {
+            return Err(Error::Unsupported {
+                kernel: desc.name,
+                what: "subgroup operations",
+                device: self.name(),
+                fix: "this adapter does not offer wgpu's SUBGROUP feature (`kernelforge info` \
+                      lists the features); run it on the CUDA or CPU backend",
+            });
         }
         let inv: u32 = desc.workgroup_size.iter().product();
         if inv > self.limits.max_compute_invocations_per_workgroup {

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU8, Ordering};
 pub use std::sync::atomic::Ordering::Relaxed;
 
 pub mod math;
+pub mod subgroup;
 
 /// A part of a launch run by one rayon task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -46,8 +46,9 @@ impl<'a> Plan<'a> {
     /// The plan for `kernel`, whose uniformity validation found, or `None` when its
     /// invocations do not cooperate.
     pub(crate) fn new(kernel: &Kernel, uniform: &'a Uniformity) -> Option<Plan<'a>> {
-        let cooperative =
-            kernel.has_barrier() || kernel.arrays.iter().any(|a| a.space == Space::Workgroup);
+        let cooperative = kernel.has_barrier()
+            || kernel.uses_subgroups()
+            || kernel.arrays.iter().any(|a| a.space == Space::Workgroup);
         if !cooperative {
             return None;
         }
@@ -105,7 +106,7 @@ impl<'a> Plan<'a> {
     /// `continue` here leave a loop that runs per workgroup.
     fn is_group(&self, k: &Kernel, stmt: &Stmt, jumps: bool) -> bool {
         match stmt {
-            Stmt::Barrier { .. } | Stmt::Return => true,
+            Stmt::Barrier { .. } | Stmt::Subgroup { .. } | Stmt::Return => true,
             Stmt::Break | Stmt::Continue => jumps,
             Stmt::Let { local, .. } | Stmt::Assign { local, .. } => {
                 self.uniform.locals[local.0 as usize]
@@ -275,6 +276,10 @@ impl Writer<'_> {
                 out.extend(self.stride_loop(plan, stmt, s));
                 continue;
             }
+            if let Stmt::Subgroup { .. } = stmt {
+                out.extend(self.subgroup(plan, stmt));
+                continue;
+            }
             out.extend(match stmt {
                 Stmt::If {
                     cond,
@@ -336,6 +341,59 @@ impl Writer<'_> {
         }
         let body: TokenStream = stmts.iter().map(|s| self.stmt(s, item)).collect();
         self.work_item_loop(plan, quote!(#n), body)
+    }
+
+    /// A subgroup operation: a work-item loop gathers every invocation's operands, then
+    /// `rt::subgroup` combines each 32 lanes into the result's per-invocation slots.
+    fn subgroup(&self, plan: &Plan<'_>, stmt: &Stmt) -> TokenStream {
+        let Stmt::Subgroup {
+            op,
+            value,
+            arg,
+            result,
+            ..
+        } = stmt
+        else {
+            return TokenStream::new();
+        };
+        let n = self.kernel.invocations_per_group();
+        let len = n as usize;
+        let s = self.info.ty(*value);
+        let (t, z) = (ty(s), zero(s));
+        let v = self.expr(*value, Mode::ITEM);
+        let a = arg.map(|a| self.expr(a, Mode::ITEM));
+        let store_arg = a.as_ref().map(|a| quote!(kf_sg_a[kf_inv as usize] = #a;));
+        let gather = self.work_item_loop(
+            plan,
+            quote!(#n),
+            quote!(kf_sg_v[kf_inv as usize] = #v; #store_arg),
+        );
+        // The result is per invocation: `proc::uniform` demotes it, so it is hoisted.
+        let out = format_ident!("kf_h_{}", ident(&self.kernel.local(*result).name));
+        let combine = match (op, s) {
+            (SubgroupOp::Add, Scalar::F32) => quote!(|a: f32, b: f32| a + b),
+            (SubgroupOp::Add, _) => quote!(|a: #t, b: #t| a.wrapping_add(b)),
+            (SubgroupOp::Min, _) => quote!(|a: #t, b: #t| a.min(b)),
+            _ => quote!(|a: #t, b: #t| a.max(b)),
+        };
+        let call = match op {
+            SubgroupOp::Broadcast => {
+                quote!(rt::subgroup::broadcast(&kf_sg_v, &kf_sg_a, &mut #out);)
+            }
+            SubgroupOp::ShuffleXor => {
+                quote!(rt::subgroup::shuffle_xor(&kf_sg_v, &kf_sg_a, &mut #out);)
+            }
+            _ => quote!(rt::subgroup::reduce(&kf_sg_v, &mut #out, #combine);),
+        };
+        let args = store_arg.map(|_| quote!(let mut kf_sg_a: [u32; #len] = [0u32; #len];));
+        quote! {
+            {
+                let mut kf_sg_v: [#t; #len] = [#z; #len];
+                #args
+                #gather
+                #call
+            }
+        }
     }
 
     /// `U` when `cond` is `local_id().x < U` with `U` uniform, in a 1-D workgroup.

@@ -480,8 +480,9 @@ impl<'a> Writer<'a> {
                     continue 'kf_wi;
                 }),
             },
-            // Work-item loops end at each barrier (group.rs), so it needs no code of its own.
-            Stmt::Barrier { .. } => quote!(),
+            // Work-item loops end at each barrier (group.rs), so it needs no code of its own;
+            // subgroup operations are written by group.rs, the only place they reach.
+            Stmt::Barrier { .. } | Stmt::Subgroup { .. } => quote!(),
             Stmt::ArrayDecl { array, init } => {
                 let a = k.array(*array);
                 let (t, len) = (ty(a.elem()), a.len as usize);
@@ -627,6 +628,12 @@ impl<'a> Writer<'a> {
                 let i = self.expr(*index, mode);
                 quote!(rt::load_at(&#place, #i, #name)?)
             }
+            Expr::SubgroupId(SubgroupId::Size) => quote!(32u32),
+            // Subgroups are 32 consecutive linear local ids (`kf_inv`), as CUDA warps.
+            Expr::SubgroupId(SubgroupId::InvocationId) => match mode.ctx {
+                Ctx::Item => quote!((kf_inv % 32u32)),
+                _ => quote!(0u32),
+            },
             Expr::Builtin(b, axis) => {
                 let a = axis.index();
                 let wx = k.workgroup_size[0];

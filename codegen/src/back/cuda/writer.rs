@@ -10,6 +10,8 @@ pub struct Writer<'a> {
     out: String,
     indent: usize,
     helpers: std::collections::BTreeSet<&'static str>,
+    /// Subgroup reductions used, by (operation, type): each a device function.
+    subgroup_fns: std::collections::BTreeSet<(&'static str, Scalar)>,
 }
 
 fn ty(s: Scalar) -> &'static str {
@@ -30,6 +32,7 @@ impl<'a> Writer<'a> {
             out: String::new(),
             indent: 1,
             helpers: Default::default(),
+            subgroup_fns: Default::default(),
         }
     }
 
@@ -48,6 +51,9 @@ impl<'a> Writer<'a> {
         );
         for h in &self.helpers {
             o.push_str(helper(h));
+        }
+        for &(op, t) in &self.subgroup_fns {
+            o.push_str(&subgroup_fn(op, t));
         }
         let [wx, wy, wz] = k.workgroup_size;
         let mut params = vec![
@@ -151,6 +157,35 @@ impl<'a> Writer<'a> {
                 let v = self.expr(*value);
                 let n = target_name(&self.kernel.param(*slice).name);
                 self.line(&format!("{n}[{i}] = {v};"));
+            }
+            Stmt::Subgroup {
+                op,
+                value,
+                arg,
+                result,
+                ..
+            } => {
+                let v = self.expr(*value);
+                let t = self.info.ty(*value);
+                let call = match (op, arg) {
+                    (SubgroupOp::Broadcast, Some(a)) => {
+                        format!("__shfl_sync(0xffffffffu, {v}, {})", self.expr(*a))
+                    }
+                    (SubgroupOp::ShuffleXor, Some(a)) => {
+                        format!("__shfl_xor_sync(0xffffffffu, {v}, {})", self.expr(*a))
+                    }
+                    _ => {
+                        let name = match op {
+                            SubgroupOp::Min => "min",
+                            SubgroupOp::Max => "max",
+                            _ => "add",
+                        };
+                        self.subgroup_fns.insert((name, t));
+                        format!("kf_subgroup_{name}_{}({v})", t.rust_name())
+                    }
+                };
+                let name = self.local_name(*result);
+                self.line(&format!("{name} = {call};"));
             }
             Stmt::Atomic {
                 target,
@@ -313,6 +348,12 @@ impl<'a> Writer<'a> {
                 }
             }
             Expr::Local(l) => self.local_name(l),
+            Expr::SubgroupId(SubgroupId::Size) => "32u".into(),
+            Expr::SubgroupId(SubgroupId::InvocationId) => {
+                // Warps are 32 consecutive linear thread ids.
+                let [wx, wy, _] = self.kernel.workgroup_size;
+                format!("((threadIdx.x + {wx}u * (threadIdx.y + {wy}u * threadIdx.z)) & 31u)")
+            }
             Expr::Builtin(b, axis) => {
                 let a = axis.name();
                 match b {
@@ -412,6 +453,25 @@ impl<'a> Writer<'a> {
             }
         }
     }
+}
+
+/// The device function of a warp reduction: a butterfly of `__shfl_xor_sync` over the 32 lanes
+/// (every lane combines the same pairs, so all get the same bits). Integer sums wrap.
+fn subgroup_fn(op: &str, t: Scalar) -> String {
+    let (c, r) = (ty(t), t.rust_name());
+    let combine = match (op, t) {
+        ("add", Scalar::I32) => "v = (int)((unsigned int)v + (unsigned int)o);",
+        ("add", _) => "v = v + o;",
+        ("min", Scalar::F32) => "v = fminf(v, o);",
+        ("max", Scalar::F32) => "v = fmaxf(v, o);",
+        ("min", _) => "v = min(v, o);",
+        _ => "v = max(v, o);",
+    };
+    format!(
+        "__device__ __forceinline__ {c} kf_subgroup_{op}_{r}({c} v) {{ \
+         for (int m = 16; m > 0; m >>= 1) {{ const {c} o = __shfl_xor_sync(0xffffffffu, v, m); \
+         {combine} }} return v; }}\n"
+    )
 }
 
 fn helper(name: &str) -> &'static str {

@@ -83,6 +83,8 @@ pub fn validate(source: &str) -> Result<(), String> {
         naga::valid::ValidationFlags::all(),
         naga::valid::Capabilities::all(),
     )
+    .subgroup_stages(naga::valid::ShaderStages::COMPUTE)
+    .subgroup_operations(naga::valid::SubgroupOperationSet::all())
     .validate(&module)
     .map_err(|e| e.emit_to_string(source))?;
     Ok(())

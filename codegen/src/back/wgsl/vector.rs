@@ -163,7 +163,9 @@ impl Writer<'_> {
         }
         match k.expr(id).clone() {
             Expr::Local(l) => self.local_name(l),
-            Expr::ArrayLoad { .. } => unreachable!("the vector shape has no arrays"),
+            Expr::ArrayLoad { .. } | Expr::SubgroupId(_) => {
+                unreachable!("the vector shape has no arrays or subgroups")
+            }
             Expr::Load { slice, index } => {
                 let n = target_name(&k.param(slice).name);
                 if shape.vector_slices.contains(&slice) {

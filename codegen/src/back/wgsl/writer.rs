@@ -44,12 +44,18 @@ impl<'a> Writer<'a> {
         let body = std::mem::take(&mut self.out);
         let mut o = self.header(&[]);
         let [wx, wy, wz] = k.workgroup_size;
+        let subgroup = if k.uses_subgroups() {
+            "    @builtin(subgroup_size) kf_sg_size: u32,\n    \
+             @builtin(subgroup_invocation_id) kf_sg_id: u32,\n"
+        } else {
+            ""
+        };
         let _ = write!(
             o,
             "\n@compute @workgroup_size({wx}, {wy}, {wz})\n\
              fn {}(\n    @builtin(workgroup_id) kf_wid: vec3<u32>,\n    \
              @builtin(num_workgroups) kf_nwg: vec3<u32>,\n    \
-             @builtin(local_invocation_id) kf_lid: vec3<u32>,\n) {{\n",
+             @builtin(local_invocation_id) kf_lid: vec3<u32>,\n{subgroup}) {{\n",
             k.name
         );
         o.push_str(
@@ -191,6 +197,29 @@ impl<'a> Writer<'a> {
                 let v = self.expr(*value);
                 let n = target_name(&self.kernel.param(*slice).name);
                 self.line(&format!("{n}[{i}] = {v};"));
+            }
+            Stmt::Subgroup {
+                op,
+                value,
+                arg,
+                result,
+                ..
+            } => {
+                let v = self.expr(*value);
+                let call = match (op, arg) {
+                    (SubgroupOp::Broadcast, Some(a)) => {
+                        // `subgroupBroadcast` takes only a constant lane.
+                        format!("subgroupShuffle({v}, {})", self.expr(*a))
+                    }
+                    (SubgroupOp::ShuffleXor, Some(a)) => {
+                        format!("subgroupShuffleXor({v}, {})", self.expr(*a))
+                    }
+                    (SubgroupOp::Min, _) => format!("subgroupMin({v})"),
+                    (SubgroupOp::Max, _) => format!("subgroupMax({v})"),
+                    _ => format!("subgroupAdd({v})"),
+                };
+                let name = self.local_name(*result);
+                self.line(&format!("{name} = {call};"));
             }
             Stmt::Atomic {
                 target,
@@ -368,6 +397,8 @@ impl<'a> Writer<'a> {
                 }
             }
             Expr::Local(l) => self.local_name(l),
+            Expr::SubgroupId(SubgroupId::Size) => "kf_sg_size".into(),
+            Expr::SubgroupId(SubgroupId::InvocationId) => "kf_sg_id".into(),
             Expr::Builtin(b, axis) => {
                 let a = axis.name();
                 match b {

@@ -1,0 +1,84 @@
+//! Subgroup operations of the CPU backend. A workgroup runs on one thread, so a subgroup is
+//! simply [`SUBGROUP_SIZE`] consecutive invocations (by linear local id), as a CUDA warp: each
+//! operation reads every lane's value from one array and writes every lane's result to another.
+
+/// Invocations per subgroup on the CPU, as in a CUDA warp.
+pub const SUBGROUP_SIZE: usize = 32;
+
+/// Each lane gets `combine` over its subgroup's values, in the order of a CUDA
+/// `__shfl_xor_sync` butterfly (lane `l` combines with lane `l ^ m` for `m = 16, 8, 4, 2, 1`),
+/// so that float sums round as on CUDA. A last subgroup of fewer than 32 lanes (not produced by
+/// the validated kernels) combines the lanes it has.
+#[inline]
+pub fn reduce<T: Copy>(values: &[T], out: &mut [T], combine: impl Fn(T, T) -> T) {
+    for (v, o) in values
+        .chunks(SUBGROUP_SIZE)
+        .zip(out.chunks_mut(SUBGROUP_SIZE))
+    {
+        o.copy_from_slice(v);
+        let n = v.len();
+        let mut m = SUBGROUP_SIZE / 2;
+        while m > 0 {
+            let prev: [Option<T>; SUBGROUP_SIZE] = std::array::from_fn(|l| o.get(l).copied());
+            for l in 0..n {
+                if let Some(other) = prev.get(l ^ m).copied().flatten() {
+                    o[l] = combine(prev[l].unwrap_or(o[l]), other);
+                }
+            }
+            m /= 2;
+        }
+    }
+}
+
+/// `out[i]` = the value of lane `lanes[i] % 32` of `i`'s subgroup (its own value if that lane
+/// does not exist).
+#[inline]
+pub fn broadcast<T: Copy>(values: &[T], lanes: &[u32], out: &mut [T]) {
+    gather(values, lanes, out, |_, lane| lane as usize % SUBGROUP_SIZE);
+}
+
+/// `out[i]` = the value of lane `(i % 32) ^ masks[i]` of `i`'s subgroup (its own value if that
+/// lane does not exist).
+#[inline]
+pub fn shuffle_xor<T: Copy>(values: &[T], masks: &[u32], out: &mut [T]) {
+    gather(values, masks, out, |l, mask| l ^ mask as usize);
+}
+
+fn gather<T: Copy>(values: &[T], args: &[u32], out: &mut [T], lane: impl Fn(usize, u32) -> usize) {
+    for ((v, a), o) in values
+        .chunks(SUBGROUP_SIZE)
+        .zip(args.chunks(SUBGROUP_SIZE))
+        .zip(out.chunks_mut(SUBGROUP_SIZE))
+    {
+        for l in 0..v.len() {
+            o[l] = v.get(lane(l, a[l])).copied().unwrap_or(v[l]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sums_every_subgroup_to_every_lane() {
+        let v: Vec<u32> = (0..64).collect();
+        let mut out = vec![0; 64];
+        reduce(&v, &mut out, u32::wrapping_add);
+        assert!(out[..32].iter().all(|&s| s == (0..32).sum::<u32>()));
+        assert!(out[32..].iter().all(|&s| s == (32..64).sum::<u32>()));
+        let mut short = vec![0; 40];
+        reduce(&v[..40], &mut short, u32::max);
+        assert!(short[32..].iter().all(|&s| s == 39), "{short:?}");
+    }
+
+    #[test]
+    fn gathers_lanes() {
+        let v: Vec<i32> = (0..64).map(|i| i * 10).collect();
+        let mut out = vec![0; 64];
+        broadcast(&v, &[3; 64], &mut out);
+        assert_eq!((out[0], out[31], out[32], out[63]), (30, 30, 350, 350));
+        shuffle_xor(&v, &[1; 64], &mut out);
+        assert_eq!((out[0], out[1], out[33]), (10, 0, 320));
+    }
+}
