@@ -17,15 +17,18 @@ fn kernels() -> Vec<(String, String)> {
         "tests/hygiene.rs",
         "tests/helpers.rs",
         "tests/subgroups.rs",
+        "tests/const_generics.rs",
         "examples/downstream/src/main.rs",
     ] {
         let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
         let parsed = syn::parse_file(&text).unwrap();
         let helpers = kernelforge_codegen::collect_helpers([&parsed]);
         for (attr, func) in kernelforge_codegen::find_kernels(&parsed) {
-            let g = kernelforge_codegen::compile_with_helpers(attr, &func, &helpers)
-                .unwrap_or_else(|e| panic!("{file}: {e}"));
-            out.push((g.kernel.name.clone(), g.cuda));
+            for g in kernelforge_codegen::compile_all(attr, &func, &helpers)
+                .unwrap_or_else(|e| panic!("{file}: {e}"))
+            {
+                out.push((g.kernel.name.clone(), g.cuda));
+            }
         }
     }
     out

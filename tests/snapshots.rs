@@ -4,7 +4,7 @@
 
 mod common;
 
-use kernelforge_codegen::{back, collect_helpers, compile_with_helpers, find_kernels};
+use kernelforge_codegen::{back, collect_helpers, compile_all, find_kernels};
 
 fn kernels() -> Vec<kernelforge_codegen::Generated> {
     let mut out = Vec::new();
@@ -25,8 +25,8 @@ fn kernels() -> Vec<kernelforge_codegen::Generated> {
     let helpers = collect_helpers(files.iter().map(|(_, file)| file));
     for (f, file) in &files {
         for (attr, func) in find_kernels(file) {
-            out.push(
-                compile_with_helpers(attr, &func, &helpers)
+            out.extend(
+                compile_all(attr, &func, &helpers)
                     .unwrap_or_else(|e| panic!("{}: {e}", f.display())),
             );
         }
@@ -88,25 +88,31 @@ fn ptxas_accepts_embedded_ptx() {
     }
 }
 
-/// The kernels of tests/subgroups.rs and tests/helpers.rs, whose constructs (subgroup
-/// operations on the CPU, inlined helpers) no built-in kernel uses: their generated code is
+/// The kernels of tests/subgroups.rs, tests/helpers.rs and tests/const_generics.rs, whose
+/// constructs (subgroup operations on the CPU, inlined helpers, instances) no built-in kernel
+/// uses: their generated code is
 /// reviewed here too.
 #[test]
 fn test_kernels_match_golden_files() {
-    for file in ["tests/subgroups.rs", "tests/helpers.rs"] {
+    for file in [
+        "tests/subgroups.rs",
+        "tests/helpers.rs",
+        "tests/const_generics.rs",
+    ] {
         let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
         let parsed = syn::parse_file(&std::fs::read_to_string(&path).unwrap()).unwrap();
         let helpers = collect_helpers([&parsed]);
         for (attr, func) in find_kernels(&parsed) {
-            let g = compile_with_helpers(attr, &func, &helpers).unwrap_or_else(|e| panic!("{e}"));
-            let name = &g.kernel.name;
-            back::wgsl::validate(&g.wgsl).unwrap_or_else(|e| panic!("{name}: {e}"));
-            insta::assert_snapshot!(format!("test_{name}.cuda"), g.cuda);
-            insta::assert_snapshot!(format!("test_{name}.wgsl"), g.wgsl);
-            insta::assert_snapshot!(
-                format!("test_{name}.cpu"),
-                back::cpu::format_tokens(g.cpu.clone())
-            );
+            for g in compile_all(attr, &func, &helpers).unwrap_or_else(|e| panic!("{e}")) {
+                let name = &g.kernel.name;
+                back::wgsl::validate(&g.wgsl).unwrap_or_else(|e| panic!("{name}: {e}"));
+                insta::assert_snapshot!(format!("test_{name}.cuda"), g.cuda);
+                insta::assert_snapshot!(format!("test_{name}.wgsl"), g.wgsl);
+                insta::assert_snapshot!(
+                    format!("test_{name}.cpu"),
+                    back::cpu::format_tokens(g.cpu.clone())
+                );
+            }
         }
     }
 }

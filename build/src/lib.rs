@@ -88,7 +88,8 @@ pub fn compile_kernels(dir: impl AsRef<Path>) -> Result<Report, Error> {
     for parsed in &parsed_files {
         for (attr, func) in kernelforge_codegen::find_kernels(parsed) {
             report.kernels.push(func.sig.ident.to_string());
-            if let Ok(g) = kernelforge_codegen::compile_with_helpers(attr, &func, &helpers) {
+            // One PTX per instance of a kernel with const generic parameters.
+            for g in kernelforge_codegen::compile_all(attr, &func, &helpers).unwrap_or_default() {
                 sources.push((g.kernel.name.clone(), g.ptx_file_name(), g.cuda));
             }
         }

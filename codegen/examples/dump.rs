@@ -10,13 +10,19 @@ fn main() {
     let file = syn::parse_file(&text).expect("parse FILE");
     let helpers = kernelforge_codegen::collect_helpers([&file]);
     for (attr, func) in kernelforge_codegen::find_kernels(&file) {
-        match kernelforge_codegen::compile_with_helpers(attr, &func, &helpers) {
-            Ok(g) => match target.as_str() {
-                "cuda" => println!("{}", g.cuda),
-                "wgsl" => println!("{}", g.wgsl),
-                "wgsl-x4" => println!("{}", g.wgsl_x4.as_deref().unwrap_or("// no x4 module")),
-                _ => println!("{}", kernelforge_codegen::back::cpu::format_tokens(g.cpu)),
-            },
+        match kernelforge_codegen::compile_all(attr, &func, &helpers) {
+            Ok(all) => {
+                for g in all {
+                    match target.as_str() {
+                        "cuda" => println!("{}", g.cuda),
+                        "wgsl" => println!("{}", g.wgsl),
+                        "wgsl-x4" => {
+                            println!("{}", g.wgsl_x4.as_deref().unwrap_or("// no x4 module"))
+                        }
+                        _ => println!("{}", kernelforge_codegen::back::cpu::format_tokens(g.cpu)),
+                    }
+                }
+            }
             Err(e) => println!("{}: {e}", func.sig.ident),
         }
     }

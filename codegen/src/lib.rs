@@ -8,12 +8,14 @@
 pub mod back;
 pub mod error;
 pub mod front;
+pub mod instances;
 pub mod ir;
 pub mod proc;
 pub mod valid;
 
 pub use error::{Error, Errors};
 pub use front::{check_helper, helper_calls, Helpers, KernelAttr};
+pub use instances::{instances, Instance};
 
 use proc_macro2::TokenStream;
 
@@ -117,6 +119,42 @@ pub fn kernel_attr_tokens(attr: &syn::Attribute) -> Option<TokenStream> {
         syn::Meta::List(l) => l.tokens.clone(),
         syn::Meta::NameValue(_) => return None,
     })
+}
+
+/// Compiles every instance of a kernel (one per combination of the values listed for its
+/// const generic parameters, see [`instances`]; one for a kernel without them), with its
+/// `#[kernel_fn]` helpers.
+///
+/// # Errors
+/// Every problem of every instance, each at its span, once.
+pub fn compile_all(
+    attr: TokenStream,
+    func: &syn::ItemFn,
+    helpers: &Helpers,
+) -> Result<Vec<Generated>, Errors> {
+    let mut out = Vec::new();
+    let mut errors: Vec<Error> = Vec::new();
+    for inst in instances(attr, func)? {
+        match compile_with_helpers(inst.attr, &inst.func, helpers) {
+            Ok(g) => out.push(g),
+            // Instances share their source: report each problem once.
+            Err(Errors(e)) => {
+                for e in e {
+                    let seen = errors.iter().any(|x| {
+                        x.message == e.message && format!("{:?}", x.span) == format!("{:?}", e.span)
+                    });
+                    if !seen {
+                        errors.push(e);
+                    }
+                }
+            }
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(Errors(errors))
+    }
 }
 
 /// Whether `attr` is `#[kernel_fn]` (any path ending in `kernel_fn`).

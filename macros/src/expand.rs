@@ -20,8 +20,22 @@ pub(crate) fn expand_with_helpers(
     func: &syn::ItemFn,
     helpers: &Helpers,
 ) -> TokenStream {
-    match kernelforge_codegen::compile_with_helpers(attr, func, helpers) {
-        Ok(g) => module(func, &g),
+    let generic = func
+        .sig
+        .generics
+        .params
+        .iter()
+        .any(|g| matches!(g, syn::GenericParam::Const(_)));
+    let compiled = if generic {
+        kernelforge_codegen::instances(attr.clone(), func).and_then(|list| {
+            let all = kernelforge_codegen::compile_all(attr, func, helpers)?;
+            Ok(generic_module(func, &list, &all))
+        })
+    } else {
+        kernelforge_codegen::compile_with_helpers(attr, func, helpers).map(|g| module(func, &g))
+    };
+    match compiled {
+        Ok(tokens) => tokens,
         Err(errors) => {
             // The errors, plus an empty module of the same name so that uses of it do not
             // add a cascade of "cannot find" errors.
@@ -92,7 +106,7 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
     let cpu = &g.cpu;
     let cpu_source = kernelforge_codegen::back::cpu::format_tokens(g.cpu.clone());
     let ptx = ptx_tokens(g);
-    let mut params = Vec::new();
+    let params = launch_params(k);
     let mut descs = Vec::new();
     let mut args = Vec::new();
     for p in &k.params {
@@ -100,25 +114,20 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
         let pname = p.name.as_str();
         match p.kind {
             ParamKind::Scalar(s) => {
-                let t = scalar_ty(s);
                 let d = scalar_desc(s);
-                params.push(quote!(#ident: #t));
                 descs.push(quote!(::kernelforge::__private::ParamDesc { name: #pname, ty: #d, slice: None }));
                 args.push(quote!(::kernelforge::__private::KernelArg::Scalar(
                     ::kernelforge::__private::KernelScalar::to_bits(#ident)
                 )));
             }
             ParamKind::Slice { elem, mutable, .. } => {
-                let t = scalar_ty(elem);
                 let d = scalar_desc(elem);
                 descs.push(quote!(::kernelforge::__private::ParamDesc { name: #pname, ty: #d, slice: Some(#mutable) }));
                 if mutable {
-                    params.push(quote!(#ident: &mut ::kernelforge::Buffer<#t>));
                     args.push(
                         quote!(::kernelforge::__private::KernelArg::SliceMut(#ident.raw_mut())),
                     );
                 } else {
-                    params.push(quote!(#ident: &::kernelforge::Buffer<#t>));
                     args.push(quote!(::kernelforge::__private::KernelArg::Slice(#ident.raw())));
                 }
             }
@@ -176,6 +185,124 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
             }
 
             #cpu
+        }
+    }
+}
+
+/// `launch`'s parameters after the device and grid: scalars by value, `&[T]` as
+/// `&Buffer<T>`, `&mut [T]` (and atomic slices) as `&mut Buffer<T>`.
+fn launch_params(k: &kernelforge_codegen::ir::Kernel) -> Vec<TokenStream> {
+    k.params
+        .iter()
+        .map(|p| {
+            let ident = format_ident!("{}", p.name);
+            match p.kind {
+                ParamKind::Scalar(s) => {
+                    let t = scalar_ty(s);
+                    quote!(#ident: #t)
+                }
+                ParamKind::Slice { elem, mutable, .. } => {
+                    let t = scalar_ty(elem);
+                    if mutable {
+                        quote!(#ident: &mut ::kernelforge::Buffer<#t>)
+                    } else {
+                        quote!(#ident: &::kernelforge::Buffer<#t>)
+                    }
+                }
+            }
+        })
+        .collect()
+}
+
+/// The module of a kernel with const generic parameters: one submodule per instance (as
+/// [`module`] writes it, named `<kernel>_<values>`), and `launch::<V...>`, which runs the
+/// instance of those values; values not listed in the attribute are a compile error.
+fn generic_module(
+    func: &syn::ItemFn,
+    instances: &[kernelforge_codegen::Instance],
+    compiled: &[Generated],
+) -> TokenStream {
+    let vis = &func.vis;
+    let name = &func.sig.ident;
+    let docs = func.attrs.iter().filter(|a| a.path().is_ident("doc"));
+    let consts: Vec<syn::Ident> = instances[0]
+        .values
+        .iter()
+        .map(|(n, _)| format_ident!("{}", n))
+        .collect();
+    let forward: Vec<syn::Ident> = compiled[0]
+        .kernel
+        .params
+        .iter()
+        .map(|p| format_ident!("{}", p.name))
+        .collect();
+    let mut subs = Vec::new();
+    let mut arms = Vec::new();
+    let mut conds = Vec::new();
+    let mut listed = Vec::new();
+    for (inst, g) in instances.iter().zip(compiled) {
+        let mut f = inst.func.clone();
+        f.vis = syn::parse_quote!(pub);
+        f.attrs.retain(|a| !a.path().is_ident("doc"));
+        let values: Vec<String> = inst
+            .values
+            .iter()
+            .map(|(n, v)| format!("`{n}` = {v}"))
+            .collect();
+        let doc = format!("The instance of `{name}` with {}.", values.join(", "));
+        f.attrs.push(syn::parse_quote!(#[doc = #doc]));
+        subs.push(module(&f, g));
+        let sub = &f.sig.ident;
+        let vals: Vec<u32> = inst.values.iter().map(|(_, v)| *v).collect();
+        let cond: Vec<TokenStream> = consts
+            .iter()
+            .zip(&vals)
+            .map(|(c, v)| quote!(#c == #v))
+            .collect();
+        arms.push(quote! {
+            if #(#cond)&&* {
+                return #sub::launch(kf_device, kf_grid, #(#forward),*);
+            }
+        });
+        conds.push(quote!((#(#cond)&&*)));
+        let vals: Vec<String> = vals.iter().map(u32::to_string).collect();
+        listed.push(format!("({})", vals.join(", ")));
+    }
+    let params = launch_params(&compiled[0].kernel);
+    let names: Vec<String> = consts.iter().map(|c| c.to_string()).collect();
+    let msg = format!(
+        "`{name}::launch::<{}>`: these values were not built; the attribute lists {}",
+        names.join(", "),
+        listed.join(", ")
+    );
+    let name_str = name.to_string();
+    quote! {
+        #(#docs)*
+        ///
+        /// Generated by `#[compute_kernel]` for each value listed for its const generic
+        /// parameters: run one with [`launch`](self::launch)`::<...>`.
+        #vis mod #name {
+            #(#subs)*
+
+            /// Runs the instance of the given const generic values on `kf_device` over
+            /// `kf_grid`; arguments follow the kernel's parameters. Values the attribute does
+            /// not list are a compile error.
+            ///
+            /// # Errors
+            /// As each instance's `launch`.
+            #[allow(clippy::too_many_arguments)]
+            pub fn launch<#(const #consts: u32),*>(
+                kf_device: &::kernelforge::Device,
+                kf_grid: ::kernelforge::Grid,
+                #(#params),*
+            ) -> ::core::result::Result<(), ::kernelforge::Error> {
+                const { ::core::assert!(#(#conds)||*, #msg) };
+                #(#arms)*
+                Err(::kernelforge::Error::BadArguments {
+                    kernel: #name_str,
+                    message: #msg.into(),
+                })
+            }
         }
     }
 }

@@ -38,7 +38,8 @@ pub fn parse_attr(tokens: TokenStream) -> Result<KernelAttr, Errors> {
             errors.push(Error::new(
                 arg.path.span(),
                 "unknown argument; `#[compute_kernel]` takes `workgroup_size = N`, \
-                 `workgroup_size = (X, Y)` or `workgroup_size = (X, Y, Z)`",
+                 `workgroup_size = (X, Y)` or `workgroup_size = (X, Y, Z)`, and the values of \
+                 its const generic parameters (`B = [128, 256]` for `fn k<const B: u32>`)",
             ));
             continue;
         }

@@ -80,7 +80,8 @@ fn check_signature(func: &syn::ItemFn, errors: &mut Vec<Error>) {
     if !sig.generics.params.is_empty() {
         errors.push(Error::new(
             sig.generics.span(),
-            "generic kernels are not supported yet; write one kernel per element type \
+            "a kernel takes const generic parameters only (`const B: u32`, built for the values \
+             listed in the attribute: `B = [128, 256]`); write one kernel per element type \
              (for example `add_f32` and `add_u32`)",
         ));
     }

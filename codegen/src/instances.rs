@@ -1,0 +1,196 @@
+//! Kernels with const generic parameters: `fn k<const B: u32>` under
+//! `#[compute_kernel(workgroup_size = B, B = [64, 256])]` is built once per listed value (per
+//! combination, with several parameters), as CUDA's templates are instantiated per argument.
+//!
+//! Each instance is the kernel's tokens with every use of a parameter replaced by the value as
+//! a suffixed literal (`256u32`, at the parameter's span, so errors point at the use), the
+//! generics removed and the name suffixed with the values (`k_256`). It then compiles as any
+//! other kernel, which makes the parameters usable wherever a literal is: array lengths, loop
+//! bounds, expressions and `workgroup_size`.
+
+use crate::error::{Error, Errors};
+use proc_macro2::{Literal, TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::parse::Parser;
+use syn::spanned::Spanned;
+
+/// Most instances one kernel may have (the product of its lists' lengths): each is compiled
+/// three times and embedded.
+pub const MAX_INSTANCES: usize = 16;
+
+/// One instance of a kernel: the values of its const generic parameters, in declaration order,
+/// the attribute's tokens and the function with them substituted.
+#[derive(Debug, Clone)]
+pub struct Instance {
+    /// `(name, value)` of each parameter.
+    pub values: Vec<(String, u32)>,
+    /// The attribute's tokens without the value lists.
+    pub attr: TokenStream,
+    /// The non-generic kernel, named `<name>_<value>...`.
+    pub func: syn::ItemFn,
+}
+
+/// The instances of `func` under `#[compute_kernel(attr)]`; one instance (the kernel itself,
+/// unchanged) when it has no const generic parameters.
+///
+/// # Errors
+/// A parameter without a value list (or a list without a parameter), a value that is not a
+/// `u32` literal, a parameter type other than `u32`, or more than [`MAX_INSTANCES`] instances.
+pub fn instances(attr: TokenStream, func: &syn::ItemFn) -> Result<Vec<Instance>, Errors> {
+    let consts: Vec<&syn::ConstParam> = func
+        .sig
+        .generics
+        .params
+        .iter()
+        .filter_map(|g| match g {
+            syn::GenericParam::Const(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    if consts.is_empty() {
+        return Ok(vec![Instance {
+            values: Vec::new(),
+            attr,
+            func: func.clone(),
+        }]);
+    }
+    let mut errors = Vec::new();
+    for g in &func.sig.generics.params {
+        if !matches!(g, syn::GenericParam::Const(_)) {
+            errors.push(Error::new(
+                g.span(),
+                "a kernel takes const generic parameters only (`const B: u32`); write one \
+                 kernel per element type (for example `add_f32` and `add_u32`)",
+            ));
+        }
+    }
+    let args = syn::punctuated::Punctuated::<syn::MetaNameValue, syn::Token![,]>::parse_terminated
+        .parse2(attr)?;
+    let mut kept = Vec::new();
+    let mut lists: Vec<Option<Vec<u32>>> = vec![None; consts.len()];
+    for arg in args {
+        // Other arguments are `parse_attr`'s to check.
+        let Some(i) = consts.iter().position(|c| arg.path.is_ident(&c.ident)) else {
+            kept.push(arg);
+            continue;
+        };
+        lists[i] = Some(values(&arg.value, &mut errors));
+    }
+    for (c, list) in consts.iter().zip(&lists) {
+        if !matches!(&c.ty, syn::Type::Path(p) if p.path.is_ident("u32")) {
+            errors.push(Error::new(
+                c.ty.span(),
+                "a kernel's const generic parameters are `u32`",
+            ));
+        }
+        if list.is_none() {
+            let n = &c.ident;
+            errors.push(Error::new(
+                c.ident.span(),
+                format!(
+                    "list the values of `{n}` to build the kernel for: \
+                     `#[compute_kernel({n} = [128, 256])]`"
+                ),
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(Errors(errors));
+    }
+    let lists: Vec<Vec<u32>> = lists.into_iter().flatten().collect();
+    let count: usize = lists.iter().map(Vec::len).product();
+    if count > MAX_INSTANCES {
+        return Err(Errors(vec![Error::new(
+            func.sig.generics.span(),
+            format!(
+                "these lists make {count} instances of the kernel; at most {MAX_INSTANCES} are \
+                 built (each is compiled for three targets and embedded)"
+            ),
+        )]));
+    }
+    let names: Vec<String> = consts.iter().map(|c| c.ident.to_string()).collect();
+    let mut out = Vec::new();
+    for k in 0..count {
+        // The k-th combination, the last list varying fastest.
+        let mut rest = k;
+        let mut vals = vec![0u32; lists.len()];
+        for (i, list) in lists.iter().enumerate().rev() {
+            vals[i] = list[rest % list.len()];
+            rest /= list.len();
+        }
+        let subst = |ts: TokenStream| substitute(ts, &names, &vals);
+        let attr_tokens: TokenStream = kept
+            .iter()
+            .map(|a| {
+                let t = subst(a.to_token_stream());
+                quote::quote!(#t,)
+            })
+            .collect();
+        let mut f = func.clone();
+        f.sig.generics = syn::Generics::default();
+        f.block = Box::new(syn::parse2(subst(f.block.to_token_stream()))?);
+        let suffix: Vec<String> = vals.iter().map(u32::to_string).collect();
+        f.sig.ident = syn::Ident::new(
+            &format!("{}_{}", func.sig.ident, suffix.join("_")),
+            func.sig.ident.span(),
+        );
+        out.push(Instance {
+            values: names.iter().cloned().zip(vals).collect(),
+            attr: attr_tokens,
+            func: f,
+        });
+    }
+    Ok(out)
+}
+
+/// `[64, 128]` (or a single literal) as values.
+fn values(e: &syn::Expr, errors: &mut Vec<Error>) -> Vec<u32> {
+    let elems: Vec<&syn::Expr> = match e {
+        syn::Expr::Array(a) => a.elems.iter().collect(),
+        other => vec![other],
+    };
+    let mut out = Vec::new();
+    for e in elems {
+        match e {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(i),
+                ..
+            }) => match i.base10_parse::<u32>() {
+                Ok(v) if !out.contains(&v) => out.push(v),
+                Ok(_) => errors.push(Error::new(i.span(), "this value is listed twice")),
+                Err(e) => errors.push(Error::new(i.span(), e.to_string())),
+            },
+            other => errors.push(Error::new(
+                other.span(),
+                "list the values as integer literals: `B = [128, 256]`",
+            )),
+        }
+    }
+    if out.is_empty() && errors.is_empty() {
+        errors.push(Error::new(e.span(), "list at least one value"));
+    }
+    out
+}
+
+/// Replaces each identifier in `names` by its value as a `u32` literal, keeping its span.
+fn substitute(ts: TokenStream, names: &[String], vals: &[u32]) -> TokenStream {
+    ts.into_iter()
+        .map(|tt| match tt {
+            TokenTree::Ident(id) => match names.iter().position(|n| id == n) {
+                Some(i) => {
+                    let mut lit = Literal::u32_suffixed(vals[i]);
+                    lit.set_span(id.span());
+                    TokenTree::Literal(lit)
+                }
+                None => TokenTree::Ident(id),
+            },
+            TokenTree::Group(g) => {
+                let mut n =
+                    proc_macro2::Group::new(g.delimiter(), substitute(g.stream(), names, vals));
+                n.set_span(g.span());
+                TokenTree::Group(n)
+            }
+            other => other,
+        })
+        .collect()
+}
