@@ -290,6 +290,12 @@ impl<T: Copy> SliceView<T> {
     pub unsafe fn get_unchecked_at(&self, i: usize) -> T {
         self.ptr.add(i).read()
     }
+    /// The first element's address, for the generated code's checked fast paths: a copy in a
+    /// local keeps LLVM from reloading it after every store through another slice.
+    #[inline(always)]
+    pub fn as_ptr(&self) -> *mut T {
+        self.ptr
+    }
     /// Writes element `i` (a `usize`) without a check.
     ///
     /// # Safety

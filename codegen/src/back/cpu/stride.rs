@@ -160,6 +160,7 @@ impl Writer<'_> {
         let mut offsets: Vec<(String, Ident)> = Vec::new();
         let mut decls = Vec::new();
         let mut checks = Vec::new();
+        let mut pointers = Vec::new();
         for (slice, v, key) in self.fast_accesses(*var, body) {
             let off = match offsets.iter().find(|(k2, _)| *k2 == key) {
                 Some((_, o)) => o.clone(),
@@ -176,6 +177,16 @@ impl Writer<'_> {
             };
             let sn = ident(&k.param(slice).name);
             checks.push(quote!(&& #off + kf_n as usize <= #sn.len()));
+            // The base address in a local, read once: LLVM keeps it in a register and need
+            // not assume a store through another slice changed it.
+            let p = format_ident!("kf_p_{}", sn);
+            let decl = quote!(let #p = #sn.as_ptr(););
+            if !pointers
+                .iter()
+                .any(|d: &TokenStream| d.to_string() == decl.to_string())
+            {
+                pointers.push(decl);
+            }
         }
         let fast = Fast { var: *var, offsets };
         let item = |stride| Mode {
@@ -210,6 +221,7 @@ impl Writer<'_> {
         };
         quote! {
             {
+                #(#pointers)*
                 let mut kf_c0: u32 = #start;
                 let kf_cend: u32 = #end;
                 let kf_cstep: u32 = #step;

@@ -438,8 +438,10 @@ impl<'a> Writer<'a> {
                 let n = ident(&k.param(*slice).name);
                 let v = self.expr(*value, mode);
                 if let Some(at) = self.fast_place(*index, mode) {
-                    // SAFETY: the stride loop checked `V + c0 + n <= len` for this slice.
-                    quote!(unsafe { #n.set_unchecked_at(#at, #v) };)
+                    let p = format_ident!("kf_p_{}", n);
+                    // SAFETY: the stride loop checked `V + c0 + n <= len` for this slice, a
+                    // `&mut` parameter whose base address `kf_p_<name>` holds.
+                    quote!(unsafe { #p.add(#at).write(#v) };)
                 } else if mode
                     .fast_index
                     .is_some_and(|f| *k.expr(*index) == Expr::Local(f))
@@ -659,8 +661,10 @@ impl<'a> Writer<'a> {
             Expr::Load { slice, index } => {
                 let n = ident(&k.param(*slice).name);
                 if let Some(at) = self.fast_place(*index, mode) {
-                    // SAFETY: the stride loop checked `V + c0 + n <= len` for this slice.
-                    return quote!((unsafe { #n.get_unchecked_at(#at) }));
+                    let p = format_ident!("kf_p_{}", n);
+                    // SAFETY: the stride loop checked `V + c0 + n <= len` for this slice, whose
+                    // base address `kf_p_<name>` holds.
+                    return quote!((unsafe { #p.add(#at).read() }));
                 }
                 let i = self.expr(*index, mode);
                 if mode
