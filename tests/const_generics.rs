@@ -7,21 +7,6 @@ mod common;
 
 use kernelforge::prelude::*;
 
-/// The sum of `tile[0..N]` by halving steps.
-#[kernel_fn]
-fn tile_total<const N: u32>(tile: &mut [f32; N]) -> f32 {
-    let lid = local_id().x;
-    let mut s = N / 2;
-    while s > 0 {
-        if lid < s {
-            tile[lid] = tile[lid] + tile[lid + s];
-        }
-        barrier();
-        s /= 2;
-    }
-    tile[0]
-}
-
 /// `out[g]` = the sum of block `g` of `x`, `B` elements per workgroup.
 #[compute_kernel(workgroup_size = B, B = [32, 64, 256])]
 pub fn block_sums<const B: u32>(x: &[f32], out: &mut [f32]) {
@@ -30,7 +15,7 @@ pub fn block_sums<const B: u32>(x: &[f32], out: &mut [f32]) {
     let i = group_id().x * B + lid;
     tile[lid] = if i < x.len() { x[i] } else { 0.0 };
     barrier();
-    let total = tile_total(&mut tile);
+    let total = common::tile_total(&mut tile);
     if lid == 0 {
         out[group_id().x] = total;
     }

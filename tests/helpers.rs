@@ -56,21 +56,6 @@ fn dot<const N: u32>(a: &[f32; N], b: &[f32; N]) -> f32 {
     acc
 }
 
-/// Workgroup sum by a halving tree with barriers, the length inferred from the array.
-#[kernel_fn]
-fn group_sum<const N: u32>(tile: &mut [f32; N]) -> f32 {
-    let lid = local_id().x;
-    let mut s = N / 2;
-    while s > 0 {
-        if lid < s {
-            tile[lid] = tile[lid] + tile[lid + s];
-        }
-        barrier();
-        s /= 2;
-    }
-    tile[0]
-}
-
 /// An atomic slice parameter.
 #[kernel_fn]
 fn count_into(bins: &[AtomicU32], b: u32) {
@@ -101,7 +86,7 @@ pub fn group_sums(x: &[f32], out: &mut [f32]) {
     let lid = local_id().x;
     tile[lid] = if i < x.len() { x[i] } else { 0.0 };
     barrier();
-    let total = group_sum(&mut tile);
+    let total = common::tile_total(&mut tile);
     if lid == 0 {
         out[group_id().x] = total;
     }
@@ -181,7 +166,7 @@ fn a_helper_with_barriers_reduces_each_workgroup() {
 fn helpers_are_inlined() {
     for src in [uses_helpers::CUDA_SOURCE, group_sums::CUDA_SOURCE] {
         assert!(
-            !src.contains("square(") && !src.contains("group_sum("),
+            !src.contains("square(") && !src.contains("tile_total("),
             "{src}"
         );
     }

@@ -22,7 +22,9 @@ fn kernels() -> Vec<(String, String)> {
     ] {
         let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
         let parsed = syn::parse_file(&text).unwrap();
-        let helpers = kernelforge_codegen::collect_helpers([&parsed]);
+        let common = std::fs::read_to_string(format!("{root}/tests/common/mod.rs")).unwrap();
+        let common = syn::parse_file(&common).unwrap();
+        let helpers = kernelforge_codegen::collect_helpers([&parsed, &common]);
         for (attr, func) in kernelforge_codegen::find_kernels(&parsed) {
             for g in kernelforge_codegen::compile_all(attr, &func, &helpers)
                 .unwrap_or_else(|e| panic!("{file}: {e}"))

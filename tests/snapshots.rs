@@ -101,7 +101,9 @@ fn test_kernels_match_golden_files() {
     ] {
         let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
         let parsed = syn::parse_file(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let helpers = collect_helpers([&parsed]);
+        let common = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/common/mod.rs");
+        let common = syn::parse_file(&std::fs::read_to_string(common).unwrap()).unwrap();
+        let helpers = collect_helpers([&parsed, &common]);
         for (attr, func) in find_kernels(&parsed) {
             for g in compile_all(attr, &func, &helpers).unwrap_or_else(|e| panic!("{e}")) {
                 let name = &g.kernel.name;

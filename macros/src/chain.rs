@@ -52,6 +52,7 @@ pub(crate) fn kernel_fn(attr: TokenStream, func: &syn::ItemFn) -> TokenStream {
     quote! {
         #errors
         #[doc(hidden)]
+        #[allow(unused_macros)]
         macro_rules! #mac {
             ($($state:tt)*) => {
                 ::kernelforge::__private::compute_kernel_chain! { helper { #func } $($state)* }

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+use kernelforge::prelude::*;
 use kernelforge::Device;
 
 /// Whether `KERNELFORGE_REQUIRE` (comma-separated) names `what`.
@@ -67,4 +68,21 @@ pub fn run_ptxas(ptxas: &std::path::Path, name: &str, ptx: &str, arch: &str) -> 
     } else {
         Err(String::from_utf8_lossy(&out.stderr).into_owned())
     }
+}
+
+/// The sum of `tile[0..N]` by halving steps with barriers: the `#[kernel_fn]` with barriers and
+/// a const generic length that tests/helpers.rs and tests/const_generics.rs call (an
+/// independent copy of kernels-src/workgroup.rs's `tile_sum`, which is private to kernelforge).
+#[kernel_fn]
+pub fn tile_total<const N: u32>(tile: &mut [f32; N]) -> f32 {
+    let lid = local_id().x;
+    let mut s = N / 2;
+    while s > 0 {
+        if lid < s {
+            tile[lid] = tile[lid] + tile[lid + s];
+        }
+        barrier();
+        s /= 2;
+    }
+    tile[0]
 }
