@@ -235,7 +235,7 @@ enum Arg {
     Bind(String, Binding),
 }
 
-impl Lowerer {
+impl Lowerer<'_> {
     /// Inlines a call of `helper`; the value it returns, or `None` for a helper that returns
     /// nothing (an error where `want_value`).
     pub(crate) fn inline_call(
@@ -419,19 +419,7 @@ impl Lowerer {
             return consts;
         }
         for (i, g) in a.args.iter().enumerate() {
-            let e = match g {
-                syn::GenericArgument::Const(e) => e.clone(),
-                syn::GenericArgument::Type(syn::Type::Path(tp)) => syn::Expr::Path(syn::ExprPath {
-                    attrs: Vec::new(),
-                    qself: None,
-                    path: tp.path.clone(),
-                }),
-                other => {
-                    self.error(other.span(), "expected a constant `u32`");
-                    continue;
-                }
-            };
-            consts[i] = self.const_u32(&e);
+            consts[i] = self.const_arg(g, "expected a constant `u32`");
         }
         consts
     }
@@ -444,23 +432,22 @@ impl Lowerer {
         mutable: bool,
         atomic: bool,
     ) -> Option<ParamId> {
-        let inner = strip_ref(arg);
-        let found = match inner {
+        let found = match strip_ref(arg) {
             syn::Expr::Path(p) => p.path.get_ident().and_then(|i| self.lookup(&i.to_string())),
             _ => None,
         };
-        let Some(Binding::Param(id)) = found else {
-            self.error(
-                arg.span(),
-                format!("`{pname}` is a slice: pass a slice parameter, such as `x` or `&mut y`"),
-            );
-            return None;
+        let slice = match found {
+            Some(Binding::Param(id)) => Some((id, self.kernel.param(id).kind)),
+            _ => None,
         };
-        let ParamKind::Slice {
-            elem: e,
-            mutable: m,
-            atomic: a,
-        } = self.kernel.param(id).kind
+        let Some((
+            id,
+            ParamKind::Slice {
+                elem: e,
+                mutable: m,
+                atomic: a,
+            },
+        )) = slice
         else {
             self.error(
                 arg.span(),

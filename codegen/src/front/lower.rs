@@ -21,7 +21,7 @@ pub(crate) enum Binding {
     Const(Literal),
 }
 
-pub(crate) struct Lowerer {
+pub(crate) struct Lowerer<'h> {
     pub(crate) kernel: Kernel,
     pub(crate) errors: Vec<Error>,
     pub(crate) scopes: Vec<HashMap<String, Binding>>,
@@ -30,17 +30,17 @@ pub(crate) struct Lowerer {
     /// Private arrays declared `let mut`.
     private_mut: Vec<ArrayId>,
     /// The `#[kernel_fn]` helpers callable, by the name they are called with.
-    helpers: Helpers,
+    helpers: &'h Helpers,
     /// The helpers being inlined, innermost last.
     pub(crate) inlining: Vec<String>,
 }
 
-impl Lowerer {
+impl<'h> Lowerer<'h> {
     pub(crate) fn new(
         name: String,
         params: Vec<Param>,
         workgroup_size: [u32; 3],
-        helpers: Helpers,
+        helpers: &'h Helpers,
     ) -> Self {
         let mut globals = HashMap::new();
         let mut name_counts = HashMap::new();
@@ -461,7 +461,7 @@ impl Lowerer {
             syn::Expr::Paren(p) => self.expr_stmt(&p.expr, out),
             syn::Expr::Call(c) if self.helper_of(c).is_some() => {
                 let helper = self.helper_of(c).expect("checked");
-                let _ = self.inline_call(&helper, c, false, out);
+                let _ = self.inline_call(helper, c, false, out);
             }
             syn::Expr::MethodCall(mc) if self.atomic_target(&mc.receiver).is_some() => {
                 self.atomic(mc, false, out);
@@ -1043,7 +1043,7 @@ impl Lowerer {
             }
         }
         if let Some(helper) = self.helper_of(c) {
-            return match self.inline_call(&helper, c, true, out) {
+            return match self.inline_call(helper, c, true, out) {
                 Some(v) => v,
                 None => self.push(Expr::Error, span),
             };
@@ -1137,16 +1137,16 @@ impl Lowerer {
     }
 
     /// The `#[kernel_fn]` a call names, by its last path segment.
-    fn helper_of(&self, c: &syn::ExprCall) -> Option<syn::ItemFn> {
+    fn helper_of(&self, c: &syn::ExprCall) -> Option<&'h syn::ItemFn> {
         let syn::Expr::Path(p) = &*c.func else {
             return None;
         };
         let name = p.path.segments.last()?.ident.to_string();
-        self.helpers.get(&name).cloned()
+        self.helpers.get(&name)
     }
 }
 
-impl Lowerer {
+impl Lowerer<'_> {
     /// Whether parameter `id` is an atomic slice.
     fn is_atomic(&self, id: ParamId) -> bool {
         matches!(
@@ -1404,7 +1404,14 @@ impl Lowerer {
                 None
             }
         };
-        let len = match len {
+        let len = self.const_arg(len, "the length must be a constant `u32`");
+        (elem, len, atomic.is_some())
+    }
+
+    /// A generic argument that is a compile-time `u32` (`256`, `N`, `{ N * 2 }`); `msg` is the
+    /// error for any other argument.
+    pub(crate) fn const_arg(&mut self, g: &syn::GenericArgument, msg: &str) -> Option<u32> {
+        match g {
             syn::GenericArgument::Const(e) => self.const_u32(e),
             // `N` parses as a type path; `{ N * 2 }` as a const block.
             syn::GenericArgument::Type(syn::Type::Path(tp)) => {
@@ -1415,11 +1422,10 @@ impl Lowerer {
                 }))
             }
             other => {
-                self.error(other.span(), "the length must be a constant `u32`");
+                self.error(other.span(), msg);
                 None
             }
-        };
-        (elem, len, atomic.is_some())
+        }
     }
 
     /// Evaluates a compile-time integer: literals, `const` items, `+ - * /` and parentheses.

@@ -62,7 +62,7 @@ pub fn lower_kernel(
         func.sig.ident.to_string(),
         params,
         attr.workgroup_size,
-        helpers.clone(),
+        helpers,
     );
     cx.lower_body(&func.block);
     let (kernel, mut lower_errors) = cx.finish();
