@@ -26,7 +26,7 @@ fn kernels() -> Vec<(String, String)> {
         let common = syn::parse_file(&common).unwrap();
         let helpers = kernelforge_codegen::collect_helpers([&parsed, &common]);
         for (attr, func) in kernelforge_codegen::find_kernels(&parsed) {
-            for g in kernelforge_codegen::compile_all(attr, &func, &helpers)
+            for (_, g) in kernelforge_codegen::compile_all(attr, &func, &helpers)
                 .unwrap_or_else(|e| panic!("{file}: {e}"))
             {
                 out.push((g.kernel.name.clone(), g.cuda));

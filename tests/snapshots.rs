@@ -25,10 +25,9 @@ fn kernels() -> Vec<kernelforge_codegen::Generated> {
     let helpers = collect_helpers(files.iter().map(|(_, file)| file));
     for (f, file) in &files {
         for (attr, func) in find_kernels(file) {
-            out.extend(
-                compile_all(attr, &func, &helpers)
-                    .unwrap_or_else(|e| panic!("{}: {e}", f.display())),
-            );
+            let all = compile_all(attr, &func, &helpers)
+                .unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+            out.extend(all.into_iter().map(|(_, g)| g));
         }
     }
     assert!(
@@ -105,7 +104,7 @@ fn test_kernels_match_golden_files() {
         let common = syn::parse_file(&std::fs::read_to_string(common).unwrap()).unwrap();
         let helpers = collect_helpers([&parsed, &common]);
         for (attr, func) in find_kernels(&parsed) {
-            for g in compile_all(attr, &func, &helpers).unwrap_or_else(|e| panic!("{e}")) {
+            for (_, g) in compile_all(attr, &func, &helpers).unwrap_or_else(|e| panic!("{e}")) {
                 let name = &g.kernel.name;
                 back::wgsl::validate(&g.wgsl).unwrap_or_else(|e| panic!("{name}: {e}"));
                 insta::assert_snapshot!(format!("test_{name}.cuda"), g.cuda);

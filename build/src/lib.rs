@@ -89,7 +89,8 @@ pub fn compile_kernels(dir: impl AsRef<Path>) -> Result<Report, Error> {
         for (attr, func) in kernelforge_codegen::find_kernels(parsed) {
             report.kernels.push(func.sig.ident.to_string());
             // One PTX per instance of a kernel with const generic parameters.
-            for g in kernelforge_codegen::compile_all(attr, &func, &helpers).unwrap_or_default() {
+            let all = kernelforge_codegen::compile_all(attr, &func, &helpers).unwrap_or_default();
+            for (_, g) in all {
                 sources.push((g.kernel.name.clone(), g.ptx_file_name(), g.cuda));
             }
         }

@@ -12,7 +12,7 @@ fn main() {
     for (attr, func) in kernelforge_codegen::find_kernels(&file) {
         match kernelforge_codegen::compile_all(attr, &func, &helpers) {
             Ok(all) => {
-                for g in all {
+                for (_, g) in all {
                     match target.as_str() {
                         "cuda" => println!("{}", g.cuda),
                         "wgsl" => println!("{}", g.wgsl),

@@ -131,12 +131,12 @@ pub fn compile_all(
     attr: TokenStream,
     func: &syn::ItemFn,
     helpers: &Helpers,
-) -> Result<Vec<Generated>, Errors> {
+) -> Result<Vec<(Instance, Generated)>, Errors> {
     let mut out = Vec::new();
     let mut errors: Vec<Error> = Vec::new();
     for inst in instances(attr, func)? {
-        match compile_with_helpers(inst.attr, &inst.func, helpers) {
-            Ok(g) => out.push(g),
+        match compile_with_helpers(inst.attr.clone(), &inst.func, helpers) {
+            Ok(g) => out.push((inst, g)),
             // Instances share their source: report each problem once.
             Err(Errors(e)) => {
                 for e in e {

@@ -20,22 +20,10 @@ pub(crate) fn expand_with_helpers(
     func: &syn::ItemFn,
     helpers: &Helpers,
 ) -> TokenStream {
-    let generic = func
-        .sig
-        .generics
-        .params
-        .iter()
-        .any(|g| matches!(g, syn::GenericParam::Const(_)));
-    let compiled = if generic {
-        kernelforge_codegen::instances(attr.clone(), func).and_then(|list| {
-            let all = kernelforge_codegen::compile_all(attr, func, helpers)?;
-            Ok(generic_module(func, &list, &all))
-        })
-    } else {
-        kernelforge_codegen::compile_with_helpers(attr, func, helpers).map(|g| module(func, &g))
-    };
-    match compiled {
-        Ok(tokens) => tokens,
+    match kernelforge_codegen::compile_all(attr, func, helpers) {
+        // A kernel without const generic parameters is its only instance.
+        Ok(all) if all.len() == 1 && all[0].0.values.is_empty() => module(func, &all[0].1),
+        Ok(all) => generic_module(func, &all),
         Err(errors) => {
             // The errors, plus an empty module of the same name so that uses of it do not
             // add a cascade of "cannot find" errors.
@@ -219,18 +207,19 @@ fn launch_params(k: &kernelforge_codegen::ir::Kernel) -> Vec<TokenStream> {
 /// instance of those values; values not listed in the attribute are a compile error.
 fn generic_module(
     func: &syn::ItemFn,
-    instances: &[kernelforge_codegen::Instance],
-    compiled: &[Generated],
+    compiled: &[(kernelforge_codegen::Instance, Generated)],
 ) -> TokenStream {
     let vis = &func.vis;
     let name = &func.sig.ident;
     let docs = func.attrs.iter().filter(|a| a.path().is_ident("doc"));
-    let consts: Vec<syn::Ident> = instances[0]
+    let consts: Vec<syn::Ident> = compiled[0]
+        .0
         .values
         .iter()
         .map(|(n, _)| format_ident!("{}", n))
         .collect();
     let forward: Vec<syn::Ident> = compiled[0]
+        .1
         .kernel
         .params
         .iter()
@@ -240,7 +229,7 @@ fn generic_module(
     let mut arms = Vec::new();
     let mut conds = Vec::new();
     let mut listed = Vec::new();
-    for (inst, g) in instances.iter().zip(compiled) {
+    for (inst, g) in compiled {
         let mut f = inst.func.clone();
         f.vis = syn::parse_quote!(pub);
         f.attrs.retain(|a| !a.path().is_ident("doc"));
@@ -268,7 +257,7 @@ fn generic_module(
         let vals: Vec<String> = vals.iter().map(u32::to_string).collect();
         listed.push(format!("({})", vals.join(", ")));
     }
-    let params = launch_params(&compiled[0].kernel);
+    let params = launch_params(&compiled[0].1.kernel);
     let names: Vec<String> = consts.iter().map(|c| c.to_string()).collect();
     let msg = format!(
         "`{name}::launch::<{}>`: these values were not built; the attribute lists {}",
