@@ -177,6 +177,12 @@ impl<'a> Plan<'a> {
     }
 }
 
+/// `kf_h_<name>`: the array holding a hoisted local or private array, one slot per
+/// invocation.
+fn slots(name: &str) -> proc_macro2::Ident {
+    format_ident!("kf_h_{}", ident(name))
+}
+
 impl Writer<'_> {
     /// Whether local `l` is read and written through its per-invocation slot here.
     pub(super) fn per_invocation(&self, l: LocalId, mode: Mode) -> bool {
@@ -191,7 +197,7 @@ impl Writer<'_> {
 
     /// `kf_h_<name>[kf_inv as usize]`, the slot of local `l` for the current invocation.
     pub(super) fn local_place(&self, l: LocalId) -> TokenStream {
-        let n = format_ident!("kf_h_{}", ident(&self.kernel.local(l).name));
+        let n = slots(&self.kernel.local(l).name);
         quote!(#n[kf_inv as usize])
     }
 
@@ -207,11 +213,12 @@ impl Writer<'_> {
     /// The place that holds array `a` here: its name (workgroup arrays, plain private
     /// arrays), or `kf_h_<name>[kf_inv as usize]`, the current invocation's copy.
     pub(super) fn array_place(&self, a: ArrayId, mode: Mode) -> TokenStream {
-        let n = ident(&self.kernel.array(a).name);
+        let name = &self.kernel.array(a).name;
         if self.array_per_invocation(a, mode) {
-            let h = format_ident!("kf_h_{}", n);
+            let h = slots(name);
             quote!(#h[kf_inv as usize])
         } else {
+            let n = ident(name);
             quote!(#n)
         }
     }
@@ -227,7 +234,7 @@ impl Writer<'_> {
         }
         for (i, l) in k.locals.iter().enumerate() {
             if plan.hoisted[i] {
-                let name = format_ident!("kf_h_{}", ident(&l.name));
+                let name = slots(&l.name);
                 let s = l.ty.unwrap_or(Scalar::I32);
                 let (t, z) = (ty(s), zero(s));
                 decls.push(quote!(let mut #name: [#t; #n] = [#z; #n];));
@@ -235,7 +242,7 @@ impl Writer<'_> {
         }
         for (i, a) in k.arrays.iter().enumerate() {
             if plan.hoisted_arrays[i] {
-                let name = format_ident!("kf_h_{}", ident(&a.name));
+                let name = slots(&a.name);
                 let (t, z, len) = (ty(a.elem()), zero(a.elem()), a.len as usize);
                 decls.push(quote!(let mut #name: [[#t; #len]; #n] = [[#z; #len]; #n];));
             }
@@ -369,7 +376,7 @@ impl Writer<'_> {
             quote!(kf_sg_v[kf_inv as usize] = #v; #store_arg),
         );
         // The result is per invocation: `proc::uniform` demotes it, so it is hoisted.
-        let out = format_ident!("kf_h_{}", ident(&self.kernel.local(*result).name));
+        let out = slots(&self.kernel.local(*result).name);
         let combine = match (op, s) {
             (SubgroupOp::Add, Scalar::F32) => quote!(|a: f32, b: f32| a + b),
             (SubgroupOp::Add, _) => quote!(|a: #t, b: #t| a.wrapping_add(b)),

@@ -161,6 +161,7 @@ impl Writer<'_> {
         let mut decls = Vec::new();
         let mut checks = Vec::new();
         let mut pointers = Vec::new();
+        let mut bases = Vec::new();
         for (slice, v, key) in self.fast_accesses(*var, body) {
             let off = match offsets.iter().find(|(k2, _)| *k2 == key) {
                 Some((_, o)) => o.clone(),
@@ -179,13 +180,10 @@ impl Writer<'_> {
             checks.push(quote!(&& #off + kf_n as usize <= #sn.len()));
             // The base address in a local, read once: LLVM keeps it in a register and need
             // not assume a store through another slice changed it.
-            let p = format_ident!("kf_p_{}", sn);
-            let decl = quote!(let #p = #sn.as_ptr(););
-            if !pointers
-                .iter()
-                .any(|d: &TokenStream| d.to_string() == decl.to_string())
-            {
-                pointers.push(decl);
+            if !bases.contains(&slice) {
+                bases.push(slice);
+                let p = self.base_ptr(slice);
+                pointers.push(quote!(let #p = #sn.as_ptr();));
             }
         }
         let fast = Fast { var: *var, offsets };
@@ -285,6 +283,11 @@ impl Writer<'_> {
             }
             _ => None,
         }
+    }
+
+    /// `kf_p_<name>`: the base address of `slice`, read once before a stride loop.
+    pub(super) fn base_ptr(&self, slice: ParamId) -> Ident {
+        format_ident!("kf_p_{}", ident(&self.kernel.param(slice).name))
     }
 
     /// The fast form of an access to `slice` at `index`, when the stride loop checked it.

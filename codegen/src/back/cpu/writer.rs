@@ -438,7 +438,7 @@ impl<'a> Writer<'a> {
                 let n = ident(&k.param(*slice).name);
                 let v = self.expr(*value, mode);
                 if let Some(at) = self.fast_place(*index, mode) {
-                    let p = format_ident!("kf_p_{}", n);
+                    let p = self.base_ptr(*slice);
                     // SAFETY: the stride loop checked `V + c0 + n <= len` for this slice, a
                     // `&mut` parameter whose base address `kf_p_<name>` holds.
                     quote!(unsafe { #p.add(#at).write(#v) };)
@@ -661,7 +661,7 @@ impl<'a> Writer<'a> {
             Expr::Load { slice, index } => {
                 let n = ident(&k.param(*slice).name);
                 if let Some(at) = self.fast_place(*index, mode) {
-                    let p = format_ident!("kf_p_{}", n);
+                    let p = self.base_ptr(*slice);
                     // SAFETY: the stride loop checked `V + c0 + n <= len` for this slice, whose
                     // base address `kf_p_<name>` holds.
                     return quote!((unsafe { #p.add(#at).read() }));
