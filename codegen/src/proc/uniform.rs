@@ -140,6 +140,14 @@ impl Analysis<'_> {
         exits
     }
 
+    /// Records a collective operation (a barrier, a subgroup operation) at `site` reached under
+    /// non-uniform control `cf`; `message` says what is wrong given why control diverges.
+    fn collective(&mut self, site: ExprId, cf: &Control, message: impl FnOnce(&str) -> String) {
+        if let (Some(why), true) = (cf, self.report) {
+            self.u.violations.push((self.k.span(site), message(why)));
+        }
+    }
+
     fn stmt(&mut self, stmt: &Stmt, cf: &Control) -> Exits {
         match stmt {
             Stmt::Let { local, init } => self.assign(*local, *init, cf),
@@ -155,34 +163,25 @@ impl Analysis<'_> {
                 op, result, site, ..
             } => {
                 self.demote(*result);
-                if let (Some(why), true) = (cf, self.report) {
-                    self.u.violations.push((
-                        self.k.span(*site),
-                        format!(
-                            "`{}()` {why}: every invocation of the workgroup must reach a \
-                             subgroup operation, so that every subgroup is complete (a warp \
-                             with missing lanes reads undefined values on CUDA); move it out \
-                             of the branch or loop, or make the condition the same for the \
-                             whole workgroup",
-                            op.name()
-                        ),
-                    ));
-                }
+                self.collective(*site, cf, |why| {
+                    format!(
+                        "`{}()` {why}: every invocation of the workgroup must reach a \
+                         subgroup operation, so that every subgroup is complete (a warp with \
+                         missing lanes reads undefined values on CUDA); move it out of the \
+                         branch or loop, or make the condition the same for the whole \
+                         workgroup",
+                        op.name()
+                    )
+                });
             }
-            Stmt::Barrier { site } => {
-                if let (Some(why), true) = (cf, self.report) {
-                    self.u.violations.push((
-                        self.k.span(*site),
-                        format!(
-                            "`barrier()` {why}: every invocation of the workgroup must reach \
-                             it, or it hangs on CUDA and WGSL rejects it; move it out of the \
-                             branch or loop, or make the condition the same for the whole \
-                             workgroup (for example by testing `group_id()` or a parameter \
-                             rather than `local_id()`)"
-                        ),
-                    ));
-                }
-            }
+            Stmt::Barrier { site } => self.collective(*site, cf, |why| {
+                format!(
+                    "`barrier()` {why}: every invocation of the workgroup must reach it, or \
+                     it hangs on CUDA and WGSL rejects it; move it out of the branch or loop, \
+                     or make the condition the same for the whole workgroup (for example by \
+                     testing `group_id()` or a parameter rather than `local_id()`)"
+                )
+            }),
             Stmt::Return => {
                 return Exits {
                     ret: cf.is_some(),

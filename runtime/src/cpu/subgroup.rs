@@ -16,13 +16,13 @@ pub fn reduce<T: Copy>(values: &[T], out: &mut [T], combine: impl Fn(T, T) -> T)
         .zip(out.chunks_mut(SUBGROUP_SIZE))
     {
         o.copy_from_slice(v);
-        let n = v.len();
         let mut m = SUBGROUP_SIZE / 2;
         while m > 0 {
+            // Each step reads the values of the step before; `None` past a short subgroup.
             let prev: [Option<T>; SUBGROUP_SIZE] = std::array::from_fn(|l| o.get(l).copied());
-            for l in 0..n {
-                if let Some(other) = prev.get(l ^ m).copied().flatten() {
-                    o[l] = combine(prev[l].unwrap_or(o[l]), other);
+            for (l, x) in o.iter_mut().enumerate() {
+                if let Some(other) = prev[l ^ m] {
+                    *x = combine(*x, other);
                 }
             }
             m /= 2;
