@@ -142,7 +142,7 @@ pub(crate) const UNARY: [Unary; 4] = [
     ("silu", silu::launch, reference::silu, 2e-6),
 ];
 
-fn case<'a>(
+pub(super) fn case<'a>(
     dev: &Device,
     kernel: &str,
     bytes: u64,

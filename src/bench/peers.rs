@@ -1,7 +1,7 @@
 //! The peers, measured in the same run as the kernels: handwritten rayon loops on the CPU and
 //! handwritten vec4 WGSL shaders on wgpu, written as a careful engineer would.
 
-use super::kernels::{refs, Data, HIST, LAYER_NORM_EPS, RMS_NORM_EPS, ROW_TOL, UNARY};
+use super::kernels::{case, refs, Data, HIST, LAYER_NORM_EPS, RMS_NORM_EPS, ROW_TOL, UNARY};
 use super::{Case, Check};
 use crate::__private::cpu::math;
 use crate::{Device, Grid, Result};
@@ -416,13 +416,11 @@ pub(crate) fn wgsl<'a>(dev: &'a Device, name: &str, d: &'a Data) -> Option<Resul
             dev.zeros::<f32>(n)?
         };
         let bytes = 4 * (inputs as u64 + 1 + in_place as u64) * n as u64;
-        Ok(Case {
-            kernel: format!("peer:wgsl_{name}_vec4"),
-            peer_of: None,
-            backend: "wgpu",
-            device: dev.name(),
+        Ok(case(
+            dev,
+            &format!("peer:wgsl_{name}_vec4"),
             bytes,
-            step: Box::new(move |check| {
+            move |check| {
                 if check && in_place {
                     yb = dev.upload(&d.b[..n])?;
                 }
@@ -444,8 +442,8 @@ pub(crate) fn wgsl<'a>(dev: &'a Device, name: &str, d: &'a Data) -> Option<Resul
                         .collect(),
                     tol,
                 }))
-            }),
-        })
+            },
+        ))
     };
     Some(setup())
 }
@@ -530,13 +528,11 @@ fn wgsl_softmax<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
     let (r, c) = (d.rows, d.cols);
     let xb = dev.upload(d.matrix())?;
     let mut yb = dev.zeros::<f32>(r * c)?;
-    Ok(Case {
-        kernel: "peer:wgsl_softmax".into(),
-        peer_of: None,
-        backend: "wgpu",
-        device: dev.name(),
-        bytes: 8 * (r * c) as u64,
-        step: Box::new(move |check| {
+    Ok(case(
+        dev,
+        "peer:wgsl_softmax",
+        8 * (r * c) as u64,
+        move |check| {
             let mut args = [
                 KernelArg::Scalar(KernelScalar::to_bits(c as u32)),
                 KernelArg::Slice(xb.raw()),
@@ -551,6 +547,6 @@ fn wgsl_softmax<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
                 want: refs::softmax(d),
                 tol: ROW_TOL,
             }))
-        }),
-    })
+        },
+    ))
 }
