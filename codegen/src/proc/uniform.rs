@@ -18,6 +18,15 @@
 //! A `barrier()` must be reached under uniform control flow: on CUDA a barrier that only some
 //! invocations reach hangs or corrupts memory, and WGSL rejects it. The same rules decide, in
 //! the CPU back end, what runs once per workgroup and what runs once per invocation.
+//!
+//! A local is *settled* when it is uniform, or when it is immutable and its `let`, reached
+//! under uniform control, binds it to a value that does not depend on the invocation: the
+//! uniform values above, plus loads from `&mut` slices and workgroup memory at settled
+//! indices. Such a load is not uniform in WGSL's sense (another invocation may store to the
+//! element meanwhile), but evaluated once, with every invocation at the `let`, it is what each
+//! would read in that schedule, and in a program free of data races every schedule reads the
+//! same. The CPU back end evaluates settled `let`s once per workgroup (`let mean = tile[0] /
+//! n` after a reduction), instead of keeping a copy per invocation.
 
 use crate::ir::*;
 use proc_macro2::Span;
@@ -27,6 +36,8 @@ use proc_macro2::Span;
 pub struct Uniformity {
     /// `locals[l.0]`: whether local `l` is uniform.
     pub locals: Vec<bool>,
+    /// `settled[l.0]`: whether local `l` is settled (see the module docs).
+    pub settled: Vec<bool>,
     /// Barriers and subgroup operations reached under non-uniform control:
     /// their span and why control is non-uniform there.
     pub violations: Vec<(Span, String)>,
@@ -54,6 +65,26 @@ impl Uniformity {
             other => expr_operands(other).iter().all(|&o| self.expr(k, o)),
         }
     }
+
+    /// Whether expression `id` is settled: the same for every invocation evaluated once at
+    /// the same point (see the module docs).
+    pub fn settled(&self, k: &Kernel, id: ExprId) -> bool {
+        match k.expr(id) {
+            Expr::Local(l) => self.settled[l.0 as usize],
+            Expr::Load { index, .. } => self.settled(k, *index),
+            Expr::ArrayLoad { array, index } => {
+                k.array(*array).space == Space::Workgroup && self.settled(k, *index)
+            }
+            Expr::Literal(_)
+            | Expr::Constant(_)
+            | Expr::Param(_)
+            | Expr::Len(_)
+            | Expr::Error
+            | Expr::Builtin(..)
+            | Expr::SubgroupId(_) => self.expr(k, id),
+            other => expr_operands(other).iter().all(|&o| self.settled(k, o)),
+        }
+    }
 }
 
 /// Analyses `kernel`.
@@ -62,6 +93,7 @@ pub fn analyse(kernel: &Kernel) -> Uniformity {
         k: kernel,
         u: Uniformity {
             locals: vec![true; kernel.locals.len()],
+            settled: vec![true; kernel.locals.len()],
             violations: Vec::new(),
         },
         changed: false,
@@ -100,15 +132,33 @@ struct Analysis<'a> {
 }
 
 impl Analysis<'_> {
+    /// Marks `l` neither uniform nor settled.
     fn demote(&mut self, l: LocalId) {
+        self.unsettle(l);
         if std::mem::replace(&mut self.u.locals[l.0 as usize], false) {
             self.changed = true;
         }
     }
 
-    fn assign(&mut self, l: LocalId, value: Option<ExprId>, cf: &Control) {
+    fn unsettle(&mut self, l: LocalId) {
+        if std::mem::replace(&mut self.u.settled[l.0 as usize], false) {
+            self.changed = true;
+        }
+    }
+
+    /// `l = value` (`let` when `is_let`) under `cf`.
+    fn assign(&mut self, l: LocalId, value: Option<ExprId>, cf: &Control, is_let: bool) {
         if cf.is_some() || value.is_some_and(|v| !self.u.expr(self.k, v)) {
-            self.demote(l);
+            let settles = is_let
+                && cf.is_none()
+                && !self.k.local(l).mutable
+                && value.is_some_and(|v| self.u.settled(self.k, v));
+            if std::mem::replace(&mut self.u.locals[l.0 as usize], false) {
+                self.changed = true;
+            }
+            if !settles {
+                self.unsettle(l);
+            }
         }
     }
 
@@ -150,8 +200,8 @@ impl Analysis<'_> {
 
     fn stmt(&mut self, stmt: &Stmt, cf: &Control) -> Exits {
         match stmt {
-            Stmt::Let { local, init } => self.assign(*local, *init, cf),
-            Stmt::Assign { local, value } => self.assign(*local, Some(*value), cf),
+            Stmt::Let { local, init } => self.assign(*local, *init, cf, true),
+            Stmt::Assign { local, value } => self.assign(*local, Some(*value), cf, false),
             Stmt::Store { .. } | Stmt::ArrayDecl { .. } | Stmt::ArrayStore { .. } => {}
             // Each invocation gets its own value back.
             Stmt::Atomic { result, .. } => {

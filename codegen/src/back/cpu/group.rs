@@ -12,13 +12,16 @@
 //!
 //! Which statements run once per workgroup (*group statements*): barriers; `let`s and
 //! assignments of uniform locals (they must run once: `s = s / 2` run per invocation would
-//! halve `s` N times); `return`, `break` and `continue` that every invocation takes; and
-//! control statements that contain any of these. Everything else runs in work-item loops.
+//! halve `s` N times); `let`s of settled locals (`proc::uniform`: `let mean = tile[0] / n`
+//! after a reduction), computed once rather than kept per invocation; `return`, `break` and
+//! `continue` that every invocation takes; and control statements that contain any of these.
+//! Everything else runs in work-item loops.
 //!
 //! State: a local declared directly in a group block and not uniform, or a private array
 //! declared there, lives across work-item loops, so it becomes an array with one slot per
-//! invocation (`kf_h_<name>[kf_inv]`); uniform locals are plain locals of the workgroup; locals
-//! declared inside a per-invocation statement stay plain locals of the work-item loop.
+//! invocation (`kf_h_<name>[kf_inv]`); uniform and settled locals are plain locals of the
+//! workgroup; locals declared inside a per-invocation statement stay plain locals of the
+//! work-item loop.
 //! Workgroup arrays live in the task. An invocation that returns is marked in `kf_live` and
 //! skipped by later work-item loops.
 
@@ -108,9 +111,8 @@ impl<'a> Plan<'a> {
         match stmt {
             Stmt::Barrier { .. } | Stmt::Subgroup { .. } | Stmt::Return => true,
             Stmt::Break | Stmt::Continue => jumps,
-            Stmt::Let { local, .. } | Stmt::Assign { local, .. } => {
-                self.uniform.locals[local.0 as usize]
-            }
+            Stmt::Let { local, .. } => self.uniform.settled[local.0 as usize],
+            Stmt::Assign { local, .. } => self.uniform.locals[local.0 as usize],
             Stmt::Store { .. }
             | Stmt::ArrayDecl { .. }
             | Stmt::ArrayStore { .. }
@@ -156,7 +158,7 @@ impl<'a> Plan<'a> {
             match stmt {
                 // Ids are recomputed from `kf_inv` in each work-item loop instead.
                 Stmt::Let { local, .. } if self.id_locals[local.0 as usize].is_some() => {}
-                Stmt::Let { local, .. } if !self.uniform.locals[local.0 as usize] => {
+                Stmt::Let { local, .. } if !self.uniform.settled[local.0 as usize] => {
                     self.hoisted[local.0 as usize] = true;
                 }
                 Stmt::ArrayDecl { array, .. } => self.hoisted_arrays[array.0 as usize] = true,
@@ -329,7 +331,6 @@ impl Writer<'_> {
         if stmts.is_empty() {
             return TokenStream::new();
         }
-        let item = Mode::ITEM;
         let n = self.kernel.invocations_per_group();
         // `if local_id().x < U { .. }` alone (a halving step of a tree reduction): only the
         // invocations below `U` run it.
@@ -341,13 +342,11 @@ impl Writer<'_> {
         {
             if let (Some(u), true) = (self.below(plan, *cond), reject.is_empty()) {
                 let u = self.expr(u, Mode::GROUP);
-                let body = self.stmts(accept, item);
                 let count = quote!(::core::cmp::min(#n, #u));
-                return self.work_item_loop(plan, count, body);
+                return self.tile_loop(plan, count, &accept.iter().collect::<Vec<_>>());
             }
         }
-        let body: TokenStream = stmts.iter().map(|s| self.stmt(s, item)).collect();
-        self.work_item_loop(plan, quote!(#n), body)
+        self.tile_loop(plan, quote!(#n), stmts)
     }
 
     /// A subgroup operation: a work-item loop gathers every invocation's operands, then

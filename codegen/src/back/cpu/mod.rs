@@ -24,6 +24,7 @@
 
 mod group;
 mod stride;
+mod tile;
 mod writer;
 
 pub use writer::Writer;

@@ -32,6 +32,8 @@ pub(super) struct Mode<'f> {
     pub(super) fast_index: Option<LocalId>,
     /// In the fast form of a stride loop: the accesses its checks cover.
     pub(super) stride: Option<&'f super::stride::Fast>,
+    /// In the fast form of a work-item loop: the workgroup-array accesses it checked.
+    pub(super) tile: Option<&'f super::tile::TileFast>,
     /// Where the code runs in a cooperative kernel.
     pub(super) ctx: Ctx,
 }
@@ -42,6 +44,7 @@ impl Mode<'_> {
         ids: Ids::General,
         fast_index: None,
         stride: None,
+        tile: None,
         ctx: Ctx::Group,
     };
     /// In a work-item loop, for invocation `kf_inv`.
@@ -124,6 +127,7 @@ impl<'a> Writer<'a> {
                         ids: Ids::General,
                         fast_index: None,
                         stride: None,
+                        tile: None,
                         ctx: Ctx::Plain,
                     },
                 );
@@ -228,6 +232,7 @@ impl<'a> Writer<'a> {
             ids: Ids::Linear,
             fast_index: None,
             stride: None,
+            tile: None,
             ctx: Ctx::Plain,
         };
         let checked = self.stmts(&k.body, checked_mode);
@@ -250,6 +255,7 @@ impl<'a> Writer<'a> {
             ids: Ids::Linear,
             fast_index: Some(index),
             stride: None,
+            tile: None,
             ctx: Ctx::Plain,
         };
         let i = ident(&k.local(index).name);
@@ -506,8 +512,15 @@ impl<'a> Writer<'a> {
             } => {
                 let name = &k.array(*array).name;
                 let place = self.array_place(*array, mode);
-                let i = self.expr(*index, mode);
                 let v = self.expr(*value, mode);
+                if let Some(at) = self.tile_place(*array, *index, mode) {
+                    // SAFETY: the work-item loop checked `V + count <= len` for this array.
+                    return quote!({
+                        let kf_v = #v;
+                        unsafe { *#place.get_unchecked_mut(#at) = kf_v };
+                    });
+                }
+                let i = self.expr(*index, mode);
                 // Index and value first: they may read the same array.
                 quote!({
                     let kf_i: u32 = #i;
@@ -627,6 +640,10 @@ impl<'a> Writer<'a> {
             Expr::ArrayLoad { array, index } => {
                 let name = &k.array(*array).name;
                 let place = self.array_place(*array, mode);
+                if let Some(at) = self.tile_place(*array, *index, mode) {
+                    // SAFETY: the work-item loop checked `V + count <= len` for this array.
+                    return quote!((unsafe { *#place.get_unchecked(#at) }));
+                }
                 let i = self.expr(*index, mode);
                 quote!(rt::load_at(&#place, #i, #name)?)
             }
