@@ -238,3 +238,56 @@ fn array_out_of_bounds_is_an_error() {
         "{msg}"
     );
 }
+
+/// Settled `let`s (one value per workgroup on the CPU) read from a `&mut` slice and from
+/// workgroup memory, and a halving step over part of the workgroup at an offset (the CPU's
+/// work-item loop checked once, with the checked loop when the check fails).
+#[kernelforge::compute_kernel(workgroup_size = 64)]
+pub fn settled_reads(s: u32, p: &mut [f32], y: &mut [f32]) {
+    let tile = shared_array::<f32, 128>();
+    let lid = local_id().x;
+    let g = group_id().x;
+    tile[lid] = lid as f32;
+    tile[lid + 64] = 1000.0;
+    barrier();
+    let first = p[g];
+    if lid < s {
+        tile[lid] = tile[lid] + tile[lid + s];
+    }
+    barrier();
+    let top = tile[0];
+    y[g * 64 + lid] = first + top + tile[lid];
+}
+
+#[test]
+fn settled_lets_and_partial_halving_steps() {
+    use kernelforge::prelude::*;
+    let groups = 5usize;
+    let p: Vec<f32> = (0..groups).map(|g| 100.0 * g as f32).collect();
+    for s in [0u32, 1, 32, 64] {
+        // Invocation l below s adds the element s above it: l + s below 64, else 1000.
+        let tile = |l: u32| -> f32 {
+            let above = if l + s < 64 { (l + s) as f32 } else { 1000.0 };
+            l as f32 + if l < s { above } else { 0.0 }
+        };
+        let want: Vec<f32> = (0..groups * 64)
+            .map(|i| p[i / 64] + tile(0) + tile((i % 64) as u32))
+            .collect();
+        for dev in common::devices() {
+            let mut pb = dev.upload(&p).unwrap();
+            let mut yb = dev.zeros::<f32>(groups * 64).unwrap();
+            let grid = Grid::groups([groups as u32, 1, 1]);
+            settled_reads::launch(&dev, grid, s, &mut pb, &mut yb).unwrap();
+            assert_eq!(yb.to_vec().unwrap(), want, "on {} at s={s}", dev.name());
+        }
+    }
+    // At s = 100 every invocation reads tile[lid + 100]: invocation 28 is the first past the
+    // end.
+    let dev = Device::cpu();
+    let mut pb = dev.upload(&p).unwrap();
+    let mut yb = dev.zeros::<f32>(groups * 64).unwrap();
+    let e = settled_reads::launch(&dev, Grid::groups([1, 1, 1]), 100, &mut pb, &mut yb)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("array `tile`") && e.contains("index 128"), "{e}");
+}
