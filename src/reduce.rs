@@ -25,8 +25,9 @@ fn two_pass(dev: &Device, x: &Buffer<f32>, pass: Pass) -> Result<f32> {
     Ok(out.to_vec()?[0])
 }
 
-/// The sum of `x` (0 when empty), accumulated in f32 (each invocation sums a grid-stride share,
-/// then halving trees), so the error grows with `log2(len)` rather than `len`.
+/// The sum of `x` (0 when empty), accumulated in f32 (each invocation sums every 256th element
+/// of its workgroup's contiguous block, at most `len / 262144 + 1` of them, then halving
+/// trees), so the error grows with `log2(len)` rather than `len`.
 ///
 /// # Errors
 /// Those of the launches and the readback (allocation, device loss).
