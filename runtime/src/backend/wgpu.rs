@@ -8,12 +8,16 @@ use crate::kernel::{KernelArg, KernelDesc};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+/// A pipeline's kernel name, module (its source's address) and whether it is the `_folded`
+/// entry point.
+type PipelineKey = (&'static str, usize, bool);
+
 pub(crate) struct WgpuDevice {
     device: wgpu::Device,
     queue: wgpu::Queue,
     info: wgpu::AdapterInfo,
     limits: wgpu::Limits,
-    pipelines: Mutex<HashMap<(&'static str, usize), Arc<Pipeline>>>,
+    pipelines: Mutex<HashMap<PipelineKey, Arc<Pipeline>>>,
 }
 
 struct Pipeline {
@@ -242,9 +246,16 @@ impl WgpuDevice {
             .map_err(|e| wgpu_err("waiting for the device", e))
     }
 
-    /// The compute pipeline of `source`, one of `desc`'s two WGSL modules.
-    fn pipeline(&self, desc: &KernelDesc, source: &'static str) -> Result<Arc<Pipeline>> {
-        let key = (desc.name, source.as_ptr() as usize);
+    /// The compute pipeline of `source`, one of `desc`'s two WGSL modules, at its entry point
+    /// `<name>_folded` when `folded` (generated scalar modules have it, for grids folded into
+    /// more dimensions), else `<name>`.
+    fn pipeline(
+        &self,
+        desc: &KernelDesc,
+        source: &'static str,
+        folded: bool,
+    ) -> Result<Arc<Pipeline>> {
+        let key = (desc.name, source.as_ptr() as usize, folded);
         if let Some(p) = self.pipelines.lock().expect("pipeline cache").get(&key) {
             return Ok(p.clone());
         }
@@ -321,13 +332,18 @@ impl WgpuDevice {
                 bind_group_layouts: &[Some(&layout)],
                 immediate_size: 0,
             });
+        let entry = if folded {
+            format!("{}_folded", desc.name)
+        } else {
+            desc.name.to_string()
+        };
         let pipeline = self
             .device
             .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(desc.name),
                 layout: Some(&pl),
                 module: &module,
-                entry_point: Some(desc.name),
+                entry_point: Some(&entry),
                 compilation_options: Default::default(),
                 cache: None,
             });
@@ -369,17 +385,22 @@ impl WgpuDevice {
         // The `x4` module serves 1-D grids small enough that its lane ids (4 per invocation)
         // cannot wrap; everything else runs the scalar module.
         let logical = groups.iter().map(|&g| g as u64).product::<u64>();
-        let (source, physical) = match desc.wgsl_x4_source {
+        let max = self.limits.max_compute_workgroups_per_dimension as u64;
+        // The scalar module is dispatched the logical grid itself where every dimension fits
+        // the limit, and otherwise the grid folded into more dimensions (its `_folded` entry
+        // point); the `x4` module always recovers its lanes from the linear workgroup index.
+        let (source, dispatch, folded) = match desc.wgsl_x4_source {
             Some(x4)
                 if groups[1] == 1
                     && groups[2] == 1
                     && logical * (desc.workgroup_size[0] as u64) < (1 << 31) =>
             {
-                (x4, logical.div_ceil(4))
+                (x4, self.fold(logical.div_ceil(4))?, false)
             }
-            _ => (desc.wgsl_source, logical),
+            _ if groups.iter().all(|&g| g as u64 <= max) => (desc.wgsl_source, groups, false),
+            _ => (desc.wgsl_source, self.fold(logical)?, true),
         };
-        let pipeline = self.pipeline(desc, source)?;
+        let pipeline = self.pipeline(desc, source, folded)?;
         let mut words = abi_words(groups, args);
         words.resize(words.len().next_multiple_of(4), 0);
         let uniform = self.device.create_buffer(&wgpu::BufferDescriptor {
@@ -411,7 +432,6 @@ impl WgpuDevice {
                 resource: w.buffer.as_entire_binding(),
             });
         }
-        let dispatch = self.fold(physical)?;
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(desc.name),

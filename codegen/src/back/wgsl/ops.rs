@@ -57,17 +57,21 @@ pub(super) fn cast(from: Scalar, to: Scalar, e: String, w: Width) -> String {
 }
 
 impl Writer<'_> {
-    /// `l op r`, where `l` has type `lt`; integer `/` and `%` call helpers.
+    /// `l op r`, where `l` has type `lt` and `right` is `r`'s expression; integer `/` and `%`
+    /// call helpers that define division by zero (and `i32::MIN / -1`), unless `r` is a
+    /// nonzero integer literal, which needs neither.
     pub(super) fn binary(
         &mut self,
         op: BinaryOp,
         lt: Scalar,
-        l: &str,
-        r: &str,
+        (l, r): (&str, &str),
+        right: ExprId,
         w: Width,
     ) -> String {
+        let nonzero =
+            matches!(*self.kernel.expr(right), Expr::Literal(Literal::Int(v, _)) if v != 0);
         match op {
-            BinaryOp::Div | BinaryOp::Rem if lt.is_int() => {
+            BinaryOp::Div | BinaryOp::Rem if lt.is_int() && !nonzero => {
                 let name = self.int_div_helper(op == BinaryOp::Div, lt, w);
                 format!("{name}({l}, {r})")
             }

@@ -188,7 +188,7 @@ impl Writer<'_> {
                     return format!("({l} {} vec4<u32>({r} & 31u))", op.symbol());
                 }
                 let r = self.expr_x4(right, shape);
-                self.binary(op, lt, &l, &r, Width::X4)
+                self.binary(op, lt, (&l, &r), right, Width::X4)
             }
             Expr::Cast { expr, to } => {
                 let from = self.info.ty(expr);

@@ -44,35 +44,48 @@ impl<'a> Writer<'a> {
         let body = std::mem::take(&mut self.out);
         let mut o = self.header(&[]);
         let [wx, wy, wz] = k.workgroup_size;
-        let subgroup = if k.uses_subgroups() {
-            "    @builtin(subgroup_size) kf_sg_size: u32,\n    \
-             @builtin(subgroup_invocation_id) kf_sg_id: u32,\n"
+        let name = &k.name;
+        let (sg_params, sg_builtins, sg_args) = if k.uses_subgroups() {
+            (
+                ", kf_sg_size: u32, kf_sg_id: u32",
+                "    @builtin(subgroup_size) kf_sg_size: u32,\n    \
+                 @builtin(subgroup_invocation_id) kf_sg_id: u32,\n",
+                ", kf_sg_size, kf_sg_id",
+            )
         } else {
-            ""
+            ("", "", "")
         };
+        // The body, called by two entry points: `{name}` when the runtime dispatches the
+        // logical grid itself, `{name}_folded` when it folded the grid into more dimensions (a
+        // dimension past the adapter's limit). One entry point with the recovery behind a
+        // branch, even a pipeline-constant one, cost lavapipe's softmax 3-18%.
+        let _ = write!(
+            o,
+            "\nfn kf_{name}(kf_group: vec3<u32>, kf_lid: vec3<u32>{sg_params}) {{\n    \
+             let kf_global = kf_group * vec3<u32>({wx}u, {wy}u, {wz}u) + kf_lid;\n{body}}}\n"
+        );
         let _ = write!(
             o,
             "\n@compute @workgroup_size({wx}, {wy}, {wz})\n\
-             fn {}(\n    @builtin(workgroup_id) kf_wid: vec3<u32>,\n    \
-             @builtin(num_workgroups) kf_nwg: vec3<u32>,\n    \
-             @builtin(local_invocation_id) kf_lid: vec3<u32>,\n{subgroup}) {{\n",
-            k.name
+             fn {name}(\n    @builtin(workgroup_id) kf_wid: vec3<u32>,\n    \
+             @builtin(local_invocation_id) kf_lid: vec3<u32>,\n{sg_builtins}) {{\n    \
+             kf_{name}(kf_wid, kf_lid{sg_args});\n}}\n"
         );
-        o.push_str(
-            "    // The runtime may fold a large grid into more dimensions: recover the logical ids.\n    \
+        let _ = write!(
+            o,
+            "\n@compute @workgroup_size({wx}, {wy}, {wz})\n\
+             fn {name}_folded(\n    @builtin(workgroup_id) kf_wid: vec3<u32>,\n    \
+             @builtin(num_workgroups) kf_nwg: vec3<u32>,\n    \
+             @builtin(local_invocation_id) kf_lid: vec3<u32>,\n{sg_builtins}) {{\n    \
+             // Recover the logical ids from the linear workgroup index.\n    \
              let kf_lin = kf_wid.x + kf_nwg.x * (kf_wid.y + kf_nwg.y * kf_wid.z);\n    \
-             if kf_lin >= kf_params.groups_x * kf_params.groups_y * kf_params.groups_z {\n        \
-             return;\n    }\n    \
+             if kf_lin >= kf_params.groups_x * kf_params.groups_y * kf_params.groups_z {{\n        \
+             return;\n    }}\n    \
              let kf_group = vec3<u32>(kf_lin % kf_params.groups_x, \
              (kf_lin / kf_params.groups_x) % kf_params.groups_y, \
-             kf_lin / (kf_params.groups_x * kf_params.groups_y));\n",
+             kf_lin / (kf_params.groups_x * kf_params.groups_y));\n    \
+             kf_{name}(kf_group, kf_lid{sg_args});\n}}\n"
         );
-        let _ = writeln!(
-            o,
-            "    let kf_global = kf_group * vec3<u32>({wx}u, {wy}u, {wz}u) + kf_lid;"
-        );
-        o.push_str(&body);
-        o.push_str("}\n");
         o
     }
 
@@ -422,7 +435,7 @@ impl<'a> Writer<'a> {
                 let lt = self.info.ty(left);
                 let l = self.expr(left);
                 let r = self.expr(right);
-                self.binary(op, lt, &l, &r, Width::Scalar)
+                self.binary(op, lt, (&l, &r), right, Width::Scalar)
             }
             Expr::Cast { expr, to } => {
                 let from = self.info.ty(expr);
