@@ -981,6 +981,21 @@ pub fn walk_slice_accesses(kernel: &Kernel, block: &[Stmt], f: &mut impl FnMut(P
     });
 }
 
+/// Calls `f(array, index)` on every store to and load from an array in `block`, nested blocks
+/// included (atomics not), as [`walk_slice_accesses`] does for slices.
+pub fn walk_array_accesses(kernel: &Kernel, block: &[Stmt], f: &mut impl FnMut(ArrayId, ExprId)) {
+    walk_stmts(block, &mut |s| {
+        if let Stmt::ArrayStore { array, index, .. } = s {
+            f(*array, *index);
+        }
+    });
+    walk_exprs(kernel, block, &mut |e| {
+        if let Expr::ArrayLoad { array, index } = kernel.expr(e) {
+            f(*array, *index);
+        }
+    });
+}
+
 /// The expressions a statement uses directly (not those of nested blocks).
 pub fn stmt_exprs(stmt: &Stmt) -> Vec<ExprId> {
     match stmt {

@@ -135,6 +135,11 @@ impl Analysis<'_> {
     /// Marks `l` neither uniform nor settled.
     fn demote(&mut self, l: LocalId) {
         self.unsettle(l);
+        self.vary(l);
+    }
+
+    /// Marks `l` not uniform.
+    fn vary(&mut self, l: LocalId) {
         if std::mem::replace(&mut self.u.locals[l.0 as usize], false) {
             self.changed = true;
         }
@@ -153,9 +158,7 @@ impl Analysis<'_> {
                 && cf.is_none()
                 && !self.k.local(l).mutable
                 && value.is_some_and(|v| self.u.settled(self.k, v));
-            if std::mem::replace(&mut self.u.locals[l.0 as usize], false) {
-                self.changed = true;
-            }
+            self.vary(l);
             if !settles {
                 self.unsettle(l);
             }

@@ -283,8 +283,8 @@ impl Writer<'_> {
         out
     }
 
-    /// The tokens of `V` written once per workgroup, which identify it; empty for a bare `c`.
-    fn offset_key(&self, v: Option<ExprId>) -> String {
+    /// The tokens of `V` written once per workgroup, which identify it; empty for a bare index.
+    pub(super) fn offset_key(&self, v: Option<ExprId>) -> String {
         v.map(|v| self.expr(v, Mode::GROUP).to_string())
             .unwrap_or_default()
     }
@@ -292,24 +292,35 @@ impl Writer<'_> {
     /// `Some(None)` for an index `c`, `Some(Some(V))` for `V + c` or `c + V` with `V` uniform.
     fn fast_offset(&self, var: LocalId, index: ExprId) -> Option<Option<ExprId>> {
         let k = self.kernel;
-        let uniform = &self.info.uniform;
-        let is_var = |e: ExprId| *k.expr(e) == Expr::Local(var);
-        match *k.expr(index) {
-            Expr::Local(l) if l == var => Some(None),
-            Expr::Binary {
-                op: BinaryOp::Add,
-                left,
-                right,
-            } => {
-                if is_var(right) && uniform.expr(k, left) {
-                    Some(Some(left))
-                } else if is_var(left) && uniform.expr(k, right) {
-                    Some(Some(right))
-                } else {
-                    None
-                }
-            }
-            _ => None,
+        self.base_offset(index, |e| *k.expr(e) == Expr::Local(var))
+    }
+
+    /// `Some(None)` when `index` is a base (`is_base`: a stride loop's variable, `local_id().x`
+    /// in `tile`), `Some(Some(V))` for `V + base` or `base + V` with `V` uniform.
+    pub(super) fn base_offset(
+        &self,
+        index: ExprId,
+        is_base: impl Fn(ExprId) -> bool,
+    ) -> Option<Option<ExprId>> {
+        let k = self.kernel;
+        let uniform = |e: ExprId| self.info.uniform.expr(k, e);
+        if is_base(index) {
+            return Some(None);
+        }
+        let Expr::Binary {
+            op: BinaryOp::Add,
+            left,
+            right,
+        } = *k.expr(index)
+        else {
+            return None;
+        };
+        if is_base(right) && uniform(left) {
+            Some(Some(left))
+        } else if is_base(left) && uniform(right) {
+            Some(Some(right))
+        } else {
+            None
         }
     }
 

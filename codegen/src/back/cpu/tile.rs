@@ -99,26 +99,14 @@ impl Writer<'_> {
                 return;
             }
             if let Some(v) = self.tile_offset(plan, index, &inner) {
-                let key = v
-                    .map(|v| self.expr(v, Mode::GROUP).to_string())
-                    .unwrap_or_default();
+                let key = self.offset_key(v);
                 if !out.iter().any(|(a, _, k2)| *a == array && *k2 == key) {
                     out.push((array, v, key));
                 }
             }
         };
         for s in stmts {
-            let block = std::slice::from_ref(*s);
-            walk_stmts(block, &mut |s| {
-                if let Stmt::ArrayStore { array, index, .. } = s {
-                    visit(*array, *index);
-                }
-            });
-            walk_exprs(k, block, &mut |e| {
-                if let Expr::ArrayLoad { array, index } = k.expr(e) {
-                    visit(*array, *index);
-                }
-            });
+            walk_array_accesses(k, std::slice::from_ref(*s), &mut visit);
         }
         out
     }
@@ -133,26 +121,10 @@ impl Writer<'_> {
         inner: &[LocalId],
     ) -> Option<Option<ExprId>> {
         let k = self.kernel;
-        let lid = |e: ExprId| plan.invocation_id(k, e) == Some(false);
-        if lid(index) {
-            return Some(None);
+        match self.base_offset(index, |e| plan.invocation_id(k, e) == Some(false))? {
+            Some(v) if uses_any(k, v, inner) => None,
+            offset => Some(offset),
         }
-        let Expr::Binary {
-            op: BinaryOp::Add,
-            left,
-            right,
-        } = *k.expr(index)
-        else {
-            return None;
-        };
-        let v = if lid(left) {
-            right
-        } else if lid(right) {
-            left
-        } else {
-            return None;
-        };
-        (plan.uniform.expr(k, v) && !uses_any(k, v, inner)).then_some(Some(v))
     }
 
     /// The unchecked index of an access to `array` at `index`, when the loop checked it.
@@ -164,10 +136,7 @@ impl Writer<'_> {
     ) -> Option<TokenStream> {
         let fast = mode.tile?;
         let plan = self.group.as_ref()?;
-        let v = self.tile_offset(plan, index, &[])?;
-        let key = v
-            .map(|v| self.expr(v, Mode::GROUP).to_string())
-            .unwrap_or_default();
+        let key = self.offset_key(self.tile_offset(plan, index, &[])?);
         let (_, _, o) = fast
             .offsets
             .iter()
