@@ -28,10 +28,11 @@ extern crate self as kernelforge;
 pub use kernelforge_macros::{compute_kernel, kernel_fn};
 #[cfg(feature = "cuda")]
 pub use kernelforge_runtime::cuda;
-pub use kernelforge_runtime::{info, Backend, Buffer, Device, Error, Grid, Result};
+pub use kernelforge_runtime::{Backend, Buffer, Device, Error, Grid, Result};
 
 pub mod bench;
 pub mod histogram;
+pub mod info;
 pub mod intrinsics;
 pub mod kernels;
 pub mod reduce;
@@ -52,10 +53,22 @@ pub mod prelude {
 
 /// How this build was made: the nvcc used and the CUDA architecture targeted.
 pub mod build_info {
-    /// The nvcc that compiled the built-in kernels' PTX, or why there was none.
-    pub const NVCC: &str = env!("KERNELFORGE_BUILD_NVCC");
+    /// The version line of the nvcc that compiled the built-in kernels' PTX, or why there was
+    /// none.
+    pub const NVCC_VERSION: &str = env!("KERNELFORGE_BUILD_NVCC_VERSION");
+    /// That nvcc's path; empty when there was none.
+    pub const NVCC_PATH: &str = env!("KERNELFORGE_BUILD_NVCC_PATH");
     /// The virtual architecture of the embedded PTX.
     pub const CUDA_ARCH: &str = env!("KERNELFORGE_BUILD_ARCH");
+
+    /// The highest PTX ISA version among the built-in kernels' embedded PTX (`None` when nvcc
+    /// was not found at build time).
+    pub fn embedded_ptx_isa() -> Option<(u32, u32)> {
+        crate::kernels::all()
+            .iter()
+            .filter_map(|k| k.ptx.and_then(crate::info::ptx_isa))
+            .max()
+    }
 }
 
 #[doc(hidden)]

@@ -29,6 +29,17 @@ impl Backend {
     }
 }
 
+impl std::fmt::Display for Backend {
+    /// `CUDA`, `wgpu` or `CPU`, as messages spell it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Backend::Cuda => "CUDA",
+            Backend::Wgpu => "wgpu",
+            Backend::Cpu => "CPU",
+        })
+    }
+}
+
 #[allow(clippy::large_enum_variant)] // one per device, behind an Arc
 pub(crate) enum Kind {
     Cpu,

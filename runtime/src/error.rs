@@ -8,7 +8,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[non_exhaustive]
 pub enum Error {
     /// A backend cannot be used on this machine or build.
-    #[error("the {backend:?} backend is unavailable: {reason}")]
+    #[error("the {backend} backend is unavailable: {reason}")]
     Unavailable {
         /// The backend asked for.
         backend: Backend,

@@ -18,16 +18,14 @@ pub use error::{Error, Result};
 pub use grid::Grid;
 pub use kernel::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
 
+pub mod info;
+mod ptx;
+
 /// CUDA tooling that needs no GPU: NVRTC compilation and the PTX ISA version rules.
 #[cfg(feature = "cuda")]
 pub mod cuda {
     pub use crate::backend::cuda::{
-        compile_with_nvrtc, driver_present, max_ptx_isa, nvrtc_present, nvrtc_version, ptx_isa,
+        compile_with_nvrtc, driver_present, nvrtc_present, nvrtc_version,
     };
-}
-
-/// Facts about the backends compiled into this build and the machine, for `kernelforge info`.
-pub mod info {
-    pub use crate::backend::probe_all;
-    pub use crate::backend::BackendProbe;
+    pub use crate::ptx::{max_ptx_isa, ptx_isa};
 }

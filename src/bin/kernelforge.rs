@@ -1,7 +1,7 @@
 //! The kernelforge command line: `info`, `bench` (the main job) and `emit`.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use kernelforge::{bench, kernels, Device};
+use kernelforge::{bench, kernels};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -18,7 +18,11 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Every backend: available or not and why, devices, drivers, the build's nvcc and PTX.
-    Info,
+    Info {
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Every built-in kernel on every backend present, with peers measured in the same run.
     Bench {
         /// Write the records as a JSON array to this file.
@@ -49,56 +53,20 @@ enum Target {
     Cpu,
 }
 
-fn info() {
-    println!(
-        "host: {} {}, {} cores, {} rayon threads",
-        std::env::consts::OS,
-        std::env::consts::ARCH,
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
-        rayon::current_num_threads()
-    );
-    println!(
-        "build: nvcc {}; PTX for {}",
-        kernelforge::build_info::NVCC,
-        kernelforge::build_info::CUDA_ARCH
-    );
-    let ptx_isa = kernels::all().iter().find_map(|k| k.ptx).and_then(|p| {
-        p.lines()
-            .find(|l| l.starts_with(".version"))
-            .map(|l| l.trim_start_matches(".version").trim().to_string())
-    });
-    println!(
-        "embedded PTX ISA: {}",
-        ptx_isa.unwrap_or_else(|| "none".into())
-    );
-    for p in kernelforge::info::probe_all() {
-        println!(
-            "{:?}: {} - {}",
-            p.backend,
-            if p.available {
-                "available"
-            } else {
-                "unavailable"
-            },
-            p.summary
-        );
-        for d in p.details {
-            println!("    {d}");
-        }
-    }
-    let best = Device::best();
-    println!("Device::best() picks: {}", best.name());
-    for line in best.selection_report().lines() {
-        println!("    {line}");
-    }
-}
-
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Info => info(),
+        Command::Info { json } => {
+            let m = kernelforge::info::gather();
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&m.to_json()).unwrap_or_default()
+                );
+            } else {
+                print!("{}", m.to_text());
+            }
+        }
         Command::Bench {
             json,
             elements,
@@ -142,7 +110,7 @@ fn main() -> ExitCode {
                     None => {
                         eprintln!(
                             "no PTX was embedded: nvcc was not found at build time ({})",
-                            kernelforge::build_info::NVCC
+                            kernelforge::build_info::NVCC_VERSION
                         );
                         return ExitCode::FAILURE;
                     }

@@ -1,9 +1,7 @@
 //! The CPU backend: buffers in host memory, launches run the generated Rust on rayon.
 
-use super::BackendProbe;
 use crate::buffer::{RawBuffer, Storage};
 use crate::cpu::{self, Args, Launch};
-use crate::device::Backend;
 use crate::error::{Error, Result};
 use crate::kernel::{KernelArg, KernelDesc};
 
@@ -13,18 +11,6 @@ pub(crate) fn name() -> String {
         rayon::current_num_threads(),
         cpu::simd_level()
     )
-}
-
-pub(crate) fn probe() -> BackendProbe {
-    BackendProbe {
-        backend: Backend::Cpu,
-        available: true,
-        summary: name(),
-        details: vec![
-            format!("arch: {}", std::env::consts::ARCH),
-            format!("detected SIMD: {:?}", cpu::detect_simd()),
-        ],
-    }
 }
 
 pub(crate) fn alloc(bytes: usize) -> Storage {

@@ -5,10 +5,11 @@
 //! the PTX nvcc made at build time when the driver accepts its ISA version, else from NVRTC
 //! compiling the same CUDA C for the GPU's own architecture.
 
-use super::BackendProbe;
 use crate::device::{abi_words, Backend};
 use crate::error::{Error, Result};
+use crate::info::{loaded_library, CudaInfo, GpuInfo};
 use crate::kernel::{KernelArg, KernelDesc};
+use crate::ptx::{max_ptx_isa, ptx_isa};
 use cudarc::driver::{
     CudaContext, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg,
 };
@@ -84,32 +85,6 @@ pub fn nvrtc_version() -> Option<(i32, i32)> {
     (r == cudarc::nvrtc::sys::nvrtcResult::NVRTC_SUCCESS).then_some((major, minor))
 }
 
-/// The highest PTX ISA version (major, minor) a driver of CUDA version `driver` loads.
-/// From the PTX ISA release notes: CUDA 12.0 = 8.0 ... 12.4 = 8.4, 12.5 and 12.6 = 8.5,
-/// 12.7 = 8.6, 12.8 = 8.7, 12.9 = 8.8, 13.0 = 9.0.
-pub fn max_ptx_isa(driver: i32) -> (u32, u32) {
-    let (major, minor) = (driver / 1000, (driver % 1000) / 10);
-    match (major, minor) {
-        (m, _) if m >= 14 => (9, 9),
-        (13, n) => (9, n as u32),
-        (12, n) if n <= 4 => (8, n as u32),
-        (12, 5 | 6) => (8, 5),
-        (12, n) => (8, (n - 1).min(8) as u32),
-        (11, n) => (7, n as u32),
-        _ => (6, 0),
-    }
-}
-
-/// The `.version` of a PTX text, as (major, minor).
-pub fn ptx_isa(ptx: &str) -> Option<(u32, u32)> {
-    let line = ptx
-        .lines()
-        .find(|l| l.trim_start().starts_with(".version"))?;
-    let v = line.split_whitespace().nth(1)?;
-    let (a, b) = v.split_once('.')?;
-    Some((a.parse().ok()?, b.parse().ok()?))
-}
-
 /// Compiles a kernel's CUDA C (`cuda_source`, with entry point `name`) to PTX with NVRTC for
 /// the virtual architecture `arch` (`compute_75`, `compute_90`, ...). This is what the CUDA
 /// backend does when no usable PTX was embedded; it needs libnvrtc but no GPU or driver.
@@ -140,50 +115,70 @@ pub fn compile_with_nvrtc(name: &str, cuda_source: &str, arch: &str) -> Result<S
     }
 }
 
-pub(crate) fn probe() -> BackendProbe {
-    let mut details = Vec::new();
-    match nvrtc_version() {
-        Some((a, b)) => details.push(format!("NVRTC {a}.{b} found")),
-        None => details.push("NVRTC not found (libnvrtc.so not on the library path)".into()),
+/// The driver's facts for `kernelforge info`: version, library, every GPU, NVRTC.
+pub(crate) fn info() -> CudaInfo {
+    let mut out = CudaInfo {
+        compiled: true,
+        nvrtc_version: nvrtc_version(),
+        ..Default::default()
+    };
+    if out.nvrtc_version.is_some() {
+        out.nvrtc_library = loaded_library("nvrtc");
     }
-    match CudaDevice::open(0) {
-        Ok(d) => {
-            let (pa, pb) = max_ptx_isa(d.driver);
-            details.push(format!(
-                "driver: CUDA {}.{}, accepts PTX ISA up to {pa}.{pb}",
-                d.driver / 1000,
-                (d.driver % 1000) / 10
-            ));
-            if let Ok((free, total)) = d.ctx.mem_get_info() {
-                details.push(format!(
-                    "memory: {:.1} GiB free of {:.1} GiB",
-                    free as f64 / (1u64 << 30) as f64,
-                    total as f64 / (1u64 << 30) as f64
-                ));
+    if !driver_present() {
+        out.error = Some(NO_DRIVER.into());
+        return out;
+    }
+    match driver_version() {
+        Ok(v) => out.driver_version = Some(v),
+        Err(e) => {
+            out.error = Some(e.to_string());
+            return out;
+        }
+    }
+    out.driver_library = loaded_library("cuda");
+    let count = match CudaContext::device_count() {
+        Ok(n) => n.max(0) as usize,
+        Err(e) => {
+            out.error = Some(format!("the driver lists no GPU: {e:?}"));
+            return out;
+        }
+    };
+    for ordinal in 0..count {
+        match CudaContext::new(ordinal) {
+            Ok(ctx) => {
+                let (free, total) = ctx.mem_get_info().unwrap_or((0, 0));
+                out.gpus.push(GpuInfo {
+                    ordinal,
+                    name: ctx.name().unwrap_or_else(|_| "unknown GPU".into()),
+                    compute_capability: ctx.compute_capability().unwrap_or((0, 0)),
+                    sm_count: ctx
+                        .attribute(
+                            cudarc::driver::sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT,
+                        )
+                        .unwrap_or(0),
+                    memory_total: total as u64,
+                    memory_free: free as u64,
+                });
             }
-            BackendProbe {
-                backend: Backend::Cuda,
-                available: true,
-                summary: d.name(),
-                details,
+            Err(e) => {
+                out.error = Some(format!("cannot open CUDA device {ordinal}: {e:?}"));
             }
         }
-        Err(e) => BackendProbe {
-            backend: Backend::Cuda,
-            available: false,
-            summary: e.to_string(),
-            details,
-        },
     }
+    if count == 0 {
+        out.error = Some("the driver is installed but reports no GPU".into());
+    }
+    out
 }
+
+const NO_DRIVER: &str = "libcuda (the NVIDIA driver) was not found; install the NVIDIA driver, \
+                         or use the wgpu or CPU backend";
 
 impl CudaDevice {
     pub(crate) fn open(ordinal: usize) -> Result<CudaDevice> {
         if !driver_present() {
-            return Err(unavailable(
-                "libcuda (the NVIDIA driver) was not found; install the NVIDIA driver, or use \
-                 the wgpu or CPU backend",
-            ));
+            return Err(unavailable(NO_DRIVER));
         }
         let driver = driver_version()?;
         let ctx = CudaContext::new(ordinal).map_err(|e| {

@@ -1,9 +1,9 @@
 //! The wgpu backend: WGSL pipelines cached per device, storage buffers, one uniform buffer of
 //! launch-ABI words per launch, grids folded into more dimensions past the per-dimension limit.
 
-use super::BackendProbe;
 use crate::device::{abi_words, Backend};
 use crate::error::{Error, Result};
+use crate::info::AdapterInfo;
 use crate::kernel::{KernelArg, KernelDesc};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -72,51 +72,30 @@ fn describe(info: &wgpu::AdapterInfo) -> String {
     )
 }
 
-pub(crate) fn probe() -> Vec<BackendProbe> {
-    let list = adapters();
-    if list.is_empty() {
-        return vec![BackendProbe {
-            backend: Backend::Wgpu,
-            available: false,
-            summary: "no adapter found (install a Vulkan driver, e.g. Debian's \
-                      mesa-vulkan-drivers for lavapipe)"
-                .into(),
-            details: vec![],
-        }];
-    }
-    list.iter()
+/// Every adapter's facts for `kernelforge info`, best first.
+pub(crate) fn info() -> Vec<AdapterInfo> {
+    adapters()
+        .iter()
         .map(|a| {
             let info = a.get_info();
             let l = a.limits();
             let f = a.features();
-            BackendProbe {
-                backend: Backend::Wgpu,
-                available: true,
-                summary: describe(&info),
-                details: vec![
-                    format!(
-                        "limits: workgroup storage {} B, {} invocations/workgroup, storage \
-                         binding {} B, {} workgroups/dimension",
-                        l.max_compute_workgroup_storage_size,
-                        l.max_compute_invocations_per_workgroup,
-                        l.max_storage_buffer_binding_size,
-                        l.max_compute_workgroups_per_dimension
-                    ),
-                    format!(
-                        "features: f16 {}, subgroups {}, int64 {}, timestamp queries {}",
-                        f.contains(wgpu::Features::SHADER_F16),
-                        if f.contains(wgpu::Features::SUBGROUP) {
-                            format!(
-                                "true (size {}..={})",
-                                info.subgroup_min_size, info.subgroup_max_size
-                            )
-                        } else {
-                            "false (kernels with subgroup operations refuse to launch)".into()
-                        },
-                        f.contains(wgpu::Features::SHADER_INT64),
-                        f.contains(wgpu::Features::TIMESTAMP_QUERY)
-                    ),
-                ],
+            AdapterInfo {
+                name: info.name.clone(),
+                backend: format!("{:?}", info.backend),
+                device_type: format!("{:?}", info.device_type),
+                driver: format!("{} {}", info.driver, info.driver_info),
+                max_workgroup_storage: l.max_compute_workgroup_storage_size,
+                max_invocations_per_workgroup: l.max_compute_invocations_per_workgroup,
+                max_storage_binding: l.max_storage_buffer_binding_size,
+                max_workgroups_per_dimension: l.max_compute_workgroups_per_dimension,
+                f16: f.contains(wgpu::Features::SHADER_F16),
+                subgroups: f
+                    .contains(wgpu::Features::SUBGROUP)
+                    .then_some((info.subgroup_min_size, info.subgroup_max_size)),
+                int64: f.contains(wgpu::Features::SHADER_INT64),
+                timestamp_queries: f.contains(wgpu::Features::TIMESTAMP_QUERY),
+                pipeline_cache: f.contains(wgpu::Features::PIPELINE_CACHE),
             }
         })
         .collect()
