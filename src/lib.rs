@@ -28,7 +28,7 @@ extern crate self as kernelforge;
 pub use kernelforge_macros::{compute_kernel, kernel_fn};
 #[cfg(feature = "cuda")]
 pub use kernelforge_runtime::cuda;
-pub use kernelforge_runtime::{Backend, Buffer, Device, Error, Grid, Result};
+pub use kernelforge_runtime::{cache, Backend, Buffer, Device, Error, Grid, MemoryInfo, Result};
 
 pub mod bench;
 pub mod histogram;
@@ -75,5 +75,6 @@ pub mod build_info {
 pub mod __private {
     pub use kernelforge_macros::compute_kernel_chain;
     pub use kernelforge_runtime::cpu;
+    pub use kernelforge_runtime::fault;
     pub use kernelforge_runtime::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
 }

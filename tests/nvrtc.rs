@@ -86,3 +86,48 @@ fn nvrtc_reports_errors_with_its_log() {
     assert!(err.contains("undeclared_name"), "{err}");
     assert!(err.contains("broken"), "{err}");
 }
+
+/// The runtime's recovery path when the driver refuses the embedded PTX: NVRTC compiles a
+/// cubin for the GPU's own architecture, cached on disk under a key of the CUDA C, the
+/// architecture, the driver and NVRTC's version.
+#[test]
+fn nvrtc_cubins_are_cached_on_disk() {
+    if !kernelforge::cuda::nvrtc_present() {
+        common::skip_or_fail("nvrtc", "libnvrtc is not on the library path");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("kf-cubin-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let cache = kernelforge::cache::DiskCache::at(&dir);
+    let k = &kernelforge::kernels::saxpy::KERNEL;
+    let compile = |driver| {
+        kernelforge::cuda::compile_cubin_cached(k.name, k.cuda_source, (9, 0), driver, Some(&cache))
+            .unwrap()
+    };
+    let (first, hit) = compile(13000);
+    assert!(!hit);
+    assert_eq!(&first[..4], b"\x7fELF", "a cubin is an ELF file");
+    let (second, hit) = compile(13000);
+    assert!(hit, "the second compile comes from {}", dir.display());
+    assert_eq!(first, second);
+    // Another driver is another key: compiled again, and both entries stay.
+    let (_, hit) = compile(12080);
+    assert!(!hit);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+    // A broken source is NVRTC's error with its log, and is not cached.
+    let err = kernelforge::cuda::compile_cubin_cached(
+        "broken",
+        "extern \"C\" __global__ void broken() { undeclared_name = 1; }",
+        (9, 0),
+        13000,
+        Some(&cache),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("undeclared_name") && err.contains("sm_90"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -29,6 +29,12 @@ impl RawBuffer {
     }
 }
 
+impl Drop for RawBuffer {
+    fn drop(&mut self) {
+        self.device.release(self.bytes());
+    }
+}
+
 /// `len` elements of `T` in a device's memory. Created by [`Device::upload`] and
 /// [`Device::zeros`]; read back with [`Buffer::to_vec`].
 pub struct Buffer<T> {

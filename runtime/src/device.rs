@@ -4,8 +4,9 @@ use crate::error::{Error, Result};
 use crate::grid::Grid;
 use crate::kernel::{KernelArg, KernelDesc};
 use bytemuck::Pod;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// A kind of backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -53,6 +54,30 @@ struct Inner {
     id: u64,
     kind: Kind,
     report: String,
+    /// Bytes of the buffers alive on this device (for `memory_info`).
+    allocated: AtomicU64,
+    /// Rerun launches that fail on the device (compile/load failure, device lost, out of
+    /// memory) on the CPU. Devices from `best()` start with compile failures covered.
+    cpu_fallback: AtomicU8,
+    /// Kernels that have fallen back, so each is logged once.
+    fallen_back: Mutex<HashSet<&'static str>>,
+}
+
+/// `Inner::cpu_fallback` values.
+const FALLBACK_OFF: u8 = 0;
+const FALLBACK_COMPILE: u8 = 1;
+const FALLBACK_ALL: u8 = 2;
+
+/// Memory a device reports, in bytes; `None` where the backend does not know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MemoryInfo {
+    /// Bytes in use: on the CPU and wgpu, the buffers this device holds now (kernelforge's
+    /// own count); on CUDA, the whole GPU's used memory (total - free, every process).
+    pub used: u64,
+    /// Bytes free (CUDA: the driver's figure; CPU: the OS's available memory; wgpu: unknown).
+    pub free: Option<u64>,
+    /// Bytes in all (CUDA: device memory; CPU: physical memory; wgpu: unknown).
+    pub total: Option<u64>,
 }
 
 /// A device that runs kernels: a CUDA GPU, a wgpu adapter or the CPU. Cheap to clone; `Send`
@@ -64,6 +89,12 @@ pub struct Device {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 
+/// The CPU device that holds host copies during per-launch CPU fallback.
+fn cpu_device() -> &'static Device {
+    static CPU: std::sync::OnceLock<Device> = std::sync::OnceLock::new();
+    CPU.get_or_init(|| Device::new(Kind::Cpu, "per-launch CPU fallback".into()))
+}
+
 /// Most threads in one dimension of a launch: ids are `u32`.
 const MAX_THREADS: u64 = u32::MAX as u64;
 
@@ -74,6 +105,9 @@ impl Device {
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 kind,
                 report,
+                cpu_fallback: AtomicU8::new(FALLBACK_OFF),
+                fallen_back: Mutex::new(HashSet::new()),
+                allocated: AtomicU64::new(0),
             }),
         }
     }
@@ -81,26 +115,52 @@ impl Device {
     /// The best device on this machine: CUDA GPU 0, else a hardware wgpu adapter, else the CPU
     /// (a wgpu adapter that is itself a CPU implementation, such as lavapipe, ranks below the
     /// native CPU backend). Never fails; [`selection_report`](Self::selection_report) says what
-    /// was tried. `KERNELFORGE_BACKEND=cuda|wgpu|cpu` forces a backend: when the forced backend
-    /// is unavailable, this returns the CPU device with the error in its report, and
-    /// [`try_best`](Self::try_best) returns the error itself.
+    /// was tried. The choice is made once per process and cached (environment variables are
+    /// read then).
+    ///
+    /// `KERNELFORGE_BACKEND=cuda|wgpu|cpu` forces a backend. `KERNELFORGE_FALLBACK=0` makes
+    /// moving past a backend that is present but unusable an error. In both cases, when the
+    /// choice fails, this returns the CPU device with the error in its report (and logs it),
+    /// while [`try_best`](Self::try_best) returns the error itself.
+    ///
+    /// A device from `best()` reruns on the CPU a kernel whose code cannot be compiled or
+    /// loaded on it (PTX the driver refuses and no NVRTC, say), logging once per kernel; see
+    /// [`set_cpu_fallback`](Self::set_cpu_fallback) for the other failures.
     pub fn best() -> Device {
         match Self::try_best() {
             Ok(d) => d,
-            Err(e) => Device::new(
-                Kind::Cpu,
-                format!("forced backend unavailable: {e}\nusing the CPU backend instead"),
-            ),
+            Err(e) => {
+                tracing::error!("Device::best(): {e}; using the CPU backend");
+                Device::new(
+                    Kind::Cpu,
+                    format!("no device chosen: {e}\nusing the CPU backend instead"),
+                )
+            }
         }
     }
 
     /// Like [`best`](Self::best), but a forced backend (`KERNELFORGE_BACKEND`) that is
-    /// unavailable is an error.
+    /// unavailable, or with `KERNELFORGE_FALLBACK=0` a backend that is present but fails to
+    /// open, is an error. A successful choice is cached for the process; an error is not.
     ///
     /// # Errors
     /// [`Error::BadEnv`] for an unknown `KERNELFORGE_BACKEND`; [`Error::Unavailable`] for a
-    /// forced backend that cannot be opened.
+    /// forced backend that cannot be opened, or a present one under `KERNELFORGE_FALLBACK=0`.
     pub fn try_best() -> Result<Device> {
+        static BEST: Mutex<Option<Device>> = Mutex::new(None);
+        let mut best = BEST.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(d) = &*best {
+            return Ok(d.clone());
+        }
+        let d = Self::choose()?;
+        d.inner
+            .cpu_fallback
+            .store(FALLBACK_COMPILE, Ordering::Relaxed);
+        *best = Some(d.clone());
+        Ok(d)
+    }
+
+    fn choose() -> Result<Device> {
         let forced = match std::env::var("KERNELFORGE_BACKEND") {
             Ok(v) if v.is_empty() || v == "auto" => None,
             Ok(v) => Some(match v.as_str() {
@@ -130,12 +190,15 @@ impl Device {
             );
             return Ok(dev.with_report(report));
         }
+        let strict = !crate::policy::fallback_enabled();
         let mut lines = Vec::new();
         match Self::cuda(0) {
             Ok(d) => {
                 lines.push(format!("cuda: chosen, {}", d.name()));
                 return Ok(d.with_report(lines.join("\n")));
             }
+            #[cfg(feature = "cuda")]
+            Err(e) if strict && backend::cuda::present() => return Err(Self::strict_error(e)),
             Err(e) => lines.push(format!("cuda: skipped: {e}")),
         }
         #[cfg(feature = "wgpu")]
@@ -145,12 +208,30 @@ impl Device {
                 lines.push(format!("wgpu: chosen, {name}"));
                 return Ok(Device::new(Kind::Wgpu(w), lines.join("\n")));
             }
+            Err(e) if strict && backend::wgpu::hardware_present() => {
+                return Err(Self::strict_error(e))
+            }
             Err(e) => lines.push(format!("wgpu: skipped: {e}")),
         }
         #[cfg(not(feature = "wgpu"))]
         lines.push("wgpu: skipped: not compiled in (enable the `wgpu` feature)".into());
+        let _ = strict;
         lines.push(format!("cpu: chosen, {}", backend::cpu::name()));
         Ok(Device::new(Kind::Cpu, lines.join("\n")))
+    }
+
+    #[cfg(any(feature = "cuda", feature = "wgpu"))]
+    fn strict_error(e: Error) -> Error {
+        match e {
+            Error::Unavailable { backend, reason } => Error::Unavailable {
+                backend,
+                reason: format!(
+                    "{reason} (it is present, and KERNELFORGE_FALLBACK=0 forbids moving on to \
+                     the next backend)"
+                ),
+            },
+            e => e,
+        }
     }
 
     /// The CPU device (rayon over the machine's cores).
@@ -205,6 +286,65 @@ impl Device {
         }
     }
 
+    /// Turns per-launch CPU fallback on or off for this device (and its clones). When on, a
+    /// launch that fails on the GPU because the kernel cannot be compiled or loaded, the device
+    /// was lost, or memory ran out ([`Error::is_device_failure`]) is run again on the CPU: the
+    /// buffer arguments are copied to host memory, the kernel's CPU version runs, and the
+    /// written buffers are copied back. Each kernel's first fallback is logged (`tracing`,
+    /// warn). A lost device whose buffers cannot be read back returns the original error.
+    /// `KERNELFORGE_FALLBACK=0` overrides this: failures are returned.
+    ///
+    /// Off by default, except that a device from [`best`](Self::best) covers compile and load
+    /// failures; off here turns that off too.
+    pub fn set_cpu_fallback(&self, enabled: bool) {
+        let v = if enabled { FALLBACK_ALL } else { FALLBACK_OFF };
+        self.inner.cpu_fallback.store(v, Ordering::Relaxed);
+    }
+
+    /// The kernels this device has rerun on the CPU, by name.
+    pub fn fallen_back_kernels(&self) -> Vec<&'static str> {
+        let mut v: Vec<_> = self
+            .inner
+            .fallen_back
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .copied()
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// The memory this device reports.
+    ///
+    /// # Errors
+    /// A driver error while asking (CUDA).
+    pub fn memory_info(&self) -> Result<MemoryInfo> {
+        let ours = self.inner.allocated.load(Ordering::Relaxed);
+        Ok(match &self.inner.kind {
+            Kind::Cpu => MemoryInfo {
+                used: ours,
+                free: backend::cpu::available_memory(),
+                total: backend::cpu::total_memory(),
+            },
+            #[cfg(feature = "wgpu")]
+            Kind::Wgpu(_) => MemoryInfo {
+                used: ours,
+                free: None,
+                total: None,
+            },
+            #[cfg(feature = "cuda")]
+            Kind::Cuda(c) => {
+                let (free, total) = c.memory()?;
+                MemoryInfo {
+                    used: total - free,
+                    free: Some(free),
+                    total: Some(total),
+                }
+            }
+        })
+    }
+
     /// Which backend this device uses.
     pub fn backend(&self) -> Backend {
         match &self.inner.kind {
@@ -235,11 +375,12 @@ impl Device {
     /// Copies `data` into a new buffer on this device.
     ///
     /// # Errors
-    /// Allocation failure on the device, or a buffer larger than the backend allows.
+    /// [`Error::OutOfMemory`] (naming the bytes asked and, where known, free) when it does not
+    /// fit; [`Error::TooLarge`] beyond what the backend can bind; device errors.
     pub fn upload<T: Pod>(&self, data: &[T]) -> Result<Buffer<T>> {
         let bytes: &[u8] = bytemuck::cast_slice(data);
         let storage = match &self.inner.kind {
-            Kind::Cpu => backend::cpu::upload(bytes),
+            Kind::Cpu => backend::cpu::upload(bytes)?,
             #[cfg(feature = "wgpu")]
             Kind::Wgpu(w) => Storage::Wgpu(w.upload(bytes)?),
             #[cfg(feature = "cuda")]
@@ -259,7 +400,7 @@ impl Device {
     pub fn zeros<T: Pod>(&self, len: usize) -> Result<Buffer<T>> {
         let bytes = len * size_of::<T>();
         let storage = match &self.inner.kind {
-            Kind::Cpu => backend::cpu::alloc(bytes),
+            Kind::Cpu => backend::cpu::alloc(bytes)?,
             #[cfg(feature = "wgpu")]
             Kind::Wgpu(w) => Storage::Wgpu(w.alloc(bytes)?),
             #[cfg(feature = "cuda")]
@@ -269,6 +410,9 @@ impl Device {
     }
 
     fn raw(&self, storage: Storage, len: usize, elem_size: usize) -> RawBuffer {
+        self.inner
+            .allocated
+            .fetch_add((len * elem_size) as u64, Ordering::Relaxed);
         RawBuffer {
             storage,
             len,
@@ -304,6 +448,31 @@ impl Device {
                 message: "the buffer's storage does not belong to its device".into(),
             }),
         }
+    }
+
+    /// Overwrites `buf` (of this device) with `bytes` (its whole length).
+    fn write_bytes(&self, buf: &mut RawBuffer, bytes: &[u8]) -> Result<()> {
+        match (&self.inner.kind, &mut buf.storage) {
+            (Kind::Cpu, s @ Storage::Cpu(_)) => {
+                backend::cpu::write(s, bytes);
+                Ok(())
+            }
+            #[cfg(feature = "wgpu")]
+            (Kind::Wgpu(w), Storage::Wgpu(b)) => w.write(b, bytes),
+            #[cfg(feature = "cuda")]
+            (Kind::Cuda(c), Storage::Cuda(b)) => c.write(b, bytes),
+            #[allow(unreachable_patterns)]
+            _ => Err(Error::BadArguments {
+                kernel: "write",
+                message: "the buffer's storage does not belong to its device".into(),
+            }),
+        }
+    }
+
+    pub(crate) fn release(&self, bytes: usize) {
+        self.inner
+            .allocated
+            .fetch_sub(bytes as u64, Ordering::Relaxed);
     }
 
     /// Runs `desc` over `grid` with `args`; what generated `launch` functions call.
@@ -378,15 +547,111 @@ impl Device {
             });
         }
         let groups = counts.map(|c| c as u32);
-        match &self.inner.kind {
+        let result = match &self.inner.kind {
             Kind::Cpu => backend::cpu::launch(desc, groups, args),
             #[cfg(feature = "wgpu")]
             Kind::Wgpu(w) => w.launch(desc, groups, args),
             #[cfg(feature = "cuda")]
             Kind::Cuda(c) => c.launch(desc, groups, args),
+        };
+        match result {
+            Err(e) if self.falls_back(&e) => self.launch_on_cpu(desc, groups, args, e),
+            r => r,
         }
     }
+
+    /// Whether `e`, from a launch on this device, is rerun on the CPU.
+    fn falls_back(&self, e: &Error) -> bool {
+        let covered = match self.inner.cpu_fallback.load(Ordering::Relaxed) {
+            FALLBACK_ALL => e.is_device_failure(),
+            FALLBACK_COMPILE => matches!(e, Error::Compile { .. }),
+            _ => false,
+        };
+        covered && self.backend() != Backend::Cpu && crate::policy::fallback_enabled()
+    }
+
+    /// Per-launch CPU fallback: copies the buffer arguments to host memory, runs the kernel's
+    /// CPU version, and copies the writable ones back. `failure` is the device's error, logged
+    /// on the kernel's first fallback and returned when the buffers cannot be copied.
+    fn launch_on_cpu(
+        &self,
+        desc: &KernelDesc,
+        groups: [u32; 3],
+        args: &mut [KernelArg<'_>],
+        failure: Error,
+    ) -> Result<()> {
+        let first = self
+            .inner
+            .fallen_back
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(desc.name);
+        if first {
+            tracing::warn!(
+                kernel = desc.name,
+                device = %self.name(),
+                "running on the CPU instead: {failure}"
+            );
+        }
+        let host = cpu_device();
+        let mut copies = Vec::new();
+        for a in args.iter() {
+            let b = match a {
+                KernelArg::Scalar(_) => continue,
+                KernelArg::Slice(b) => &**b,
+                KernelArg::SliceMut(b) => &**b,
+            };
+            let bytes = match self.read_bytes(b) {
+                Ok(bytes) => bytes,
+                Err(e) => {
+                    tracing::error!(
+                        kernel = desc.name,
+                        "CPU fallback impossible: the buffers cannot be read back: {e}"
+                    );
+                    return Err(failure);
+                }
+            };
+            copies.push(host.raw(backend::cpu::upload(&bytes)?, b.len, b.elem_size));
+        }
+        {
+            let mut next = copies.iter_mut();
+            let mut cpu_args: Vec<KernelArg<'_>> = Vec::with_capacity(args.len());
+            for a in args.iter() {
+                cpu_args.push(match a {
+                    KernelArg::Scalar(bits) => KernelArg::Scalar(*bits),
+                    KernelArg::Slice(_) => KernelArg::Slice(&*next.next().expect("one copy each")),
+                    KernelArg::SliceMut(_) => {
+                        KernelArg::SliceMut(next.next().expect("one copy each"))
+                    }
+                });
+            }
+            backend::cpu::launch(desc, groups, &mut cpu_args)?;
+        }
+        let mut next = copies.iter();
+        for a in args.iter_mut() {
+            match a {
+                KernelArg::Scalar(_) => {}
+                KernelArg::Slice(_) => {
+                    next.next();
+                }
+                KernelArg::SliceMut(b) => {
+                    let copy = next.next().expect("one copy each");
+                    self.write_bytes(b, &backend::cpu::read(copy))?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
+
+/// Devices are equal when they are the same device (a clone, or `best()`'s cached choice).
+impl PartialEq for Device {
+    fn eq(&self, other: &Device) -> bool {
+        self.inner.id == other.inner.id
+    }
+}
+
+impl Eq for Device {}
 
 impl std::fmt::Debug for Device {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -88,6 +88,44 @@ pub enum Error {
         /// How to stay within it.
         fix: &'static str,
     },
+    /// A kernel's code could not be compiled or loaded for the device (WGSL pipeline creation,
+    /// NVRTC, the driver refusing PTX).
+    #[error("kernel `{kernel}` could not be compiled or loaded on {device}: {message}")]
+    Compile {
+        /// The kernel.
+        kernel: &'static str,
+        /// The device, by name.
+        device: String,
+        /// What failed, every step tried, and the remedy.
+        message: String,
+    },
+    /// The device stopped working (GPU reset, driver crash, device removed).
+    #[error(
+        "{device} was lost while {context}: {message}; its buffers are gone: create a new Device \
+         (or opt in to per-launch CPU fallback with Device::set_cpu_fallback)"
+    )]
+    DeviceLost {
+        /// The device, by name.
+        device: String,
+        /// What kernelforge was doing.
+        context: String,
+        /// The backend's message.
+        message: String,
+    },
+    /// An allocation that does not fit in the device's free memory.
+    #[error(
+        "out of memory on {device}: {requested} bytes asked, {}; free buffers, use \
+         smaller ones, or use another device",
+        match free { Some(f) => format!("{f} bytes free"), None => "free memory unknown".into() }
+    )]
+    OutOfMemory {
+        /// The device, by name.
+        device: String,
+        /// Bytes asked for.
+        requested: u64,
+        /// Bytes free when asked, where the backend knows.
+        free: Option<u64>,
+    },
     /// An error reported by wgpu or the GPU driver under it.
     #[error("wgpu error while {context}: {message}")]
     Wgpu {
@@ -104,4 +142,17 @@ pub enum Error {
         /// The driver's or NVRTC's message.
         message: String,
     },
+}
+
+impl Error {
+    /// Whether the failure is the device's rather than the caller's: a kernel that could not be
+    /// compiled or loaded, a lost device, or memory exhausted. These are the failures a
+    /// per-launch CPU fallback ([`Device::set_cpu_fallback`](crate::Device::set_cpu_fallback))
+    /// recovers from.
+    pub fn is_device_failure(&self) -> bool {
+        matches!(
+            self,
+            Error::Compile { .. } | Error::DeviceLost { .. } | Error::OutOfMemory { .. }
+        )
+    }
 }

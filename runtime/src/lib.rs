@@ -6,14 +6,18 @@
 
 mod backend;
 mod buffer;
+pub mod cache;
 pub mod cpu;
 mod device;
 mod error;
+#[doc(hidden)]
+pub mod fault;
 mod grid;
 mod kernel;
+mod policy;
 
 pub use buffer::Buffer;
-pub use device::{Backend, Device};
+pub use device::{Backend, Device, MemoryInfo};
 pub use error::{Error, Result};
 pub use grid::Grid;
 pub use kernel::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
@@ -25,7 +29,8 @@ mod ptx;
 #[cfg(feature = "cuda")]
 pub mod cuda {
     pub use crate::backend::cuda::{
-        compile_with_nvrtc, driver_present, nvrtc_present, nvrtc_version,
+        compile_cubin_cached, compile_cubin_with_nvrtc, compile_with_nvrtc, driver_present,
+        nvrtc_present, nvrtc_version,
     };
     pub use crate::ptx::{max_ptx_isa, ptx_isa};
 }

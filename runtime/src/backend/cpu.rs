@@ -2,7 +2,9 @@
 
 use crate::buffer::{RawBuffer, Storage};
 use crate::cpu::{self, Args, Launch};
+use crate::device::Backend;
 use crate::error::{Error, Result};
+use crate::fault::{self, Fault};
 use crate::kernel::{KernelArg, KernelDesc};
 
 pub(crate) fn name() -> String {
@@ -13,14 +15,53 @@ pub(crate) fn name() -> String {
     )
 }
 
-pub(crate) fn alloc(bytes: usize) -> Storage {
-    Storage::Cpu(vec![0u64; bytes.div_ceil(8)])
+/// Zeroed host memory for `bytes` bytes, 8-byte aligned; `Error::OutOfMemory` (with the
+/// memory the OS reports available) when the allocation fails, rather than Rust's abort.
+pub(crate) fn alloc(bytes: usize) -> Result<Storage> {
+    let words = bytes.div_ceil(8);
+    let oom = || Error::OutOfMemory {
+        device: name(),
+        requested: bytes as u64,
+        free: available_memory(),
+    };
+    if fault::fires(Backend::Cpu, Fault::OutOfMemory, None) {
+        return Err(oom());
+    }
+    let mut v: Vec<u64> = Vec::new();
+    v.try_reserve_exact(words).map_err(|_| oom())?;
+    v.resize(words, 0);
+    Ok(Storage::Cpu(v))
 }
 
-pub(crate) fn upload(bytes: &[u8]) -> Storage {
-    let mut v = vec![0u64; bytes.len().div_ceil(8)];
-    bytemuck::cast_slice_mut::<u64, u8>(&mut v)[..bytes.len()].copy_from_slice(bytes);
-    Storage::Cpu(v)
+pub(crate) fn upload(bytes: &[u8]) -> Result<Storage> {
+    let mut s = alloc(bytes.len())?;
+    write(&mut s, bytes);
+    Ok(s)
+}
+
+/// Overwrites the start of `storage` with `bytes`.
+pub(crate) fn write(storage: &mut Storage, bytes: &[u8]) {
+    #[allow(irrefutable_let_patterns)]
+    if let Storage::Cpu(v) = storage {
+        bytemuck::cast_slice_mut::<u64, u8>(v)[..bytes.len()].copy_from_slice(bytes);
+    }
+}
+
+/// Memory the OS could give this process now, bytes (Linux: `MemAvailable` of /proc/meminfo).
+pub(crate) fn available_memory() -> Option<u64> {
+    meminfo("MemAvailable:")
+}
+
+/// Physical memory, bytes (Linux: `MemTotal` of /proc/meminfo).
+pub(crate) fn total_memory() -> Option<u64> {
+    meminfo("MemTotal:")
+}
+
+fn meminfo(field: &str) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with(field))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
 }
 
 pub(crate) fn read(buf: &RawBuffer) -> Vec<u8> {

@@ -5,13 +5,15 @@
 //! the PTX nvcc made at build time when the driver accepts its ISA version, else from NVRTC
 //! compiling the same CUDA C for the GPU's own architecture.
 
+use crate::cache::DiskCache;
 use crate::device::{abi_words, Backend};
 use crate::error::{Error, Result};
+use crate::fault::{self, Fault};
 use crate::info::{loaded_library, CudaInfo, GpuInfo};
 use crate::kernel::{KernelArg, KernelDesc};
-use crate::ptx::{max_ptx_isa, ptx_isa};
+use crate::ptx::{cuda_version_name, ptx_isa, ptx_verdict, PtxPlan};
 use cudarc::driver::{
-    CudaContext, CudaFunction, CudaSlice, CudaStream, LaunchConfig, PushKernelArg,
+    CudaContext, CudaFunction, CudaSlice, CudaStream, DriverError, LaunchConfig, PushKernelArg,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -94,10 +96,7 @@ pub fn nvrtc_version() -> Option<(i32, i32)> {
 /// when the source does not compile.
 pub fn compile_with_nvrtc(name: &str, cuda_source: &str, arch: &str) -> Result<String> {
     if !nvrtc_present() {
-        return Err(unavailable(
-            "NVRTC (libnvrtc.so) is not on the library path; install it (pip \
-             nvidia-cuda-nvrtc) and add its lib folder to LD_LIBRARY_PATH",
-        ));
+        return Err(unavailable(NO_NVRTC));
     }
     let opts = cudarc::nvrtc::CompileOptions {
         options: vec![format!("--gpu-architecture={arch}")],
@@ -113,6 +112,102 @@ pub fn compile_with_nvrtc(name: &str, cuda_source: &str, arch: &str) -> Result<S
         )),
         Err(e) => Err(cuda_err(context(), e)),
     }
+}
+
+const NO_NVRTC: &str = "NVRTC (libnvrtc.so) is not on the library path; install it (pip \
+                        nvidia-cuda-nvrtc) and add its lib folder to LD_LIBRARY_PATH";
+
+/// Compiles a kernel's CUDA C (`cuda_source`, entry point `name`) with NVRTC to a cubin for the
+/// real architecture `sm` ((9, 0): `sm_90`). A cubin holds machine code, so the driver loads it
+/// whatever PTX ISA it accepts; it needs libnvrtc but no GPU or driver.
+///
+/// # Errors
+/// [`Error::Unavailable`] when libnvrtc cannot be loaded; [`Error::Cuda`] with NVRTC's log
+/// when the source does not compile or NVRTC does not know the architecture.
+pub fn compile_cubin_with_nvrtc(name: &str, cuda_source: &str, sm: (i32, i32)) -> Result<Vec<u8>> {
+    use cudarc::nvrtc::{result, sys};
+    if !nvrtc_present() {
+        return Err(unavailable(NO_NVRTC));
+    }
+    let arch = format!("sm_{}{}", sm.0, sm.1);
+    let context = || format!("compiling kernel `{name}` for {arch} with NVRTC");
+    let src = std::ffi::CString::new(cuda_source)
+        .map_err(|_| cuda_msg(context(), "the CUDA C contains a NUL byte".into()))?;
+    let file = std::ffi::CString::new(format!("{name}.cu"))
+        .map_err(|_| cuda_msg(context(), "the kernel name contains a NUL byte".into()))?;
+    let prog = result::create_program(&src, Some(&file)).map_err(|e| cuda_err(context(), e))?;
+    // SAFETY: `prog` was created above and is destroyed once, below; `src` and `file` outlive
+    // it; the size and buffer calls follow NVRTC's contract (size first, then a buffer of it).
+    let out = unsafe {
+        let compiled = result::compile_program(prog, &[format!("--gpu-architecture={arch}")]);
+        let out = match compiled {
+            Err(e) => {
+                let log = result::get_program_log(prog)
+                    .map(|l| {
+                        let bytes: Vec<u8> = l.iter().map(|&c| c as u8).collect();
+                        String::from_utf8_lossy(&bytes)
+                            .trim_end_matches('\0')
+                            .trim()
+                            .to_string()
+                    })
+                    .unwrap_or_default();
+                Err(cuda_msg(context(), format!("{e:?}: {log}")))
+            }
+            Ok(()) => {
+                let mut size = 0usize;
+                match sys::nvrtcGetCUBINSize(prog, &mut size).result() {
+                    Err(e) => Err(cuda_err(context(), e)),
+                    Ok(()) => {
+                        let mut bin = vec![0u8; size];
+                        sys::nvrtcGetCUBIN(prog, bin.as_mut_ptr() as *mut std::ffi::c_char)
+                            .result()
+                            .map(|_| bin)
+                            .map_err(|e| cuda_err(context(), e))
+                    }
+                }
+            }
+        };
+        let _ = result::destroy_program(prog);
+        out
+    };
+    out
+}
+
+/// [`compile_cubin_with_nvrtc`] through the disk cache `cache` (none: no caching). The key
+/// is the CUDA C, the architecture, the driver version `driver` and NVRTC's version; the flag
+/// says whether the cubin came from the cache.
+///
+/// # Errors
+/// As [`compile_cubin_with_nvrtc`]. A cache that cannot be written is not an error (the
+/// cubin is returned; the failure is logged).
+pub fn compile_cubin_cached(
+    name: &str,
+    cuda_source: &str,
+    sm: (i32, i32),
+    driver: i32,
+    cache: Option<&DiskCache>,
+) -> Result<(Vec<u8>, bool)> {
+    let (na, nb) = nvrtc_version().ok_or_else(|| unavailable(NO_NVRTC))?;
+    let key = format!(
+        "kernelforge cubin\narch=sm_{}{}\ndriver={driver}\nnvrtc={na}.{nb}\n\n{cuda_source}",
+        sm.0, sm.1
+    );
+    if let Some(bin) = cache.and_then(|c| c.get(name, key.as_bytes())) {
+        tracing::debug!(kernel = name, "cubin from the disk cache");
+        return Ok((bin, true));
+    }
+    let bin = compile_cubin_with_nvrtc(name, cuda_source, sm)?;
+    if let Some(c) = cache {
+        if let Err(e) = c.put(name, key.as_bytes(), &bin) {
+            tracing::warn!(
+                kernel = name,
+                dir = %c.dir().display(),
+                "cannot write the kernel cache: {e}; set KERNELFORGE_CACHE_DIR to a writable \
+                 directory"
+            );
+        }
+    }
+    Ok((bin, false))
 }
 
 /// The driver's facts for `kernelforge info`: version, library, every GPU, NVRTC.
@@ -172,6 +267,12 @@ pub(crate) fn info() -> CudaInfo {
     out
 }
 
+/// Whether a driver is installed and reports at least one GPU (so that failing to open one is
+/// a failure, not an absence).
+pub(crate) fn present() -> bool {
+    driver_present() && CudaContext::device_count().is_ok_and(|n| n > 0)
+}
+
 const NO_DRIVER: &str = "libcuda (the NVIDIA driver) was not found; install the NVIDIA driver, \
                          or use the wgpu or CPU backend";
 
@@ -211,22 +312,71 @@ impl CudaDevice {
         )
     }
 
+    /// A driver error, classified: sticky errors that leave the context unusable are
+    /// `DeviceLost`, exhausted memory is `OutOfMemory`, the rest `Error::Cuda`.
+    fn driver_error(&self, context: String, e: DriverError, requested: u64) -> Error {
+        use cudarc::driver::sys::CUresult as R;
+        match e.0 {
+            R::CUDA_ERROR_OUT_OF_MEMORY => Error::OutOfMemory {
+                device: self.name(),
+                requested,
+                free: self.ctx.mem_get_info().ok().map(|(free, _)| free as u64),
+            },
+            R::CUDA_ERROR_ILLEGAL_ADDRESS
+            | R::CUDA_ERROR_LAUNCH_FAILED
+            | R::CUDA_ERROR_ILLEGAL_INSTRUCTION
+            | R::CUDA_ERROR_MISALIGNED_ADDRESS
+            | R::CUDA_ERROR_INVALID_PC
+            | R::CUDA_ERROR_HARDWARE_STACK_ERROR
+            | R::CUDA_ERROR_ECC_UNCORRECTABLE
+            | R::CUDA_ERROR_CONTEXT_IS_DESTROYED
+            | R::CUDA_ERROR_DEVICE_UNAVAILABLE => Error::DeviceLost {
+                device: self.name(),
+                context,
+                message: format!("{e:?}"),
+            },
+            _ => cuda_err(context, e),
+        }
+    }
+
     pub(crate) fn alloc(&self, bytes: usize) -> Result<CudaBuffer> {
+        if fault::fires(Backend::Cuda, Fault::OutOfMemory, None) {
+            return Err(Error::OutOfMemory {
+                device: self.name(),
+                requested: bytes as u64,
+                free: self.ctx.mem_get_info().ok().map(|(free, _)| free as u64),
+            });
+        }
         let slice = self
             .stream
             .alloc_zeros::<u8>(bytes.max(4))
-            .map_err(|e| cuda_err(format!("allocating {bytes} bytes"), e))?;
+            .map_err(|e| self.driver_error(format!("allocating {bytes} bytes"), e, bytes as u64))?;
         Ok(CudaBuffer { slice })
     }
 
-    pub(crate) fn upload(&self, bytes: &[u8]) -> Result<CudaBuffer> {
-        let mut b = self.alloc(bytes.len())?;
+    /// (free, total) device memory, bytes.
+    pub(crate) fn memory(&self) -> Result<(u64, u64)> {
+        let (free, total) = self
+            .ctx
+            .mem_get_info()
+            .map_err(|e| self.driver_error("reading the memory in use".into(), e, 0))?;
+        Ok((free as u64, total as u64))
+    }
+
+    /// Overwrites the start of `b` with `bytes` (per-launch CPU fallback writes results back).
+    pub(crate) fn write(&self, b: &mut CudaBuffer, bytes: &[u8]) -> Result<()> {
         if !bytes.is_empty() {
             let mut view = b.slice.slice_mut(0..bytes.len());
             self.stream
                 .memcpy_htod(bytes, &mut view)
-                .map_err(|e| cuda_err("copying to the GPU", e))?;
+                .map_err(|e| self.driver_error("copying to the GPU".into(), e, 0))?;
         }
+        Ok(())
+    }
+
+    pub(crate) fn upload(&self, bytes: &[u8]) -> Result<CudaBuffer> {
+        let mut b = self.alloc(bytes.len())?;
+        self.write(&mut b, bytes)?;
         Ok(b)
     }
 
@@ -234,7 +384,7 @@ impl CudaDevice {
         let mut v = self
             .stream
             .clone_dtoh(&b.slice)
-            .map_err(|e| cuda_err("copying from the GPU", e))?;
+            .map_err(|e| self.driver_error("copying from the GPU".into(), e, 0))?;
         v.truncate(bytes);
         Ok(v)
     }
@@ -242,7 +392,7 @@ impl CudaDevice {
     pub(crate) fn synchronize(&self) -> Result<()> {
         self.stream
             .synchronize()
-            .map_err(|e| cuda_err("waiting for the GPU", e))
+            .map_err(|e| self.driver_error("waiting for the GPU".into(), e, 0))
     }
 
     fn function(&self, desc: &KernelDesc) -> Result<CudaFunction> {
@@ -250,56 +400,87 @@ impl CudaDevice {
         if let Some(f) = self.functions.lock().expect("function cache").get(&key) {
             return Ok(f.clone());
         }
-        let mut notes = Vec::new();
-        let mut module = None;
-        if let Some(ptx) = desc.ptx {
-            let max = max_ptx_isa(self.driver);
-            match ptx_isa(ptx) {
-                Some(v) if v > max => notes.push(format!(
-                    "the embedded PTX has ISA {}.{} but this driver (CUDA {}.{}) accepts up to \
-                     {}.{}; rebuild with an older nvcc (the pinned pip toolkit \
-                     nvidia-cuda-nvcc==13.0.88) or update the driver",
-                    v.0,
-                    v.1,
-                    self.driver / 1000,
-                    (self.driver % 1000) / 10,
-                    max.0,
-                    max.1
-                )),
-                _ => match self.ctx.load_module(cudarc::nvrtc::Ptx::from_src(ptx)) {
-                    Ok(m) => module = Some(m),
-                    Err(e) => notes.push(format!("the driver rejected the embedded PTX: {e:?}")),
-                },
-            }
-        } else {
-            notes.push("no PTX was embedded (nvcc was not found at build time)".into());
-        }
-        let module = match module {
-            Some(m) => m,
-            None => {
-                // Without libnvrtc the error names the cause and the fix (pip
-                // nvidia-cuda-nvrtc, LD_LIBRARY_PATH), after the notes on the PTX.
-                let arch = format!("compute_{}{}", self.cc.0, self.cc.1);
-                let ptx = compile_with_nvrtc(desc.name, desc.cuda_source, &arch).map_err(|e| {
-                    cuda_msg(
-                        format!("compiling kernel `{}` with NVRTC", desc.name),
-                        format!("{}; {e}", notes.join("; ")),
-                    )
-                })?;
-                let ptx = cudarc::nvrtc::Ptx::from_src(ptx);
-                self.ctx
-                    .load_module(ptx)
-                    .map_err(|e| cuda_err(format!("loading kernel `{}`", desc.name), e))?
-            }
-        };
+        let module = self.module(desc)?;
         let f = module
             .load_function(desc.name)
-            .map_err(|e| cuda_err(format!("finding kernel `{}`", desc.name), e))?;
+            .map_err(|e| Error::Compile {
+                kernel: desc.name,
+                device: self.name(),
+                message: format!("the module has no entry point `{}`: {e:?}", desc.name),
+            })?;
         self.functions
             .lock()
             .expect("function cache")
             .insert(key, f.clone());
         Ok(f)
+    }
+
+    /// The kernel's module: the embedded PTX when the driver takes its ISA, else a cubin NVRTC
+    /// compiles for this GPU (disk-cached), else NVRTC's PTX for its virtual architecture.
+    /// The error lists every step tried, with the version numbers and the remedy.
+    fn module(&self, desc: &KernelDesc) -> Result<Arc<cudarc::driver::CudaModule>> {
+        let fail = |steps: &[String]| Error::Compile {
+            kernel: desc.name,
+            device: self.name(),
+            message: steps.join("; "),
+        };
+        if fault::fires(Backend::Cuda, Fault::Compile, Some(desc.name)) {
+            return Err(fail(&["injected compile failure (test hook)".into()]));
+        }
+        let mut steps = Vec::new();
+        let nvrtc = nvrtc_version();
+        match desc.ptx {
+            Some(ptx) => {
+                let verdict = ptx_verdict(ptx_isa(ptx), Some(self.driver), nvrtc);
+                if verdict.plan == PtxPlan::Embedded {
+                    match self.ctx.load_module(cudarc::nvrtc::Ptx::from_src(ptx)) {
+                        Ok(m) => return Ok(m),
+                        Err(e) => steps.push(format!(
+                            "the driver ({}) refused the embedded PTX: {e:?}",
+                            cuda_version_name(self.driver)
+                        )),
+                    }
+                } else {
+                    steps.push(verdict.message);
+                }
+                if !crate::policy::fallback_enabled() {
+                    steps.push("KERNELFORGE_FALLBACK=0 forbids recompiling with NVRTC".into());
+                    return Err(fail(&steps));
+                }
+                tracing::warn!(kernel = desc.name, "{}; recompiling with NVRTC", steps[0]);
+            }
+            None => steps.push("no PTX was embedded (nvcc was not found at build time)".into()),
+        }
+        let cache = DiskCache::from_env();
+        match compile_cubin_cached(
+            desc.name,
+            desc.cuda_source,
+            self.cc,
+            self.driver,
+            cache.as_ref(),
+        ) {
+            Ok((bin, _)) => match self.ctx.load_module(cudarc::nvrtc::Ptx::from_binary(bin)) {
+                Ok(m) => return Ok(m),
+                Err(e) => steps.push(format!(
+                    "the driver refused NVRTC's cubin for sm_{}{}: {e:?}",
+                    self.cc.0, self.cc.1
+                )),
+            },
+            Err(e) => steps.push(e.to_string()),
+        }
+        if nvrtc.is_some() {
+            let arch = format!("compute_{}{}", self.cc.0, self.cc.1);
+            match compile_with_nvrtc(desc.name, desc.cuda_source, &arch) {
+                Ok(ptx) => match self.ctx.load_module(cudarc::nvrtc::Ptx::from_src(ptx)) {
+                    Ok(m) => return Ok(m),
+                    Err(e) => {
+                        steps.push(format!("the driver refused NVRTC's PTX for {arch}: {e:?}"))
+                    }
+                },
+                Err(e) => steps.push(e.to_string()),
+            }
+        }
+        Err(fail(&steps))
     }
 
     pub(crate) fn launch(
@@ -309,6 +490,14 @@ impl CudaDevice {
         args: &mut [KernelArg<'_>],
     ) -> Result<()> {
         let f = self.function(desc)?;
+        let context = || format!("launching kernel `{}`", desc.name);
+        if fault::fires(Backend::Cuda, Fault::DeviceLost, Some(desc.name)) {
+            return Err(Error::DeviceLost {
+                device: self.name(),
+                context: context(),
+                message: "injected device loss (test hook)".into(),
+            });
+        }
         let words = abi_words(groups, args);
         let total: u64 = groups.iter().map(|&g| g as u64).product();
         // gridDim.x reaches 2^31 - 1; fold past it (the kernel recomputes the logical ids).
@@ -354,8 +543,7 @@ impl CudaDevice {
         // SAFETY: the arguments follow the launch ABI the generated CUDA C declares (checked
         // against the kernel's parameter list by `Device::launch`), and every buffer is at
         // least as long as the length passed beside it.
-        unsafe { builder.launch(cfg) }
-            .map_err(|e| cuda_err(format!("launching kernel `{}`", desc.name), e))?;
+        unsafe { builder.launch(cfg) }.map_err(|e| self.driver_error(context(), e, 0))?;
         Ok(())
     }
 }

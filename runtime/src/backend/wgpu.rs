@@ -3,6 +3,7 @@
 
 use crate::device::{abi_words, Backend};
 use crate::error::{Error, Result};
+use crate::fault::{self, Fault};
 use crate::info::AdapterInfo;
 use crate::kernel::{KernelArg, KernelDesc};
 use std::collections::HashMap;
@@ -18,6 +19,8 @@ pub(crate) struct WgpuDevice {
     info: wgpu::AdapterInfo,
     limits: wgpu::Limits,
     pipelines: Mutex<HashMap<PipelineKey, Arc<Pipeline>>>,
+    /// Set by wgpu's device-lost callback: the reason.
+    lost: Arc<Mutex<Option<String>>>,
 }
 
 struct Pipeline {
@@ -70,6 +73,13 @@ fn describe(info: &wgpu::AdapterInfo) -> String {
         "{} ({:?}, {:?}, driver {} {})",
         info.name, info.backend, info.device_type, info.driver, info.driver_info
     )
+}
+
+/// Whether an adapter that is not a CPU implementation exists.
+pub(crate) fn hardware_present() -> bool {
+    adapters()
+        .iter()
+        .any(|a| a.get_info().device_type != wgpu::DeviceType::Cpu)
 }
 
 /// Every adapter's facts for `kernelforge info`, best first.
@@ -130,12 +140,19 @@ impl WgpuDevice {
             ..Default::default()
         }))
         .map_err(|e| unavailable(format!("{}: requesting a device failed: {e}", info.name)))?;
+        let lost = Arc::new(Mutex::new(None));
+        let flag = lost.clone();
+        device.set_device_lost_callback(move |reason, message| {
+            *flag.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some(format!("{reason:?}: {message}"));
+        });
         Ok(WgpuDevice {
             device,
             queue,
             info,
             limits,
             pipelines: Mutex::new(HashMap::new()),
+            lost,
         })
     }
 
@@ -161,8 +178,30 @@ impl WgpuDevice {
         Ok(padded)
     }
 
+    /// `Error::DeviceLost` once wgpu has reported the device lost.
+    fn check_lost(&self, context: &str) -> Result<()> {
+        match self.lost.lock().unwrap_or_else(|e| e.into_inner()).clone() {
+            Some(message) => Err(Error::DeviceLost {
+                device: self.name(),
+                context: context.into(),
+                message,
+            }),
+            None => Ok(()),
+        }
+    }
+
     pub(crate) fn alloc(&self, bytes: usize) -> Result<WgpuBuffer> {
         let size = self.check_size(bytes)?;
+        self.check_lost("allocating a buffer")?;
+        let oom = || Error::OutOfMemory {
+            device: self.name(),
+            requested: size,
+            free: None,
+        };
+        if fault::fires(Backend::Wgpu, Fault::OutOfMemory, None) {
+            return Err(oom());
+        }
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: None,
             size,
@@ -171,11 +210,22 @@ impl WgpuDevice {
                 | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
+        if pollster::block_on(scope.pop()).is_some() {
+            return Err(oom());
+        }
         Ok(WgpuBuffer { buffer })
     }
 
     pub(crate) fn upload(&self, bytes: &[u8]) -> Result<WgpuBuffer> {
         let b = self.alloc(bytes.len())?;
+        self.write(&b, bytes)?;
+        Ok(b)
+    }
+
+    /// Overwrites the start of `b` with `bytes` (queued: later launches and reads see it).
+    pub(crate) fn write(&self, b: &WgpuBuffer, bytes: &[u8]) -> Result<()> {
+        self.check_lost("copying to the device")?;
+        // wgpu writes whole 4-byte words: the last partial word is padded with zeros.
         let whole = bytes.len() / 4 * 4;
         if whole > 0 {
             self.queue.write_buffer(&b.buffer, 0, &bytes[..whole]);
@@ -185,7 +235,7 @@ impl WgpuDevice {
             tail[..bytes.len() - whole].copy_from_slice(&bytes[whole..]);
             self.queue.write_buffer(&b.buffer, whole as u64, &tail);
         }
-        Ok(b)
+        Ok(())
     }
 
     pub(crate) fn read(&self, b: &WgpuBuffer, bytes: usize) -> Result<Vec<u8>> {
@@ -265,6 +315,13 @@ impl WgpuDevice {
                       smaller shared arrays, or run on the CUDA or CPU backend",
             });
         }
+        if fault::fires(Backend::Wgpu, Fault::Compile, Some(desc.name)) {
+            return Err(Error::Compile {
+                kernel: desc.name,
+                device: self.name(),
+                message: "injected compile failure (test hook)".into(),
+            });
+        }
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = self
             .device
@@ -327,7 +384,11 @@ impl WgpuDevice {
                 cache: None,
             });
         if let Some(e) = pollster::block_on(scope.pop()) {
-            return Err(wgpu_err(format!("compiling kernel `{}`", desc.name), e));
+            return Err(Error::Compile {
+                kernel: desc.name,
+                device: self.name(),
+                message: format!("wgpu rejected the WGSL pipeline: {e}"),
+            });
         }
         let p = Arc::new(Pipeline { pipeline, layout });
         self.pipelines
@@ -380,6 +441,15 @@ impl WgpuDevice {
             _ => (desc.wgsl_source, self.fold(logical)?, true),
         };
         let pipeline = self.pipeline(desc, source, folded)?;
+        let context = format!("launching kernel `{}`", desc.name);
+        self.check_lost(&context)?;
+        if fault::fires(Backend::Wgpu, Fault::DeviceLost, Some(desc.name)) {
+            return Err(Error::DeviceLost {
+                device: self.name(),
+                context,
+                message: "injected device loss (test hook)".into(),
+            });
+        }
         let mut words = abi_words(groups, args);
         words.resize(words.len().next_multiple_of(4), 0);
         let uniform = self.device.create_buffer(&wgpu::BufferDescriptor {

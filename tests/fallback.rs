@@ -1,0 +1,199 @@
+//! Failure paths through the real backends, driven by the test-only fault-injection hook
+//! (`kernelforge::__private::fault`): compile failures, lost devices and exhausted memory give
+//! the documented errors, per-launch CPU fallback reruns the launch on the CPU with the buffers
+//! copied back and the results right, and `KERNELFORGE_FALLBACK=0` turns fallback into the
+//! error. Also: real out-of-memory on the CPU, `best()`'s cache and `memory_info`.
+//!
+//! Faults and environment variables are process-wide, so the tests here take a lock.
+
+mod common;
+
+use kernelforge::__private::fault::{self, Fault};
+use kernelforge::kernels::{histogram, saxpy, softmax};
+use kernelforge::prelude::*;
+use kernelforge::Error;
+use std::sync::Mutex;
+
+static SERIAL: Mutex<()> = Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    let g = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    fault::clear();
+    std::env::remove_var("KERNELFORGE_FALLBACK");
+    g
+}
+
+/// Runs saxpy, softmax (workgroup memory, barriers) and histogram (atomics) on `dev`, checks
+/// each against the CPU backend exactly (the same program on both), and returns the first
+/// error.
+fn run_three(dev: &Device) -> Result<(), Error> {
+    let cpu = Device::cpu();
+    let n = 3000usize;
+    let x: Vec<f32> = (0..n)
+        .map(|i| ((i * 37) % 101) as f32 / 13.0 - 3.0)
+        .collect();
+    let y0: Vec<f32> = (0..n).map(|i| (i % 7) as f32).collect();
+
+    let run_saxpy = |d: &Device| -> Result<Vec<f32>, Error> {
+        let xb = d.upload(&x)?;
+        let mut yb = d.upload(&y0)?;
+        saxpy::launch(d, Grid::linear(n), 2.5, &xb, &mut yb)?;
+        yb.to_vec()
+    };
+    let (rows, cols) = (3usize, 1000usize);
+    let run_softmax = |d: &Device| -> Result<Vec<f32>, Error> {
+        let xb = d.upload(&x)?;
+        let mut yb = d.zeros::<f32>(rows * cols)?;
+        softmax::launch(
+            d,
+            Grid::groups([rows as u32, 1, 1]),
+            cols as u32,
+            &xb,
+            &mut yb,
+        )?;
+        yb.to_vec()
+    };
+    let run_hist = |d: &Device| -> Result<Vec<u32>, Error> {
+        let xb = d.upload(&x)?;
+        let mut bins = d.zeros::<u32>(64)?;
+        histogram::launch(d, Grid::linear(n), -3.0, 5.0, &xb, &mut bins)?;
+        bins.to_vec()
+    };
+    let got = run_saxpy(dev)?;
+    assert_eq!(got, run_saxpy(&cpu).unwrap(), "saxpy on {}", dev.name());
+    let got = run_softmax(dev)?;
+    let want = run_softmax(&cpu).unwrap();
+    for (g, w) in got.iter().zip(&want) {
+        assert!(
+            (g - w).abs() <= 1e-6,
+            "softmax on {}: {g} vs {w}",
+            dev.name()
+        );
+    }
+    let got = run_hist(dev)?;
+    assert_eq!(got, run_hist(&cpu).unwrap(), "histogram on {}", dev.name());
+    assert_eq!(got.iter().sum::<u32>(), n as u32);
+    Ok(())
+}
+
+fn gpu_devices() -> Vec<Device> {
+    common::devices()
+        .into_iter()
+        .filter(|d| d.backend() != Backend::Cpu)
+        .collect()
+}
+
+#[test]
+fn compile_failure_is_an_error_without_fallback() {
+    let _g = serial();
+    for dev in gpu_devices() {
+        fault::inject(dev.backend(), Fault::Compile, Some("saxpy"), 1);
+        let e = run_three(&dev).expect_err("the injected compile failure");
+        assert!(
+            matches!(
+                e,
+                Error::Compile {
+                    kernel: "saxpy",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        assert!(e.is_device_failure());
+        let msg = e.to_string();
+        assert!(msg.contains("saxpy") && msg.contains("injected"), "{msg}");
+        fault::clear();
+        // The failure was not cached: the next launch compiles and runs.
+        run_three(&dev).unwrap();
+    }
+}
+
+#[test]
+fn cpu_fallback_reruns_failed_launches_on_the_cpu() {
+    let _g = serial();
+    for dev in gpu_devices() {
+        dev.set_cpu_fallback(true);
+        fault::inject(dev.backend(), Fault::Compile, Some("softmax"), 1);
+        fault::inject(dev.backend(), Fault::DeviceLost, Some("histogram"), 2);
+        run_three(&dev).unwrap();
+        assert_eq!(dev.fallen_back_kernels(), ["histogram", "softmax"]);
+        // The device itself still works for the kernels that did not fail.
+        fault::clear();
+        run_three(&dev).unwrap();
+    }
+}
+
+#[test]
+fn fallback_zero_turns_fallback_into_the_error() {
+    let _g = serial();
+    for dev in gpu_devices() {
+        dev.set_cpu_fallback(true);
+        std::env::set_var("KERNELFORGE_FALLBACK", "0");
+        fault::inject(dev.backend(), Fault::DeviceLost, Some("saxpy"), 1);
+        let e = run_three(&dev).expect_err("no fallback under KERNELFORGE_FALLBACK=0");
+        assert!(matches!(e, Error::DeviceLost { .. }), "{e}");
+        let msg = e.to_string();
+        assert!(msg.contains("lost") && msg.contains("new Device"), "{msg}");
+        assert!(dev.fallen_back_kernels().is_empty());
+        std::env::remove_var("KERNELFORGE_FALLBACK");
+    }
+}
+
+#[test]
+fn out_of_memory_names_the_size() {
+    let _g = serial();
+    for dev in common::devices() {
+        fault::inject(dev.backend(), Fault::OutOfMemory, None, 1);
+        let e = dev
+            .zeros::<f32>(1000)
+            .expect_err("the injected out-of-memory");
+        match &e {
+            Error::OutOfMemory { requested, .. } => assert!(*requested >= 4000, "{e}"),
+            _ => panic!("{e}"),
+        }
+        assert!(e.to_string().contains("bytes asked"), "{e}");
+        fault::clear();
+        dev.zeros::<f32>(1000).unwrap();
+    }
+    // A real one: more than any machine has, on the CPU.
+    let e = Device::cpu()
+        .zeros::<u8>(usize::MAX / 4)
+        .expect_err("2^62 bytes do not fit");
+    let msg = e.to_string();
+    assert!(matches!(e, Error::OutOfMemory { .. }), "{msg}");
+    if cfg!(target_os = "linux") {
+        assert!(msg.contains("bytes free"), "{msg}");
+    }
+}
+
+#[test]
+fn best_is_chosen_once() {
+    let _g = serial();
+    let a = Device::best();
+    let b = Device::best();
+    assert_eq!(a, b);
+    assert_eq!(a.selection_report(), b.selection_report());
+    assert_ne!(Device::cpu(), Device::cpu());
+}
+
+#[test]
+fn memory_info_counts_buffers() {
+    let _g = serial();
+    for dev in common::devices() {
+        let before = dev.memory_info().unwrap();
+        let buf = dev.zeros::<f32>(1 << 20).unwrap();
+        let during = dev.memory_info().unwrap();
+        if dev.backend() != Backend::Cuda {
+            assert_eq!(during.used, before.used + (4 << 20), "{}", dev.name());
+        } else {
+            assert!(during.total.is_some() && during.free.is_some());
+        }
+        drop(buf);
+        if dev.backend() != Backend::Cuda {
+            assert_eq!(dev.memory_info().unwrap().used, before.used);
+        }
+        if dev.backend() == Backend::Cpu && cfg!(target_os = "linux") {
+            assert!(during.total.unwrap() >= during.free.unwrap());
+        }
+    }
+}
