@@ -21,6 +21,10 @@ pub(crate) struct WgpuDevice {
     pipelines: Mutex<HashMap<PipelineKey, Arc<Pipeline>>>,
     /// Set by wgpu's device-lost callback: the reason.
     lost: Arc<Mutex<Option<String>>>,
+    /// Held from each `push_error_scope` to its `pop`: wgpu 30 keeps one scope stack per
+    /// device, shared by all threads, and panics when pops interleave ("Mismatched
+    /// pop_error_scope call"), which 8 threads launching on one device did (tests/soak.rs).
+    scopes: Mutex<()>,
 }
 
 struct Pipeline {
@@ -153,6 +157,7 @@ impl WgpuDevice {
             limits,
             pipelines: Mutex::new(HashMap::new()),
             lost,
+            scopes: Mutex::new(()),
         })
     }
 
@@ -201,6 +206,7 @@ impl WgpuDevice {
         if fault::fires(Backend::Wgpu, Fault::OutOfMemory, None) {
             return Err(oom());
         }
+        let _scopes = self.scopes.lock().unwrap_or_else(|e| e.into_inner());
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
             label: None,
@@ -322,6 +328,7 @@ impl WgpuDevice {
                 message: "injected compile failure (test hook)".into(),
             });
         }
+        let _scopes = self.scopes.lock().unwrap_or_else(|e| e.into_inner());
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = self
             .device
@@ -481,6 +488,7 @@ impl WgpuDevice {
                 resource: w.buffer.as_entire_binding(),
             });
         }
+        let _scopes = self.scopes.lock().unwrap_or_else(|e| e.into_inner());
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some(desc.name),
