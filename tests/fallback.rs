@@ -197,3 +197,37 @@ fn memory_info_counts_buffers() {
         }
     }
 }
+
+#[test]
+fn warm_up_compiles_ahead_and_reports_failures() {
+    let _g = serial();
+    for dev in common::devices() {
+        dev.warm_up(&[&saxpy::KERNEL, &softmax::KERNEL, &histogram::KERNEL])
+            .unwrap_or_else(|e| panic!("{}: {e}", dev.name()));
+        // Warmed kernels are cached: a compile fault armed now does not fire for them.
+        if dev.backend() != Backend::Cpu {
+            fault::inject(dev.backend(), Fault::Compile, Some("saxpy"), 1);
+            run_three(&dev).unwrap();
+            fault::clear();
+            let fresh = match dev.backend() {
+                Backend::Wgpu => Device::wgpu().unwrap(),
+                _ => Device::cuda(0).unwrap(),
+            };
+            fault::inject(dev.backend(), Fault::Compile, Some("softmax"), 1);
+            let e = fresh
+                .warm_up(&[&softmax::KERNEL, &saxpy::KERNEL])
+                .expect_err("the injected failure");
+            assert!(
+                matches!(
+                    e,
+                    Error::Compile {
+                        kernel: "softmax",
+                        ..
+                    }
+                ),
+                "{e}"
+            );
+            fault::clear();
+        }
+    }
+}

@@ -301,6 +301,31 @@ impl Device {
         self.inner.cpu_fallback.store(v, Ordering::Relaxed);
     }
 
+    /// Compiles and loads `kernels` now, so that their first launches do not pay for it (wgpu
+    /// pipelines, CUDA modules: PTX load or NVRTC, disk-cached; nothing to do on the CPU).
+    /// Pass the generated descriptions: `dev.warm_up(&[&saxpy::KERNEL, &softmax::KERNEL])`.
+    ///
+    /// # Errors
+    /// The first kernel that cannot be compiled or loaded ([`Error::Compile`],
+    /// [`Error::Unsupported`], [`Error::TooLarge`]), after trying them all.
+    pub fn warm_up(&self, kernels: &[&KernelDesc]) -> Result<()> {
+        let mut first = None;
+        for desc in kernels {
+            let r = match &self.inner.kind {
+                Kind::Cpu => Ok(()),
+                #[cfg(feature = "wgpu")]
+                Kind::Wgpu(w) => w.warm_up(desc),
+                #[cfg(feature = "cuda")]
+                Kind::Cuda(c) => c.warm_up(desc),
+            };
+            if let Err(e) = r {
+                tracing::warn!(kernel = desc.name, "warm-up failed: {e}");
+                first.get_or_insert(e);
+            }
+        }
+        first.map_or(Ok(()), Err)
+    }
+
     /// The kernels this device has rerun on the CPU, by name.
     pub fn fallen_back_kernels(&self) -> Vec<&'static str> {
         let mut v: Vec<_> = self

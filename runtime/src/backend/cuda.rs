@@ -395,6 +395,11 @@ impl CudaDevice {
             .map_err(|e| self.driver_error("waiting for the GPU".into(), e, 0))
     }
 
+    /// Loads `desc`'s module and function (PTX, or NVRTC's cubin).
+    pub(crate) fn warm_up(&self, desc: &KernelDesc) -> Result<()> {
+        self.function(desc).map(|_| ())
+    }
+
     fn function(&self, desc: &KernelDesc) -> Result<CudaFunction> {
         let key = (desc.name, desc.cuda_source.as_ptr() as usize);
         if let Some(f) = self.functions.lock().expect("function cache").get(&key) {

@@ -405,6 +405,16 @@ impl WgpuDevice {
         Ok(p)
     }
 
+    /// Builds the pipelines a launch of `desc` uses for grids within the adapter's limits: the
+    /// scalar module's direct entry point and, for elementwise kernels, the `x4` module.
+    pub(crate) fn warm_up(&self, desc: &KernelDesc) -> Result<()> {
+        self.pipeline(desc, desc.wgsl_source, false)?;
+        if let Some(x4) = desc.wgsl_x4_source {
+            self.pipeline(desc, x4, false)?;
+        }
+        Ok(())
+    }
+
     /// Splits `total` workgroups into a dispatch whose dimensions each fit the adapter's limit.
     fn fold(&self, total: u64) -> Result<[u32; 3]> {
         let max = self.limits.max_compute_workgroups_per_dimension.max(1) as u64;
