@@ -231,3 +231,65 @@ fn warm_up_compiles_ahead_and_reports_failures() {
         }
     }
 }
+
+/// On a CUDA GPU: PTX whose `.version` is raised past what the driver accepts (as from an nvcc
+/// newer than the driver) is diagnosed and recovered from by NVRTC, and the results are right.
+/// Skips without a CUDA device (KERNELFORGE_REQUIRE=cuda makes that a failure).
+#[test]
+fn cuda_recovers_from_ptx_newer_than_the_driver() {
+    let _g = serial();
+    let dev = match Device::cuda(0) {
+        Ok(d) => d,
+        Err(e) => return common::skip_or_fail("cuda", &e.to_string()),
+    };
+    let Some(ptx) = saxpy::KERNEL.ptx else {
+        return common::skip_or_fail("nvcc", "no PTX was embedded at build time");
+    };
+    let raised: &'static str = Box::leak(
+        ptx.lines()
+            .map(|l| {
+                if l.trim_start().starts_with(".version") {
+                    ".version 9.9".to_string()
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+            .into_boxed_str(),
+    );
+    let desc = kernelforge::__private::KernelDesc {
+        ptx: Some(raised),
+        ..saxpy::KERNEL
+    };
+    let n = 1000usize;
+    let x = dev.upload(&vec![2.0f32; n]).unwrap();
+    let mut y = dev.upload(&vec![1.0f32; n]).unwrap();
+    use kernelforge::__private::KernelArg;
+    let mut args = [
+        KernelArg::Scalar(3.0f32.to_bits()),
+        KernelArg::Slice(x.raw()),
+        KernelArg::SliceMut(y.raw_mut()),
+    ];
+    dev.launch(&desc, Grid::linear(n), &mut args)
+        .unwrap_or_else(|e| panic!("NVRTC did not recover: {e}"));
+    assert!(y.to_vec().unwrap().iter().all(|&v| v == 7.0));
+    // Without fallback the same PTX is an error that names the ISA, the driver and the fix.
+    std::env::set_var("KERNELFORGE_FALLBACK", "0");
+    let fresh = Device::cuda(0).unwrap();
+    let x = fresh.upload(&vec![2.0f32; n]).unwrap();
+    let mut y = fresh.upload(&vec![1.0f32; n]).unwrap();
+    let mut args = [
+        KernelArg::Scalar(3.0f32.to_bits()),
+        KernelArg::Slice(x.raw()),
+        KernelArg::SliceMut(y.raw_mut()),
+    ];
+    let e = fresh
+        .launch(&desc, Grid::linear(n), &mut args)
+        .expect_err("KERNELFORGE_FALLBACK=0");
+    std::env::remove_var("KERNELFORGE_FALLBACK");
+    let msg = e.to_string();
+    for part in ["ISA 9.9", "CUDA", "nvcc==13.0.88", "KERNELFORGE_FALLBACK=0"] {
+        assert!(msg.contains(part), "{part}: {msg}");
+    }
+}
