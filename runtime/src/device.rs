@@ -362,7 +362,7 @@ impl Device {
             Kind::Cuda(c) => {
                 let (free, total) = c.memory()?;
                 MemoryInfo {
-                    used: total - free,
+                    used: total.saturating_sub(free),
                     free: Some(free),
                     total: Some(total),
                 }
@@ -597,7 +597,7 @@ impl Device {
 
     /// Per-launch CPU fallback: copies the buffer arguments to host memory, runs the kernel's
     /// CPU version, and copies the writable ones back. `failure` is the device's error, logged
-    /// on the kernel's first fallback and returned when the buffers cannot be copied.
+    /// on the kernel's first fallback and returned when the buffers cannot be read back.
     fn launch_on_cpu(
         &self,
         desc: &KernelDesc,
@@ -605,19 +605,6 @@ impl Device {
         args: &mut [KernelArg<'_>],
         failure: Error,
     ) -> Result<()> {
-        let first = self
-            .inner
-            .fallen_back
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(desc.name);
-        if first {
-            tracing::warn!(
-                kernel = desc.name,
-                device = %self.name(),
-                "running on the CPU instead: {failure}"
-            );
-        }
         let host = cpu_device();
         let mut copies = Vec::new();
         for a in args.iter() {
@@ -651,6 +638,21 @@ impl Device {
                 });
             }
             backend::cpu::launch(desc, groups, &mut cpu_args)?;
+        }
+        // Recorded (and logged, once per kernel) only once the CPU run happened, so that
+        // `fallen_back_kernels` lists kernels that really ran there.
+        let first = self
+            .inner
+            .fallen_back
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(desc.name);
+        if first {
+            tracing::warn!(
+                kernel = desc.name,
+                device = %self.name(),
+                "ran on the CPU instead: {failure}"
+            );
         }
         let mut next = copies.iter();
         for a in args.iter_mut() {

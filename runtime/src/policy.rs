@@ -1,9 +1,10 @@
 //! The fallback policy's switch, `KERNELFORGE_FALLBACK`.
 //!
-//! Fallbacks are: `Device::best()` moving past a backend that is present but unusable (a
-//! driver that opens no device, PTX that nothing can load), the CUDA backend recompiling with
-//! NVRTC because the driver refuses the embedded PTX, and per-launch CPU fallback
-//! (`Device::set_cpu_fallback`). `KERNELFORGE_FALLBACK=0` (or `false`, `off`, `no`) turns
+//! Fallbacks are: `Device::best()` moving past a backend that is present but fails to open
+//! (a driver with GPUs whose device cannot be opened, a hardware wgpu adapter that refuses a
+//! device), the CUDA backend recompiling with NVRTC because the driver refuses the embedded
+//! PTX, and per-launch CPU fallback (`Device::set_cpu_fallback`, and compile failures on
+//! devices from `best()`). `KERNELFORGE_FALLBACK=0` (or `false`, `off`, `no`) turns
 //! each into the error it would have recovered from.
 
 /// Whether fallbacks are allowed (the default).

@@ -320,7 +320,7 @@ impl CudaDevice {
             R::CUDA_ERROR_OUT_OF_MEMORY => Error::OutOfMemory {
                 device: self.name(),
                 requested,
-                free: self.ctx.mem_get_info().ok().map(|(free, _)| free as u64),
+                free: self.free_memory(),
             },
             R::CUDA_ERROR_ILLEGAL_ADDRESS
             | R::CUDA_ERROR_LAUNCH_FAILED
@@ -344,7 +344,7 @@ impl CudaDevice {
             return Err(Error::OutOfMemory {
                 device: self.name(),
                 requested: bytes as u64,
-                free: self.ctx.mem_get_info().ok().map(|(free, _)| free as u64),
+                free: self.free_memory(),
             });
         }
         let slice = self
@@ -352,6 +352,11 @@ impl CudaDevice {
             .alloc_zeros::<u8>(bytes.max(4))
             .map_err(|e| self.driver_error(format!("allocating {bytes} bytes"), e, bytes as u64))?;
         Ok(CudaBuffer { slice })
+    }
+
+    /// Free device memory, bytes, for out-of-memory errors (`None` if the driver cannot say).
+    fn free_memory(&self) -> Option<u64> {
+        self.ctx.mem_get_info().ok().map(|(free, _)| free as u64)
     }
 
     /// (free, total) device memory, bytes.
