@@ -16,7 +16,11 @@ fn kernels(c: &mut Criterion) {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1 << 24);
     let inputs = Inputs::new(elements);
-    for dev in devices() {
+    let (devices, skipped) = devices();
+    for line in skipped {
+        eprintln!("{line}");
+    }
+    for dev in devices {
         for (name, case) in cases(&dev, &inputs) {
             let mut case = match case {
                 Ok(case) => case,

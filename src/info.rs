@@ -111,6 +111,10 @@ impl Machine {
                 "nvcc_path": (!build_info::NVCC_PATH.is_empty()).then_some(build_info::NVCC_PATH),
                 "ptx_arch": build_info::CUDA_ARCH,
                 "embedded_ptx_isa": version_text(self.embedded_ptx_isa),
+                "embedded_cubins": build_info::embedded_cubins()
+                    .iter()
+                    .map(|sm| format!("sm_{sm}"))
+                    .collect::<Vec<_>>(),
             },
             "cuda": {
                 "compiled": self.cuda.compiled,
@@ -160,6 +164,13 @@ impl Machine {
                 .map(|(a, b)| format!("{a}.{b}"))
                 .unwrap_or_else(|| "none embedded".into())
         ));
+        let cubins = build_info::embedded_cubins();
+        line(if cubins.is_empty() {
+            "build: no cubins embedded (list sm_XY in KERNELFORGE_CUDA_ARCH at build time)".into()
+        } else {
+            let names: Vec<String> = cubins.iter().map(|sm| format!("sm_{sm}")).collect();
+            format!("build: cubins embedded for {}", names.join(", "))
+        });
         let c = &self.cuda;
         match c.driver_version {
             Some(v) => {

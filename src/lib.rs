@@ -28,7 +28,9 @@ extern crate self as kernelforge;
 pub use kernelforge_macros::{compute_kernel, kernel_fn};
 #[cfg(feature = "cuda")]
 pub use kernelforge_runtime::cuda;
-pub use kernelforge_runtime::{cache, Backend, Buffer, Device, Error, Grid, MemoryInfo, Result};
+pub use kernelforge_runtime::{
+    cache, profile, Backend, Buffer, Device, Error, Grid, MemoryInfo, Result,
+};
 
 pub mod bench;
 pub mod histogram;
@@ -68,6 +70,18 @@ pub mod build_info {
             .iter()
             .filter_map(|k| k.ptx.and_then(crate::info::ptx_isa))
             .max()
+    }
+
+    /// The architectures (10 x major + minor) for which every built-in kernel carries an
+    /// embedded cubin, sorted (empty unless `KERNELFORGE_CUDA_ARCH` listed `sm_XY`).
+    pub fn embedded_cubins() -> Vec<u32> {
+        let all = crate::kernels::all();
+        let mut out: Vec<u32> = all
+            .first()
+            .map(|k| k.cubins.iter().map(|c| c.0).collect())
+            .unwrap_or_default();
+        out.retain(|sm| all.iter().all(|k| k.cubins.iter().any(|c| c.0 == *sm)));
+        out
     }
 }
 

@@ -2,6 +2,8 @@
 //! Cargo.toml, its own build.rs calling `kernelforge_build::compile_kernels("src")`, its own
 //! kernels. It checks its results on every backend present and exits non-zero on a mismatch.
 //! Built in its own target directory, as trybuild does, so it never waits on this build's lock.
+//! Built with `KERNELFORGE_CUDA_ARCH=compute_75,sm_80,sm_90`, so that its kernels carry cubins
+//! beside their PTX (on a GPU of compute capability 8.x or 9.0 they are what runs).
 
 mod common;
 
@@ -16,6 +18,7 @@ fn downstream_crate_builds_and_runs() {
         .args(["run", "--locked", "--quiet", "--manifest-path"])
         .arg(format!("{root}/examples/downstream/Cargo.toml"))
         .env("CARGO_TARGET_DIR", &target)
+        .env("KERNELFORGE_CUDA_ARCH", "compute_75,sm_80,sm_90")
         .output()
         .expect("run cargo");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -36,6 +39,10 @@ fn downstream_crate_builds_and_runs() {
     if common::required("nvcc") {
         assert!(
             stdout.contains("PTX embedded: saxpy yes, bias_clamp yes"),
+            "{stdout}\n{stderr}"
+        );
+        assert!(
+            stdout.contains("cubins embedded: saxpy [sm_80 sm_90], bias_clamp [sm_80 sm_90]"),
             "{stdout}\n{stderr}"
         );
     } else if !stdout.contains("PTX embedded: saxpy yes") {

@@ -260,6 +260,7 @@ fn cuda_recovers_from_ptx_newer_than_the_driver() {
     );
     let desc = kernelforge::__private::KernelDesc {
         ptx: Some(raised),
+        cubins: &[],
         ..saxpy::KERNEL
     };
     let n = 1000usize;

@@ -1,9 +1,10 @@
 //! kernelforge-build: call [`compile_kernels`] from `build.rs` to compile every
-//! `#[compute_kernel]` function's CUDA C to PTX with nvcc at build time.
+//! `#[compute_kernel]` function's CUDA C to PTX with nvcc at build time, and to cubins for the
+//! `sm_XY` listed in `KERNELFORGE_CUDA_ARCH`.
 //!
 //! Kernels are lowered by kernelforge-codegen, exactly as the macro lowers them, and the PTX is
-//! written to `OUT_DIR/kernelforge-ptx/<kernel>-<hash of the CUDA C>.ptx`, where the macro
-//! finds and embeds it. Without nvcc the build prints one `cargo:warning` and succeeds; the
+//! written to `OUT_DIR/kernelforge-ptx/<kernel>-<hash of the CUDA C>.ptx` (cubins beside it as
+//! `<same stem>.sm_XY.cubin`), where the macro finds and embeds them. Without nvcc the build prints one `cargo:warning` and succeeds; the
 //! CUDA backend then compiles the same CUDA C with NVRTC at run time. Kernels with errors are
 //! skipped here: the macro reports them at their spans.
 
@@ -22,6 +23,8 @@ pub struct Report {
     pub kernels: Vec<String>,
     /// PTX files written.
     pub ptx: Vec<PathBuf>,
+    /// Cubin files written.
+    pub cubins: Vec<PathBuf>,
     /// Kernels nvcc failed on, with its message (also printed as `cargo:warning`).
     pub failures: Vec<(String, String)>,
 }
@@ -46,8 +49,9 @@ pub enum Error {
 /// crate root), compiles their CUDA C to PTX with nvcc, and prints `rerun-if-changed` lines.
 ///
 /// nvcc is searched in `KERNELFORGE_NVCC`, `NVCC`, `CUDA_PATH/bin`, `PATH`, then a pip install
-/// of `nvidia-cuda-nvcc`. The target is `compute_75` unless `KERNELFORGE_CUDA_ARCH` names
-/// another (`compute_XY` or `sm_XY`; PTX is always for the virtual architecture).
+/// of `nvidia-cuda-nvcc`. `KERNELFORGE_CUDA_ARCH` is a comma-separated list ([`CudaArch`]):
+/// the first `compute_XY` is the PTX's virtual architecture (default `compute_75`), and each
+/// `sm_XY` adds a cubin, which the runtime loads in preference to the PTX on a GPU it runs on.
 ///
 /// # Errors
 /// [`Error::NoOutDir`] outside a build script, [`Error::Io`] when a file cannot be read or
@@ -110,13 +114,40 @@ pub fn compile_kernels(dir: impl AsRef<Path>) -> Result<Report, Error> {
         }
         return Ok(report);
     };
-    let arch = cuda_arch();
+    let arch = CudaArch::from_env();
+    for bad in &arch.ignored {
+        println!(
+            "cargo:warning=kernelforge: KERNELFORGE_CUDA_ARCH entry `{bad}` ignored; use \
+             compute_XY (the PTX's architecture) or sm_XY (a cubin), e.g. compute_75,sm_90"
+        );
+    }
+    // Cubins of architectures no longer listed must not be embedded.
+    for e in std::fs::read_dir(&ptx_dir).into_iter().flatten().flatten() {
+        if e.path().extension().is_some_and(|x| x == "cubin") {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+    // (kernel, cubin's sm or None for PTX, output path, CUDA C)
+    let mut jobs = Vec::new();
+    for (name, file, cuda) in &sources {
+        jobs.push((name, None, ptx_dir.join(file), cuda));
+        for &sm in &arch.cubins {
+            let cubin = kernelforge_codegen::cubin_file_name(name, cuda, sm);
+            jobs.push((name, Some(sm), ptx_dir.join(cubin), cuda));
+        }
+    }
     let results: Vec<_> = std::thread::scope(|s| {
-        let handles: Vec<_> = sources
+        let handles: Vec<_> = jobs
             .iter()
-            .map(|(name, file, cuda)| {
-                let (nvcc, arch, ptx_dir) = (&nvcc, &arch, &ptx_dir);
-                s.spawn(move || (name.clone(), nvcc.compile(cuda, &ptx_dir.join(file), arch)))
+            .map(|(name, sm, out, cuda)| {
+                let (nvcc, ptx) = (&nvcc, &arch.ptx);
+                s.spawn(move || {
+                    let r = match sm {
+                        None => nvcc.compile(cuda, out, ptx),
+                        Some(sm) => nvcc.compile_cubin(cuda, out, &format!("sm_{sm}")),
+                    };
+                    (name.to_string(), *sm, r)
+                })
             })
             .collect();
         handles
@@ -124,13 +155,17 @@ pub fn compile_kernels(dir: impl AsRef<Path>) -> Result<Report, Error> {
             .map(|h| h.join().expect("nvcc thread"))
             .collect()
     });
-    for (name, res) in results {
-        match res {
-            Ok(path) => report.ptx.push(path),
-            Err(msg) => {
+    for (name, sm, res) in results {
+        match (res, sm) {
+            (Ok(path), None) => report.ptx.push(path),
+            (Ok(path), Some(_)) => report.cubins.push(path),
+            (Err(msg), sm) => {
+                let what = match sm {
+                    None => "it will use NVRTC at run time".to_string(),
+                    Some(sm) => format!("no sm_{sm} cubin is embedded"),
+                };
                 println!(
-                    "cargo:warning=kernelforge: nvcc failed on `{name}`; it will use NVRTC at \
-                     run time: {}",
+                    "cargo:warning=kernelforge: nvcc failed on `{name}`; {what}: {}",
                     msg.lines().next().unwrap_or("")
                 );
                 report.failures.push((name, msg));
@@ -141,18 +176,63 @@ pub fn compile_kernels(dir: impl AsRef<Path>) -> Result<Report, Error> {
     Ok(report)
 }
 
-/// The virtual architecture to compile for, from `KERNELFORGE_CUDA_ARCH` (default
-/// `compute_75`, the lowest nvcc 13 accepts).
+/// The virtual architecture of the PTX, from `KERNELFORGE_CUDA_ARCH` (default `compute_75`,
+/// the lowest nvcc 13 accepts).
 pub fn cuda_arch() -> String {
-    match std::env::var("KERNELFORGE_CUDA_ARCH") {
-        Ok(v) if !v.trim().is_empty() => {
-            let v = v.split(',').next().unwrap_or("").trim();
-            match v.strip_prefix("sm_") {
-                Some(n) => format!("compute_{n}"),
-                None => v.to_string(),
+    CudaArch::from_env().ptx
+}
+
+/// What `KERNELFORGE_CUDA_ARCH` asks for: a comma-separated list of `compute_XY` (the first
+/// is the PTX's virtual architecture) and `sm_XY` (a cubin each; XY is major and minor, as
+/// nvcc spells them: `sm_90`, `sm_120`), like nvcc's `-gencode` pairs. Unset or empty:
+/// PTX for `compute_75` and no cubins. Architecture-specific variants (`sm_90a`) are not
+/// accepted: their cubins run on one architecture only, and the runtime's rule ("same major,
+/// minor at most the GPU's") would misplace them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CudaArch {
+    /// The PTX's virtual architecture, `compute_XY`.
+    pub ptx: String,
+    /// The cubins' architectures as 10 x major + minor (90 for `sm_90`), sorted, distinct.
+    pub cubins: Vec<u32>,
+    /// Entries that are neither, kept for a warning.
+    pub ignored: Vec<String>,
+}
+
+impl CudaArch {
+    /// Reads `KERNELFORGE_CUDA_ARCH`.
+    pub fn from_env() -> CudaArch {
+        CudaArch::parse(&std::env::var("KERNELFORGE_CUDA_ARCH").unwrap_or_default())
+    }
+
+    /// Parses a `KERNELFORGE_CUDA_ARCH` value.
+    pub fn parse(value: &str) -> CudaArch {
+        let number = |s: &str| {
+            (s.len() >= 2 && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse::<u32>().ok())
+                .flatten()
+        };
+        let mut out = CudaArch {
+            ptx: String::new(),
+            cubins: Vec::new(),
+            ignored: Vec::new(),
+        };
+        for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            if let Some(n) = entry.strip_prefix("compute_").and_then(number) {
+                if out.ptx.is_empty() {
+                    out.ptx = format!("compute_{n}");
+                }
+            } else if let Some(n) = entry.strip_prefix("sm_").and_then(number) {
+                out.cubins.push(n);
+            } else {
+                out.ignored.push(entry.to_string());
             }
         }
-        _ => "compute_75".into(),
+        if out.ptx.is_empty() {
+            out.ptx = "compute_75".into();
+        }
+        out.cubins.sort_unstable();
+        out.cubins.dedup();
+        out
     }
 }
 
@@ -170,4 +250,19 @@ fn collect_rs(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CudaArch;
+
+    #[test]
+    fn cuda_arch_lists() {
+        let a = CudaArch::parse("");
+        assert_eq!((a.ptx.as_str(), a.cubins.len()), ("compute_75", 0));
+        let a = CudaArch::parse("sm_90, compute_80,sm_80,sm_90,compute_86,sm_120,sm_90a,x");
+        assert_eq!(a.ptx, "compute_80");
+        assert_eq!(a.cubins, vec![80, 90, 120]);
+        assert_eq!(a.ignored, vec!["sm_90a", "x"]);
+    }
 }

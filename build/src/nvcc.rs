@@ -33,10 +33,24 @@ impl Nvcc {
     /// # Errors
     /// nvcc's output when it fails.
     pub fn compile(&self, cuda: &str, out: &Path, arch: &str) -> Result<PathBuf, String> {
+        self.run(cuda, out, "-ptx", arch)
+    }
+
+    /// Compiles `cuda` to a cubin (machine code) at `out` for the real architecture `sm`
+    /// (`sm_90`).
+    ///
+    /// # Errors
+    /// nvcc's output when it fails.
+    pub fn compile_cubin(&self, cuda: &str, out: &Path, sm: &str) -> Result<PathBuf, String> {
+        self.run(cuda, out, "-cubin", sm)
+    }
+
+    fn run(&self, cuda: &str, out: &Path, mode: &str, arch: &str) -> Result<PathBuf, String> {
+        // One source file per output: cubins of several architectures compile in parallel.
         let src = out.with_extension("cu");
         std::fs::write(&src, cuda).map_err(|e| format!("{}: {e}", src.display()))?;
         let res = Command::new(&self.path)
-            .arg("-ptx")
+            .arg(mode)
             .arg(format!("-arch={arch}"))
             .arg("-o")
             .arg(out)

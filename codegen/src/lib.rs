@@ -50,6 +50,14 @@ pub fn ptx_file_name(kernel: &str, cuda: &str) -> String {
     format!("{kernel}-{:016x}.ptx", back::stable_hash(cuda.as_bytes()))
 }
 
+/// The file name under which `kernelforge-build` writes this kernel's cubin for `sm_<sm>`
+/// (`sm` = 10 x major + minor: 90 for `sm_90`, 120 for `sm_120`): the PTX file's stem, then
+/// the architecture.
+pub fn cubin_file_name(kernel: &str, cuda: &str, sm: u32) -> String {
+    let ptx = ptx_file_name(kernel, cuda);
+    format!("{}.sm_{sm}.cubin", ptx.trim_end_matches(".ptx"))
+}
+
 /// The folder under `OUT_DIR` where `kernelforge-build` writes PTX.
 pub const PTX_DIR: &str = "kernelforge-ptx";
 

@@ -75,6 +75,33 @@ fn ptx_tokens(g: &Generated) -> TokenStream {
     }
 }
 
+/// `&[(sm, include_bytes!(...)), ...]`: the cubins kernelforge-build wrote for this kernel
+/// (one per `sm_XY` of `KERNELFORGE_CUDA_ARCH`), in order of architecture. A build-script
+/// rerun removes those of architectures no longer listed, and rebuilds this crate.
+fn cubin_tokens(g: &Generated) -> TokenStream {
+    let Ok(out_dir) = std::env::var("OUT_DIR") else {
+        return quote!(&[]);
+    };
+    let dir = std::path::Path::new(&out_dir).join(kernelforge_codegen::PTX_DIR);
+    let stem = g.ptx_file_name();
+    let prefix = format!("{}.sm_", stem.trim_end_matches(".ptx"));
+    let mut found: Vec<(u32, String)> = std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let sm = name.strip_prefix(&prefix)?.strip_suffix(".cubin")?;
+            Some((sm.parse().ok()?, e.path().to_string_lossy().into_owned()))
+        })
+        .collect();
+    found.sort();
+    let items = found
+        .iter()
+        .map(|(sm, path)| quote!((#sm, include_bytes!(#path).as_slice())));
+    quote!(&[#(#items),*])
+}
+
 fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
     let k = &g.kernel;
     let vis = &func.vis;
@@ -94,6 +121,7 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
     let cpu = &g.cpu;
     let cpu_source = kernelforge_codegen::back::cpu::format_tokens(g.cpu.clone());
     let ptx = ptx_tokens(g);
+    let cubins = cubin_tokens(g);
     let params = launch_params(k);
     let mut descs = Vec::new();
     let mut args = Vec::new();
@@ -141,6 +169,9 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
             pub const CPU_SOURCE: &str = #cpu_source;
             /// PTX compiled by nvcc at build time, when kernelforge-build found nvcc.
             pub const PTX: Option<&str> = #ptx;
+            /// Cubins compiled by nvcc at build time for the `sm_XY` in
+            /// `KERNELFORGE_CUDA_ARCH`, as (10 x major + minor, bytes).
+            pub const CUBINS: &[(u32, &[u8])] = #cubins;
 
             /// The kernel as the runtime sees it.
             pub static KERNEL: ::kernelforge::__private::KernelDesc = ::kernelforge::__private::KernelDesc {
@@ -149,6 +180,7 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
                 params: &[#(#descs),*],
                 cuda_source: CUDA_SOURCE,
                 ptx: PTX,
+                cubins: CUBINS,
                 wgsl_source: WGSL_SOURCE,
                 wgsl_x4_source: WGSL_X4_SOURCE,
                 workgroup_bytes: #workgroup_bytes,

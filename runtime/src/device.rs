@@ -3,10 +3,12 @@ use crate::buffer::{Buffer, RawBuffer, Storage};
 use crate::error::{Error, Result};
 use crate::grid::Grid;
 use crate::kernel::{KernelArg, KernelDesc};
+use crate::profile::{Clock, LaunchRecord, Profile, Profiler, Sink};
 use bytemuck::Pod;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 /// A kind of backend.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -61,6 +63,8 @@ struct Inner {
     cpu_fallback: AtomicU8,
     /// Kernels that have fallen back, so each is logged once.
     fallen_back: Mutex<HashSet<&'static str>>,
+    /// Compile times always; launches and device times while profiling.
+    profiler: Arc<Profiler>,
 }
 
 /// `Inner::cpu_fallback` values.
@@ -100,8 +104,24 @@ const MAX_THREADS: u64 = u32::MAX as u64;
 
 impl Device {
     fn new(kind: Kind, report: String) -> Device {
+        let (name, backend, clock) = match &kind {
+            Kind::Cpu => (backend::cpu::name(), Backend::Cpu, Clock::Wall),
+            #[cfg(feature = "wgpu")]
+            Kind::Wgpu(w) => (
+                w.name(),
+                Backend::Wgpu,
+                if w.timestamps() {
+                    Clock::TimestampQueries
+                } else {
+                    Clock::Untimed
+                },
+            ),
+            #[cfg(feature = "cuda")]
+            Kind::Cuda(c) => (c.name(), Backend::Cuda, Clock::CudaEvents),
+        };
         Device {
             inner: Arc::new(Inner {
+                profiler: Profiler::new(name, backend, clock),
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 kind,
                 report,
@@ -311,19 +331,35 @@ impl Device {
     pub fn warm_up(&self, kernels: &[&KernelDesc]) -> Result<()> {
         let mut first = None;
         for desc in kernels {
+            #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(unused_mut))]
+            let mut rec = LaunchRecord::default();
             let r = match &self.inner.kind {
                 Kind::Cpu => Ok(()),
                 #[cfg(feature = "wgpu")]
-                Kind::Wgpu(w) => w.warm_up(desc),
+                Kind::Wgpu(w) => w.warm_up(desc, &mut rec),
                 #[cfg(feature = "cuda")]
-                Kind::Cuda(c) => c.warm_up(desc),
+                Kind::Cuda(c) => c.warm_up(desc, &mut rec),
             };
+            if !rec.compile.is_zero() {
+                self.inner.profiler.compiled(desc.name, rec.compile);
+            }
             if let Err(e) = r {
                 tracing::warn!(kernel = desc.name, "warm-up failed: {e}");
                 first.get_or_insert(e);
             }
         }
         first.map_or(Ok(()), Err)
+    }
+
+    /// Bytes of wgpu pipeline cache this device loaded from the disk cache when it was opened
+    /// (0 on other backends, without `PIPELINE_CACHE`, or with nothing cached yet).
+    #[doc(hidden)]
+    pub fn pipeline_cache_loaded(&self) -> usize {
+        match &self.inner.kind {
+            #[cfg(feature = "wgpu")]
+            Kind::Wgpu(w) => w.pipeline_cache_loaded(),
+            _ => 0,
+        }
     }
 
     /// The kernels this device has rerun on the CPU, by name.
@@ -572,17 +608,56 @@ impl Device {
             });
         }
         let groups = counts.map(|c| c as u32);
+        let profiler = &self.inner.profiler;
+        let profiling = profiler.enabled();
+        let mut rec = LaunchRecord {
+            sink: profiling.then(|| Sink::new(profiler, desc.name)),
+            ..Default::default()
+        };
+        let start = Instant::now();
         let result = match &self.inner.kind {
             Kind::Cpu => backend::cpu::launch(desc, groups, args),
             #[cfg(feature = "wgpu")]
-            Kind::Wgpu(w) => w.launch(desc, groups, args),
+            Kind::Wgpu(w) => w.launch(desc, groups, args, &mut rec),
             #[cfg(feature = "cuda")]
-            Kind::Cuda(c) => c.launch(desc, groups, args),
+            Kind::Cuda(c) => c.launch(desc, groups, args, &mut rec),
         };
-        match result {
+        if !rec.compile.is_zero() {
+            profiler.compiled(desc.name, rec.compile);
+        }
+        // The CPU backend runs synchronously: its wall time is its device time.
+        if let (Ok(()), Backend::Cpu, Some(sink)) = (&result, self.backend(), rec.sink.take()) {
+            sink.record(start.elapsed());
+        }
+        let result = match result {
             Err(e) if self.falls_back(&e) => self.launch_on_cpu(desc, groups, args, e),
             r => r,
+        };
+        if profiling && result.is_ok() {
+            profiler.launched(desc.name);
         }
+        result
+    }
+
+    /// Turns profiling on or off for this device (and its clones): while on, each launch is
+    /// counted and timed on the device's clock ([`Profile::clock`]: CUDA events, wgpu
+    /// timestamp queries, wall time on the CPU). Compile and load times are recorded always.
+    /// `KERNELFORGE_PROFILE=1` turns it on for every device and prints every device's table
+    /// to stderr at exit. Timing costs a little per launch (two events; a query set and a
+    /// readback buffer on wgpu), so leave it off when measuring throughput.
+    pub fn set_profiling(&self, enabled: bool) {
+        self.inner.profiler.set_enabled(enabled);
+    }
+
+    /// This device's profile so far, one entry per kernel compiled or launched; `Display`
+    /// prints it as a table. Waits for the device first, so that every launch so far is
+    /// timed.
+    ///
+    /// # Errors
+    /// A device error reported while waiting.
+    pub fn profile(&self) -> Result<Profile> {
+        self.synchronize()?;
+        Ok(self.inner.profiler.snapshot())
     }
 
     /// Whether `e`, from a launch on this device, is rerun on the CPU.

@@ -40,6 +40,12 @@ pub struct KernelDesc {
     pub cuda_source: &'static str,
     /// PTX compiled from `cuda_source` by nvcc at build time, if nvcc was found.
     pub ptx: Option<&'static str>,
+    /// Cubins (machine code) compiled from `cuda_source` by nvcc at build time for the
+    /// `sm_XY` listed in `KERNELFORGE_CUDA_ARCH`, as (10 x major + minor, cubin bytes), sorted.
+    /// The CUDA backend loads the one for the GPU's compute capability, or for the same major
+    /// and the highest lower minor (cubins run on later minors of their major), before trying
+    /// the PTX.
+    pub cubins: &'static [(u32, &'static [u8])],
     /// WGSL source.
     pub wgsl_source: &'static str,
     /// The `x4` WGSL module, for elementwise kernels: each invocation runs four consecutive

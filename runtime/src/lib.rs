@@ -15,12 +15,14 @@ pub mod fault;
 mod grid;
 mod kernel;
 mod policy;
+pub mod profile;
 
 pub use buffer::Buffer;
 pub use device::{Backend, Device, MemoryInfo};
 pub use error::{Error, Result};
 pub use grid::Grid;
 pub use kernel::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
+pub use profile::{Clock, KernelProfile, Profile};
 
 pub mod info;
 mod ptx;
@@ -32,5 +34,5 @@ pub mod cuda {
         compile_cubin_cached, compile_cubin_with_nvrtc, compile_with_nvrtc, driver_present,
         nvrtc_present, nvrtc_version,
     };
-    pub use crate::ptx::{max_ptx_isa, ptx_isa};
+    pub use crate::ptx::{max_ptx_isa, pick_cubin, ptx_isa};
 }

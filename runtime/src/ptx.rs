@@ -158,6 +158,20 @@ pub fn ptx_verdict(
     }
 }
 
+/// The embedded cubin to load on a GPU of compute capability `cc` (major, minor): the one for
+/// exactly `cc`, else the one of the same major with the highest minor below the GPU's (a cubin
+/// for sm_XY runs on sm_XZ with Z >= Y, per the CUDA C Programming Guide's binary
+/// compatibility rule). `cubins` holds (10 x major + minor, bytes), as `KernelDesc::cubins`.
+#[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+pub fn pick_cubin(cubins: &[(u32, &'static [u8])], cc: (i32, i32)) -> Option<(u32, &'static [u8])> {
+    let (major, minor) = (u32::try_from(cc.0).ok()?, u32::try_from(cc.1).ok()?);
+    cubins
+        .iter()
+        .copied()
+        .filter(|&(sm, _)| sm / 10 == major && sm % 10 <= minor)
+        .max_by_key(|&(sm, _)| sm)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,5 +256,23 @@ mod tests {
         let v = ptx_verdict(ptx_isa(NVCC_13_0), None, None);
         assert_eq!(v.plan, PtxPlan::NoDriver);
         assert!(v.message.contains("CUDA 13.0 or newer"), "{}", v.message);
+    }
+
+    #[test]
+    fn cubin_choice_follows_binary_compatibility() {
+        static A: [u8; 1] = [80];
+        static B: [u8; 1] = [86];
+        static C: [u8; 1] = [90];
+        let cubins: &[(u32, &'static [u8])] = &[(80, &A), (86, &B), (90, &C)];
+        assert_eq!(pick_cubin(cubins, (8, 0)).map(|c| c.0), Some(80));
+        assert_eq!(pick_cubin(cubins, (8, 6)).map(|c| c.0), Some(86));
+        // sm_89 runs the sm_86 cubin, not sm_90's.
+        assert_eq!(pick_cubin(cubins, (8, 9)).map(|c| c.0), Some(86));
+        assert_eq!(pick_cubin(cubins, (9, 0)).map(|c| c.0), Some(90));
+        // No cubin across majors, nor for a lower minor.
+        assert_eq!(pick_cubin(cubins, (10, 0)), None);
+        assert_eq!(pick_cubin(cubins, (7, 5)), None);
+        assert_eq!(pick_cubin(&[(86, &B)], (8, 0)), None);
+        assert_eq!(pick_cubin(&[], (9, 0)), None);
     }
 }

@@ -6,6 +6,12 @@
 //! case reports the median of its rounds.
 //! On a noisy machine a slow spell then hits a kernel and its peer alike, so their ratio is
 //! steadier than when each is timed in a block of its own.
+//!
+//! Each record also carries the case's first run, timed alone before any other run of it:
+//! for a built-in kernel on a GPU that is the cold launch, compiling or loading its pipeline
+//! or module (`compile_ms`, from the device's profile) included; on the CPU nothing compiles.
+//!
+//! The module prints nothing: progress goes to the callback [`run`] is given.
 
 mod kernels;
 mod peers;
@@ -31,6 +37,12 @@ pub struct Record {
     pub bytes: u64,
     /// Median wall time of one run (launch and wait), ms.
     pub median_ms: f64,
+    /// Wall time of the first run (launch and wait), ms: the cold launch, compilation
+    /// included on a GPU.
+    pub first_ms: f64,
+    /// Compile or load time of the kernel on this device, ms (from its profile); `None` for
+    /// peers and on the CPU.
+    pub compile_ms: Option<f64>,
     /// `bytes / median`, GB/s (10^9).
     pub gbps: f64,
     /// Largest absolute error against the scalar reference.
@@ -57,6 +69,7 @@ impl Record {
         serde_json::json!({
             "kernel": self.kernel, "backend": self.backend, "device": self.device,
             "elements": self.elements, "bytes": self.bytes, "median_ms": self.median_ms,
+            "first_ms": self.first_ms, "compile_ms": self.compile_ms,
             "gbps": self.gbps, "max_abs_err": self.max_abs_err, "max_rel_err": self.max_rel_err,
             "ok": self.ok, "peer_of": self.peer_of, "roofline_gbps": self.roofline_gbps,
             "roofline_fraction": self.roofline_fraction(),
@@ -159,9 +172,15 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Times `cases` round-robin on `dev` (waited on after each run) and checks each once.
-fn measure(dev: &Device, cases: &mut [Case<'_>], opts: &Options) -> Vec<Record> {
+fn measure(
+    dev: &Device,
+    cases: &mut [Case<'_>],
+    opts: &Options,
+    progress: &mut dyn FnMut(&str),
+) -> Vec<Record> {
     let mut failed = vec![None; cases.len()];
     let mut times = vec![Vec::with_capacity(opts.runs); cases.len()];
+    let mut first = vec![f64::NAN; cases.len()];
     for round in 0..opts.runs + 2 {
         // Odd rounds run the cases in reverse, so that a kernel and its peer each follow the
         // other equally often: in a fixed order the second of a pair was measured ~2% faster
@@ -178,11 +197,13 @@ fn measure(dev: &Device, cases: &mut [Case<'_>], opts: &Options) -> Vec<Record> 
             let t = Instant::now();
             match (c.step)(false).and_then(|_| dev.synchronize()) {
                 Ok(()) if round >= 2 => times[i].push(t.elapsed().as_secs_f64() * 1e3),
+                Ok(()) if round == 0 => first[i] = t.elapsed().as_secs_f64() * 1e3,
                 Ok(()) => {}
                 Err(e) => failed[i] = Some(e.to_string()),
             }
         }
     }
+    let profile = dev.profile().ok();
     let mut out = Vec::new();
     for (i, c) in cases.iter_mut().enumerate() {
         let checked = match &failed[i] {
@@ -193,7 +214,7 @@ fn measure(dev: &Device, cases: &mut [Case<'_>], opts: &Options) -> Vec<Record> 
             Ok(Some(check)) => check,
             Ok(None) => continue,
             Err(e) => {
-                eprintln!("  {:<26} error: {e}", c.kernel);
+                progress(&format!("  {:<26} error: {e}", c.kernel));
                 continue;
             }
         };
@@ -207,55 +228,68 @@ fn measure(dev: &Device, cases: &mut [Case<'_>], opts: &Options) -> Vec<Record> 
             elements: opts.elements,
             bytes: c.bytes,
             median_ms: ms,
+            first_ms: first[i],
+            compile_ms: match (&c.peer_of, &profile) {
+                (None, Some(p)) => p
+                    .kernel(&c.kernel)
+                    .and_then(|k| k.compile)
+                    .map(|d| d.as_secs_f64() * 1e3),
+                _ => None,
+            },
             gbps: c.bytes as f64 / (ms * 1e-3) / 1e9,
             max_abs_err: abs,
             max_rel_err: rel,
             ok: abs <= check.tol || rel <= check.tol,
             roofline_gbps: None,
         };
-        eprintln!(
-            "  {:<26} {:>9.3} ms {:>8.2} GB/s  err {:.1e}",
-            r.kernel, r.median_ms, r.gbps, r.max_abs_err
-        );
+        progress(&format!(
+            "  {:<26} {:>9.3} ms {:>8.2} GB/s  first {:>9.3} ms  err {:.1e}",
+            r.kernel, r.median_ms, r.gbps, r.first_ms, r.max_abs_err
+        ));
         out.push(r);
     }
     out
 }
 
-/// Every device the benchmarks run on: the CPU, then wgpu and CUDA where present (a line on
-/// stderr says why one is skipped).
-pub fn devices() -> Vec<Device> {
+/// Every device the benchmarks run on: the CPU, then wgpu and CUDA where present; and a line
+/// for each backend skipped, saying why.
+pub fn devices() -> (Vec<Device>, Vec<String>) {
     let mut devices = vec![Device::cpu()];
+    let mut skipped = Vec::new();
     match Device::wgpu() {
         Ok(d) => devices.push(d),
-        Err(e) => eprintln!("bench: wgpu skipped: {e}"),
+        Err(e) => skipped.push(format!("bench: wgpu skipped: {e}")),
     }
     match Device::cuda(0) {
         Ok(d) => devices.push(d),
-        Err(e) => eprintln!("bench: cuda skipped: {e}"),
+        Err(e) => skipped.push(format!("bench: cuda skipped: {e}")),
     }
-    devices
+    (devices, skipped)
 }
 
-/// Runs the whole benchmark on every device present; progress goes to stderr.
-pub fn run(opts: &Options) -> Vec<Record> {
-    let devices = devices();
+/// Runs the whole benchmark on every device present, handing each progress line (a device
+/// begun, a case measured or failed, a backend skipped) to `progress`.
+pub fn run(opts: &Options, progress: &mut dyn FnMut(&str)) -> Vec<Record> {
+    let (devices, skipped) = devices();
+    for line in &skipped {
+        progress(line);
+    }
     let inputs = Inputs::new(opts.elements);
     let mut out = Vec::new();
     for dev in &devices {
-        eprintln!(
+        progress(&format!(
             "{}: {} timed rounds after 2 warm-up rounds, interleaved",
             dev.name(),
             opts.runs
-        );
+        ));
         let mut cases = Vec::new();
         for (name, case) in self::cases(dev, &inputs) {
             match case {
                 Ok(c) => cases.push(c),
-                Err(e) => eprintln!("  {name:<26} error: {e}"),
+                Err(e) => progress(&format!("  {name:<26} error: {e}")),
             }
         }
-        let mut records = measure(dev, &mut cases, opts);
+        let mut records = measure(dev, &mut cases, opts, progress);
         let roofline = records
             .iter()
             .filter(|r| r.kernel == "copy" || r.peer_of.as_deref() == Some("copy"))
@@ -272,8 +306,8 @@ pub fn run(opts: &Options) -> Vec<Record> {
 /// The table printed on stdout: one row per record, with the ratio to the backend's peer.
 pub fn table(records: &[Record]) -> String {
     let mut s = format!(
-        "{:<24} {:<5} {:>10} {:>10} {:>9} {:>9} {:>10} {:>4}\n",
-        "kernel", "back", "median ms", "GB/s", "vs peer", "roofline", "max err", "ok"
+        "{:<24} {:<5} {:>10} {:>10} {:>9} {:>9} {:>10} {:>10} {:>4}\n",
+        "kernel", "back", "median ms", "GB/s", "vs peer", "roofline", "first ms", "max err", "ok"
     );
     for r in records {
         let peer = match r.peer_of {
@@ -290,13 +324,14 @@ pub fn table(records: &[Record]) -> String {
             .map(|f| format!("{:.0}%", 100.0 * f))
             .unwrap_or_else(|| "-".into());
         s += &format!(
-            "{:<24} {:<5} {:>10.3} {:>10.2} {:>9} {:>9} {:>10.1e} {:>4}\n",
+            "{:<24} {:<5} {:>10.3} {:>10.2} {:>9} {:>9} {:>10.3} {:>10.1e} {:>4}\n",
             r.kernel,
             r.backend,
             r.median_ms,
             r.gbps,
             ratio,
             roofline,
+            r.first_ms,
             r.max_abs_err,
             if r.ok { "yes" } else { "NO" }
         );

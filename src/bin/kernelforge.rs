@@ -72,10 +72,13 @@ fn main() -> ExitCode {
             elements,
             runs,
         } => {
-            let records = bench::run(&bench::Options {
-                elements,
-                runs: runs.max(1),
-            });
+            let records = bench::run(
+                &bench::Options {
+                    elements,
+                    runs: runs.max(1),
+                },
+                &mut |line| eprintln!("{line}"),
+            );
             print!("{}", bench::table(&records));
             if let Some(path) = json {
                 let arr = serde_json::Value::Array(records.iter().map(|r| r.to_json()).collect());

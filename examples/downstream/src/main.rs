@@ -103,6 +103,26 @@ fn main() {
             "no"
         },
     );
+    // Cubins for the sm_XY of KERNELFORGE_CUDA_ARCH at build time: ELF images each.
+    let cubins = |list: &[(u32, &[u8])]| -> String {
+        let names: Vec<String> = list
+            .iter()
+            .map(|(sm, bin)| {
+                let elf = if bin.starts_with(b"\x7fELF") {
+                    ""
+                } else {
+                    "(not ELF!)"
+                };
+                format!("sm_{sm}{elf}")
+            })
+            .collect();
+        names.join(" ")
+    };
+    println!(
+        "cubins embedded: saxpy [{}], bias_clamp [{}]",
+        cubins(saxpy::CUBINS),
+        cubins(bias_clamp::CUBINS)
+    );
     let mut failed = false;
     let devices: [(&str, Result<Device, kernelforge::Error>); 3] = [
         ("cpu", Ok(Device::cpu())),

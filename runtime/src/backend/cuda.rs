@@ -11,12 +11,15 @@ use crate::error::{Error, Result};
 use crate::fault::{self, Fault};
 use crate::info::{loaded_library, CudaInfo, GpuInfo};
 use crate::kernel::{KernelArg, KernelDesc};
-use crate::ptx::{cuda_version_name, ptx_isa, ptx_verdict, PtxPlan};
+use crate::profile::{LaunchRecord, Sink};
+use crate::ptx::{cuda_version_name, pick_cubin, ptx_isa, ptx_verdict, PtxPlan};
 use cudarc::driver::{
-    CudaContext, CudaFunction, CudaSlice, CudaStream, DriverError, LaunchConfig, PushKernelArg,
+    CudaContext, CudaEvent, CudaFunction, CudaSlice, CudaStream, DriverError, LaunchConfig,
+    PushKernelArg,
 };
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 pub(crate) struct CudaDevice {
     ctx: Arc<CudaContext>,
@@ -25,6 +28,8 @@ pub(crate) struct CudaDevice {
     cc: (i32, i32),
     driver: i32,
     functions: Mutex<HashMap<(&'static str, usize), CudaFunction>>,
+    /// Profiled launches' start and end events, until both have completed.
+    timings: Mutex<Vec<(CudaEvent, CudaEvent, Sink)>>,
 }
 
 pub(crate) struct CudaBuffer {
@@ -298,6 +303,7 @@ impl CudaDevice {
             cc,
             driver,
             functions: Mutex::new(HashMap::new()),
+            timings: Mutex::new(Vec::new()),
         })
     }
 
@@ -391,25 +397,47 @@ impl CudaDevice {
             .clone_dtoh(&b.slice)
             .map_err(|e| self.driver_error("copying from the GPU".into(), e, 0))?;
         v.truncate(bytes);
+        // The copy waited for earlier launches on the stream: deliver their timings.
+        self.collect_timings();
         Ok(v)
     }
 
     pub(crate) fn synchronize(&self) -> Result<()> {
         self.stream
             .synchronize()
-            .map_err(|e| self.driver_error("waiting for the GPU".into(), e, 0))
+            .map_err(|e| self.driver_error("waiting for the GPU".into(), e, 0))?;
+        self.collect_timings();
+        Ok(())
+    }
+
+    /// Delivers the timings of profiled launches that have completed; the rest wait.
+    fn collect_timings(&self) {
+        let mut pending = self.timings.lock().unwrap_or_else(|e| e.into_inner());
+        if pending.is_empty() {
+            return;
+        }
+        let mut waiting = Vec::new();
+        for (start, end, sink) in pending.drain(..) {
+            if !end.is_complete() {
+                waiting.push((start, end, sink));
+            } else if let Ok(ms) = start.elapsed_ms(&end) {
+                sink.record(Duration::from_secs_f64(ms.max(0.0) as f64 * 1e-3));
+            }
+        }
+        *pending = waiting;
     }
 
     /// Loads `desc`'s module and function (PTX, or NVRTC's cubin).
-    pub(crate) fn warm_up(&self, desc: &KernelDesc) -> Result<()> {
-        self.function(desc).map(|_| ())
+    pub(crate) fn warm_up(&self, desc: &KernelDesc, rec: &mut LaunchRecord) -> Result<()> {
+        self.function(desc, &mut rec.compile).map(|_| ())
     }
 
-    fn function(&self, desc: &KernelDesc) -> Result<CudaFunction> {
+    fn function(&self, desc: &KernelDesc, compile: &mut Duration) -> Result<CudaFunction> {
         let key = (desc.name, desc.cuda_source.as_ptr() as usize);
         if let Some(f) = self.functions.lock().expect("function cache").get(&key) {
             return Ok(f.clone());
         }
+        let started = Instant::now();
         let module = self.module(desc)?;
         let f = module
             .load_function(desc.name)
@@ -418,6 +446,7 @@ impl CudaDevice {
                 device: self.name(),
                 message: format!("the module has no entry point `{}`: {e:?}", desc.name),
             })?;
+        *compile += started.elapsed();
         self.functions
             .lock()
             .expect("function cache")
@@ -425,7 +454,8 @@ impl CudaDevice {
         Ok(f)
     }
 
-    /// The kernel's module: the embedded PTX when the driver takes its ISA, else a cubin NVRTC
+    /// The kernel's module: the embedded cubin for this GPU when there is one, else the
+    /// embedded PTX when the driver takes its ISA, else a cubin NVRTC
     /// compiles for this GPU (disk-cached), else NVRTC's PTX for its virtual architecture.
     /// The error lists every step tried, with the version numbers and the remedy.
     fn module(&self, desc: &KernelDesc) -> Result<Arc<cudarc::driver::CudaModule>> {
@@ -438,6 +468,20 @@ impl CudaDevice {
             return Err(fail(&["injected compile failure (test hook)".into()]));
         }
         let mut steps = Vec::new();
+        if let Some((sm, bin)) = pick_cubin(desc.cubins, self.cc) {
+            match self
+                .ctx
+                .load_module(cudarc::nvrtc::Ptx::from_binary(bin.to_vec()))
+            {
+                Ok(m) => return Ok(m),
+                Err(e) => {
+                    steps.push(format!(
+                        "the driver refused the embedded sm_{sm} cubin: {e:?}"
+                    ));
+                    tracing::warn!(kernel = desc.name, "{}; trying the PTX", steps[0]);
+                }
+            }
+        }
         let nvrtc = nvrtc_version();
         match desc.ptx {
             Some(ptx) => {
@@ -457,7 +501,9 @@ impl CudaDevice {
                     steps.push("KERNELFORGE_FALLBACK=0 forbids recompiling with NVRTC".into());
                     return Err(fail(&steps));
                 }
-                tracing::warn!(kernel = desc.name, "{}; recompiling with NVRTC", steps[0]);
+                if let Some(why) = steps.last() {
+                    tracing::warn!(kernel = desc.name, "{why}; recompiling with NVRTC");
+                }
             }
             None => steps.push("no PTX was embedded (nvcc was not found at build time)".into()),
         }
@@ -498,8 +544,10 @@ impl CudaDevice {
         desc: &KernelDesc,
         groups: [u32; 3],
         args: &mut [KernelArg<'_>],
+        rec: &mut LaunchRecord,
     ) -> Result<()> {
-        let f = self.function(desc)?;
+        let f = self.function(desc, &mut rec.compile)?;
+        self.collect_timings();
         let context = || format!("launching kernel `{}`", desc.name);
         if fault::fires(Backend::Cuda, Fault::DeviceLost, Some(desc.name)) {
             return Err(Error::DeviceLost {
@@ -550,10 +598,21 @@ impl CudaDevice {
             block_dim: (wx, wy, wz),
             shared_mem_bytes: 0,
         };
+        let sink = rec.sink.take();
+        if sink.is_some() {
+            builder.record_kernel_launch(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT);
+        }
         // SAFETY: the arguments follow the launch ABI the generated CUDA C declares (checked
         // against the kernel's parameter list by `Device::launch`), and every buffer is at
         // least as long as the length passed beside it.
-        unsafe { builder.launch(cfg) }.map_err(|e| self.driver_error(context(), e, 0))?;
+        let events =
+            unsafe { builder.launch(cfg) }.map_err(|e| self.driver_error(context(), e, 0))?;
+        if let (Some((start, end)), Some(sink)) = (events, sink) {
+            self.timings
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((start, end, sink));
+        }
         Ok(())
     }
 }

@@ -1,13 +1,18 @@
-//! The wgpu backend: WGSL pipelines cached per device, storage buffers, one uniform buffer of
+//! The wgpu backend: WGSL pipelines cached per device (and on disk through wgpu's pipeline
+//! cache where the adapter has `PIPELINE_CACHE`), storage buffers, one uniform buffer of
 //! launch-ABI words per launch, grids folded into more dimensions past the per-dimension limit.
 
+use crate::cache::DiskCache;
 use crate::device::{abi_words, Backend};
 use crate::error::{Error, Result};
 use crate::fault::{self, Fault};
 use crate::info::AdapterInfo;
 use crate::kernel::{KernelArg, KernelDesc};
+use crate::profile::{LaunchRecord, Sink};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// A pipeline's kernel name, module (its source's address) and whether it is the `_folded`
 /// entry point.
@@ -25,7 +30,87 @@ pub(crate) struct WgpuDevice {
     /// device, shared by all threads, and panics when pops interleave ("Mismatched
     /// pop_error_scope call"), which 8 threads launching on one device did (tests/soak.rs).
     scopes: Mutex<()>,
+    /// Profiled launches whose timestamps are still on their way back.
+    timings: Mutex<Vec<PendingTiming>>,
+    /// wgpu's pipeline cache, persisted in the kernel cache directory.
+    disk: Option<PipelineDiskCache>,
 }
+
+/// A pipeline cache loaded from, and saved to, one entry of the disk cache.
+struct PipelineDiskCache {
+    cache: wgpu::PipelineCache,
+    dir: DiskCache,
+    /// wgpu's key for the adapter (vendor and device), plus the driver, naming the entry.
+    key: String,
+    /// Bytes loaded from disk when the device was opened (0: none).
+    loaded: usize,
+}
+
+/// The disk-cache entry name of wgpu pipeline caches.
+const PIPELINE_ENTRY: &str = "wgpu-pipelines";
+
+impl PipelineDiskCache {
+    /// The cache of `adapter`'s pipelines, seeded from disk, when the adapter has
+    /// `PIPELINE_CACHE` (Vulkan), wgpu can key it, and the kernel cache is on.
+    fn open(device: &wgpu::Device, info: &wgpu::AdapterInfo) -> Option<PipelineDiskCache> {
+        if !device.features().contains(wgpu::Features::PIPELINE_CACHE) {
+            return None;
+        }
+        let dir = DiskCache::from_env()?;
+        let key = format!(
+            "{}\ndriver={} {}",
+            wgpu::util::pipeline_cache_key(info)?,
+            info.driver,
+            info.driver_info
+        );
+        let data = dir.get(PIPELINE_ENTRY, key.as_bytes());
+        let loaded = data.as_ref().map_or(0, Vec::len);
+        // SAFETY: `data` is only ever bytes that `PipelineCache::get_data` returned for an
+        // adapter with this key (written by `save` below into an entry that is read back only
+        // whole and with its key matching byte for byte); wgpu checks its own header
+        // (adapter, driver, length) too, and `fallback` makes a rejected blob an empty cache.
+        let cache = unsafe {
+            device.create_pipeline_cache(&wgpu::PipelineCacheDescriptor {
+                label: Some("kernelforge"),
+                data: data.as_deref(),
+                fallback: true,
+            })
+        };
+        tracing::debug!(bytes = loaded, dir = %dir.dir().display(), "wgpu pipeline cache");
+        Some(PipelineDiskCache {
+            cache,
+            dir,
+            key,
+            loaded,
+        })
+    }
+
+    /// Writes the cache's current contents to disk (atomically); a failure is logged.
+    fn save(&self) {
+        let Some(data) = self.cache.get_data() else {
+            return;
+        };
+        if let Err(e) = self.dir.put(PIPELINE_ENTRY, self.key.as_bytes(), &data) {
+            tracing::warn!(
+                dir = %self.dir.dir().display(),
+                "cannot write the wgpu pipeline cache: {e}; set KERNELFORGE_CACHE_DIR to a \
+                 writable directory"
+            );
+        }
+    }
+}
+
+/// A profiled launch's two timestamps, being copied into `readback`; `state` is set by the
+/// map callback.
+struct PendingTiming {
+    readback: wgpu::Buffer,
+    state: Arc<AtomicU8>,
+    sink: Sink,
+}
+
+const MAP_WAITING: u8 = 0;
+const MAP_DONE: u8 = 1;
+const MAP_FAILED: u8 = 2;
 
 struct Pipeline {
     pipeline: wgpu::ComputePipeline,
@@ -136,7 +221,12 @@ impl WgpuDevice {
         let limits = adapter.limits();
         // Subgroup operations where the adapter has them; kernels that need them are refused
         // at launch elsewhere.
-        let features = adapter.features() & wgpu::Features::SUBGROUP;
+        // Timestamp queries where offered, for profiling.
+        // The pipeline cache where offered, persisted unless KERNELFORGE_CACHE_DIR=off.
+        let features = adapter.features()
+            & (wgpu::Features::SUBGROUP
+                | wgpu::Features::TIMESTAMP_QUERY
+                | wgpu::Features::PIPELINE_CACHE);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("kernelforge"),
             required_features: features,
@@ -150,7 +240,9 @@ impl WgpuDevice {
             *flag.lock().unwrap_or_else(|e| e.into_inner()) =
                 Some(format!("{reason:?}: {message}"));
         });
+        let disk = PipelineDiskCache::open(&device, &info);
         Ok(WgpuDevice {
+            disk,
             device,
             queue,
             info,
@@ -158,7 +250,45 @@ impl WgpuDevice {
             pipelines: Mutex::new(HashMap::new()),
             lost,
             scopes: Mutex::new(()),
+            timings: Mutex::new(Vec::new()),
         })
+    }
+
+    /// Bytes of pipeline cache loaded from disk when the device was opened.
+    pub(crate) fn pipeline_cache_loaded(&self) -> usize {
+        self.disk.as_ref().map_or(0, |d| d.loaded)
+    }
+
+    /// Whether launches can be timed with timestamp queries.
+    pub(crate) fn timestamps(&self) -> bool {
+        self.device
+            .features()
+            .contains(wgpu::Features::TIMESTAMP_QUERY)
+    }
+
+    /// Delivers the timings whose readback has been mapped (after a poll); the rest wait.
+    fn collect_timings(&self) {
+        let mut pending = self.timings.lock().unwrap_or_else(|e| e.into_inner());
+        if pending.is_empty() {
+            return;
+        }
+        let period = self.queue.get_timestamp_period() as f64;
+        let mut waiting = Vec::new();
+        for t in pending.drain(..) {
+            match t.state.load(Ordering::Acquire) {
+                MAP_WAITING => waiting.push(t),
+                MAP_DONE => {
+                    if let Ok(view) = t.readback.get_mapped_range(..) {
+                        let ticks: &[u64] = bytemuck::cast_slice(&view[..16]);
+                        let ns = ticks[1].saturating_sub(ticks[0]) as f64 * period;
+                        t.sink.record(Duration::from_nanos(ns as u64));
+                    }
+                    t.readback.unmap();
+                }
+                _ => {}
+            }
+        }
+        *pending = waiting;
     }
 
     pub(crate) fn name(&self) -> String {
@@ -271,14 +401,17 @@ impl WgpuDevice {
         let out = view[..bytes].to_vec();
         drop(view);
         staging.unmap();
+        // The poll above also completed earlier launches: deliver their timings.
+        self.collect_timings();
         Ok(out)
     }
 
     pub(crate) fn synchronize(&self) -> Result<()> {
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
-            .map(|_| ())
-            .map_err(|e| wgpu_err("waiting for the device", e))
+            .map_err(|e| wgpu_err("waiting for the device", e))?;
+        self.collect_timings();
+        Ok(())
     }
 
     /// The compute pipeline of `source`, one of `desc`'s two WGSL modules, at its entry point
@@ -289,6 +422,7 @@ impl WgpuDevice {
         desc: &KernelDesc,
         source: &'static str,
         folded: bool,
+        compile: &mut Duration,
     ) -> Result<Arc<Pipeline>> {
         let key = (desc.name, source.as_ptr() as usize, folded);
         if let Some(p) = self.pipelines.lock().expect("pipeline cache").get(&key) {
@@ -328,6 +462,7 @@ impl WgpuDevice {
                 message: "injected compile failure (test hook)".into(),
             });
         }
+        let started = Instant::now();
         let _scopes = self.scopes.lock().unwrap_or_else(|e| e.into_inner());
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let module = self
@@ -388,7 +523,7 @@ impl WgpuDevice {
                 module: &module,
                 entry_point: Some(&entry),
                 compilation_options: Default::default(),
-                cache: None,
+                cache: self.disk.as_ref().map(|d| &d.cache),
             });
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(Error::Compile {
@@ -396,6 +531,10 @@ impl WgpuDevice {
                 device: self.name(),
                 message: format!("wgpu rejected the WGSL pipeline: {e}"),
             });
+        }
+        *compile += started.elapsed();
+        if let Some(d) = &self.disk {
+            d.save();
         }
         let p = Arc::new(Pipeline { pipeline, layout });
         self.pipelines
@@ -407,10 +546,10 @@ impl WgpuDevice {
 
     /// Builds the pipelines a launch of `desc` uses for grids within the adapter's limits: the
     /// scalar module's direct entry point and, for elementwise kernels, the `x4` module.
-    pub(crate) fn warm_up(&self, desc: &KernelDesc) -> Result<()> {
-        self.pipeline(desc, desc.wgsl_source, false)?;
+    pub(crate) fn warm_up(&self, desc: &KernelDesc, rec: &mut LaunchRecord) -> Result<()> {
+        self.pipeline(desc, desc.wgsl_source, false, &mut rec.compile)?;
         if let Some(x4) = desc.wgsl_x4_source {
-            self.pipeline(desc, x4, false)?;
+            self.pipeline(desc, x4, false, &mut rec.compile)?;
         }
         Ok(())
     }
@@ -438,6 +577,7 @@ impl WgpuDevice {
         desc: &KernelDesc,
         groups: [u32; 3],
         args: &mut [KernelArg<'_>],
+        rec: &mut LaunchRecord,
     ) -> Result<()> {
         // The `x4` module serves 1-D grids small enough that its lane ids (4 per invocation)
         // cannot wrap; everything else runs the scalar module.
@@ -457,7 +597,8 @@ impl WgpuDevice {
             _ if groups.iter().all(|&g| g as u64 <= max) => (desc.wgsl_source, groups, false),
             _ => (desc.wgsl_source, self.fold(logical)?, true),
         };
-        let pipeline = self.pipeline(desc, source, folded)?;
+        let pipeline = self.pipeline(desc, source, folded, &mut rec.compile)?;
+        self.collect_timings();
         let context = format!("launching kernel `{}`", desc.name);
         self.check_lost(&context)?;
         if fault::fires(Backend::Wgpu, Fault::DeviceLost, Some(desc.name)) {
@@ -506,19 +647,69 @@ impl WgpuDevice {
             entries: &entries,
         });
         let mut enc = self.device.create_command_encoder(&Default::default());
+        let timing = match rec.sink.take() {
+            Some(sink) if self.timestamps() => Some((self.timestamp_buffers(), sink)),
+            _ => None,
+        };
         {
             let mut pass = enc.begin_compute_pass(&wgpu::ComputePassDescriptor {
                 label: Some(desc.name),
-                timestamp_writes: None,
+                timestamp_writes: timing.as_ref().map(|((queries, ..), _)| {
+                    wgpu::ComputePassTimestampWrites {
+                        query_set: queries,
+                        beginning_of_pass_write_index: Some(0),
+                        end_of_pass_write_index: Some(1),
+                    }
+                }),
             });
             pass.set_pipeline(&pipeline.pipeline);
             pass.set_bind_group(0, &bind_group, &[]);
             pass.dispatch_workgroups(dispatch[0], dispatch[1], dispatch[2]);
         }
+        if let Some(((queries, resolve, readback), _)) = &timing {
+            enc.resolve_query_set(queries, 0..2, resolve, 0);
+            enc.copy_buffer_to_buffer(resolve, 0, readback, 0, 16);
+        }
         self.queue.submit([enc.finish()]);
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(wgpu_err(format!("launching kernel `{}`", desc.name), e));
         }
+        if let Some(((_, _, readback), sink)) = timing {
+            let state = Arc::new(AtomicU8::new(MAP_WAITING));
+            let flag = state.clone();
+            readback.map_async(wgpu::MapMode::Read, .., move |r| {
+                let v = if r.is_ok() { MAP_DONE } else { MAP_FAILED };
+                flag.store(v, Ordering::Release);
+            });
+            self.timings
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(PendingTiming {
+                    readback,
+                    state,
+                    sink,
+                });
+        }
         Ok(())
+    }
+
+    /// A query set of two timestamps, the buffer they resolve into and its readback copy.
+    fn timestamp_buffers(&self) -> (wgpu::QuerySet, wgpu::Buffer, wgpu::Buffer) {
+        let queries = self.device.create_query_set(&wgpu::QuerySetDescriptor {
+            label: Some("kernelforge profile"),
+            ty: wgpu::QueryType::Timestamp,
+            count: 2,
+        });
+        let buffer = |usage| {
+            self.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("kernelforge profile"),
+                size: 16,
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let resolve = buffer(wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC);
+        let readback = buffer(wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
+        (queries, resolve, readback)
     }
 }

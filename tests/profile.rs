@@ -1,0 +1,166 @@
+//! Profiling: launch counts and device times on each backend present (CUDA events, wgpu
+//! timestamp queries, CPU wall time), compile times recorded once, concurrent launches
+//! counted exactly, and `KERNELFORGE_PROFILE=1` printing the table at exit.
+
+mod common;
+
+use kernelforge::kernels::{saxpy, softmax};
+use kernelforge::prelude::*;
+use kernelforge::profile::Clock;
+use std::time::Duration;
+
+const N: usize = 10_000;
+
+fn inputs() -> (Vec<f32>, Vec<f32>) {
+    let x = (0..N).map(|i| (i % 97) as f32 * 0.25 - 12.0).collect();
+    let y = (0..N).map(|i| (i % 13) as f32).collect();
+    (x, y)
+}
+
+/// Launches saxpy `times` times from fresh inputs and checks the last result against a
+/// scalar loop (one fused multiply-add or a multiply then an add: within 1 ulp-ish).
+fn saxpy_checked(dev: &Device, times: usize) {
+    let (x, y) = inputs();
+    let xb = dev.upload(&x).expect("upload");
+    for _ in 0..times {
+        let mut yb = dev.upload(&y).expect("upload");
+        saxpy::launch(dev, Grid::linear(N), 1.5, &xb, &mut yb).expect("saxpy");
+        let got = yb.to_vec().expect("read");
+        for i in 0..N {
+            let want = 1.5f64 * x[i] as f64 + y[i] as f64;
+            assert!(
+                (got[i] as f64 - want).abs() <= 1e-5 * want.abs().max(1.0),
+                "{}: saxpy[{i}] = {}, want {want}",
+                dev.name(),
+                got[i]
+            );
+        }
+    }
+}
+
+#[test]
+fn profiles_count_and_time_launches_on_every_backend() {
+    for dev in common::devices() {
+        dev.set_profiling(true);
+        saxpy_checked(&dev, 5);
+        let (x, _) = inputs();
+        let xb = dev.upload(&x).expect("upload");
+        let mut yb = dev.zeros::<f32>(N).expect("zeros");
+        for _ in 0..3 {
+            softmax::launch(&dev, Grid::groups([10, 1, 1]), 1000, &xb, &mut yb).expect("softmax");
+        }
+        // Not counted once profiling is off.
+        dev.set_profiling(false);
+        saxpy_checked(&dev, 1);
+
+        let p = dev.profile().expect("profile");
+        let expect_clock = match dev.backend() {
+            Backend::Cpu => Clock::Wall,
+            Backend::Cuda => Clock::CudaEvents,
+            Backend::Wgpu => p.clock, // timestamp queries where the adapter has them
+        };
+        assert_eq!(p.clock, expect_clock);
+        let timed = p.clock != Clock::Untimed;
+        for (kernel, launches) in [("saxpy", 5), ("softmax", 3)] {
+            let k = p
+                .kernel(kernel)
+                .unwrap_or_else(|| panic!("{kernel} missing:\n{p}"));
+            assert_eq!(k.launches, launches, "{}:\n{p}", dev.name());
+            if timed {
+                assert_eq!(k.timed, launches, "{}:\n{p}", dev.name());
+                let (min, max, mean) = (k.min.unwrap(), k.max.unwrap(), k.mean().unwrap());
+                assert!(
+                    min > Duration::ZERO,
+                    "{}: a launch timed 0:\n{p}",
+                    dev.name()
+                );
+                assert!(min <= mean && mean <= max, "{}:\n{p}", dev.name());
+            } else {
+                assert_eq!(k.timed, 0);
+                eprintln!("{}: no TIMESTAMP_QUERY, device time untimed", dev.name());
+            }
+            match dev.backend() {
+                Backend::Cpu => assert_eq!(k.compile, None, "the CPU compiles nothing"),
+                _ => assert!(
+                    k.compile.is_some_and(|c| c > Duration::ZERO),
+                    "{}: no compile time for {kernel}:\n{p}",
+                    dev.name()
+                ),
+            }
+        }
+        let table = p.to_string();
+        assert!(
+            table.contains("saxpy") && table.contains("softmax"),
+            "{table}"
+        );
+        eprintln!("{table}");
+    }
+}
+
+#[test]
+fn compile_time_is_recorded_once_with_or_without_profiling() {
+    let mut gpus = Vec::new();
+    match Device::wgpu() {
+        Ok(d) => gpus.push(d),
+        Err(e) => common::skip_or_fail("wgpu", &e.to_string()),
+    }
+    match Device::cuda(0) {
+        Ok(d) => gpus.push(d),
+        Err(e) => common::skip_or_fail("cuda", &e.to_string()),
+    }
+    for dev in gpus {
+        // Profiling off: compile times are still recorded, launches are not.
+        dev.warm_up(&[&saxpy::KERNEL]).expect("warm-up");
+        let after_warm_up = dev.profile().expect("profile");
+        let k = after_warm_up.kernel("saxpy").expect("saxpy compiled");
+        assert!(k.compile.is_some_and(|c| c > Duration::ZERO));
+        saxpy_checked(&dev, 2);
+        let later = dev.profile().expect("profile");
+        let k2 = later.kernel("saxpy").expect("saxpy");
+        assert_eq!(k2.compile, k.compile, "{}: compiled again", dev.name());
+        assert_eq!(k2.launches, 0, "profiling was off");
+    }
+}
+
+#[test]
+fn concurrent_profiled_launches_are_all_counted() {
+    for dev in common::devices() {
+        dev.set_profiling(true);
+        std::thread::scope(|s| {
+            for _ in 0..4 {
+                s.spawn(|| saxpy_checked(&dev, 25));
+            }
+        });
+        let p = dev.profile().expect("profile");
+        let k = p.kernel("saxpy").expect("saxpy");
+        assert_eq!(k.launches, 100, "{}:\n{p}", dev.name());
+        if p.clock != Clock::Untimed {
+            assert_eq!(k.timed, 100, "{}:\n{p}", dev.name());
+        }
+    }
+}
+
+#[test]
+fn env_var_prints_the_table_at_exit() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_kernelforge"))
+        .args(["bench", "--elements", "4096", "--runs", "1"])
+        .env("KERNELFORGE_PROFILE", "1")
+        .output()
+        .expect("run kernelforge bench");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "bench failed:\n{stderr}");
+    let table = stderr
+        .split("kernelforge profile\n")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no profile table at exit:\n{stderr}"));
+    // Every kernel the bench ran on the CPU appears with its launches (2 warm-up, 1 timed,
+    // 1 checked run) and its device time.
+    let row = table
+        .lines()
+        .find(|l| l.trim_start().starts_with("saxpy "))
+        .unwrap_or_else(|| panic!("no saxpy row:\n{table}"));
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols[2], "4", "launches of saxpy: {row}");
+    assert_eq!(cols[3], "4", "timed launches of saxpy: {row}");
+    assert!(table.contains("(device time: wall time)"), "{table}");
+}
