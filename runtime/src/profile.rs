@@ -63,7 +63,8 @@ pub struct KernelProfile {
 impl KernelProfile {
     /// Mean device time per timed launch.
     pub fn mean(&self) -> Option<Duration> {
-        (self.timed > 0).then(|| self.device_time / self.timed as u32)
+        (self.timed > 0)
+            .then(|| Duration::from_secs_f64(self.device_time.as_secs_f64() / self.timed as f64))
     }
 }
 
@@ -233,6 +234,48 @@ impl Sink {
 
     pub(crate) fn record(self, d: Duration) {
         self.profiler.timed(self.kernel, d);
+    }
+}
+
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+pub(crate) use pending::PendingTimings;
+
+#[cfg(any(feature = "wgpu", feature = "cuda"))]
+mod pending {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Mutex;
+
+    /// Launch timings a GPU backend is still waiting for. Checking costs one atomic load while
+    /// none are pending, so launches without profiling never take the lock.
+    pub(crate) struct PendingTimings<T> {
+        count: AtomicUsize,
+        list: Mutex<Vec<T>>,
+    }
+
+    impl<T> PendingTimings<T> {
+        pub(crate) fn new() -> Self {
+            PendingTimings {
+                count: AtomicUsize::new(0),
+                list: Mutex::new(Vec::new()),
+            }
+        }
+
+        pub(crate) fn push(&self, t: T) {
+            let mut list = self.list.lock().unwrap_or_else(|e| e.into_inner());
+            list.push(t);
+            self.count.store(list.len(), Ordering::Release);
+        }
+
+        /// Hands each pending timing to `deliver`, which returns it back when it is not ready.
+        pub(crate) fn collect(&self, mut deliver: impl FnMut(T) -> Option<T>) {
+            if self.count.load(Ordering::Acquire) == 0 {
+                return;
+            }
+            let mut list = self.list.lock().unwrap_or_else(|e| e.into_inner());
+            let waiting: Vec<T> = list.drain(..).filter_map(&mut deliver).collect();
+            *list = waiting;
+            self.count.store(list.len(), Ordering::Release);
+        }
     }
 }
 

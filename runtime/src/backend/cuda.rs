@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::fault::{self, Fault};
 use crate::info::{loaded_library, CudaInfo, GpuInfo};
 use crate::kernel::{KernelArg, KernelDesc};
-use crate::profile::{LaunchRecord, Sink};
+use crate::profile::{LaunchRecord, PendingTimings, Sink};
 use crate::ptx::{cuda_version_name, pick_cubin, ptx_isa, ptx_verdict, PtxPlan};
 use cudarc::driver::{
     CudaContext, CudaEvent, CudaFunction, CudaSlice, CudaStream, DriverError, LaunchConfig,
@@ -29,7 +29,7 @@ pub(crate) struct CudaDevice {
     driver: i32,
     functions: Mutex<HashMap<(&'static str, usize), CudaFunction>>,
     /// Profiled launches' start and end events, until both have completed.
-    timings: Mutex<Vec<(CudaEvent, CudaEvent, Sink)>>,
+    timings: PendingTimings<(CudaEvent, CudaEvent, Sink)>,
 }
 
 pub(crate) struct CudaBuffer {
@@ -303,7 +303,7 @@ impl CudaDevice {
             cc,
             driver,
             functions: Mutex::new(HashMap::new()),
-            timings: Mutex::new(Vec::new()),
+            timings: PendingTimings::new(),
         })
     }
 
@@ -412,19 +412,15 @@ impl CudaDevice {
 
     /// Delivers the timings of profiled launches that have completed; the rest wait.
     fn collect_timings(&self) {
-        let mut pending = self.timings.lock().unwrap_or_else(|e| e.into_inner());
-        if pending.is_empty() {
-            return;
-        }
-        let mut waiting = Vec::new();
-        for (start, end, sink) in pending.drain(..) {
+        self.timings.collect(|(start, end, sink)| {
             if !end.is_complete() {
-                waiting.push((start, end, sink));
-            } else if let Ok(ms) = start.elapsed_ms(&end) {
+                return Some((start, end, sink));
+            }
+            if let Ok(ms) = start.elapsed_ms(&end) {
                 sink.record(Duration::from_secs_f64(ms.max(0.0) as f64 * 1e-3));
             }
-        }
-        *pending = waiting;
+            None
+        });
     }
 
     /// Loads `desc`'s module and function (PTX, or NVRTC's cubin).
@@ -608,10 +604,7 @@ impl CudaDevice {
         let events =
             unsafe { builder.launch(cfg) }.map_err(|e| self.driver_error(context(), e, 0))?;
         if let (Some((start, end)), Some(sink)) = (events, sink) {
-            self.timings
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push((start, end, sink));
+            self.timings.push((start, end, sink));
         }
         Ok(())
     }

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::fault::{self, Fault};
 use crate::info::AdapterInfo;
 use crate::kernel::{KernelArg, KernelDesc};
-use crate::profile::{LaunchRecord, Sink};
+use crate::profile::{LaunchRecord, PendingTimings, Sink};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
@@ -31,7 +31,7 @@ pub(crate) struct WgpuDevice {
     /// pop_error_scope call"), which 8 threads launching on one device did (tests/soak.rs).
     scopes: Mutex<()>,
     /// Profiled launches whose timestamps are still on their way back.
-    timings: Mutex<Vec<PendingTiming>>,
+    timings: PendingTimings<PendingTiming>,
     /// wgpu's pipeline cache, persisted in the kernel cache directory.
     disk: Option<PipelineDiskCache>,
 }
@@ -250,7 +250,7 @@ impl WgpuDevice {
             pipelines: Mutex::new(HashMap::new()),
             lost,
             scopes: Mutex::new(()),
-            timings: Mutex::new(Vec::new()),
+            timings: PendingTimings::new(),
         })
     }
 
@@ -268,18 +268,13 @@ impl WgpuDevice {
 
     /// Delivers the timings whose readback has been mapped (after a poll); the rest wait.
     fn collect_timings(&self) {
-        let mut pending = self.timings.lock().unwrap_or_else(|e| e.into_inner());
-        if pending.is_empty() {
-            return;
-        }
-        let period = self.queue.get_timestamp_period() as f64;
-        let mut waiting = Vec::new();
-        for t in pending.drain(..) {
+        self.timings.collect(|t| {
             match t.state.load(Ordering::Acquire) {
-                MAP_WAITING => waiting.push(t),
+                MAP_WAITING => return Some(t),
                 MAP_DONE => {
                     if let Ok(view) = t.readback.get_mapped_range(..) {
                         let ticks: &[u64] = bytemuck::cast_slice(&view[..16]);
+                        let period = self.queue.get_timestamp_period() as f64;
                         let ns = ticks[1].saturating_sub(ticks[0]) as f64 * period;
                         t.sink.record(Duration::from_nanos(ns as u64));
                     }
@@ -287,8 +282,8 @@ impl WgpuDevice {
                 }
                 _ => {}
             }
-        }
-        *pending = waiting;
+            None
+        });
     }
 
     pub(crate) fn name(&self) -> String {
@@ -533,6 +528,8 @@ impl WgpuDevice {
             });
         }
         *compile += started.elapsed();
+        // Other threads may launch while the cache is written.
+        drop(_scopes);
         if let Some(d) = &self.disk {
             d.save();
         }
@@ -681,14 +678,11 @@ impl WgpuDevice {
                 let v = if r.is_ok() { MAP_DONE } else { MAP_FAILED };
                 flag.store(v, Ordering::Release);
             });
-            self.timings
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(PendingTiming {
-                    readback,
-                    state,
-                    sink,
-                });
+            self.timings.push(PendingTiming {
+                readback,
+                state,
+                sink,
+            });
         }
         Ok(())
     }
