@@ -10,20 +10,6 @@ mod common;
 use kernelforge::kernels::{saxpy, softmax};
 use kernelforge::prelude::*;
 
-fn check_saxpy(dev: &Device) {
-    let n = 5000;
-    let x: Vec<f32> = (0..n).map(|i| i as f32 * 0.5).collect();
-    let y: Vec<f32> = (0..n).map(|i| (i % 9) as f32).collect();
-    let xb = dev.upload(&x).unwrap();
-    let mut yb = dev.upload(&y).unwrap();
-    saxpy::launch(dev, Grid::linear(n), 2.0, &xb, &mut yb).unwrap();
-    let got = yb.to_vec().unwrap();
-    for i in 0..n {
-        let want = 2.0 * x[i] as f64 + y[i] as f64;
-        assert!((got[i] as f64 - want).abs() <= 1e-6 * want.abs().max(1.0));
-    }
-}
-
 #[test]
 fn pipelines_persist_across_devices() {
     let dir = std::env::temp_dir().join(format!("kf-pipeline-cache-{}", std::process::id()));
@@ -68,7 +54,7 @@ fn pipelines_persist_across_devices() {
         "nothing loaded from {dir:?}"
     );
     second.warm_up(&[&saxpy::KERNEL, &softmax::KERNEL]).unwrap();
-    check_saxpy(&second);
+    common::saxpy_checked(&second);
     assert!(std::fs::metadata(&files[0]).unwrap().len() >= size_one);
 
     // A damaged entry is a miss: the device starts with an empty cache and still works.
@@ -82,13 +68,13 @@ fn pipelines_persist_across_devices() {
         0,
         "a truncated entry was used"
     );
-    check_saxpy(&third);
+    common::saxpy_checked(&third);
 
     // KERNELFORGE_CACHE_DIR=off: nothing read or written.
     std::fs::remove_dir_all(&dir).unwrap();
     std::env::set_var("KERNELFORGE_CACHE_DIR", "off");
     let fourth = Device::wgpu().unwrap();
-    check_saxpy(&fourth);
+    common::saxpy_checked(&fourth);
     assert!(
         !dir.exists(),
         "the cache was written with KERNELFORGE_CACHE_DIR=off"

@@ -11,30 +11,10 @@ use std::time::Duration;
 
 const N: usize = 10_000;
 
-fn inputs() -> (Vec<f32>, Vec<f32>) {
-    let x = (0..N).map(|i| (i % 97) as f32 * 0.25 - 12.0).collect();
-    let y = (0..N).map(|i| (i % 13) as f32).collect();
-    (x, y)
-}
-
-/// Launches saxpy `times` times from fresh inputs and checks the last result against a
-/// scalar loop (one fused multiply-add or a multiply then an add: within 1 ulp-ish).
+/// Launches saxpy `times` times, each from fresh inputs and checked.
 fn saxpy_checked(dev: &Device, times: usize) {
-    let (x, y) = inputs();
-    let xb = dev.upload(&x).expect("upload");
     for _ in 0..times {
-        let mut yb = dev.upload(&y).expect("upload");
-        saxpy::launch(dev, Grid::linear(N), 1.5, &xb, &mut yb).expect("saxpy");
-        let got = yb.to_vec().expect("read");
-        for i in 0..N {
-            let want = 1.5f64 * x[i] as f64 + y[i] as f64;
-            assert!(
-                (got[i] as f64 - want).abs() <= 1e-5 * want.abs().max(1.0),
-                "{}: saxpy[{i}] = {}, want {want}",
-                dev.name(),
-                got[i]
-            );
-        }
+        common::saxpy_checked(dev);
     }
 }
 
@@ -43,7 +23,7 @@ fn profiles_count_and_time_launches_on_every_backend() {
     for dev in common::devices() {
         dev.set_profiling(true);
         saxpy_checked(&dev, 5);
-        let (x, _) = inputs();
+        let x: Vec<f32> = (0..N).map(|i| (i % 97) as f32 * 0.25 - 12.0).collect();
         let xb = dev.upload(&x).expect("upload");
         let mut yb = dev.zeros::<f32>(N).expect("zeros");
         for _ in 0..3 {

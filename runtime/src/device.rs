@@ -52,6 +52,41 @@ pub(crate) enum Kind {
     Cuda(backend::cuda::CudaDevice),
 }
 
+impl Kind {
+    fn backend(&self) -> Backend {
+        match self {
+            Kind::Cpu => Backend::Cpu,
+            #[cfg(feature = "wgpu")]
+            Kind::Wgpu(_) => Backend::Wgpu,
+            #[cfg(feature = "cuda")]
+            Kind::Cuda(_) => Backend::Cuda,
+        }
+    }
+
+    fn name(&self) -> String {
+        match self {
+            Kind::Cpu => backend::cpu::name(),
+            #[cfg(feature = "wgpu")]
+            Kind::Wgpu(w) => w.name(),
+            #[cfg(feature = "cuda")]
+            Kind::Cuda(c) => c.name(),
+        }
+    }
+
+    /// How launches on this device are timed when profiling.
+    fn clock(&self) -> Clock {
+        match self {
+            Kind::Cpu => Clock::Wall,
+            #[cfg(feature = "wgpu")]
+            Kind::Wgpu(w) if w.timestamps() => Clock::TimestampQueries,
+            #[cfg(feature = "wgpu")]
+            Kind::Wgpu(_) => Clock::Untimed,
+            #[cfg(feature = "cuda")]
+            Kind::Cuda(_) => Clock::CudaEvents,
+        }
+    }
+}
+
 struct Inner {
     id: u64,
     kind: Kind,
@@ -104,24 +139,9 @@ const MAX_THREADS: u64 = u32::MAX as u64;
 
 impl Device {
     fn new(kind: Kind, report: String) -> Device {
-        let (name, backend, clock) = match &kind {
-            Kind::Cpu => (backend::cpu::name(), Backend::Cpu, Clock::Wall),
-            #[cfg(feature = "wgpu")]
-            Kind::Wgpu(w) => (
-                w.name(),
-                Backend::Wgpu,
-                if w.timestamps() {
-                    Clock::TimestampQueries
-                } else {
-                    Clock::Untimed
-                },
-            ),
-            #[cfg(feature = "cuda")]
-            Kind::Cuda(c) => (c.name(), Backend::Cuda, Clock::CudaEvents),
-        };
         Device {
             inner: Arc::new(Inner {
-                profiler: Profiler::new(name, backend, clock),
+                profiler: Profiler::new(kind.name(), kind.backend(), kind.clock()),
                 id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
                 kind,
                 report,
@@ -301,7 +321,13 @@ impl Device {
 
     fn with_report(self, report: String) -> Device {
         match Arc::try_unwrap(self.inner) {
-            Ok(inner) => Device::new(inner.kind, report),
+            // The same device, profiler included (it may be registered for the exit table).
+            Ok(mut inner) => {
+                inner.report = report;
+                Device {
+                    inner: Arc::new(inner),
+                }
+            }
             Err(inner) => Device { inner },
         }
     }
@@ -408,24 +434,12 @@ impl Device {
 
     /// Which backend this device uses.
     pub fn backend(&self) -> Backend {
-        match &self.inner.kind {
-            Kind::Cpu => Backend::Cpu,
-            #[cfg(feature = "wgpu")]
-            Kind::Wgpu(_) => Backend::Wgpu,
-            #[cfg(feature = "cuda")]
-            Kind::Cuda(_) => Backend::Cuda,
-        }
+        self.inner.kind.backend()
     }
 
     /// A human-readable name: the GPU or adapter and its driver, or the CPU's threads and SIMD.
     pub fn name(&self) -> String {
-        match &self.inner.kind {
-            Kind::Cpu => backend::cpu::name(),
-            #[cfg(feature = "wgpu")]
-            Kind::Wgpu(w) => w.name(),
-            #[cfg(feature = "cuda")]
-            Kind::Cuda(c) => c.name(),
-        }
+        self.inner.kind.name()
     }
 
     /// What was tried when this device was chosen, what was chosen, and why.

@@ -9,10 +9,14 @@
 
 /// Whether fallbacks are allowed (the default).
 pub(crate) fn fallback_enabled() -> bool {
-    !matches!(
-        std::env::var("KERNELFORGE_FALLBACK")
-            .map(|v| v.trim().to_ascii_lowercase())
-            .as_deref(),
-        Ok("0" | "false" | "off" | "no")
+    !std::env::var("KERNELFORGE_FALLBACK").is_ok_and(|v| switched_off(&v))
+}
+
+/// Whether an on/off environment variable's value says off: `0`, `false`, `off` or `no`, in
+/// any case, surrounding spaces ignored.
+pub(crate) fn switched_off(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "0" | "false" | "off" | "no"
     )
 }

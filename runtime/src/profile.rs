@@ -291,13 +291,8 @@ pub(crate) struct LaunchRecord {
 /// Whether `KERNELFORGE_PROFILE` turns profiling on (any value but empty, `0`, `false`,
 /// `off`, `no`).
 pub(crate) fn env_enabled() -> bool {
-    match std::env::var("KERNELFORGE_PROFILE") {
-        Ok(v) => !matches!(
-            v.trim().to_ascii_lowercase().as_str(),
-            "" | "0" | "false" | "off" | "no"
-        ),
-        Err(_) => false,
-    }
+    std::env::var("KERNELFORGE_PROFILE")
+        .is_ok_and(|v| !v.trim().is_empty() && !crate::policy::switched_off(&v))
 }
 
 fn registry() -> &'static Mutex<Vec<Arc<Profiler>>> {

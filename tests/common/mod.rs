@@ -34,6 +34,28 @@ pub fn devices() -> Vec<Device> {
     out
 }
 
+/// Runs saxpy (`y = 1.5 x + y`) once over 10,000 elements on `dev` from fresh inputs and
+/// checks every element against an f64 loop within 1e-6 relative (absolute below 1): the
+/// smoke check of tests that are about something around the launch (profiling, caches).
+pub fn saxpy_checked(dev: &Device) {
+    let n = 10_000;
+    let x: Vec<f32> = (0..n).map(|i| (i % 97) as f32 * 0.25 - 12.0).collect();
+    let y: Vec<f32> = (0..n).map(|i| (i % 13) as f32).collect();
+    let xb = dev.upload(&x).expect("upload");
+    let mut yb = dev.upload(&y).expect("upload");
+    kernelforge::kernels::saxpy::launch(dev, Grid::linear(n), 1.5, &xb, &mut yb).expect("saxpy");
+    let got = yb.to_vec().expect("read");
+    for i in 0..n {
+        let want = 1.5f64 * x[i] as f64 + y[i] as f64;
+        assert!(
+            (got[i] as f64 - want).abs() <= 1e-6 * want.abs().max(1.0),
+            "{}: saxpy[{i}] = {}, want {want}",
+            dev.name(),
+            got[i]
+        );
+    }
+}
+
 /// ptxas beside `KERNELFORGE_NVCC` (scripts/setup.sh sets it), if present. Fails when
 /// `KERNELFORGE_REQUIRE` names nvcc and there is none.
 pub fn ptxas() -> Option<std::path::PathBuf> {
