@@ -8,14 +8,12 @@
 pub mod back;
 pub mod error;
 pub mod front;
-pub mod instances;
 pub mod ir;
 pub mod proc;
 pub mod valid;
 
 pub use error::{Error, Errors};
-pub use front::{check_helper, helper_calls, Helpers, KernelAttr};
-pub use instances::{instances, Instance};
+pub use front::{check_helper, helper_calls, instances, Helpers, Instance, KernelAttr};
 
 use proc_macro2::TokenStream;
 
@@ -61,8 +59,8 @@ pub fn cubin_file_name(kernel: &str, cuda: &str, sm: u32) -> String {
 /// The folder under `OUT_DIR` where `kernelforge-build` writes PTX.
 pub const PTX_DIR: &str = "kernelforge-ptx";
 
-/// Compiles one `#[compute_kernel]` function that calls no `#[kernel_fn]` helpers: `attr` is
-/// what is inside the attribute's parentheses.
+/// Compiles one `#[compute_kernel]` function without const generic parameters that calls no
+/// `#[kernel_fn]` helpers: `attr` is what is inside the attribute's parentheses.
 ///
 /// # Errors
 /// Every problem in the attribute and the kernel, each at its span.
@@ -70,8 +68,9 @@ pub fn compile(attr: TokenStream, func: &syn::ItemFn) -> Result<Generated, Error
     compile_with_helpers(attr, func, &Helpers::new())
 }
 
-/// Compiles one `#[compute_kernel]` function whose calls of `#[kernel_fn]` helpers are
-/// resolved in `helpers` (by the last segment of the called path) and inlined.
+/// Compiles one `#[compute_kernel]` function without const generic parameters whose calls of
+/// `#[kernel_fn]` helpers are resolved in `helpers` (by the last segment of the called path)
+/// and inlined.
 ///
 /// # Errors
 /// Every problem in the attribute, the kernel and the helpers it calls, each at its span.
@@ -80,10 +79,20 @@ pub fn compile_with_helpers(
     func: &syn::ItemFn,
     helpers: &Helpers,
 ) -> Result<Generated, Errors> {
-    let attr = front::parse_attr(attr);
+    let attr = front::parse_attr(attr).and_then(|a| a.resolve(&[]));
+    compile_instance(attr, func, helpers)
+}
+
+/// Lowers, validates and writes out one instance under its resolved attribute (or the
+/// attribute's errors, reported together with the body's).
+fn compile_instance(
+    attr: Result<KernelAttr, Errors>,
+    func: &syn::ItemFn,
+    helpers: &Helpers,
+) -> Result<Generated, Errors> {
     let lowered = front::lower_kernel(&attr.as_ref().copied().unwrap_or_default(), func, helpers);
-    let (attr, mut kernel) = match (attr, lowered) {
-        (Ok(a), Ok(k)) => (a, k),
+    let mut kernel = match (attr, lowered) {
+        (Ok(_), Ok(k)) => k,
         (a, k) => {
             let mut errors = Vec::new();
             if let Err(Errors(mut e)) = a {
@@ -95,7 +104,6 @@ pub fn compile_with_helpers(
             return Err(Errors(errors));
         }
     };
-    kernel.workgroup_size = attr.workgroup_size;
     let info = valid::validate(&mut kernel)?;
     let cuda = back::cuda::write_string(&kernel, &info, &Default::default())
         .unwrap_or_else(|e| match e {});
@@ -140,10 +148,18 @@ pub fn compile_all(
     func: &syn::ItemFn,
     helpers: &Helpers,
 ) -> Result<Vec<(Instance, Generated)>, Errors> {
+    let args = match front::parse_attr(attr) {
+        Ok(args) => args,
+        // Without instances to build, the body's errors are reported beside the attribute's.
+        Err(e) if func.sig.generics.const_params().next().is_none() => {
+            return Err(compile_instance(Err(e), func, helpers).expect_err("attribute errors"));
+        }
+        Err(e) => return Err(e),
+    };
     let mut out = Vec::new();
     let mut errors: Vec<Error> = Vec::new();
-    for inst in instances(attr, func)? {
-        match compile_with_helpers(inst.attr.clone(), &inst.func, helpers) {
+    for inst in instances(&args, func)? {
+        match compile_instance(args.resolve(&inst.values), &inst.func, helpers) {
             Ok(g) => out.push((inst, g)),
             // Instances share their source: report each problem once.
             Err(Errors(e)) => {

@@ -24,83 +24,136 @@ impl Default for KernelAttr {
 /// CUDA allows 1024).
 pub const MAX_INVOCATIONS: u32 = 256;
 
-/// Parses the attribute's tokens (what is inside the parentheses).
+/// The arguments of `#[compute_kernel(...)]`, parsed once: `key = value` pairs, resolved per
+/// instance by [`AttrArgs::resolve`] (a kernel's const generic parameters may appear in them:
+/// `workgroup_size = B`).
+#[derive(Clone, Debug, Default)]
+pub struct AttrArgs {
+    args: Vec<syn::MetaNameValue>,
+}
+
+/// Parses the attribute's tokens (what is inside the parentheses) into `key = value` pairs.
 ///
 /// # Errors
-/// Unknown keys, a malformed or zero size, or more than [`MAX_INVOCATIONS`] invocations.
-pub fn parse_attr(tokens: TokenStream) -> Result<KernelAttr, Errors> {
-    let mut res = KernelAttr::default();
-    let mut errors = Vec::new();
+/// Tokens that are not a comma-separated list of `key = value`.
+pub fn parse_attr(tokens: TokenStream) -> Result<AttrArgs, Errors> {
     let args = syn::punctuated::Punctuated::<syn::MetaNameValue, syn::Token![,]>::parse_terminated
         .parse2(tokens)?;
-    for arg in args {
-        if !arg.path.is_ident("workgroup_size") {
-            errors.push(Error::new(
-                arg.path.span(),
-                "unknown argument; `#[compute_kernel]` takes `workgroup_size = N`, \
-                 `workgroup_size = (X, Y)` or `workgroup_size = (X, Y, Z)`, and the values of \
-                 its const generic parameters (`B = [128, 256]` for `fn k<const B: u32>`)",
-            ));
-            continue;
-        }
-        let elems: Vec<&syn::Expr> = match &arg.value {
-            syn::Expr::Tuple(t) => t.elems.iter().collect(),
-            syn::Expr::Paren(p) => vec![&*p.expr],
-            other => vec![other],
-        };
-        if elems.is_empty() || elems.len() > 3 {
-            errors.push(Error::new(
-                arg.value.span(),
-                "workgroup_size has one to three dimensions: `N`, `(X, Y)` or `(X, Y, Z)`",
-            ));
-            continue;
-        }
-        let mut size = [1u32; 3];
-        let mut ok = true;
-        for (dim, e) in elems.iter().enumerate() {
-            match e {
-                syn::Expr::Lit(syn::ExprLit {
-                    lit: syn::Lit::Int(i),
-                    ..
-                }) => match i.base10_parse::<u32>() {
-                    Ok(v) if v > 0 => size[dim] = v,
-                    _ => {
-                        ok = false;
-                        errors.push(Error::new(
-                            i.span(),
-                            "each workgroup_size dimension is a whole number of at least 1",
-                        ));
-                    }
-                },
-                other => {
-                    ok = false;
-                    errors.push(Error::new(
-                        other.span(),
-                        "workgroup_size takes integer literals, such as `256` or `(16, 16)`",
-                    ));
-                }
+    Ok(AttrArgs {
+        args: args.into_iter().collect(),
+    })
+}
+
+impl AttrArgs {
+    /// The value listed for `name` (`B = [64, 256]`), if any.
+    pub(crate) fn value_of(&self, name: &syn::Ident) -> Option<&syn::Expr> {
+        self.args
+            .iter()
+            .find(|a| a.path.is_ident(name))
+            .map(|a| &a.value)
+    }
+
+    /// The attribute of the instance whose const generic parameters have the values `consts`
+    /// (`(name, value)`; empty for a kernel without them): their value lists are skipped and
+    /// their names stand for their values elsewhere.
+    ///
+    /// # Errors
+    /// Unknown keys, a malformed or zero size, or more than [`MAX_INVOCATIONS`] invocations.
+    pub fn resolve(&self, consts: &[(String, u32)]) -> Result<KernelAttr, Errors> {
+        let mut res = KernelAttr::default();
+        let mut errors = Vec::new();
+        for arg in &self.args {
+            if consts.iter().any(|(n, _)| arg.path.is_ident(n)) {
+                continue;
+            }
+            if !arg.path.is_ident("workgroup_size") {
+                errors.push(Error::new(
+                    arg.path.span(),
+                    "unknown argument; `#[compute_kernel]` takes `workgroup_size = N`, \
+                     `workgroup_size = (X, Y)` or `workgroup_size = (X, Y, Z)`, and the values of \
+                     its const generic parameters (`B = [128, 256]` for `fn k<const B: u32>`)",
+                ));
+                continue;
+            }
+            if let Some(size) = workgroup_size(&arg.value, consts, &mut errors) {
+                res.workgroup_size = size;
             }
         }
-        let total: u64 = size.iter().map(|&v| v as u64).product();
-        if ok && total > MAX_INVOCATIONS as u64 {
-            errors.push(Error::new(
-                arg.value.span(),
-                format!(
-                    "workgroup_size has {total} invocations; at most {MAX_INVOCATIONS} run on \
-                     every backend (WebGPU's default limit)"
-                ),
-            ));
-        } else if ok && size[2] > 64 {
-            errors.push(Error::new(
-                arg.value.span(),
-                "workgroup_size's z dimension is at most 64 (CUDA and WebGPU limit)",
-            ));
+        if errors.is_empty() {
+            Ok(res)
+        } else {
+            Err(Errors(errors))
         }
-        res.workgroup_size = size;
     }
-    if errors.is_empty() {
-        Ok(res)
-    } else {
-        Err(Errors(errors))
+}
+
+/// Evaluates `workgroup_size = N | (X, Y) | (X, Y, Z)`, each an integer literal or a const
+/// generic parameter; `None` after reporting what is wrong.
+fn workgroup_size(
+    value: &syn::Expr,
+    consts: &[(String, u32)],
+    errors: &mut Vec<Error>,
+) -> Option<[u32; 3]> {
+    let elems: Vec<&syn::Expr> = match value {
+        syn::Expr::Tuple(t) => t.elems.iter().collect(),
+        syn::Expr::Paren(p) => vec![&*p.expr],
+        other => vec![other],
+    };
+    if elems.is_empty() || elems.len() > 3 {
+        errors.push(Error::new(
+            value.span(),
+            "workgroup_size has one to three dimensions: `N`, `(X, Y)` or `(X, Y, Z)`",
+        ));
+        return None;
     }
+    let mut size = [1u32; 3];
+    let mut ok = true;
+    for (dim, e) in elems.iter().enumerate() {
+        let (v, span) = match e {
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Int(i),
+                ..
+            }) => (i.base10_parse::<u32>().ok(), i.span()),
+            syn::Expr::Path(p) if consts.iter().any(|(n, _)| p.path.is_ident(n)) => {
+                let v = consts.iter().find(|(n, _)| p.path.is_ident(n)).map(|c| c.1);
+                (v, p.span())
+            }
+            other => {
+                ok = false;
+                errors.push(Error::new(
+                    other.span(),
+                    "workgroup_size takes integer literals, such as `256` or `(16, 16)`",
+                ));
+                continue;
+            }
+        };
+        match v {
+            Some(v) if v > 0 => size[dim] = v,
+            _ => {
+                ok = false;
+                errors.push(Error::new(
+                    span,
+                    "each workgroup_size dimension is a whole number of at least 1",
+                ));
+            }
+        }
+    }
+    let total: u64 = size.iter().map(|&v| v as u64).product();
+    if ok && total > MAX_INVOCATIONS as u64 {
+        errors.push(Error::new(
+            value.span(),
+            format!(
+                "workgroup_size has {total} invocations; at most {MAX_INVOCATIONS} run on \
+                 every backend (WebGPU's default limit)"
+            ),
+        ));
+        return None;
+    } else if ok && size[2] > 64 {
+        errors.push(Error::new(
+            value.span(),
+            "workgroup_size's z dimension is at most 64 (CUDA and WebGPU limit)",
+        ));
+        return None;
+    }
+    Some(size)
 }

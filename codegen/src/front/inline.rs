@@ -8,9 +8,8 @@
 //! from the arguments, slice and array parameters name the caller's slices and arrays, and
 //! const generic parameters are constants taken from array lengths or a turbofish.
 
-use super::lower::{Binding, Lowerer};
-use super::types;
-use crate::error::Error;
+use super::scope::{Binding, Lowerer};
+use super::signature::{self, ArrayLen, Owner, ParamTy, Signature};
 use crate::ir::*;
 use proc_macro2::Span;
 use std::collections::HashMap;
@@ -19,205 +18,6 @@ use syn::spanned::Spanned;
 /// Calls deeper than this are reported, not inlined: a mutual recursion the name check misses
 /// would otherwise expand without end.
 const MAX_DEPTH: usize = 32;
-
-/// A helper parameter's type.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum ParamTy {
-    Scalar(Scalar),
-    /// `&[T]`, `&mut [T]`, `&[AtomicU32]`.
-    Slice {
-        elem: Scalar,
-        mutable: bool,
-        atomic: bool,
-    },
-    /// `&[T; N]`, `&mut [T; N]`, `&[AtomicU32; N]`.
-    Array {
-        elem: Scalar,
-        atomic: bool,
-        len: ArrayLen,
-    },
-}
-
-/// An array parameter's length: a literal, or a const generic parameter (by index).
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum ArrayLen {
-    Fixed(u32),
-    Generic(usize),
-}
-
-/// A helper's signature, checked.
-#[derive(Debug)]
-pub(crate) struct Signature {
-    /// Names of the const generic parameters, in order.
-    pub consts: Vec<String>,
-    /// Name, whether it is bound `mut`, type, span.
-    pub params: Vec<(String, bool, ParamTy, Span)>,
-    /// The returned scalar, if any.
-    pub ret: Option<Scalar>,
-}
-
-/// Checks a `#[kernel_fn]` signature: free function, const generics only (`const N: u32`),
-/// plain parameter names, kernel types, a scalar or nothing returned.
-pub(crate) fn signature(sig: &syn::Signature) -> (Signature, Vec<Error>) {
-    let mut errors = Vec::new();
-    let mut consts = Vec::new();
-    for g in &sig.generics.params {
-        match g {
-            syn::GenericParam::Const(c) => {
-                if !matches!(types::scalar(&c.ty), Ok(Scalar::U32)) && !is_ident(&c.ty, "usize") {
-                    errors.push(Error::new(
-                        c.ty.span(),
-                        "a const generic parameter of a #[kernel_fn] is a `u32` (or `usize`)",
-                    ));
-                }
-                consts.push(c.ident.to_string());
-            }
-            other => errors.push(Error::new(
-                other.span(),
-                "a #[kernel_fn] takes const generic parameters only (`const N: u32`); write \
-                 one helper per element type",
-            )),
-        }
-    }
-    if let Some(w) = &sig.generics.where_clause {
-        errors.push(Error::new(
-            w.span(),
-            "a #[kernel_fn] takes no `where` clause",
-        ));
-    }
-    if let Some(a) = &sig.asyncness {
-        errors.push(Error::new(a.span(), "a #[kernel_fn] cannot be `async`"));
-    }
-    if let Some(u) = &sig.unsafety {
-        errors.push(Error::new(u.span(), "a #[kernel_fn] cannot be `unsafe`"));
-    }
-    if let Some(v) = &sig.variadic {
-        errors.push(Error::new(v.span(), "a #[kernel_fn] cannot be variadic"));
-    }
-    let mut params = Vec::new();
-    for input in &sig.inputs {
-        let pt = match input {
-            syn::FnArg::Receiver(r) => {
-                errors.push(Error::new(
-                    r.span(),
-                    "a #[kernel_fn] cannot take `self`; write a free function",
-                ));
-                continue;
-            }
-            syn::FnArg::Typed(pt) => pt,
-        };
-        let (name, mutable) = match &*pt.pat {
-            syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
-                (pi.ident.to_string(), pi.mutability.is_some())
-            }
-            other => {
-                errors.push(Error::new(
-                    other.span(),
-                    "parameters must be plain names, such as `x: f32`",
-                ));
-                continue;
-            }
-        };
-        match param_ty(&pt.ty, &consts) {
-            Ok(ty) => params.push((name, mutable, ty, pt.span())),
-            Err(e) => errors.push(e),
-        }
-    }
-    let ret = match &sig.output {
-        syn::ReturnType::Default => None,
-        syn::ReturnType::Type(_, ty) => match types::scalar(ty) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                errors.push(Error::new(
-                    ty.span(),
-                    format!(
-                        "a #[kernel_fn] returns one scalar or nothing: {}",
-                        e.message
-                    ),
-                ));
-                None
-            }
-        },
-    };
-    (
-        Signature {
-            consts,
-            params,
-            ret,
-        },
-        errors,
-    )
-}
-
-fn is_ident(ty: &syn::Type, name: &str) -> bool {
-    matches!(ty, syn::Type::Path(p) if p.path.is_ident(name))
-}
-
-fn param_ty(ty: &syn::Type, consts: &[String]) -> Result<ParamTy, Error> {
-    let syn::Type::Reference(r) = ty else {
-        return types::scalar(ty).map(ParamTy::Scalar);
-    };
-    let syn::Type::Array(a) = &*r.elem else {
-        return match types::param_kind(ty)? {
-            ParamKind::Slice {
-                elem,
-                mutable,
-                atomic,
-            } => Ok(ParamTy::Slice {
-                elem,
-                mutable,
-                atomic,
-            }),
-            ParamKind::Scalar(s) => Ok(ParamTy::Scalar(s)),
-        };
-    };
-    let atomic = types::atomic_elem(&a.elem);
-    if atomic.is_some() && r.mutability.is_some() {
-        return Err(Error::new(
-            ty.span(),
-            "atomic arrays are shared: write `&[AtomicU32; N]`, without `mut`",
-        ));
-    }
-    let elem = match atomic {
-        Some(s) => s,
-        None => types::scalar(&a.elem)?,
-    };
-    let len = match &a.len {
-        syn::Expr::Path(p) if p.path.get_ident().is_some() => {
-            let name = p.path.get_ident().expect("checked").to_string();
-            match consts.iter().position(|c| *c == name) {
-                Some(i) => ArrayLen::Generic(i),
-                None => {
-                    return Err(Error::new(
-                        a.len.span(),
-                        format!(
-                            "`{name}` is not a const generic parameter of this #[kernel_fn]; \
-                             declare it (`fn f<const {name}: u32>(...)`) or write a literal"
-                        ),
-                    ))
-                }
-            }
-        }
-        syn::Expr::Lit(syn::ExprLit {
-            lit: syn::Lit::Int(i),
-            ..
-        }) => ArrayLen::Fixed(
-            i.base10_parse::<u32>()
-                .map_err(|e| Error::new(i.span(), e.to_string()))?,
-        ),
-        other => {
-            return Err(Error::new(
-                other.span(),
-                "an array parameter's length is a literal or a const generic parameter",
-            ))
-        }
-    };
-    Ok(ParamTy::Array {
-        elem,
-        atomic: atomic.is_some(),
-        len,
-    })
-}
 
 /// Strips `&`, `&mut` and parentheses from an argument: `f(&mut tile)` passes `tile`.
 fn strip_ref(e: &syn::Expr) -> &syn::Expr {
@@ -264,7 +64,7 @@ impl Lowerer<'_> {
             );
             return None;
         }
-        let (sig, errors) = signature(&helper.sig);
+        let (sig, errors) = signature::check(&helper.sig, Owner::Helper);
         let failed = !errors.is_empty();
         self.errors.extend(errors);
         if failed {
@@ -293,8 +93,9 @@ impl Lowerer<'_> {
         // An argument that does not fit its parameter is reported once, at the call; the body
         // is then not lowered, which would only repeat it.
         let mut unbound = false;
-        for ((pname, pmut, ty, _), arg) in sig.params.iter().zip(&call.args) {
-            match *ty {
+        for (p, arg) in sig.params.iter().zip(&call.args) {
+            let (pname, pmut) = (&p.name, &p.mutable);
+            match p.ty {
                 ParamTy::Scalar(s) => {
                     let v = self.expr(arg, out);
                     args.push(Arg::Value(pname.clone(), *pmut, s, v, arg.span()));

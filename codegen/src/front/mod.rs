@@ -5,14 +5,25 @@
 //! that says what to write instead. It keeps going after an error, so a user sees all of a
 //! kernel's problems at once. Types are checked later, in `valid`.
 
+mod array;
+mod atomic;
 mod attr;
+mod call;
+mod consts;
+mod expr;
 mod inline;
-mod lower;
+mod instances;
+mod scope;
+mod signature;
+mod stmt;
 mod types;
 
-pub use attr::{parse_attr, KernelAttr};
+pub use attr::{parse_attr, AttrArgs, KernelAttr};
+pub use instances::{instances, Instance, MAX_INSTANCES};
 
-use crate::error::{Error, Errors};
+use signature::Owner;
+
+use crate::error::Errors;
 use crate::ir::{Kernel, MathFn, Param, SubgroupOp};
 use std::collections::HashMap;
 
@@ -20,7 +31,8 @@ use std::collections::HashMap;
 /// segment of the call's path).
 pub type Helpers = HashMap<String, syn::ItemFn>;
 
-/// Lowers one kernel function with its already parsed attribute.
+/// Lowers one kernel function (an instance: its const generic parameters substituted) under its
+/// resolved attribute.
 ///
 /// # Errors
 /// Every construct outside the kernel language, each at its span.
@@ -29,36 +41,16 @@ pub fn lower_kernel(
     func: &syn::ItemFn,
     helpers: &Helpers,
 ) -> Result<Kernel, Errors> {
-    let mut errors = Vec::new();
-    check_signature(func, &mut errors);
-    let mut params = Vec::new();
-    for input in &func.sig.inputs {
-        match input {
-            syn::FnArg::Receiver(r) => errors.push(Error::new(
-                syn::spanned::Spanned::span(r),
-                "a kernel cannot take `self`; write a free function",
-            )),
-            syn::FnArg::Typed(pt) => {
-                let name = match &*pt.pat {
-                    syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
-                        pi.ident.to_string()
-                    }
-                    other => {
-                        errors.push(Error::new(
-                            syn::spanned::Spanned::span(other),
-                            "kernel parameters must be plain names, such as `x: &[f32]`",
-                        ));
-                        continue;
-                    }
-                };
-                match types::param_kind(&pt.ty) {
-                    Ok(kind) => params.push(Param { name, kind }),
-                    Err(e) => errors.push(e),
-                }
-            }
-        }
-    }
-    let mut cx = lower::Lowerer::new(
+    let (sig, mut errors) = signature::check(&func.sig, Owner::Kernel);
+    let params = sig
+        .params
+        .iter()
+        .map(|p| Param {
+            name: p.name.clone(),
+            kind: p.kind(),
+        })
+        .collect();
+    let mut cx = scope::Lowerer::new(
         func.sig.ident.to_string(),
         params,
         attr.workgroup_size,
@@ -74,50 +66,13 @@ pub fn lower_kernel(
     }
 }
 
-fn check_signature(func: &syn::ItemFn, errors: &mut Vec<Error>) {
-    use syn::spanned::Spanned;
-    let sig = &func.sig;
-    if !sig.generics.params.is_empty() {
-        errors.push(Error::new(
-            sig.generics.span(),
-            "a kernel takes const generic parameters only (`const B: u32`, built for the values \
-             listed in the attribute: `B = [128, 256]`); write one kernel per element type \
-             (for example `add_f32` and `add_u32`)",
-        ));
-    }
-    if let syn::ReturnType::Type(_, ty) = &sig.output {
-        errors.push(Error::new(
-            ty.span(),
-            "a kernel returns nothing: write results into a `&mut [T]` parameter",
-        ));
-    }
-    if let Some(a) = &sig.asyncness {
-        errors.push(Error::new(a.span(), "a kernel cannot be `async`"));
-    }
-    if let Some(u) = &sig.unsafety {
-        errors.push(Error::new(
-            u.span(),
-            "a kernel cannot be `unsafe`: its accesses are checked (CPU) or robust (wgpu)",
-        ));
-    }
-    if let Some(v) = &sig.variadic {
-        errors.push(Error::new(v.span(), "a kernel cannot be variadic"));
-    }
-    if sig.inputs.is_empty() {
-        errors.push(Error::new(
-            sig.ident.span(),
-            "a kernel needs at least one `&mut [T]` parameter to write its results to",
-        ));
-    }
-}
-
 /// Checks a `#[kernel_fn]` helper's signature (its body is checked where a kernel calls it,
 /// since it is inlined there).
 ///
 /// # Errors
 /// Generic type parameters, `self`, `async`/`unsafe`, non-kernel types, each at its span.
 pub fn check_helper(func: &syn::ItemFn) -> Result<(), Errors> {
-    let (_, errors) = inline::signature(&func.sig);
+    let (_, errors) = signature::check(&func.sig, Owner::Helper);
     if errors.is_empty() {
         Ok(())
     } else {

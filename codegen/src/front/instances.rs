@@ -4,14 +4,16 @@
 //!
 //! Each instance is the kernel's tokens with every use of a parameter replaced by the value as
 //! a suffixed literal (`256u32`, at the parameter's span, so errors point at the use), the
-//! generics removed and the name suffixed with the values (`k_256`). It then compiles as any
+//! const generic parameters removed and the name suffixed with the values (`k_256`). It then compiles as any
 //! other kernel, which makes the parameters usable wherever a literal is: array lengths, loop
-//! bounds, expressions and `workgroup_size`.
+//! bounds and expressions; the attribute resolves the names to the same values
+//! (`workgroup_size = B`, see `attr.rs`).
 
+use super::attr::AttrArgs;
+use super::signature;
 use crate::error::{Error, Errors};
 use proc_macro2::{Literal, TokenStream, TokenTree};
 use quote::ToTokens;
-use syn::parse::Parser;
 use syn::spanned::Spanned;
 
 /// Most instances one kernel may have (the product of its lists' lengths): each is compiled
@@ -19,70 +21,34 @@ use syn::spanned::Spanned;
 pub const MAX_INSTANCES: usize = 16;
 
 /// One instance of a kernel: the values of its const generic parameters, in declaration order,
-/// the attribute's tokens and the function with them substituted.
+/// and the function with them substituted.
 #[derive(Debug, Clone)]
 pub struct Instance {
-    /// `(name, value)` of each parameter.
+    /// `(name, value)` of each parameter; what [`AttrArgs::resolve`] takes.
     pub values: Vec<(String, u32)>,
-    /// The attribute's tokens without the value lists.
-    pub attr: TokenStream,
-    /// The non-generic kernel, named `<name>_<value>...`.
+    /// The kernel without its const generic parameters, named `<name>_<value>...`.
     pub func: syn::ItemFn,
 }
 
-/// The instances of `func` under `#[compute_kernel(attr)]`; one instance (the kernel itself,
-/// unchanged) when it has no const generic parameters.
+/// The instances of `func` under the attribute `attr`; one instance (the kernel itself,
+/// unchanged) when it has no const generic parameters. Generic parameters other than `const`
+/// ones are left in place, for the signature check to report.
 ///
 /// # Errors
-/// A parameter without a value list (or a list without a parameter), a value that is not a
-/// `u32` literal, a parameter type other than `u32`, or more than [`MAX_INSTANCES`] instances.
-pub fn instances(attr: TokenStream, func: &syn::ItemFn) -> Result<Vec<Instance>, Errors> {
-    let consts: Vec<&syn::ConstParam> = func
-        .sig
-        .generics
-        .params
-        .iter()
-        .filter_map(|g| match g {
-            syn::GenericParam::Const(c) => Some(c),
-            _ => None,
-        })
-        .collect();
+/// A parameter without a value list, a value that is not a `u32` literal, a parameter type
+/// other than `u32`, or more than [`MAX_INSTANCES`] instances.
+pub fn instances(attr: &AttrArgs, func: &syn::ItemFn) -> Result<Vec<Instance>, Errors> {
+    let mut errors = Vec::new();
+    let consts = signature::kernel_consts(&func.sig.generics, &mut errors);
     if consts.is_empty() {
         return Ok(vec![Instance {
             values: Vec::new(),
-            attr,
             func: func.clone(),
         }]);
     }
-    let mut errors = Vec::new();
-    for g in &func.sig.generics.params {
-        if !matches!(g, syn::GenericParam::Const(_)) {
-            errors.push(Error::new(
-                g.span(),
-                "a kernel takes const generic parameters only (`const B: u32`); write one \
-                 kernel per element type (for example `add_f32` and `add_u32`)",
-            ));
-        }
-    }
-    let args = syn::punctuated::Punctuated::<syn::MetaNameValue, syn::Token![,]>::parse_terminated
-        .parse2(attr)?;
-    let mut kept = Vec::new();
-    let mut lists: Vec<Option<Vec<u32>>> = vec![None; consts.len()];
-    for arg in args {
-        // Other arguments are `parse_attr`'s to check.
-        let Some(i) = consts.iter().position(|c| arg.path.is_ident(&c.ident)) else {
-            kept.push(arg);
-            continue;
-        };
-        lists[i] = Some(values(&arg.value, &mut errors));
-    }
-    for (c, list) in consts.iter().zip(&lists) {
-        if !matches!(&c.ty, syn::Type::Path(p) if p.path.is_ident("u32")) {
-            errors.push(Error::new(
-                c.ty.span(),
-                "a kernel's const generic parameters are `u32`",
-            ));
-        }
+    let mut lists: Vec<Option<Vec<u32>>> = Vec::new();
+    for c in &consts {
+        let list = attr.value_of(&c.ident).map(|v| values(v, &mut errors));
         if list.is_none() {
             let n = &c.ident;
             errors.push(Error::new(
@@ -93,8 +59,14 @@ pub fn instances(attr: TokenStream, func: &syn::ItemFn) -> Result<Vec<Instance>,
                 ),
             ));
         }
+        lists.push(list);
     }
     if !errors.is_empty() {
+        // In source order: a parameter's type comes after the lists in the attribute.
+        errors.sort_by_key(|e| {
+            let s = e.span.start();
+            (s.line, s.column)
+        });
         return Err(Errors(errors));
     }
     let lists: Vec<Vec<u32>> = lists.into_iter().flatten().collect();
@@ -118,17 +90,24 @@ pub fn instances(attr: TokenStream, func: &syn::ItemFn) -> Result<Vec<Instance>,
             vals[i] = list[rest % list.len()];
             rest /= list.len();
         }
-        let subst = |ts: TokenStream| substitute(ts, &names, &vals);
-        let attr_tokens: TokenStream = kept
-            .iter()
-            .map(|a| {
-                let t = subst(a.to_token_stream());
-                quote::quote!(#t,)
-            })
-            .collect();
         let mut f = func.clone();
-        f.sig.generics = syn::Generics::default();
-        f.block = Box::new(syn::parse2(subst(f.block.to_token_stream()))?);
+        f.sig.generics.params = func
+            .sig
+            .generics
+            .params
+            .iter()
+            .filter(|g| !matches!(g, syn::GenericParam::Const(_)))
+            .cloned()
+            .collect();
+        if f.sig.generics.params.is_empty() {
+            f.sig.generics.lt_token = None;
+            f.sig.generics.gt_token = None;
+        }
+        f.block = Box::new(syn::parse2(substitute(
+            f.block.to_token_stream(),
+            &names,
+            &vals,
+        ))?);
         let suffix: Vec<String> = vals.iter().map(u32::to_string).collect();
         f.sig.ident = syn::Ident::new(
             &format!("{}_{}", func.sig.ident, suffix.join("_")),
@@ -136,7 +115,6 @@ pub fn instances(attr: TokenStream, func: &syn::ItemFn) -> Result<Vec<Instance>,
         );
         out.push(Instance {
             values: names.iter().cloned().zip(vals).collect(),
-            attr: attr_tokens,
             func: f,
         });
     }
