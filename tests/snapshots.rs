@@ -50,10 +50,7 @@ fn generated_code_matches_golden_files() {
                 .unwrap_or_else(|e| panic!("{name}: naga rejects the x4 WGSL:\n{e}"));
             insta::assert_snapshot!(format!("{name}.wgsl_x4"), x4);
         }
-        insta::assert_snapshot!(
-            format!("{name}.cpu"),
-            back::cpu::format_tokens(g.cpu.clone())
-        );
+        insta::assert_snapshot!(format!("{name}.cpu"), g.cpu_source());
     }
 }
 
@@ -109,10 +106,7 @@ fn test_kernels_match_golden_files() {
                 back::wgsl::validate(&g.wgsl).unwrap_or_else(|e| panic!("{name}: {e}"));
                 insta::assert_snapshot!(format!("test_{name}.cuda"), g.cuda);
                 insta::assert_snapshot!(format!("test_{name}.wgsl"), g.wgsl);
-                insta::assert_snapshot!(
-                    format!("test_{name}.cpu"),
-                    back::cpu::format_tokens(g.cpu.clone())
-                );
+                insta::assert_snapshot!(format!("test_{name}.cpu"), g.cpu_source());
             }
         }
     }

@@ -19,7 +19,7 @@ fn main() {
                         "wgsl-x4" => {
                             println!("{}", g.wgsl_x4.as_deref().unwrap_or("// no x4 module"))
                         }
-                        _ => println!("{}", kernelforge_codegen::back::cpu::format_tokens(g.cpu)),
+                        _ => println!("{}", g.cpu_source()),
                     }
                 }
             }

@@ -12,8 +12,10 @@ pub mod ir;
 pub mod proc;
 pub mod valid;
 
+pub use back::stable_hash;
 pub use error::{Error, Errors};
 pub use front::{check_helper, helper_calls, instances, Helpers, Instance, KernelAttr};
+pub use ir::{Param, ParamKind, Scalar};
 
 use proc_macro2::TokenStream;
 
@@ -40,6 +42,43 @@ impl Generated {
     /// name and a hash of its CUDA C, so a stale or foreign PTX file is never picked up.
     pub fn ptx_file_name(&self) -> String {
         ptx_file_name(&self.kernel.name, &self.cuda)
+    }
+
+    /// The file name under which `kernelforge-build` writes this kernel's cubin for `sm_<sm>`
+    /// (see [`cubin_file_name`]).
+    pub fn cubin_file_name(&self, sm: u32) -> String {
+        cubin_file_name(&self.kernel.name, &self.cuda, sm)
+    }
+
+    /// The architecture (`sm` as in [`cubin_file_name`]) of `file`, when `file` names one of
+    /// this kernel's cubins.
+    pub fn cubin_sm(&self, file: &str) -> Option<u32> {
+        let ptx = self.ptx_file_name();
+        let stem = ptx.strip_suffix(".ptx")?;
+        let sm = file.strip_prefix(stem)?.strip_prefix(".sm_")?;
+        let sm: u32 = sm.strip_suffix(".cubin")?.parse().ok()?;
+        (self.cubin_file_name(sm) == file).then_some(sm)
+    }
+
+    /// The kernel's parameters in order (the order of `launch`'s arguments).
+    pub fn params(&self) -> impl ExactSizeIterator<Item = &Param> {
+        self.kernel.params.values()
+    }
+
+    /// Bytes of workgroup memory the kernel declares (at most 48 KiB: validation checks it).
+    pub fn workgroup_bytes(&self) -> u64 {
+        self.info.workgroup_bytes(&self.kernel)
+    }
+
+    /// Whether the kernel uses subgroup operations (wgpu needs the adapter's `SUBGROUP`
+    /// feature).
+    pub fn uses_subgroups(&self) -> bool {
+        self.kernel.uses_subgroups()
+    }
+
+    /// The CPU module formatted as Rust source, for reading (`kernelforge emit`, snapshots).
+    pub fn cpu_source(&self) -> String {
+        back::cpu::format_tokens(self.cpu.clone())
     }
 }
 
@@ -91,7 +130,7 @@ fn compile_instance(
     helpers: &Helpers,
 ) -> Result<Generated, Errors> {
     let lowered = front::lower_kernel(&attr.as_ref().copied().unwrap_or_default(), func, helpers);
-    let mut kernel = match (attr, lowered) {
+    let kernel = match (attr, lowered) {
         (Ok(_), Ok(k)) => k,
         (a, k) => {
             let mut errors = Vec::new();
@@ -104,7 +143,7 @@ fn compile_instance(
             return Err(Errors(errors));
         }
     };
-    let info = valid::validate(&mut kernel)?;
+    let info = valid::validate(&kernel)?;
     let cuda = back::cuda::write_string(&kernel, &info, &Default::default())
         .unwrap_or_else(|e| match e {});
     let wgsl = back::wgsl::write_string(&kernel, &info, &Default::default())

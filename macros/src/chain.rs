@@ -28,7 +28,7 @@ pub(crate) fn kernel_fn(attr: TokenStream, func: &syn::ItemFn) -> TokenStream {
     }
     let name = &func.sig.ident;
     let text = func.to_token_stream().to_string();
-    let hash = kernelforge_codegen::back::stable_hash(text.as_bytes());
+    let hash = kernelforge_codegen::stable_hash(text.as_bytes());
     let mac = format_ident!("__kf_fn_{}_{:016x}", name, hash);
     // One import per call name: the chain resolves a kernel's helpers by name.
     let mut seen = Vec::new();

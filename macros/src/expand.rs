@@ -1,5 +1,4 @@
-use kernelforge_codegen::ir::{ParamKind, Scalar};
-use kernelforge_codegen::{Generated, Helpers};
+use kernelforge_codegen::{Generated, Helpers, Instance, Param, ParamKind, Scalar};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -83,16 +82,13 @@ fn cubin_tokens(g: &Generated) -> TokenStream {
         return quote!(&[]);
     };
     let dir = std::path::Path::new(&out_dir).join(kernelforge_codegen::PTX_DIR);
-    let stem = g.ptx_file_name();
-    let prefix = format!("{}.sm_", stem.trim_end_matches(".ptx"));
     let mut found: Vec<(u32, String)> = std::fs::read_dir(&dir)
         .into_iter()
         .flatten()
         .flatten()
         .filter_map(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            let sm = name.strip_prefix(&prefix)?.strip_suffix(".cubin")?;
-            Some((sm.parse().ok()?, e.path().to_string_lossy().into_owned()))
+            let sm = g.cubin_sm(&e.file_name().to_string_lossy())?;
+            Some((sm, e.path().to_string_lossy().into_owned()))
         })
         .collect();
     found.sort();
@@ -103,29 +99,28 @@ fn cubin_tokens(g: &Generated) -> TokenStream {
 }
 
 fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
-    let k = &g.kernel;
     let vis = &func.vis;
     let name = &func.sig.ident;
     let docs = func.attrs.iter().filter(|a| a.path().is_ident("doc"));
-    let name_str = k.name.as_str();
-    let [wx, wy, wz] = k.workgroup_size;
+    let name_str = g.kernel.name.as_str();
+    let [wx, wy, wz] = g.kernel.workgroup_size;
     let cuda = &g.cuda;
     let wgsl = &g.wgsl;
     // Validation keeps it within 48 KiB.
-    let workgroup_bytes = g.kernel.workgroup_bytes() as u32;
-    let subgroups = g.kernel.uses_subgroups();
+    let workgroup_bytes = g.workgroup_bytes() as u32;
+    let subgroups = g.uses_subgroups();
     let wgsl_x4 = match &g.wgsl_x4 {
         Some(text) => quote!(Some(#text)),
         None => quote!(None),
     };
     let cpu = &g.cpu;
-    let cpu_source = kernelforge_codegen::back::cpu::format_tokens(g.cpu.clone());
+    let cpu_source = g.cpu_source();
     let ptx = ptx_tokens(g);
     let cubins = cubin_tokens(g);
-    let params = launch_params(k);
+    let params = launch_params(g);
     let mut descs = Vec::new();
     let mut args = Vec::new();
-    for p in &k.params {
+    for p in g.params() {
         let ident = format_ident!("{}", p.name);
         let pname = p.name.as_str();
         match p.kind {
@@ -211,10 +206,9 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
 
 /// `launch`'s parameters after the device and grid: scalars by value, `&[T]` as
 /// `&Buffer<T>`, `&mut [T]` (and atomic slices) as `&mut Buffer<T>`.
-fn launch_params(k: &kernelforge_codegen::ir::Kernel) -> Vec<TokenStream> {
-    k.params
-        .iter()
-        .map(|p| {
+fn launch_params(g: &Generated) -> Vec<TokenStream> {
+    g.params()
+        .map(|p: &Param| {
             let ident = format_ident!("{}", p.name);
             match p.kind {
                 ParamKind::Scalar(s) => {
@@ -237,10 +231,7 @@ fn launch_params(k: &kernelforge_codegen::ir::Kernel) -> Vec<TokenStream> {
 /// The module of a kernel with const generic parameters: one submodule per instance (as
 /// [`module`] writes it, named `<kernel>_<values>`), and `launch::<V...>`, which runs the
 /// instance of those values; values not listed in the attribute are a compile error.
-fn generic_module(
-    func: &syn::ItemFn,
-    compiled: &[(kernelforge_codegen::Instance, Generated)],
-) -> TokenStream {
+fn generic_module(func: &syn::ItemFn, compiled: &[(Instance, Generated)]) -> TokenStream {
     let vis = &func.vis;
     let name = &func.sig.ident;
     let docs = func.attrs.iter().filter(|a| a.path().is_ident("doc"));
@@ -252,9 +243,7 @@ fn generic_module(
         .collect();
     let forward: Vec<syn::Ident> = compiled[0]
         .1
-        .kernel
-        .params
-        .iter()
+        .params()
         .map(|p| format_ident!("{}", p.name))
         .collect();
     let mut subs = Vec::new();
@@ -289,7 +278,7 @@ fn generic_module(
         let vals: Vec<String> = vals.iter().map(u32::to_string).collect();
         listed.push(format!("({})", vals.join(", ")));
     }
-    let params = launch_params(&compiled[0].1.kernel);
+    let params = launch_params(&compiled[0].1);
     let names: Vec<String> = consts.iter().map(|c| c.to_string()).collect();
     let msg = format!(
         "`{name}::launch::<{}>`: these values were not built; the attribute lists {}",

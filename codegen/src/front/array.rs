@@ -70,23 +70,27 @@ impl Lowerer<'_> {
             return self.error(init.span(), "an array needs at least one element");
         }
         let unique = self.unique(name);
-        self.kernel.arrays.push(Array {
-            name: unique,
-            elem,
-            len,
-            space,
-            atomic,
+        let id = self.kernel.arrays.append(
+            Array {
+                name: unique,
+                declared_elem: elem,
+                len,
+                space,
+                atomic,
+            },
             span,
-        });
-        let id = ArrayId(self.kernel.arrays.len() as u32 - 1);
+        );
         if space == Space::Private {
             if mutable {
                 self.private_mut.push(id);
             }
-            out.push(Stmt::ArrayDecl {
-                array: id,
-                init: value,
-            });
+            out.push(
+                Stmt::ArrayDecl {
+                    array: id,
+                    init: value,
+                },
+                span,
+            );
         } else if mutable {
             self.error(
                 span,

@@ -110,22 +110,28 @@ impl Lowerer<'_> {
         let args = mc.args.iter().take(n).map(|a| self.expr(a, out)).collect();
         let result = if value {
             let elem = self.kernel.atomic_elem(target);
-            let tmp = self.temp(Some(elem), span);
-            out.push(Stmt::Let {
-                local: tmp,
-                init: None,
-            });
+            let tmp = self.temp(elem, span);
+            out.push(
+                Stmt::Let {
+                    local: tmp,
+                    init: None,
+                },
+                span,
+            );
             Some(tmp)
         } else {
             None
         };
-        out.push(Stmt::Atomic {
-            target,
-            index,
-            op,
-            args,
-            result,
-        });
+        out.push(
+            Stmt::Atomic {
+                target,
+                index,
+                op,
+                args,
+                result,
+            },
+            span,
+        );
         result
     }
 }

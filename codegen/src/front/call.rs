@@ -106,19 +106,23 @@ impl<'h> Lowerer<'h> {
         }
         let value = self.expr(&c.args[0], out);
         let arg = op.has_arg().then(|| self.expr(&c.args[1], out));
-        let site = self.push(Expr::Literal(Literal::Bool(true)), span);
         let result = self.temp(None, span);
-        out.push(Stmt::Let {
-            local: result,
-            init: None,
-        });
-        out.push(Stmt::Subgroup {
-            op,
-            value,
-            arg,
-            result,
-            site,
-        });
+        out.push(
+            Stmt::Let {
+                local: result,
+                init: None,
+            },
+            span,
+        );
+        out.push(
+            Stmt::Subgroup {
+                op,
+                value,
+                arg,
+                result,
+            },
+            span,
+        );
         Some(self.push(Expr::Local(result), span))
     }
 

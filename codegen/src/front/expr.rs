@@ -39,10 +39,10 @@ impl Lowerer<'_> {
                     );
                 };
                 let left = self.expr(&b.left, out);
-                let mut pre = Vec::new();
+                let mut pre = Block::new();
                 let right = self.expr(&b.right, &mut pre);
                 if pre.is_empty() || !matches!(op, BinaryOp::And | BinaryOp::Or) {
-                    out.extend(pre);
+                    out.append(&mut pre);
                     if let Some(lit) = self.fold(op, left, right) {
                         return self.push(Expr::Literal(lit), span);
                     }
@@ -51,10 +51,13 @@ impl Lowerer<'_> {
                 // The right operand needs statements (an `if` expression or an atomic): run
                 // them only when it is evaluated, keeping `&&`/`||` short-circuit.
                 let tmp = self.temp(Some(Scalar::Bool), span);
-                out.push(Stmt::Let {
-                    local: tmp,
-                    init: Some(left),
-                });
+                out.push(
+                    Stmt::Let {
+                        local: tmp,
+                        init: Some(left),
+                    },
+                    span,
+                );
                 let mut cond = self.push(Expr::Local(tmp), span);
                 if op == BinaryOp::Or {
                     cond = self.push(
@@ -65,15 +68,21 @@ impl Lowerer<'_> {
                         span,
                     );
                 }
-                pre.push(Stmt::Assign {
-                    local: tmp,
-                    value: right,
-                });
-                out.push(Stmt::If {
-                    cond,
-                    accept: pre,
-                    reject: Vec::new(),
-                });
+                pre.push(
+                    Stmt::Assign {
+                        local: tmp,
+                        value: right,
+                    },
+                    span,
+                );
+                out.push(
+                    Stmt::If {
+                        cond,
+                        accept: pre,
+                        reject: Block::new(),
+                    },
+                    span,
+                );
                 self.push(Expr::Local(tmp), span)
             }
             syn::Expr::Cast(c) => {
@@ -113,10 +122,13 @@ impl Lowerer<'_> {
             syn::Expr::Call(c) => self.call(c, out),
             syn::Expr::If(_) | syn::Expr::Block(_) => {
                 let tmp = self.temp(None, span);
-                out.push(Stmt::Let {
-                    local: tmp,
-                    init: None,
-                });
+                out.push(
+                    Stmt::Let {
+                        local: tmp,
+                        init: None,
+                    },
+                    span,
+                );
                 self.value_into(expr, tmp, out);
                 self.push(Expr::Local(tmp), span)
             }
@@ -385,10 +397,9 @@ impl Lowerer<'_> {
     /// such as a helper's `N / 2` cost nothing at run time. Overflow, negative results and
     /// division by zero are left to run time, where they wrap as the language says.
     pub(super) fn fold(&self, op: BinaryOp, left: ExprId, right: ExprId) -> Option<Literal> {
-        let (Expr::Literal(Literal::Int(a, ta)), Expr::Literal(Literal::Int(b, tb))) = (
-            &self.kernel.exprs[left.0 as usize],
-            &self.kernel.exprs[right.0 as usize],
-        ) else {
+        let (Expr::Literal(Literal::Int(a, ta)), Expr::Literal(Literal::Int(b, tb))) =
+            (self.kernel.expr(left), self.kernel.expr(right))
+        else {
             return None;
         };
         let ty = match (ta, tb) {

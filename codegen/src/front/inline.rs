@@ -151,10 +151,13 @@ impl Lowerer<'_> {
             match arg {
                 Arg::Value(pname, mutable, ty, value, span) => {
                     let local = self.declare(&pname, Some(ty), mutable, span);
-                    out.push(Stmt::Let {
-                        local,
-                        init: Some(value),
-                    });
+                    out.push(
+                        Stmt::Let {
+                            local,
+                            init: Some(value),
+                        },
+                        span,
+                    );
                 }
                 Arg::Bind(pname, b) => {
                     self.scopes[0].insert(pname, b);
@@ -180,10 +183,13 @@ impl Lowerer<'_> {
             }
             Some(ty) => {
                 let dest = self.temp(Some(ty), span);
-                out.push(Stmt::Let {
-                    local: dest,
-                    init: None,
-                });
+                out.push(
+                    Stmt::Let {
+                        local: dest,
+                        init: None,
+                    },
+                    span,
+                );
                 let mut body = self.block_value_into(&block, dest);
                 out.append(&mut body);
                 Some(self.push(Expr::Local(dest), span))
@@ -298,8 +304,8 @@ impl Lowerer<'_> {
             );
             return None;
         };
-        let a = &self.kernel.arrays[id.0 as usize];
-        let (a_elem, a_atomic, a_len) = (a.elem, a.atomic, a.len);
+        let a = self.kernel.array(id);
+        let (a_elem, a_atomic, a_len) = (a.declared_elem, a.atomic, a.len);
         if a_atomic != atomic || a_elem.is_some_and(|e| e != elem) {
             let found = a_elem.map_or("?".to_string(), |e| elem_name(e, a_atomic));
             self.error(

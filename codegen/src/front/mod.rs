@@ -45,9 +45,12 @@ pub fn lower_kernel(
     let params = sig
         .params
         .iter()
-        .map(|p| Param {
-            name: p.name.clone(),
-            kind: p.kind(),
+        .map(|p| {
+            let param = Param {
+                name: p.name.clone(),
+                kind: p.kind(),
+            };
+            (param, p.span)
         })
         .collect();
     let mut cx = scope::Lowerer::new(

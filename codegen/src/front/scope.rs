@@ -37,26 +37,27 @@ pub(crate) struct Lowerer<'h> {
 impl<'h> Lowerer<'h> {
     pub(crate) fn new(
         name: String,
-        params: Vec<Param>,
+        params: Vec<(Param, Span)>,
         workgroup_size: [u32; 3],
         helpers: &'h Helpers,
     ) -> Self {
         let mut globals = HashMap::new();
         let mut name_counts = HashMap::new();
-        for (i, p) in params.iter().enumerate() {
-            globals.insert(p.name.clone(), Binding::Param(ParamId(i as u32)));
+        let mut arena = Arena::new();
+        for (p, span) in params {
             name_counts.insert(p.name.clone(), 1);
+            let name = p.name.clone();
+            globals.insert(name, Binding::Param(arena.append(p, span)));
         }
         Lowerer {
             kernel: Kernel {
                 name,
                 workgroup_size,
-                params,
-                locals: Vec::new(),
-                arrays: Vec::new(),
-                exprs: Vec::new(),
-                spans: Vec::new(),
-                body: Vec::new(),
+                params: arena,
+                locals: Arena::new(),
+                arrays: Arena::new(),
+                exprs: Arena::new(),
+                body: Block::new(),
             },
             errors: Vec::new(),
             scopes: vec![globals],
@@ -82,9 +83,7 @@ impl<'h> Lowerer<'h> {
     }
 
     pub(crate) fn push(&mut self, expr: Expr, span: Span) -> ExprId {
-        self.kernel.exprs.push(expr);
-        self.kernel.spans.push(span);
-        ExprId(self.kernel.exprs.len() as u32 - 1)
+        self.kernel.exprs.append(expr, span)
     }
 
     pub(super) fn error_expr(&mut self, span: Span, msg: impl Into<String>) -> ExprId {
@@ -101,13 +100,14 @@ impl<'h> Lowerer<'h> {
         span: Span,
     ) -> LocalId {
         let unique = self.unique(name);
-        self.kernel.locals.push(Local {
-            name: unique,
-            ty,
-            mutable,
+        let id = self.kernel.locals.append(
+            Local {
+                name: unique,
+                declared_ty: ty,
+                mutable,
+            },
             span,
-        });
-        let id = LocalId(self.kernel.locals.len() as u32 - 1);
+        );
         self.scopes
             .last_mut()
             .expect("scope")
@@ -119,13 +119,14 @@ impl<'h> Lowerer<'h> {
         let count = self.name_counts.entry("tmp".into()).or_insert(0);
         let name = format!("kf_tmp{count}");
         *count += 1;
-        self.kernel.locals.push(Local {
-            name,
-            ty,
-            mutable: true,
+        self.kernel.locals.append(
+            Local {
+                name,
+                declared_ty: ty,
+                mutable: true,
+            },
             span,
-        });
-        LocalId(self.kernel.locals.len() as u32 - 1)
+        )
     }
 
     pub(crate) fn lookup(&self, name: &str) -> Option<Binding> {

@@ -5,6 +5,7 @@
 use super::types;
 use crate::error::Error;
 use crate::ir::{ParamKind, Scalar};
+use proc_macro2::Span;
 use syn::spanned::Spanned;
 
 /// Whose signature is checked.
@@ -59,6 +60,8 @@ pub(crate) struct SigParam {
     /// Bound `mut` (a helper's scalar parameter may be assigned).
     pub mutable: bool,
     pub ty: ParamTy,
+    /// The whole parameter, `name: type`.
+    pub span: Span,
 }
 
 /// A signature, checked: what the lowering of a body and of a call needs.
@@ -168,7 +171,12 @@ pub(crate) fn check(sig: &syn::Signature, owner: Owner) -> (Signature, Vec<Error
             Owner::Helper => helper_param_ty(&pt.ty, &consts),
         };
         match ty {
-            Ok(ty) => params.push(SigParam { name, mutable, ty }),
+            Ok(ty) => params.push(SigParam {
+                name,
+                mutable,
+                ty,
+                span: pt.span(),
+            }),
             Err(e) => errors.push(e),
         }
     }

@@ -12,7 +12,7 @@ use syn::spanned::Spanned;
 impl Lowerer<'_> {
     pub(crate) fn block(&mut self, block: &syn::Block) -> Block {
         self.scopes.push(HashMap::new());
-        let mut out = Vec::new();
+        let mut out = Block::new();
         for stmt in &block.stmts {
             self.stmt(stmt, &mut out);
         }
@@ -100,10 +100,13 @@ impl Lowerer<'_> {
                     "a `let` without a value needs a type, such as `let x: f32;`",
                 );
             }
-            out.push(Stmt::Let {
-                local: id,
-                init: None,
-            });
+            out.push(
+                Stmt::Let {
+                    local: id,
+                    init: None,
+                },
+                local.span(),
+            );
             return;
         };
         if let Some((_, d)) = &init.diverge {
@@ -127,25 +130,34 @@ impl Lowerer<'_> {
             // Declared first so the arms can assign it; the name is in scope only afterwards,
             // as in Rust, because `declare` runs after lowering the arms below.
             let tmp = self.temp(ty, pi.ident.span());
-            out.push(Stmt::Let {
-                local: tmp,
-                init: None,
-            });
+            out.push(
+                Stmt::Let {
+                    local: tmp,
+                    init: None,
+                },
+                local.span(),
+            );
             self.value_into(&init.expr, tmp, out);
             let value = self.push(Expr::Local(tmp), init.expr.span());
             let id = self.declare(&name, ty, pi.mutability.is_some(), pi.ident.span());
-            out.push(Stmt::Let {
-                local: id,
-                init: Some(value),
-            });
+            out.push(
+                Stmt::Let {
+                    local: id,
+                    init: Some(value),
+                },
+                local.span(),
+            );
             return;
         }
         let value = self.expr(&init.expr, out);
         let id = self.declare(&name, ty, pi.mutability.is_some(), pi.ident.span());
-        out.push(Stmt::Let {
-            local: id,
-            init: Some(value),
-        });
+        out.push(
+            Stmt::Let {
+                local: id,
+                init: Some(value),
+            },
+            local.span(),
+        );
     }
 
     /// Lowers an `if`/block expression in value position: each arm assigns `dest`.
@@ -156,7 +168,7 @@ impl Lowerer<'_> {
                 let accept = self.block_value_into(&e.then_branch, dest);
                 let reject = match &e.else_branch {
                     Some((_, els)) => {
-                        let mut b = Vec::new();
+                        let mut b = Block::new();
                         self.scopes.push(HashMap::new());
                         self.value_into(els, dest, &mut b);
                         self.scopes.pop();
@@ -164,14 +176,17 @@ impl Lowerer<'_> {
                     }
                     None => {
                         self.error(e.span(), "an `if` used as a value needs an `else` branch");
-                        Vec::new()
+                        Block::new()
                     }
                 };
-                out.push(Stmt::If {
-                    cond,
-                    accept,
-                    reject,
-                });
+                out.push(
+                    Stmt::If {
+                        cond,
+                        accept,
+                        reject,
+                    },
+                    e.span(),
+                );
             }
             syn::Expr::Block(b) if b.label.is_none() => {
                 let mut stmts = self.block_value_into(&b.block, dest);
@@ -180,10 +195,13 @@ impl Lowerer<'_> {
             syn::Expr::Paren(p) => self.value_into(&p.expr, dest, out),
             other => {
                 let v = self.expr(other, out);
-                out.push(Stmt::Assign {
-                    local: dest,
-                    value: v,
-                });
+                out.push(
+                    Stmt::Assign {
+                        local: dest,
+                        value: v,
+                    },
+                    other.span(),
+                );
             }
         }
     }
@@ -191,7 +209,7 @@ impl Lowerer<'_> {
     /// A block whose last expression (no `;`) is its value, assigned to `dest`.
     pub(crate) fn block_value_into(&mut self, block: &syn::Block, dest: LocalId) -> Block {
         self.scopes.push(HashMap::new());
-        let mut out = Vec::new();
+        let mut out = Block::new();
         let n = block.stmts.len();
         for (i, stmt) in block.stmts.iter().enumerate() {
             match stmt {
@@ -216,8 +234,7 @@ impl Lowerer<'_> {
                 if !c.args.is_empty() {
                     self.error(c.args.span(), "`barrier()` takes no arguments");
                 }
-                let site = self.push(Expr::Literal(Literal::Bool(true)), c.span());
-                out.push(Stmt::Barrier { site });
+                out.push(Stmt::Barrier, c.span());
             }
             syn::Expr::Assign(a) => {
                 let value = self.expr(&a.right, out);
@@ -242,19 +259,22 @@ impl Lowerer<'_> {
                 let accept = self.block(&e.then_branch);
                 let reject = match &e.else_branch {
                     Some((_, els)) => {
-                        let mut b = Vec::new();
+                        let mut b = Block::new();
                         self.scopes.push(HashMap::new());
                         self.expr_stmt(els, &mut b);
                         self.scopes.pop();
                         b
                     }
-                    None => Vec::new(),
+                    None => Block::new(),
                 };
-                out.push(Stmt::If {
-                    cond,
-                    accept,
-                    reject,
-                });
+                out.push(
+                    Stmt::If {
+                        cond,
+                        accept,
+                        reject,
+                    },
+                    e.span(),
+                );
             }
             syn::Expr::Block(b) => {
                 if b.label.is_some() {
@@ -264,11 +284,14 @@ impl Lowerer<'_> {
                 // A nested block keeps its scope: wrap it in an always-taken `if`.
                 if !stmts.is_empty() {
                     let t = self.push(Expr::Literal(Literal::Bool(true)), b.span());
-                    out.push(Stmt::If {
-                        cond: t,
-                        accept: std::mem::take(&mut stmts),
-                        reject: Vec::new(),
-                    });
+                    out.push(
+                        Stmt::If {
+                            cond: t,
+                            accept: std::mem::take(&mut stmts),
+                            reject: Block::new(),
+                        },
+                        b.span(),
+                    );
                 }
             }
             syn::Expr::ForLoop(f) => self.for_loop(f, out),
@@ -276,7 +299,7 @@ impl Lowerer<'_> {
                 if w.label.is_some() {
                     self.error(w.span(), "loop labels are not supported in kernels yet");
                 }
-                let mut pre = Vec::new();
+                let mut pre = Block::new();
                 let cond = self.expr(&w.cond, &mut pre);
                 if !pre.is_empty() {
                     self.error(
@@ -288,7 +311,7 @@ impl Lowerer<'_> {
                 self.loop_depth += 1;
                 let body = self.block(&w.body);
                 self.loop_depth -= 1;
-                out.push(Stmt::While { cond, body });
+                out.push(Stmt::While { cond, body }, w.span());
             }
             syn::Expr::Loop(l) => {
                 if l.label.is_some() {
@@ -297,7 +320,7 @@ impl Lowerer<'_> {
                 self.loop_depth += 1;
                 let body = self.block(&l.body);
                 self.loop_depth -= 1;
-                out.push(Stmt::Loop { body });
+                out.push(Stmt::Loop { body }, l.span());
             }
             syn::Expr::Break(b) => {
                 if b.label.is_some() || b.expr.is_some() {
@@ -309,7 +332,7 @@ impl Lowerer<'_> {
                 if self.loop_depth == 0 {
                     self.error(b.span(), "`break` outside of a loop");
                 }
-                out.push(Stmt::Break);
+                out.push(Stmt::Break, b.span());
             }
             syn::Expr::Continue(c) => {
                 if c.label.is_some() {
@@ -318,7 +341,7 @@ impl Lowerer<'_> {
                 if self.loop_depth == 0 {
                     self.error(c.span(), "`continue` outside of a loop");
                 }
-                out.push(Stmt::Continue);
+                out.push(Stmt::Continue, c.span());
             }
             syn::Expr::Return(r) if !self.inlining.is_empty() => self.error(
                 r.span(),
@@ -333,7 +356,7 @@ impl Lowerer<'_> {
                          `&mut [T]` parameter",
                     );
                 }
-                out.push(Stmt::Return);
+                out.push(Stmt::Return, r.span());
             }
             syn::Expr::Paren(p) => self.expr_stmt(&p.expr, out),
             syn::Expr::Call(c) if self.helper_of(c).is_some() => {
@@ -372,7 +395,7 @@ impl Lowerer<'_> {
                                 ),
                             );
                         }
-                        out.push(Stmt::Assign { local, value });
+                        out.push(Stmt::Assign { local, value }, target.span());
                     }
                     Some(Binding::Param(_)) => self.error(
                         ident.span(),
@@ -410,11 +433,14 @@ impl Lowerer<'_> {
                     );
                 }
                 let index = self.expr(&ix.index, out);
-                out.push(Stmt::ArrayStore {
-                    array,
-                    index,
-                    value,
-                });
+                out.push(
+                    Stmt::ArrayStore {
+                        array,
+                        index,
+                        value,
+                    },
+                    ix.span(),
+                );
             }
             syn::Expr::Index(ix) => {
                 let Some(slice) = self.slice_param(&ix.expr) else {
@@ -431,11 +457,14 @@ impl Lowerer<'_> {
                     );
                 }
                 let index = self.expr(&ix.index, out);
-                out.push(Stmt::Store {
-                    slice,
-                    index,
-                    value,
-                });
+                out.push(
+                    Stmt::Store {
+                        slice,
+                        index,
+                        value,
+                    },
+                    ix.span(),
+                );
             }
             syn::Expr::Paren(p) => self.assign(&p.expr, value, out),
             syn::Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => self.error(
@@ -490,13 +519,16 @@ impl Lowerer<'_> {
         let body = self.block(&f.body);
         self.loop_depth -= 1;
         self.scopes.pop();
-        out.push(Stmt::For {
-            var,
-            start,
-            end,
-            step,
-            body,
-        });
+        out.push(
+            Stmt::For {
+                var,
+                start,
+                end,
+                step,
+                body,
+            },
+            f.span(),
+        );
     }
 }
 

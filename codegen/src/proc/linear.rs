@@ -72,7 +72,7 @@ pub fn analyse(kernel: &Kernel) -> Option<Linear<'_>> {
             accept,
             reject,
         }, tail @ ..]
-            if reject.is_empty() && matches!(accept.as_slice(), [Stmt::Return]) =>
+            if reject.is_empty() && matches!(&accept[..], [Stmt::Return]) =>
         {
             match kernel.expr(*cond) {
                 Expr::Binary {

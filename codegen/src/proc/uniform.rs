@@ -34,10 +34,10 @@ use proc_macro2::Span;
 /// The result of the analysis.
 #[derive(Clone, Debug)]
 pub struct Uniformity {
-    /// `locals[l.0]`: whether local `l` is uniform.
-    pub locals: Vec<bool>,
-    /// `settled[l.0]`: whether local `l` is settled (see the module docs).
-    pub settled: Vec<bool>,
+    /// `locals[l]`: whether local `l` is uniform.
+    pub locals: HandleMap<Local, bool>,
+    /// `settled[l]`: whether local `l` is settled (see the module docs).
+    pub settled: HandleMap<Local, bool>,
     /// Barriers and subgroup operations reached under non-uniform control:
     /// their span and why control is non-uniform there.
     pub violations: Vec<(Span, String)>,
@@ -49,7 +49,7 @@ impl Uniformity {
         match k.expr(id) {
             Expr::Literal(_) | Expr::Constant(_) | Expr::Param(_) | Expr::Len(_) => true,
             Expr::Error => true,
-            Expr::Local(l) => self.locals[l.0 as usize],
+            Expr::Local(l) => self.locals[*l],
             Expr::Builtin(b, _) => matches!(
                 b,
                 Builtin::GroupId | Builtin::GroupSize | Builtin::NumGroups
@@ -70,7 +70,7 @@ impl Uniformity {
     /// the same point (see the module docs).
     pub fn settled(&self, k: &Kernel, id: ExprId) -> bool {
         match k.expr(id) {
-            Expr::Local(l) => self.settled[l.0 as usize],
+            Expr::Local(l) => self.settled[*l],
             Expr::Load { index, .. } => self.settled(k, *index),
             Expr::ArrayLoad { array, index } => {
                 k.array(*array).space == Space::Workgroup && self.settled(k, *index)
@@ -92,8 +92,8 @@ pub fn analyse(kernel: &Kernel) -> Uniformity {
     let mut a = Analysis {
         k: kernel,
         u: Uniformity {
-            locals: vec![true; kernel.locals.len()],
-            settled: vec![true; kernel.locals.len()],
+            locals: kernel.locals.map(|_, _| true),
+            settled: kernel.locals.map(|_, _| true),
             violations: Vec::new(),
         },
         changed: false,
@@ -140,13 +140,13 @@ impl Analysis<'_> {
 
     /// Marks `l` not uniform.
     fn vary(&mut self, l: LocalId) {
-        if std::mem::replace(&mut self.u.locals[l.0 as usize], false) {
+        if std::mem::replace(&mut self.u.locals[l], false) {
             self.changed = true;
         }
     }
 
     fn unsettle(&mut self, l: LocalId) {
-        if std::mem::replace(&mut self.u.settled[l.0 as usize], false) {
+        if std::mem::replace(&mut self.u.settled[l], false) {
             self.changed = true;
         }
     }
@@ -177,16 +177,16 @@ impl Analysis<'_> {
             .map(|_| format!("inside {what} depends on the invocation"))
     }
 
-    fn block(&mut self, block: &[Stmt], cf: Control) -> Exits {
+    fn block(&mut self, block: &Block, cf: Control) -> Exits {
         let mut exits = Exits::default();
         let mut cf = cf;
-        for stmt in block {
+        for (stmt, span) in block.span_iter() {
             if cf.is_none() && exits.ret {
                 cf = Some("after a `return` that depends on the invocation".into());
             } else if cf.is_none() && exits.jump {
                 cf = Some("after a `break` or `continue` that depends on the invocation".into());
             }
-            let e = self.stmt(stmt, &cf);
+            let e = self.stmt(stmt, span, &cf);
             exits.ret |= e.ret;
             exits.jump |= e.jump;
         }
@@ -195,13 +195,13 @@ impl Analysis<'_> {
 
     /// Records a collective operation (a barrier, a subgroup operation) at `site` reached under
     /// non-uniform control `cf`; `message` says what is wrong given why control diverges.
-    fn collective(&mut self, site: ExprId, cf: &Control, message: impl FnOnce(&str) -> String) {
+    fn collective(&mut self, site: Span, cf: &Control, message: impl FnOnce(&str) -> String) {
         if let (Some(why), true) = (cf, self.report) {
-            self.u.violations.push((self.k.span(site), message(why)));
+            self.u.violations.push((site, message(why)));
         }
     }
 
-    fn stmt(&mut self, stmt: &Stmt, cf: &Control) -> Exits {
+    fn stmt(&mut self, stmt: &Stmt, span: Span, cf: &Control) -> Exits {
         match stmt {
             Stmt::Let { local, init } => self.assign(*local, *init, cf, true),
             Stmt::Assign { local, value } => self.assign(*local, Some(*value), cf, false),
@@ -212,11 +212,9 @@ impl Analysis<'_> {
                     self.demote(*l);
                 }
             }
-            Stmt::Subgroup {
-                op, result, site, ..
-            } => {
+            Stmt::Subgroup { op, result, .. } => {
                 self.demote(*result);
-                self.collective(*site, cf, |why| {
+                self.collective(span, cf, |why| {
                     format!(
                         "`{}()` {why}: every invocation of the workgroup must reach a \
                          subgroup operation, so that every subgroup is complete (a warp with \
@@ -227,7 +225,7 @@ impl Analysis<'_> {
                     )
                 });
             }
-            Stmt::Barrier { site } => self.collective(*site, cf, |why| {
+            Stmt::Barrier => self.collective(span, cf, |why| {
                 format!(
                     "`barrier()` {why}: every invocation of the workgroup must reach it, or \
                      it hangs on CUDA and WGSL rejects it; move it out of the branch or loop, \
@@ -286,7 +284,7 @@ impl Analysis<'_> {
 
     /// A loop body: when some invocations may leave an iteration early, every later iteration
     /// runs under non-uniform control, so the body is analysed again as such.
-    fn loop_body(&mut self, body: &[Stmt], cf: Control, var: Option<LocalId>) -> Exits {
+    fn loop_body(&mut self, body: &Block, cf: Control, var: Option<LocalId>) -> Exits {
         // A silent first pass finds whether some invocations leave an iteration early; the
         // second pass, which reports, runs under the control that follows from it.
         let report = std::mem::replace(&mut self.report, false);

@@ -13,11 +13,17 @@ use crate::ir::*;
 /// The most workgroup memory a kernel may declare: CUDA's static shared memory per block.
 pub const MAX_WORKGROUP_BYTES: u64 = 48 * 1024;
 
-/// The result of validation: each expression's type, and what is uniform across a workgroup.
+/// The result of validation, a side table of the kernel (naga's `ModuleInfo`): the type of
+/// every expression, local and array element, inferred where the source does not write it,
+/// and what is uniform across a workgroup. Back ends read types here, never from the IR.
 #[derive(Clone, Debug)]
 pub struct Info {
-    /// `types[e.0]` is the type of expression `e` (literals resolved from context).
-    pub types: Vec<Scalar>,
+    /// Each expression's type (literals resolved from context).
+    types: HandleMap<Expr, Scalar>,
+    /// Each local's type.
+    locals: HandleMap<Local, Scalar>,
+    /// Each array's element type.
+    arrays: HandleMap<Array, Scalar>,
     /// Uniformity of locals and expressions (the CPU back end splits cooperative kernels by it).
     pub uniform: crate::proc::uniform::Uniformity,
 }
@@ -25,56 +31,78 @@ pub struct Info {
 impl Info {
     /// The type of expression `id`.
     pub fn ty(&self, id: ExprId) -> Scalar {
-        self.types[id.0 as usize]
+        self.types[id]
+    }
+    /// The type of local `id`.
+    pub fn local_ty(&self, id: LocalId) -> Scalar {
+        self.locals[id]
+    }
+    /// The element type of array `id`.
+    pub fn array_elem(&self, id: ArrayId) -> Scalar {
+        self.arrays[id]
+    }
+    /// The element type of an atomic slice or array.
+    pub fn atomic_elem(&self, kernel: &Kernel, t: AtomicTarget) -> Scalar {
+        match t {
+            AtomicTarget::Slice(p) => match kernel.param(p).kind {
+                ParamKind::Slice { elem, .. } | ParamKind::Scalar(elem) => elem,
+            },
+            AtomicTarget::Array(a) => self.array_elem(a),
+        }
+    }
+    /// Size of array `id` in bytes.
+    pub fn array_bytes(&self, kernel: &Kernel, id: ArrayId) -> u64 {
+        kernel.array(id).len as u64 * self.array_elem(id).size() as u64
+    }
+    /// Bytes of workgroup memory the kernel declares.
+    pub fn workgroup_bytes(&self, kernel: &Kernel) -> u64 {
+        kernel
+            .arrays
+            .iter()
+            .filter(|(_, a)| a.space == Space::Workgroup)
+            .map(|(id, _)| self.array_bytes(kernel, id))
+            .sum()
     }
 }
 
-/// Validates `kernel`, fixing the types of its locals, and returns each expression's type.
+/// Validates `kernel` and returns the type of every expression, local and array element.
 ///
 /// # Errors
 /// Every type error, each at the span of the expression it is about.
-pub fn validate(kernel: &mut Kernel) -> Result<Info, Errors> {
+pub fn validate(kernel: &Kernel) -> Result<Info, Errors> {
     let mut v = Validator {
         kernel,
-        types: Vec::new(),
-        flex: Vec::new(),
-        array_flex: Vec::new(),
+        types: kernel.exprs.map(|_, _| Scalar::Bool),
+        locals: kernel.locals.map(|_, l| l.declared_ty),
+        arrays: kernel.arrays.map(|_, a| a.declared_elem),
+        flex: kernel.locals.map(|_, _| None),
+        array_flex: kernel.arrays.map(|_, _| None),
         errors: Vec::new(),
         report: false,
     };
-    v.types = vec![Scalar::Bool; v.kernel.exprs.len()];
-    v.flex = vec![None; v.kernel.locals.len()];
-    v.array_flex = vec![None; v.kernel.arrays.len()];
-    let body = v.kernel.body.clone();
-    v.block(&body);
+    v.block(&kernel.body);
     // Locals still open after the first pass take Rust's defaults.
-    for (i, local) in v.kernel.locals.iter_mut().enumerate() {
-        if local.ty.is_none() {
-            local.ty = Some(match v.flex[i] {
-                Some(Ty::Float) => Scalar::F32,
-                _ => Scalar::I32,
-            });
-        }
+    for (id, _) in kernel.locals.iter() {
+        v.locals[id] = Some(v.local_ty(id));
     }
-    for (i, a) in v.kernel.arrays.iter_mut().enumerate() {
-        if a.elem.is_none() {
-            a.elem = Some(match v.array_flex[i] {
-                Some(Ty::Int) => Scalar::I32,
-                _ => Scalar::F32,
-            });
-        }
+    for (id, _) in kernel.arrays.iter() {
+        v.arrays[id] = Some(v.array_elem(id));
     }
     v.report = true;
-    v.block(&body);
-    let mut uniform = crate::proc::uniform::analyse(v.kernel);
+    v.block(&kernel.body);
+    let mut uniform = crate::proc::uniform::analyse(kernel);
     for (span, msg) in std::mem::take(&mut uniform.violations) {
         v.errors.push(Error::new(span, msg));
     }
-    v.workgroup_memory();
+    let locals = kernel.locals.map(|id, _| v.local_ty(id));
+    let arrays = kernel.arrays.map(|id, _| v.array_elem(id));
+    v.workgroup_memory(&arrays);
     v.whole_subgroups();
     if v.errors.is_empty() {
         Ok(Info {
             types: v.types,
+            locals,
+            arrays,
             uniform,
         })
     } else {
@@ -98,17 +126,39 @@ enum Ty {
 }
 
 struct Validator<'a> {
-    kernel: &'a mut Kernel,
-    types: Vec<Scalar>,
+    kernel: &'a Kernel,
+    types: HandleMap<Expr, Scalar>,
+    /// Each local's type once fixed: declared, or inferred from a value assigned to it.
+    locals: HandleMap<Local, Option<Scalar>>,
+    /// Each array's element type once fixed.
+    arrays: HandleMap<Array, Option<Scalar>>,
     /// For locals without a fixed type: whether their value is integer- or float-like.
-    flex: Vec<Option<Ty>>,
+    flex: HandleMap<Local, Option<Ty>>,
     /// The same for arrays declared `[v; N]`.
-    array_flex: Vec<Option<Ty>>,
+    array_flex: HandleMap<Array, Option<Ty>>,
     errors: Vec<Error>,
     report: bool,
 }
 
 impl Validator<'_> {
+    /// Local `id`'s type: fixed, or else Rust's default for the literal-like values assigned
+    /// to it (`f32` for floats, `i32` otherwise).
+    fn local_ty(&self, id: LocalId) -> Scalar {
+        self.locals[id].unwrap_or(match self.flex[id] {
+            Some(Ty::Float) => Scalar::F32,
+            _ => Scalar::I32,
+        })
+    }
+
+    /// Array `id`'s element type: fixed, or else the default for its fill value (`i32` for
+    /// an integer literal, `f32` otherwise).
+    fn array_elem(&self, id: ArrayId) -> Scalar {
+        self.arrays[id].unwrap_or(match self.array_flex[id] {
+            Some(Ty::Int) => Scalar::I32,
+            _ => Scalar::F32,
+        })
+    }
+
     fn error(&mut self, id: ExprId, msg: impl Into<String>) {
         if self.report {
             let span = self.kernel.span(id);
@@ -125,25 +175,25 @@ impl Validator<'_> {
     fn stmt(&mut self, stmt: &Stmt) {
         match stmt {
             Stmt::Let { local, init } => {
-                let l = local.0 as usize;
+                let l = *local;
                 if let Some(init) = *init {
-                    match self.kernel.locals[l].ty {
+                    match self.locals[l] {
                         Some(ty) => self.check(init, ty),
                         None => match self.synth(init) {
-                            Ty::S(s) => self.kernel.locals[l].ty = Some(s),
+                            Ty::S(s) => self.locals[l] = Some(s),
                             t @ (Ty::Int | Ty::Float) => self.flex[l] = Some(t),
                             Ty::Err => {}
                         },
                     }
                 }
             }
-            Stmt::Assign { local, value } => match self.kernel.local(*local).ty {
+            Stmt::Assign { local, value } => match self.locals[*local] {
                 Some(ty) => self.check(*value, ty),
                 None => match self.synth(*value) {
-                    Ty::S(s) => self.kernel.locals[local.0 as usize].ty = Some(s),
+                    Ty::S(s) => self.locals[*local] = Some(s),
                     t @ (Ty::Int | Ty::Float) => {
-                        if self.flex[local.0 as usize].is_none() {
-                            self.flex[local.0 as usize] = Some(t)
+                        if self.flex[*local].is_none() {
+                            self.flex[*local] = Some(t)
                         }
                     }
                     Ty::Err => {}
@@ -190,7 +240,7 @@ impl Validator<'_> {
                     }
                     None => Scalar::U32,
                 };
-                self.kernel.locals[var.0 as usize].ty = Some(ty);
+                self.locals[*var] = Some(ty);
                 if let Some(step) = step {
                     self.check(*step, Scalar::U32);
                 }
@@ -202,9 +252,7 @@ impl Validator<'_> {
             }
             Stmt::Loop { body } => self.block(body),
             Stmt::Break | Stmt::Continue | Stmt::Return => {}
-            Stmt::Barrier { site } => {
-                self.synth(*site);
-            }
+            Stmt::Barrier => {}
             Stmt::ArrayDecl { array, init } => {
                 if let Some(init) = *init {
                     self.array_value(*array, init);
@@ -223,18 +271,16 @@ impl Validator<'_> {
                 value,
                 arg,
                 result,
-                site,
             } => {
-                self.synth(*site);
                 self.synth(*value);
-                let t = self.types[value.0 as usize];
+                let t = self.types[*value];
                 if t == Scalar::Bool {
                     self.error(
                         *value,
                         format!("`{}` takes an `f32`, `i32` or `u32`, not `bool`", op.name()),
                     );
                 }
-                self.kernel.locals[result.0 as usize].ty = Some(t);
+                self.locals[*result] = Some(t);
                 if let Some(a) = arg {
                     self.check(*a, Scalar::U32);
                 }
@@ -246,9 +292,11 @@ impl Validator<'_> {
                 ..
             } => {
                 self.check(*index, Scalar::U32);
-                let elem = self.kernel.atomic_elem(*target);
-                for &a in args {
-                    self.check(a, elem);
+                // An atomic array's element type is always declared (or rejected).
+                if let Some(elem) = self.kernel.atomic_elem(*target) {
+                    for &a in args {
+                        self.check(a, elem);
+                    }
                 }
             }
         }
@@ -263,41 +311,42 @@ impl Validator<'_> {
             return;
         }
         let mut site = None;
-        walk_stmts(&self.kernel.body, &mut |s| {
-            if let Stmt::Subgroup { site: at, .. } = s {
-                site = site.or(Some(*at));
+        walk_stmts_spanned(&self.kernel.body, &mut |s, span| {
+            if let Stmt::Subgroup { .. } = s {
+                site = site.or(Some(span));
             }
         });
+        let k = self.kernel;
         let site = site.or_else(|| {
-            let k = &self.kernel;
-            (0..k.exprs.len())
-                .map(|i| ExprId(i as u32))
-                .find(|&e| matches!(k.expr(e), Expr::SubgroupId(_)))
+            k.exprs
+                .iter()
+                .find(|(_, e)| matches!(e, Expr::SubgroupId(_)))
+                .map(|(id, _)| k.span(id))
         });
         if let Some(site) = site {
-            self.error(
+            self.errors.push(Error::new(
                 site,
                 format!(
                     "subgroup operations need whole subgroups: a workgroup of a multiple of 32 \
                      invocations (a CUDA warp; the CPU runs subgroups of 32), and this kernel's \
                      has {n}; change `workgroup_size`"
                 ),
-            );
+            ));
         }
     }
 
     /// Workgroup memory must fit CUDA's static shared memory (48 KiB); WebGPU guarantees only
     /// 16 KiB, so more is checked against the adapter's limit at launch.
-    fn workgroup_memory(&mut self) {
+    fn workgroup_memory(&mut self, elems: &HandleMap<Array, Scalar>) {
         let mut total = 0u64;
-        for a in &self.kernel.arrays {
+        for (id, a) in self.kernel.arrays.iter() {
             if a.space != Space::Workgroup {
                 continue;
             }
-            total += a.bytes();
+            total += a.len as u64 * elems[id].size() as u64;
             if total > MAX_WORKGROUP_BYTES {
                 self.errors.push(Error::new(
-                    a.span,
+                    self.kernel.arrays.span(id),
                     format!(
                         "this kernel's workgroup memory reaches {total} bytes here, over the \
                          49152 bytes (48 KiB) of static shared memory a CUDA block may have; \
@@ -311,11 +360,11 @@ impl Validator<'_> {
 
     /// Checks a value written into an array, or fixes the array's element type from it.
     fn array_value(&mut self, array: ArrayId, value: ExprId) {
-        let a = array.0 as usize;
-        match self.kernel.arrays[a].elem {
+        let a = array;
+        match self.arrays[a] {
             Some(elem) => self.check(value, elem),
             None => match self.synth(value) {
-                Ty::S(s) => self.kernel.arrays[a].elem = Some(s),
+                Ty::S(s) => self.arrays[a] = Some(s),
                 t @ (Ty::Int | Ty::Float) => {
                     if self.array_flex[a].is_none() {
                         self.array_flex[a] = Some(t)
@@ -359,19 +408,15 @@ impl Validator<'_> {
     fn coerce(&mut self, id: ExprId, want: Scalar) {
         let expr = self.kernel.expr(id).clone();
         match expr {
-            Expr::Literal(Literal::Int(_, None)) if want.is_int() => {
-                self.types[id.0 as usize] = want
-            }
-            Expr::Literal(Literal::Float(_, None)) if want == Scalar::F32 => {
-                self.types[id.0 as usize] = want
-            }
-            Expr::Local(l) if self.kernel.local(l).ty.is_none() => {
-                self.kernel.locals[l.0 as usize].ty = Some(want);
-                self.types[id.0 as usize] = want;
+            Expr::Literal(Literal::Int(_, None)) if want.is_int() => self.types[id] = want,
+            Expr::Literal(Literal::Float(_, None)) if want == Scalar::F32 => self.types[id] = want,
+            Expr::Local(l) if self.locals[l].is_none() => {
+                self.locals[l] = Some(want);
+                self.types[id] = want;
             }
             Expr::Unary { arg, .. } if self.is_flex(id) => {
                 self.coerce(arg, want);
-                self.types[id.0 as usize] = want;
+                self.types[id] = want;
             }
             Expr::Binary { op, left, right }
                 if !op.is_comparison() && !is_logic(op) && self.is_flex(id) =>
@@ -380,13 +425,13 @@ impl Validator<'_> {
                 if !matches!(op, BinaryOp::Shl | BinaryOp::Shr) {
                     self.coerce(right, want);
                 }
-                self.types[id.0 as usize] = want;
+                self.types[id] = want;
             }
             Expr::Math { args, .. } if self.is_flex(id) => {
                 for a in args {
                     self.coerce(a, want);
                 }
-                self.types[id.0 as usize] = want;
+                self.types[id] = want;
             }
             _ => {}
         }
@@ -397,7 +442,7 @@ impl Validator<'_> {
         // `synth` recorded with their default; re-derive flexibility structurally.
         match self.kernel.expr(id) {
             Expr::Literal(Literal::Int(_, None) | Literal::Float(_, None)) => true,
-            Expr::Local(l) => self.kernel.local(*l).ty.is_none(),
+            Expr::Local(l) => self.locals[*l].is_none(),
             Expr::Unary { arg, .. } => self.is_flex(*arg),
             Expr::Binary { op, left, right } if !op.is_comparison() && !is_logic(*op) => {
                 self.is_flex(*left)
@@ -458,7 +503,7 @@ impl Validator<'_> {
     /// Computes the type of `id` bottom-up and records it (literals with their default).
     fn synth(&mut self, id: ExprId) -> Ty {
         let t = self.synth_inner(id);
-        self.types[id.0 as usize] = Self::flex_default(t);
+        self.types[id] = Self::flex_default(t);
         t
     }
 
@@ -472,9 +517,9 @@ impl Validator<'_> {
                 ParamKind::Scalar(s) => Ty::S(s),
                 ParamKind::Slice { .. } => Ty::Err,
             },
-            Expr::Local(l) => match self.kernel.local(l).ty {
+            Expr::Local(l) => match self.locals[l] {
                 Some(s) => Ty::S(s),
-                None => self.flex[l.0 as usize].unwrap_or(Ty::Int),
+                None => self.flex[l].unwrap_or(Ty::Int),
             },
             Expr::Builtin(..) | Expr::Len(_) | Expr::SubgroupId(_) => Ty::S(Scalar::U32),
             Expr::Load { slice, index } => {
@@ -486,9 +531,9 @@ impl Validator<'_> {
             }
             Expr::ArrayLoad { array, index } => {
                 self.check(index, Scalar::U32);
-                match self.kernel.array(array).elem {
+                match self.arrays[array] {
                     Some(s) => Ty::S(s),
-                    None => self.array_flex[array.0 as usize].unwrap_or(Ty::Float),
+                    None => self.array_flex[array].unwrap_or(Ty::Float),
                 }
             }
             Expr::Unary { op, arg } => {

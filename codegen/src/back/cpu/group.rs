@@ -28,43 +28,46 @@
 use super::writer::{ident, ty, zero, Ctx, Mode, Writer};
 use crate::ir::*;
 use crate::proc::uniform::Uniformity;
+use crate::valid::Info;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 /// How a cooperative kernel is laid out on the CPU.
 pub(crate) struct Plan<'a> {
     pub(super) uniform: &'a Uniformity,
-    /// `id_locals[l.0]`: local `l` is immutable and bound to `global_id().x` (`Some(true)`) or
+    /// The kernel's types.
+    pub(super) info: &'a Info,
+    /// `id_locals[l]`: local `l` is immutable and bound to `global_id().x` (`Some(true)`) or
     /// `local_id().x` (`Some(false)`), for `stride`.
-    pub(super) id_locals: Vec<Option<bool>>,
+    pub(super) id_locals: HandleMap<Local, Option<bool>>,
     /// Whether some invocations may return while others go on (`kf_live` is kept).
     retires: bool,
-    /// `hoisted[l.0]`: local `l` has one slot per invocation.
-    hoisted: Vec<bool>,
-    /// `hoisted_arrays[a.0]`: private array `a` has one copy per invocation.
-    hoisted_arrays: Vec<bool>,
+    /// `hoisted[l]`: local `l` has one slot per invocation.
+    hoisted: HandleMap<Local, bool>,
+    /// `hoisted_arrays[a]`: private array `a` has one copy per invocation.
+    hoisted_arrays: HandleMap<Array, bool>,
 }
 
 impl<'a> Plan<'a> {
     /// The plan for `kernel`, whose uniformity validation found, or `None` when its
     /// invocations do not cooperate.
-    pub(crate) fn new(kernel: &Kernel, uniform: &'a Uniformity) -> Option<Plan<'a>> {
+    pub(crate) fn new(kernel: &Kernel, info: &'a Info) -> Option<Plan<'a>> {
         let cooperative = kernel.has_barrier()
             || kernel.uses_subgroups()
-            || kernel.arrays.iter().any(|a| a.space == Space::Workgroup);
+            || kernel.arrays.values().any(|a| a.space == Space::Workgroup);
         if !cooperative {
             return None;
         }
-        let mut id_locals = vec![None; kernel.locals.len()];
+        let mut id_locals = kernel.locals.map(|_, _| None);
         walk_stmts(&kernel.body, &mut |s| {
             if let Stmt::Let {
                 local,
                 init: Some(init),
             } = s
             {
-                let l = local.0 as usize;
+                let l = *local;
                 id_locals[l] = match kernel.expr(*init) {
-                    _ if kernel.locals[l].mutable => None,
+                    _ if kernel.local(l).mutable => None,
                     Expr::Builtin(Builtin::GlobalId, Axis::X) => Some(true),
                     Expr::Builtin(Builtin::LocalId, Axis::X) => Some(false),
                     _ => None,
@@ -72,11 +75,12 @@ impl<'a> Plan<'a> {
             }
         });
         let mut plan = Plan {
-            uniform,
+            uniform: &info.uniform,
+            info,
             id_locals,
             retires: false,
-            hoisted: vec![false; kernel.locals.len()],
-            hoisted_arrays: vec![false; kernel.arrays.len()],
+            hoisted: kernel.locals.map(|_, _| false),
+            hoisted_arrays: kernel.arrays.map(|_, _| false),
         };
         plan.hoist(kernel, &kernel.body, false);
         plan.retires = plan.retires_in(kernel, &kernel.body, false);
@@ -109,10 +113,10 @@ impl<'a> Plan<'a> {
     /// `continue` here leave a loop that runs per workgroup.
     fn is_group(&self, k: &Kernel, stmt: &Stmt, jumps: bool) -> bool {
         match stmt {
-            Stmt::Barrier { .. } | Stmt::Subgroup { .. } | Stmt::Return => true,
+            Stmt::Barrier | Stmt::Subgroup { .. } | Stmt::Return => true,
             Stmt::Break | Stmt::Continue => jumps,
-            Stmt::Let { local, .. } => self.uniform.settled[local.0 as usize],
-            Stmt::Assign { local, .. } => self.uniform.locals[local.0 as usize],
+            Stmt::Let { local, .. } => self.uniform.settled[*local],
+            Stmt::Assign { local, .. } => self.uniform.locals[*local],
             Stmt::Store { .. }
             | Stmt::ArrayDecl { .. }
             | Stmt::ArrayStore { .. }
@@ -157,11 +161,11 @@ impl<'a> Plan<'a> {
         for stmt in block {
             match stmt {
                 // Ids are recomputed from `kf_inv` in each work-item loop instead.
-                Stmt::Let { local, .. } if self.id_locals[local.0 as usize].is_some() => {}
-                Stmt::Let { local, .. } if !self.uniform.settled[local.0 as usize] => {
-                    self.hoisted[local.0 as usize] = true;
+                Stmt::Let { local, .. } if self.id_locals[*local].is_some() => {}
+                Stmt::Let { local, .. } if !self.uniform.settled[*local] => {
+                    self.hoisted[*local] = true;
                 }
-                Stmt::ArrayDecl { array, .. } => self.hoisted_arrays[array.0 as usize] = true,
+                Stmt::ArrayDecl { array, .. } => self.hoisted_arrays[*array] = true,
                 // Its body runs inside its own work-item loop.
                 Stmt::For { .. } if self.stride(k, stmt).is_some() => {}
                 Stmt::If { accept, reject, .. } if self.is_group(k, stmt, jumps) => {
@@ -188,13 +192,13 @@ fn slots(name: &str) -> proc_macro2::Ident {
 impl Writer<'_> {
     /// Whether local `l` is read and written through its per-invocation slot here.
     pub(super) fn per_invocation(&self, l: LocalId, mode: Mode) -> bool {
-        mode.ctx == Ctx::Item && self.group.as_ref().is_some_and(|p| p.hoisted[l.0 as usize])
+        mode.ctx == Ctx::Item && self.group.as_ref().is_some_and(|p| p.hoisted[l])
     }
 
     /// `Some(global)` when local `l` is bound to `global_id().x`/`local_id().x` and read as
     /// the id itself in work-item loops.
     pub(super) fn id_local(&self, l: LocalId) -> Option<bool> {
-        self.group.as_ref().and_then(|p| p.id_locals[l.0 as usize])
+        self.group.as_ref().and_then(|p| p.id_locals[l])
     }
 
     /// `kf_h_<name>[kf_inv as usize]`, the slot of local `l` for the current invocation.
@@ -205,11 +209,7 @@ impl Writer<'_> {
 
     /// Whether private array `a` is read and written through its per-invocation copy here.
     pub(super) fn array_per_invocation(&self, a: ArrayId, mode: Mode) -> bool {
-        mode.ctx == Ctx::Item
-            && self
-                .group
-                .as_ref()
-                .is_some_and(|p| p.hoisted_arrays[a.0 as usize])
+        mode.ctx == Ctx::Item && self.group.as_ref().is_some_and(|p| p.hoisted_arrays[a])
     }
 
     /// The place that holds array `a` here: its name (workgroup arrays, plain private
@@ -230,22 +230,24 @@ impl Writer<'_> {
         let k = self.kernel;
         let n = k.invocations_per_group() as usize;
         let mut decls = Vec::new();
-        for a in k.arrays.iter().filter(|a| a.space == Space::Workgroup) {
-            let (name, t, z, len) = (ident(&a.name), ty(a.elem()), zero(a.elem()), a.len as usize);
+        for (id, a) in k.arrays.iter().filter(|(_, a)| a.space == Space::Workgroup) {
+            let elem = self.info.array_elem(id);
+            let (name, t, z, len) = (ident(&a.name), ty(elem), zero(elem), a.len as usize);
             decls.push(quote!(let mut #name: [#t; #len] = [#z; #len];));
         }
-        for (i, l) in k.locals.iter().enumerate() {
+        for (i, l) in k.locals.iter() {
             if plan.hoisted[i] {
                 let name = slots(&l.name);
-                let s = l.ty.unwrap_or(Scalar::I32);
+                let s = self.info.local_ty(i);
                 let (t, z) = (ty(s), zero(s));
                 decls.push(quote!(let mut #name: [#t; #n] = [#z; #n];));
             }
         }
-        for (i, a) in k.arrays.iter().enumerate() {
+        for (i, a) in k.arrays.iter() {
             if plan.hoisted_arrays[i] {
                 let name = slots(&a.name);
-                let (t, z, len) = (ty(a.elem()), zero(a.elem()), a.len as usize);
+                let elem = self.info.array_elem(i);
+                let (t, z, len) = (ty(elem), zero(elem), a.len as usize);
                 decls.push(quote!(let mut #name: [[#t; #len]; #n] = [[#z; #len]; #n];));
             }
         }
@@ -325,7 +327,7 @@ impl Writer<'_> {
         let stmts: Vec<&Stmt> = stmts
             .iter()
             .copied()
-            .filter(|s| !matches!(s, Stmt::Let { local, .. } if plan.id_locals[local.0 as usize].is_some()))
+            .filter(|s| !matches!(s, Stmt::Let { local, .. } if plan.id_locals[*local].is_some()))
             .collect();
         let stmts = &stmts[..];
         if stmts.is_empty() {

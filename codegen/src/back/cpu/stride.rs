@@ -77,7 +77,7 @@ impl Plan<'_> {
             return None;
         };
         let uniform = |e: ExprId| self.uniform.expr(k, e);
-        if k.local(*var).ty != Some(Scalar::U32) || !uniform(*end) || !step.is_none_or(uniform) {
+        if self.info.local_ty(*var) != Scalar::U32 || !uniform(*end) || !step.is_none_or(uniform) {
             return None;
         }
         let stride = match self.invocation_id(k, *start) {
@@ -118,7 +118,7 @@ impl Plan<'_> {
         match *k.expr(e) {
             Expr::Builtin(Builtin::GlobalId, Axis::X) => Some(true),
             Expr::Builtin(Builtin::LocalId, Axis::X) => Some(false),
-            Expr::Local(l) => self.id_locals[l.0 as usize],
+            Expr::Local(l) => self.id_locals[l],
             _ => None,
         }
     }

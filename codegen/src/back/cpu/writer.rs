@@ -85,7 +85,7 @@ impl<'a> Writer<'a> {
             kernel,
             info,
             rt: options.runtime_path.clone(),
-            group: super::group::Plan::new(kernel, &info.uniform),
+            group: super::group::Plan::new(kernel, info),
         }
     }
 
@@ -96,7 +96,7 @@ impl<'a> Writer<'a> {
         let mut fields = Vec::new();
         let mut inits = Vec::new();
         let mut names = Vec::new();
-        for (i, p) in k.params.iter().enumerate() {
+        for (i, p) in k.params.values().enumerate() {
             let n = ident(&p.name);
             let (t, init) = match p.kind {
                 ParamKind::Scalar(s) => {
@@ -393,14 +393,14 @@ impl<'a> Writer<'a> {
                 let n = self.local_place(*local);
                 let v = match init {
                     Some(v) => self.expr(*v, mode),
-                    None => zero(k.local(*local).ty.unwrap_or(Scalar::I32)),
+                    None => zero(self.info.local_ty(*local)),
                 };
                 quote!(#n = #v;)
             }
             Stmt::Let { local, init } => {
                 let l = k.local(*local);
                 let n = ident(&l.name);
-                let s = l.ty.unwrap_or(Scalar::I32);
+                let s = self.info.local_ty(*local);
                 let t = ty(s);
                 let v = match init {
                     Some(v) => self.expr(*v, mode),
@@ -490,13 +490,14 @@ impl<'a> Writer<'a> {
             },
             // Work-item loops end at each barrier (group.rs), so it needs no code of its own;
             // subgroup operations are written by group.rs, the only place they reach.
-            Stmt::Barrier { .. } | Stmt::Subgroup { .. } => quote!(),
+            Stmt::Barrier | Stmt::Subgroup { .. } => quote!(),
             Stmt::ArrayDecl { array, init } => {
                 let a = k.array(*array);
-                let (t, len) = (ty(a.elem()), a.len as usize);
+                let elem = self.info.array_elem(*array);
+                let (t, len) = (ty(elem), a.len as usize);
                 let v = match init {
                     Some(v) => self.expr(*v, mode),
-                    None => zero(a.elem()),
+                    None => zero(elem),
                 };
                 let place = self.array_place(*array, mode);
                 if self.array_per_invocation(*array, mode) {
@@ -543,12 +544,12 @@ impl<'a> Writer<'a> {
                 ..
             } => {
                 let l = k.local(*var);
-                let s = l.ty.unwrap_or(Scalar::U32);
+                let s = self.info.local_ty(*var);
                 let t = ty(s);
                 let n = ident(&l.name);
-                let it = format_ident!("kf_i{}", var.0);
-                let endv = format_ident!("kf_end{}", var.0);
-                let stepv = format_ident!("kf_step{}", var.0);
+                let it = format_ident!("kf_i{}", index(*var));
+                let endv = format_ident!("kf_end{}", index(*var));
+                let stepv = format_ident!("kf_step{}", index(*var));
                 let sv = self.expr(*start, mode);
                 let ev = self.expr(*end, mode);
                 let step = match step {

@@ -61,7 +61,7 @@ impl<'a> Writer<'a> {
             "const unsigned int kf_groups_y".to_string(),
             "const unsigned int kf_groups_z".to_string(),
         ];
-        for p in &k.params {
+        for p in k.params.values() {
             let n = target_name(&p.name);
             match p.kind {
                 ParamKind::Scalar(Scalar::Bool) => params.push(format!("const unsigned int {n}")),
@@ -94,11 +94,11 @@ impl<'a> Writer<'a> {
              const unsigned int kf_global_y = kf_group_y * {wy}u + threadIdx.y;\n    \
              const unsigned int kf_global_z = kf_group_z * {wz}u + threadIdx.z;\n"
         );
-        for a in k.arrays.iter().filter(|a| a.space == Space::Workgroup) {
+        for (id, a) in k.arrays.iter().filter(|(_, a)| a.space == Space::Workgroup) {
             let _ = writeln!(
                 o,
                 "    __shared__ {} {}[{}];",
-                ty(a.elem()),
+                ty(self.info.array_elem(id)),
                 target_name(&a.name),
                 a.len
             );
@@ -132,7 +132,7 @@ impl<'a> Writer<'a> {
         match stmt {
             Stmt::Let { local, init } => {
                 let l = self.kernel.local(*local);
-                let t = ty(l.ty.unwrap_or(Scalar::I32));
+                let t = ty(self.info.local_ty(*local));
                 let name = self.local_name(*local);
                 let c = if l.mutable { "" } else { "const " };
                 match init {
@@ -201,7 +201,7 @@ impl<'a> Writer<'a> {
                 let call = match (op, atomic_rmw_fn(*op)) {
                     (_, Some(f)) => format!("{f}({place}, {})", args[0]),
                     (AtomicOp::Load, None) => {
-                        let t = ty(self.kernel.atomic_elem(*target));
+                        let t = ty(self.info.atomic_elem(self.kernel, *target));
                         // A volatile read is a relaxed atomic load of an aligned word.
                         format!("*((volatile {t}*){place})")
                     }
@@ -242,8 +242,8 @@ impl<'a> Writer<'a> {
                 step,
                 body,
             } => {
-                let t = ty(self.kernel.local(*var).ty.unwrap_or(Scalar::U32));
-                let n = var.0;
+                let t = ty(self.info.local_ty(*var));
+                let n = index(*var);
                 let s = self.expr(*start);
                 let e = self.expr(*end);
                 self.line("{");
@@ -283,15 +283,19 @@ impl<'a> Writer<'a> {
             Stmt::Break => self.line("break;"),
             Stmt::Continue => self.line("continue;"),
             Stmt::Return => self.line("return;"),
-            Stmt::Barrier { .. } => self.line("__syncthreads();"),
+            Stmt::Barrier => self.line("__syncthreads();"),
             Stmt::ArrayDecl { array, init } => {
                 let a = self.kernel.array(*array);
-                let (n, t, len) = (target_name(&a.name), ty(a.elem()), a.len);
+                let (n, t, len) = (
+                    target_name(&a.name),
+                    ty(self.info.array_elem(*array)),
+                    a.len,
+                );
                 let v = match init {
                     Some(v) => self.expr(*v),
                     None => "0".into(),
                 };
-                let id = array.0;
+                let id = index(*array);
                 self.line(&format!("{t} {n}[{len}];"));
                 self.line(&format!("const {t} kf_fill{id} = {v};"));
                 self.line(&format!(

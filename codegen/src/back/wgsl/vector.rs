@@ -79,7 +79,7 @@ impl Writer<'_> {
         match stmt {
             Stmt::Let { local, init } => {
                 let l = k.local(*local);
-                let t = Width::X4.ty(l.ty.unwrap_or(Scalar::I32));
+                let t = Width::X4.ty(self.info.local_ty(*local));
                 let name = self.local_name(*local);
                 match init {
                     Some(v) => {
@@ -102,7 +102,7 @@ impl Writer<'_> {
                 let v = self.expr_x4(*value, shape);
                 let t = Width::X4.ty(self.info.ty(*value));
                 let n = target_name(&k.param(*slice).name);
-                let id = value.0;
+                let id = index(*value);
                 self.line(&format!("let kf_v{id}: {t} = {v};"));
                 let v = format!("kf_v{id}");
                 match mask {
@@ -135,7 +135,7 @@ impl Writer<'_> {
                 reject,
             } => {
                 let c = self.expr_x4(*cond, shape);
-                let id = cond.0;
+                let id = index(*cond);
                 self.line(&format!("let kf_c{id}: vec4<bool> = {c};"));
                 let (yes, no) = match mask {
                     None => (format!("kf_c{id}"), format!("!kf_c{id}")),

@@ -102,7 +102,7 @@ impl<'a> Writer<'a> {
         o.push_str(
             "struct KfParams {\n    groups_x: u32,\n    groups_y: u32,\n    groups_z: u32,\n",
         );
-        for p in &k.params {
+        for p in k.params.values() {
             let n = target_name(&p.name);
             match p.kind {
                 ParamKind::Scalar(Scalar::Bool) => {
@@ -118,7 +118,7 @@ impl<'a> Writer<'a> {
         }
         o.push_str("}\n\n@group(0) @binding(0) var<uniform> kf_params: KfParams;\n");
         let mut binding = 1;
-        for (id, p) in k.params.iter().enumerate() {
+        for (id, p) in k.params.iter() {
             if let ParamKind::Slice {
                 elem,
                 mutable,
@@ -126,7 +126,7 @@ impl<'a> Writer<'a> {
             } = p.kind
             {
                 let access = if mutable { "read_write" } else { "read" };
-                let elem = if vector_slices.contains(&ParamId(id as u32)) {
+                let elem = if vector_slices.contains(&id) {
                     format!("vec4<{}>", ty(elem))
                 } else if atomic {
                     format!("atomic<{}>", ty(elem))
@@ -141,11 +141,11 @@ impl<'a> Writer<'a> {
                 binding += 1;
             }
         }
-        for a in k.arrays.iter().filter(|a| a.space == Space::Workgroup) {
+        for (id, a) in k.arrays.iter().filter(|(_, a)| a.space == Space::Workgroup) {
             let elem = if a.atomic {
-                format!("atomic<{}>", ty(a.elem()))
+                format!("atomic<{}>", ty(self.info.array_elem(id)))
             } else {
-                ty(a.elem()).to_string()
+                ty(self.info.array_elem(id)).to_string()
             };
             let _ = writeln!(
                 o,
@@ -185,7 +185,7 @@ impl<'a> Writer<'a> {
         match stmt {
             Stmt::Let { local, init } => {
                 let l = self.kernel.local(*local);
-                let t = ty(l.ty.unwrap_or(Scalar::I32));
+                let t = ty(self.info.local_ty(*local));
                 let name = self.local_name(*local);
                 match init {
                     Some(v) => {
@@ -304,8 +304,8 @@ impl<'a> Writer<'a> {
                 step,
                 body,
             } => {
-                let t = self.kernel.local(*var).ty.unwrap_or(Scalar::U32);
-                let n = var.0;
+                let t = self.info.local_ty(*var);
+                let n = index(*var);
                 let s = self.expr(*start);
                 let e = self.expr(*end);
                 self.line("{");
@@ -346,11 +346,15 @@ impl<'a> Writer<'a> {
             Stmt::Break => self.line("break;"),
             Stmt::Continue => self.line("continue;"),
             Stmt::Return => self.line("return;"),
-            Stmt::Barrier { .. } => self.line("workgroupBarrier();"),
+            Stmt::Barrier => self.line("workgroupBarrier();"),
             Stmt::ArrayDecl { array, init } => {
                 let a = self.kernel.array(*array);
-                let (n, t, len) = (target_name(&a.name), ty(a.elem()), a.len);
-                let id = array.0;
+                let (n, t, len) = (
+                    target_name(&a.name),
+                    ty(self.info.array_elem(*array)),
+                    a.len,
+                );
+                let id = index(*array);
                 self.line(&format!("var {n}: array<{t}, {len}>;"));
                 if let Some(v) = init {
                     let v = self.expr(*v);
