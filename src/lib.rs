@@ -88,7 +88,7 @@ pub mod build_info {
 #[doc(hidden)]
 pub mod __private {
     pub use kernelforge_macros::compute_kernel_chain;
-    pub use kernelforge_runtime::cpu;
+    pub use kernelforge_runtime::cpu_rt as cpu;
     pub use kernelforge_runtime::fault;
     pub use kernelforge_runtime::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
 }

@@ -1,17 +1,11 @@
+//! Buffers: a typed [`Buffer`] over an untyped [`RawBuffer`], which holds its backend's
+//! storage and the device that owns it.
+
+use crate::backend::Storage;
 use crate::device::Device;
 use crate::error::{Error, Result};
 use bytemuck::Pod;
 use std::marker::PhantomData;
-
-/// Where a buffer's bytes live.
-pub(crate) enum Storage {
-    /// Host memory, 8-byte aligned.
-    Cpu(Vec<u64>),
-    #[cfg(feature = "wgpu")]
-    Wgpu(crate::backend::wgpu::WgpuBuffer),
-    #[cfg(feature = "cuda")]
-    Cuda(crate::backend::cuda::CudaBuffer),
-}
 
 /// A buffer without its element type, as launches see it.
 pub struct RawBuffer {

@@ -1,4 +1,4 @@
-use crate::device::Backend;
+use crate::backend::Backend;
 
 /// Result with kernelforge's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;

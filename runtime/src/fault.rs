@@ -5,7 +5,7 @@
 //!
 //! Disarmed, the cost is one relaxed atomic load per allocation, compilation and launch.
 
-use crate::device::Backend;
+use crate::backend::Backend;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 

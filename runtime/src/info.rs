@@ -107,34 +107,18 @@ pub fn host() -> HostInfo {
             .map(|n| n.get())
             .unwrap_or(1),
         rayon_threads: rayon::current_num_threads(),
-        simd: format!("{:?}", crate::cpu::simd_level()),
+        simd: format!("{:?}", crate::cpu_rt::simd_level()),
     }
 }
 
 /// The CUDA driver's facts (opens each GPU once).
 pub fn cuda() -> CudaInfo {
-    #[cfg(feature = "cuda")]
-    {
-        crate::backend::cuda::info()
-    }
-    #[cfg(not(feature = "cuda"))]
-    CudaInfo {
-        error: Some("kernelforge was built without the `cuda` feature; enable it".into()),
-        ..Default::default()
-    }
+    crate::backend::cuda_info()
 }
 
 /// The wgpu adapters' facts.
 pub fn wgpu() -> WgpuInfo {
-    #[cfg(feature = "wgpu")]
-    {
-        WgpuInfo {
-            compiled: true,
-            adapters: crate::backend::wgpu::info(),
-        }
-    }
-    #[cfg(not(feature = "wgpu"))]
-    WgpuInfo::default()
+    crate::backend::wgpu_info()
 }
 
 /// Where a shared library whose file name starts with `lib<stem>.so` is mapped into this

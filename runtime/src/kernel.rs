@@ -1,7 +1,7 @@
 //! What generated code hands to the runtime: a kernel's description and a launch's arguments.
 
 use crate::buffer::RawBuffer;
-use crate::cpu;
+use crate::cpu_rt as cpu;
 
 /// The element or scalar type of a kernel parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,6 +70,20 @@ pub enum KernelArg<'a> {
     Slice(&'a RawBuffer),
     /// A read-write slice.
     SliceMut(&'a mut RawBuffer),
+}
+
+/// The launch ABI's `u32` words (see kernelforge-codegen's `back` module): the group counts,
+/// then per parameter its scalar bits or, for a slice, its length.
+pub(crate) fn abi_words(groups: [u32; 3], args: &[KernelArg<'_>]) -> Vec<u32> {
+    let mut words = groups.to_vec();
+    for a in args {
+        words.push(match a {
+            KernelArg::Scalar(bits) => *bits,
+            KernelArg::Slice(b) => b.len as u32,
+            KernelArg::SliceMut(b) => b.len as u32,
+        });
+    }
+    words
 }
 
 /// Scalars that kernels take by value.

@@ -7,18 +7,22 @@
 mod backend;
 mod buffer;
 pub mod cache;
-pub mod cpu;
+pub mod cpu_rt;
 mod device;
 mod error;
+mod fallback;
 #[doc(hidden)]
 pub mod fault;
 mod grid;
 mod kernel;
+mod launch;
 mod policy;
 pub mod profile;
+mod select;
 
+pub use backend::Backend;
 pub use buffer::Buffer;
-pub use device::{Backend, Device, MemoryInfo};
+pub use device::{Device, MemoryInfo};
 pub use error::{Error, Result};
 pub use grid::Grid;
 pub use kernel::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};

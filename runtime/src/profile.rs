@@ -8,7 +8,7 @@
 //! `KERNELFORGE_PROFILE=1` the table of every device is written to stderr when the process
 //! exits: the one output the library makes, and only when asked for.
 
-use crate::device::Backend;
+use crate::backend::Backend;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};

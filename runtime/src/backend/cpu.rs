@@ -1,23 +1,25 @@
 //! The CPU backend: buffers in host memory, launches run the generated Rust on rayon.
 
-use crate::buffer::{RawBuffer, Storage};
-use crate::cpu::{self, Args, Launch};
-use crate::device::Backend;
+use super::{Arg, Backend};
+use crate::cpu_rt::{self, Args, Launch};
 use crate::error::{Error, Result};
 use crate::fault::{self, Fault};
-use crate::kernel::{KernelArg, KernelDesc};
+use crate::kernel::KernelDesc;
+
+/// A CPU buffer: host memory in 8-byte words, so that every element type is aligned.
+pub(crate) type CpuBuffer = Vec<u64>;
 
 pub(crate) fn name() -> String {
     format!(
         "CPU ({} rayon threads, {:?} SIMD)",
         rayon::current_num_threads(),
-        cpu::simd_level()
+        cpu_rt::simd_level()
     )
 }
 
 /// Zeroed host memory for `bytes` bytes, 8-byte aligned; `Error::OutOfMemory` (with the
 /// memory the OS reports available) when the allocation fails, rather than Rust's abort.
-pub(crate) fn alloc(bytes: usize) -> Result<Storage> {
+pub(crate) fn alloc(bytes: usize) -> Result<CpuBuffer> {
     let words = bytes.div_ceil(8);
     let oom = || Error::OutOfMemory {
         device: name(),
@@ -30,21 +32,23 @@ pub(crate) fn alloc(bytes: usize) -> Result<Storage> {
     let mut v: Vec<u64> = Vec::new();
     v.try_reserve_exact(words).map_err(|_| oom())?;
     v.resize(words, 0);
-    Ok(Storage::Cpu(v))
+    Ok(v)
 }
 
-pub(crate) fn upload(bytes: &[u8]) -> Result<Storage> {
-    let mut s = alloc(bytes.len())?;
-    write(&mut s, bytes);
-    Ok(s)
+pub(crate) fn upload(bytes: &[u8]) -> Result<CpuBuffer> {
+    let mut b = alloc(bytes.len())?;
+    write(&mut b, bytes);
+    Ok(b)
 }
 
-/// Overwrites the start of `storage` with `bytes`.
-pub(crate) fn write(storage: &mut Storage, bytes: &[u8]) {
-    #[allow(irrefutable_let_patterns)]
-    if let Storage::Cpu(v) = storage {
-        bytemuck::cast_slice_mut::<u64, u8>(v)[..bytes.len()].copy_from_slice(bytes);
-    }
+/// Overwrites the start of `b` with `bytes`.
+pub(crate) fn write(b: &mut CpuBuffer, bytes: &[u8]) {
+    bytemuck::cast_slice_mut::<u64, u8>(b)[..bytes.len()].copy_from_slice(bytes);
+}
+
+/// The first `bytes` bytes of `b`.
+pub(crate) fn read(b: &CpuBuffer, bytes: usize) -> Vec<u8> {
+    bytemuck::cast_slice::<u64, u8>(b)[..bytes].to_vec()
 }
 
 /// Memory the OS could give this process now, bytes (Linux: `MemAvailable` of /proc/meminfo).
@@ -64,46 +68,19 @@ fn meminfo(field: &str) -> Option<u64> {
     Some(kib * 1024)
 }
 
-pub(crate) fn read(buf: &RawBuffer) -> Vec<u8> {
-    match &buf.storage {
-        Storage::Cpu(v) => bytemuck::cast_slice::<u64, u8>(v)[..buf.bytes()].to_vec(),
-        #[allow(unreachable_patterns)]
-        _ => Vec::new(),
-    }
-}
-
 pub(crate) fn launch(
     desc: &KernelDesc,
     groups: [u32; 3],
-    args: &mut [KernelArg<'_>],
+    args: &mut [Arg<'_, CpuBuffer>],
 ) -> Result<()> {
     let mut scalars = vec![0u32; args.len()];
     let mut slices = vec![(std::ptr::null_mut::<u8>(), 0usize); args.len()];
-    let foreign = || Error::BadArguments {
-        kernel: desc.name,
-        message: "a buffer of another backend was passed to a CPU launch; upload the data \
-                  with the same Device that launches"
-            .into(),
-    };
     for (i, arg) in args.iter_mut().enumerate() {
-        // Without the GPU features `Storage` has one variant and the `else` arms are dead.
-        #[allow(irrefutable_let_patterns)]
         match arg {
-            KernelArg::Scalar(bits) => scalars[i] = *bits,
-            KernelArg::Slice(buf) => {
-                let Storage::Cpu(v) = &buf.storage else {
-                    return Err(foreign());
-                };
-                // Never written through: the front end rejects stores to `&[T]`.
-                slices[i] = (v.as_ptr() as *mut u8, buf.len);
-            }
-            KernelArg::SliceMut(buf) => {
-                let len = buf.len;
-                let Storage::Cpu(v) = &mut buf.storage else {
-                    return Err(foreign());
-                };
-                slices[i] = (v.as_mut_ptr() as *mut u8, len);
-            }
+            Arg::Scalar(bits) => scalars[i] = *bits,
+            // Never written through: the front end rejects stores to `&[T]`.
+            Arg::Slice(v, len) => slices[i] = (v.as_ptr() as *mut u8, *len),
+            Arg::SliceMut(v, len) => slices[i] = (v.as_mut_ptr() as *mut u8, *len),
         }
     }
     let launch = Launch {

@@ -1,7 +1,382 @@
-//! The backends. Each offers: open a device, allocate, upload, read back, launch.
+//! The backends, and the one place that dispatches over them.
+//!
+//! Each backend (`cpu.rs`, `wgpu/`, `cuda/`) offers the same operations on its own device and
+//! buffer types: open, allocate, upload, overwrite, read back, synchronize, warm up and launch.
+//! [`DeviceImpl`] and [`Storage`] are the enums over them, and this file holds every
+//! `#[cfg(feature = ...)]` that chooses among them: the rest of the runtime calls these methods
+//! and never matches on a backend. A launch's buffers reach a backend as its own buffer type
+//! ([`Arg`]), after `Device::launch` checked that they belong to the launching device.
 
 pub(crate) mod cpu;
 #[cfg(feature = "cuda")]
 pub(crate) mod cuda;
+mod kind;
 #[cfg(feature = "wgpu")]
 pub(crate) mod wgpu;
+
+pub use kind::Backend;
+
+use crate::buffer::RawBuffer;
+use crate::device::MemoryInfo;
+use crate::error::{Error, Result};
+use crate::info::{CudaInfo, WgpuInfo};
+use crate::kernel::{abi_words, KernelArg, KernelDesc};
+use crate::profile::{Clock, LaunchRecord};
+
+/// A device of one backend.
+#[allow(clippy::large_enum_variant)] // one per device, behind an Arc
+pub(crate) enum DeviceImpl {
+    Cpu,
+    #[cfg(feature = "wgpu")]
+    Wgpu(wgpu::WgpuDevice),
+    #[cfg(feature = "cuda")]
+    Cuda(cuda::CudaDevice),
+}
+
+/// Where a buffer's bytes live.
+pub(crate) enum Storage {
+    /// Host memory, 8-byte aligned.
+    Cpu(cpu::CpuBuffer),
+    #[cfg(feature = "wgpu")]
+    Wgpu(wgpu::WgpuBuffer),
+    #[cfg(feature = "cuda")]
+    Cuda(cuda::CudaBuffer),
+}
+
+/// A launch argument as one backend takes it: a scalar's bits, or the backend's own buffer
+/// with its length in elements.
+pub(crate) enum Arg<'a, B> {
+    Scalar(u32),
+    Slice(&'a B, usize),
+    SliceMut(&'a mut B, usize),
+}
+
+/// A backend's buffer type, found in a [`Storage`].
+trait Own: Sized {
+    fn of(s: &Storage) -> Option<&Self>;
+    fn of_mut(s: &mut Storage) -> Option<&mut Self>;
+}
+
+/// Defines [`Own`] for a backend's buffer type (one arm: a build may have only the CPU
+/// backend, where the pattern is irrefutable).
+macro_rules! own {
+    ($ty:ty, $variant:ident) => {
+        impl Own for $ty {
+            fn of(s: &Storage) -> Option<&Self> {
+                #[allow(irrefutable_let_patterns)]
+                if let Storage::$variant(b) = s {
+                    Some(b)
+                } else {
+                    None
+                }
+            }
+            fn of_mut(s: &mut Storage) -> Option<&mut Self> {
+                #[allow(irrefutable_let_patterns)]
+                if let Storage::$variant(b) = s {
+                    Some(b)
+                } else {
+                    None
+                }
+            }
+        }
+    };
+}
+own!(cpu::CpuBuffer, Cpu);
+#[cfg(feature = "wgpu")]
+own!(wgpu::WgpuBuffer, Wgpu);
+#[cfg(feature = "cuda")]
+own!(cuda::CudaBuffer, Cuda);
+
+/// The error for a buffer whose storage is not the launching backend's: `Device::launch`
+/// refuses buffers of other devices first, so this is a bug of kernelforge's, reported rather
+/// than panicking.
+fn foreign(kernel: &'static str) -> Error {
+    Error::BadArguments {
+        kernel,
+        message: "a buffer of another backend was passed; upload the data with the same Device \
+                  that launches"
+            .into(),
+    }
+}
+
+/// `args` with each buffer as backend `B`'s own type.
+fn views<'a, B: Own>(
+    kernel: &'static str,
+    args: &'a mut [KernelArg<'_>],
+) -> Result<Vec<Arg<'a, B>>> {
+    args.iter_mut()
+        .map(|a| {
+            Ok(match a {
+                KernelArg::Scalar(bits) => Arg::Scalar(*bits),
+                KernelArg::Slice(b) => {
+                    Arg::Slice(B::of(&b.storage).ok_or_else(|| foreign(kernel))?, b.len)
+                }
+                KernelArg::SliceMut(b) => {
+                    let len = b.len;
+                    Arg::SliceMut(
+                        B::of_mut(&mut b.storage).ok_or_else(|| foreign(kernel))?,
+                        len,
+                    )
+                }
+            })
+        })
+        .collect()
+}
+
+/// Why a backend not compiled into this build is unavailable.
+#[cfg_attr(all(feature = "wgpu", feature = "cuda"), allow(dead_code))]
+fn not_compiled(backend: Backend) -> String {
+    format!(
+        "kernelforge was built without the `{}` feature; enable it",
+        backend.as_str()
+    )
+}
+
+impl DeviceImpl {
+    /// The best wgpu adapter's device; with `hardware_only`, adapters that are CPU
+    /// implementations (lavapipe) are skipped.
+    pub(crate) fn wgpu(hardware_only: bool) -> Result<DeviceImpl> {
+        #[cfg(feature = "wgpu")]
+        return wgpu::WgpuDevice::open(hardware_only).map(DeviceImpl::Wgpu);
+        #[cfg(not(feature = "wgpu"))]
+        {
+            let _ = hardware_only;
+            Err(Error::Unavailable {
+                backend: Backend::Wgpu,
+                reason: not_compiled(Backend::Wgpu),
+            })
+        }
+    }
+
+    /// CUDA GPU number `ordinal`.
+    pub(crate) fn cuda(ordinal: usize) -> Result<DeviceImpl> {
+        #[cfg(feature = "cuda")]
+        return cuda::CudaDevice::open(ordinal).map(DeviceImpl::Cuda);
+        #[cfg(not(feature = "cuda"))]
+        {
+            let _ = ordinal;
+            Err(Error::Unavailable {
+                backend: Backend::Cuda,
+                reason: not_compiled(Backend::Cuda),
+            })
+        }
+    }
+
+    pub(crate) fn backend(&self) -> Backend {
+        match self {
+            DeviceImpl::Cpu => Backend::Cpu,
+            #[cfg(feature = "wgpu")]
+            DeviceImpl::Wgpu(_) => Backend::Wgpu,
+            #[cfg(feature = "cuda")]
+            DeviceImpl::Cuda(_) => Backend::Cuda,
+        }
+    }
+
+    pub(crate) fn name(&self) -> String {
+        match self {
+            DeviceImpl::Cpu => cpu::name(),
+            #[cfg(feature = "wgpu")]
+            DeviceImpl::Wgpu(w) => w.name(),
+            #[cfg(feature = "cuda")]
+            DeviceImpl::Cuda(c) => c.name(),
+        }
+    }
+
+    /// How launches on this device are timed when profiling.
+    pub(crate) fn clock(&self) -> Clock {
+        match self {
+            DeviceImpl::Cpu => Clock::Wall,
+            #[cfg(feature = "wgpu")]
+            DeviceImpl::Wgpu(w) if w.timestamps() => Clock::TimestampQueries,
+            #[cfg(feature = "wgpu")]
+            DeviceImpl::Wgpu(_) => Clock::Untimed,
+            #[cfg(feature = "cuda")]
+            DeviceImpl::Cuda(_) => Clock::CudaEvents,
+        }
+    }
+
+    /// `bytes` zeroed bytes.
+    pub(crate) fn alloc(&self, bytes: usize) -> Result<Storage> {
+        Ok(match self {
+            DeviceImpl::Cpu => Storage::Cpu(cpu::alloc(bytes)?),
+            #[cfg(feature = "wgpu")]
+            DeviceImpl::Wgpu(w) => Storage::Wgpu(w.alloc(bytes)?),
+            #[cfg(feature = "cuda")]
+            DeviceImpl::Cuda(c) => Storage::Cuda(c.alloc(bytes)?),
+        })
+    }
+
+    /// A copy of `bytes`.
+    pub(crate) fn upload(&self, bytes: &[u8]) -> Result<Storage> {
+        Ok(match self {
+            DeviceImpl::Cpu => Storage::Cpu(cpu::upload(bytes)?),
+            #[cfg(feature = "wgpu")]
+            DeviceImpl::Wgpu(w) => Storage::Wgpu(w.upload(bytes)?),
+            #[cfg(feature = "cuda")]
+            DeviceImpl::Cuda(c) => Storage::Cuda(c.upload(bytes)?),
+        })
+    }
+
+    /// The bytes of `buf` (of this device), waiting for launches that write it.
+    pub(crate) fn read(&self, buf: &RawBuffer) -> Result<Vec<u8>> {
+        let bytes = buf.bytes();
+        let kernel = "to_vec";
+        match self {
+            DeviceImpl::Cpu => Ok(cpu::read(
+                Own::of(&buf.storage).ok_or_else(|| foreign(kernel))?,
+                bytes,
+            )),
+            #[cfg(feature = "wgpu")]
+            DeviceImpl::Wgpu(w) => {
+                w.read(Own::of(&buf.storage).ok_or_else(|| foreign(kernel))?, bytes)
+            }
+            #[cfg(feature = "cuda")]
+            DeviceImpl::Cuda(c) => {
+                c.read(Own::of(&buf.storage).ok_or_else(|| foreign(kernel))?, bytes)
+            }
+        }
+    }
+
+    /// Overwrites the start of `buf` (of this device) with `bytes`.
+    pub(crate) fn write(&self, buf: &mut RawBuffer, bytes: &[u8]) -> Result<()> {
+        let kernel = "write";
+        match self {
+            DeviceImpl::Cpu => {
+                cpu::write(
+                    Own::of_mut(&mut buf.storage).ok_or_else(|| foreign(kernel))?,
+                    bytes,
+                );
+                Ok(())
+            }
+            #[cfg(feature = "wgpu")]
+            DeviceImpl::Wgpu(w) => {
+                w.write(Own::of(&buf.storage).ok_or_else(|| foreign(kernel))?, bytes)
+            }
+            #[cfg(feature = "cuda")]
+            DeviceImpl::Cuda(c) => c.write(
+                Own::of_mut(&mut buf.storage).ok_or_else(|| foreign(kernel))?,
+                bytes,
+            ),
+        }
+    }
+
+    /// Waits until every launch submitted to this device has finished.
+    pub(crate) fn synchronize(&self) -> Result<()> {
+        match self {
+            DeviceImpl::Cpu => Ok(()),
+            #[cfg(feature = "wgpu")]
+            DeviceImpl::Wgpu(w) => w.synchronize(),
+            #[cfg(feature = "cuda")]
+            DeviceImpl::Cuda(c) => c.synchronize(),
+        }
+    }
+
+    /// The memory this device reports; `ours` is what its buffers hold now.
+    pub(crate) fn memory(&self, ours: u64) -> Result<MemoryInfo> {
+        Ok(match self {
+            DeviceImpl::Cpu => MemoryInfo {
+                used: ours,
+                free: cpu::available_memory(),
+                total: cpu::total_memory(),
+            },
+            #[cfg(feature = "wgpu")]
+            DeviceImpl::Wgpu(_) => MemoryInfo {
+                used: ours,
+                free: None,
+                total: None,
+            },
+            #[cfg(feature = "cuda")]
+            DeviceImpl::Cuda(c) => {
+                let (free, total) = c.memory()?;
+                MemoryInfo {
+                    used: total.saturating_sub(free),
+                    free: Some(free),
+                    total: Some(total),
+                }
+            }
+        })
+    }
+
+    /// Compiles and loads `desc` (nothing to do on the CPU).
+    pub(crate) fn warm_up(&self, desc: &KernelDesc, rec: &mut LaunchRecord) -> Result<()> {
+        match self {
+            DeviceImpl::Cpu => {
+                let _ = (desc, rec);
+                Ok(())
+            }
+            #[cfg(feature = "wgpu")]
+            DeviceImpl::Wgpu(w) => w.warm_up(desc, rec),
+            #[cfg(feature = "cuda")]
+            DeviceImpl::Cuda(c) => c.warm_up(desc, rec),
+        }
+    }
+
+    /// Bytes of wgpu pipeline cache loaded from disk when the device was opened.
+    pub(crate) fn pipeline_cache_loaded(&self) -> usize {
+        match self {
+            #[cfg(feature = "wgpu")]
+            DeviceImpl::Wgpu(w) => w.pipeline_cache_loaded(),
+            _ => 0,
+        }
+    }
+
+    /// Runs `desc` over `groups` workgroups with `args`, checked by `Device::launch`.
+    pub(crate) fn launch(
+        &self,
+        desc: &KernelDesc,
+        groups: [u32; 3],
+        args: &mut [KernelArg<'_>],
+        rec: &mut LaunchRecord,
+    ) -> Result<()> {
+        let words = abi_words(groups, args);
+        match self {
+            DeviceImpl::Cpu => {
+                let _ = (words, rec);
+                cpu::launch(desc, groups, &mut views(desc.name, args)?)
+            }
+            #[cfg(feature = "wgpu")]
+            DeviceImpl::Wgpu(w) => w.launch(desc, groups, words, &views(desc.name, args)?, rec),
+            #[cfg(feature = "cuda")]
+            DeviceImpl::Cuda(c) => c.launch(desc, groups, &words, &views(desc.name, args)?, rec),
+        }
+    }
+}
+
+/// Whether a CUDA driver with at least one GPU is installed (so that failing to open one is a
+/// failure, not an absence).
+pub(crate) fn cuda_present() -> bool {
+    #[cfg(feature = "cuda")]
+    return cuda::present();
+    #[cfg(not(feature = "cuda"))]
+    false
+}
+
+/// Whether a wgpu adapter that is not a CPU implementation exists.
+pub(crate) fn wgpu_hardware_present() -> bool {
+    #[cfg(feature = "wgpu")]
+    return wgpu::hardware_present();
+    #[cfg(not(feature = "wgpu"))]
+    false
+}
+
+/// The CUDA driver's facts for `kernelforge info` (opens each GPU once).
+pub(crate) fn cuda_info() -> CudaInfo {
+    #[cfg(feature = "cuda")]
+    return cuda::info();
+    #[cfg(not(feature = "cuda"))]
+    CudaInfo {
+        error: Some(not_compiled(Backend::Cuda)),
+        ..Default::default()
+    }
+}
+
+/// The wgpu adapters' facts for `kernelforge info`.
+pub(crate) fn wgpu_info() -> WgpuInfo {
+    #[cfg(feature = "wgpu")]
+    return WgpuInfo {
+        compiled: true,
+        adapters: wgpu::info(),
+    };
+    #[cfg(not(feature = "wgpu"))]
+    WgpuInfo::default()
+}

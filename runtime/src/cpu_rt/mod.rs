@@ -1,4 +1,7 @@
-//! Support for the code the CPU back end generates (`kernelforge::__private::cpu`).
+//! The run-time support of the code the CPU back end generates, which reaches it as
+//! `kernelforge::__private::cpu`: the grid and arguments of a launch, rayon chunks, checked and
+//! unchecked element access, math and subgroup helpers. (The CPU *backend*, which allocates and
+//! launches, is `backend/cpu.rs`.)
 //!
 //! Generated code receives a [`Launch`] (the grid) and [`Args`] (the arguments), and asks the
 //! launch to [`run`](Launch::run) a closure over [`Chunk`]s in parallel on rayon.

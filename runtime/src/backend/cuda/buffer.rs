@@ -1,0 +1,70 @@
+//! Device memory: allocation (out of memory classified), copies both ways, memory figures.
+
+use super::CudaDevice;
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::fault::{self, Fault};
+use cudarc::driver::CudaSlice;
+
+pub(crate) struct CudaBuffer {
+    pub(super) slice: CudaSlice<u8>,
+}
+
+impl CudaDevice {
+    pub(crate) fn alloc(&self, bytes: usize) -> Result<CudaBuffer> {
+        if fault::fires(Backend::Cuda, Fault::OutOfMemory, None) {
+            return Err(Error::OutOfMemory {
+                device: self.name(),
+                requested: bytes as u64,
+                free: self.free_memory(),
+            });
+        }
+        let slice = self
+            .stream
+            .alloc_zeros::<u8>(bytes.max(4))
+            .map_err(|e| self.driver_error(format!("allocating {bytes} bytes"), e, bytes as u64))?;
+        Ok(CudaBuffer { slice })
+    }
+
+    /// Free device memory, bytes, for out-of-memory errors (`None` if the driver cannot say).
+    pub(super) fn free_memory(&self) -> Option<u64> {
+        self.ctx.mem_get_info().ok().map(|(free, _)| free as u64)
+    }
+
+    /// (free, total) device memory, bytes.
+    pub(crate) fn memory(&self) -> Result<(u64, u64)> {
+        let (free, total) = self
+            .ctx
+            .mem_get_info()
+            .map_err(|e| self.driver_error("reading the memory in use".into(), e, 0))?;
+        Ok((free as u64, total as u64))
+    }
+
+    /// Overwrites the start of `b` with `bytes` (per-launch CPU fallback writes results back).
+    pub(crate) fn write(&self, b: &mut CudaBuffer, bytes: &[u8]) -> Result<()> {
+        if !bytes.is_empty() {
+            let mut view = b.slice.slice_mut(0..bytes.len());
+            self.stream
+                .memcpy_htod(bytes, &mut view)
+                .map_err(|e| self.driver_error("copying to the GPU".into(), e, 0))?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn upload(&self, bytes: &[u8]) -> Result<CudaBuffer> {
+        let mut b = self.alloc(bytes.len())?;
+        self.write(&mut b, bytes)?;
+        Ok(b)
+    }
+
+    pub(crate) fn read(&self, b: &CudaBuffer, bytes: usize) -> Result<Vec<u8>> {
+        let mut v = self
+            .stream
+            .clone_dtoh(&b.slice)
+            .map_err(|e| self.driver_error("copying from the GPU".into(), e, 0))?;
+        v.truncate(bytes);
+        // The copy waited for earlier launches on the stream: deliver their timings.
+        self.collect_timings();
+        Ok(v)
+    }
+}

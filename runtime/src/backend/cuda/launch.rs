@@ -1,0 +1,84 @@
+//! Launches: the launch-ABI words as kernel parameters, the grid folded past `gridDim.x`'s
+//! limit, and CUDA events while profiling.
+
+use super::{CudaBuffer, CudaDevice};
+use crate::backend::{Arg, Backend};
+use crate::error::{Error, Result};
+use crate::fault::{self, Fault};
+use crate::kernel::KernelDesc;
+use crate::profile::LaunchRecord;
+use cudarc::driver::{LaunchConfig, PushKernelArg};
+use std::time::Duration;
+
+impl CudaDevice {
+    /// Delivers the timings of profiled launches that have completed; the rest wait.
+    pub(super) fn collect_timings(&self) {
+        self.timings.collect(|(start, end, sink)| {
+            if !end.is_complete() {
+                return Some((start, end, sink));
+            }
+            if let Ok(ms) = start.elapsed_ms(&end) {
+                sink.record(Duration::from_secs_f64(ms.max(0.0) as f64 * 1e-3));
+            }
+            None
+        });
+    }
+
+    pub(crate) fn launch(
+        &self,
+        desc: &KernelDesc,
+        groups: [u32; 3],
+        words: &[u32],
+        args: &[Arg<'_, CudaBuffer>],
+        rec: &mut LaunchRecord,
+    ) -> Result<()> {
+        let f = self.function(desc, &mut rec.compile)?;
+        self.collect_timings();
+        let context = || format!("launching kernel `{}`", desc.name);
+        if fault::fires(Backend::Cuda, Fault::DeviceLost, Some(desc.name)) {
+            return Err(Error::DeviceLost {
+                device: self.name(),
+                context: context(),
+                message: "injected device loss (test hook)".into(),
+            });
+        }
+        let total: u64 = groups.iter().map(|&g| g as u64).product();
+        // gridDim.x reaches 2^31 - 1; fold past it (the kernel recomputes the logical ids).
+        let max_x = i32::MAX as u64;
+        let x = total.min(max_x);
+        let y = total.div_ceil(x);
+        let mut builder = self.stream.launch_builder(&f);
+        builder.arg(&words[0]).arg(&words[1]).arg(&words[2]);
+        for (i, a) in args.iter().enumerate() {
+            match a {
+                Arg::Scalar(_) => {}
+                Arg::Slice(b, _) => {
+                    builder.arg(&b.slice);
+                }
+                Arg::SliceMut(b, _) => {
+                    builder.arg(&b.slice);
+                }
+            }
+            builder.arg(&words[3 + i]);
+        }
+        let [wx, wy, wz] = desc.workgroup_size;
+        let cfg = LaunchConfig {
+            grid_dim: (x as u32, y as u32, 1),
+            block_dim: (wx, wy, wz),
+            shared_mem_bytes: 0,
+        };
+        let sink = rec.sink.take();
+        if sink.is_some() {
+            builder.record_kernel_launch(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT);
+        }
+        // SAFETY: the arguments follow the launch ABI the generated CUDA C declares (checked
+        // against the kernel's parameter list by `Device::launch`), and every buffer is at
+        // least as long as the length passed beside it.
+        let events =
+            unsafe { builder.launch(cfg) }.map_err(|e| self.driver_error(context(), e, 0))?;
+        if let (Some((start, end)), Some(sink)) = (events, sink) {
+            self.timings.push((start, end, sink));
+        }
+        Ok(())
+    }
+}

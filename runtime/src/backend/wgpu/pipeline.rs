@@ -1,0 +1,164 @@
+//! Compute pipelines: one per kernel, module and entry point, cached per device (and on disk
+//! through the pipeline cache), after the checks of what the adapter offers.
+
+use super::WgpuDevice;
+use crate::backend::Backend;
+use crate::error::{Error, Result};
+use crate::fault::{self, Fault};
+use crate::kernel::KernelDesc;
+use crate::profile::LaunchRecord;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A pipeline's kernel name, module (its source's address) and whether it is the `_folded`
+/// entry point.
+pub(super) type PipelineKey = (&'static str, usize, bool);
+
+pub(super) struct Pipeline {
+    pub(super) pipeline: wgpu::ComputePipeline,
+    pub(super) layout: wgpu::BindGroupLayout,
+}
+
+impl WgpuDevice {
+    /// The compute pipeline of `source`, one of `desc`'s two WGSL modules, at its entry point
+    /// `<name>_folded` when `folded` (generated scalar modules have it, for grids folded into
+    /// more dimensions), else `<name>`.
+    pub(super) fn pipeline(
+        &self,
+        desc: &KernelDesc,
+        source: &'static str,
+        folded: bool,
+        compile: &mut Duration,
+    ) -> Result<Arc<Pipeline>> {
+        let key = (desc.name, source.as_ptr() as usize, folded);
+        if let Some(p) = self.pipelines.lock().expect("pipeline cache").get(&key) {
+            return Ok(p.clone());
+        }
+        if desc.subgroups && !self.device.features().contains(wgpu::Features::SUBGROUP) {
+            return Err(Error::Unsupported {
+                kernel: desc.name,
+                what: "subgroup operations",
+                device: self.name(),
+                fix: "this adapter does not offer wgpu's SUBGROUP feature (`kernelforge info` \
+                      lists the features); run it on the CUDA or CPU backend",
+            });
+        }
+        let inv: u32 = desc.workgroup_size.iter().product();
+        if inv > self.limits.max_compute_invocations_per_workgroup {
+            return Err(Error::TooLarge {
+                what: "the workgroup size",
+                value: inv as u64,
+                limit: self.limits.max_compute_invocations_per_workgroup as u64,
+                fix: "use a smaller workgroup_size in #[compute_kernel]",
+            });
+        }
+        if desc.workgroup_bytes > self.limits.max_compute_workgroup_storage_size {
+            return Err(Error::TooLarge {
+                what: "the kernel's workgroup memory (bytes)",
+                value: desc.workgroup_bytes as u64,
+                limit: self.limits.max_compute_workgroup_storage_size as u64,
+                fix: "this adapter offers less workgroup memory (WebGPU guarantees 16 KiB); use \
+                      smaller shared arrays, or run on the CUDA or CPU backend",
+            });
+        }
+        if fault::fires(Backend::Wgpu, Fault::Compile, Some(desc.name)) {
+            return Err(Error::Compile {
+                kernel: desc.name,
+                device: self.name(),
+                message: "injected compile failure (test hook)".into(),
+            });
+        }
+        let started = Instant::now();
+        let _scopes = self.scopes.lock().unwrap_or_else(|e| e.into_inner());
+        let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(desc.name),
+                source: wgpu::ShaderSource::Wgsl(source.into()),
+            });
+        let mut entries = vec![wgpu::BindGroupLayoutEntry {
+            binding: 0,
+            visibility: wgpu::ShaderStages::COMPUTE,
+            ty: wgpu::BindingType::Buffer {
+                ty: wgpu::BufferBindingType::Uniform,
+                has_dynamic_offset: false,
+                min_binding_size: None,
+            },
+            count: None,
+        }];
+        for p in desc.params {
+            if let Some(mutable) = p.slice {
+                entries.push(wgpu::BindGroupLayoutEntry {
+                    binding: entries.len() as u32,
+                    visibility: wgpu::ShaderStages::COMPUTE,
+                    ty: wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Storage {
+                            read_only: !mutable,
+                        },
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    count: None,
+                });
+            }
+        }
+        let layout = self
+            .device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some(desc.name),
+                entries: &entries,
+            });
+        let pl = self
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(desc.name),
+                bind_group_layouts: &[Some(&layout)],
+                immediate_size: 0,
+            });
+        let entry = if folded {
+            format!("{}_folded", desc.name)
+        } else {
+            desc.name.to_string()
+        };
+        let pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(desc.name),
+                layout: Some(&pl),
+                module: &module,
+                entry_point: Some(&entry),
+                compilation_options: Default::default(),
+                cache: self.disk.as_ref().map(|d| &d.cache),
+            });
+        if let Some(e) = pollster::block_on(scope.pop()) {
+            return Err(Error::Compile {
+                kernel: desc.name,
+                device: self.name(),
+                message: format!("wgpu rejected the WGSL pipeline: {e}"),
+            });
+        }
+        *compile += started.elapsed();
+        // Other threads may launch while the cache is written.
+        drop(_scopes);
+        if let Some(d) = &self.disk {
+            d.save();
+        }
+        let p = Arc::new(Pipeline { pipeline, layout });
+        self.pipelines
+            .lock()
+            .expect("pipeline cache")
+            .insert(key, p.clone());
+        Ok(p)
+    }
+
+    /// Builds the pipelines a launch of `desc` uses for grids within the adapter's limits: the
+    /// scalar module's direct entry point and, for elementwise kernels, the `x4` module.
+    pub(crate) fn warm_up(&self, desc: &KernelDesc, rec: &mut LaunchRecord) -> Result<()> {
+        self.pipeline(desc, desc.wgsl_source, false, &mut rec.compile)?;
+        if let Some(x4) = desc.wgsl_x4_source {
+            self.pipeline(desc, x4, false, &mut rec.compile)?;
+        }
+        Ok(())
+    }
+}

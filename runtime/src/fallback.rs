@@ -1,0 +1,147 @@
+//! Per-launch CPU fallback: a launch that failed on a GPU (its code could not be compiled or
+//! loaded, the device was lost, memory ran out) reruns on the CPU with host copies of its
+//! buffers, and the written ones are copied back. Which failures are covered is a device's
+//! setting (`Device::set_cpu_fallback`; devices from `best()` cover compile failures), and
+//! `KERNELFORGE_FALLBACK=0` (`policy.rs`) turns every fallback off.
+
+use crate::backend::{Backend, DeviceImpl};
+use crate::device::Device;
+use crate::error::{Error, Result};
+use crate::kernel::{KernelArg, KernelDesc};
+use crate::profile::LaunchRecord;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Mutex, OnceLock};
+
+/// `FallbackState::mode` values.
+const OFF: u8 = 0;
+const COMPILE: u8 = 1;
+const ALL: u8 = 2;
+
+/// A device's fallback setting and record.
+#[derive(Default)]
+pub(crate) struct FallbackState {
+    /// `OFF`, `COMPILE` (compile and load failures) or `ALL` (every device failure).
+    mode: AtomicU8,
+    /// Kernels that have fallen back, so each is logged once.
+    fallen_back: Mutex<HashSet<&'static str>>,
+}
+
+impl FallbackState {
+    /// `Device::set_cpu_fallback`.
+    pub(crate) fn set(&self, enabled: bool) {
+        let v = if enabled { ALL } else { OFF };
+        self.mode.store(v, Ordering::Relaxed);
+    }
+
+    /// What devices from `best()` start with: compile and load failures rerun on the CPU.
+    pub(crate) fn cover_compile_failures(&self) {
+        self.mode.store(COMPILE, Ordering::Relaxed);
+    }
+
+    /// Whether `e`, from a launch on a device of `backend`, is rerun on the CPU.
+    pub(crate) fn covers(&self, e: &Error, backend: Backend) -> bool {
+        let covered = match self.mode.load(Ordering::Relaxed) {
+            ALL => e.is_device_failure(),
+            COMPILE => matches!(e, Error::Compile { .. }),
+            _ => false,
+        };
+        covered && backend != Backend::Cpu && crate::policy::fallback_enabled()
+    }
+
+    /// The kernels that have fallen back, by name, sorted.
+    pub(crate) fn kernels(&self) -> Vec<&'static str> {
+        let mut v: Vec<_> = self
+            .fallen_back
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .copied()
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Records that `kernel` fell back; whether it is the first time.
+    fn record(&self, kernel: &'static str) -> bool {
+        self.fallen_back
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(kernel)
+    }
+}
+
+/// The CPU device that holds host copies during per-launch CPU fallback.
+fn cpu_device() -> &'static Device {
+    static CPU: OnceLock<Device> = OnceLock::new();
+    CPU.get_or_init(|| Device::new(DeviceImpl::Cpu, "per-launch CPU fallback".into()))
+}
+
+/// Copies the buffer arguments of a launch that failed on `dev` to host memory, runs the
+/// kernel's CPU version, and copies the writable ones back. `failure` is the device's error,
+/// logged on the kernel's first fallback and returned when the buffers cannot be read back.
+pub(crate) fn launch_on_cpu(
+    dev: &Device,
+    desc: &KernelDesc,
+    groups: [u32; 3],
+    args: &mut [KernelArg<'_>],
+    failure: Error,
+) -> Result<()> {
+    let host = cpu_device();
+    let mut copies = Vec::new();
+    for a in args.iter() {
+        let b = match a {
+            KernelArg::Scalar(_) => continue,
+            KernelArg::Slice(b) => &**b,
+            KernelArg::SliceMut(b) => &**b,
+        };
+        let bytes = match dev.read_bytes(b) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                tracing::error!(
+                    kernel = desc.name,
+                    "CPU fallback impossible: the buffers cannot be read back: {e}"
+                );
+                return Err(failure);
+            }
+        };
+        copies.push(host.raw(host.imp().upload(&bytes)?, b.len, b.elem_size));
+    }
+    {
+        let mut next = copies.iter_mut();
+        let mut cpu_args: Vec<KernelArg<'_>> = Vec::with_capacity(args.len());
+        for a in args.iter() {
+            cpu_args.push(match a {
+                KernelArg::Scalar(bits) => KernelArg::Scalar(*bits),
+                KernelArg::Slice(_) => KernelArg::Slice(&*next.next().expect("one copy each")),
+                KernelArg::SliceMut(_) => KernelArg::SliceMut(next.next().expect("one copy each")),
+            });
+        }
+        host.imp()
+            .launch(desc, groups, &mut cpu_args, &mut LaunchRecord::default())?;
+    }
+    // Recorded (and logged, once per kernel) only once the CPU run happened, so that
+    // `fallen_back_kernels` lists kernels that really ran there.
+    if dev.fallback().record(desc.name) {
+        tracing::warn!(
+            kernel = desc.name,
+            device = %dev.name(),
+            "ran on the CPU instead: {failure}"
+        );
+    }
+    let mut next = copies.iter();
+    for a in args.iter_mut() {
+        match a {
+            KernelArg::Scalar(_) => {}
+            KernelArg::Slice(_) => {
+                next.next();
+            }
+            KernelArg::SliceMut(b) => {
+                let copy = next.next().expect("one copy each");
+                let bytes = host.read_bytes(copy)?;
+                dev.imp().write(b, &bytes)?;
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,89 @@
+//! The checks every launch passes before it reaches a backend, made once here: arguments that
+//! match the kernel's parameters, buffers of the launching device within the `u32` indices
+//! kernels use, and a grid whose ids fit `u32`.
+
+use crate::device::Device;
+use crate::error::{Error, Result};
+use crate::grid::Grid;
+use crate::kernel::{KernelArg, KernelDesc};
+
+/// Most threads in one dimension of a launch: ids are `u32`.
+const MAX_THREADS: u64 = u32::MAX as u64;
+
+/// The workgroup counts of launching `desc` over `grid` on `dev` with `args`, or `None` for an
+/// empty grid (nothing to run).
+///
+/// # Errors
+/// [`Error::BadArguments`] for a wrong number or kind of arguments or a buffer of another
+/// device; [`Error::TooLarge`] for a buffer past `u32` indices or a grid past `u32` ids.
+pub(crate) fn checked_groups(
+    dev: &Device,
+    desc: &KernelDesc,
+    grid: Grid,
+    args: &[KernelArg<'_>],
+) -> Result<Option<[u32; 3]>> {
+    let bad = |message: String| Error::BadArguments {
+        kernel: desc.name,
+        message,
+    };
+    if args.len() != desc.params.len() {
+        return Err(bad(format!(
+            "expected {} arguments, got {}",
+            desc.params.len(),
+            args.len()
+        )));
+    }
+    for (arg, p) in args.iter().zip(desc.params) {
+        let buf = match arg {
+            KernelArg::Scalar(_) if p.slice.is_none() => continue,
+            KernelArg::Slice(b) if p.slice == Some(false) => &**b,
+            KernelArg::SliceMut(b) if p.slice.is_some() => &**b,
+            _ => {
+                return Err(bad(format!(
+                    "argument `{}` has the wrong kind (scalar, &Buffer or &mut Buffer)",
+                    p.name
+                )))
+            }
+        };
+        if !buf.device.same(dev) {
+            return Err(bad(format!(
+                "buffer `{}` belongs to another device ({}); upload it to {} first",
+                p.name,
+                buf.device.name(),
+                dev.name()
+            )));
+        }
+        if buf.len as u64 > u32::MAX as u64 {
+            return Err(Error::TooLarge {
+                what: "a buffer passed to a kernel",
+                value: buf.len as u64,
+                limit: u32::MAX as u64,
+                fix: "kernel indices are u32; split the data into several launches",
+            });
+        }
+    }
+    let counts = grid.group_counts(desc.workgroup_size);
+    if counts.contains(&0) {
+        return Ok(None);
+    }
+    for (count, size) in counts.iter().zip(desc.workgroup_size) {
+        if count * size as u64 > MAX_THREADS + 1 {
+            return Err(Error::TooLarge {
+                what: "the grid",
+                value: count * size as u64,
+                limit: MAX_THREADS + 1,
+                fix: "ids are u32; launch fewer threads per dimension",
+            });
+        }
+    }
+    let total: u64 = counts.iter().product();
+    if total > u32::MAX as u64 {
+        return Err(Error::TooLarge {
+            what: "the number of workgroups",
+            value: total,
+            limit: u32::MAX as u64,
+            fix: "launch fewer workgroups",
+        });
+    }
+    Ok(Some(counts.map(|c| c as u32)))
+}

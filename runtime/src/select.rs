@@ -1,0 +1,106 @@
+//! Device selection: what `Device::best()` tries, in which order, and the report of why each
+//! backend was chosen or skipped. The choice is made once per process.
+
+use crate::backend::{cuda_present, wgpu_hardware_present, Backend, DeviceImpl};
+use crate::device::Device;
+use crate::error::{Error, Result};
+use std::sync::Mutex;
+
+/// `Device::best()`: the choice, or the CPU device with the error in its report.
+pub(crate) fn best() -> Device {
+    match try_best() {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!("Device::best(): {e}; using the CPU backend");
+            Device::new(
+                DeviceImpl::Cpu,
+                format!("no device chosen: {e}\nusing the CPU backend instead"),
+            )
+        }
+    }
+}
+
+/// `Device::try_best()`: the cached choice, or a new one (cached when it succeeds). The chosen
+/// device reruns on the CPU the kernels it cannot compile or load.
+pub(crate) fn try_best() -> Result<Device> {
+    static BEST: Mutex<Option<Device>> = Mutex::new(None);
+    let mut best = BEST.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(d) = &*best {
+        return Ok(d.clone());
+    }
+    let d = choose()?;
+    d.fallback().cover_compile_failures();
+    *best = Some(d.clone());
+    Ok(d)
+}
+
+/// The backend `KERNELFORGE_BACKEND` forces, if any.
+fn forced() -> Result<Option<Backend>> {
+    match std::env::var("KERNELFORGE_BACKEND") {
+        Ok(v) if v.is_empty() || v == "auto" => Ok(None),
+        Ok(v) => Ok(Some(match v.as_str() {
+            "cuda" => Backend::Cuda,
+            "wgpu" => Backend::Wgpu,
+            "cpu" => Backend::Cpu,
+            _ => {
+                return Err(Error::BadEnv {
+                    var: "KERNELFORGE_BACKEND",
+                    value: v,
+                    expected: "use cuda, wgpu, cpu or auto",
+                })
+            }
+        })),
+        Err(_) => Ok(None),
+    }
+}
+
+/// CUDA GPU 0, else a hardware wgpu adapter, else the CPU; or the forced backend.
+fn choose() -> Result<Device> {
+    if let Some(b) = forced()? {
+        let dev = match b {
+            Backend::Cuda => Device::cuda(0),
+            Backend::Wgpu => Device::wgpu(),
+            Backend::Cpu => Ok(Device::cpu()),
+        }?;
+        let report = format!(
+            "KERNELFORGE_BACKEND={} forces this backend\nchose: {}",
+            b.as_str(),
+            dev.name()
+        );
+        return Ok(dev.with_report(report));
+    }
+    let strict = !crate::policy::fallback_enabled();
+    let mut lines = Vec::new();
+    match Device::cuda(0) {
+        Ok(d) => {
+            lines.push(format!("cuda: chosen, {}", d.name()));
+            return Ok(d.with_report(lines.join("\n")));
+        }
+        Err(e) if strict && cuda_present() => return Err(strict_error(e)),
+        Err(e) => lines.push(format!("cuda: skipped: {e}")),
+    }
+    match DeviceImpl::wgpu(true) {
+        Ok(w) => {
+            lines.push(format!("wgpu: chosen, {}", w.name()));
+            return Ok(Device::new(w, lines.join("\n")));
+        }
+        Err(e) if strict && wgpu_hardware_present() => return Err(strict_error(e)),
+        Err(e) => lines.push(format!("wgpu: skipped: {e}")),
+    }
+    lines.push(format!("cpu: chosen, {}", DeviceImpl::Cpu.name()));
+    Ok(Device::new(DeviceImpl::Cpu, lines.join("\n")))
+}
+
+/// `e`, saying that `KERNELFORGE_FALLBACK=0` is why it is not skipped.
+fn strict_error(e: Error) -> Error {
+    match e {
+        Error::Unavailable { backend, reason } => Error::Unavailable {
+            backend,
+            reason: format!(
+                "{reason} (it is present, and KERNELFORGE_FALLBACK=0 forbids moving on to the \
+                 next backend)"
+            ),
+        },
+        e => e,
+    }
+}
