@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/setup.sh
-cargo run --release --bin kernelforge -- bench "$@"
+cargo run --release -p kernelforge-cli --bin kernelforge -- bench "$@"

@@ -32,13 +32,16 @@ pub use kernelforge_runtime::{
     cache, profile, Backend, Buffer, Device, Error, Grid, MemoryInfo, Result,
 };
 
-pub mod bench;
 pub mod histogram;
-pub mod info;
 pub mod intrinsics;
 pub mod kernels;
 pub mod reduce;
-pub mod reference;
+
+/// The facts of this machine that the runtime gathers (host, CUDA driver and GPUs, wgpu
+/// adapters) and the PTX version rules; `kernelforge info` shows them.
+pub mod info {
+    pub use kernelforge_runtime::info::*;
+}
 
 /// Everything a kernel or its host code needs: `use kernelforge::prelude::*;`.
 pub mod prelude {

@@ -5,7 +5,7 @@
 mod common;
 
 use kernelforge::prelude::*;
-use kernelforge::reference::inputs;
+use kernelforge_reference::inputs;
 
 /// Every atomic operation once per invocation `i < n`, on global and workgroup memory.
 #[compute_kernel(workgroup_size = 64)]

@@ -10,8 +10,8 @@
 mod common;
 
 use kernelforge::kernels::{layer_norm, rms_norm, softmax};
-use kernelforge::reference::inputs;
 use kernelforge::{reduce, Device, Grid};
+use kernelforge_reference::inputs;
 
 const SHAPES: [(usize, usize); 4] = [(1, 1), (3, 1000), (1000, 3), (4096, 4096)];
 

@@ -12,8 +12,8 @@
 mod common;
 
 use kernelforge::kernels::*;
-use kernelforge::reference::{self, errors, inputs};
 use kernelforge::{Device, Grid};
+use kernelforge_reference::{self as reference, errors, inputs};
 
 const SIZES: [usize; 4] = [0, 1, 1000, 65_536 * 256 + 17];
 

@@ -1,9 +1,9 @@
 //! The built-in kernels as bench cases.
 
 use super::{Case, Check};
-use crate::kernels::*;
-use crate::reference::{self, inputs};
-use crate::{Buffer, Device, Grid, Result};
+use kernelforge::kernels::*;
+use kernelforge::{Buffer, Device, Grid, Result};
+use kernelforge_reference::{self as reference, inputs};
 use rayon::prelude::*;
 
 /// The inputs every backend and peer sees.
@@ -258,7 +258,7 @@ fn rms_norm_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
 /// Both launches of `reduce::sum`, into buffers made once; checked within `1e-5 * sum(|x|)`.
 fn reduce_sum_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
     let n = d.n;
-    let groups = crate::reduce::first_pass_groups(n);
+    let groups = kernelforge::reduce::first_pass_groups(n);
     let xb = dev.upload(&d.x)?;
     let mut partial = dev.zeros::<f32>(groups)?;
     let mut out = dev.zeros::<f32>(1)?;
@@ -282,7 +282,7 @@ fn reduce_sum_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
 fn histogram_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
     let n = d.n;
     let (bins, lo, hi) = HIST;
-    let grid = crate::histogram::grid(n);
+    let grid = kernelforge::histogram::grid(n);
     let xb = dev.upload(&d.x)?;
     let mut counts = dev.zeros::<u32>(bins)?;
     Ok(case(dev, "histogram", 4 * n as u64, move |check| {

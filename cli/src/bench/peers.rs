@@ -3,8 +3,8 @@
 
 use super::kernels::{case, refs, Data, HIST, LAYER_NORM_EPS, RMS_NORM_EPS, ROW_TOL, UNARY};
 use super::{Case, Check};
-use crate::__private::cpu::math;
-use crate::{Device, Grid, Result};
+use kernelforge::__private::cpu::math;
+use kernelforge::{Device, Grid, Result};
 use rayon::prelude::*;
 
 /// Runs `f` compiled for the best SIMD level the CPU has, as the CPU backend does, so the rayon
@@ -21,7 +21,7 @@ fn simd<R>(f: impl FnOnce() -> R) -> R {
         unsafe fn avx2<R>(f: impl FnOnce() -> R) -> R {
             f()
         }
-        use crate::__private::cpu::{simd_level, SimdLevel};
+        use kernelforge::__private::cpu::{simd_level, SimdLevel};
         match simd_level() {
             // SAFETY: simd_level reports only features this CPU has.
             SimdLevel::Avx512 => return unsafe { avx512(f) },
@@ -331,29 +331,29 @@ fn {name}(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 }
 
 fn no_cpu(
-    _: &crate::__private::cpu::Launch,
-    _: &crate::__private::cpu::Args,
-) -> std::result::Result<(), crate::__private::cpu::Fault> {
+    _: &kernelforge::__private::cpu::Launch,
+    _: &kernelforge::__private::cpu::Args,
+) -> std::result::Result<(), kernelforge::__private::cpu::Fault> {
     Ok(())
 }
 
-fn peer_param(name: &'static str, mutable: bool) -> crate::__private::ParamDesc {
-    crate::__private::ParamDesc {
+fn peer_param(name: &'static str, mutable: bool) -> kernelforge::__private::ParamDesc {
+    kernelforge::__private::ParamDesc {
         name,
-        ty: crate::__private::ScalarType::F32,
+        ty: kernelforge::__private::ScalarType::F32,
         slice: Some(mutable),
     }
 }
 
 /// A peer shader as a kernel the runtime can launch. Leaked: a handful per `bench` run.
-fn peer_desc(name: &str, inputs: usize, expr: &str) -> &'static crate::__private::KernelDesc {
+fn peer_desc(name: &str, inputs: usize, expr: &str) -> &'static kernelforge::__private::KernelDesc {
     let mut params = vec![peer_param("a", false)];
     if inputs == 2 {
         params.push(peer_param("b", false));
     }
     params.push(peer_param("y", true));
     let name: &'static str = Box::leak(format!("peer_{name}_vec4").into_boxed_str());
-    Box::leak(Box::new(crate::__private::KernelDesc {
+    Box::leak(Box::new(kernelforge::__private::KernelDesc {
         name,
         workgroup_size: [256, 1, 1],
         params: Box::leak(params.into_boxed_slice()),
@@ -382,7 +382,7 @@ fn peer_grid(n: usize) -> Grid {
 /// The WGSL peer of kernel `name` on `dev`, if it has one: (vec4 expression, inputs, in place).
 /// Peers hard-code the kernels' scalar arguments (1.5, -0.25), as a handwritten shader would.
 pub(crate) fn wgsl<'a>(dev: &'a Device, name: &str, d: &'a Data) -> Option<Result<Case<'a>>> {
-    use crate::__private::KernelArg;
+    use kernelforge::__private::KernelArg;
     type Reference = Box<dyn Fn(f32, f32) -> f32 + Sync>;
     // (vec4 expression, inputs, input `a`, reference of (a, b), tolerance).
     let (expr, inputs, first, reference, tol): (&str, usize, &[f32], Reference, f64) = match name {
@@ -496,7 +496,7 @@ fn peer_softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
 ";
 
 fn wgsl_softmax<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
-    use crate::__private::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
+    use kernelforge::__private::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
     static PARAMS: [ParamDesc; 3] = [
         ParamDesc {
             name: "cols",

@@ -16,8 +16,8 @@
 mod kernels;
 mod peers;
 
-use crate::reference::errors;
-use crate::{Device, Result};
+use kernelforge::{Device, Result};
+use kernelforge_reference::errors;
 use std::time::Instant;
 
 /// One measurement, as written by `--json`.
@@ -151,9 +151,9 @@ pub fn cases<'a>(dev: &'a Device, inputs: &'a Inputs) -> Vec<(String, Result<Cas
     for (name, kernel) in kernels::cases(dev, data) {
         out.push((name.to_string(), kernel));
         let peer = match dev.backend() {
-            crate::Backend::Cpu => peers::rayon(name, data),
-            crate::Backend::Wgpu => peers::wgsl(dev, name, data),
-            crate::Backend::Cuda => None,
+            kernelforge::Backend::Cpu => peers::rayon(name, data),
+            kernelforge::Backend::Wgpu => peers::wgsl(dev, name, data),
+            kernelforge::Backend::Cuda => None,
         };
         if let Some(peer) = peer {
             let peer = peer.map(|mut p| {

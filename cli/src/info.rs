@@ -3,9 +3,9 @@
 //! The runtime's facts ([`host`], [`cuda`], [`wgpu`]) plus this build's: the nvcc that made the
 //! embedded PTX, its ISA version, and the verdict of that ISA against the driver.
 
-pub use kernelforge_runtime::info::*;
+pub use kernelforge::info::*;
 
-use crate::{build_info, Device};
+use kernelforge::{build_info, Device};
 use serde_json::{json, Value};
 
 /// Everything `kernelforge info` shows, gathered once.

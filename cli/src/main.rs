@@ -1,7 +1,8 @@
 //! The kernelforge command line: `info`, `bench` (the main job) and `emit`.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use kernelforge::{bench, kernels};
+use kernelforge::kernels;
+use kernelforge_cli::{bench, info};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -57,7 +58,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Info { json } => {
-            let m = kernelforge::info::gather();
+            let m = info::gather();
             if json {
                 println!(
                     "{}",

@@ -2,12 +2,12 @@
 //! handwritten rayon loop on the CPU, a handwritten vec4 WGSL shader on wgpu), one criterion
 //! group per kernel so criterion reports them side by side with throughput in bytes.
 //!
-//! `cargo bench --bench kernels`; `KERNELFORGE_BENCH_ELEMENTS` sets the size (default 2^24, as
+//! `cargo bench -p kernelforge-cli --bench kernels`; `KERNELFORGE_BENCH_ELEMENTS` sets the size (default 2^24, as
 //! `kernelforge bench`). The cases are the bench module's own, so both harnesses time the same
 //! launches on the same inputs.
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use kernelforge::bench::{cases, devices, Inputs};
+use kernelforge_cli::bench::{cases, devices, Inputs};
 use std::time::Duration;
 
 fn kernels(c: &mut Criterion) {
