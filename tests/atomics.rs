@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::each_backend;
+
 use kernelforge::prelude::*;
 use kernelforge_reference::inputs;
 
@@ -93,31 +95,29 @@ fn expected(n: u32) -> (Vec<u32>, Vec<i32>) {
     (u, s)
 }
 
-#[test]
-fn every_atomic_operation() {
+#[each_backend]
+fn every_atomic_operation(dev: &Device) {
     for n in [1u32, 5, 64, 1000, 100_000] {
         let (want_u, want_s) = expected(n);
-        for dev in common::devices() {
-            let (init_u, init_s) = expected(0);
-            let mut u = dev.upload(&init_u).unwrap();
-            let mut s = dev.upload(&init_s).unwrap();
-            let mut old = dev.zeros::<u32>(n as usize).unwrap();
-            let grid = Grid::linear(n as usize);
-            atomic_ops::launch(&dev, grid, n, &mut u, &mut s, &mut old).unwrap();
-            let mut got_u = u.to_vec().unwrap();
-            let got_s = s.to_vec().unwrap();
-            let on = dev.name();
-            assert!(got_u[7] < n, "swap on {on} at n={n}: {}", got_u[7]);
-            got_u[7] = want_u[7];
-            assert_eq!(got_u, want_u, "u32 atomics on {on} at n={n}");
-            assert_eq!(got_s, want_s, "i32 atomics on {on} at n={n}");
-            let mut tickets = old.to_vec().unwrap();
-            tickets.sort_unstable();
-            assert!(
-                tickets.iter().copied().eq(0..n),
-                "fetch_add tickets on {on} at n={n} are not 0..n"
-            );
-        }
+        let (init_u, init_s) = expected(0);
+        let mut u = dev.upload(&init_u).unwrap();
+        let mut s = dev.upload(&init_s).unwrap();
+        let mut old = dev.zeros::<u32>(n as usize).unwrap();
+        let grid = Grid::linear(n as usize);
+        atomic_ops::launch(dev, grid, n, &mut u, &mut s, &mut old).unwrap();
+        let mut got_u = u.to_vec().unwrap();
+        let got_s = s.to_vec().unwrap();
+        let on = dev.name();
+        assert!(got_u[7] < n, "swap on {on} at n={n}: {}", got_u[7]);
+        got_u[7] = want_u[7];
+        assert_eq!(got_u, want_u, "u32 atomics on {on} at n={n}");
+        assert_eq!(got_s, want_s, "i32 atomics on {on} at n={n}");
+        let mut tickets = old.to_vec().unwrap();
+        tickets.sort_unstable();
+        assert!(
+            tickets.iter().copied().eq(0..n),
+            "fetch_add tickets on {on} at n={n} are not 0..n"
+        );
     }
 }
 
@@ -172,29 +172,26 @@ fn histogram_input(n: usize, bins: usize, lo: f32, hi: f32) -> Vec<f32> {
     x
 }
 
-#[test]
-fn histogram_matches_reference() {
+#[each_backend]
+fn histogram_matches_reference(dev: &Device) {
     let shapes = [(1usize, 1usize), (3, 1000), (1000, 3), (4096, 4096)];
     for (r, c) in shapes {
         for (bins, lo, hi) in [(256, -4.0f32, 4.0f32), (100, 0.0, 1.0), (5000, -1.0, 3.0)] {
             let x = histogram_input(r * c, bins, lo, hi);
             let want = histc(&x, bins, lo, hi);
-            for dev in common::devices() {
-                let xb = dev.upload(&x).unwrap();
-                let got = kernelforge::histogram::histc(&dev, &xb, bins, lo, hi).unwrap();
-                assert_eq!(
-                    got,
-                    want,
-                    "histogram {r}x{c} of {bins} bins on {}",
-                    dev.name()
-                );
-            }
+            let xb = dev.upload(&x).unwrap();
+            let got = kernelforge::histogram::histc(dev, &xb, bins, lo, hi).unwrap();
+            assert_eq!(
+                got,
+                want,
+                "histogram {r}x{c} of {bins} bins on {}",
+                dev.name()
+            );
         }
     }
     // No bins: nothing to count, no error.
-    let dev = Device::cpu();
     let xb = dev.upload(&[1.0f32, 2.0]).unwrap();
-    assert!(kernelforge::histogram::histc(&dev, &xb, 0, 0.0, 4.0)
+    assert!(kernelforge::histogram::histc(dev, &xb, 0, 0.0, 4.0)
         .unwrap()
         .is_empty());
 }

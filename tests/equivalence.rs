@@ -11,6 +11,8 @@
 
 mod common;
 
+use common::each_backend;
+
 use kernelforge::kernels::*;
 use kernelforge::{Device, Grid};
 use kernelforge_reference::{self as reference, errors, inputs};
@@ -33,93 +35,87 @@ type Unary = fn(
     &mut kernelforge::Buffer<f32>,
 ) -> kernelforge::Result<()>;
 
-fn unary(name: &str, launch: Unary, f: fn(f32) -> f32, tol: f64) {
-    for dev in common::devices() {
-        for n in SIZES {
-            let x = inputs(n, 7, -8.0, 8.0);
-            let want: Vec<f32> = x.iter().map(|&v| f(v)).collect();
-            let xb = dev.upload(&x).unwrap();
-            let mut yb = dev.zeros::<f32>(n).unwrap();
-            launch(&dev, Grid::linear(n), &xb, &mut yb).unwrap();
-            check(&dev, name, n, &yb.to_vec().unwrap(), &want, tol);
-        }
+fn unary(dev: &Device, name: &str, launch: Unary, f: fn(f32) -> f32, tol: f64) {
+    for n in SIZES {
+        let x = inputs(n, 7, -8.0, 8.0);
+        let want: Vec<f32> = x.iter().map(|&v| f(v)).collect();
+        let xb = dev.upload(&x).unwrap();
+        let mut yb = dev.zeros::<f32>(n).unwrap();
+        launch(dev, Grid::linear(n), &xb, &mut yb).unwrap();
+        check(dev, name, n, &yb.to_vec().unwrap(), &want, tol);
     }
 }
 
-#[test]
-fn relu_matches_reference() {
-    unary("relu", relu::launch, reference::relu, 0.0);
+#[each_backend]
+fn relu_matches_reference(dev: &Device) {
+    unary(dev, "relu", relu::launch, reference::relu, 0.0);
 }
 
-#[test]
-fn gelu_matches_reference() {
-    unary("gelu", gelu::launch, reference::gelu, 2e-6);
+#[each_backend]
+fn gelu_matches_reference(dev: &Device) {
+    unary(dev, "gelu", gelu::launch, reference::gelu, 2e-6);
 }
 
-#[test]
-fn sigmoid_matches_reference() {
-    unary("sigmoid", sigmoid::launch, reference::sigmoid, 2e-6);
+#[each_backend]
+fn sigmoid_matches_reference(dev: &Device) {
+    unary(dev, "sigmoid", sigmoid::launch, reference::sigmoid, 2e-6);
 }
 
-#[test]
-fn silu_matches_reference() {
-    unary("silu", silu::launch, reference::silu, 2e-6);
+#[each_backend]
+fn silu_matches_reference(dev: &Device) {
+    unary(dev, "silu", silu::launch, reference::silu, 2e-6);
 }
 
-#[test]
-fn vector_add_saxpy_scale_match_reference() {
-    for dev in common::devices() {
-        for n in SIZES {
-            let a = inputs(n, 1, -100.0, 100.0);
-            let b = inputs(n, 2, -100.0, 100.0);
-            let ab = dev.upload(&a).unwrap();
-            let bb = dev.upload(&b).unwrap();
+#[each_backend]
+fn vector_add_saxpy_scale_match_reference(dev: &Device) {
+    for n in SIZES {
+        let a = inputs(n, 1, -100.0, 100.0);
+        let b = inputs(n, 2, -100.0, 100.0);
+        let ab = dev.upload(&a).unwrap();
+        let bb = dev.upload(&b).unwrap();
 
-            let mut c = dev.zeros::<f32>(n).unwrap();
-            vector_add::launch(&dev, Grid::linear(n), &ab, &bb, &mut c).unwrap();
-            let want: Vec<f32> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
-            check(&dev, "vector_add", n, &c.to_vec().unwrap(), &want, 0.0);
+        let mut c = dev.zeros::<f32>(n).unwrap();
+        vector_add::launch(dev, Grid::linear(n), &ab, &bb, &mut c).unwrap();
+        let want: Vec<f32> = a.iter().zip(&b).map(|(x, y)| x + y).collect();
+        check(dev, "vector_add", n, &c.to_vec().unwrap(), &want, 0.0);
 
-            let mut y = dev.upload(&b).unwrap();
-            saxpy::launch(&dev, Grid::linear(n), 1.5, &ab, &mut y).unwrap();
-            let want: Vec<f32> = a.iter().zip(&b).map(|(x, y)| 1.5 * x + y).collect();
-            // One ulp of |a x| <= 150, for CUDA's contraction of `a * x + y` into an FMA.
-            check(&dev, "saxpy", n, &y.to_vec().unwrap(), &want, 2e-5);
+        let mut y = dev.upload(&b).unwrap();
+        saxpy::launch(dev, Grid::linear(n), 1.5, &ab, &mut y).unwrap();
+        let want: Vec<f32> = a.iter().zip(&b).map(|(x, y)| 1.5 * x + y).collect();
+        // One ulp of |a x| <= 150, for CUDA's contraction of `a * x + y` into an FMA.
+        check(dev, "saxpy", n, &y.to_vec().unwrap(), &want, 2e-5);
 
-            let mut s = dev.zeros::<f32>(n).unwrap();
-            scale::launch(&dev, Grid::linear(n), -0.25, &ab, &mut s).unwrap();
-            let want: Vec<f32> = a.iter().map(|x| -0.25 * x).collect();
-            check(&dev, "scale", n, &s.to_vec().unwrap(), &want, 0.0);
-        }
+        let mut s = dev.zeros::<f32>(n).unwrap();
+        scale::launch(dev, Grid::linear(n), -0.25, &ab, &mut s).unwrap();
+        let want: Vec<f32> = a.iter().map(|x| -0.25 * x).collect();
+        check(dev, "scale", n, &s.to_vec().unwrap(), &want, 0.0);
     }
 }
 
-#[test]
-fn hash_u32_is_bit_exact() {
-    for dev in common::devices() {
-        for n in SIZES {
-            let x: Vec<u32> = (0..n as u32)
-                .map(|i| i.wrapping_mul(2_654_435_761))
-                .collect();
-            let xb = dev.upload(&x).unwrap();
-            let mut yb = dev.zeros::<u32>(n).unwrap();
-            hash_u32::launch(&dev, Grid::linear(n), 0xdead_beef, &xb, &mut yb).unwrap();
-            let want: Vec<u32> = x
-                .iter()
-                .map(|&v| reference::hash_u32(0xdead_beef, v))
-                .collect();
-            assert_eq!(
-                yb.to_vec().unwrap(),
-                want,
-                "hash_u32 on {} at n={n}",
-                dev.name()
-            );
-        }
+#[each_backend]
+fn hash_u32_is_bit_exact(dev: &Device) {
+    for n in SIZES {
+        let x: Vec<u32> = (0..n as u32)
+            .map(|i| i.wrapping_mul(2_654_435_761))
+            .collect();
+        let xb = dev.upload(&x).unwrap();
+        let mut yb = dev.zeros::<u32>(n).unwrap();
+        hash_u32::launch(dev, Grid::linear(n), 0xdead_beef, &xb, &mut yb).unwrap();
+        let want: Vec<u32> = x
+            .iter()
+            .map(|&v| reference::hash_u32(0xdead_beef, v))
+            .collect();
+        assert_eq!(
+            yb.to_vec().unwrap(),
+            want,
+            "hash_u32 on {} at n={n}",
+            dev.name()
+        );
     }
 }
 
-#[test]
-fn backends_agree_with_the_cpu_backend() {
+#[each_backend]
+fn backends_agree_with_the_cpu_backend(dev: &Device) {
     let n = 100_003;
     let x = inputs(n, 3, -6.0, 6.0);
     let cpu = Device::cpu();
@@ -127,17 +123,15 @@ fn backends_agree_with_the_cpu_backend() {
     let mut yb = cpu.zeros::<f32>(n).unwrap();
     gelu::launch(&cpu, Grid::linear(n), &xb, &mut yb).unwrap();
     let on_cpu = yb.to_vec().unwrap();
-    for dev in common::devices() {
-        let xb = dev.upload(&x).unwrap();
-        let mut yb = dev.zeros::<f32>(n).unwrap();
-        gelu::launch(&dev, Grid::linear(n), &xb, &mut yb).unwrap();
-        check(
-            &dev,
-            "gelu vs CPU backend",
-            n,
-            &yb.to_vec().unwrap(),
-            &on_cpu,
-            4e-6,
-        );
-    }
+    let xb = dev.upload(&x).unwrap();
+    let mut yb = dev.zeros::<f32>(n).unwrap();
+    gelu::launch(dev, Grid::linear(n), &xb, &mut yb).unwrap();
+    check(
+        dev,
+        "gelu vs CPU backend",
+        n,
+        &yb.to_vec().unwrap(),
+        &on_cpu,
+        4e-6,
+    );
 }

@@ -8,6 +8,8 @@
 
 mod common;
 
+use common::each_backend;
+
 use kernelforge::__private::fault::{self, Fault};
 use kernelforge::kernels::{histogram, saxpy, softmax};
 use kernelforge::prelude::*;
@@ -76,85 +78,70 @@ fn run_three(dev: &Device) -> Result<(), Error> {
     Ok(())
 }
 
-fn gpu_devices() -> Vec<Device> {
-    common::devices()
-        .into_iter()
-        .filter(|d| d.backend() != Backend::Cpu)
-        .collect()
+#[each_backend(wgpu, cuda)]
+fn compile_failure_is_an_error_without_fallback(dev: &Device) {
+    let _g = serial();
+    fault::inject(dev.backend(), Fault::Compile, Some("saxpy"), 1);
+    let e = run_three(dev).expect_err("the injected compile failure");
+    assert!(
+        matches!(
+            e,
+            Error::Compile {
+                kernel: "saxpy",
+                ..
+            }
+        ),
+        "{e}"
+    );
+    assert!(e.is_device_failure());
+    let msg = e.to_string();
+    assert!(msg.contains("saxpy") && msg.contains("injected"), "{msg}");
+    fault::clear();
+    // The failure was not cached: the next launch compiles and runs.
+    run_three(dev).unwrap();
 }
 
-#[test]
-fn compile_failure_is_an_error_without_fallback() {
+#[each_backend(wgpu, cuda)]
+fn cpu_fallback_reruns_failed_launches_on_the_cpu(dev: &Device) {
     let _g = serial();
-    for dev in gpu_devices() {
-        fault::inject(dev.backend(), Fault::Compile, Some("saxpy"), 1);
-        let e = run_three(&dev).expect_err("the injected compile failure");
-        assert!(
-            matches!(
-                e,
-                Error::Compile {
-                    kernel: "saxpy",
-                    ..
-                }
-            ),
-            "{e}"
-        );
-        assert!(e.is_device_failure());
-        let msg = e.to_string();
-        assert!(msg.contains("saxpy") && msg.contains("injected"), "{msg}");
-        fault::clear();
-        // The failure was not cached: the next launch compiles and runs.
-        run_three(&dev).unwrap();
-    }
+    dev.set_cpu_fallback(true);
+    fault::inject(dev.backend(), Fault::Compile, Some("softmax"), 1);
+    fault::inject(dev.backend(), Fault::DeviceLost, Some("histogram"), 2);
+    run_three(dev).unwrap();
+    assert_eq!(dev.fallen_back_kernels(), ["histogram", "softmax"]);
+    // The device itself still works for the kernels that did not fail.
+    fault::clear();
+    run_three(dev).unwrap();
 }
 
-#[test]
-fn cpu_fallback_reruns_failed_launches_on_the_cpu() {
+#[each_backend(wgpu, cuda)]
+fn fallback_zero_turns_fallback_into_the_error(dev: &Device) {
     let _g = serial();
-    for dev in gpu_devices() {
-        dev.set_cpu_fallback(true);
-        fault::inject(dev.backend(), Fault::Compile, Some("softmax"), 1);
-        fault::inject(dev.backend(), Fault::DeviceLost, Some("histogram"), 2);
-        run_three(&dev).unwrap();
-        assert_eq!(dev.fallen_back_kernels(), ["histogram", "softmax"]);
-        // The device itself still works for the kernels that did not fail.
-        fault::clear();
-        run_three(&dev).unwrap();
-    }
+    dev.set_cpu_fallback(true);
+    std::env::set_var("KERNELFORGE_FALLBACK", "0");
+    fault::inject(dev.backend(), Fault::DeviceLost, Some("saxpy"), 1);
+    let e = run_three(dev).expect_err("no fallback under KERNELFORGE_FALLBACK=0");
+    assert!(matches!(e, Error::DeviceLost { .. }), "{e}");
+    let msg = e.to_string();
+    assert!(msg.contains("lost") && msg.contains("new Device"), "{msg}");
+    assert!(dev.fallen_back_kernels().is_empty());
+    std::env::remove_var("KERNELFORGE_FALLBACK");
 }
 
-#[test]
-fn fallback_zero_turns_fallback_into_the_error() {
+#[each_backend]
+fn out_of_memory_names_the_size(dev: &Device) {
     let _g = serial();
-    for dev in gpu_devices() {
-        dev.set_cpu_fallback(true);
-        std::env::set_var("KERNELFORGE_FALLBACK", "0");
-        fault::inject(dev.backend(), Fault::DeviceLost, Some("saxpy"), 1);
-        let e = run_three(&dev).expect_err("no fallback under KERNELFORGE_FALLBACK=0");
-        assert!(matches!(e, Error::DeviceLost { .. }), "{e}");
-        let msg = e.to_string();
-        assert!(msg.contains("lost") && msg.contains("new Device"), "{msg}");
-        assert!(dev.fallen_back_kernels().is_empty());
-        std::env::remove_var("KERNELFORGE_FALLBACK");
+    fault::inject(dev.backend(), Fault::OutOfMemory, None, 1);
+    let e = dev
+        .zeros::<f32>(1000)
+        .expect_err("the injected out-of-memory");
+    match &e {
+        Error::OutOfMemory { requested, .. } => assert!(*requested >= 4000, "{e}"),
+        _ => panic!("{e}"),
     }
-}
-
-#[test]
-fn out_of_memory_names_the_size() {
-    let _g = serial();
-    for dev in common::devices() {
-        fault::inject(dev.backend(), Fault::OutOfMemory, None, 1);
-        let e = dev
-            .zeros::<f32>(1000)
-            .expect_err("the injected out-of-memory");
-        match &e {
-            Error::OutOfMemory { requested, .. } => assert!(*requested >= 4000, "{e}"),
-            _ => panic!("{e}"),
-        }
-        assert!(e.to_string().contains("bytes asked"), "{e}");
-        fault::clear();
-        dev.zeros::<f32>(1000).unwrap();
-    }
+    assert!(e.to_string().contains("bytes asked"), "{e}");
+    fault::clear();
+    dev.zeros::<f32>(1000).unwrap();
     // A real one: more than any machine has, on the CPU.
     let e = Device::cpu()
         .zeros::<u8>(usize::MAX / 4)
@@ -176,59 +163,55 @@ fn best_is_chosen_once() {
     assert_ne!(Device::cpu(), Device::cpu());
 }
 
-#[test]
-fn memory_info_counts_buffers() {
+#[each_backend]
+fn memory_info_counts_buffers(dev: &Device) {
     let _g = serial();
-    for dev in common::devices() {
-        let before = dev.memory_info().unwrap();
-        let buf = dev.zeros::<f32>(1 << 20).unwrap();
-        let during = dev.memory_info().unwrap();
-        if dev.backend() != Backend::Cuda {
-            assert_eq!(during.used, before.used + (4 << 20), "{}", dev.name());
-        } else {
-            assert!(during.total.is_some() && during.free.is_some());
-        }
-        drop(buf);
-        if dev.backend() != Backend::Cuda {
-            assert_eq!(dev.memory_info().unwrap().used, before.used);
-        }
-        if dev.backend() == Backend::Cpu && cfg!(target_os = "linux") {
-            assert!(during.total.unwrap() >= during.free.unwrap());
-        }
+    let before = dev.memory_info().unwrap();
+    let buf = dev.zeros::<f32>(1 << 20).unwrap();
+    let during = dev.memory_info().unwrap();
+    if dev.backend() != Backend::Cuda {
+        assert_eq!(during.used, before.used + (4 << 20), "{}", dev.name());
+    } else {
+        assert!(during.total.is_some() && during.free.is_some());
+    }
+    drop(buf);
+    if dev.backend() != Backend::Cuda {
+        assert_eq!(dev.memory_info().unwrap().used, before.used);
+    }
+    if dev.backend() == Backend::Cpu && cfg!(target_os = "linux") {
+        assert!(during.total.unwrap() >= during.free.unwrap());
     }
 }
 
-#[test]
-fn warm_up_compiles_ahead_and_reports_failures() {
+#[each_backend]
+fn warm_up_compiles_ahead_and_reports_failures(dev: &Device) {
     let _g = serial();
-    for dev in common::devices() {
-        dev.warm_up(&[&saxpy::KERNEL, &softmax::KERNEL, &histogram::KERNEL])
-            .unwrap_or_else(|e| panic!("{}: {e}", dev.name()));
-        // Warmed kernels are cached: a compile fault armed now does not fire for them.
-        if dev.backend() != Backend::Cpu {
-            fault::inject(dev.backend(), Fault::Compile, Some("saxpy"), 1);
-            run_three(&dev).unwrap();
-            fault::clear();
-            let fresh = match dev.backend() {
-                Backend::Wgpu => Device::wgpu().unwrap(),
-                _ => Device::cuda(0).unwrap(),
-            };
-            fault::inject(dev.backend(), Fault::Compile, Some("softmax"), 1);
-            let e = fresh
-                .warm_up(&[&softmax::KERNEL, &saxpy::KERNEL])
-                .expect_err("the injected failure");
-            assert!(
-                matches!(
-                    e,
-                    Error::Compile {
-                        kernel: "softmax",
-                        ..
-                    }
-                ),
-                "{e}"
-            );
-            fault::clear();
-        }
+    dev.warm_up(&[&saxpy::KERNEL, &softmax::KERNEL, &histogram::KERNEL])
+        .unwrap_or_else(|e| panic!("{}: {e}", dev.name()));
+    // Warmed kernels are cached: a compile fault armed now does not fire for them.
+    if dev.backend() != Backend::Cpu {
+        fault::inject(dev.backend(), Fault::Compile, Some("saxpy"), 1);
+        run_three(dev).unwrap();
+        fault::clear();
+        let fresh = match dev.backend() {
+            Backend::Wgpu => Device::wgpu().unwrap(),
+            _ => Device::cuda(0).unwrap(),
+        };
+        fault::inject(dev.backend(), Fault::Compile, Some("softmax"), 1);
+        let e = fresh
+            .warm_up(&[&softmax::KERNEL, &saxpy::KERNEL])
+            .expect_err("the injected failure");
+        assert!(
+            matches!(
+                e,
+                Error::Compile {
+                    kernel: "softmax",
+                    ..
+                }
+            ),
+            "{e}"
+        );
+        fault::clear();
     }
 }
 

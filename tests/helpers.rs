@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::each_backend;
+
 use kernelforge::prelude::*;
 
 mod math {
@@ -96,8 +98,8 @@ fn close(got: f32, want: f32) -> bool {
     (got - want).abs() <= 1e-5 * want.abs().max(1.0)
 }
 
-#[test]
-fn helpers_match_a_scalar_reference() {
+#[each_backend]
+fn helpers_match_a_scalar_reference(dev: &Device) {
     let n = 1000usize;
     let a = 0.5f32;
     let x: Vec<f32> = (0..n).map(|i| (i as f32 * 0.37).sin() * 2.0).collect();
@@ -116,48 +118,44 @@ fn helpers_match_a_scalar_reference() {
     let want_bins: Vec<u32> = (0..7u32)
         .map(|b| (0..n as u32).filter(|i| i % 7 == b).count() as u32)
         .collect();
-    for dev in common::devices() {
-        let name = dev.name();
-        let xb = dev.upload(&x).unwrap();
-        let mut yb = dev.upload(&y0).unwrap();
-        let mut zb = dev.zeros::<f32>(n).unwrap();
-        let mut bins = dev.zeros::<u32>(7).unwrap();
-        uses_helpers::launch(&dev, Grid::linear(n), a, &xb, &mut yb, &mut zb, &mut bins)
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let (y, z) = (yb.to_vec().unwrap(), zb.to_vec().unwrap());
-        for i in 0..n {
-            assert!(
-                close(y[i], want_y[i]),
-                "{name}: y[{i}] = {}, want {}",
-                y[i],
-                want_y[i]
-            );
-            assert!(
-                close(z[i], want_z[i]),
-                "{name}: z[{i}] = {}, want {}",
-                z[i],
-                want_z[i]
-            );
-        }
-        assert_eq!(bins.to_vec().unwrap(), want_bins, "{name}: bins");
+    let name = dev.name();
+    let xb = dev.upload(&x).unwrap();
+    let mut yb = dev.upload(&y0).unwrap();
+    let mut zb = dev.zeros::<f32>(n).unwrap();
+    let mut bins = dev.zeros::<u32>(7).unwrap();
+    uses_helpers::launch(dev, Grid::linear(n), a, &xb, &mut yb, &mut zb, &mut bins)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let (y, z) = (yb.to_vec().unwrap(), zb.to_vec().unwrap());
+    for i in 0..n {
+        assert!(
+            close(y[i], want_y[i]),
+            "{name}: y[{i}] = {}, want {}",
+            y[i],
+            want_y[i]
+        );
+        assert!(
+            close(z[i], want_z[i]),
+            "{name}: z[{i}] = {}, want {}",
+            z[i],
+            want_z[i]
+        );
     }
+    assert_eq!(bins.to_vec().unwrap(), want_bins, "{name}: bins");
 }
 
-#[test]
-fn a_helper_with_barriers_reduces_each_workgroup() {
+#[each_backend]
+fn a_helper_with_barriers_reduces_each_workgroup(dev: &Device) {
     for n in [1usize, 127, 128, 1000, 4096] {
         let x: Vec<f32> = (0..n).map(|i| (i % 13) as f32 - 6.0).collect();
         let groups = n.div_ceil(128);
         let want: Vec<f32> = x.chunks(128).map(|c| c.iter().sum()).collect();
-        for dev in common::devices() {
-            let name = dev.name();
-            let xb = dev.upload(&x).unwrap();
-            let mut out = dev.zeros::<f32>(groups).unwrap();
-            group_sums::launch(&dev, Grid::groups([groups as u32, 1, 1]), &xb, &mut out)
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
-            // Small integers: the sums are exact in f32 whatever the order.
-            assert_eq!(out.to_vec().unwrap(), want, "{name}: n = {n}");
-        }
+        let name = dev.name();
+        let xb = dev.upload(&x).unwrap();
+        let mut out = dev.zeros::<f32>(groups).unwrap();
+        group_sums::launch(dev, Grid::groups([groups as u32, 1, 1]), &xb, &mut out)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        // Small integers: the sums are exact in f32 whatever the order.
+        assert_eq!(out.to_vec().unwrap(), want, "{name}: n = {n}");
     }
 }
 

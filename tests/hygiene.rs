@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::each_backend;
+
 use kernelforge::prelude::*;
 
 /// Parameters named like the CPU back end's internals (`lo`, `hi`, `launch`, `chunk`,
@@ -32,8 +34,8 @@ fn clashing_names(
     }
 }
 
-#[test]
-fn clashing_names_run_on_every_backend() {
+#[each_backend]
+fn clashing_names_run_on_every_backend(dev: &Device) {
     let (cols, rows) = (21u32, 13u32);
     let n = (cols * rows) as usize;
     let x: Vec<f32> = (0..n).map(|i| i as f32 * 0.5 - 30.0).collect();
@@ -41,23 +43,21 @@ fn clashing_names_run_on_every_backend() {
         .iter()
         .map(|&v| (v * 2.0f32).clamp(-20.0, 20.0) + ((3 + 4) as f32 + 100.0))
         .collect();
-    for dev in common::devices() {
-        let xb = dev.upload(&x).unwrap();
-        let mut yb = dev.zeros::<f32>(n).unwrap();
-        clashing_names::launch(
-            &dev,
-            Grid::threads([cols, rows, 1]),
-            &xb,
-            &mut yb,
-            -20.0,
-            20.0,
-            cols,
-            3,
-            100,
-            2.0,
-            4,
-        )
-        .unwrap_or_else(|e| panic!("{}: {e}", dev.name()));
-        assert_eq!(yb.to_vec().unwrap(), want, "{}", dev.name());
-    }
+    let xb = dev.upload(&x).unwrap();
+    let mut yb = dev.zeros::<f32>(n).unwrap();
+    clashing_names::launch(
+        dev,
+        Grid::threads([cols, rows, 1]),
+        &xb,
+        &mut yb,
+        -20.0,
+        20.0,
+        cols,
+        3,
+        100,
+        2.0,
+        4,
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", dev.name()));
+    assert_eq!(yb.to_vec().unwrap(), want, "{}", dev.name());
 }

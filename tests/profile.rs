@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::each_backend;
+
 use kernelforge::kernels::{saxpy, softmax};
 use kernelforge::prelude::*;
 use kernelforge::profile::Clock;
@@ -18,63 +20,61 @@ fn saxpy_checked(dev: &Device, times: usize) {
     }
 }
 
-#[test]
-fn profiles_count_and_time_launches_on_every_backend() {
-    for dev in common::devices() {
-        dev.set_profiling(true);
-        saxpy_checked(&dev, 5);
-        let x: Vec<f32> = (0..N).map(|i| (i % 97) as f32 * 0.25 - 12.0).collect();
-        let xb = dev.upload(&x).expect("upload");
-        let mut yb = dev.zeros::<f32>(N).expect("zeros");
-        for _ in 0..3 {
-            softmax::launch(&dev, Grid::groups([10, 1, 1]), 1000, &xb, &mut yb).expect("softmax");
-        }
-        // Not counted once profiling is off.
-        dev.set_profiling(false);
-        saxpy_checked(&dev, 1);
-
-        let p = dev.profile().expect("profile");
-        let expect_clock = match dev.backend() {
-            Backend::Cpu => Clock::Wall,
-            Backend::Cuda => Clock::CudaEvents,
-            Backend::Wgpu => p.clock, // timestamp queries where the adapter has them
-        };
-        assert_eq!(p.clock, expect_clock);
-        let timed = p.clock != Clock::Untimed;
-        for (kernel, launches) in [("saxpy", 5), ("softmax", 3)] {
-            let k = p
-                .kernel(kernel)
-                .unwrap_or_else(|| panic!("{kernel} missing:\n{p}"));
-            assert_eq!(k.launches, launches, "{}:\n{p}", dev.name());
-            if timed {
-                assert_eq!(k.timed, launches, "{}:\n{p}", dev.name());
-                let (min, max, mean) = (k.min.unwrap(), k.max.unwrap(), k.mean().unwrap());
-                assert!(
-                    min > Duration::ZERO,
-                    "{}: a launch timed 0:\n{p}",
-                    dev.name()
-                );
-                assert!(min <= mean && mean <= max, "{}:\n{p}", dev.name());
-            } else {
-                assert_eq!(k.timed, 0);
-                eprintln!("{}: no TIMESTAMP_QUERY, device time untimed", dev.name());
-            }
-            match dev.backend() {
-                Backend::Cpu => assert_eq!(k.compile, None, "the CPU compiles nothing"),
-                _ => assert!(
-                    k.compile.is_some_and(|c| c > Duration::ZERO),
-                    "{}: no compile time for {kernel}:\n{p}",
-                    dev.name()
-                ),
-            }
-        }
-        let table = p.to_string();
-        assert!(
-            table.contains("saxpy") && table.contains("softmax"),
-            "{table}"
-        );
-        eprintln!("{table}");
+#[each_backend]
+fn profiles_count_and_time_launches_on_every_backend(dev: &Device) {
+    dev.set_profiling(true);
+    saxpy_checked(dev, 5);
+    let x: Vec<f32> = (0..N).map(|i| (i % 97) as f32 * 0.25 - 12.0).collect();
+    let xb = dev.upload(&x).expect("upload");
+    let mut yb = dev.zeros::<f32>(N).expect("zeros");
+    for _ in 0..3 {
+        softmax::launch(dev, Grid::groups([10, 1, 1]), 1000, &xb, &mut yb).expect("softmax");
     }
+    // Not counted once profiling is off.
+    dev.set_profiling(false);
+    saxpy_checked(dev, 1);
+
+    let p = dev.profile().expect("profile");
+    let expect_clock = match dev.backend() {
+        Backend::Cpu => Clock::Wall,
+        Backend::Cuda => Clock::CudaEvents,
+        Backend::Wgpu => p.clock, // timestamp queries where the adapter has them
+    };
+    assert_eq!(p.clock, expect_clock);
+    let timed = p.clock != Clock::Untimed;
+    for (kernel, launches) in [("saxpy", 5), ("softmax", 3)] {
+        let k = p
+            .kernel(kernel)
+            .unwrap_or_else(|| panic!("{kernel} missing:\n{p}"));
+        assert_eq!(k.launches, launches, "{}:\n{p}", dev.name());
+        if timed {
+            assert_eq!(k.timed, launches, "{}:\n{p}", dev.name());
+            let (min, max, mean) = (k.min.unwrap(), k.max.unwrap(), k.mean().unwrap());
+            assert!(
+                min > Duration::ZERO,
+                "{}: a launch timed 0:\n{p}",
+                dev.name()
+            );
+            assert!(min <= mean && mean <= max, "{}:\n{p}", dev.name());
+        } else {
+            assert_eq!(k.timed, 0);
+            eprintln!("{}: no TIMESTAMP_QUERY, device time untimed", dev.name());
+        }
+        match dev.backend() {
+            Backend::Cpu => assert_eq!(k.compile, None, "the CPU compiles nothing"),
+            _ => assert!(
+                k.compile.is_some_and(|c| c > Duration::ZERO),
+                "{}: no compile time for {kernel}:\n{p}",
+                dev.name()
+            ),
+        }
+    }
+    let table = p.to_string();
+    assert!(
+        table.contains("saxpy") && table.contains("softmax"),
+        "{table}"
+    );
+    eprintln!("{table}");
 }
 
 #[test]
@@ -102,20 +102,18 @@ fn compile_time_is_recorded_once_with_or_without_profiling() {
     }
 }
 
-#[test]
-fn concurrent_profiled_launches_are_all_counted() {
-    for dev in common::devices() {
-        dev.set_profiling(true);
-        std::thread::scope(|s| {
-            for _ in 0..4 {
-                s.spawn(|| saxpy_checked(&dev, 25));
-            }
-        });
-        let p = dev.profile().expect("profile");
-        let k = p.kernel("saxpy").expect("saxpy");
-        assert_eq!(k.launches, 100, "{}:\n{p}", dev.name());
-        if p.clock != Clock::Untimed {
-            assert_eq!(k.timed, 100, "{}:\n{p}", dev.name());
+#[each_backend]
+fn concurrent_profiled_launches_are_all_counted(dev: &Device) {
+    dev.set_profiling(true);
+    std::thread::scope(|s| {
+        for _ in 0..4 {
+            s.spawn(|| saxpy_checked(dev, 25));
         }
+    });
+    let p = dev.profile().expect("profile");
+    let k = p.kernel("saxpy").expect("saxpy");
+    assert_eq!(k.launches, 100, "{}:\n{p}", dev.name());
+    if p.clock != Clock::Untimed {
+        assert_eq!(k.timed, 100, "{}:\n{p}", dev.name());
     }
 }

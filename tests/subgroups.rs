@@ -7,6 +7,8 @@
 
 mod common;
 
+use common::each_backend;
+
 use kernelforge::prelude::*;
 
 /// Per invocation `i` (also past `x.len()`, with zeros): subgroup size, lane, and every
@@ -55,8 +57,8 @@ pub fn subgroup_ops(
     }
 }
 
-#[test]
-fn subgroup_operations_match_a_scalar_reference() {
+#[each_backend]
+fn subgroup_operations_match_a_scalar_reference(dev: &Device) {
     for n in [1usize, 64, 100, 1000] {
         let groups = n.div_ceil(64);
         let total = groups * 64;
@@ -71,90 +73,88 @@ fn subgroup_operations_match_a_scalar_reference() {
         let xv = |i: usize| if i < n { x[i] } else { 0.0 };
         let uv = |i: usize| if i < n { u[i] } else { 0 };
         let sv = |i: usize| if i < n { s[i] } else { 0 };
-        for dev in common::devices() {
-            let name = dev.name();
-            let (xb, ub, sb) = (
-                dev.upload(&x).unwrap(),
-                dev.upload(&u).unwrap(),
-                dev.upload(&s).unwrap(),
+        let name = dev.name();
+        let (xb, ub, sb) = (
+            dev.upload(&x).unwrap(),
+            dev.upload(&u).unwrap(),
+            dev.upload(&s).unwrap(),
+        );
+        let mut of = dev.zeros::<f32>(total * 4).unwrap();
+        let mut ou = dev.zeros::<u32>(total * 7).unwrap();
+        let mut oi = dev.zeros::<i32>(total * 2).unwrap();
+        let launched = subgroup_ops::launch(
+            dev,
+            Grid::linear(total),
+            &xb,
+            &ub,
+            &sb,
+            &mut of,
+            &mut ou,
+            &mut oi,
+        );
+        if let Err(e @ kernelforge::Error::Unsupported { .. }) = &launched {
+            common::skip_or_fail("subgroups", &e.to_string());
+            continue;
+        }
+        launched.unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (f, o, si) = (
+            of.to_vec().unwrap(),
+            ou.to_vec().unwrap(),
+            oi.to_vec().unwrap(),
+        );
+        eprintln!("{name}: subgroup size {}", o[0]);
+        for i in 0..total {
+            let (size, lane) = (o[i * 7] as usize, o[i * 7 + 1] as usize);
+            assert!(
+                size.is_power_of_two() && (4..=128).contains(&size),
+                "{name}: size {size}"
             );
-            let mut of = dev.zeros::<f32>(total * 4).unwrap();
-            let mut ou = dev.zeros::<u32>(total * 7).unwrap();
-            let mut oi = dev.zeros::<i32>(total * 2).unwrap();
-            let launched = subgroup_ops::launch(
-                &dev,
-                Grid::linear(total),
-                &xb,
-                &ub,
-                &sb,
-                &mut of,
-                &mut ou,
-                &mut oi,
-            );
-            if let Err(e @ kernelforge::Error::Unsupported { .. }) = &launched {
-                common::skip_or_fail("subgroups", &e.to_string());
-                continue;
+            if dev.backend() != Backend::Wgpu {
+                assert_eq!(size, 32, "{name}");
             }
-            launched.unwrap_or_else(|e| panic!("{name}: {e}"));
-            let (f, o, si) = (
-                of.to_vec().unwrap(),
-                ou.to_vec().unwrap(),
-                oi.to_vec().unwrap(),
+            // Subgroups of consecutive ids within the workgroup.
+            let base = i - lane;
+            assert!(
+                lane < size && base % 64 + size <= 64,
+                "{name}: i {i} lane {lane} size {size}"
             );
-            eprintln!("{name}: subgroup size {}", o[0]);
-            for i in 0..total {
-                let (size, lane) = (o[i * 7] as usize, o[i * 7 + 1] as usize);
-                assert!(
-                    size.is_power_of_two() && (4..=128).contains(&size),
-                    "{name}: size {size}"
-                );
-                if dev.backend() != Backend::Wgpu {
-                    assert_eq!(size, 32, "{name}");
-                }
-                // Subgroups of consecutive ids within the workgroup.
-                let base = i - lane;
-                assert!(
-                    lane < size && base % 64 + size <= 64,
-                    "{name}: i {i} lane {lane} size {size}"
-                );
-                let members = base..base + size;
-                let ctx = format!("{name}: n {n}, invocation {i}, subgroup {members:?}");
-                let want_sum: f32 = members.clone().map(xv).sum();
-                let mag: f32 = members.clone().map(|j| xv(j).abs()).sum();
-                assert!(
-                    (f[i * 4] - want_sum).abs() <= 1e-5 * mag.max(1.0),
-                    "{ctx}: sum {} want {want_sum}",
-                    f[i * 4]
-                );
-                let low = members.clone().map(xv).fold(f32::INFINITY, f32::min);
-                let high = members.clone().map(xv).fold(f32::NEG_INFINITY, f32::max);
-                assert_eq!((f[i * 4 + 1], f[i * 4 + 2]), (low, high), "{ctx}: min, max");
-                assert_eq!(
-                    f[i * 4 + 3],
-                    xv(base + (lane ^ 2)),
-                    "{ctx}: shuffle_xor f32"
-                );
-                assert_eq!(
-                    o[i * 7 + 2],
-                    members.clone().map(uv).max().unwrap(),
-                    "{ctx}: max u32"
-                );
-                assert_eq!(
-                    o[i * 7 + 3],
-                    members.clone().map(uv).min().unwrap(),
-                    "{ctx}: min u32"
-                );
-                assert_eq!(o[i * 7 + 4], uv(base + 1), "{ctx}: broadcast");
-                assert_eq!(o[i * 7 + 5], uv(base + (lane ^ 1)), "{ctx}: shuffle_xor");
-                assert_eq!(o[i * 7 + 6], size as u32, "{ctx}: count");
-                let isum = members.clone().map(sv).fold(0i32, i32::wrapping_add);
-                assert_eq!(si[i * 2], isum, "{ctx}: i32 sum wraps");
-                assert_eq!(
-                    si[i * 2 + 1],
-                    members.clone().map(sv).min().unwrap(),
-                    "{ctx}: min i32"
-                );
-            }
+            let members = base..base + size;
+            let ctx = format!("{name}: n {n}, invocation {i}, subgroup {members:?}");
+            let want_sum: f32 = members.clone().map(xv).sum();
+            let mag: f32 = members.clone().map(|j| xv(j).abs()).sum();
+            assert!(
+                (f[i * 4] - want_sum).abs() <= 1e-5 * mag.max(1.0),
+                "{ctx}: sum {} want {want_sum}",
+                f[i * 4]
+            );
+            let low = members.clone().map(xv).fold(f32::INFINITY, f32::min);
+            let high = members.clone().map(xv).fold(f32::NEG_INFINITY, f32::max);
+            assert_eq!((f[i * 4 + 1], f[i * 4 + 2]), (low, high), "{ctx}: min, max");
+            assert_eq!(
+                f[i * 4 + 3],
+                xv(base + (lane ^ 2)),
+                "{ctx}: shuffle_xor f32"
+            );
+            assert_eq!(
+                o[i * 7 + 2],
+                members.clone().map(uv).max().unwrap(),
+                "{ctx}: max u32"
+            );
+            assert_eq!(
+                o[i * 7 + 3],
+                members.clone().map(uv).min().unwrap(),
+                "{ctx}: min u32"
+            );
+            assert_eq!(o[i * 7 + 4], uv(base + 1), "{ctx}: broadcast");
+            assert_eq!(o[i * 7 + 5], uv(base + (lane ^ 1)), "{ctx}: shuffle_xor");
+            assert_eq!(o[i * 7 + 6], size as u32, "{ctx}: count");
+            let isum = members.clone().map(sv).fold(0i32, i32::wrapping_add);
+            assert_eq!(si[i * 2], isum, "{ctx}: i32 sum wraps");
+            assert_eq!(
+                si[i * 2 + 1],
+                members.clone().map(sv).min().unwrap(),
+                "{ctx}: min i32"
+            );
         }
     }
 }

@@ -3,7 +3,9 @@
 #![allow(dead_code)]
 
 use kernelforge::prelude::*;
-use kernelforge::Device;
+use kernelforge::{Backend, Device};
+#[allow(unused_imports)] // test files without cross-backend tests
+pub use kernelforge_testgen::each_backend;
 
 /// Whether `KERNELFORGE_REQUIRE` (comma-separated) names `what`.
 pub fn required(what: &str) -> bool {
@@ -20,18 +22,29 @@ pub fn skip_or_fail(what: &str, why: &str) {
     eprintln!("skipping {what}: {why}");
 }
 
-/// Every device available: the CPU always, wgpu and CUDA when present.
-pub fn devices() -> Vec<Device> {
-    let mut out = vec![Device::cpu()];
-    match Device::wgpu() {
-        Ok(d) => out.push(d),
-        Err(e) => skip_or_fail("wgpu", &e.to_string()),
+/// `backend`'s device (CUDA: GPU 0), or `None` after skipping (printing why) or failing when
+/// `KERNELFORGE_REQUIRE` names it.
+pub fn device(backend: Backend) -> Option<Device> {
+    let dev = match backend {
+        Backend::Cpu => Ok(Device::cpu()),
+        Backend::Wgpu => Device::wgpu(),
+        Backend::Cuda => Device::cuda(0),
+    };
+    match dev {
+        Ok(d) => Some(d),
+        Err(e) => {
+            skip_or_fail(backend.as_str(), &e.to_string());
+            None
+        }
     }
-    match Device::cuda(0) {
-        Ok(d) => out.push(d),
-        Err(e) => skip_or_fail("cuda", &e.to_string()),
+}
+
+/// Runs `test` on `backend`'s device, or skips: what each instance of an `#[each_backend]`
+/// test (kernelforge-testgen) calls.
+pub fn on_backend(backend: Backend, test: impl FnOnce(&Device)) {
+    if let Some(dev) = device(backend) {
+        test(&dev);
     }
-    out
 }
 
 /// Runs saxpy (`y = 1.5 x + y`) once over 10,000 elements on `dev` from fresh inputs and

@@ -1,0 +1,282 @@
+//! The front end alone: what a kernel lowers to, the spans it keeps, the errors it collects,
+//! attributes and instances. No runtime, no back end.
+
+mod common;
+
+use common::{at, func, lower, messages};
+use kernelforge_codegen::front::parse_attr;
+use kernelforge_codegen::ir::{walk_stmts_spanned, Expr, ParamKind, Scalar, Space, Stmt};
+use kernelforge_codegen::{instances, Helpers};
+
+#[test]
+fn parameters_locals_and_arrays_live_in_arenas_with_spans() {
+    let k = lower(
+        "workgroup_size = 64",
+        "fn k(a: f32, x: &[f32], y: &mut [f32]) {
+            let i = global_id().x;
+            let t = shared_array::<f32, 64>();
+            let mut s: f32 = 0.0;
+            if i < y.len() { y[i] = a * x[i] + s; }
+        }",
+    )
+    .unwrap();
+    assert_eq!(k.workgroup_size, [64, 1, 1]);
+    let params: Vec<_> = k
+        .params
+        .values()
+        .map(|p| (p.name.as_str(), p.kind))
+        .collect();
+    assert_eq!(
+        params,
+        [
+            ("a", ParamKind::Scalar(Scalar::F32)),
+            (
+                "x",
+                ParamKind::Slice {
+                    elem: Scalar::F32,
+                    mutable: false,
+                    atomic: false
+                }
+            ),
+            (
+                "y",
+                ParamKind::Slice {
+                    elem: Scalar::F32,
+                    mutable: true,
+                    atomic: false
+                }
+            ),
+        ]
+    );
+    // `let i = global_id().x` binds a local; `s` keeps its written type, `i` has none yet.
+    let locals: Vec<_> = k
+        .locals
+        .values()
+        .map(|l| (l.name.as_str(), l.declared_ty, l.mutable))
+        .collect();
+    assert_eq!(locals, [("i", None, false), ("s", Some(Scalar::F32), true)]);
+    let (tile, a) = k.arrays.iter().next().unwrap();
+    assert_eq!(
+        (a.name.as_str(), a.len, a.space),
+        ("t", 64, Space::Workgroup)
+    );
+    assert_eq!(a.declared_elem, Some(Scalar::F32));
+    // Every node spans its source: the array its declaration's name, on line 3.
+    assert_eq!(k.arrays.span(tile).start().line, 3);
+    for (id, _) in k.exprs.iter() {
+        assert!(k.span(id).start().line >= 1);
+    }
+}
+
+#[test]
+fn statements_carry_their_spans() {
+    let k = lower(
+        "",
+        "fn k(y: &mut [f32]) {
+            let i = local_id().x;
+            y[i] = 1.0;
+            barrier();
+            y[i] = 2.0;
+        }",
+    )
+    .unwrap();
+    let mut seen = Vec::new();
+    walk_stmts_spanned(&k.body, &mut |s, span| {
+        let kind = match s {
+            Stmt::Let { .. } => "let",
+            Stmt::Store { .. } => "store",
+            Stmt::Barrier => "barrier",
+            _ => "other",
+        };
+        seen.push((kind, span.start().line));
+    });
+    assert_eq!(
+        seen,
+        [("let", 2), ("store", 3), ("barrier", 4), ("store", 5)]
+    );
+}
+
+#[test]
+fn if_expressions_become_a_local_assigned_in_both_arms() {
+    let k = lower(
+        "",
+        "fn k(y: &mut [f32]) {
+            let i = global_id().x;
+            let v = if i > 3 { 1.0 } else { 2.0 };
+            y[i] = v;
+        }",
+    )
+    .unwrap();
+    // i, the temporary, v.
+    assert_eq!(k.locals.len(), 3);
+    let Stmt::Let { init: None, local } = &k.body[1] else {
+        panic!("{:?}", k.body[1])
+    };
+    assert!(k.local(*local).name.starts_with("kf_tmp"));
+    let Stmt::If { accept, reject, .. } = &k.body[2] else {
+        panic!("{:?}", k.body[2])
+    };
+    assert!(matches!(accept[..], [Stmt::Assign { .. }]));
+    assert!(matches!(reject[..], [Stmt::Assign { .. }]));
+}
+
+#[test]
+fn constants_fold_and_shadowed_names_are_renamed() {
+    let k = lower(
+        "",
+        "fn k(y: &mut [u32]) {
+            const N: u32 = 8 * 4;
+            let x = N / 2;
+            let x = x + 1u32;
+            y[0] = x;
+        }",
+    )
+    .unwrap();
+    let names: Vec<_> = k.locals.values().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["x", "x_1"]);
+    let Stmt::Let {
+        init: Some(init), ..
+    } = &k.body[0]
+    else {
+        panic!()
+    };
+    assert!(
+        matches!(
+            k.expr(*init),
+            Expr::Literal(kernelforge_codegen::ir::Literal::Int(16, Some(Scalar::U32)))
+        ),
+        "{:?}",
+        k.expr(*init)
+    );
+}
+
+#[test]
+fn every_error_of_a_kernel_is_collected_in_source_order() {
+    let e = lower(
+        "",
+        "fn k(y: &mut [f32], v: Vec<f32>) {
+            let i = global_id().x;
+            println!(\"{}\", i);
+            y[i] = undefined_name;
+            let c = |a: f32| a;
+        }",
+    )
+    .unwrap_err();
+    let m = messages(&e);
+    assert_eq!(m.len(), 4, "{m:#?}");
+    assert!(m[0].starts_with("heap types"), "{}", m[0]);
+    assert!(m[1].starts_with("macros are not supported"), "{}", m[1]);
+    assert!(
+        m[2].starts_with("cannot find value `undefined_name`"),
+        "{}",
+        m[2]
+    );
+    assert!(m[3].starts_with("closures are not supported"), "{}", m[3]);
+    let lines: Vec<usize> = e.0.iter().map(|e| at(e).0).collect();
+    assert_eq!(lines, [1, 3, 4, 5]);
+}
+
+#[test]
+fn kernels_and_helpers_share_one_signature_check() {
+    let kernel = lower("", "async unsafe fn k(&self) -> f32 {}").unwrap_err();
+    let m = messages(&kernel);
+    assert!(
+        m.iter().any(|m| m == "a kernel cannot be `async`"),
+        "{m:#?}"
+    );
+    assert!(
+        m.iter()
+            .any(|m| m.starts_with("a kernel cannot be `unsafe`")),
+        "{m:#?}"
+    );
+    assert!(
+        m.iter()
+            .any(|m| m.starts_with("a kernel cannot take `self`")),
+        "{m:#?}"
+    );
+    assert!(
+        m.iter().any(|m| m.starts_with("a kernel returns nothing")),
+        "{m:#?}"
+    );
+    let helper =
+        kernelforge_codegen::check_helper(&func("async unsafe fn h(&self) -> f32 { 0.0 }"))
+            .unwrap_err();
+    let m = messages(&helper);
+    assert!(
+        m.iter().any(|m| m == "a #[kernel_fn] cannot be `async`"),
+        "{m:#?}"
+    );
+    assert!(
+        m.iter().any(|m| m == "a #[kernel_fn] cannot be `unsafe`"),
+        "{m:#?}"
+    );
+    assert!(
+        m.iter()
+            .any(|m| m.starts_with("a #[kernel_fn] cannot take `self`")),
+        "{m:#?}"
+    );
+    // Helpers may return a scalar and take arrays.
+    kernelforge_codegen::check_helper(&func("fn h<const N: u32>(t: &[f32; N]) -> f32 { t[0] }"))
+        .unwrap();
+}
+
+#[test]
+fn the_attribute_is_parsed_once_and_resolved_per_instance() {
+    let f = func(
+        "fn k<const B: u32, const U: u32>(y: &mut [f32]) {
+            let i = global_id().x;
+            y[i] = (B * U) as f32;
+        }",
+    );
+    let args = parse_attr(
+        "workgroup_size = B, B = [64, 128], U = [1, 2]"
+            .parse()
+            .unwrap(),
+    )
+    .unwrap();
+    let all = instances(&args, &f).unwrap();
+    let names: Vec<String> = all.iter().map(|i| i.func.sig.ident.to_string()).collect();
+    assert_eq!(names, ["k_64_1", "k_64_2", "k_128_1", "k_128_2"]);
+    for inst in &all {
+        let attr = args.resolve(&inst.values).unwrap();
+        assert_eq!(attr.workgroup_size, [inst.values[0].1, 1, 1]);
+        assert!(inst.func.sig.generics.params.is_empty());
+    }
+    // Keys that are neither `workgroup_size` nor a parameter are reported when resolving.
+    let args = parse_attr("workgroup_size = 64, colour = 3".parse().unwrap()).unwrap();
+    let e = args.resolve(&[]).unwrap_err();
+    assert!(
+        messages(&e)[0].starts_with("unknown argument"),
+        "{:?}",
+        messages(&e)
+    );
+    // An unlisted parameter is an error at the parameter.
+    let args = parse_attr("workgroup_size = 64".parse().unwrap()).unwrap();
+    let e = instances(&args, &f).unwrap_err();
+    assert_eq!(e.0.len(), 2);
+    assert!(messages(&e)[0].starts_with("list the values of `B`"));
+}
+
+#[test]
+fn helpers_are_inlined_at_each_call() {
+    let helper = func("fn twice(v: f32) -> f32 { v * 2.0 }");
+    let helpers: Helpers = [("twice".to_string(), helper)].into_iter().collect();
+    let attr = parse_attr(Default::default())
+        .unwrap()
+        .resolve(&[])
+        .unwrap();
+    let k = kernelforge_codegen::front::lower_kernel(
+        &attr,
+        &func(
+            "fn k(y: &mut [f32]) {
+                let i = global_id().x;
+                y[i] = twice(y[i]) + twice(1.0);
+            }",
+        ),
+        &helpers,
+    )
+    .unwrap();
+    // Each call binds the helper's parameter to a local of its own.
+    let names: Vec<_> = k.locals.values().map(|l| l.name.as_str()).collect();
+    assert_eq!(names, ["i", "v", "v_1"]);
+}
