@@ -57,6 +57,26 @@ fn the_runtime_depends_on_no_compiler() {
     // except the insides of proc macros (thiserror's derive uses syn, in the compiler only).
     // wgpu itself depends on naga to read WGSL; that is wgpu's front end, not ours, so naga
     // is checked as a direct dependency above and may appear here.
+    let linked = linked(&m, "kernelforge-runtime");
+    // The walk reached the runtime's own dependencies (wgpu's too: every feature is on).
+    for expected in ["rayon", "wgpu-core", "cudarc"] {
+        assert!(
+            linked.contains(&expected),
+            "{expected} not found in {linked:?}"
+        );
+    }
+    for banned in ["kernelforge-codegen", "syn", "quote", "proc-macro2"] {
+        assert!(
+            !linked.contains(&banned),
+            "`{banned}` is linked into binaries that use kernelforge-runtime: {linked:?}"
+        );
+    }
+}
+
+/// The packages linked into a binary that depends on `package`: its normal dependencies,
+/// transitively, not counting what proc macros depend on (that runs in the compiler).
+fn linked<'m>(m: &'m Value, package: &str) -> Vec<&'m str> {
+    let packages = m["packages"].as_array().unwrap();
     let proc_macro: BTreeSet<&str> = packages
         .iter()
         .filter(|p| {
@@ -80,8 +100,12 @@ fn the_runtime_depends_on_no_compiler() {
         .iter()
         .map(|p| (p["id"].as_str().unwrap(), p["name"].as_str().unwrap()))
         .collect();
+    let start = packages
+        .iter()
+        .find(|p| p["name"] == package)
+        .unwrap_or_else(|| panic!("{package} in the workspace"));
     let mut seen = BTreeSet::new();
-    let mut stack = vec![runtime["id"].as_str().unwrap()];
+    let mut stack = vec![start["id"].as_str().unwrap()];
     while let Some(id) = stack.pop() {
         if !seen.insert(id) || proc_macro.contains(id) {
             continue;
@@ -97,22 +121,22 @@ fn the_runtime_depends_on_no_compiler() {
             }
         }
     }
-    let linked: Vec<&str> = seen
-        .iter()
+    seen.iter()
         .filter(|id| !proc_macro.contains(*id))
         .map(|id| name_of[id])
-        .collect();
-    // The walk reached the runtime's own dependencies (wgpu's too: every feature is on).
-    for expected in ["rayon", "wgpu-core", "cudarc"] {
-        assert!(
-            linked.contains(&expected),
-            "{expected} not found in {linked:?}"
-        );
-    }
-    for banned in ["kernelforge-codegen", "syn", "quote", "proc-macro2"] {
+        .collect()
+}
+
+#[test]
+fn crates_using_kernelforge_build_no_cli_dependencies() {
+    let m = metadata();
+    let linked = linked(&m, "kernelforge");
+    assert!(linked.contains(&"kernelforge-runtime"), "{linked:?}");
+    for banned in ["clap", "serde_json", "criterion", "kernelforge-cli"] {
         assert!(
             !linked.contains(&banned),
-            "`{banned}` is linked into binaries that use kernelforge-runtime: {linked:?}"
+            "`{banned}` is a normal dependency of kernelforge: the CLI's dependencies belong to \
+             kernelforge-cli"
         );
     }
 }
