@@ -18,7 +18,7 @@ mod signature;
 mod stmt;
 mod types;
 
-pub use attr::{parse_attr, AttrArgs, KernelAttr};
+pub use attr::{parse_attr, AttrArgs, KernelAttr, MAX_INVOCATIONS};
 pub use instances::{instances, Instance, MAX_INSTANCES};
 
 use signature::Owner;

@@ -243,7 +243,7 @@ impl MathFn {
     }
 }
 
-/// An atomic operation of [`Stmt::Atomic`], named by its method in the source (Rust's
+/// An atomic operation of [`Stmt::Atomic`](super::Stmt::Atomic), named by its method in the source (Rust's
 /// `AtomicU32` methods). Every one is relaxed: atomic as a whole, unordered with other memory
 /// accesses (WGSL has only relaxed atomics). Arithmetic wraps; `Min`/`Max` compare as the
 /// element type (signed for `i32`).
@@ -332,7 +332,7 @@ impl AtomicOp {
     }
 }
 
-/// A subgroup collective of [`Stmt::Subgroup`]. A subgroup is a set of invocations of one
+/// A subgroup collective of [`Stmt::Subgroup`](super::Stmt::Subgroup). A subgroup is a set of invocations of one
 /// workgroup that run in lockstep: on CUDA a warp of 32 consecutive linear local ids, on the CPU
 /// the same 32, on wgpu the adapter's choice (`subgroup_size()` says how many).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

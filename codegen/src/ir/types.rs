@@ -46,7 +46,8 @@ pub enum ParamKind {
         /// `&mut [T]` (read-write) rather than `&[T]` (read-only); true for atomic slices.
         mutable: bool,
         /// `&[AtomicU32]` or `&[AtomicI32]` (`elem` is `u32` or `i32`): its elements are read
-        /// and written only by [`Stmt::Atomic`], never by [`Expr::Load`] or [`Stmt::Store`].
+        /// and written only by [`Stmt::Atomic`](super::Stmt::Atomic), never by
+        /// [`Expr::Load`](super::Expr::Load) or [`Stmt::Store`](super::Stmt::Store).
         atomic: bool,
     },
 }

@@ -26,7 +26,7 @@ pub fn nvrtc_version() -> Option<(i32, i32)> {
 /// backend does when no usable PTX was embedded; it needs libnvrtc but no GPU or driver.
 ///
 /// # Errors
-/// [`Error::Unavailable`] when libnvrtc cannot be loaded; [`Error::Cuda`] with NVRTC's log
+/// [`Error::Unavailable`](crate::Error::Unavailable) when libnvrtc cannot be loaded; [`Error::Cuda`](crate::Error::Cuda) with NVRTC's log
 /// when the source does not compile.
 pub fn compile_with_nvrtc(name: &str, cuda_source: &str, arch: &str) -> Result<String> {
     if !nvrtc_present() {
@@ -56,7 +56,7 @@ const NO_NVRTC: &str = "NVRTC (libnvrtc.so) is not on the library path; install 
 /// whatever PTX ISA it accepts; it needs libnvrtc but no GPU or driver.
 ///
 /// # Errors
-/// [`Error::Unavailable`] when libnvrtc cannot be loaded; [`Error::Cuda`] with NVRTC's log
+/// [`Error::Unavailable`](crate::Error::Unavailable) when libnvrtc cannot be loaded; [`Error::Cuda`](crate::Error::Cuda) with NVRTC's log
 /// when the source does not compile or NVRTC does not know the architecture.
 pub fn compile_cubin_with_nvrtc(name: &str, cuda_source: &str, sm: (i32, i32)) -> Result<Vec<u8>> {
     use cudarc::nvrtc::{result, sys};
