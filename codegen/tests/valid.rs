@@ -3,9 +3,8 @@
 
 mod common;
 
-use common::{at, lower, messages, typed};
+use common::{assert_errors, at, invalid, typed};
 use kernelforge_codegen::ir::{Expr, Scalar};
-use kernelforge_codegen::valid::validate;
 
 #[test]
 fn inferred_types_are_in_the_side_table_not_the_ir() {
@@ -69,7 +68,7 @@ fn workgroup_memory_is_sized_from_the_inferred_types() {
 
 #[test]
 fn type_errors_are_collected_at_their_spans() {
-    let k = lower(
+    let e = invalid(
         "",
         "fn k(x: &[i32], y: &mut [f32]) {
             let i = global_id().x;
@@ -77,29 +76,23 @@ fn type_errors_are_collected_at_their_spans() {
             let b: bool = 1.0;
             y[i] = -i as f32;
         }",
-    )
-    .unwrap();
-    let e = validate(&k).unwrap_err();
-    let m = messages(&e);
-    assert_eq!(m.len(), 3, "{m:#?}");
-    assert!(
-        m[0].starts_with("mismatched types: expected `f32`, found `i32`"),
-        "{}",
-        m[0]
     );
-    assert!(
-        m[1].starts_with("mismatched types: expected `bool`, found a float literal"),
-        "{}",
-        m[1]
+    assert_errors(
+        &e,
+        &[
+            ("mismatched types: expected `f32`, found `i32`", 3),
+            (
+                "mismatched types: expected `bool`, found a float literal",
+                4,
+            ),
+            ("cannot negate `u32`", 5),
+        ],
     );
-    assert!(m[2].starts_with("cannot negate `u32`"), "{}", m[2]);
-    let lines: Vec<usize> = e.0.iter().map(|e| at(e).0).collect();
-    assert_eq!(lines, [3, 4, 5]);
 }
 
 #[test]
 fn barriers_need_uniform_control_flow() {
-    let k = lower(
+    let e = invalid(
         "",
         "fn k(y: &mut [f32]) {
             let i = local_id().x;
@@ -108,45 +101,30 @@ fn barriers_need_uniform_control_flow() {
             }
             y[i] = 0.0;
         }",
-    )
-    .unwrap();
-    let e = validate(&k).unwrap_err();
-    assert_eq!(e.0.len(), 1);
-    assert!(
-        e.0[0]
-            .message
-            .starts_with("`barrier()` inside an `if` whose condition depends on the invocation"),
-        "{}",
-        e.0[0].message
     );
-    // At the barrier's statement: line 4, where `barrier` starts.
-    assert_eq!(at(&e.0[0]), (4, 16));
+    let barrier = "`barrier()` inside an `if` whose condition depends on the invocation";
+    assert_errors(&e, &[(barrier, 4)]);
+    // At the barrier's statement, where `barrier` starts.
+    assert_eq!(at(&e.0[0]).1, 16);
 }
 
 #[test]
 fn subgroups_need_whole_subgroups() {
-    let k = lower(
+    let e = invalid(
         "workgroup_size = 48",
         "fn k(y: &mut [f32]) {
             let i = local_id().x;
             let s = subgroup_add(y[i]);
             y[i] = s;
         }",
-    )
-    .unwrap();
-    let e = validate(&k).unwrap_err();
-    assert_eq!(e.0.len(), 1);
-    assert!(
-        e.0[0].message.contains("multiple of 32"),
-        "{}",
-        e.0[0].message
     );
-    assert_eq!(at(&e.0[0]).0, 3);
+    assert_errors(&e, &[("subgroup operations need whole subgroups", 3)]);
+    assert!(e.0[0].message.contains("multiple of 32"));
 }
 
 #[test]
 fn workgroup_memory_over_48_kib_is_an_error_at_the_array() {
-    let k = lower(
+    let e = invalid(
         "",
         "fn k(y: &mut [f32]) {
             let a = shared_array::<f32, 8192>();
@@ -155,10 +133,9 @@ fn workgroup_memory_over_48_kib_is_an_error_at_the_array() {
             b[0] = 1.0;
             y[0] = a[0] + b[0];
         }",
-    )
-    .unwrap();
-    let e = validate(&k).unwrap_err();
-    assert_eq!(e.0.len(), 1);
-    assert!(e.0[0].message.contains("65536 bytes"), "{}", e.0[0].message);
-    assert_eq!(at(&e.0[0]).0, 3);
+    );
+    assert_errors(
+        &e,
+        &[("this kernel's workgroup memory reaches 65536 bytes", 3)],
+    );
 }

@@ -70,16 +70,14 @@ impl Lowerer<'_> {
             return self.error(init.span(), "an array needs at least one element");
         }
         let unique = self.unique(name);
-        let id = self.kernel.arrays.append(
-            Array {
-                name: unique,
-                declared_elem: elem,
-                len,
-                space,
-                atomic,
-            },
-            span,
-        );
+        let array = Array {
+            name: unique,
+            declared_elem: elem,
+            len,
+            space,
+            atomic,
+        };
+        let id = self.kernel.arrays.append(array, span);
         if space == Space::Private {
             if mutable {
                 self.private_mut.push(id);

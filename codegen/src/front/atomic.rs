@@ -1,6 +1,6 @@
 //! Atomic operations on atomic slices and workgroup arrays: `s[i].fetch_add(v, Relaxed)`.
 
-use super::scope::{Binding, Lowerer};
+use super::scope::{push_let, Binding, Lowerer};
 use crate::ir::*;
 use syn::spanned::Spanned;
 
@@ -111,27 +111,19 @@ impl Lowerer<'_> {
         let result = if value {
             let elem = self.kernel.atomic_elem(target);
             let tmp = self.temp(elem, span);
-            out.push(
-                Stmt::Let {
-                    local: tmp,
-                    init: None,
-                },
-                span,
-            );
+            push_let(out, tmp, None, span);
             Some(tmp)
         } else {
             None
         };
-        out.push(
-            Stmt::Atomic {
-                target,
-                index,
-                op,
-                args,
-                result,
-            },
-            span,
-        );
+        let atomic = Stmt::Atomic {
+            target,
+            index,
+            op,
+            args,
+            result,
+        };
+        out.push(atomic, span);
         result
     }
 }

@@ -1,7 +1,7 @@
 //! Calls: the id intrinsics, the math functions, subgroup operations and `#[kernel_fn]`
 //! helpers (inlined by `inline.rs`).
 
-use super::scope::Lowerer;
+use super::scope::{push_let, Lowerer};
 use crate::ir::*;
 use syn::spanned::Spanned;
 
@@ -58,12 +58,7 @@ impl<'h> Lowerer<'h> {
                 None => self.push(Expr::Error, span),
             };
         }
-        let path: Vec<String> = p
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
+        let path = path_names(&p.path);
         self.error_expr(
             c.func.span(),
             format!(
@@ -107,13 +102,7 @@ impl<'h> Lowerer<'h> {
         let value = self.expr(&c.args[0], out);
         let arg = op.has_arg().then(|| self.expr(&c.args[1], out));
         let result = self.temp(None, span);
-        out.push(
-            Stmt::Let {
-                local: result,
-                init: None,
-            },
-            span,
-        );
+        push_let(out, result, None, span);
         out.push(
             Stmt::Subgroup {
                 op,
@@ -134,6 +123,11 @@ impl<'h> Lowerer<'h> {
         let name = p.path.segments.last()?.ident.to_string();
         self.helpers.get(&name)
     }
+}
+
+/// The identifiers of `path`'s segments (`["f32", "MAX"]` for `f32::MAX`).
+pub(super) fn path_names(path: &syn::Path) -> Vec<String> {
+    path.segments.iter().map(|s| s.ident.to_string()).collect()
 }
 
 /// Whether `c` calls a function whose last path segment is `name`.

@@ -1,7 +1,7 @@
 //! Expressions: literals, names, operators, casts, indexing, id components and method calls.
 
-use super::call::{builtin_call, math_list};
-use super::scope::{Binding, Lowerer};
+use super::call::{builtin_call, math_list, path_names};
+use super::scope::{push_if, push_let, Binding, Lowerer};
 use super::types;
 use crate::ir::*;
 use syn::spanned::Spanned;
@@ -51,13 +51,7 @@ impl Lowerer<'_> {
                 // The right operand needs statements (an `if` expression or an atomic): run
                 // them only when it is evaluated, keeping `&&`/`||` short-circuit.
                 let tmp = self.temp(Some(Scalar::Bool), span);
-                out.push(
-                    Stmt::Let {
-                        local: tmp,
-                        init: Some(left),
-                    },
-                    span,
-                );
+                push_let(out, tmp, Some(left), span);
                 let mut cond = self.push(Expr::Local(tmp), span);
                 if op == BinaryOp::Or {
                     cond = self.push(
@@ -75,14 +69,7 @@ impl Lowerer<'_> {
                     },
                     span,
                 );
-                out.push(
-                    Stmt::If {
-                        cond,
-                        accept: pre,
-                        reject: Block::new(),
-                    },
-                    span,
-                );
+                push_if(out, cond, pre, Block::new(), span);
                 self.push(Expr::Local(tmp), span)
             }
             syn::Expr::Cast(c) => {
@@ -122,13 +109,7 @@ impl Lowerer<'_> {
             syn::Expr::Call(c) => self.call(c, out),
             syn::Expr::If(_) | syn::Expr::Block(_) => {
                 let tmp = self.temp(None, span);
-                out.push(
-                    Stmt::Let {
-                        local: tmp,
-                        init: None,
-                    },
-                    span,
-                );
+                push_let(out, tmp, None, span);
                 self.value_into(expr, tmp, out);
                 self.push(Expr::Local(tmp), span)
             }
@@ -251,12 +232,7 @@ impl Lowerer<'_> {
                 ),
             };
         }
-        let segs: Vec<String> = p
-            .path
-            .segments
-            .iter()
-            .map(|s| s.ident.to_string())
-            .collect();
+        let segs = path_names(&p.path);
         if segs.len() == 2 {
             if let Some(c) = Constant::from_path(&segs[0], &segs[1]) {
                 return self.push(Expr::Constant(c), span);

@@ -8,7 +8,7 @@
 //! from the arguments, slice and array parameters name the caller's slices and arrays, and
 //! const generic parameters are constants taken from array lengths or a turbofish.
 
-use super::scope::{Binding, Lowerer};
+use super::scope::{push_let, Binding, Lowerer};
 use super::signature::{self, ArrayLen, Owner, ParamTy, Signature};
 use crate::ir::*;
 use proc_macro2::Span;
@@ -151,13 +151,7 @@ impl Lowerer<'_> {
             match arg {
                 Arg::Value(pname, mutable, ty, value, span) => {
                     let local = self.declare(&pname, Some(ty), mutable, span);
-                    out.push(
-                        Stmt::Let {
-                            local,
-                            init: Some(value),
-                        },
-                        span,
-                    );
+                    push_let(out, local, Some(value), span);
                 }
                 Arg::Bind(pname, b) => {
                     self.scopes[0].insert(pname, b);
@@ -183,13 +177,7 @@ impl Lowerer<'_> {
             }
             Some(ty) => {
                 let dest = self.temp(Some(ty), span);
-                out.push(
-                    Stmt::Let {
-                        local: dest,
-                        init: None,
-                    },
-                    span,
-                );
+                push_let(out, dest, None, span);
                 let mut body = self.block_value_into(&block, dest);
                 out.append(&mut body);
                 Some(self.push(Expr::Local(dest), span))

@@ -7,6 +7,21 @@ use crate::ir::*;
 use proc_macro2::Span;
 use std::collections::HashMap;
 
+/// Appends `let local = init;` to `out` (without `init`, the local is assigned later).
+pub(crate) fn push_let(out: &mut Block, local: LocalId, init: Option<ExprId>, span: Span) {
+    out.push(Stmt::Let { local, init }, span);
+}
+
+/// Appends `if cond { accept } else { reject }` to `out`.
+pub(crate) fn push_if(out: &mut Block, cond: ExprId, accept: Block, reject: Block, span: Span) {
+    let stmt = Stmt::If {
+        cond,
+        accept,
+        reject,
+    };
+    out.push(stmt, span);
+}
+
 /// What a name in scope refers to.
 #[derive(Clone, Copy)]
 pub(crate) enum Binding {
@@ -100,14 +115,7 @@ impl<'h> Lowerer<'h> {
         span: Span,
     ) -> LocalId {
         let unique = self.unique(name);
-        let id = self.kernel.locals.append(
-            Local {
-                name: unique,
-                declared_ty: ty,
-                mutable,
-            },
-            span,
-        );
+        let id = self.add_local(unique, ty, mutable, span);
         self.scopes
             .last_mut()
             .expect("scope")
@@ -119,14 +127,23 @@ impl<'h> Lowerer<'h> {
         let count = self.name_counts.entry("tmp".into()).or_insert(0);
         let name = format!("kf_tmp{count}");
         *count += 1;
-        self.kernel.locals.append(
-            Local {
-                name,
-                declared_ty: ty,
-                mutable: true,
-            },
-            span,
-        )
+        self.add_local(name, ty, true, span)
+    }
+
+    /// Appends a local named `name` (already kernel-unique) to the kernel.
+    fn add_local(
+        &mut self,
+        name: String,
+        ty: Option<Scalar>,
+        mutable: bool,
+        span: Span,
+    ) -> LocalId {
+        let local = Local {
+            name,
+            declared_ty: ty,
+            mutable,
+        };
+        self.kernel.locals.append(local, span)
     }
 
     pub(crate) fn lookup(&self, name: &str) -> Option<Binding> {

@@ -3,7 +3,7 @@
 
 use super::array::array_init;
 use super::call::{builtin_call, is_named_call};
-use super::scope::{Binding, Lowerer};
+use super::scope::{push_if, push_let, Binding, Lowerer};
 use super::types;
 use crate::ir::*;
 use std::collections::HashMap;
@@ -100,13 +100,7 @@ impl Lowerer<'_> {
                     "a `let` without a value needs a type, such as `let x: f32;`",
                 );
             }
-            out.push(
-                Stmt::Let {
-                    local: id,
-                    init: None,
-                },
-                local.span(),
-            );
+            push_let(out, id, None, local.span());
             return;
         };
         if let Some((_, d)) = &init.diverge {
@@ -130,34 +124,16 @@ impl Lowerer<'_> {
             // Declared first so the arms can assign it; the name is in scope only afterwards,
             // as in Rust, because `declare` runs after lowering the arms below.
             let tmp = self.temp(ty, pi.ident.span());
-            out.push(
-                Stmt::Let {
-                    local: tmp,
-                    init: None,
-                },
-                local.span(),
-            );
+            push_let(out, tmp, None, local.span());
             self.value_into(&init.expr, tmp, out);
             let value = self.push(Expr::Local(tmp), init.expr.span());
             let id = self.declare(&name, ty, pi.mutability.is_some(), pi.ident.span());
-            out.push(
-                Stmt::Let {
-                    local: id,
-                    init: Some(value),
-                },
-                local.span(),
-            );
+            push_let(out, id, Some(value), local.span());
             return;
         }
         let value = self.expr(&init.expr, out);
         let id = self.declare(&name, ty, pi.mutability.is_some(), pi.ident.span());
-        out.push(
-            Stmt::Let {
-                local: id,
-                init: Some(value),
-            },
-            local.span(),
-        );
+        push_let(out, id, Some(value), local.span());
     }
 
     /// Lowers an `if`/block expression in value position: each arm assigns `dest`.
@@ -179,14 +155,7 @@ impl Lowerer<'_> {
                         Block::new()
                     }
                 };
-                out.push(
-                    Stmt::If {
-                        cond,
-                        accept,
-                        reject,
-                    },
-                    e.span(),
-                );
+                push_if(out, cond, accept, reject, e.span());
             }
             syn::Expr::Block(b) if b.label.is_none() => {
                 let mut stmts = self.block_value_into(&b.block, dest);
@@ -267,14 +236,7 @@ impl Lowerer<'_> {
                     }
                     None => Block::new(),
                 };
-                out.push(
-                    Stmt::If {
-                        cond,
-                        accept,
-                        reject,
-                    },
-                    e.span(),
-                );
+                push_if(out, cond, accept, reject, e.span());
             }
             syn::Expr::Block(b) => {
                 if b.label.is_some() {
@@ -284,14 +246,7 @@ impl Lowerer<'_> {
                 // A nested block keeps its scope: wrap it in an always-taken `if`.
                 if !stmts.is_empty() {
                     let t = self.push(Expr::Literal(Literal::Bool(true)), b.span());
-                    out.push(
-                        Stmt::If {
-                            cond: t,
-                            accept: std::mem::take(&mut stmts),
-                            reject: Block::new(),
-                        },
-                        b.span(),
-                    );
+                    push_if(out, t, std::mem::take(&mut stmts), Block::new(), b.span());
                 }
             }
             syn::Expr::ForLoop(f) => self.for_loop(f, out),
@@ -519,16 +474,14 @@ impl Lowerer<'_> {
         let body = self.block(&f.body);
         self.loop_depth -= 1;
         self.scopes.pop();
-        out.push(
-            Stmt::For {
-                var,
-                start,
-                end,
-                step,
-                body,
-            },
-            f.span(),
-        );
+        let for_loop = Stmt::For {
+            var,
+            start,
+            end,
+            step,
+            body,
+        };
+        out.push(for_loop, f.span());
     }
 }
 

@@ -4,19 +4,24 @@
 use super::*;
 use proc_macro2::Span;
 
+/// The blocks nested directly in `stmt`: an `if`'s two arms, a loop's body, or none.
+pub fn child_blocks(stmt: &Stmt) -> impl Iterator<Item = &Block> {
+    let (first, second) = match stmt {
+        Stmt::If { accept, reject, .. } => (Some(accept), Some(reject)),
+        Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Loop { body } => {
+            (Some(body), None)
+        }
+        _ => (None, None),
+    };
+    first.into_iter().chain(second)
+}
+
 /// Calls `f` on every statement of `block`, nested ones included, in source order.
 pub fn walk_stmts<'a>(block: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
     for stmt in block {
         f(stmt);
-        match stmt {
-            Stmt::If { accept, reject, .. } => {
-                walk_stmts(accept, f);
-                walk_stmts(reject, f);
-            }
-            Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Loop { body } => {
-                walk_stmts(body, f)
-            }
-            _ => {}
+        for b in child_blocks(stmt) {
+            walk_stmts(b, f);
         }
     }
 }
@@ -26,15 +31,8 @@ pub fn walk_stmts<'a>(block: &'a [Stmt], f: &mut impl FnMut(&'a Stmt)) {
 pub fn walk_stmts_spanned<'a>(block: &'a Block, f: &mut impl FnMut(&'a Stmt, Span)) {
     for (stmt, span) in block.span_iter() {
         f(stmt, span);
-        match stmt {
-            Stmt::If { accept, reject, .. } => {
-                walk_stmts_spanned(accept, f);
-                walk_stmts_spanned(reject, f);
-            }
-            Stmt::For { body, .. } | Stmt::While { body, .. } | Stmt::Loop { body } => {
-                walk_stmts_spanned(body, f)
-            }
-            _ => {}
+        for b in child_blocks(stmt) {
+            walk_stmts_spanned(b, f);
         }
     }
 }

@@ -18,6 +18,20 @@ pub fn lower(attr: &str, src: &str) -> Result<Kernel, Errors> {
     lower_kernel(&attr, &func(src), &Helpers::new())
 }
 
+/// Lowers `src` under the default attribute, panicking on any error.
+pub fn lowered(src: &str) -> Kernel {
+    lower("", src).unwrap_or_else(|e| panic!("lowering failed: {e:?}"))
+}
+
+/// The validation errors of `src`, which lowers without error under `#[compute_kernel(attr)]`.
+pub fn invalid(attr: &str, src: &str) -> Errors {
+    let k = lower(attr, src).unwrap_or_else(|e| panic!("lowering failed: {e:?}"));
+    match validate(&k) {
+        Ok(_) => panic!("validation passed:\n{src}"),
+        Err(e) => e,
+    }
+}
+
 /// Lowers and validates `src`, panicking on any error.
 pub fn typed(src: &str) -> (Kernel, Info) {
     let k = lower("", src).unwrap_or_else(|e| panic!("lowering failed: {e:?}"));
@@ -34,4 +48,21 @@ pub fn messages(errors: &Errors) -> Vec<String> {
 pub fn at(e: &kernelforge_codegen::Error) -> (usize, usize) {
     let s = e.span.start();
     (s.line, s.column)
+}
+
+/// Asserts that `errors` are, in order, messages starting with each prefix of `want`, each at
+/// its line.
+pub fn assert_errors(errors: &Errors, want: &[(&str, usize)]) {
+    let got: Vec<(&str, usize)> = errors
+        .0
+        .iter()
+        .map(|e| (e.message.as_str(), at(e).0))
+        .collect();
+    assert_eq!(got.len(), want.len(), "{got:#?}");
+    for ((message, line), (prefix, want_line)) in got.iter().zip(want) {
+        assert!(
+            message.starts_with(prefix) && line == want_line,
+            "want `{prefix}...` at line {want_line}; got {got:#?}"
+        );
+    }
 }

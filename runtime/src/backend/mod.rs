@@ -125,11 +125,20 @@ fn views<'a, B: Own>(
 
 /// Why a backend not compiled into this build is unavailable.
 #[cfg_attr(all(feature = "wgpu", feature = "cuda"), allow(dead_code))]
-fn not_compiled(backend: Backend) -> String {
+fn not_compiled_reason(backend: Backend) -> String {
     format!(
         "kernelforge was built without the `{}` feature; enable it",
         backend.as_str()
     )
+}
+
+/// The error for opening a backend not compiled into this build.
+#[cfg_attr(all(feature = "wgpu", feature = "cuda"), allow(dead_code))]
+fn not_compiled(backend: Backend) -> Error {
+    Error::Unavailable {
+        backend,
+        reason: not_compiled_reason(backend),
+    }
 }
 
 impl DeviceImpl {
@@ -141,10 +150,7 @@ impl DeviceImpl {
         #[cfg(not(feature = "wgpu"))]
         {
             let _ = hardware_only;
-            Err(Error::Unavailable {
-                backend: Backend::Wgpu,
-                reason: not_compiled(Backend::Wgpu),
-            })
+            Err(not_compiled(Backend::Wgpu))
         }
     }
 
@@ -155,10 +161,7 @@ impl DeviceImpl {
         #[cfg(not(feature = "cuda"))]
         {
             let _ = ordinal;
-            Err(Error::Unavailable {
-                backend: Backend::Cuda,
-                reason: not_compiled(Backend::Cuda),
-            })
+            Err(not_compiled(Backend::Cuda))
         }
     }
 
@@ -365,7 +368,7 @@ pub(crate) fn cuda_info() -> CudaInfo {
     return cuda::info();
     #[cfg(not(feature = "cuda"))]
     CudaInfo {
-        error: Some(not_compiled(Backend::Cuda)),
+        error: Some(not_compiled_reason(Backend::Cuda)),
         ..Default::default()
     }
 }
