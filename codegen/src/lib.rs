@@ -191,7 +191,11 @@ pub fn compile_all(
         Ok(args) => args,
         // Without instances to build, the body's errors are reported beside the attribute's.
         Err(e) if func.sig.generics.const_params().next().is_none() => {
-            return Err(compile_instance(Err(e), func, helpers).expect_err("attribute errors"));
+            let only = Instance {
+                values: Vec::new(),
+                func: func.clone(),
+            };
+            return compile_instance(Err(e), func, helpers).map(|g| vec![(only, g)]);
         }
         Err(e) => return Err(e),
     };

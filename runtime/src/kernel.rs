@@ -73,7 +73,8 @@ pub enum KernelArg<'a> {
 }
 
 /// The launch ABI's `u32` words (see kernelforge-codegen's `back` module): the group counts,
-/// then per parameter its scalar bits or, for a slice, its length.
+/// then per parameter its scalar bits or, for a slice, its length. The GPU backends use it.
+#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
 pub(crate) fn abi_words(groups: [u32; 3], args: &[KernelArg<'_>]) -> Vec<u32> {
     let mut words = groups.to_vec();
     for a in args {

@@ -20,7 +20,7 @@ use crate::buffer::RawBuffer;
 use crate::device::MemoryInfo;
 use crate::error::{Error, Result};
 use crate::info::{CudaInfo, WgpuInfo};
-use crate::kernel::{abi_words, KernelArg, KernelDesc};
+use crate::kernel::{KernelArg, KernelDesc};
 use crate::profile::{Clock, LaunchRecord};
 
 /// A device of one backend.
@@ -55,6 +55,16 @@ pub(crate) enum Arg<'a, B> {
 trait Own: Sized {
     fn of(s: &Storage) -> Option<&Self>;
     fn of_mut(s: &mut Storage) -> Option<&mut Self>;
+
+    /// `s` as this backend's buffer, or the error for a foreign one in `kernel`'s call.
+    fn get<'a>(s: &'a Storage, kernel: &'static str) -> Result<&'a Self> {
+        Self::of(s).ok_or_else(|| foreign(kernel))
+    }
+
+    /// As [`get`](Own::get), writable.
+    fn get_mut<'a>(s: &'a mut Storage, kernel: &'static str) -> Result<&'a mut Self> {
+        Self::of_mut(s).ok_or_else(|| foreign(kernel))
+    }
 }
 
 /// Defines [`Own`] for a backend's buffer type (one arm: a build may have only the CPU
@@ -108,15 +118,10 @@ fn views<'a, B: Own>(
         .map(|a| {
             Ok(match a {
                 KernelArg::Scalar(bits) => Arg::Scalar(*bits),
-                KernelArg::Slice(b) => {
-                    Arg::Slice(B::of(&b.storage).ok_or_else(|| foreign(kernel))?, b.len)
-                }
+                KernelArg::Slice(b) => Arg::Slice(B::get(&b.storage, kernel)?, b.len),
                 KernelArg::SliceMut(b) => {
                     let len = b.len;
-                    Arg::SliceMut(
-                        B::of_mut(&mut b.storage).ok_or_else(|| foreign(kernel))?,
-                        len,
-                    )
+                    Arg::SliceMut(B::get_mut(&mut b.storage, kernel)?, len)
                 }
             })
         })
@@ -225,18 +230,11 @@ impl DeviceImpl {
         let bytes = buf.bytes();
         let kernel = "to_vec";
         match self {
-            DeviceImpl::Cpu => Ok(cpu::read(
-                Own::of(&buf.storage).ok_or_else(|| foreign(kernel))?,
-                bytes,
-            )),
+            DeviceImpl::Cpu => Ok(cpu::read(Own::get(&buf.storage, kernel)?, bytes)),
             #[cfg(feature = "wgpu")]
-            DeviceImpl::Wgpu(w) => {
-                w.read(Own::of(&buf.storage).ok_or_else(|| foreign(kernel))?, bytes)
-            }
+            DeviceImpl::Wgpu(w) => w.read(Own::get(&buf.storage, kernel)?, bytes),
             #[cfg(feature = "cuda")]
-            DeviceImpl::Cuda(c) => {
-                c.read(Own::of(&buf.storage).ok_or_else(|| foreign(kernel))?, bytes)
-            }
+            DeviceImpl::Cuda(c) => c.read(Own::get(&buf.storage, kernel)?, bytes),
         }
     }
 
@@ -245,21 +243,13 @@ impl DeviceImpl {
         let kernel = "write";
         match self {
             DeviceImpl::Cpu => {
-                cpu::write(
-                    Own::of_mut(&mut buf.storage).ok_or_else(|| foreign(kernel))?,
-                    bytes,
-                );
+                cpu::write(Own::get_mut(&mut buf.storage, kernel)?, bytes);
                 Ok(())
             }
             #[cfg(feature = "wgpu")]
-            DeviceImpl::Wgpu(w) => {
-                w.write(Own::of(&buf.storage).ok_or_else(|| foreign(kernel))?, bytes)
-            }
+            DeviceImpl::Wgpu(w) => w.write(Own::get(&buf.storage, kernel)?, bytes),
             #[cfg(feature = "cuda")]
-            DeviceImpl::Cuda(c) => c.write(
-                Own::of_mut(&mut buf.storage).ok_or_else(|| foreign(kernel))?,
-                bytes,
-            ),
+            DeviceImpl::Cuda(c) => c.write(Own::get_mut(&mut buf.storage, kernel)?, bytes),
         }
     }
 
@@ -331,16 +321,22 @@ impl DeviceImpl {
         args: &mut [KernelArg<'_>],
         rec: &mut LaunchRecord,
     ) -> Result<()> {
-        let words = abi_words(groups, args);
+        // The GPU backends pass the launch ABI's words; the CPU reads the arguments directly.
         match self {
             DeviceImpl::Cpu => {
-                let _ = (words, rec);
+                let _ = rec;
                 cpu::launch(desc, groups, &mut views(desc.name, args)?)
             }
             #[cfg(feature = "wgpu")]
-            DeviceImpl::Wgpu(w) => w.launch(desc, groups, words, &views(desc.name, args)?, rec),
+            DeviceImpl::Wgpu(w) => {
+                let words = crate::kernel::abi_words(groups, args);
+                w.launch(desc, groups, words, &views(desc.name, args)?, rec)
+            }
             #[cfg(feature = "cuda")]
-            DeviceImpl::Cuda(c) => c.launch(desc, groups, &words, &views(desc.name, args)?, rec),
+            DeviceImpl::Cuda(c) => {
+                let words = crate::kernel::abi_words(groups, args);
+                c.launch(desc, groups, &words, &views(desc.name, args)?, rec)
+            }
         }
     }
 }
