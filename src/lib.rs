@@ -28,6 +28,9 @@ extern crate self as kernelforge;
 pub use kernelforge_macros::{compute_kernel, kernel_fn};
 #[cfg(feature = "cuda")]
 pub use kernelforge_runtime::cuda;
+/// `f16` (IEEE binary16) and `bf16` (bfloat16), the `half` crate's types: kernel parameters,
+/// buffer elements and kernel values; `half` itself for its slice conversions.
+pub use kernelforge_runtime::{bf16, f16, half};
 pub use kernelforge_runtime::{
     cache, profile, Backend, Buffer, Device, Error, Grid, MemoryInfo, Result,
 };
@@ -50,7 +53,7 @@ pub mod prelude {
         subgroup_broadcast, subgroup_invocation_id, subgroup_max, subgroup_min,
         subgroup_shuffle_xor, subgroup_size, UVec3,
     };
-    pub use crate::{compute_kernel, kernel_fn, Backend, Buffer, Device, Grid};
+    pub use crate::{bf16, compute_kernel, f16, kernel_fn, Backend, Buffer, Device, Grid};
     /// The element types of atomic slices (`&[AtomicU32]`) and workgroup arrays, and the
     /// ordering of kernel atomics.
     pub use std::sync::atomic::{AtomicI32, AtomicU32, Ordering::Relaxed};

@@ -251,7 +251,7 @@ fn cuda_recovers_from_ptx_newer_than_the_driver() {
     let mut y = dev.upload(&vec![1.0f32; n]).unwrap();
     use kernelforge::__private::KernelArg;
     let mut args = [
-        KernelArg::Scalar(3.0f32.to_bits()),
+        KernelArg::Scalar(3.0f32.to_bits() as u64),
         KernelArg::Slice(x.raw()),
         KernelArg::SliceMut(y.raw_mut()),
     ];
@@ -264,7 +264,7 @@ fn cuda_recovers_from_ptx_newer_than_the_driver() {
     let x = fresh.upload(&vec![2.0f32; n]).unwrap();
     let mut y = fresh.upload(&vec![1.0f32; n]).unwrap();
     let mut args = [
-        KernelArg::Scalar(3.0f32.to_bits()),
+        KernelArg::Scalar(3.0f32.to_bits() as u64),
         KernelArg::Slice(x.raw()),
         KernelArg::SliceMut(y.raw_mut()),
     ];

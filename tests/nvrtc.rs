@@ -18,6 +18,7 @@ fn kernels() -> Vec<(String, String)> {
         "tests/helpers.rs",
         "tests/subgroups.rs",
         "tests/const_generics.rs",
+        "tests/types.rs",
         "examples/downstream/src/main.rs",
     ] {
         let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();

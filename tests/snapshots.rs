@@ -94,6 +94,7 @@ fn test_kernels_match_golden_files() {
         "tests/subgroups.rs",
         "tests/helpers.rs",
         "tests/const_generics.rs",
+        "tests/types.rs",
     ] {
         let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
         let parsed = syn::parse_file(&std::fs::read_to_string(&path).unwrap()).unwrap();
@@ -105,7 +106,11 @@ fn test_kernels_match_golden_files() {
                 let name = &g.kernel.name;
                 back::wgsl::validate(&g.wgsl).unwrap_or_else(|e| panic!("{name}: {e}"));
                 insta::assert_snapshot!(format!("test_{name}.cuda"), g.cuda);
-                insta::assert_snapshot!(format!("test_{name}.wgsl"), g.wgsl);
+                let wgsl = match &g.wgsl_unsupported {
+                    Some(why) => format!("// No WGSL: {why}\n"),
+                    None => g.wgsl.clone(),
+                };
+                insta::assert_snapshot!(format!("test_{name}.wgsl"), wgsl);
                 insta::assert_snapshot!(format!("test_{name}.cpu"), g.cpu_source());
             }
         }

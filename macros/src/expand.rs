@@ -40,20 +40,18 @@ pub(crate) fn expand_with_helpers(
 
 fn scalar_ty(s: Scalar) -> TokenStream {
     match s {
-        Scalar::F32 => quote!(f32),
-        Scalar::I32 => quote!(i32),
-        Scalar::U32 => quote!(u32),
-        Scalar::Bool => quote!(bool),
+        Scalar::F16 => quote!(::kernelforge::f16),
+        Scalar::BF16 => quote!(::kernelforge::bf16),
+        _ => {
+            let t = format_ident!("{}", s.rust_name());
+            quote!(#t)
+        }
     }
 }
 
 fn scalar_desc(s: Scalar) -> TokenStream {
-    match s {
-        Scalar::F32 => quote!(::kernelforge::__private::ScalarType::F32),
-        Scalar::I32 => quote!(::kernelforge::__private::ScalarType::I32),
-        Scalar::U32 => quote!(::kernelforge::__private::ScalarType::U32),
-        Scalar::Bool => quote!(::kernelforge::__private::ScalarType::Bool),
-    }
+    let v = format_ident!("{}", format!("{s:?}"));
+    quote!(::kernelforge::__private::ScalarType::#v)
 }
 
 /// `Some(include_str!(...))` when kernelforge-build wrote this kernel's PTX into `OUT_DIR`.
@@ -109,6 +107,11 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
     // Validation keeps it within 48 KiB.
     let workgroup_bytes = g.workgroup_bytes() as u32;
     let subgroups = g.uses_subgroups();
+    let (shader_f16, shader_f64) = (g.uses(Scalar::F16), g.uses(Scalar::F64));
+    let wgsl_unsupported = match &g.wgsl_unsupported {
+        Some(why) => quote!(Some(#why)),
+        None => quote!(None),
+    };
     let wgsl_x4 = match &g.wgsl_x4 {
         Some(text) => quote!(Some(#text)),
         None => quote!(None),
@@ -180,6 +183,9 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
                 wgsl_x4_source: WGSL_X4_SOURCE,
                 workgroup_bytes: #workgroup_bytes,
                 subgroups: #subgroups,
+                shader_f16: #shader_f16,
+                shader_f64: #shader_f64,
+                wgsl_unsupported: #wgsl_unsupported,
                 cpu: __cpu::run,
             };
 

@@ -14,6 +14,23 @@ pub enum ScalarType {
     U32,
     /// `bool` (scalars only; passed as a `u32` 0 or 1)
     Bool,
+    /// `half::f16`
+    F16,
+    /// `half::bf16`
+    BF16,
+    /// `f64`
+    F64,
+    /// `i64`
+    I64,
+    /// `u64`
+    U64,
+}
+
+impl ScalarType {
+    /// Whether a scalar of this type takes two launch-ABI words (64 bits).
+    pub fn is_wide(self) -> bool {
+        matches!(self, ScalarType::F64 | ScalarType::I64 | ScalarType::U64)
+    }
 }
 
 /// One kernel parameter, in source order.
@@ -58,14 +75,20 @@ pub struct KernelDesc {
     /// Whether the kernel uses subgroup operations (wgpu needs the adapter's `SUBGROUP`
     /// feature; CUDA and the CPU always have them).
     pub subgroups: bool,
+    /// Whether the kernel uses `f16` (wgpu needs the adapter's `SHADER_F16`).
+    pub shader_f16: bool,
+    /// Whether the kernel uses `f64` (wgpu needs the adapter's `SHADER_F64`).
+    pub shader_f64: bool,
+    /// Why the kernel has no WGSL form, when it has none (`wgsl_source` is then empty).
+    pub wgsl_unsupported: Option<&'static str>,
     /// The CPU entry point.
     pub cpu: fn(&cpu::Launch, &cpu::Args) -> Result<(), cpu::Fault>,
 }
 
 /// One argument of a launch.
 pub enum KernelArg<'a> {
-    /// A scalar's bits (`bool` as 0 or 1).
-    Scalar(u32),
+    /// A scalar's bits, zero-extended (`bool` as 0 or 1, `f16` in the low 16 bits).
+    Scalar(u64),
     /// A read-only slice.
     Slice(&'a RawBuffer),
     /// A read-write slice.
@@ -73,43 +96,56 @@ pub enum KernelArg<'a> {
 }
 
 /// The launch ABI's `u32` words (see kernelforge-codegen's `back` module): the group counts,
-/// then per parameter its scalar bits or, for a slice, its length. The GPU backends use it.
+/// then per parameter its scalar bits or, for a slice, its length. A 64-bit scalar takes two
+/// words, low first, starting at an even word (after a zero pad word when needed), so that
+/// it is 8-byte aligned in the WGSL uniform. The GPU backends use it.
 #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
-pub(crate) fn abi_words(groups: [u32; 3], args: &[KernelArg<'_>]) -> Vec<u32> {
+pub(crate) fn abi_words(
+    groups: [u32; 3],
+    params: &[ParamDesc],
+    args: &[KernelArg<'_>],
+) -> Vec<u32> {
     let mut words = groups.to_vec();
-    for a in args {
-        words.push(match a {
-            KernelArg::Scalar(bits) => *bits,
-            KernelArg::Slice(b) => b.len as u32,
-            KernelArg::SliceMut(b) => b.len as u32,
-        });
+    for (a, p) in args.iter().zip(params) {
+        match a {
+            KernelArg::Scalar(bits) if p.ty.is_wide() => {
+                if words.len() % 2 == 1 {
+                    words.push(0);
+                }
+                words.extend([*bits as u32, (*bits >> 32) as u32]);
+            }
+            KernelArg::Scalar(bits) => words.push(*bits as u32),
+            KernelArg::Slice(b) => words.push(b.len as u32),
+            KernelArg::SliceMut(b) => words.push(b.len as u32),
+        }
     }
     words
 }
 
 /// Scalars that kernels take by value.
 pub trait KernelScalar: Copy {
-    /// The value's bits as passed to the kernel.
-    fn to_bits(self) -> u32;
+    /// The value's bits as passed to the kernel, zero-extended to 64 bits.
+    fn to_bits(self) -> u64;
 }
 
-impl KernelScalar for f32 {
-    fn to_bits(self) -> u32 {
-        f32::to_bits(self)
-    }
+macro_rules! kernel_scalar {
+    ($($t:ty => |$v:ident| $bits:expr),* $(,)?) => {
+        $(impl KernelScalar for $t {
+            fn to_bits(self) -> u64 {
+                let $v = self;
+                $bits
+            }
+        })*
+    };
 }
-impl KernelScalar for u32 {
-    fn to_bits(self) -> u32 {
-        self
-    }
-}
-impl KernelScalar for i32 {
-    fn to_bits(self) -> u32 {
-        self as u32
-    }
-}
-impl KernelScalar for bool {
-    fn to_bits(self) -> u32 {
-        self as u32
-    }
+kernel_scalar! {
+    f32 => |v| v.to_bits() as u64,
+    u32 => |v| v as u64,
+    i32 => |v| v as u32 as u64,
+    bool => |v| v as u64,
+    half::f16 => |v| v.to_bits() as u64,
+    half::bf16 => |v| v.to_bits() as u64,
+    f64 => |v| v.to_bits(),
+    u64 => |v| v,
+    i64 => |v| v as u64,
 }

@@ -364,6 +364,9 @@ fn peer_desc(name: &str, inputs: usize, expr: &str) -> &'static kernelforge::__p
         wgsl_x4_source: None,
         workgroup_bytes: 0,
         subgroups: false,
+        shader_f16: false,
+        shader_f64: false,
+        wgsl_unsupported: None,
         cpu: no_cpu,
     }))
 }
@@ -525,6 +528,9 @@ fn wgsl_softmax<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
         wgsl_x4_source: None,
         workgroup_bytes: 1024,
         subgroups: false,
+        shader_f16: false,
+        shader_f64: false,
+        wgsl_unsupported: None,
         cpu: no_cpu,
     };
     let (r, c) = (d.rows, d.cols);

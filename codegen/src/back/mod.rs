@@ -183,6 +183,53 @@ pub fn float_text(v: f64) -> String {
     }
 }
 
+/// `v` rounded to the float type `t` (nearest, ties to even, correctly rounded from the
+/// `f64`: half's own `from_f64` drops the low mantissa bits first), as an `f64`. Literals are rounded here, once, so that every
+/// back end writes the same value.
+pub fn rounded(t: Scalar, v: f64) -> f64 {
+    match t {
+        Scalar::F16 => half::f16::from_f32(odd_f32(v)).to_f64(),
+        Scalar::BF16 => half::bf16::from_f32(odd_f32(v)).to_f64(),
+        Scalar::F64 => v,
+        _ => v as f32 as f64,
+    }
+}
+
+/// The bits of `v` rounded to `f16` or `bf16` (see [`rounded`]).
+pub fn half_bits(t: Scalar, v: f64) -> u16 {
+    match t {
+        Scalar::BF16 => half::bf16::from_f32(odd_f32(v)).to_bits(),
+        _ => half::f16::from_f32(odd_f32(v)).to_bits(),
+    }
+}
+
+/// `v` rounded to `f32` with round-to-odd (truncate, then set the last bit if inexact): a
+/// second rounding to a type at least two bits narrower (`f16`, `bf16`) is then correctly
+/// rounded (Boldo and Melquiond, "When double rounding is odd", 2005).
+pub fn odd_f32(v: f64) -> f32 {
+    let r = v as f32;
+    if v.is_nan() || r as f64 == v {
+        return r;
+    }
+    // Step back toward zero if nearest rounded away from it, then mark the result inexact.
+    let t = if (r as f64).abs() > v.abs() {
+        f32::from_bits(r.to_bits() - 1)
+    } else {
+        r
+    };
+    f32::from_bits(t.to_bits() | 1)
+}
+
+/// An `f64` as a decimal that reads back as the same `f64` (always with a `.` or exponent).
+pub fn float64_text(v: f64) -> String {
+    let s = format!("{v:?}");
+    if s.contains(['.', 'e', 'i', 'N']) {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
 /// Size in bytes of one element of `ty` in a buffer.
 pub fn elem_size(ty: Scalar) -> u32 {
     ty.size()

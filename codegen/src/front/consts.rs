@@ -63,7 +63,7 @@ impl Lowerer<'_> {
             Err(e) => return self.errors.push(e),
         };
         let lit = match ty {
-            Scalar::F32 => match &*c.expr {
+            f if f.is_float() => match &*c.expr {
                 syn::Expr::Lit(syn::ExprLit {
                     lit: syn::Lit::Float(f),
                     ..
@@ -85,7 +85,7 @@ impl Lowerer<'_> {
                 },
                 _ => None,
             }
-            .map(|v| Literal::Float(v, Some(Scalar::F32))),
+            .map(|v| Literal::Float(v, Some(f))),
             Scalar::Bool => match &*c.expr {
                 syn::Expr::Lit(syn::ExprLit {
                     lit: syn::Lit::Bool(b),
@@ -93,11 +93,8 @@ impl Lowerer<'_> {
                 }) => Some(Literal::Bool(b.value)),
                 _ => None,
             },
-            Scalar::U32 | Scalar::I32 => match self.const_int(&c.expr) {
-                Some(v)
-                    if (ty == Scalar::U32 && v <= u32::MAX as u64)
-                        || (ty == Scalar::I32 && v <= i32::MAX as u64) =>
-                {
+            _ => match self.const_int(&c.expr) {
+                Some(v) if ty.int_range().is_some_and(|(_, hi)| v as i128 <= hi) => {
                     Some(Literal::Int(v, Some(ty)))
                 }
                 Some(_) => return self.error(c.expr.span(), "this constant does not fit its type"),

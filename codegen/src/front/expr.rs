@@ -155,32 +155,38 @@ impl Lowerer<'_> {
         let suffix = |s: &str| -> Result<Option<Scalar>, String> {
             match s {
                 "" => Ok(None),
-                "f32" => Ok(Some(Scalar::F32)),
-                "i32" => Ok(Some(Scalar::I32)),
-                "u32" => Ok(Some(Scalar::U32)),
-                "f64" => Err("`f64` is not supported: WGSL has no 64-bit floats; use `f32`".into()),
                 "usize" => Err("indices are `u32` in kernels; use the `u32` suffix".into()),
-                other => Err(format!(
-                    "literal suffix `{other}` is not supported; use `f32`, `i32` or `u32`"
-                )),
+                "bool" => Err(format!("literal suffix `{s}` is not supported")),
+                other => Scalar::from_rust_name(other).map(Some).ok_or_else(|| {
+                    format!(
+                        "literal suffix `{other}` is not supported; use `f16`, `bf16`, `f32`, \
+                         `f64`, `i32`, `u32`, `i64` or `u64`"
+                    )
+                }),
             }
         };
         match lit {
             syn::Lit::Int(i) => match suffix(i.suffix()) {
-                Ok(Some(Scalar::F32)) => match i.base10_parse::<f64>() {
-                    Ok(v) => self.push(Expr::Literal(Literal::Float(v, Some(Scalar::F32))), span),
+                Ok(Some(f)) if f.is_float() => match i.base10_parse::<f64>() {
+                    Ok(v) => self.push(Expr::Literal(Literal::Float(v, Some(f))), span),
                     Err(e) => self.error_expr(span, e.to_string()),
                 },
                 Ok(ty) => match i.base10_parse::<u64>() {
-                    Ok(v) if v <= u32::MAX as u64 => {
+                    Ok(v) if v <= literal_max(ty) => {
                         self.push(Expr::Literal(Literal::Int(v, ty)), span)
                     }
-                    _ => self.error_expr(span, "integer literal does not fit in 32 bits"),
+                    _ => self.error_expr(
+                        span,
+                        format!(
+                            "integer literal out of range for `{}`",
+                            ty.map_or("u32", Scalar::rust_name)
+                        ),
+                    ),
                 },
                 Err(m) => self.error_expr(span, m),
             },
             syn::Lit::Float(f) => match suffix(f.suffix()) {
-                Ok(ty @ (None | Some(Scalar::F32))) => match f.base10_parse::<f64>() {
+                Ok(ty) if ty.is_none_or(Scalar::is_float) => match f.base10_parse::<f64>() {
                     Ok(v) => self.push(Expr::Literal(Literal::Float(v, ty)), span),
                     Err(e) => self.error_expr(span, e.to_string()),
                 },
@@ -241,8 +247,8 @@ impl Lowerer<'_> {
         self.error_expr(
             span,
             format!(
-                "`{}` is not available in kernels; constants such as `f32::MAX` and \
-                 `u32::MAX` are",
+                "`{}` is not available in kernels; constants such as `f32::MAX`, \
+                 `f16::EPSILON` and `u64::MAX` are",
                 segs.join("::")
             ),
         )
@@ -390,11 +396,18 @@ impl Lowerer<'_> {
             BinaryOp::Div => a.checked_div(*b),
             _ => None,
         }?;
-        let max = match ty {
-            Some(Scalar::U32) => u32::MAX as u64,
-            _ => i32::MAX as u64,
-        };
+        // Unsuffixed results stay within `i32`, the type they default to.
+        let max = ty.map_or(i32::MAX as u64, |s| literal_max(Some(s)));
         (v <= max).then_some(Literal::Int(v, ty))
+    }
+}
+
+/// The largest value an integer literal of type `ty` may have (an unsuffixed one may be up to
+/// `u32::MAX` or, in a 64-bit context, `u64::MAX`; `valid` checks it against its type).
+fn literal_max(ty: Option<Scalar>) -> u64 {
+    match ty {
+        Some(s) => s.int_range().map_or(0, |(_, hi)| hi as u64),
+        None => u64::MAX,
     }
 }
 

@@ -9,12 +9,25 @@ pub fn scalar(ty: &syn::Type) -> Result<Scalar, Error> {
     let unsupported = |what: &str| {
         Error::new(
             ty.span(),
-            format!("{what}; kernel values are `f32`, `i32`, `u32` or `bool`"),
+            format!(
+                "{what}; kernel values are `f16`, `bf16`, `f32`, `f64`, `i32`, `u32`, `i64`, \
+                 `u64` or `bool`"
+            ),
         )
     };
     let syn::Type::Path(p) = ty else {
         return Err(unsupported("this type is not supported in kernels"));
     };
+    // `half::f16` and `kernelforge::bf16` name the same types as `f16` and `bf16`.
+    if let Some(last) = p.path.segments.last().filter(|_| p.qself.is_none()) {
+        if last.arguments.is_none() && (last.ident == "f16" || last.ident == "bf16") {
+            return Ok(if last.ident == "f16" {
+                Scalar::F16
+            } else {
+                Scalar::BF16
+            });
+        }
+    }
     let Some(ident) = p.path.get_ident() else {
         let last = p.path.segments.last().map(|s| s.ident.to_string());
         return Err(match last.as_deref() {
@@ -25,21 +38,18 @@ pub fn scalar(ty: &syn::Type) -> Result<Scalar, Error> {
             _ => unsupported("this type is not supported in kernels"),
         });
     };
-    match ident.to_string().as_str() {
-        "f32" => Ok(Scalar::F32),
-        "i32" => Ok(Scalar::I32),
-        "u32" => Ok(Scalar::U32),
-        "bool" => Ok(Scalar::Bool),
-        "f64" => Err(Error::new(
-            ty.span(),
-            "`f64` is not supported: WGSL has no 64-bit floats; use `f32`",
-        )),
+    let name = ident.to_string();
+    if let Some(s) = Scalar::from_rust_name(&name) {
+        return Ok(s);
+    }
+    match name.as_str() {
         "usize" | "isize" => Err(Error::new(
             ty.span(),
             "`usize` is not a kernel type: indices and lengths are `u32`; write `u32`",
         )),
-        "u8" | "u16" | "i8" | "i16" | "u64" | "i64" | "u128" | "i128" => Err(unsupported(
-            "this integer width is not supported yet; widen it to `u32` or `i32`",
+        "u8" | "u16" | "i8" | "i16" | "u128" | "i128" => Err(unsupported(
+            "this integer width is not supported; widen it to `u32`/`i32` or narrow it to \
+             `u64`/`i64`",
         )),
         n if n.starts_with("Atomic") => Err(Error::new(
             ty.span(),

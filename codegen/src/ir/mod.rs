@@ -30,16 +30,22 @@
 //!
 //! # Types and arithmetic
 //!
-//! Every value has a [`Scalar`] type: `f32`, `i32`, `u32` or `bool`. The IR records only the
+//! Every value has a [`Scalar`] type: `f16`, `bf16`, `f32`, `f64`, `i32`, `u32`, `i64`, `u64`
+//! or `bool`. The IR records only the
 //! types the source writes ([`Local::declared_ty`], [`Array::declared_elem`], literal suffixes);
 //! `valid` checks them, infers the rest (an unsuffixed float literal is `f32` and an unsuffixed
 //! integer `i32` when nothing says otherwise) and returns every expression's, local's and array
 //! element's type in a side table (`valid::Info`), which is where back ends read types. Integer
 //! arithmetic wraps (two's complement) on every backend. Integer division by zero yields the
-//! dividend and remainder by zero yields 0 (WGSL's definition); `i32::MIN / -1` is `i32::MIN`.
-//! Shift amounts are `u32` and are taken modulo 32. Float-to-integer casts truncate toward zero
-//! and saturate, NaN giving 0 (Rust's `as`). Float results of the math functions
-//! ([`MathFn`]) agree within the per-function tolerance documented in the README.
+//! dividend and remainder by zero yields 0 (WGSL's definition); `MIN / -1` is `MIN`.
+//! Shift amounts are `u32` and are taken modulo the type's width (32 or 64). Casts follow Rust's
+//! `as`: float to integer truncates toward zero and saturates, NaN giving 0; integer to float
+//! and float to narrower float round to nearest, ties to even; integer to integer truncates or
+//! extends by the source's signedness. `f16` and `bf16` arithmetic is computed in `f32` and
+//! rounded to the type after every operation, which for `+ - * /` and `sqrt` is the correctly
+//! rounded result (`f32` has more than twice their precision plus two bits). Float results of
+//! the math functions ([`MathFn`]) agree within the per-function tolerance documented in the
+//! README.
 //!
 //! # Names
 //!

@@ -53,6 +53,15 @@ impl Info {
             AtomicTarget::Array(a) => self.array_elem(a),
         }
     }
+    /// Whether any parameter, expression, local or array of `kernel` has type `s` (back ends
+    /// include headers or enable extensions for the types a kernel uses).
+    pub fn uses(&self, kernel: &Kernel, s: Scalar) -> bool {
+        kernel.params.values().any(|p| match p.kind {
+            ParamKind::Scalar(t) | ParamKind::Slice { elem: t, .. } => t == s,
+        }) || self.types.values().any(|&t| t == s)
+            || self.locals.values().any(|&t| t == s)
+            || self.arrays.values().any(|&t| t == s)
+    }
     /// Size of array `id` in bytes.
     pub fn array_bytes(&self, kernel: &Kernel, id: ArrayId) -> u64 {
         kernel.array(id).len as u64 * self.array_elem(id).size() as u64

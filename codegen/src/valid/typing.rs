@@ -35,6 +35,7 @@ pub(super) fn infer(kernel: &Kernel) -> Typing {
     }
     v.report = true;
     v.block(&kernel.body);
+    v.literal_ranges();
     Typing {
         locals: kernel.locals.map(|id, _| v.local_ty(id)),
         arrays: kernel.arrays.map(|id, _| v.array_elem(id)),
@@ -263,7 +264,7 @@ impl Validator<'_> {
                 ),
             ),
             Ty::Int if want.is_int() => {}
-            Ty::Float if want == Scalar::F32 => {}
+            Ty::Float if want.is_float() => {}
             Ty::Int | Ty::Float => self.error(
                 id,
                 format!(
@@ -282,7 +283,7 @@ impl Validator<'_> {
         let expr = self.kernel.expr(id).clone();
         match expr {
             Expr::Literal(Literal::Int(_, None)) if want.is_int() => self.types[id] = want,
-            Expr::Literal(Literal::Float(_, None)) if want == Scalar::F32 => self.types[id] = want,
+            Expr::Literal(Literal::Float(_, None)) if want.is_float() => self.types[id] = want,
             Expr::Local(l) if self.locals[l].is_none() => {
                 self.locals[l] = Some(want);
                 self.types[id] = want;
@@ -413,16 +414,18 @@ impl Validator<'_> {
                 let t = self.synth(arg);
                 match (op, t) {
                     (_, Ty::Err) => Ty::Err,
-                    (UnaryOp::Neg, Ty::S(Scalar::F32 | Scalar::I32) | Ty::Int | Ty::Float) => t,
-                    (UnaryOp::Not, Ty::S(Scalar::Bool | Scalar::I32 | Scalar::U32) | Ty::Int) => t,
+                    (UnaryOp::Neg, Ty::Int | Ty::Float) => t,
+                    (UnaryOp::Neg, Ty::S(s)) if s.is_float() || s.is_signed_int() => t,
+                    (UnaryOp::Not, Ty::Int | Ty::S(Scalar::Bool)) => t,
+                    (UnaryOp::Not, Ty::S(s)) if s.is_int() => t,
                     (UnaryOp::Neg, Ty::S(s)) => {
                         self.error(
                             id,
                             format!(
                                 "cannot negate `{}`{}",
                                 s.rust_name(),
-                                if s == Scalar::U32 {
-                                    "; write `0u32.wrapping_sub(x)` or cast to `i32`"
+                                if s.is_int() {
+                                    "; write `0.wrapping_sub(x)` or cast to a signed type"
                                 } else {
                                     ""
                                 }
@@ -459,11 +462,14 @@ impl Validator<'_> {
                             from.rust_name()
                         ),
                     );
-                } else if from == Scalar::Bool && to == Scalar::F32 {
+                } else if from == Scalar::Bool && to.is_float() {
                     self.error(
                         id,
-                        "cannot cast `bool` as `f32`; write `if b { 1.0 } else { 0.0 }` or cast \
-                         through `u32`",
+                        format!(
+                            "cannot cast `bool` as `{}`; write `if b {{ 1.0 }} else {{ 0.0 }}` or \
+                             cast through `u32`",
+                            to.rust_name()
+                        ),
                     );
                 }
                 Ty::S(to)
@@ -472,29 +478,56 @@ impl Validator<'_> {
         }
     }
 
-    fn literal(&mut self, id: ExprId, lit: Literal) -> Ty {
+    fn literal(&mut self, _id: ExprId, lit: Literal) -> Ty {
         match lit {
             Literal::Bool(_) => Ty::S(Scalar::Bool),
-            Literal::Float(v, _) => {
-                if v.is_finite() && (v as f32).is_infinite() {
-                    self.error(
-                        id,
-                        "float literal out of range for `f32`; use `f32::INFINITY` or `f32::MAX`",
-                    );
+            Literal::Float(_, Some(s)) | Literal::Int(_, Some(s)) => Ty::S(s),
+            Literal::Float(_, None) => Ty::Float,
+            Literal::Int(_, None) => Ty::Int,
+        }
+    }
+
+    /// Reports literals whose value does not fit the type they ended up with (known only once
+    /// the context has typed them).
+    fn literal_ranges(&mut self) {
+        for (id, e) in self.kernel.exprs.iter() {
+            let t = self.types[id];
+            match *e {
+                Expr::Literal(Literal::Int(v, _)) => {
+                    // A signed literal may reach `MAX + 1`, so that `-2147483648` is `MIN`.
+                    let fits = match t.int_range() {
+                        Some((lo, hi)) => (v as i128) <= hi.max(-lo),
+                        None => true,
+                    };
+                    if !fits {
+                        self.error(
+                            id,
+                            format!("integer literal out of range for `{}`", t.rust_name()),
+                        );
+                    }
                 }
-                match lit {
-                    Literal::Float(_, Some(s)) => Ty::S(s),
-                    _ => Ty::Float,
+                Expr::Literal(Literal::Float(v, _)) if v.is_finite() && t.is_float() => {
+                    let max = Constant {
+                        ty: t,
+                        kind: ConstantKind::Max,
+                    };
+                    let ConstValue::Float(max) = max.value() else {
+                        continue;
+                    };
+                    // Values beyond MAX + half an ulp round to infinity.
+                    let ulp = max * 2f64.powi(-(t.mantissa_bits() as i32));
+                    if v.abs() >= max + ulp / 2.0 {
+                        let n = t.rust_name();
+                        self.error(
+                            id,
+                            format!(
+                                "float literal out of range for `{n}`; use `{n}::INFINITY` or \
+                                 `{n}::MAX`"
+                            ),
+                        );
+                    }
                 }
-            }
-            Literal::Int(v, ty) => {
-                if ty == Some(Scalar::I32) && v > i32::MAX as u64 {
-                    self.error(id, "integer literal out of range for `i32`");
-                }
-                match ty {
-                    Some(s) => Ty::S(s),
-                    None => Ty::Int,
-                }
+                _ => {}
             }
         }
     }
@@ -511,7 +544,8 @@ impl Validator<'_> {
                 let t = self.synth(left);
                 self.check(right, Scalar::U32);
                 match t {
-                    Ty::S(Scalar::I32 | Scalar::U32) | Ty::Int | Ty::Err => t,
+                    Ty::Int | Ty::Err => t,
+                    Ty::S(s) if s.is_int() => t,
                     _ => {
                         self.error(id, format!("`{}` applies to integers", op.symbol()));
                         Ty::Err
@@ -544,14 +578,19 @@ impl Validator<'_> {
                         self.error(id, format!("`{}` does not apply to `bool`", op.symbol()));
                         Ty::Err
                     }
-                    Ty::S(Scalar::F32) | Ty::Float if bitwise => {
+                    Ty::S(f) if bitwise && f.is_float() => {
                         self.error(
                             id,
                             format!(
-                                "`{}` does not apply to `f32`; use `to_bits` on the CPU side",
-                                op.symbol()
+                                "`{}` does not apply to `{}`; work on its bits: `x.to_bits()`",
+                                op.symbol(),
+                                f.rust_name()
                             ),
                         );
+                        Ty::Err
+                    }
+                    Ty::Float if bitwise => {
+                        self.error(id, format!("`{}` does not apply to floats", op.symbol()));
                         Ty::Err
                     }
                     t => t,
@@ -581,11 +620,12 @@ impl Validator<'_> {
             None if tys.iter().all(|t| *t == Ty::Float) => return Ty::Float,
             None => Scalar::F32,
         };
-        let ok = match ty {
-            Scalar::F32 => true,
-            Scalar::I32 => fun.accepts_int(),
-            Scalar::U32 => fun.accepts_int() && fun != MathFn::Abs,
-            Scalar::Bool => false,
+        let ok = if ty.is_float() {
+            true
+        } else if ty.is_int() {
+            fun.accepts_int() && (ty.is_signed_int() || fun != MathFn::Abs)
+        } else {
+            false
         };
         if !ok {
             self.error(

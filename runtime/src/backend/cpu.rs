@@ -73,7 +73,7 @@ pub(crate) fn launch(
     groups: [u32; 3],
     args: &mut [Arg<'_, CpuBuffer>],
 ) -> Result<()> {
-    let mut scalars = vec![0u32; args.len()];
+    let mut scalars = vec![0u64; args.len()];
     let mut slices = vec![(std::ptr::null_mut::<u8>(), 0usize); args.len()];
     for (i, arg) in args.iter_mut().enumerate() {
         match arg {

@@ -46,7 +46,7 @@ pub(crate) enum Storage {
 /// A launch argument as one backend takes it: a scalar's bits, or the backend's own buffer
 /// with its length in elements.
 pub(crate) enum Arg<'a, B> {
-    Scalar(u32),
+    Scalar(u64),
     Slice(&'a B, usize),
     SliceMut(&'a mut B, usize),
 }
@@ -329,12 +329,12 @@ impl DeviceImpl {
             }
             #[cfg(feature = "wgpu")]
             DeviceImpl::Wgpu(w) => {
-                let words = crate::kernel::abi_words(groups, args);
+                let words = crate::kernel::abi_words(groups, desc.params, args);
                 w.launch(desc, groups, words, &views(desc.name, args)?, rec)
             }
             #[cfg(feature = "cuda")]
             DeviceImpl::Cuda(c) => {
-                let words = crate::kernel::abi_words(groups, args);
+                let words = crate::kernel::abi_words(groups, desc.params, args);
                 c.launch(desc, groups, &words, &views(desc.name, args)?, rec)
             }
         }

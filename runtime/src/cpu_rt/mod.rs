@@ -12,8 +12,12 @@ use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU8, Ordering};
 /// The ordering of every kernel atomic (WGSL has only relaxed atomics).
 pub use std::sync::atomic::Ordering::Relaxed;
 
+mod cast;
 pub mod math;
 pub mod subgroup;
+
+pub use cast::Cast;
+pub use half::{bf16, f16};
 
 /// A part of a launch run by one rayon task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,7 +168,7 @@ fn array_fault(name: &'static str, index: u32, len: usize) -> Fault {
 
 /// The arguments of one CPU launch, by parameter index.
 pub struct Args {
-    pub(crate) scalars: Vec<u32>,
+    pub(crate) scalars: Vec<u64>,
     pub(crate) slices: Vec<(*mut u8, usize)>,
 }
 
@@ -178,7 +182,7 @@ impl Args {
     /// Scalar parameter `i` as `f32`.
     #[inline]
     pub fn scalar_f32(&self, i: usize) -> f32 {
-        f32::from_bits(self.scalars[i])
+        f32::from_bits(self.scalars[i] as u32)
     }
     /// Scalar parameter `i` as `i32`.
     #[inline]
@@ -188,6 +192,31 @@ impl Args {
     /// Scalar parameter `i` as `u32`.
     #[inline]
     pub fn scalar_u32(&self, i: usize) -> u32 {
+        self.scalars[i] as u32
+    }
+    /// Scalar parameter `i` as `f16`.
+    #[inline]
+    pub fn scalar_f16(&self, i: usize) -> f16 {
+        f16::from_bits(self.scalars[i] as u16)
+    }
+    /// Scalar parameter `i` as `bf16`.
+    #[inline]
+    pub fn scalar_bf16(&self, i: usize) -> bf16 {
+        bf16::from_bits(self.scalars[i] as u16)
+    }
+    /// Scalar parameter `i` as `f64`.
+    #[inline]
+    pub fn scalar_f64(&self, i: usize) -> f64 {
+        f64::from_bits(self.scalars[i])
+    }
+    /// Scalar parameter `i` as `i64`.
+    #[inline]
+    pub fn scalar_i64(&self, i: usize) -> i64 {
+        self.scalars[i] as i64
+    }
+    /// Scalar parameter `i` as `u64`.
+    #[inline]
+    pub fn scalar_u64(&self, i: usize) -> u64 {
         self.scalars[i]
     }
     /// Scalar parameter `i` as `bool`.
@@ -354,25 +383,27 @@ pub struct Fault {
     pub len: usize,
 }
 
-/// `a / b` with the kernel language's rule for `b == 0` (gives `a`).
-#[inline(always)]
-pub fn div_u32(a: u32, b: u32) -> u32 {
-    a / if b == 0 { 1 } else { b }
+macro_rules! int_div {
+    ($($t:ty => $div:ident, $rem:ident;)*) => {
+        $(
+            #[doc = concat!("`a / b` on `", stringify!($t), "`, wrapping, with `b == 0` giving `a`.")]
+            #[inline(always)]
+            pub fn $div(a: $t, b: $t) -> $t {
+                a.wrapping_div(if b == 0 { 1 } else { b })
+            }
+            #[doc = concat!("`a % b` on `", stringify!($t), "`, wrapping, with `b == 0` giving 0.")]
+            #[inline(always)]
+            pub fn $rem(a: $t, b: $t) -> $t {
+                a.wrapping_rem(if b == 0 { 1 } else { b })
+            }
+        )*
+    };
 }
-/// `a % b` with the kernel language's rule for `b == 0` (gives 0).
-#[inline(always)]
-pub fn rem_u32(a: u32, b: u32) -> u32 {
-    a % if b == 0 { 1 } else { b }
-}
-/// `a / b`, wrapping, with `b == 0` giving `a`.
-#[inline(always)]
-pub fn div_i32(a: i32, b: i32) -> i32 {
-    a.wrapping_div(if b == 0 { 1 } else { b })
-}
-/// `a % b`, wrapping, with `b == 0` giving 0.
-#[inline(always)]
-pub fn rem_i32(a: i32, b: i32) -> i32 {
-    a.wrapping_rem(if b == 0 { 1 } else { b })
+int_div! {
+    u32 => div_u32, rem_u32;
+    i32 => div_i32, rem_i32;
+    u64 => div_u64, rem_u64;
+    i64 => div_i64, rem_i64;
 }
 
 /// The vector instruction level the CPU code runs at.

@@ -25,7 +25,8 @@
 //! Workgroup arrays live in the task. An invocation that returns is marked in `kf_live` and
 //! skipped by later work-item loops.
 
-use super::writer::{ident, ty, zero, Ctx, Mode, Writer};
+use super::types::{ty, zero};
+use super::writer::{ident, Ctx, Mode, Writer};
 use crate::ir::*;
 use crate::proc::uniform::Uniformity;
 use crate::valid::Info;

@@ -25,6 +25,7 @@
 mod group;
 mod stride;
 mod tile;
+mod types;
 mod writer;
 
 pub use writer::Writer;

@@ -1,9 +1,10 @@
+use super::types::{cast, constant, ty, value, zero};
 use super::Options;
 use crate::back::target_name;
 use crate::ir::*;
 use crate::proc::linear::{self, Linear};
 use crate::valid::Info;
-use proc_macro2::{Ident, Literal as Lit, Span, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::{format_ident, quote};
 
 /// Writes one kernel as Rust tokens for the CPU backend.
@@ -67,15 +68,6 @@ pub(super) enum Ctx {
 
 pub(super) fn ident(name: &str) -> Ident {
     Ident::new(&target_name(name), Span::call_site())
-}
-
-pub(super) fn ty(s: Scalar) -> TokenStream {
-    match s {
-        Scalar::F32 => quote!(f32),
-        Scalar::I32 => quote!(i32),
-        Scalar::U32 => quote!(u32),
-        Scalar::Bool => quote!(bool),
-    }
 }
 
 impl<'a> Writer<'a> {
@@ -594,34 +586,9 @@ impl<'a> Writer<'a> {
         match k.expr(id) {
             Expr::Error => quote!(0),
             Expr::Literal(Literal::Bool(b)) => quote!(#b),
-            Expr::Literal(Literal::Float(v, _)) => {
-                let l = Lit::f32_suffixed(*v as f32);
-                quote!(#l)
-            }
-            Expr::Literal(Literal::Int(v, _)) => match t {
-                Scalar::U32 => {
-                    let l = Lit::u32_suffixed(*v as u32);
-                    quote!(#l)
-                }
-                Scalar::F32 => {
-                    let l = Lit::f32_suffixed(*v as f32);
-                    quote!(#l)
-                }
-                _ => {
-                    let l = Lit::i32_suffixed(*v as i32);
-                    quote!(#l)
-                }
-            },
-            Expr::Constant(c) => match c {
-                Constant::F32Infinity => quote!(f32::INFINITY),
-                Constant::F32NegInfinity => quote!(f32::NEG_INFINITY),
-                Constant::F32Max => quote!(f32::MAX),
-                Constant::F32Min => quote!(f32::MIN),
-                Constant::F32Epsilon => quote!(f32::EPSILON),
-                Constant::U32Max => quote!(u32::MAX),
-                Constant::I32Max => quote!(i32::MAX),
-                Constant::I32Min => quote!(i32::MIN),
-            },
+            Expr::Literal(Literal::Float(v, _)) => value(t, ConstValue::Float(*v)),
+            Expr::Literal(Literal::Int(v, _)) => value(t, ConstValue::Int(*v as i128)),
+            Expr::Constant(c) => constant(*c),
             Expr::Param(p) => {
                 let n = ident(&k.param(*p).name);
                 quote!(#n)
@@ -698,7 +665,7 @@ impl<'a> Writer<'a> {
             Expr::Unary { op, arg } => {
                 let a = self.expr(*arg, mode);
                 match (op, t) {
-                    (UnaryOp::Neg, Scalar::I32) => quote!(#a.wrapping_neg()),
+                    (UnaryOp::Neg, Scalar::I32 | Scalar::I64) => quote!(#a.wrapping_neg()),
                     (UnaryOp::Neg, _) => quote!((-#a)),
                     (UnaryOp::Not, _) => quote!((!#a)),
                 }
@@ -730,62 +697,69 @@ impl<'a> Writer<'a> {
             }
             Expr::Cast { expr, to } => {
                 let e = self.expr(*expr, mode);
-                if self.info.ty(*expr) == *to {
-                    e
-                } else {
-                    let t = ty(*to);
-                    quote!((#e as #t))
-                }
+                cast(self.info.ty(*expr), *to, e)
             }
             Expr::Math { fun, args } => {
                 let a: Vec<TokenStream> = args.iter().map(|&x| self.expr(x, mode)).collect();
-                let x = &a[0];
-                let f = t == Scalar::F32;
-                match fun {
-                    MathFn::Abs if f => quote!(#x.abs()),
-                    MathFn::Abs => quote!(#x.wrapping_abs()),
-                    MathFn::Min => {
-                        let y = &a[1];
-                        quote!(#x.min(#y))
-                    }
-                    MathFn::Max => {
-                        let y = &a[1];
-                        quote!(#x.max(#y))
-                    }
-                    MathFn::Clamp => {
-                        let (lo, hi) = (&a[1], &a[2]);
-                        quote!(#x.max(#lo).min(#hi))
-                    }
-                    MathFn::Sqrt => quote!(#x.sqrt()),
-                    MathFn::Exp => quote!(rt::math::exp(#x)),
-                    MathFn::Exp2 => quote!(rt::math::exp2(#x)),
-                    MathFn::Tanh => quote!(rt::math::tanh(#x)),
-                    MathFn::Ln => quote!(#x.ln()),
-                    MathFn::Log2 => quote!(#x.log2()),
-                    MathFn::Sin => quote!(#x.sin()),
-                    MathFn::Cos => quote!(#x.cos()),
-                    MathFn::Pow => {
-                        let y = &a[1];
-                        quote!(#x.powf(#y))
-                    }
-                    MathFn::Floor => quote!(#x.floor()),
-                    MathFn::Ceil => quote!(#x.ceil()),
-                    MathFn::Round => quote!(#x.round()),
-                    MathFn::MulAdd => {
-                        let (y, z) = (&a[1], &a[2]);
-                        quote!(#x.mul_add(#y, #z))
-                    }
-                }
+                math(*fun, t, a)
             }
         }
     }
 }
 
-pub(super) fn zero(s: Scalar) -> TokenStream {
-    match s {
-        Scalar::F32 => quote!(0.0f32),
-        Scalar::I32 => quote!(0i32),
-        Scalar::U32 => quote!(0u32),
-        Scalar::Bool => quote!(false),
+/// A call of `fun` at type `t` on the written arguments `a`. `f16` and `bf16` compute in `f32`
+/// and round the result once, as the CUDA back end does.
+fn math(fun: MathFn, t: Scalar, mut a: Vec<TokenStream>) -> TokenStream {
+    if t.is_half() {
+        for x in &mut a {
+            *x = quote!(#x.to_f32());
+        }
+        let r = math(fun, Scalar::F32, a);
+        let t = ty(t);
+        return quote!(#t::from_f32(#r));
+    }
+    let x = &a[0];
+    // The runtime's vectorisable f32 forms; f64 uses the standard library's.
+    let f32_only = |f: TokenStream| {
+        if t == Scalar::F64 {
+            quote!(#x.#f())
+        } else {
+            quote!(rt::math::#f(#x))
+        }
+    };
+    match fun {
+        MathFn::Abs if t.is_float() => quote!(#x.abs()),
+        MathFn::Abs => quote!(#x.wrapping_abs()),
+        MathFn::Min => {
+            let y = &a[1];
+            quote!(#x.min(#y))
+        }
+        MathFn::Max => {
+            let y = &a[1];
+            quote!(#x.max(#y))
+        }
+        MathFn::Clamp => {
+            let (lo, hi) = (&a[1], &a[2]);
+            quote!(#x.max(#lo).min(#hi))
+        }
+        MathFn::Sqrt => quote!(#x.sqrt()),
+        MathFn::Exp => f32_only(quote!(exp)),
+        MathFn::Exp2 => f32_only(quote!(exp2)),
+        MathFn::Tanh => f32_only(quote!(tanh)),
+        MathFn::Ln => quote!(#x.ln()),
+        MathFn::Log2 => quote!(#x.log2()),
+        MathFn::Sin => quote!(#x.sin()),
+        MathFn::Cos => quote!(#x.cos()),
+        MathFn::Pow => {
+            let y = &a[1];
+            quote!(#x.powf(#y))
+        }
+        MathFn::Floor => quote!(#x.floor()),
+        MathFn::Ceil => quote!(#x.ceil()),
+        MathFn::Round => quote!(#x.round()),
+        MathFn::MulAdd => {
+            let (y, z) = (&a[1], &a[2]);
+            quote!(#x.mul_add(#y, #z))
+        }
     }
 }

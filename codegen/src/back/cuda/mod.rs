@@ -2,15 +2,22 @@
 //! build time or by NVRTC at run time.
 //!
 //! Target quirks handled here:
-//! - Signed overflow is undefined in C++: `i32` `+ - *`, negation and `<<` go through helpers
-//!   that compute in `unsigned int`, so arithmetic wraps as the kernel language says.
+//! - Signed overflow is undefined in C++: `i32`/`i64` `+ - *`, negation and `<<` go through
+//!   helpers that compute unsigned, so arithmetic wraps as the kernel language says.
 //! - Integer `/` and `%` by zero are undefined in C++: helpers give the kernel language's
-//!   results (dividend for `/`, 0 for `%`; `i32::MIN / -1` is `i32::MIN`).
-//! - Float-to-integer casts use `__float2int_rz`/`__float2uint_rz`, which saturate and map NaN
-//!   to 0 like Rust's `as`.
+//!   results (dividend for `/`, 0 for `%`; `MIN / -1` is `MIN`).
+//! - Float-to-integer casts use `__float2int_rz`, `__double2ull_rz`, ..., which saturate and
+//!   map NaN to 0 like Rust's `as` (PTX `cvt.rzi`).
+//! - `f16` and `bf16` are `__half` and `__nv_bfloat16`; their `+ - * /` are the headers'
+//!   operators (correctly rounded, as the CPU backend's f32-then-round), math functions compute
+//!   in `float` and round once. `f64` to `f16`/`bf16` and 64-bit integers to `bf16` round to
+//!   odd in `float` first, so the final rounding is correct (`__double2bfloat16` and
+//!   `__ll2bfloat16_rn` may round twice on older architectures).
 //! - `bool` scalars arrive as `unsigned int` (the launch ABI, see `back`).
-//! - The source needs no headers, so NVRTC compiles it without include paths.
+//! - Only kernels that use `f16` or `bf16` include a header (cuda_fp16.h, cuda_bf16.h); the
+//!   runtime passes NVRTC the toolkit's include folder for them.
 
+mod types;
 mod writer;
 
 pub use writer::Writer;

@@ -13,12 +13,13 @@
 //! Every output is validated by naga in [`write_string`].
 
 mod ops;
+mod types;
 mod vector;
 mod writer;
 
 pub use writer::Writer;
 
-use crate::ir::Kernel;
+use crate::ir::{Kernel, Scalar};
 use crate::valid::Info;
 
 /// Options of the WGSL back end (none yet; kept for the shape shared by all back ends).
@@ -36,6 +37,17 @@ pub enum Error {
         /// naga's message.
         message: String,
     },
+    /// The kernel uses a type the WGSL back end does not write yet.
+    #[error(
+        "`{kernel}` uses `{ty}`, which the WGSL back end does not support yet; the kernel runs on \
+         the CUDA and CPU backends"
+    )]
+    Unsupported {
+        /// The kernel.
+        kernel: String,
+        /// The type's Rust name.
+        ty: &'static str,
+    },
 }
 
 /// Writes `kernel` as a WGSL module with one `@compute` entry point named after the kernel,
@@ -44,6 +56,12 @@ pub enum Error {
 /// # Errors
 /// [`Error::Invalid`] when naga rejects the output.
 pub fn write_string(kernel: &Kernel, info: &Info, _options: &Options) -> Result<String, Error> {
+    if let Some(s) = types::unsupported(|s| info.uses(kernel, s)) {
+        return Err(Error::Unsupported {
+            kernel: kernel.name.clone(),
+            ty: s.rust_name(),
+        });
+    }
     let mut w = Writer::new(kernel, info);
     let text = w.write();
     validate(&text).map_err(|message| Error::Invalid {
@@ -67,6 +85,19 @@ pub fn write_x4_string(
     let Some(shape) = crate::proc::vector::analyse(kernel) else {
         return Ok(None);
     };
+    // `vec4` of the 32-bit types only.
+    if [
+        Scalar::F16,
+        Scalar::BF16,
+        Scalar::F64,
+        Scalar::I64,
+        Scalar::U64,
+    ]
+    .into_iter()
+    .any(|s| info.uses(kernel, s))
+    {
+        return Ok(None);
+    }
     let mut w = Writer::new(kernel, info);
     let text = w.write_x4(&shape);
     validate(&text).map_err(|message| Error::Invalid {

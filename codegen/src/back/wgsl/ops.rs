@@ -93,12 +93,19 @@ impl Writer<'_> {
         }
     }
 
-    /// A call of `fun` on the written arguments `a`; `round` calls a helper.
-    pub(super) fn math(&mut self, fun: MathFn, a: &[String], w: Width) -> String {
+    /// A call of `fun` at type `t` on the written arguments `a`; `round` calls a helper.
+    /// SPIR-V's extended instructions take no `f64` for the transcendental functions, so those
+    /// compute in `f32` (the README states their precision).
+    pub(super) fn math(&mut self, fun: MathFn, t: Scalar, a: &[String], w: Width) -> String {
+        use MathFn::*;
+        if t == Scalar::F64 && matches!(fun, Exp | Exp2 | Ln | Log2 | Tanh | Sin | Cos | Pow) {
+            let a: Vec<String> = a.iter().map(|x| format!("f32({x})")).collect();
+            return format!("f64({})", self.math(fun, Scalar::F32, &a, w));
+        }
         let name = match fun {
             MathFn::Ln => "log".to_string(),
             MathFn::MulAdd => "fma".to_string(),
-            MathFn::Round => self.round_helper(w),
+            MathFn::Round => self.round_helper(t, w),
             // WGSL's abs(i32::MIN) is i32::MIN, as in the kernel language.
             f => f.name().to_string(),
         };
@@ -144,15 +151,19 @@ impl Writer<'_> {
 
     /// The helper for `round`: half away from zero, as Rust's `f32::round` and CUDA's
     /// `roundf` (WGSL's `round` is half to even).
-    fn round_helper(&mut self, w: Width) -> String {
-        let name = format!("kf_round{}", w.suffix());
-        let t = w.ty(Scalar::F32);
+    fn round_helper(&mut self, s: Scalar, w: Width) -> String {
+        let name = match s {
+            Scalar::F32 => format!("kf_round{}", w.suffix()),
+            _ => format!("kf_round_{}{}", ty(s), w.suffix()),
+        };
+        let t = w.ty(s);
+        let half = super::types::value(s, ConstValue::Float(0.5));
         let text = format!(
             "fn {name}(x: {t}) -> {t} {{\n    \
              // Half away from zero, as Rust's f32::round and CUDA's roundf.\n    \
              let t = trunc(x);\n    \
              return select(t, t + sign(x), abs(x - t) >= {});\n}}\n",
-            w.splat(Scalar::F32, "0.5f")
+            w.splat(s, &half)
         );
         self.helpers.entry(name.clone()).or_insert(text);
         name

@@ -197,7 +197,7 @@ impl Writer<'_> {
             }
             Expr::Math { fun, args } => {
                 let a: Vec<String> = args.iter().map(|&x| self.expr_x4(x, shape)).collect();
-                self.math(fun, &a, Width::X4)
+                self.math(fun, t, &a, Width::X4)
             }
             // Uniform (handled above) or excluded by the analysis.
             Expr::Literal(_)

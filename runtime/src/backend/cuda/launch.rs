@@ -5,7 +5,7 @@ use super::{CudaBuffer, CudaDevice};
 use crate::backend::{Arg, Backend};
 use crate::error::{Error, Result};
 use crate::fault::{self, Fault};
-use crate::kernel::KernelDesc;
+use crate::kernel::{KernelDesc, ScalarType};
 use crate::profile::LaunchRecord;
 use cudarc::driver::{LaunchConfig, PushKernelArg};
 use std::time::Duration;
@@ -49,17 +49,32 @@ impl CudaDevice {
         let y = total.div_ceil(x);
         let mut builder = self.stream.launch_builder(&f);
         builder.arg(&words[0]).arg(&words[1]).arg(&words[2]);
-        for (i, a) in args.iter().enumerate() {
+        // Each parameter as the generated CUDA C declares it: a scalar at its own width
+        // (`__half` as its 16 bits, 64-bit types whole), a slice as pointer and `u32` length.
+        // Collected first so the references handed to the builder stay put.
+        let (mut narrow, mut word, mut wide, mut lens) = (vec![], vec![], vec![], vec![]);
+        for (a, p) in args.iter().zip(desc.params) {
             match a {
-                Arg::Scalar(_) => {}
-                Arg::Slice(b, _) => {
-                    builder.arg(&b.slice);
-                }
-                Arg::SliceMut(b, _) => {
-                    builder.arg(&b.slice);
-                }
+                Arg::Scalar(bits) => match p.ty {
+                    ScalarType::F16 | ScalarType::BF16 => narrow.push(*bits as u16),
+                    t if t.is_wide() => wide.push(*bits),
+                    _ => word.push(*bits as u32),
+                },
+                Arg::Slice(_, len) | Arg::SliceMut(_, len) => lens.push(*len as u32),
             }
-            builder.arg(&words[3 + i]);
+        }
+        let (mut narrow, mut word, mut wide, mut lens) =
+            (narrow.iter(), word.iter(), wide.iter(), lens.iter());
+        for (a, p) in args.iter().zip(desc.params) {
+            match a {
+                Arg::Scalar(_) => match p.ty {
+                    ScalarType::F16 | ScalarType::BF16 => builder.arg(narrow.next().unwrap_or(&0)),
+                    t if t.is_wide() => builder.arg(wide.next().unwrap_or(&0)),
+                    _ => builder.arg(word.next().unwrap_or(&0)),
+                },
+                Arg::Slice(b, _) => builder.arg(&b.slice).arg(lens.next().unwrap_or(&0)),
+                Arg::SliceMut(b, _) => builder.arg(&b.slice).arg(lens.next().unwrap_or(&0)),
+            };
         }
         let [wx, wy, wz] = desc.workgroup_size;
         let cfg = LaunchConfig {

@@ -32,8 +32,10 @@ pub fn compile_with_nvrtc(name: &str, cuda_source: &str, arch: &str) -> Result<S
     if !nvrtc_present() {
         return Err(unavailable(NO_NVRTC));
     }
+    let mut options = vec![format!("--gpu-architecture={arch}")];
+    options.extend(include_options());
     let opts = cudarc::nvrtc::CompileOptions {
-        options: vec![format!("--gpu-architecture={arch}")],
+        options,
         name: Some(format!("{name}.cu")),
         ..Default::default()
     };
@@ -46,6 +48,36 @@ pub fn compile_with_nvrtc(name: &str, cuda_source: &str, arch: &str) -> Result<S
         )),
         Err(e) => Err(cuda_err(context(), e)),
     }
+}
+
+/// `-I` options for the toolkit's include folders, which hold cuda_fp16.h and cuda_bf16.h
+/// (kernels with `f16` or `bf16` include them; NVRTC has no search path of its own). Found
+/// from `KERNELFORGE_CUDA_INCLUDE`, `CUDA_PATH`/`CUDA_HOME`, the `include` folder beside each
+/// `LD_LIBRARY_PATH` entry that holds libnvrtc (pip's `nvidia/cu13/{lib,include}`), and
+/// `/usr/local/cuda/include`; only folders that hold cuda_fp16.h are passed.
+fn include_options() -> Vec<String> {
+    let env = |k: &str| std::env::var_os(k).map(std::path::PathBuf::from);
+    let mut dirs: Vec<std::path::PathBuf> = Vec::new();
+    dirs.extend(env("KERNELFORGE_CUDA_INCLUDE"));
+    for k in ["CUDA_PATH", "CUDA_HOME"] {
+        dirs.extend(env(k).map(|p| p.join("include")));
+    }
+    if let Some(paths) = std::env::var_os("LD_LIBRARY_PATH") {
+        for lib in std::env::split_paths(&paths) {
+            if lib.join("libnvrtc.so.13").exists() || lib.join("libnvrtc.so").exists() {
+                dirs.extend(lib.parent().map(|p| p.join("include")));
+            }
+        }
+    }
+    dirs.push("/usr/local/cuda/include".into());
+    let mut options = Vec::new();
+    for d in dirs {
+        let o = format!("-I{}", d.display());
+        if d.join("cuda_fp16.h").exists() && !options.contains(&o) {
+            options.push(o);
+        }
+    }
+    options
 }
 
 const NO_NVRTC: &str = "NVRTC (libnvrtc.so) is not on the library path; install it (pip \
@@ -73,7 +105,9 @@ pub fn compile_cubin_with_nvrtc(name: &str, cuda_source: &str, sm: (i32, i32)) -
     // SAFETY: `prog` was created above and is destroyed once, below; `src` and `file` outlive
     // it; the size and buffer calls follow NVRTC's contract (size first, then a buffer of it).
     let out = unsafe {
-        let compiled = result::compile_program(prog, &[format!("--gpu-architecture={arch}")]);
+        let mut options = vec![format!("--gpu-architecture={arch}")];
+        options.extend(include_options());
+        let compiled = result::compile_program(prog, &options);
         let out = match compiled {
             Err(e) => {
                 let log = result::get_program_log(prog)

@@ -76,10 +76,13 @@ impl WgpuDevice {
         // at launch elsewhere.
         // Timestamp queries where offered, for profiling.
         // The pipeline cache where offered, persisted unless KERNELFORGE_CACHE_DIR=off.
+        // f16 and f64 in shaders where offered; kernels that use them are refused otherwise.
         let features = adapter.features()
             & (wgpu::Features::SUBGROUP
                 | wgpu::Features::TIMESTAMP_QUERY
-                | wgpu::Features::PIPELINE_CACHE);
+                | wgpu::Features::PIPELINE_CACHE
+                | wgpu::Features::SHADER_F16
+                | wgpu::Features::SHADER_F64);
         let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
             label: Some("kernelforge"),
             required_features: features,

@@ -34,6 +34,37 @@ impl WgpuDevice {
         if let Some(p) = self.pipelines.lock().expect("pipeline cache").get(&key) {
             return Ok(p.clone());
         }
+        if let Some(why) = desc.wgsl_unsupported {
+            return Err(Error::Unsupported {
+                kernel: desc.name,
+                what: why,
+                device: self.name(),
+                fix: "run it on the CUDA or CPU backend (Device::cpu(), or \
+                      KERNELFORGE_BACKEND=cpu)",
+            });
+        }
+        for (needed, feature, what) in [
+            (
+                desc.shader_f16,
+                wgpu::Features::SHADER_F16,
+                "`f16` in shaders (SHADER_F16)",
+            ),
+            (
+                desc.shader_f64,
+                wgpu::Features::SHADER_F64,
+                "`f64` in shaders (SHADER_F64)",
+            ),
+        ] {
+            if needed && !self.device.features().contains(feature) {
+                return Err(Error::Unsupported {
+                    kernel: desc.name,
+                    what,
+                    device: self.name(),
+                    fix: "this adapter does not offer the feature (`kernelforge info` lists \
+                          the features); run the kernel on the CUDA or CPU backend",
+                });
+            }
+        }
         if desc.subgroups && !self.device.features().contains(wgpu::Features::SUBGROUP) {
             return Err(Error::Unsupported {
                 kernel: desc.name,

@@ -1,9 +1,0 @@
-use kernelforge::prelude::*;
-
-#[compute_kernel]
-pub fn k(a: f64, y: &mut [f32]) {
-    let i = global_id().x;
-    y[i] = 0.0;
-}
-
-fn main() {}
