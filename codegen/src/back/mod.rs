@@ -10,11 +10,17 @@
 //!    smaller than the dispatched grid when the runtime folded a large grid into more
 //!    dimensions: the generated code linearises the dispatched workgroup id, returns early for
 //!    the padding workgroups, and recomputes the logical `group_id()`;
-//! 2. then for each parameter in order: a scalar's value (`bool` as a `u32` 0 or 1), or for a
-//!    slice its buffer followed by its length in elements (`u32`).
+//! 2. then for each parameter in order: a scalar's value (`bool` as a `u32` 0 or 1, `f16` and
+//!    `bf16` as their 16 bits), or for a slice its buffer followed by its length in elements
+//!    (`u32`).
 //!
-//! On wgpu the `u32` words live in one uniform struct (binding 0) and slice `k` (counting
-//! slices only) is binding `k + 1`; on CUDA they are the kernel's parameters in that order.
+//! On wgpu the values live as `u32` words in one uniform struct (binding 0): a 16-bit float in
+//! the low half of a word, a 64-bit scalar in two words, low first, starting at an even word
+//! (a `kf_pad_<name>` word before it when needed, so an `f64` field is 8-byte aligned). Slice
+//! `k` (counting slices only) is binding `k + 1`. On CUDA they are the kernel's parameters in
+//! that order, each scalar at its own width (`__half`, `unsigned long long`, ...).
+//!
+//! Each back end spells the types in its `types.rs`: type names, values, casts.
 
 pub mod cpu;
 pub mod cuda;
@@ -205,7 +211,8 @@ pub fn half_bits(t: Scalar, v: f64) -> u16 {
 
 /// `v` rounded to `f32` with round-to-odd (truncate, then set the last bit if inexact): a
 /// second rounding to a type at least two bits narrower (`f16`, `bf16`) is then correctly
-/// rounded (Boldo and Melquiond, "When double rounding is odd", 2005).
+/// rounded (Boldo and Melquiond, "When double rounding is odd", 2005). The runtime's CPU
+/// support has the same function for run-time conversions (it cannot depend on codegen).
 pub fn odd_f32(v: f64) -> f32 {
     let r = v as f32;
     if v.is_nan() || r as f64 == v {

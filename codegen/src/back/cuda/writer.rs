@@ -441,51 +441,43 @@ impl<'a> Writer<'a> {
             self.helpers.insert("kf_abs_i64");
             return format!("kf_abs_i64({})", a[0]);
         }
-        let (f, d) = (t == Scalar::F32, t == Scalar::F64);
+        // C's double functions are the float ones without the trailing `f`.
+        let float = t.is_float();
+        let strip = |n: &'static str| {
+            if t == Scalar::F64 {
+                n.strip_suffix('f').unwrap_or(n)
+            } else {
+                n
+            }
+        };
         let name = match fun {
-            MathFn::Abs if f => "fabsf",
-            MathFn::Abs if d => "fabs",
+            MathFn::Abs if float => strip("fabsf"),
             MathFn::Abs => "abs",
-            MathFn::Min if f => "fminf",
-            MathFn::Min if d => "fmin",
+            MathFn::Min if float => strip("fminf"),
             MathFn::Min => "min",
-            MathFn::Max if f => "fmaxf",
-            MathFn::Max if d => "fmax",
+            MathFn::Max if float => strip("fmaxf"),
             MathFn::Max => "max",
             MathFn::Clamp => {
-                let (mn, mx) = match (f, d) {
-                    (true, _) => ("fminf", "fmaxf"),
-                    (_, true) => ("fmin", "fmax"),
-                    _ => ("min", "max"),
+                let (mn, mx) = if float {
+                    (strip("fminf"), strip("fmaxf"))
+                } else {
+                    ("min", "max")
                 };
                 return format!("{mn}({mx}({}, {}), {})", a[0], a[1], a[2]);
             }
-            MathFn::Sqrt if d => "sqrt",
-            MathFn::Exp if d => "exp",
-            MathFn::Exp2 if d => "exp2",
-            MathFn::Ln if d => "log",
-            MathFn::Log2 if d => "log2",
-            MathFn::Tanh if d => "tanh",
-            MathFn::Sin if d => "sin",
-            MathFn::Cos if d => "cos",
-            MathFn::Pow if d => "pow",
-            MathFn::Floor if d => "floor",
-            MathFn::Ceil if d => "ceil",
-            MathFn::Round if d => "round",
-            MathFn::MulAdd if d => "fma",
-            MathFn::Sqrt => "sqrtf",
-            MathFn::Exp => "expf",
-            MathFn::Exp2 => "exp2f",
-            MathFn::Ln => "logf",
-            MathFn::Log2 => "log2f",
-            MathFn::Tanh => "tanhf",
-            MathFn::Sin => "sinf",
-            MathFn::Cos => "cosf",
-            MathFn::Pow => "powf",
-            MathFn::Floor => "floorf",
-            MathFn::Ceil => "ceilf",
-            MathFn::Round => "roundf",
-            MathFn::MulAdd => "fmaf",
+            MathFn::Sqrt => strip("sqrtf"),
+            MathFn::Exp => strip("expf"),
+            MathFn::Exp2 => strip("exp2f"),
+            MathFn::Ln => strip("logf"),
+            MathFn::Log2 => strip("log2f"),
+            MathFn::Tanh => strip("tanhf"),
+            MathFn::Sin => strip("sinf"),
+            MathFn::Cos => strip("cosf"),
+            MathFn::Pow => strip("powf"),
+            MathFn::Floor => strip("floorf"),
+            MathFn::Ceil => strip("ceilf"),
+            MathFn::Round => strip("roundf"),
+            MathFn::MulAdd => strip("fmaf"),
         };
         format!("{name}({})", a.join(", "))
     }
