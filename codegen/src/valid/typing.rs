@@ -385,7 +385,7 @@ impl Validator<'_> {
         let expr = self.kernel.expr(id).clone();
         match expr {
             Expr::Error => Ty::Err,
-            Expr::Literal(lit) => self.literal(id, lit),
+            Expr::Literal(lit) => literal_ty(lit),
             Expr::Constant(c) => Ty::S(c.ty()),
             Expr::Param(p) => match self.kernel.param(p).kind {
                 ParamKind::Scalar(s) => Ty::S(s),
@@ -475,15 +475,6 @@ impl Validator<'_> {
                 Ty::S(to)
             }
             Expr::Math { fun, args } => self.math(id, fun, &args),
-        }
-    }
-
-    fn literal(&mut self, _id: ExprId, lit: Literal) -> Ty {
-        match lit {
-            Literal::Bool(_) => Ty::S(Scalar::Bool),
-            Literal::Float(_, Some(s)) | Literal::Int(_, Some(s)) => Ty::S(s),
-            Literal::Float(_, None) => Ty::Float,
-            Literal::Int(_, None) => Ty::Int,
         }
     }
 
@@ -647,6 +638,17 @@ impl Validator<'_> {
             self.check(a, ty);
         }
         Ty::S(ty)
+    }
+}
+
+/// A literal's type: its suffix's, or integer- or float-like until the context fixes it (its
+/// range is checked then, in `literal_ranges`).
+fn literal_ty(lit: Literal) -> Ty {
+    match lit {
+        Literal::Bool(_) => Ty::S(Scalar::Bool),
+        Literal::Float(_, Some(s)) | Literal::Int(_, Some(s)) => Ty::S(s),
+        Literal::Float(_, None) => Ty::Float,
+        Literal::Int(_, None) => Ty::Int,
     }
 }
 
