@@ -28,12 +28,8 @@ pub struct Generated {
     pub info: valid::Info,
     /// CUDA C source (see `back::cuda`).
     pub cuda: String,
-    /// WGSL source, already validated by naga; empty when `wgsl_unsupported` says why there
-    /// is none.
+    /// WGSL source, already validated by naga.
     pub wgsl: String,
-    /// Why the kernel has no WGSL form (a type the WGSL back end does not write yet), in
-    /// words for the runtime's `Error::Unsupported`.
-    pub wgsl_unsupported: Option<String>,
     /// The `x4` WGSL module (four invocations per invocation), validated by naga, for kernels
     /// with the elementwise vector shape; the runtime uses it for 1-D grids.
     pub wgsl_x4: Option<String>,
@@ -156,22 +152,8 @@ fn compile_instance(
     let info = valid::validate(&kernel)?;
     let cuda = back::cuda::write_string(&kernel, &info, &Default::default())
         .unwrap_or_else(|e| match e {});
-    let (wgsl, wgsl_unsupported) =
-        match back::wgsl::write_string(&kernel, &info, &Default::default()) {
-            Ok(text) => (text, None),
-            Err(back::wgsl::Error::Unsupported { ty, .. }) => (
-                String::new(),
-                Some(format!(
-                    "`{ty}` in WGSL (kernelforge's WGSL back end does not emulate it yet)"
-                )),
-            ),
-            Err(e) => {
-                return Err(Errors(vec![Error::new(
-                    func.sig.ident.span(),
-                    e.to_string(),
-                )]))
-            }
-        };
+    let wgsl = back::wgsl::write_string(&kernel, &info, &Default::default())
+        .map_err(|e| Errors(vec![Error::new(func.sig.ident.span(), e.to_string())]))?;
     let wgsl_x4 = back::wgsl::write_x4_string(&kernel, &info, &Default::default())
         .map_err(|e| Errors(vec![Error::new(func.sig.ident.span(), e.to_string())]))?;
     let cpu =
@@ -181,7 +163,6 @@ fn compile_instance(
         info,
         cuda,
         wgsl,
-        wgsl_unsupported,
         wgsl_x4,
         cpu,
     })

@@ -108,10 +108,6 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
     let workgroup_bytes = g.workgroup_bytes() as u32;
     let subgroups = g.uses_subgroups();
     let (shader_f16, shader_f64) = (g.uses(Scalar::F16), g.uses(Scalar::F64));
-    let wgsl_unsupported = match &g.wgsl_unsupported {
-        Some(why) => quote!(Some(#why)),
-        None => quote!(None),
-    };
     let wgsl_x4 = match &g.wgsl_x4 {
         Some(text) => quote!(Some(#text)),
         None => quote!(None),
@@ -185,7 +181,6 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
                 subgroups: #subgroups,
                 shader_f16: #shader_f16,
                 shader_f64: #shader_f64,
-                wgsl_unsupported: #wgsl_unsupported,
                 cpu: __cpu::run,
             };
 

@@ -79,8 +79,6 @@ pub struct KernelDesc {
     pub shader_f16: bool,
     /// Whether the kernel uses `f64` (wgpu needs the adapter's `SHADER_F64`).
     pub shader_f64: bool,
-    /// Why the kernel has no WGSL form, when it has none (`wgsl_source` is then empty).
-    pub wgsl_unsupported: Option<&'static str>,
     /// The CPU entry point.
     pub cpu: fn(&cpu::Launch, &cpu::Args) -> Result<(), cpu::Fault>,
 }

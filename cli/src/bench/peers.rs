@@ -366,7 +366,6 @@ fn peer_desc(name: &str, inputs: usize, expr: &str) -> &'static kernelforge::__p
         subgroups: false,
         shader_f16: false,
         shader_f64: false,
-        wgsl_unsupported: None,
         cpu: no_cpu,
     }))
 }
@@ -530,7 +529,6 @@ fn wgsl_softmax<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
         subgroups: false,
         shader_f16: false,
         shader_f64: false,
-        wgsl_unsupported: None,
         cpu: no_cpu,
     };
     let (r, c) = (d.rows, d.cols);

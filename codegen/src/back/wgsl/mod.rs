@@ -9,12 +9,15 @@
 //! - Slice lengths come from the uniform, not `arrayLength`, because an empty buffer is
 //!   allocated with a few bytes (wgpu cannot bind zero-sized buffers).
 //! - Shift amounts are masked with `& 31u`, as the kernel language specifies.
+//! - WGSL has no 64-bit integers and no `bf16`: `wide.rs` and `bf16.rs` emulate them.
 //!
 //! Every output is validated by naga in [`write_string`].
 
+mod bf16;
 mod ops;
 mod types;
 mod vector;
+mod wide;
 mod writer;
 
 pub use writer::Writer;
@@ -37,17 +40,6 @@ pub enum Error {
         /// naga's message.
         message: String,
     },
-    /// The kernel uses a type the WGSL back end does not write yet.
-    #[error(
-        "`{kernel}` uses `{ty}`, which the WGSL back end does not support yet; the kernel runs on \
-         the CUDA and CPU backends"
-    )]
-    Unsupported {
-        /// The kernel.
-        kernel: String,
-        /// The type's Rust name.
-        ty: &'static str,
-    },
 }
 
 /// Writes `kernel` as a WGSL module with one `@compute` entry point named after the kernel,
@@ -56,12 +48,6 @@ pub enum Error {
 /// # Errors
 /// [`Error::Invalid`] when naga rejects the output.
 pub fn write_string(kernel: &Kernel, info: &Info, _options: &Options) -> Result<String, Error> {
-    if let Some(s) = types::unsupported(|s| info.uses(kernel, s)) {
-        return Err(Error::Unsupported {
-            kernel: kernel.name.clone(),
-            ty: s.rust_name(),
-        });
-    }
     let mut w = Writer::new(kernel, info);
     let text = w.write();
     validate(&text).map_err(|message| Error::Invalid {

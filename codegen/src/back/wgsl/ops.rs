@@ -47,16 +47,64 @@ pub(super) fn unary(op: UnaryOp, t: Scalar, a: &str) -> String {
     }
 }
 
-/// `e`, of type `from`, converted to `to`.
-pub(super) fn cast(from: Scalar, to: Scalar, e: String, w: Width) -> String {
-    if from == to {
-        e
-    } else {
-        format!("{}({e})", w.ty(to))
-    }
-}
-
 impl Writer<'_> {
+    /// `e`, of type `from`, converted to `to`, neither of them `bf16` nor a 64-bit integer.
+    /// WGSL clamps a float to the range of `from` values that fit the integer (`f32` to `i32`
+    /// gives at most 2^31 - 128) and leaves NaN open, so float-to-integer casts call helpers
+    /// that saturate and give 0 for NaN, as Rust's `as`. `f16` to integers goes through `f32`
+    /// (the clamp would stop at 65504), and `f64` to `f16` rounds to odd in `f32` first (a
+    /// driver may convert through `f32`, rounding twice).
+    pub(super) fn cast(&mut self, from: Scalar, to: Scalar, e: String, w: Width) -> String {
+        use Scalar::*;
+        match (from, to) {
+            (a, b) if a == b => e,
+            (F16, I32 | U32) => {
+                let e = format!("{}({e})", w.ty(F32));
+                self.cast(F32, to, e, w)
+            }
+            (F32 | F64, I32 | U32) => {
+                let name = self.float_to_int_helper(from, to, w);
+                format!("{name}({e})")
+            }
+            (F64, F16) => format!("f16({}({e}))", self.use_helper("kf_f64_to_odd_f32")),
+            _ => format!("{}({e})", w.ty(to)),
+        }
+    }
+
+    /// The helper converting float type `from` (`f32`, `f64`) to `to` (`i32`, `u32`).
+    fn float_to_int_helper(&mut self, from: Scalar, to: Scalar, w: Width) -> String {
+        let name = format!("kf_{}_to_{}{}", ty(from), ty(to), w.suffix());
+        let (max, limit) = match (from, to) {
+            (Scalar::F32, Scalar::I32) => ("2147483647i", "2147483648.0f"),
+            (Scalar::F32, _) => ("4294967295u", "4294967296.0f"),
+            (_, Scalar::I32) => ("2147483647i", "2147483648.0lf"),
+            _ => ("4294967295u", "4294967296.0lf"),
+        };
+        // NaN: on the bits for f32 (no driver may assume it away); f64 has no 64-bit bitcast, and naga's `!=` is an ordered comparison, false for NaN.
+        let nan = if from == Scalar::F32 {
+            format!(
+                "(bitcast<{}>(x) & {}) > {}",
+                w.ty(Scalar::U32),
+                w.splat(Scalar::U32, "0x7fffffffu"),
+                w.splat(Scalar::U32, "0x7f800000u")
+            )
+        } else {
+            "!(x == x)".to_string()
+        };
+        let text = format!(
+            "// Rust's `as`: saturating, NaN to 0 (WGSL clamps below the integer's maximum).\n\
+             fn {name}(x: {ft}) -> {it} {{\n    \
+             return select(select({it}(x), {max}, x >= {limit}), {zero}, {nan});\n}}\n",
+            ft = w.ty(from),
+            it = w.ty(to),
+            max = w.splat(to, max),
+            limit = w.splat(from, limit),
+            zero = w.splat(to, if to == Scalar::I32 { "0i" } else { "0u" }),
+        );
+        self.helpers.entry(name.clone()).or_insert(text);
+        name
+    }
+
     /// `l op r`, where `l` has type `lt` and `right` is `r`'s expression; integer `/` and `%`
     /// call helpers that define division by zero (and `i32::MIN / -1`), unless `r` is a
     /// nonzero integer literal, which needs neither.

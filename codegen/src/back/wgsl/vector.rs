@@ -193,7 +193,7 @@ impl Writer<'_> {
             Expr::Cast { expr, to } => {
                 let from = self.info.ty(expr);
                 let e = self.expr_x4(expr, shape);
-                ops::cast(from, to, e, Width::X4)
+                self.cast(from, to, e, Width::X4)
             }
             Expr::Math { fun, args } => {
                 let a: Vec<String> = args.iter().map(|&x| self.expr_x4(x, shape)).collect();

@@ -128,7 +128,10 @@ impl<'a> Writer<'a> {
             } = p.kind
             {
                 let access = if mutable { "read_write" } else { "read" };
-                let elem = if vector_slices.contains(&id) {
+                let elem = if elem == Scalar::BF16 {
+                    // Two elements a word; stores replace a half atomically (`bf16.rs`).
+                    if mutable { "atomic<u32>" } else { "u32" }.to_string()
+                } else if vector_slices.contains(&id) {
                     format!("vec4<{}>", ty(elem))
                 } else if atomic {
                     format!("atomic<{}>", ty(elem))
@@ -210,6 +213,11 @@ impl<'a> Writer<'a> {
             } => {
                 let i = self.expr(*index);
                 let v = self.expr(*value);
+                if self.info.ty(*value) == Scalar::BF16 {
+                    let text = self.store_bf16(*slice, &i, &v);
+                    self.line(&text);
+                    return;
+                }
                 let n = target_name(&self.kernel.param(*slice).name);
                 self.line(&format!("{n}[{i}] = {v};"));
             }
@@ -413,26 +421,49 @@ impl<'a> Writer<'a> {
             Expr::Len(p) => format!("kf_params.len_{}", target_name(&self.kernel.param(p).name)),
             Expr::Load { slice, index } => {
                 let i = self.expr(index);
+                if t == Scalar::BF16 {
+                    return self.load_bf16(slice, &i);
+                }
                 format!("{}[{i}]", target_name(&self.kernel.param(slice).name))
             }
             Expr::Unary { op, arg } => {
                 let a = self.expr(arg);
+                if op == UnaryOp::Neg && t.is_int() && t.is_wide() {
+                    return self.neg64(&a);
+                }
                 ops::unary(op, t, &a)
             }
             Expr::Binary { op, left, right } => {
                 let lt = self.info.ty(left);
                 let l = self.expr(left);
                 let r = self.expr(right);
+                if lt.is_int() && lt.is_wide() {
+                    return self.binary64(op, lt, &l, &r);
+                }
+                if lt == Scalar::BF16 {
+                    return self.binary_bf16(op, &l, &r);
+                }
                 self.binary(op, lt, (&l, &r), right, Width::Scalar)
             }
             Expr::Cast { expr, to } => {
                 let from = self.info.ty(expr);
                 let e = self.expr(expr);
-                ops::cast(from, to, e, Width::Scalar)
+                let wide = |s: Scalar| s.is_int() && s.is_wide();
+                if wide(from) || wide(to) {
+                    self.cast64(from, to, &e)
+                } else if from == Scalar::BF16 || to == Scalar::BF16 {
+                    self.cast_bf16(from, to, &e)
+                } else {
+                    self.cast(from, to, e, Width::Scalar)
+                }
             }
             Expr::Math { fun, args } => {
                 let a: Vec<String> = args.iter().map(|&x| self.expr(x)).collect();
-                self.math(fun, t, &a, Width::Scalar)
+                match t {
+                    Scalar::U64 | Scalar::I64 => self.math64(fun, t, &a),
+                    Scalar::BF16 => self.math_bf16(fun, &a),
+                    _ => self.math(fun, t, &a, Width::Scalar),
+                }
             }
         }
     }

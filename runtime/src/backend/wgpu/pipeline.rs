@@ -34,15 +34,6 @@ impl WgpuDevice {
         if let Some(p) = self.pipelines.lock().expect("pipeline cache").get(&key) {
             return Ok(p.clone());
         }
-        if let Some(why) = desc.wgsl_unsupported {
-            return Err(Error::Unsupported {
-                kernel: desc.name,
-                what: why,
-                device: self.name(),
-                fix: "run it on the CUDA or CPU backend (Device::cpu(), or \
-                      KERNELFORGE_BACKEND=cpu)",
-            });
-        }
         for (needed, feature, what) in [
             (
                 desc.shader_f16,
