@@ -19,6 +19,7 @@ fn kernels() -> Vec<(String, String)> {
         "tests/subgroups.rs",
         "tests/const_generics.rs",
         "tests/types.rs",
+        "tests/int_ops.rs",
         "examples/downstream/src/main.rs",
     ] {
         let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();

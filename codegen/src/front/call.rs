@@ -59,6 +59,9 @@ impl<'h> Lowerer<'h> {
             };
         }
         let path = path_names(&p.path);
+        if let Some(e) = self.bits_to_float_call(c, &path, out) {
+            return e;
+        }
         self.error_expr(
             c.func.span(),
             format!(

@@ -104,6 +104,9 @@ impl Lowerer<'_> {
                 let index = self.expr(&ix.index, out);
                 self.push(Expr::Load { slice, index }, span)
             }
+            syn::Expr::Field(f) if matches!(f.member, syn::Member::Unnamed(_)) => {
+                self.pair_field(f, out)
+            }
             syn::Expr::Field(f) => self.field(f),
             syn::Expr::MethodCall(mc) => self.method_call(mc, out),
             syn::Expr::Call(c) => self.call(c, out),
@@ -306,26 +309,18 @@ impl Lowerer<'_> {
                 None => self.push(Expr::Error, span),
             };
         }
-        let wrapping = match name.as_str() {
-            "wrapping_add" => Some(BinaryOp::Add),
-            "wrapping_sub" => Some(BinaryOp::Sub),
-            "wrapping_mul" => Some(BinaryOp::Mul),
-            _ => None,
-        };
-        if let Some(op) = wrapping {
-            if mc.args.len() != 1 {
-                return self.error_expr(span, format!("`{name}` takes one argument"));
-            }
-            let left = self.expr(&mc.receiver, out);
-            let right = self.expr(&mc.args[0], out);
-            return self.push(Expr::Binary { op, left, right }, span);
+        if let Some(e) = self.int_method(mc, &name, out) {
+            return e;
         }
         let Some(fun) = MathFn::from_name(&name) else {
             return self.error_expr(
                 mc.method.span(),
                 format!(
                     "method `{name}` is not supported in kernels; the supported methods are \
-                     `len`, `wrapping_add/sub/mul` and the math functions {}",
+                     `len`, the integer methods `wrapping_*`, `overflowing_add/sub`, \
+                     `carrying_add`, `borrowing_sub`, `widening_mul`, `count_ones`, \
+                     `leading_zeros`, `trailing_zeros`, `rotate_left/right`, `reverse_bits`, \
+                     `to_bits`, and the math functions {}",
                     math_list()
                 ),
             );

@@ -13,6 +13,7 @@ mod consts;
 mod expr;
 mod inline;
 mod instances;
+mod int;
 mod scope;
 mod signature;
 mod stmt;
@@ -131,4 +132,7 @@ fn is_language_fn(path: &syn::Path) -> bool {
             | "subgroup_invocation_id"
     ) || (path.segments.len() == 1
         && (MathFn::from_name(&name).is_some() || SubgroupOp::from_name(&name).is_some()))
+        // `f32::from_bits(u)` and the like: associated functions of the scalar types.
+        || (path.segments.len() == 2
+            && types::is_scalar_name(&path.segments[0].ident.to_string()))
 }

@@ -58,6 +58,15 @@ impl Lowerer<'_> {
                 return self.expr_stmt(&init.expr, out);
             }
         }
+        if let syn::Pat::Tuple(t) = pat {
+            if let Some(ty) = ty {
+                return self.error(
+                    ty.span(),
+                    "a destructured pair takes its types from the call; remove the annotation",
+                );
+            }
+            return self.let_pair(local, t, out);
+        }
         let syn::Pat::Ident(pi) = pat else {
             self.error(
                 local.pat.span(),

@@ -132,3 +132,8 @@ pub fn atomic_elem(ty: &syn::Type) -> Option<Scalar> {
         _ => None,
     }
 }
+
+/// Whether `name` is the Rust name of one of the language's scalar types (`f32`, `u64`, ...).
+pub(super) fn is_scalar_name(name: &str) -> bool {
+    Scalar::from_rust_name(name).is_some()
+}

@@ -272,6 +272,13 @@ pub enum Expr {
         /// Its arguments, receiver first.
         args: Vec<ExprId>,
     },
+    /// A bit or multi-limb integer operation ([`IntOp`]); its arguments, receiver first.
+    Int {
+        /// The operation.
+        op: IntOp,
+        /// Its arguments.
+        args: Vec<ExprId>,
+    },
     /// Stands in for an expression the front end rejected (an error was reported).
     Error,
 }

@@ -1,6 +1,8 @@
 //! The IR's operators and intrinsics: id intrinsics and their components, unary and binary
 //! operators, math functions, atomic and subgroup operations.
 
+use super::Scalar;
+
 /// An id intrinsic. Each component is a `u32`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Builtin {
@@ -394,5 +396,73 @@ impl SubgroupId {
             SubgroupId::Size => "subgroup_size",
             SubgroupId::InvocationId => "subgroup_invocation_id",
         }
+    }
+}
+
+/// The bit and multi-limb operations of [`Expr::Int`](super::Expr::Int), Rust's integer
+/// methods of the same names. Operands and results are as Rust types them; the pair results of
+/// `overflowing_add`, `carrying_add`, `borrowing_sub` and `widening_mul` are two expressions:
+/// the value is an ordinary wrapping operator, the second part one of `MulHi`, `AddCarry`,
+/// `SubBorrow`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum IntOp {
+    /// `x.count_ones()`: the number of one bits, `u32`.
+    CountOnes,
+    /// `x.leading_zeros()`: zero bits above the highest one (the width for 0), `u32`.
+    LeadingZeros,
+    /// `x.trailing_zeros()`: zero bits below the lowest one (the width for 0), `u32`.
+    TrailingZeros,
+    /// `x.rotate_left(n)`, `n: u32` taken modulo the width.
+    RotateLeft,
+    /// `x.rotate_right(n)`, `n: u32` taken modulo the width.
+    RotateRight,
+    /// `x.reverse_bits()`.
+    ReverseBits,
+    /// The high half of the double-width product of two unsigned integers of one type (the
+    /// second result of `widening_mul`).
+    MulHi,
+    /// The carry out of `a + b + c` for unsigned `a`, `b` and `c: bool`, a `bool` (the second
+    /// result of `overflowing_add` and `carrying_add`).
+    AddCarry,
+    /// The borrow out of `a - b - c` for unsigned `a`, `b` and `c: bool`, a `bool` (the second
+    /// result of `overflowing_sub` and `borrowing_sub`).
+    SubBorrow,
+    /// `x.to_bits()` of an `f32` or `f64`: its bits as a `u32` or `u64`.
+    ToBits,
+    /// `f32::from_bits(u)` or `f64::from_bits(u)`: the float of that type with bits `u`.
+    FromBits(Scalar),
+}
+
+impl IntOp {
+    /// The Rust method's name (both methods' for the carries), for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            IntOp::CountOnes => "count_ones",
+            IntOp::LeadingZeros => "leading_zeros",
+            IntOp::TrailingZeros => "trailing_zeros",
+            IntOp::RotateLeft => "rotate_left",
+            IntOp::RotateRight => "rotate_right",
+            IntOp::ReverseBits => "reverse_bits",
+            IntOp::MulHi => "widening_mul",
+            IntOp::AddCarry => "overflowing_add`/`carrying_add",
+            IntOp::SubBorrow => "overflowing_sub`/`borrowing_sub",
+            IntOp::ToBits => "to_bits",
+            IntOp::FromBits(_) => "from_bits",
+        }
+    }
+
+    /// The operation a method call on a value denotes, with its argument count besides the
+    /// receiver (the single-result methods only).
+    pub fn from_method(name: &str) -> Option<(IntOp, usize)> {
+        Some(match name {
+            "count_ones" => (IntOp::CountOnes, 0),
+            "leading_zeros" => (IntOp::LeadingZeros, 0),
+            "trailing_zeros" => (IntOp::TrailingZeros, 0),
+            "rotate_left" => (IntOp::RotateLeft, 1),
+            "rotate_right" => (IntOp::RotateRight, 1),
+            "reverse_bits" => (IntOp::ReverseBits, 0),
+            "to_bits" => (IntOp::ToBits, 0),
+            _ => return None,
+        })
     }
 }

@@ -118,7 +118,7 @@ pub fn expr_operands(expr: &Expr) -> Vec<ExprId> {
         Expr::Unary { arg, .. } => vec![*arg],
         Expr::Binary { left, right, .. } => vec![*left, *right],
         Expr::Cast { expr, .. } => vec![*expr],
-        Expr::Math { args, .. } => args.clone(),
+        Expr::Math { args, .. } | Expr::Int { args, .. } => args.clone(),
         _ => vec![],
     }
 }

@@ -72,7 +72,8 @@ pub fn analyse(kernel: &Kernel) -> Option<Vector<'_>> {
         Expr::Load { slice, index: idx } => ok &= classify(*slice, *idx),
         // Only `global_id().x` (as `i`) and uniform builtins are known per lane.
         Expr::Builtin(b, _) => ok &= matches!(b, Builtin::GroupSize | Builtin::NumGroups),
-        Expr::Error | Expr::SubgroupId(_) => ok = false,
+        // Bit operations stay in the scalar module: no `vec4` lowering is written for them.
+        Expr::Error | Expr::SubgroupId(_) | Expr::Int { .. } => ok = false,
         _ => {}
     });
     if !ok || at_index.iter().any(|s| at_uniform.contains(s)) {

@@ -475,6 +475,7 @@ impl Validator<'_> {
                 Ty::S(to)
             }
             Expr::Math { fun, args } => self.math(id, fun, &args),
+            Expr::Int { op, args } => self.int_op(id, op, &args),
         }
     }
 
@@ -638,6 +639,111 @@ impl Validator<'_> {
             self.check(a, ty);
         }
         Ty::S(ty)
+    }
+}
+
+impl Validator<'_> {
+    /// The bit and multi-limb operations: Rust's signatures, the carry and high-half forms on
+    /// unsigned types only.
+    fn int_op(&mut self, id: ExprId, op: IntOp, args: &[ExprId]) -> Ty {
+        use IntOp::*;
+        let name = op.name();
+        match op {
+            FromBits(to) => {
+                self.check(
+                    args[0],
+                    if to == Scalar::F64 {
+                        Scalar::U64
+                    } else {
+                        Scalar::U32
+                    },
+                );
+                return Ty::S(to);
+            }
+            ToBits => {
+                return match self.synth(args[0]) {
+                    Ty::Float | Ty::S(Scalar::F32) => {
+                        self.coerce(args[0], Scalar::F32);
+                        Ty::S(Scalar::U32)
+                    }
+                    Ty::S(Scalar::F64) => Ty::S(Scalar::U64),
+                    Ty::Err => Ty::Err,
+                    Ty::S(s) => {
+                        let why = if s.is_half() {
+                            "; kernels have no 16-bit integers: widen it, `(x as f32).to_bits()`"
+                        } else {
+                            ""
+                        };
+                        self.error(
+                            id,
+                            format!(
+                                "`to_bits` applies to `f32` and `f64`, not `{}`{why}",
+                                s.rust_name()
+                            ),
+                        );
+                        Ty::Err
+                    }
+                    Ty::Int => {
+                        self.error(id, "`to_bits` applies to `f32` and `f64`");
+                        Ty::Err
+                    }
+                };
+            }
+            _ => {}
+        }
+        let carries = matches!(op, MulHi | AddCarry | SubBorrow);
+        let t = if carries {
+            match self.unify_pair(args[0], args[1], "operands") {
+                Some(s) => Ty::S(s),
+                None => self.synth(args[0]),
+            }
+        } else {
+            self.synth(args[0])
+        };
+        let s = match t {
+            Ty::Err => return Ty::Err,
+            Ty::S(s) if s.is_int() => s,
+            Ty::Int if !carries => {
+                self.coerce(args[0], Scalar::I32);
+                Scalar::I32
+            }
+            Ty::Int => {
+                self.error(
+                    id,
+                    format!("`{name}`: give the operands a type, such as `7u32`"),
+                );
+                return Ty::Err;
+            }
+            _ => {
+                self.error(id, format!("`{name}` applies to integers"));
+                return Ty::Err;
+            }
+        };
+        match op {
+            MulHi | AddCarry | SubBorrow => {
+                if s != Scalar::U32 && s != Scalar::U64 {
+                    self.error(
+                        id,
+                        format!(
+                            "`{name}` applies to `u32` and `u64` in kernels, not `{}`",
+                            s.rust_name()
+                        ),
+                    );
+                    return Ty::Err;
+                }
+                if op == MulHi {
+                    return Ty::S(s);
+                }
+                self.check(args[2], Scalar::Bool);
+                Ty::S(Scalar::Bool)
+            }
+            CountOnes | LeadingZeros | TrailingZeros => Ty::S(Scalar::U32),
+            RotateLeft | RotateRight => {
+                self.check(args[1], Scalar::U32);
+                Ty::S(s)
+            }
+            _ => Ty::S(s),
+        }
     }
 }
 

@@ -23,6 +23,7 @@
 //! runtime (`math`), whose accuracy the README states; the other functions use `std`.
 
 mod group;
+mod int;
 mod stride;
 mod tile;
 mod types;

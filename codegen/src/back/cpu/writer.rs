@@ -703,6 +703,10 @@ impl<'a> Writer<'a> {
                 let a: Vec<TokenStream> = args.iter().map(|&x| self.expr(x, mode)).collect();
                 math(*fun, t, a)
             }
+            Expr::Int { op, args } => {
+                let a: Vec<TokenStream> = args.iter().map(|&x| self.expr(x, mode)).collect();
+                super::int::int_op(*op, self.info.ty(args[0]), &a)
+            }
         }
     }
 }

@@ -17,6 +17,7 @@
 //! - Only kernels that use `f16` or `bf16` include a header (cuda_fp16.h, cuda_bf16.h); the
 //!   runtime passes NVRTC the toolkit's include folder for them.
 
+mod int;
 mod types;
 mod writer;
 

@@ -425,6 +425,11 @@ impl<'a> Writer<'a> {
                 let a: Vec<String> = args.iter().map(|&x| self.expr(x)).collect();
                 self.math(fun, t, a)
             }
+            Expr::Int { op, args } => {
+                let a: Vec<String> = args.iter().map(|&x| self.expr(x)).collect();
+                let t = self.info.ty(args[0]);
+                super::int::int_op(op, t, &a, &mut self.helpers)
+            }
         }
     }
 
@@ -503,7 +508,7 @@ fn subgroup_fn(op: &str, t: Scalar) -> String {
 }
 
 fn helper(name: &str) -> &'static str {
-    if let Some(text) = types::helper(name) {
+    if let Some(text) = types::helper(name).or_else(|| super::int::helper(name)) {
         return text;
     }
     match name {

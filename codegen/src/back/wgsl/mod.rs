@@ -14,6 +14,7 @@
 //! Every output is validated by naga in [`write_string`].
 
 mod bf16;
+mod int;
 mod ops;
 mod types;
 mod vector;

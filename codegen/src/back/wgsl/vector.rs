@@ -199,6 +199,8 @@ impl Writer<'_> {
                 let a: Vec<String> = args.iter().map(|&x| self.expr_x4(x, shape)).collect();
                 self.math(fun, t, &a, Width::X4)
             }
+            // Excluded by the analysis.
+            Expr::Int { .. } => unreachable!("bit operations are not in the vector shape"),
             // Uniform (handled above) or excluded by the analysis.
             Expr::Literal(_)
             | Expr::Constant(_)

@@ -428,13 +428,15 @@ fn kf_bf16(x: f32) -> f32 {
 ];
 
 impl Writer<'_> {
-    /// Adds helper `name` (from the table above) and those it calls to the module.
+    /// Adds helper `name` (from the table above or `int.rs`'s) and those it calls to the
+    /// module.
     pub(super) fn use_helper(&mut self, name: &'static str) -> &'static str {
         if self.helpers.contains_key(name) {
             return name;
         }
         let (_, deps, text) = HELPERS
             .iter()
+            .chain(super::int::HELPERS)
             .find(|(n, _, _)| *n == name)
             .unwrap_or_else(|| panic!("no WGSL helper {name}"));
         self.helpers.insert(name.to_string(), text.to_string());

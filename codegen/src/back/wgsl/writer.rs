@@ -465,6 +465,10 @@ impl<'a> Writer<'a> {
                     _ => self.math(fun, t, &a, Width::Scalar),
                 }
             }
+            Expr::Int { op, args } => {
+                let a: Vec<String> = args.iter().map(|&x| self.expr(x)).collect();
+                self.int_op(op, self.info.ty(args[0]), &a)
+            }
         }
     }
 }
