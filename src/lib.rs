@@ -35,6 +35,7 @@ pub use kernelforge_runtime::{
     cache, profile, Backend, Buffer, Device, Error, Grid, MemoryInfo, Result,
 };
 
+pub mod bounds;
 pub mod histogram;
 pub mod intrinsics;
 pub mod kernels;
@@ -48,6 +49,7 @@ pub mod info {
 
 /// Everything a kernel or its host code needs: `use kernelforge::prelude::*;`.
 pub mod prelude {
+    pub use crate::bounds::{Float, Int};
     pub use crate::intrinsics::{
         barrier, global_id, group_id, group_size, local_id, num_groups, shared_array, subgroup_add,
         subgroup_broadcast, subgroup_invocation_id, subgroup_max, subgroup_min,

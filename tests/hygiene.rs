@@ -61,3 +61,29 @@ fn clashing_names_run_on_every_backend(dev: &Device) {
     .unwrap_or_else(|e| panic!("{}: {e}", dev.name()));
     assert_eq!(yb.to_vec().unwrap(), want, "{}", dev.name());
 }
+
+/// Emulated types' helpers (WGSL `bf16` loads and stores, 64-bit words) next to slices named
+/// like their locals: `i`, `s`, `w`, `h`, `r`, `v`, `a`, `b`.
+#[compute_kernel(workgroup_size = 64)]
+fn emulation_names(i: &[bf16], s: &mut [bf16], w: &[u64], h: &mut [u64], r: u32) {
+    let v = global_id().x;
+    if v < i.len() {
+        s[v] = i[v] * 2.0;
+        h[v] = w[v] * 3 + (r as u64);
+    }
+}
+
+#[each_backend]
+fn emulation_helpers_do_not_shadow_parameters(dev: &Device) {
+    let x: Vec<bf16> = (0..77).map(|k| bf16::from_f32(k as f32 * 0.75 - 9.0)).collect();
+    let w: Vec<u64> = (0..77u64).map(|k| k << 33 | k).collect();
+    let (xb, wb) = (dev.upload(&x).unwrap(), dev.upload(&w).unwrap());
+    let mut s = dev.zeros::<bf16>(x.len()).unwrap();
+    let mut h = dev.zeros::<u64>(w.len()).unwrap();
+    emulation_names::launch(dev, Grid::linear(x.len()), &xb, &mut s, &wb, &mut h, 5)
+        .unwrap_or_else(|e| panic!("{}: {e}", dev.name()));
+    let want: Vec<bf16> = x.iter().map(|v| bf16::from_f32(v.to_f32() * 2.0)).collect();
+    assert_eq!(s.to_vec().unwrap(), want, "{}", dev.name());
+    let want: Vec<u64> = w.iter().map(|v| v * 3 + 5).collect();
+    assert_eq!(h.to_vec().unwrap(), want, "{}", dev.name());
+}

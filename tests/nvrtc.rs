@@ -20,6 +20,7 @@ fn kernels() -> Vec<(String, String)> {
         "tests/const_generics.rs",
         "tests/types.rs",
         "tests/int_ops.rs",
+        "tests/generic_types.rs",
         "examples/downstream/src/main.rs",
     ] {
         let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();

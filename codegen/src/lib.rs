@@ -124,7 +124,7 @@ pub fn compile_with_helpers(
     func: &syn::ItemFn,
     helpers: &Helpers,
 ) -> Result<Generated, Errors> {
-    let attr = front::parse_attr(attr).and_then(|a| a.resolve(&[]));
+    let attr = front::parse_attr(attr).and_then(|a| a.resolve(&[], &[]));
     compile_instance(attr, func, helpers)
 }
 
@@ -196,9 +196,13 @@ pub fn compile_all(
     let args = match front::parse_attr(attr) {
         Ok(args) => args,
         // Without instances to build, the body's errors are reported beside the attribute's.
-        Err(e) if func.sig.generics.const_params().next().is_none() => {
+        Err(e)
+            if func.sig.generics.const_params().next().is_none()
+                && func.sig.generics.type_params().next().is_none() =>
+        {
             let only = Instance {
                 values: Vec::new(),
+                types: Vec::new(),
                 func: func.clone(),
             };
             return compile_instance(Err(e), func, helpers).map(|g| vec![(only, g)]);
@@ -208,7 +212,7 @@ pub fn compile_all(
     let mut out = Vec::new();
     let mut errors: Vec<Error> = Vec::new();
     for inst in instances(&args, func)? {
-        match compile_instance(args.resolve(&inst.values), &inst.func, helpers) {
+        match compile_instance(args.resolve(&inst.values, &inst.types), &inst.func, helpers) {
             Ok(g) => out.push((inst, g)),
             // Instances share their source: report each problem once.
             Err(Errors(e)) => {

@@ -212,13 +212,13 @@ fn the_attribute_is_parsed_once_and_resolved_per_instance() {
     let names: Vec<String> = all.iter().map(|i| i.func.sig.ident.to_string()).collect();
     assert_eq!(names, ["k_64_1", "k_64_2", "k_128_1", "k_128_2"]);
     for inst in &all {
-        let attr = args.resolve(&inst.values).unwrap();
+        let attr = args.resolve(&inst.values, &inst.types).unwrap();
         assert_eq!(attr.workgroup_size, [inst.values[0].1, 1, 1]);
         assert!(inst.func.sig.generics.params.is_empty());
     }
     // Keys that are neither `workgroup_size` nor a parameter are reported when resolving.
     let args = parse_attr("workgroup_size = 64, colour = 3".parse().unwrap()).unwrap();
-    let e = args.resolve(&[]).unwrap_err();
+    let e = args.resolve(&[], &[]).unwrap_err();
     assert!(
         messages(&e)[0].starts_with("unknown argument"),
         "{:?}",
@@ -237,7 +237,7 @@ fn helpers_are_inlined_at_each_call() {
     let helpers: Helpers = [("twice".to_string(), helper)].into_iter().collect();
     let attr = parse_attr(Default::default())
         .unwrap()
-        .resolve(&[])
+        .resolve(&[], &[])
         .unwrap();
     let k = kernelforge_codegen::front::lower_kernel(
         &attr,

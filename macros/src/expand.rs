@@ -1,6 +1,6 @@
 use kernelforge_codegen::{Generated, Helpers, Instance, Param, ParamKind, Scalar};
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, ToTokens};
 
 pub(crate) fn expand(attr: TokenStream, func: &syn::ItemFn) -> TokenStream {
     // A kernel calling itself is reported by the compiler, not looked up as a helper.
@@ -21,7 +21,9 @@ pub(crate) fn expand_with_helpers(
 ) -> TokenStream {
     match kernelforge_codegen::compile_all(attr, func, helpers) {
         // A kernel without const generic parameters is its only instance.
-        Ok(all) if all.len() == 1 && all[0].0.values.is_empty() => module(func, &all[0].1),
+        Ok(all) if all.len() == 1 && all[0].0.values.is_empty() && all[0].0.types.is_empty() => {
+            module(func, &all[0].1)
+        }
         Ok(all) => generic_module(func, &all),
         Err(errors) => {
             // The errors, plus an empty module of the same name so that uses of it do not
@@ -229,9 +231,20 @@ fn launch_params(g: &Generated) -> Vec<TokenStream> {
         .collect()
 }
 
-/// The module of a kernel with const generic parameters: one submodule per instance (as
-/// [`module`] writes it, named `<kernel>_<values>`), and `launch::<V...>`, which runs the
-/// instance of those values; values not listed in the attribute are a compile error.
+/// The instances of one element type (all of them without a type parameter): the type, the
+/// const dispatch arms, their conditions and the listed const values.
+struct Group {
+    ty: Option<Scalar>,
+    arms: Vec<TokenStream>,
+    conds: Vec<TokenStream>,
+    listed: Vec<String>,
+}
+
+/// The module of a kernel with generic parameters: one submodule per instance (as [`module`]
+/// writes it, named `<kernel>_<values>`), and `launch`, which runs the instance of the element
+/// type of its arguments (through the module's `Instance` trait, implemented for each listed
+/// type) and of the const values given (`launch::<V...>`); a type or values not listed in the
+/// attribute are a compile error.
 fn generic_module(func: &syn::ItemFn, compiled: &[(Instance, Generated)]) -> TokenStream {
     let vis = &func.vis;
     let name = &func.sig.ident;
@@ -242,23 +255,27 @@ fn generic_module(func: &syn::ItemFn, compiled: &[(Instance, Generated)]) -> Tok
         .iter()
         .map(|(n, _)| format_ident!("{}", n))
         .collect();
+    let tparam = compiled[0]
+        .0
+        .types
+        .first()
+        .map(|(n, _)| format_ident!("{}", n));
     let forward: Vec<syn::Ident> = compiled[0]
         .1
         .params()
         .map(|p| format_ident!("{}", p.name))
         .collect();
     let mut subs = Vec::new();
-    let mut arms = Vec::new();
-    let mut conds = Vec::new();
-    let mut listed = Vec::new();
+    let mut groups: Vec<Group> = Vec::new();
     for (inst, g) in compiled {
         let mut f = inst.func.clone();
         f.vis = syn::parse_quote!(pub);
         f.attrs.retain(|a| !a.path().is_ident("doc"));
         let values: Vec<String> = inst
-            .values
+            .types
             .iter()
-            .map(|(n, v)| format!("`{n}` = {v}"))
+            .map(|(n, t)| format!("`{n}` = `{}`", t.rust_name()))
+            .chain(inst.values.iter().map(|(n, v)| format!("`{n}` = {v}")))
             .collect();
         let doc = format!("The instance of `{name}` with {}.", values.join(", "));
         f.attrs.push(syn::parse_quote!(#[doc = #doc]));
@@ -270,50 +287,206 @@ fn generic_module(func: &syn::ItemFn, compiled: &[(Instance, Generated)]) -> Tok
             .zip(&vals)
             .map(|(c, v)| quote!(#c == #v))
             .collect();
-        arms.push(quote! {
-            if #(#cond)&&* {
-                return #sub::launch(kf_device, kf_grid, #(#forward),*);
-            }
+        let ty = inst.types.first().map(|(_, t)| *t);
+        if groups.last().is_none_or(|grp| grp.ty != ty) {
+            groups.push(Group {
+                ty,
+                arms: Vec::new(),
+                conds: Vec::new(),
+                listed: Vec::new(),
+            });
+        }
+        let grp = groups.last_mut().expect("a group");
+        let call = quote!(#sub::launch(kf_device, kf_grid, #(#forward),*));
+        grp.arms.push(if consts.is_empty() {
+            call
+        } else {
+            quote!(if #(#cond)&&* { return #call; })
         });
-        conds.push(quote!((#(#cond)&&*)));
+        grp.conds.push(quote!((#(#cond)&&*)));
         let vals: Vec<String> = vals.iter().map(u32::to_string).collect();
-        listed.push(format!("({})", vals.join(", ")));
+        grp.listed.push(format!("({})", vals.join(", ")));
     }
-    let params = launch_params(&compiled[0].1);
     let names: Vec<String> = consts.iter().map(|c| c.to_string()).collect();
-    let msg = format!(
-        "`{name}::launch::<{}>`: these values were not built; the attribute lists {}",
-        names.join(", "),
+    let name_str = name.to_string();
+    // The body that picks an instance by its const values, for one group.
+    let dispatch = |grp: &Group| {
+        let (arms, conds, listed) = (&grp.arms, &grp.conds, &grp.listed);
+        if consts.is_empty() {
+            // The one instance of this type.
+            return quote!(#(#arms)*);
+        }
+        let msg = format!(
+            "`{name}::launch::<{}>`: these values were not built; the attribute lists {}",
+            names.join(", "),
+            listed.join(", ")
+        );
+        quote! {
+            const { ::core::assert!(#(#conds)||*, #msg) };
+            #(#arms)*
+            Err(::kernelforge::Error::BadArguments {
+                kernel: #name_str,
+                message: #msg.into(),
+            })
+        }
+    };
+    let const_params: Vec<TokenStream> = consts.iter().map(|c| quote!(const #c: u32)).collect();
+    let Some(t) = tparam else {
+        let params = launch_params(&compiled[0].1);
+        let body = dispatch(&groups[0]);
+        return quote! {
+            #(#docs)*
+            ///
+            /// Generated by `#[compute_kernel]` for each value listed for its const generic
+            /// parameters: run one with [`launch`](self::launch)`::<...>`.
+            #vis mod #name {
+                #(#subs)*
+
+                /// Runs the instance of the given const generic values on `kf_device` over
+                /// `kf_grid`; arguments follow the kernel's parameters. Values the attribute
+                /// does not list are a compile error.
+                ///
+                /// # Errors
+                /// As each instance's `launch`.
+                #[allow(clippy::too_many_arguments)]
+                pub fn launch<#(#const_params),*>(
+                    kf_device: &::kernelforge::Device,
+                    kf_grid: ::kernelforge::Grid,
+                    #(#params),*
+                ) -> ::core::result::Result<(), ::kernelforge::Error> {
+                    #body
+                }
+            }
+        };
+    };
+    // Which parameters have the element type: those whose source type names it.
+    let generic: Vec<bool> = func
+        .sig
+        .inputs
+        .iter()
+        .map(|a| match a {
+            syn::FnArg::Typed(pt) => mentions(&pt.ty.to_token_stream(), &t),
+            syn::FnArg::Receiver(_) => false,
+        })
+        .collect();
+    let with = |elem: TokenStream| -> Vec<TokenStream> {
+        launch_params(&compiled[0].1)
+            .into_iter()
+            .zip(compiled[0].1.params())
+            .zip(&generic)
+            .map(|((concrete, p), &is_t)| {
+                if !is_t {
+                    return concrete;
+                }
+                let ident = format_ident!("{}", p.name);
+                match p.kind {
+                    ParamKind::Scalar(_) => quote!(#ident: #elem),
+                    ParamKind::Slice { mutable: true, .. } => {
+                        quote!(#ident: &mut ::kernelforge::Buffer<#elem>)
+                    }
+                    ParamKind::Slice { .. } => quote!(#ident: &::kernelforge::Buffer<#elem>),
+                }
+            })
+            .collect()
+    };
+    let self_params = with(quote!(Self));
+    let t_params = with(quote!(#t));
+    let listed: Vec<String> = groups
+        .iter()
+        .filter_map(|g| g.ty.map(|s| s.rust_name().to_string()))
+        .collect();
+    let unlisted = format!(
+        "`{name}` is not built for `{{Self}}`: its attribute lists `{t} = [{}]`",
         listed.join(", ")
     );
-    let name_str = name.to_string();
+    let label = format!("an element type `{name}` was not built for");
+    let turbofish = if consts.is_empty() {
+        quote!()
+    } else {
+        quote!(::<#(#consts),*>)
+    };
+    let impls = groups.iter().map(|grp| {
+        let ty = scalar_ty(grp.ty.expect("a type group"));
+        let g = &compiled
+            .iter()
+            .find(|(i, _)| i.types.first().map(|x| x.1) == grp.ty)
+            .expect("an instance of the type")
+            .1;
+        let params = launch_params(g);
+        let body = dispatch(grp);
+        quote! {
+            impl Instance for #ty {
+                #[allow(clippy::too_many_arguments)]
+                fn __kf_launch<#(#const_params),*>(
+                    kf_device: &::kernelforge::Device,
+                    kf_grid: ::kernelforge::Grid,
+                    #(#params),*
+                ) -> ::core::result::Result<(), ::kernelforge::Error> {
+                    #body
+                }
+            }
+        }
+    });
+    // `launch`'s generic parameters in the kernel's order.
+    let launch_generics = func.sig.generics.params.iter().filter_map(|g| match g {
+        syn::GenericParam::Type(_) => Some(quote!(#t: Instance)),
+        syn::GenericParam::Const(c) => {
+            let c = &c.ident;
+            Some(quote!(const #c: u32))
+        }
+        syn::GenericParam::Lifetime(_) => None,
+    });
+    let inst_doc = format!(
+        "The element types `{name}` is built for ({}): `launch` picks the instance of its \
+         arguments' type.",
+        listed.join(", ")
+    );
     quote! {
         #(#docs)*
         ///
-        /// Generated by `#[compute_kernel]` for each value listed for its const generic
-        /// parameters: run one with [`launch`](self::launch)`::<...>`.
+        /// Generated by `#[compute_kernel]` for each type (and value) listed for its generic
+        /// parameters: [`launch`](self::launch) runs the instance of its arguments' element
+        /// type.
         #vis mod #name {
             #(#subs)*
 
-            /// Runs the instance of the given const generic values on `kf_device` over
-            /// `kf_grid`; arguments follow the kernel's parameters. Values the attribute does
-            /// not list are a compile error.
+            #[doc = #inst_doc]
+            #[diagnostic::on_unimplemented(message = #unlisted, label = #label)]
+            pub trait Instance: Copy {
+                #[doc(hidden)]
+                #[allow(clippy::too_many_arguments)]
+                fn __kf_launch<#(#const_params),*>(
+                    kf_device: &::kernelforge::Device,
+                    kf_grid: ::kernelforge::Grid,
+                    #(#self_params),*
+                ) -> ::core::result::Result<(), ::kernelforge::Error>;
+            }
+
+            #(#impls)*
+
+            /// Runs the instance of the arguments' element type (and of the given const
+            /// generic values) on `kf_device` over `kf_grid`; arguments follow the kernel's
+            /// parameters. A type or values the attribute does not list are a compile error.
             ///
             /// # Errors
             /// As each instance's `launch`.
             #[allow(clippy::too_many_arguments)]
-            pub fn launch<#(const #consts: u32),*>(
+            pub fn launch<#(#launch_generics),*>(
                 kf_device: &::kernelforge::Device,
                 kf_grid: ::kernelforge::Grid,
-                #(#params),*
+                #(#t_params),*
             ) -> ::core::result::Result<(), ::kernelforge::Error> {
-                const { ::core::assert!(#(#conds)||*, #msg) };
-                #(#arms)*
-                Err(::kernelforge::Error::BadArguments {
-                    kernel: #name_str,
-                    message: #msg.into(),
-                })
+                #t::__kf_launch #turbofish(kf_device, kf_grid, #(#forward),*)
             }
         }
     }
+}
+
+/// Whether `ts` contains the identifier `t`.
+fn mentions(ts: &TokenStream, t: &syn::Ident) -> bool {
+    ts.clone().into_iter().any(|tt| match tt {
+        proc_macro2::TokenTree::Ident(i) => i == *t,
+        proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), t),
+        _ => false,
+    })
 }

@@ -54,16 +54,22 @@ impl AttrArgs {
     }
 
     /// The attribute of the instance whose const generic parameters have the values `consts`
-    /// (`(name, value)`; empty for a kernel without them): their value lists are skipped and
-    /// their names stand for their values elsewhere.
+    /// and whose element type parameter is `types` (`(name, value)`; empty for a kernel
+    /// without them): their lists are skipped and const names stand for their values elsewhere.
     ///
     /// # Errors
     /// Unknown keys, a malformed or zero size, or more than [`MAX_INVOCATIONS`] invocations.
-    pub fn resolve(&self, consts: &[(String, u32)]) -> Result<KernelAttr, Errors> {
+    pub fn resolve(
+        &self,
+        consts: &[(String, u32)],
+        types: &[(String, crate::ir::Scalar)],
+    ) -> Result<KernelAttr, Errors> {
         let mut res = KernelAttr::default();
         let mut errors = Vec::new();
         for arg in &self.args {
-            if consts.iter().any(|(n, _)| arg.path.is_ident(n)) {
+            if consts.iter().any(|(n, _)| arg.path.is_ident(n))
+                || types.iter().any(|(n, _)| arg.path.is_ident(n))
+            {
                 continue;
             }
             if !arg.path.is_ident("workgroup_size") {
@@ -71,7 +77,8 @@ impl AttrArgs {
                     arg.path.span(),
                     "unknown argument; `#[compute_kernel]` takes `workgroup_size = N`, \
                      `workgroup_size = (X, Y)` or `workgroup_size = (X, Y, Z)`, and the values of \
-                     its const generic parameters (`B = [128, 256]` for `fn k<const B: u32>`)",
+                     its generic parameters (`B = [128, 256]` for `fn k<const B: u32>`, \
+                     `T = [f32, f16]` for `fn k<T: Float>`)",
                 ));
                 continue;
             }

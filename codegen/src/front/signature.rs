@@ -278,10 +278,10 @@ pub(crate) fn kernel_consts<'a>(
 }
 
 /// What a kernel with generic parameters other than listed `const` ones is told.
-const KERNEL_GENERICS: &str = "a kernel takes const generic parameters only (`const B: u32`, \
-                               built for the values listed in the attribute: `B = [128, 256]`); \
-                               write one kernel per element type (for example `add_f32` and \
-                               `add_u32`)";
+const KERNEL_GENERICS: &str = "a kernel takes const generic parameters (`const B: u32`, \
+                               built for the values listed in the attribute: `B = [128, 256]`) \
+                               and an element type parameter (`T: Float`, built for the types \
+                               listed: `T = [f32, f16]`), not lifetimes";
 
 fn is_ident(ty: &syn::Type, name: &str) -> bool {
     matches!(ty, syn::Type::Path(p) if p.path.is_ident(name))

@@ -14,7 +14,7 @@ pub fn func(src: &str) -> syn::ItemFn {
 
 /// Lowers `src` under `#[compute_kernel(attr)]` (no helpers, no const generic parameters).
 pub fn lower(attr: &str, src: &str) -> Result<Kernel, Errors> {
-    let attr = parse_attr(attr.parse().expect("attribute tokens"))?.resolve(&[])?;
+    let attr = parse_attr(attr.parse().expect("attribute tokens"))?.resolve(&[], &[])?;
     lower_kernel(&attr, &func(src), &Helpers::new())
 }
 

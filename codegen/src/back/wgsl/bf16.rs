@@ -31,15 +31,16 @@ impl Writer<'_> {
     pub(super) fn load_bf16(&mut self, slice: ParamId, i: &str) -> String {
         let n = target_name(&self.kernel.param(slice).name);
         let name = format!("kf_load_{n}");
+        // `kf_` names: the slice's own name (any user name) must not be shadowed.
         let word = if self.is_mutable(slice) {
-            format!("atomicLoad(&{n}[i >> 1u])")
+            format!("atomicLoad(&{n}[kf_i >> 1u])")
         } else {
-            format!("{n}[i >> 1u]")
+            format!("{n}[kf_i >> 1u]")
         };
         let text = format!(
-            "fn {name}(i: u32) -> f32 {{\n    \
-             let w = {word};\n    \
-             return bitcast<f32>(select(w << 16u, w & 0xffff0000u, (i & 1u) == 1u));\n}}\n"
+            "fn {name}(kf_i: u32) -> f32 {{\n    \
+             let kf_w = {word};\n    \
+             return bitcast<f32>(select(kf_w << 16u, kf_w & 0xffff0000u, (kf_i & 1u) == 1u));\n}}\n"
         );
         self.helpers.entry(name.clone()).or_insert(text);
         format!("{name}({i})")
@@ -51,14 +52,15 @@ impl Writer<'_> {
         let name = format!("kf_store_{n}");
         let text = format!(
             "// Replaces one half of a word; the other half may be another invocation's.\n\
-             fn {name}(i: u32, v: f32) {{\n    \
-             let s = (i & 1u) * 16u;\n    \
-             let h = (bitcast<u32>(v) >> 16u) << s;\n    \
-             var old = atomicLoad(&{n}[i >> 1u]);\n    \
+             fn {name}(kf_i: u32, kf_v: f32) {{\n    \
+             let kf_s = (kf_i & 1u) * 16u;\n    \
+             let kf_h = (bitcast<u32>(kf_v) >> 16u) << kf_s;\n    \
+             var kf_old = atomicLoad(&{n}[kf_i >> 1u]);\n    \
              loop {{\n        \
-             let r = atomicCompareExchangeWeak(&{n}[i >> 1u], old, (old & ~(0xffffu << s)) | h);\n        \
-             if r.exchanged {{\n            break;\n        }}\n        \
-             old = r.old_value;\n    \
+             let kf_r = atomicCompareExchangeWeak(&{n}[kf_i >> 1u], kf_old, \
+             (kf_old & ~(0xffffu << kf_s)) | kf_h);\n        \
+             if kf_r.exchanged {{\n            break;\n        }}\n        \
+             kf_old = kf_r.old_value;\n    \
              }}\n}}\n"
         );
         self.helpers.entry(name.clone()).or_insert(text);
