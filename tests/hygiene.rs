@@ -75,7 +75,9 @@ fn emulation_names(i: &[bf16], s: &mut [bf16], w: &[u64], h: &mut [u64], r: u32)
 
 #[each_backend]
 fn emulation_helpers_do_not_shadow_parameters(dev: &Device) {
-    let x: Vec<bf16> = (0..77).map(|k| bf16::from_f32(k as f32 * 0.75 - 9.0)).collect();
+    let x: Vec<bf16> = (0..77)
+        .map(|k| bf16::from_f32(k as f32 * 0.75 - 9.0))
+        .collect();
     let w: Vec<u64> = (0..77u64).map(|k| k << 33 | k).collect();
     let (xb, wb) = (dev.upload(&x).unwrap(), dev.upload(&w).unwrap());
     let mut s = dev.zeros::<bf16>(x.len()).unwrap();
