@@ -1,37 +1,40 @@
-//! Elementwise f32 kernels: one invocation per element, 256 invocations per workgroup.
+//! Elementwise kernels: one invocation per element, 256 invocations per workgroup, each built
+//! for `f32`, `f16` and `bf16` (`saxpy::launch` picks the instance of its buffers' type). The
+//! half types compute in `f32` and round once when stored, as PyTorch's half kernels compute in
+//! their "opmath" type; for `f32` the casts are no-ops and the code is the plain `f32` kernel.
 
 use kernelforge::prelude::*;
 
 /// `c[i] = a[i] + b[i]`.
-#[compute_kernel(workgroup_size = 256)]
-pub fn vector_add(a: &[f32], b: &[f32], c: &mut [f32]) {
+#[compute_kernel(workgroup_size = 256, T = [f32, f16, bf16])]
+pub fn vector_add<T: Float>(a: &[T], b: &[T], c: &mut [T]) {
     let i = global_id().x;
     if i < c.len() {
-        c[i] = a[i] + b[i];
+        c[i] = (a[i] as f32 + b[i] as f32) as T;
     }
 }
 
 /// `y[i] = a * x[i] + y[i]` (BLAS saxpy).
-#[compute_kernel(workgroup_size = 256)]
-pub fn saxpy(a: f32, x: &[f32], y: &mut [f32]) {
+#[compute_kernel(workgroup_size = 256, T = [f32, f16, bf16])]
+pub fn saxpy<T: Float>(a: T, x: &[T], y: &mut [T]) {
     let i = global_id().x;
     if i < y.len() {
-        y[i] = a * x[i] + y[i];
+        y[i] = (a as f32 * x[i] as f32 + y[i] as f32) as T;
     }
 }
 
 /// `y[i] = a * x[i]`.
-#[compute_kernel(workgroup_size = 256)]
-pub fn scale(a: f32, x: &[f32], y: &mut [f32]) {
+#[compute_kernel(workgroup_size = 256, T = [f32, f16, bf16])]
+pub fn scale<T: Float>(a: T, x: &[T], y: &mut [T]) {
     let i = global_id().x;
     if i < y.len() {
-        y[i] = a * x[i];
+        y[i] = (a as f32 * x[i] as f32) as T;
     }
 }
 
 /// `y[i] = max(x[i], 0)`.
-#[compute_kernel(workgroup_size = 256)]
-pub fn relu(x: &[f32], y: &mut [f32]) {
+#[compute_kernel(workgroup_size = 256, T = [f32, f16, bf16])]
+pub fn relu<T: Float>(x: &[T], y: &mut [T]) {
     let i = global_id().x;
     if i < y.len() {
         let v = x[i];
@@ -41,38 +44,38 @@ pub fn relu(x: &[f32], y: &mut [f32]) {
 
 /// GELU, tanh approximation, as PyTorch's `gelu(approximate='tanh')`:
 /// `0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))` (Hendrycks & Gimpel, 2016).
-#[compute_kernel(workgroup_size = 256)]
-pub fn gelu(x: &[f32], y: &mut [f32]) {
+#[compute_kernel(workgroup_size = 256, T = [f32, f16, bf16])]
+pub fn gelu<T: Float>(x: &[T], y: &mut [T]) {
     let i = global_id().x;
     if i < y.len() {
-        let v = x[i];
+        let v = x[i] as f32;
         let u = 0.7978846 * (v + 0.044715 * v * v * v);
-        y[i] = 0.5 * v * (1.0 + u.tanh());
+        y[i] = (0.5 * v * (1.0 + u.tanh())) as T;
     }
 }
 
 /// `y[i] = 1 / (1 + exp(-x[i]))`.
-#[compute_kernel(workgroup_size = 256)]
-pub fn sigmoid(x: &[f32], y: &mut [f32]) {
+#[compute_kernel(workgroup_size = 256, T = [f32, f16, bf16])]
+pub fn sigmoid<T: Float>(x: &[T], y: &mut [T]) {
     let i = global_id().x;
     if i < y.len() {
-        y[i] = 1.0 / (1.0 + (-x[i]).exp());
+        y[i] = (1.0 / (1.0 + (-(x[i] as f32)).exp())) as T;
     }
 }
 
 /// SiLU (swish): `y[i] = x[i] / (1 + exp(-x[i]))`.
-#[compute_kernel(workgroup_size = 256)]
-pub fn silu(x: &[f32], y: &mut [f32]) {
+#[compute_kernel(workgroup_size = 256, T = [f32, f16, bf16])]
+pub fn silu<T: Float>(x: &[T], y: &mut [T]) {
     let i = global_id().x;
     if i < y.len() {
-        let v = x[i];
-        y[i] = v / (1.0 + (-v).exp());
+        let v = x[i] as f32;
+        y[i] = (v / (1.0 + (-v).exp())) as T;
     }
 }
 
 /// `y[i] = x[i]`: the device copy that `kernelforge bench` takes as each backend's roofline.
-#[compute_kernel(workgroup_size = 256)]
-pub fn copy(x: &[f32], y: &mut [f32]) {
+#[compute_kernel(workgroup_size = 256, T = [f32, f16, bf16])]
+pub fn copy<T: Float>(x: &[T], y: &mut [T]) {
     let i = global_id().x;
     if i < y.len() {
         y[i] = x[i];

@@ -1,51 +1,61 @@
-//! Row-wise kernels over a row-major `[rows, cols]` f32 matrix: one workgroup of 256 per row
+//! Row-wise kernels over a row-major `[rows, cols]` matrix: one workgroup of 256 per row
 //! (launch `Grid::groups([rows, 1, 1])`), each invocation striding over the row's columns,
-//! partial results combined in workgroup memory by a halving tree between barriers. f32
-//! throughout, accumulation included.
+//! partial results combined in workgroup memory by a halving tree between barriers. Each is
+//! built for `f32`, `f16` and `bf16` elements (weights and biases of the same type); the
+//! arithmetic, accumulation included, is `f32`, and each output is rounded once.
 
 use super::workgroup::{tile_max, tile_sum};
 use kernelforge::prelude::*;
 
 /// Numerically stable softmax of each row: `y = exp(x - max(x)) / sum(exp(x - max(x)))`.
-#[compute_kernel(workgroup_size = 256)]
-pub fn softmax(cols: u32, x: &[f32], y: &mut [f32]) {
+#[compute_kernel(workgroup_size = 256, T = [f32, f16, bf16])]
+pub fn softmax<T: Float>(cols: u32, x: &[T], y: &mut [T]) {
     let tile = shared_array::<f32, 256>();
     let lid = local_id().x;
     let base = group_id().x * cols;
     let mut m = f32::NEG_INFINITY;
     for c in (lid..cols).step_by(256) {
-        m = max(m, x[base + c]);
+        m = max(m, x[base + c] as f32);
     }
     tile[lid] = m;
     barrier();
     let row_max = tile_max(&mut tile);
     barrier();
-    // `y` holds the exponentials until the last pass scales them: one `exp` per element.
+    // For f32, `y` holds the exponentials until the last pass scales them: one `exp` per
+    // element. A half type would round them twice that way, so it recomputes them (the
+    // condition is a constant of each instance, folded by every compiler).
+    let staged = T::EPSILON as f32 == f32::EPSILON;
     let mut sum = 0.0f32;
     for c in (lid..cols).step_by(256) {
-        let e = exp(x[base + c] - row_max);
-        y[base + c] = e;
+        let e = exp(x[base + c] as f32 - row_max);
+        if staged {
+            y[base + c] = e as T;
+        }
         sum += e;
     }
     tile[lid] = sum;
     barrier();
     let inv = 1.0 / tile_sum(&mut tile);
     for c in (lid..cols).step_by(256) {
-        y[base + c] = y[base + c] * inv;
+        if staged {
+            y[base + c] = (y[base + c] as f32 * inv) as T;
+        } else {
+            y[base + c] = (exp(x[base + c] as f32 - row_max) * inv) as T;
+        }
     }
 }
 
 /// Layer normalisation of each row (Ba et al., 2016, as PyTorch's `layer_norm` over the last
 /// dimension): `y = (x - mean) / sqrt(var + eps) * weight + bias`, the variance biased
 /// (divided by `cols`) and computed in a second pass over `x - mean`.
-#[compute_kernel(workgroup_size = 256)]
-pub fn layer_norm(cols: u32, eps: f32, x: &[f32], weight: &[f32], bias: &[f32], y: &mut [f32]) {
+#[compute_kernel(workgroup_size = 256, T = [f32, f16, bf16])]
+pub fn layer_norm<T: Float>(cols: u32, eps: f32, x: &[T], weight: &[T], bias: &[T], y: &mut [T]) {
     let tile = shared_array::<f32, 256>();
     let lid = local_id().x;
     let base = group_id().x * cols;
     let mut sum = 0.0f32;
     for c in (lid..cols).step_by(256) {
-        sum += x[base + c];
+        sum += x[base + c] as f32;
     }
     tile[lid] = sum;
     barrier();
@@ -53,33 +63,33 @@ pub fn layer_norm(cols: u32, eps: f32, x: &[f32], weight: &[f32], bias: &[f32], 
     barrier();
     let mut sq = 0.0f32;
     for c in (lid..cols).step_by(256) {
-        let d = x[base + c] - mean;
+        let d = x[base + c] as f32 - mean;
         sq += d * d;
     }
     tile[lid] = sq;
     barrier();
     let rstd = 1.0 / sqrt(tile_sum(&mut tile) / cols as f32 + eps);
     for c in (lid..cols).step_by(256) {
-        y[base + c] = (x[base + c] - mean) * rstd * weight[c] + bias[c];
+        y[base + c] = ((x[base + c] as f32 - mean) * rstd * weight[c] as f32 + bias[c] as f32) as T;
     }
 }
 
 /// RMS normalisation of each row (Zhang and Sennrich, 2019):
 /// `y = x / sqrt(mean(x^2) + eps) * weight`.
-#[compute_kernel(workgroup_size = 256)]
-pub fn rms_norm(cols: u32, eps: f32, x: &[f32], weight: &[f32], y: &mut [f32]) {
+#[compute_kernel(workgroup_size = 256, T = [f32, f16, bf16])]
+pub fn rms_norm<T: Float>(cols: u32, eps: f32, x: &[T], weight: &[T], y: &mut [T]) {
     let tile = shared_array::<f32, 256>();
     let lid = local_id().x;
     let base = group_id().x * cols;
     let mut sq = 0.0f32;
     for c in (lid..cols).step_by(256) {
-        let v = x[base + c];
+        let v = x[base + c] as f32;
         sq += v * v;
     }
     tile[lid] = sq;
     barrier();
     let rrms = 1.0 / sqrt(tile_sum(&mut tile) / cols as f32 + eps);
     for c in (lid..cols).step_by(256) {
-        y[base + c] = x[base + c] * rrms * weight[c];
+        y[base + c] = (x[base + c] as f32 * rrms * weight[c] as f32) as T;
     }
 }

@@ -18,12 +18,20 @@ if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1; then
 fi
 
 cu="$tools/cuda"
+# nvidia-cuda-cccl brings <nv/target>, which cuda_fp16.h and cuda_bf16.h include (the f16 and
+# bf16 kernels); a toolkit installed before it was added gets it on its own.
 if [ ! -x "$cu/nvidia/cu13/bin/nvcc" ] || [ ! -e "$cu/nvidia/cu13/lib/libnvrtc.so.13" ]; then
   echo "setup: installing the pinned CUDA 13.0 toolkit into $cu" >&2
   python3 -m pip install -q --disable-pip-version-check --no-warn-script-location --target "$cu" \
     nvidia-cuda-nvcc==13.0.88 nvidia-nvvm==13.0.88 nvidia-cuda-crt==13.0.88 \
-    nvidia-cuda-runtime==13.0.96 nvidia-cuda-nvrtc==13.0.88 >&2 \
+    nvidia-cuda-runtime==13.0.96 nvidia-cuda-nvrtc==13.0.88 nvidia-cuda-cccl==13.0.85 >&2 \
     || echo "setup: could not install the CUDA toolkit from pip" >&2
+elif [ ! -e "$cu/nvidia/cu13/include/nv/target" ]; then
+  echo "setup: adding the CUDA 13.0 C++ core headers (cccl) to $cu" >&2
+  python3 -m pip install -q --disable-pip-version-check --no-warn-script-location --no-deps \
+    --target "$cu.cccl" nvidia-cuda-cccl==13.0.85 >&2 \
+    && cp -r "$cu.cccl/nvidia/cu13/include/." "$cu/nvidia/cu13/include/" && rm -rf "$cu.cccl" \
+    || echo "setup: could not install the CUDA C++ core headers from pip" >&2
 fi
 if [ -x "$cu/nvidia/cu13/bin/nvcc" ]; then
   export KERNELFORGE_NVCC="$cu/nvidia/cu13/bin/nvcc"

@@ -20,7 +20,7 @@ fn a_buffer_of_another_device_is_refused(dev: &Device) {
         matches!(
             e,
             Error::BadArguments {
-                kernel: "saxpy",
+                kernel: "saxpy_f32",
                 ..
             }
         ),
@@ -42,13 +42,13 @@ fn arguments_that_do_not_match_the_parameters_are_refused(dev: &Device) {
     let mut y = dev.upload(&[2.0f32; 4]).unwrap();
     let grid = Grid::linear(4);
     let e = dev
-        .launch(&saxpy::KERNEL, grid, &mut [KernelArg::Scalar(0)])
+        .launch(&saxpy::saxpy_f32::KERNEL, grid, &mut [KernelArg::Scalar(0)])
         .unwrap_err();
     assert!(e.to_string().contains("expected 3 arguments, got 1"), "{e}");
     // A buffer where the scalar `a` goes.
     let e = dev
         .launch(
-            &saxpy::KERNEL,
+            &saxpy::saxpy_f32::KERNEL,
             grid,
             &mut [
                 KernelArg::Slice(x.raw()),

@@ -81,13 +81,13 @@ fn run_three(dev: &Device) -> Result<(), Error> {
 #[each_backend(wgpu, cuda)]
 fn compile_failure_is_an_error_without_fallback(dev: &Device) {
     let _g = serial();
-    fault::inject(dev.backend(), Fault::Compile, Some("saxpy"), 1);
+    fault::inject(dev.backend(), Fault::Compile, Some("saxpy_f32"), 1);
     let e = run_three(dev).expect_err("the injected compile failure");
     assert!(
         matches!(
             e,
             Error::Compile {
-                kernel: "saxpy",
+                kernel: "saxpy_f32",
                 ..
             }
         ),
@@ -105,10 +105,10 @@ fn compile_failure_is_an_error_without_fallback(dev: &Device) {
 fn cpu_fallback_reruns_failed_launches_on_the_cpu(dev: &Device) {
     let _g = serial();
     dev.set_cpu_fallback(true);
-    fault::inject(dev.backend(), Fault::Compile, Some("softmax"), 1);
+    fault::inject(dev.backend(), Fault::Compile, Some("softmax_f32"), 1);
     fault::inject(dev.backend(), Fault::DeviceLost, Some("histogram"), 2);
     run_three(dev).unwrap();
-    assert_eq!(dev.fallen_back_kernels(), ["histogram", "softmax"]);
+    assert_eq!(dev.fallen_back_kernels(), ["histogram", "softmax_f32"]);
     // The device itself still works for the kernels that did not fail.
     fault::clear();
     run_three(dev).unwrap();
@@ -119,7 +119,7 @@ fn fallback_zero_turns_fallback_into_the_error(dev: &Device) {
     let _g = serial();
     dev.set_cpu_fallback(true);
     std::env::set_var("KERNELFORGE_FALLBACK", "0");
-    fault::inject(dev.backend(), Fault::DeviceLost, Some("saxpy"), 1);
+    fault::inject(dev.backend(), Fault::DeviceLost, Some("saxpy_f32"), 1);
     let e = run_three(dev).expect_err("no fallback under KERNELFORGE_FALLBACK=0");
     assert!(matches!(e, Error::DeviceLost { .. }), "{e}");
     let msg = e.to_string();
@@ -186,26 +186,30 @@ fn memory_info_counts_buffers(dev: &Device) {
 #[each_backend]
 fn warm_up_compiles_ahead_and_reports_failures(dev: &Device) {
     let _g = serial();
-    dev.warm_up(&[&saxpy::KERNEL, &softmax::KERNEL, &histogram::KERNEL])
-        .unwrap_or_else(|e| panic!("{}: {e}", dev.name()));
+    dev.warm_up(&[
+        &saxpy::saxpy_f32::KERNEL,
+        &softmax::softmax_f32::KERNEL,
+        &histogram::KERNEL,
+    ])
+    .unwrap_or_else(|e| panic!("{}: {e}", dev.name()));
     // Warmed kernels are cached: a compile fault armed now does not fire for them.
     if dev.backend() != Backend::Cpu {
-        fault::inject(dev.backend(), Fault::Compile, Some("saxpy"), 1);
+        fault::inject(dev.backend(), Fault::Compile, Some("saxpy_f32"), 1);
         run_three(dev).unwrap();
         fault::clear();
         let fresh = match dev.backend() {
             Backend::Wgpu => Device::wgpu().unwrap(),
             _ => Device::cuda(0).unwrap(),
         };
-        fault::inject(dev.backend(), Fault::Compile, Some("softmax"), 1);
+        fault::inject(dev.backend(), Fault::Compile, Some("softmax_f32"), 1);
         let e = fresh
-            .warm_up(&[&softmax::KERNEL, &saxpy::KERNEL])
+            .warm_up(&[&softmax::softmax_f32::KERNEL, &saxpy::saxpy_f32::KERNEL])
             .expect_err("the injected failure");
         assert!(
             matches!(
                 e,
                 Error::Compile {
-                    kernel: "softmax",
+                    kernel: "softmax_f32",
                     ..
                 }
             ),
@@ -225,7 +229,7 @@ fn cuda_recovers_from_ptx_newer_than_the_driver() {
         Ok(d) => d,
         Err(e) => return common::skip_or_fail("cuda", &e.to_string()),
     };
-    let Some(ptx) = saxpy::KERNEL.ptx else {
+    let Some(ptx) = saxpy::saxpy_f32::KERNEL.ptx else {
         return common::skip_or_fail("nvcc", "no PTX was embedded at build time");
     };
     let raised: &'static str = Box::leak(
@@ -244,7 +248,7 @@ fn cuda_recovers_from_ptx_newer_than_the_driver() {
     let desc = kernelforge::__private::KernelDesc {
         ptx: Some(raised),
         cubins: &[],
-        ..saxpy::KERNEL
+        ..saxpy::saxpy_f32::KERNEL
     };
     let n = 1000usize;
     let x = dev.upload(&vec![2.0f32; n]).unwrap();

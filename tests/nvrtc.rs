@@ -102,7 +102,7 @@ fn nvrtc_cubins_are_cached_on_disk() {
     let dir = std::env::temp_dir().join(format!("kf-cubin-cache-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let cache = kernelforge::cache::DiskCache::at(&dir);
-    let k = &kernelforge::kernels::saxpy::KERNEL;
+    let k = &kernelforge::kernels::saxpy::saxpy_f32::KERNEL;
     let compile = |driver| {
         kernelforge::cuda::compile_cubin_cached(k.name, k.cuda_source, (9, 0), driver, Some(&cache))
             .unwrap()

@@ -29,7 +29,7 @@ fn pipelines_persist_across_devices() {
         return;
     }
     assert_eq!(first.pipeline_cache_loaded(), 0, "the directory was empty");
-    first.warm_up(&[&saxpy::KERNEL]).unwrap();
+    first.warm_up(&[&saxpy::saxpy_f32::KERNEL]).unwrap();
     let entries = |dir: &std::path::Path| -> Vec<std::path::PathBuf> {
         std::fs::read_dir(dir)
             .map(|r| {
@@ -53,7 +53,9 @@ fn pipelines_persist_across_devices() {
         second.pipeline_cache_loaded() > 0,
         "nothing loaded from {dir:?}"
     );
-    second.warm_up(&[&saxpy::KERNEL, &softmax::KERNEL]).unwrap();
+    second
+        .warm_up(&[&saxpy::saxpy_f32::KERNEL, &softmax::softmax_f32::KERNEL])
+        .unwrap();
     common::saxpy_checked(&second);
     assert!(std::fs::metadata(&files[0]).unwrap().len() >= size_one);
 

@@ -28,7 +28,7 @@ fn profiles_count_and_time_launches_on_every_backend(dev: &Device) {
     let xb = dev.upload(&x).expect("upload");
     let mut yb = dev.zeros::<f32>(N).expect("zeros");
     for _ in 0..3 {
-        softmax::launch(dev, Grid::groups([10, 1, 1]), 1000, &xb, &mut yb).expect("softmax");
+        softmax::launch(dev, Grid::groups([10, 1, 1]), 1000, &xb, &mut yb).expect("softmax_f32");
     }
     // Not counted once profiling is off.
     dev.set_profiling(false);
@@ -42,7 +42,7 @@ fn profiles_count_and_time_launches_on_every_backend(dev: &Device) {
     };
     assert_eq!(p.clock, expect_clock);
     let timed = p.clock != Clock::Untimed;
-    for (kernel, launches) in [("saxpy", 5), ("softmax", 3)] {
+    for (kernel, launches) in [("saxpy_f32", 5), ("softmax_f32", 3)] {
         let k = p
             .kernel(kernel)
             .unwrap_or_else(|| panic!("{kernel} missing:\n{p}"));
@@ -71,7 +71,7 @@ fn profiles_count_and_time_launches_on_every_backend(dev: &Device) {
     }
     let table = p.to_string();
     assert!(
-        table.contains("saxpy") && table.contains("softmax"),
+        table.contains("saxpy_f32") && table.contains("softmax_f32"),
         "{table}"
     );
     eprintln!("{table}");
@@ -90,13 +90,13 @@ fn compile_time_is_recorded_once_with_or_without_profiling() {
     }
     for dev in gpus {
         // Profiling off: compile times are still recorded, launches are not.
-        dev.warm_up(&[&saxpy::KERNEL]).expect("warm-up");
+        dev.warm_up(&[&saxpy::saxpy_f32::KERNEL]).expect("warm-up");
         let after_warm_up = dev.profile().expect("profile");
-        let k = after_warm_up.kernel("saxpy").expect("saxpy compiled");
+        let k = after_warm_up.kernel("saxpy_f32").expect("saxpy compiled");
         assert!(k.compile.is_some_and(|c| c > Duration::ZERO));
         saxpy_checked(&dev, 2);
         let later = dev.profile().expect("profile");
-        let k2 = later.kernel("saxpy").expect("saxpy");
+        let k2 = later.kernel("saxpy_f32").expect("saxpy_f32");
         assert_eq!(k2.compile, k.compile, "{}: compiled again", dev.name());
         assert_eq!(k2.launches, 0, "profiling was off");
     }
@@ -111,7 +111,7 @@ fn concurrent_profiled_launches_are_all_counted(dev: &Device) {
         }
     });
     let p = dev.profile().expect("profile");
-    let k = p.kernel("saxpy").expect("saxpy");
+    let k = p.kernel("saxpy_f32").expect("saxpy_f32");
     assert_eq!(k.launches, 100, "{}:\n{p}", dev.name());
     if p.clock != Clock::Untimed {
         assert_eq!(k.timed, 100, "{}:\n{p}", dev.name());

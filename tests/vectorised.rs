@@ -85,7 +85,7 @@ fn x4_modules_exist_for_elementwise_kernels_only() {
     assert!(mixed::WGSL_X4_SOURCE.is_some());
     assert!(iota::WGSL_X4_SOURCE.is_some());
     assert!(looped::WGSL_X4_SOURCE.is_none());
-    assert!(kernelforge::kernels::gelu::WGSL_X4_SOURCE.is_some());
+    assert!(kernelforge::kernels::gelu::gelu_f32::WGSL_X4_SOURCE.is_some());
 }
 
 #[each_backend]

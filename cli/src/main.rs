@@ -97,10 +97,17 @@ fn main() -> ExitCode {
             }
         }
         Command::Emit { kernel, target } => {
+            // A generic kernel's name means its f32 instance (`saxpy` is `saxpy_f32`).
+            let requested = kernel;
+            let kernel = if kernels::all().iter().any(|k| k.name == requested) {
+                requested.clone()
+            } else {
+                format!("{requested}_f32")
+            };
             let Some(desc) = kernels::all().into_iter().find(|k| k.name == kernel) else {
                 let names: Vec<_> = kernels::all().iter().map(|k| k.name).collect();
                 eprintln!(
-                    "no built-in kernel `{kernel}`; the kernels are: {}",
+                    "no built-in kernel `{requested}`; the kernels are: {}",
                     names.join(", ")
                 );
                 return ExitCode::FAILURE;

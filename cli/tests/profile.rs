@@ -18,7 +18,7 @@ fn env_var_prints_the_table_at_exit() {
     // 1 checked run) and its device time.
     let row = table
         .lines()
-        .find(|l| l.trim_start().starts_with("saxpy "))
+        .find(|l| l.trim_start().starts_with("saxpy_f32 "))
         .unwrap_or_else(|| panic!("no saxpy row:\n{table}"));
     let cols: Vec<&str> = row.split_whitespace().collect();
     assert_eq!(cols[2], "4", "launches of saxpy: {row}");

@@ -135,7 +135,7 @@ impl Device {
 
     /// Compiles and loads `kernels` now, so that their first launches do not pay for it (wgpu
     /// pipelines, CUDA modules: PTX load or NVRTC, disk-cached; nothing to do on the CPU).
-    /// Pass the generated descriptions: `dev.warm_up(&[&saxpy::KERNEL, &softmax::KERNEL])`.
+    /// Pass the generated descriptions: `dev.warm_up(&[&saxpy::saxpy_f32::KERNEL, &softmax::softmax_f32::KERNEL])`.
     ///
     /// # Errors
     /// The first kernel that cannot be compiled or loaded ([`Error::Compile`](crate::Error::Compile),
