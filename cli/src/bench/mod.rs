@@ -13,8 +13,10 @@
 //!
 //! The module prints nothing: progress goes to the callback [`run`] is given.
 
+mod halves;
 mod kernels;
 mod peers;
+mod wide;
 
 use kernelforge::{Device, Result};
 use kernelforge_reference::errors;
@@ -132,12 +134,21 @@ impl Case<'_> {
 
 /// The inputs every backend and peer sees: `elements` values per input array, generated
 /// deterministically (the same in every run).
-pub struct Inputs(kernels::Data);
+pub struct Inputs {
+    data: kernels::Data,
+    f16: halves::HalfData<kernelforge::f16>,
+    bf16: halves::HalfData<kernelforge::bf16>,
+}
 
 impl Inputs {
-    /// Generates inputs of `elements` values each.
+    /// Generates inputs of `elements` values each (and their `f16` and `bf16` roundings).
     pub fn new(elements: usize) -> Inputs {
-        Inputs(kernels::Data::new(elements))
+        let data = kernels::Data::new(elements);
+        Inputs {
+            f16: halves::HalfData::new(&data),
+            bf16: halves::HalfData::new(&data),
+            data,
+        }
     }
 }
 
@@ -146,7 +157,7 @@ impl Inputs {
 /// buffer too large for the adapter, a shader the adapter rejects) comes back as the `Err`,
 /// named.
 pub fn cases<'a>(dev: &'a Device, inputs: &'a Inputs) -> Vec<(String, Result<Case<'a>>)> {
-    let data = &inputs.0;
+    let data = &inputs.data;
     let mut out = Vec::new();
     for (name, kernel) in kernels::cases(dev, data) {
         out.push((name.to_string(), kernel));
@@ -161,6 +172,18 @@ pub fn cases<'a>(dev: &'a Device, inputs: &'a Inputs) -> Vec<(String, Result<Cas
                 p
             });
             out.push((format!("peer of {name}"), peer));
+        }
+    }
+    out.extend(wide::cases(dev, data));
+    for (name, case, is_peer) in halves::cases(dev, data, &inputs.f16, &inputs.bf16) {
+        if is_peer {
+            let peer = case.map(|mut p| {
+                p.peer_of = Some(name.clone());
+                p
+            });
+            out.push((format!("peer of {name}"), peer));
+        } else {
+            out.push((name, case));
         }
     }
     out
@@ -230,8 +253,10 @@ fn measure(
             median_ms: ms,
             first_ms: first[i],
             compile_ms: match (&c.peer_of, &profile) {
+                // The f32 instances of generic kernels keep the plain name in the bench.
                 (None, Some(p)) => p
                     .kernel(&c.kernel)
+                    .or_else(|| p.kernel(&format!("{}_f32", c.kernel)))
                     .and_then(|k| k.compile)
                     .map(|d| d.as_secs_f64() * 1e3),
                 _ => None,

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 /// Runs `f` compiled for the best SIMD level the CPU has, as the CPU backend does, so the rayon
 /// peers get the same vector width as the generated code.
 #[inline(always)]
-fn simd<R>(f: impl FnOnce() -> R) -> R {
+pub(super) fn simd<R>(f: impl FnOnce() -> R) -> R {
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
@@ -33,7 +33,7 @@ fn simd<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-const PEER_CHUNK: usize = 64 * 1024;
+pub(super) const PEER_CHUNK: usize = 64 * 1024;
 
 /// A handwritten rayon elementwise loop: `par_chunks_mut`, a straight-line body the compiler
 /// vectorises, the vectorisable `exp`/`tanh` of the CPU backend's math module.
@@ -66,7 +66,7 @@ fn peer_binary(
         });
 }
 
-fn host_case<'a>(
+pub(super) fn host_case<'a>(
     name: &str,
     bytes: u64,
     step: impl FnMut(bool) -> Result<Option<Check>> + 'a,
@@ -294,35 +294,41 @@ fn rows_case<'a>(
 /// 256, in the style of the shader the issue names (about 1.6 GB/s for GELU on lavapipe, as
 /// CubeCL's). Each follows the launch ABI (groups, then each slice's length), so the runtime
 /// binds it like a kernel. `inputs` is 1 or 2; `expr` computes the new `vec4` of `y` from `a4`
-/// and `b4` (two inputs) or `a4` and the old `y4` (one).
-fn peer_wgsl(name: &str, inputs: usize, expr: &str) -> String {
+/// and `b4` (two inputs) or `a4` and the old `y4` (one). With `half`, the arrays hold `f16`
+/// (`enable f16;`), each `vec4` is widened to f32 on load and `expr` rounded back on store.
+fn peer_wgsl(name: &str, inputs: usize, expr: &str, half: bool) -> String {
+    let (enable, elem, load, store) = if half {
+        ("enable f16;\n", "vec4<f16>", "vec4<f32>", "vec4<f16>")
+    } else {
+        ("", "vec4<f32>", "", "")
+    };
     let lens = if inputs == 2 {
         "len_a: u32, len_b: u32, len_y: u32"
     } else {
         "len_a: u32, len_y: u32"
     };
     let b = if inputs == 2 {
-        "@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;\n"
+        format!("@group(0) @binding(2) var<storage, read> b: array<{elem}>;\n")
     } else {
-        ""
+        String::new()
     };
     let load_b = if inputs == 2 {
-        "let b4 = b[i];"
+        format!("let b4 = {load}(b[i]);")
     } else {
-        "let y4 = y[i];"
+        format!("let y4 = {load}(y[i]);")
     };
     format!(
-        "struct Params {{ groups_x: u32, groups_y: u32, groups_z: u32, {lens} }}
+        "{enable}struct Params {{ groups_x: u32, groups_y: u32, groups_z: u32, {lens} }}
 @group(0) @binding(0) var<uniform> p: Params;
-@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
-{b}@group(0) @binding({y}) var<storage, read_write> y: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> a: array<{elem}>;
+{b}@group(0) @binding({y}) var<storage, read_write> y: array<{elem}>;
 @compute @workgroup_size(256)
 fn {name}(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {{
     let i = gid.x + gid.y * nwg.x * 256u;
     if i < p.len_y / 4u {{
-        let a4 = a[i];
+        let a4 = {load}(a[i]);
         {load_b}
-        y[i] = {expr};
+        y[i] = {store}({expr});
     }}
 }}
 ",
@@ -337,21 +343,36 @@ fn no_cpu(
     Ok(())
 }
 
-fn peer_param(name: &'static str, mutable: bool) -> kernelforge::__private::ParamDesc {
+fn peer_param(name: &'static str, mutable: bool, half: bool) -> kernelforge::__private::ParamDesc {
+    use kernelforge::__private::ScalarType;
     kernelforge::__private::ParamDesc {
         name,
-        ty: kernelforge::__private::ScalarType::F32,
+        ty: if half {
+            ScalarType::F16
+        } else {
+            ScalarType::F32
+        },
         slice: Some(mutable),
     }
 }
 
 /// A peer shader as a kernel the runtime can launch. Leaked: a handful per `bench` run.
 fn peer_desc(name: &str, inputs: usize, expr: &str) -> &'static kernelforge::__private::KernelDesc {
-    let mut params = vec![peer_param("a", false)];
+    peer_desc_typed(name, inputs, expr, false)
+}
+
+/// [`peer_desc`] over `f16` arrays when `half` (see [`peer_wgsl`]).
+pub(super) fn peer_desc_typed(
+    name: &str,
+    inputs: usize,
+    expr: &str,
+    half: bool,
+) -> &'static kernelforge::__private::KernelDesc {
+    let mut params = vec![peer_param("a", false, half)];
     if inputs == 2 {
-        params.push(peer_param("b", false));
+        params.push(peer_param("b", false, half));
     }
-    params.push(peer_param("y", true));
+    params.push(peer_param("y", true, half));
     let name: &'static str = Box::leak(format!("peer_{name}_vec4").into_boxed_str());
     Box::leak(Box::new(kernelforge::__private::KernelDesc {
         name,
@@ -360,11 +381,11 @@ fn peer_desc(name: &str, inputs: usize, expr: &str) -> &'static kernelforge::__p
         cuda_source: "",
         ptx: None,
         cubins: &[],
-        wgsl_source: Box::leak(peer_wgsl(name, inputs, expr).into_boxed_str()),
+        wgsl_source: Box::leak(peer_wgsl(name, inputs, expr, half).into_boxed_str()),
         wgsl_x4_source: None,
         workgroup_bytes: 0,
         subgroups: false,
-        shader_f16: false,
+        shader_f16: half,
         shader_f64: false,
         cpu: no_cpu,
     }))
@@ -372,7 +393,7 @@ fn peer_desc(name: &str, inputs: usize, expr: &str) -> &'static kernelforge::__p
 
 /// The peers' grid for `n` elements, 4 per invocation: they fold nothing themselves, so rows of
 /// at most 65,535 workgroups.
-fn peer_grid(n: usize) -> Grid {
+pub(super) fn peer_grid(n: usize) -> Grid {
     let groups = (n / 4).div_ceil(256);
     if groups > 65_535 {
         Grid::groups([65_535, groups.div_ceil(65_535) as u32, 1])

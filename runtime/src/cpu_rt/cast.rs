@@ -84,7 +84,7 @@ macro_rules! cast_from_half {
                 /// Widens exactly to `f32`, then converts from there.
                 #[inline(always)]
                 fn cast(self) -> T {
-                    Cast::<T>::cast(self.to_f32())
+                    Cast::<T>::cast(Widen::widen(self))
                 }
             }
         )*
@@ -92,13 +92,51 @@ macro_rules! cast_from_half {
 }
 cast_from_half!(f16, bf16);
 
+/// The exact widening of a half type to `f32`, branch-free (see `halves.rs`).
+trait Widen {
+    fn widen(self) -> f32;
+}
+
+impl Widen for f16 {
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        super::halves::f16_to_f32(self.to_bits())
+    }
+}
+
+impl Widen for bf16 {
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        super::halves::bf16_to_f32(self.to_bits())
+    }
+}
+
+/// Rounds an `f32` to the half type, branch-free and bit-identical with `half`'s `from_f32`.
+trait Narrow {
+    fn narrow(v: f32) -> Self;
+}
+
+impl Narrow for f16 {
+    #[inline(always)]
+    fn narrow(v: f32) -> Self {
+        f16::from_bits(super::halves::f16_bits(v))
+    }
+}
+
+impl Narrow for bf16 {
+    #[inline(always)]
+    fn narrow(v: f32) -> Self {
+        bf16::from_bits(super::halves::bf16_bits(v))
+    }
+}
+
 macro_rules! cast_to_half {
     ($h:ty: $($from:ty => |$v:ident| $e:expr),* $(,)?) => {
         $(impl Cast<$h> for $from {
             #[inline(always)]
             fn cast(self) -> $h {
                 let $v = self;
-                <$h>::from_f32($e)
+                <$h as Narrow>::narrow($e)
             }
         })*
     };

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU8, Ordering};
 pub use std::sync::atomic::Ordering::Relaxed;
 
 mod cast;
+pub mod halves;
 pub mod math;
 pub mod subgroup;
 

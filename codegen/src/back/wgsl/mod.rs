@@ -72,16 +72,11 @@ pub fn write_x4_string(
     let Some(shape) = crate::proc::vector::analyse(kernel) else {
         return Ok(None);
     };
-    // `vec4` of the 32-bit types only.
-    if [
-        Scalar::F16,
-        Scalar::BF16,
-        Scalar::F64,
-        Scalar::I64,
-        Scalar::U64,
-    ]
-    .into_iter()
-    .any(|s| info.uses(kernel, s))
+    // `vec4` of the 32-bit types and of `f16` (`vec4<f16>`); the emulated types have no
+    // vector form.
+    if [Scalar::BF16, Scalar::F64, Scalar::I64, Scalar::U64]
+        .into_iter()
+        .any(|s| info.uses(kernel, s))
     {
         return Ok(None);
     }
