@@ -32,7 +32,7 @@ pub fn scale<T: Float>(a: T, x: &[T], y: &mut [T]) {
     }
 }
 
-/// `y[i] = max(x[i], 0)`.
+/// `y[i] = max(x[i], 0)`, compared in the element type (exact in any type).
 #[compute_kernel(workgroup_size = 256, T = [f32, f16, bf16])]
 pub fn relu<T: Float>(x: &[T], y: &mut [T]) {
     let i = global_id().x;

@@ -204,10 +204,21 @@ impl Validator<'_> {
             } => {
                 self.synth(*value);
                 let t = self.types[*value];
-                if t == Scalar::Bool {
+                // The 32-bit types only: WGSL's subgroup operations would act on each word of
+                // an emulated `u64` (no carry) and CUDA's shuffles are 32-bit.
+                if !matches!(t, Scalar::F32 | Scalar::I32 | Scalar::U32) {
+                    let fix = match t {
+                        Scalar::Bool => String::new(),
+                        t if t.is_float() => format!("; convert it: `{}(x as f32)`", op.name()),
+                        _ => "; split it into 32-bit words, or convert it".into(),
+                    };
                     self.error(
                         *value,
-                        format!("`{}` takes an `f32`, `i32` or `u32`, not `bool`", op.name()),
+                        format!(
+                            "`{}` takes an `f32`, `i32` or `u32`, not `{}`{fix}",
+                            op.name(),
+                            t.rust_name()
+                        ),
                     );
                 }
                 self.locals[*result] = Some(t);
