@@ -89,6 +89,7 @@ impl Machine {
                     },
                     "features": {
                         "f16": a.f16,
+                        "f64": a.f64,
                         "subgroups": a.subgroups.is_some(),
                         "subgroup_sizes": a.subgroups.map(|(lo, hi)| json!([lo, hi])),
                         "int64": a.int64,
@@ -237,9 +238,10 @@ impl Machine {
                 a.max_workgroups_per_dimension
             ));
             line(format!(
-                "    features: f16 {}, subgroups {}, int64 {}, timestamp queries {}, pipeline \
-                 cache {}",
+                "    features: f16 {}, f64 {}, subgroups {}, int64 {}, timestamp queries {}, \
+                 pipeline cache {}",
                 a.f16,
+                a.f64,
                 match a.subgroups {
                     Some((lo, hi)) => format!("yes (size {lo}..={hi})"),
                     None => "no (kernels with subgroup operations refuse to launch)".into(),

@@ -77,8 +77,10 @@ pub struct AdapterInfo {
     pub max_storage_binding: u64,
     /// Workgroups per dispatch dimension.
     pub max_workgroups_per_dimension: u32,
-    /// `SHADER_F16`.
+    /// `SHADER_F16` (kernels using `f16` need it).
     pub f16: bool,
+    /// `SHADER_F64` (kernels using `f64` need it).
+    pub f64: bool,
     /// Subgroup sizes (min, max) when the adapter has `SUBGROUP`.
     pub subgroups: Option<(u32, u32)>,
     /// `SHADER_INT64`.

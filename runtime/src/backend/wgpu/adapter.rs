@@ -57,6 +57,7 @@ pub(crate) fn info() -> Vec<AdapterInfo> {
                 max_storage_binding: l.max_storage_buffer_binding_size,
                 max_workgroups_per_dimension: l.max_compute_workgroups_per_dimension,
                 f16: f.contains(wgpu::Features::SHADER_F16),
+                f64: f.contains(wgpu::Features::SHADER_F64),
                 subgroups: f
                     .contains(wgpu::Features::SUBGROUP)
                     .then_some((info.subgroup_min_size, info.subgroup_max_size)),
