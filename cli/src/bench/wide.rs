@@ -20,7 +20,6 @@ pub fn mul_add_int<T: Int>(a: &[T], b: &[T], y: &mut [T]) {
 
 /// The `u32` and `u64` cases on `dev`, named `mul_add_u32` and `mul_add_u64`.
 pub(crate) fn cases<'a>(dev: &'a Device, d: &'a Data) -> Vec<(String, Result<Case<'a>>)> {
-    let n = d.n;
     // Operands with their high words set: the 64-bit product's cross terms all matter.
     let a: Vec<u64> = d.h.iter().map(|&h| (h as u64) << 29 | h as u64).collect();
     let b: Vec<u64> =
@@ -29,42 +28,49 @@ pub(crate) fn cases<'a>(dev: &'a Device, d: &'a Data) -> Vec<(String, Result<Cas
             .collect();
     let a32: Vec<u32> = a.iter().map(|&v| v as u32).collect();
     let b32: Vec<u32> = b.iter().map(|&v| v as u32).collect();
-    let u32_case = move || -> Result<Case<'a>> {
-        let (ab, bb) = (dev.upload(&a32)?, dev.upload(&b32)?);
-        let mut yb = dev.zeros::<u32>(n)?;
-        Ok(case(dev, "mul_add_u32", 12 * n as u64, move |check| {
-            mul_add_int::launch(dev, Grid::linear(n), &ab, &bb, &mut yb)?;
-            if !check {
-                return Ok(None);
-            }
-            let got = yb.to_vec()?;
-            let same = got
-                .par_iter()
-                .zip(a32.par_iter().zip(&b32))
-                .all(|(&g, (&p, &q))| g == p.wrapping_mul(q).wrapping_add(p));
-            Ok(Some(exact(same)))
-        }))
-    };
-    let u64_case = move || -> Result<Case<'a>> {
-        let (ab, bb) = (dev.upload(&a)?, dev.upload(&b)?);
-        let mut yb = dev.zeros::<u64>(n)?;
-        Ok(case(dev, "mul_add_u64", 24 * n as u64, move |check| {
-            mul_add_int::launch(dev, Grid::linear(n), &ab, &bb, &mut yb)?;
-            if !check {
-                return Ok(None);
-            }
-            let got = yb.to_vec()?;
-            let same = got
-                .par_iter()
-                .zip(a.par_iter().zip(&b))
-                .all(|(&g, (&p, &q))| g == p.wrapping_mul(q).wrapping_add(p));
-            Ok(Some(exact(same)))
-        }))
-    };
     vec![
-        ("mul_add_u32".into(), u32_case()),
-        ("mul_add_u64".into(), u64_case()),
+        (
+            "mul_add_u32".into(),
+            mul_add_case(dev, "mul_add_u32", a32, b32, |p, q| {
+                p.wrapping_mul(q).wrapping_add(p)
+            }),
+        ),
+        (
+            "mul_add_u64".into(),
+            mul_add_case(dev, "mul_add_u64", a, b, |p, q| {
+                p.wrapping_mul(q).wrapping_add(p)
+            }),
+        ),
     ]
+}
+
+/// The `mul_add_int` instance of `T` over `a` and `b`, checked against `reference`.
+fn mul_add_case<'a, T>(
+    dev: &'a Device,
+    name: &str,
+    a: Vec<T>,
+    b: Vec<T>,
+    reference: fn(T, T) -> T,
+) -> Result<Case<'a>>
+where
+    T: mul_add_int::Instance + bytemuck::Pod + PartialEq + Send + Sync,
+{
+    let n = a.len();
+    let (ab, bb) = (dev.upload(&a)?, dev.upload(&b)?);
+    let mut yb = dev.zeros::<T>(n)?;
+    let bytes = 3 * std::mem::size_of::<T>() as u64 * n as u64;
+    Ok(case(dev, name, bytes, move |check| {
+        mul_add_int::launch(dev, Grid::linear(n), &ab, &bb, &mut yb)?;
+        if !check {
+            return Ok(None);
+        }
+        let got = yb.to_vec()?;
+        let same = got
+            .par_iter()
+            .zip(a.par_iter().zip(&b))
+            .all(|(&g, (&p, &q))| g == reference(p, q));
+        Ok(Some(exact(same)))
+    }))
 }
 
 /// A bit-exact check as an error of 0 or infinity.
