@@ -62,9 +62,14 @@ impl Info {
             || self.locals.values().any(|&t| t == s)
             || self.arrays.values().any(|&t| t == s)
     }
-    /// Size of array `id` in bytes.
+    /// Size of array `id` in bytes on the target that stores it widest: a `bf16` element takes
+    /// 4 bytes in WGSL, which keeps it as an `f32` (`back/wgsl/bf16.rs`), 2 elsewhere.
     pub fn array_bytes(&self, kernel: &Kernel, id: ArrayId) -> u64 {
-        kernel.array(id).len as u64 * self.array_elem(id).size() as u64
+        let elem = match self.array_elem(id) {
+            Scalar::BF16 => 4,
+            t => t.size() as u64,
+        };
+        kernel.array(id).len as u64 * elem
     }
     /// Bytes of workgroup memory the kernel declares.
     pub fn workgroup_bytes(&self, kernel: &Kernel) -> u64 {
