@@ -253,6 +253,24 @@ pub fn stable_hash(bytes: &[u8]) -> u64 {
     h
 }
 
+/// The name of the helper function that CUDA and WGSL both define for a rotation, a carry or a
+/// borrow ([`IntOp`]) on 64-bit (`wide`) or 32-bit operands, `kf_<op>_u64` / `kf_<op>_u32`
+/// (each back end writes its own body); `None` for the other operations.
+pub(crate) fn int_helper(op: crate::ir::IntOp, wide: bool) -> Option<&'static str> {
+    use crate::ir::IntOp::*;
+    Some(match (op, wide) {
+        (RotateLeft, true) => "kf_rotl_u64",
+        (RotateLeft, false) => "kf_rotl_u32",
+        (RotateRight, true) => "kf_rotr_u64",
+        (RotateRight, false) => "kf_rotr_u32",
+        (AddCarry, true) => "kf_add_carry_u64",
+        (AddCarry, false) => "kf_add_carry_u32",
+        (SubBorrow, true) => "kf_sub_borrow_u64",
+        (SubBorrow, false) => "kf_sub_borrow_u32",
+        _ => return None,
+    })
+}
+
 /// The function CUDA and WGSL both call for a read-modify-write atomic (`atomicAdd(&p, v)`,
 /// ...), for the operations the two languages spell alike; `None` for load, store, exchange
 /// and compare-exchange, which each back end writes its own way.

@@ -3,6 +3,7 @@
 //! with device functions where an operand is used twice.
 
 use super::types::ty;
+use crate::back::int_helper;
 use crate::ir::{IntOp, Scalar};
 use std::collections::BTreeSet;
 
@@ -34,12 +35,7 @@ pub(super) fn int_op(
         IntOp::RotateLeft | IntOp::RotateRight => {
             let n = &a[1];
             let dir = if op == IntOp::RotateLeft { "l" } else { "r" };
-            let r = if wide {
-                let h = if dir == "l" {
-                    "kf_rotl_u64"
-                } else {
-                    "kf_rotr_u64"
-                };
+            let r = if let (true, Some(h)) = (wide, int_helper(op, wide)) {
                 call(h, &format!("({u})({x}), {n}"))
             } else {
                 // The funnel shift of a word with itself is a rotation (shift modulo 32).
@@ -51,12 +47,7 @@ pub(super) fn int_op(
         IntOp::MulHi if wide => format!("__umul64hi({x}, {})", a[1]),
         IntOp::MulHi => format!("__umulhi({x}, {})", a[1]),
         IntOp::AddCarry | IntOp::SubBorrow => {
-            let h = match (op == IntOp::AddCarry, wide) {
-                (true, true) => "kf_add_carry_u64",
-                (true, false) => "kf_add_carry_u32",
-                (false, true) => "kf_sub_borrow_u64",
-                (false, false) => "kf_sub_borrow_u32",
-            };
+            let h = int_helper(op, wide).unwrap_or_default();
             call(h, &format!("{x}, {}, {}", a[1], a[2]))
         }
         IntOp::ToBits if t == Scalar::F64 => {

@@ -7,7 +7,7 @@
 //! two, each step exact; NaN comes out as the canonical quiet NaN.
 
 use super::writer::Writer;
-use crate::back::float64_text;
+use crate::back::{float64_text, int_helper};
 use crate::ir::{IntOp, Scalar};
 use std::fmt::Write;
 
@@ -280,12 +280,7 @@ impl Writer<'_> {
             IntOp::TrailingZeros if wide => call(self, "kf_ctz_u64", bits),
             IntOp::TrailingZeros => format!("countTrailingZeros({bits})"),
             IntOp::RotateLeft | IntOp::RotateRight => {
-                let h = match (op == IntOp::RotateLeft, wide) {
-                    (true, true) => "kf_rotl_u64",
-                    (true, false) => "kf_rotl_u32",
-                    (false, true) => "kf_rotr_u64",
-                    (false, false) => "kf_rotr_u32",
-                };
+                let h = int_helper(op, wide).unwrap_or_default();
                 back(call(self, h, format!("{bits}, {}", a[1])))
             }
             IntOp::ReverseBits if wide => format!("reverseBits(({x}).yx)"),
@@ -293,12 +288,7 @@ impl Writer<'_> {
             IntOp::MulHi if wide => call(self, "kf_mulhi_u64", format!("{x}, {}", a[1])),
             IntOp::MulHi => format!("{}({x}, {}).y", self.use_helper("kf_mul_wide_u32"), a[1]),
             IntOp::AddCarry | IntOp::SubBorrow => {
-                let h = match (op == IntOp::AddCarry, wide) {
-                    (true, true) => "kf_add_carry_u64",
-                    (true, false) => "kf_add_carry_u32",
-                    (false, true) => "kf_sub_borrow_u64",
-                    (false, false) => "kf_sub_borrow_u32",
-                };
+                let h = int_helper(op, wide).unwrap_or_default();
                 call(self, h, format!("{x}, {}, {}", a[1], a[2]))
             }
             IntOp::ToBits if t == Scalar::F64 => {
