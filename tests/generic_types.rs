@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::each_backend;
+use common::{each_backend, lacks_shader_feature};
 use kernelforge::prelude::*;
 
 /// `x = a * x + T::EPSILON` elementwise in the element type.
@@ -48,17 +48,6 @@ pub fn int_affine<T: Int>(x: &mut [T]) {
     }
 }
 
-fn skipped(dev: &Device, r: Result<(), kernelforge::Error>) -> bool {
-    match r {
-        Ok(()) => false,
-        Err(e @ kernelforge::Error::Unsupported { .. }) if dev.backend() == Backend::Wgpu => {
-            eprintln!("skipped on {}: {e}", dev.name());
-            true
-        }
-        Err(e) => panic!("{}: {e}", dev.name()),
-    }
-}
-
 #[each_backend]
 fn launch_picks_the_instance_of_the_argument_type(dev: &Device) {
     let src: Vec<f64> = (0..300).map(|i| (i as f64 - 150.0) * 0.37).collect();
@@ -78,10 +67,8 @@ fn launch_picks_the_instance_of_the_argument_type(dev: &Device) {
     // f16: each operation rounds to f16
     let h: Vec<f16> = src.iter().map(|&v| f16::from_f64(v)).collect();
     let mut x = dev.upload(&h).unwrap();
-    if !skipped(
-        dev,
-        scale_eps::launch(dev, Grid::linear(h.len()), f16::from_f64(a), &mut x),
-    ) {
+    let r = scale_eps::launch(dev, Grid::linear(h.len()), f16::from_f64(a), &mut x);
+    if !lacks_shader_feature(dev, r, &["SHADER_F16"]) {
         for (g, &v) in x.to_vec().unwrap().iter().zip(&h) {
             let p = f16::from_f64(a * v.to_f64());
             let want = f16::from_f64(p.to_f64() + f16::EPSILON.to_f64());
@@ -104,10 +91,8 @@ fn launch_picks_the_instance_of_the_argument_type(dev: &Device) {
     }
     // f64
     let mut x = dev.upload(&src).unwrap();
-    if !skipped(
-        dev,
-        scale_eps::launch(dev, Grid::linear(src.len()), a, &mut x),
-    ) {
+    let r = scale_eps::launch(dev, Grid::linear(src.len()), a, &mut x);
+    if !lacks_shader_feature(dev, r, &["SHADER_F64"]) {
         for (g, &v) in x.to_vec().unwrap().iter().zip(&src) {
             let want = a * v + f64::EPSILON;
             assert!(

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::each_backend;
+use common::{each_backend, lacks_shader_feature};
 use kernelforge::kernels::*;
 use kernelforge::prelude::*;
 use kernelforge::Buffer;
@@ -55,19 +55,6 @@ fn to_half<T: Half>(x: &[f32]) -> Vec<T> {
     x.iter().map(|&v| T::from_f32(v)).collect()
 }
 
-/// `Ok` unless wgpu lacks SHADER_F16 (then the skip is printed and `false` returned).
-fn ran(dev: &Device, r: kernelforge::Result<()>) -> bool {
-    match r {
-        Ok(()) => true,
-        Err(e @ kernelforge::Error::Unsupported { .. }) if dev.backend() == Backend::Wgpu => {
-            assert!(e.to_string().contains("SHADER_F16"), "{e}");
-            eprintln!("skipped on {}: {e}", dev.name());
-            false
-        }
-        Err(e) => panic!("{}: {e}", dev.name()),
-    }
-}
-
 /// `got` within `abs + ulps * ULP * |want|` of `want`, element by element.
 fn close<T: Half>(dev: &Device, what: &str, got: &[T], want: &[f64], abs: f64, ulps: f64) {
     assert_eq!(got.len(), want.len(), "{what}");
@@ -99,10 +86,8 @@ macro_rules! elementwise_tests {
                     (0..n).map(|i| <$t as Half>::from_f32(f(i))).collect()
                 };
                 let mut c = dev.zeros::<$t>(n).unwrap();
-                if !ran(
-                    dev,
-                    vector_add::launch(dev, Grid::linear(n), &ab, &bb, &mut c),
-                ) {
+                let r = vector_add::launch(dev, Grid::linear(n), &ab, &bb, &mut c);
+                if lacks_shader_feature(dev, r, &["SHADER_F16"]) {
                     return;
                 }
                 let want = once(&|i| a[i].to_f32() + b[i].to_f32());
@@ -216,7 +201,7 @@ macro_rules! row_tests {
                         1 => layer_norm::launch(d, grid, c as u32, 1e-5, &xb, &wb, &bb, &mut y),
                         _ => rms_norm::launch(d, grid, c as u32, 1e-6, &xb, &wb, &mut y),
                     };
-                    ran(d, res).then(|| y.to_vec().unwrap())
+                    (!lacks_shader_feature(d, res, &["SHADER_F16"])).then(|| y.to_vec().unwrap())
                 };
                 let refs = [
                     softmax_ref(&xf, c),

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::each_backend;
+use common::{each_backend, lacks_shader_feature};
 use kernelforge::prelude::*;
 
 /// Every operation on `u32` (and the `i32` forms of the bit counts and rotations); `n` is the
@@ -282,14 +282,9 @@ fn f64_bits_round_trip_as_rust(dev: &Device) {
     let (xb, ub) = (dev.upload(&x).unwrap(), dev.upload(&u).unwrap());
     let mut bits = dev.zeros::<u64>(x.len()).unwrap();
     let mut y = dev.zeros::<f64>(x.len()).unwrap();
-    match bits_f64::launch(dev, Grid::linear(x.len()), &xb, &ub, &mut bits, &mut y) {
-        Ok(()) => {}
-        Err(e @ kernelforge::Error::Unsupported { .. }) if dev.backend() == Backend::Wgpu => {
-            assert!(e.to_string().contains("SHADER_F64"), "{e}");
-            eprintln!("skipped on {}: {e}", dev.name());
-            return;
-        }
-        Err(e) => panic!("{}: {e}", dev.name()),
+    let r = bits_f64::launch(dev, Grid::linear(x.len()), &xb, &ub, &mut bits, &mut y);
+    if lacks_shader_feature(dev, r, &["SHADER_F64"]) {
+        return;
     }
     assert_eq!(bits.to_vec().unwrap(), u, "{}", dev.name());
     let y: Vec<u64> = y.to_vec().unwrap().iter().map(|v| v.to_bits()).collect();

@@ -18,7 +18,7 @@
 
 mod common;
 
-use common::each_backend;
+use common::{each_backend, lacks_shader_feature};
 use kernelforge::prelude::*;
 
 /// Every conversion from `f64`.
@@ -347,24 +347,6 @@ fn u64_inputs() -> Vec<u64> {
     v
 }
 
-/// Unwraps a launch's result; `true` (skip the checks) when a wgpu adapter lacks a shader
-/// feature the kernel needs (SHADER_F16, SHADER_F64), which the error must name.
-fn lacks_feature(dev: &Device, r: Result<(), kernelforge::Error>) -> bool {
-    match r {
-        Ok(()) => false,
-        Err(e @ kernelforge::Error::Unsupported { .. }) if dev.backend() == Backend::Wgpu => {
-            let msg = e.to_string();
-            assert!(
-                msg.contains("SHADER_F16") || msg.contains("SHADER_F64"),
-                "{msg}"
-            );
-            eprintln!("skipped on {}: {msg}", dev.name());
-            true
-        }
-        Err(e) => panic!("{}: {e}", dev.name()),
-    }
-}
-
 fn bits16<T: Copy>(v: &[T], to_bits: fn(T) -> u16) -> Vec<u16> {
     v.iter().map(|&x| to_bits(x)).collect()
 }
@@ -391,7 +373,7 @@ fn f64_converts_to_every_type_as_rust_does(dev: &Device) {
         &mut l,
         &mut u,
     );
-    if lacks_feature(dev, r) {
+    if lacks_shader_feature(dev, r, &["SHADER_F16", "SHADER_F64"]) {
         return;
     }
     let want_h: Vec<f16> = x.iter().map(|&v| ref_f16(v)).collect();
@@ -451,7 +433,7 @@ fn int64_converts_to_every_type_as_rust_does(dev: &Device) {
         &mut si,
         &mut su,
     );
-    if lacks_feature(dev, r) {
+    if lacks_shader_feature(dev, r, &["SHADER_F16", "SHADER_F64"]) {
         return;
     }
     let want_h: Vec<f16> = x.iter().map(|&v| ref_f16(v as f64)).collect();
@@ -528,7 +510,7 @@ fn halves_convert_as_rust_does(dev: &Device) {
         &mut xd,
         &mut nb,
     );
-    if lacks_feature(dev, r) {
+    if lacks_shader_feature(dev, r, &["SHADER_F16", "SHADER_F64"]) {
         return;
     }
     let want_xb: Vec<bf16> = x.iter().map(|v| ref_bf16(v.to_f64())).collect();
@@ -574,7 +556,7 @@ fn half_arithmetic_rounds_once_per_operation(dev: &Device) {
     let mut m = dev.zeros::<f16>(n).unwrap();
     let mut by = dev.zeros::<bf16>(n).unwrap();
     let r = half_arith::launch(dev, Grid::linear(n), a, &xb, &mut y, &mut m, &bxb, &mut by);
-    if lacks_feature(dev, r) {
+    if lacks_shader_feature(dev, r, &["SHADER_F16", "SHADER_F64"]) {
         return;
     }
     // Each operation in f32, rounded to the type: the CPU and CUDA compute exactly this.
@@ -641,13 +623,12 @@ fn f16_kernels_run_where_the_adapter_has_shader_f16(dev: &Device) {
     let a = f16::from_f64(-1.5);
     let xb = dev.upload(&x).unwrap();
     let mut y = dev.upload(&y0).unwrap();
-    match f16_axpy::launch(dev, Grid::linear(n), a, &xb, &mut y) {
-        Ok(()) => {}
-        Err(e @ kernelforge::Error::Unsupported { .. }) if dev.backend() == Backend::Wgpu => {
-            assert!(e.to_string().contains("SHADER_F16"), "{e}");
-            return;
-        }
-        Err(e) => panic!("{}: {e}", dev.name()),
+    if lacks_shader_feature(
+        dev,
+        f16_axpy::launch(dev, Grid::linear(n), a, &xb, &mut y),
+        &["SHADER_F16"],
+    ) {
+        return;
     }
     let got = y.to_vec().unwrap();
     for i in 0..n {
@@ -676,13 +657,12 @@ fn f64_arithmetic_matches_rust(dev: &Device) {
     let xb = dev.upload(&x).unwrap();
     let mut y = dev.zeros::<f64>(x.len()).unwrap();
     let mut z = dev.zeros::<f64>(x.len()).unwrap();
-    match f64_arith::launch(dev, Grid::linear(x.len()), s, &xb, &mut y, &mut z) {
-        Ok(()) => {}
-        Err(e @ kernelforge::Error::Unsupported { .. }) if dev.backend() == Backend::Wgpu => {
-            assert!(e.to_string().contains("SHADER_F64"), "{e}");
-            return;
-        }
-        Err(e) => panic!("{}: {e}", dev.name()),
+    if lacks_shader_feature(
+        dev,
+        f64_arith::launch(dev, Grid::linear(x.len()), s, &xb, &mut y, &mut z),
+        &["SHADER_F64"],
+    ) {
+        return;
     }
     let (got_y, got_z) = (y.to_vec().unwrap(), z.to_vec().unwrap());
     let ulps = if dev.backend() == Backend::Wgpu {
@@ -740,7 +720,7 @@ fn int64_operators_wrap_as_rust_does(dev: &Device) {
             &mut so,
             &mut cmp,
         );
-        if lacks_feature(dev, r) {
+        if lacks_shader_feature(dev, r, &["SHADER_F16", "SHADER_F64"]) {
             return;
         }
         let (out, so, cmp) = (

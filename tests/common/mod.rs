@@ -121,3 +121,19 @@ pub fn tile_total<const N: u32>(tile: &mut [f32; N]) -> f32 {
     }
     tile[0]
 }
+
+/// Unwraps a launch's result; `true` (the caller skips its checks, printing why) when `dev` is a
+/// wgpu adapter lacking a shader feature the kernel needs, which the error must name (one of
+/// `features`: `SHADER_F16`, `SHADER_F64`). Any other error fails the test.
+pub fn lacks_shader_feature(dev: &Device, r: kernelforge::Result<()>, features: &[&str]) -> bool {
+    match r {
+        Ok(()) => false,
+        Err(e @ kernelforge::Error::Unsupported { .. }) if dev.backend() == Backend::Wgpu => {
+            let msg = e.to_string();
+            assert!(features.iter().any(|f| msg.contains(f)), "{msg}");
+            eprintln!("skipped on {}: {msg}", dev.name());
+            true
+        }
+        Err(e) => panic!("{}: {e}", dev.name()),
+    }
+}
