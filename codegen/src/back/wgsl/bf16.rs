@@ -21,6 +21,21 @@ use super::writer::Writer;
 use crate::back::target_name;
 use crate::ir::{BinaryOp, MathFn, ParamId, Scalar};
 
+/// Each helper: name, the helpers its text calls, the text.
+pub(super) const HELPERS: &[(&str, &[&str], &str)] = &[(
+    "kf_bf16",
+    &[],
+    "// f32 to the nearest bf16 (ties to even), kept as an f32; NaN stays NaN (quiet).
+fn kf_bf16(x: f32) -> f32 {
+    let b = bitcast<u32>(x);
+    if (b & 0x7fffffffu) > 0x7f800000u {
+        return bitcast<f32>((b | 0x400000u) & 0xffff0000u);
+    }
+    return bitcast<f32>((b + 0x7fffu + ((b >> 16u) & 1u)) & 0xffff0000u);
+}
+",
+)];
+
 impl Writer<'_> {
     /// `e` rounded to `bf16`.
     pub(super) fn round_bf16(&mut self, e: &str) -> String {

@@ -29,7 +29,7 @@ use super::writer::Writer;
 use crate::ir::{BinaryOp, MathFn, Scalar};
 
 /// Each helper: name, the helpers its text calls, the text.
-const HELPERS: &[(&str, &[&str], &str)] = &[
+pub(super) const HELPERS: &[(&str, &[&str], &str)] = &[
     (
         "kf_add_u64",
         &[],
@@ -412,40 +412,9 @@ fn kf_f64_to_odd_f32(x: f64) -> f32 {
 }
 ",
     ),
-    (
-        "kf_bf16",
-        &[],
-        "// f32 to the nearest bf16 (ties to even), kept as an f32; NaN stays NaN (quiet).
-fn kf_bf16(x: f32) -> f32 {
-    let b = bitcast<u32>(x);
-    if (b & 0x7fffffffu) > 0x7f800000u {
-        return bitcast<f32>((b | 0x400000u) & 0xffff0000u);
-    }
-    return bitcast<f32>((b + 0x7fffu + ((b >> 16u) & 1u)) & 0xffff0000u);
-}
-",
-    ),
 ];
 
 impl Writer<'_> {
-    /// Adds helper `name` (from the table above or `int.rs`'s) and those it calls to the
-    /// module.
-    pub(super) fn use_helper(&mut self, name: &'static str) -> &'static str {
-        if self.helpers.contains_key(name) {
-            return name;
-        }
-        let (_, deps, text) = HELPERS
-            .iter()
-            .chain(super::int::HELPERS)
-            .find(|(n, _, _)| *n == name)
-            .unwrap_or_else(|| panic!("no WGSL helper {name}"));
-        self.helpers.insert(name.to_string(), text.to_string());
-        for d in *deps {
-            self.use_helper(d);
-        }
-        name
-    }
-
     /// `l op r` for 64-bit integer operands of type `t` (`Shl`/`Shr` take a `u32` `r`).
     pub(super) fn binary64(&mut self, op: BinaryOp, t: Scalar, l: &str, r: &str) -> String {
         use BinaryOp::*;

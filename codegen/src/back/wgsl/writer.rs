@@ -166,6 +166,25 @@ impl<'a> Writer<'a> {
         o
     }
 
+    /// Adds helper `name` (from the tables of `wide.rs`, `int.rs` and `bf16.rs`) and those it
+    /// calls to the module.
+    pub(super) fn use_helper(&mut self, name: &'static str) -> &'static str {
+        if self.helpers.contains_key(name) {
+            return name;
+        }
+        let (_, deps, text) = super::wide::HELPERS
+            .iter()
+            .chain(super::int::HELPERS)
+            .chain(super::bf16::HELPERS)
+            .find(|(n, _, _)| *n == name)
+            .unwrap_or_else(|| panic!("no WGSL helper {name}"));
+        self.helpers.insert(name.to_string(), text.to_string());
+        for d in *deps {
+            self.use_helper(d);
+        }
+        name
+    }
+
     pub(super) fn line(&mut self, text: &str) {
         for _ in 0..self.indent {
             self.out.push_str("    ");
