@@ -32,16 +32,16 @@ pub fn scale<T: Float>(a: T, x: &[T], y: &mut [T]) {
     }
 }
 
-/// `y[i] = max(x[i], 0)`, compared in the element type: exact, a NaN gives 0 on every backend,
-/// and the CPU backend converts nothing. (Taking `max` in f32 instead made the f16 instance
-/// 1.0x of its `vec4<f16>` peer on lavapipe, against 0.7x, but 0.70x of the f32 kernel's GB/s
-/// on the CPU, against 1.13x: docs/benchmarks.md.)
+/// `y[i] = max(x[i], 0)`, taken in f32. A NaN gives 0 on the CPU and CUDA (`max`/`fmaxf`
+/// return the other operand); WGSL's `max` is specified alike, though a driver may assume no
+/// NaNs. Why f32: lavapipe ran a `vec4<f16>` compare-and-select at 0.7x of the handwritten
+/// shader's f32 `max` (now 1.0x), and since the CPU backend converts f16 a block at a time
+/// the conversions cost the CPU little (docs/benchmarks.md, eleventh session).
 #[compute_kernel(workgroup_size = 256, T = [f32, f16, bf16])]
 pub fn relu<T: Float>(x: &[T], y: &mut [T]) {
     let i = global_id().x;
     if i < y.len() {
-        let v = x[i];
-        y[i] = if v > 0.0 { v } else { 0.0 };
+        y[i] = max(x[i] as f32, 0.0) as T;
     }
 }
 

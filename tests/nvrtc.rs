@@ -21,6 +21,7 @@ fn kernels() -> Vec<(String, String)> {
         "tests/types.rs",
         "tests/int_ops.rs",
         "tests/generic_types.rs",
+        "tests/f16_staging.rs",
         "examples/downstream/src/main.rs",
     ] {
         let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();

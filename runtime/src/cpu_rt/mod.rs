@@ -13,12 +13,14 @@ use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU8, Ordering};
 pub use std::sync::atomic::Ordering::Relaxed;
 
 mod cast;
+pub mod half_blocks;
 pub mod halves;
 pub mod math;
 pub mod subgroup;
 
 pub use cast::Cast;
 pub use half::{bf16, f16};
+pub use half_blocks::{narrow_f16, widen_f16, BLOCK as F16_BLOCK};
 
 /// A part of a launch run by one rayon task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -413,7 +415,7 @@ int_div! {
 pub enum SimdLevel {
     /// Baseline (SSE2 on x86-64; whatever the target has elsewhere).
     Baseline = 1,
-    /// AVX2 and FMA.
+    /// AVX2, FMA and F16C.
     Avx2 = 2,
     /// AVX-512 F/VL, with AVX2 and FMA.
     Avx512 = 3,
@@ -441,7 +443,10 @@ pub fn detect_simd() -> SimdLevel {
     let mut best = SimdLevel::Baseline;
     #[cfg(target_arch = "x86_64")]
     {
-        if is_x86_feature_detected!("avx2") && is_x86_feature_detected!("fma") {
+        if is_x86_feature_detected!("avx2")
+            && is_x86_feature_detected!("fma")
+            && is_x86_feature_detected!("f16c")
+        {
             best = SimdLevel::Avx2;
             if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512vl") {
                 best = SimdLevel::Avx512;

@@ -2,7 +2,7 @@
 //!
 //! The runtime splits a launch into chunks (one rayon task each) and calls the generated
 //! `chunk` function per chunk, choosing at run time between copies of it compiled for several
-//! target-feature levels (SSE2, AVX2+FMA, AVX-512), because the vector width alone is worth
+//! target-feature levels (SSE2, AVX2+FMA+F16C, AVX-512), because the vector width alone is worth
 //! 1.7x on elementwise kernels and a downstream crate cannot be assumed to set `-C target-cpu`.
 //!
 //! A chunk is either a range of consecutive invocations (1-D workgroups and grids) or a range
@@ -10,7 +10,8 @@
 //! chunk runs a straight-line loop with the guard folded into the range and bounds checked once
 //! per chunk, which LLVM vectorises; every other access is checked where it happens and an
 //! out-of-bounds index ends the launch with an error naming the slice, the index and the
-//! length, never undefined behaviour.
+//! length, never undefined behaviour. In that loop, `f16` slices are converted a block at a
+//! time with the CPU's conversion instructions (`stage.rs`).
 //!
 //! `&mut [T]` slices are not turned into Rust `&mut` references: every invocation accesses
 //! them through a shared raw view (`SliceView`, pointer and length) under the SIMT contract that
@@ -24,6 +25,7 @@
 
 mod group;
 mod int;
+mod stage;
 mod stride;
 mod tile;
 mod types;

@@ -1,3 +1,4 @@
+use super::stage::Stage;
 use super::types::{cast, constant, ty, value, zero};
 use super::Options;
 use crate::back::target_name;
@@ -35,6 +36,8 @@ pub(super) struct Mode<'f> {
     pub(super) stride: Option<&'f super::stride::Fast>,
     /// In the fast form of a work-item loop: the workgroup-array accesses it checked.
     pub(super) tile: Option<&'f super::tile::TileFast>,
+    /// In the blocked form of the elementwise loop: the `f16` slices staged through `f32`.
+    pub(super) stage: Option<&'f super::stage::Stage>,
     /// Where the code runs in a cooperative kernel.
     pub(super) ctx: Ctx,
 }
@@ -46,6 +49,7 @@ impl Mode<'_> {
         fast_index: None,
         stride: None,
         tile: None,
+        stage: None,
         ctx: Ctx::Group,
     };
     /// In a work-item loop, for invocation `kf_inv`.
@@ -120,6 +124,7 @@ impl<'a> Writer<'a> {
                         fast_index: None,
                         stride: None,
                         tile: None,
+                        stage: None,
                         ctx: Ctx::Plain,
                     },
                 );
@@ -172,24 +177,24 @@ impl<'a> Writer<'a> {
                         #[cfg(target_arch = "x86_64")]
                         // SAFETY: as above.
                         rt::SimdLevel::Avx2 => unsafe { chunk_avx2(kf_params, kf_launch, kf_chunk) },
-                        _ => chunk_body(kf_params, kf_launch, kf_chunk),
+                        _ => chunk_body(rt::SimdLevel::Baseline, kf_params, kf_launch, kf_chunk),
                     }
                 }
 
                 #[cfg(target_arch = "x86_64")]
-                #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
+                #[target_feature(enable = "avx512f,avx512vl,avx2,fma,f16c")]
                 unsafe fn chunk_avx512(kf_params: Params, kf_launch: &rt::Launch, kf_chunk: rt::Chunk) -> Result<(), rt::Fault> {
-                    chunk_body(kf_params, kf_launch, kf_chunk)
+                    chunk_body(rt::SimdLevel::Avx512, kf_params, kf_launch, kf_chunk)
                 }
 
                 #[cfg(target_arch = "x86_64")]
-                #[target_feature(enable = "avx2,fma")]
+                #[target_feature(enable = "avx2,fma,f16c")]
                 unsafe fn chunk_avx2(kf_params: Params, kf_launch: &rt::Launch, kf_chunk: rt::Chunk) -> Result<(), rt::Fault> {
-                    chunk_body(kf_params, kf_launch, kf_chunk)
+                    chunk_body(rt::SimdLevel::Avx2, kf_params, kf_launch, kf_chunk)
                 }
 
                 #[inline(always)]
-                fn chunk_body(kf_params: Params, kf_launch: &rt::Launch, kf_chunk: rt::Chunk) -> Result<(), rt::Fault> {
+                fn chunk_body(kf_level: rt::SimdLevel, kf_params: Params, kf_launch: &rt::Launch, kf_chunk: rt::Chunk) -> Result<(), rt::Fault> {
                     let Params { #(#names,)* } = kf_params;
                     let kf_groups: [u32; 3] = kf_launch.groups();
                     match kf_chunk {
@@ -225,6 +230,7 @@ impl<'a> Writer<'a> {
             fast_index: None,
             stride: None,
             tile: None,
+            stage: None,
             ctx: Ctx::Plain,
         };
         let checked = self.stmts(&k.body, checked_mode);
@@ -234,20 +240,21 @@ impl<'a> Writer<'a> {
                 #checked
             }
         };
-        let Some(Linear {
-            index,
-            bound,
-            body,
-            slices,
-        }) = linear::analyse(k)
-        else {
+        let Some(lin) = linear::analyse(k) else {
             return checked_loop;
         };
+        let Linear {
+            index,
+            bound,
+            ref slices,
+            ..
+        } = lin;
         let fast_mode = Mode {
             ids: Ids::Linear,
             fast_index: Some(index),
             stride: None,
             tile: None,
+            stage: None,
             ctx: Ctx::Plain,
         };
         let i = ident(&k.local(index).name);
@@ -262,8 +269,25 @@ impl<'a> Writer<'a> {
             let n = ident(&k.param(*s).name);
             quote!(&& (kf_hi as usize) <= #n.len())
         });
-        let fast = self.stmts(body, fast_mode);
-        let fast = self.invocation(fast, body);
+        let fast_loop = match Stage::analyse(k, self.info, &lin) {
+            Some(stage) => {
+                let mode = Mode {
+                    stage: Some(&stage),
+                    ..fast_mode
+                };
+                let fast = self.invocation(self.stmts(lin.body, mode), lin.body);
+                stage.block_loop(k, lin.index, fast)
+            }
+            None => {
+                let fast = self.invocation(self.stmts(lin.body, fast_mode), lin.body);
+                quote! {
+                    for kf_inv in kf_lo..kf_hi {
+                        let #i: u32 = kf_inv;
+                        #fast
+                    }
+                }
+            }
+        };
         quote! {
             // Elementwise shape: the guard is folded into the range and the accesses indexed by
             // the invocation id are checked once for the whole chunk.
@@ -272,10 +296,7 @@ impl<'a> Writer<'a> {
                 return Ok(());
             }
             if true #(#checks)* {
-                for kf_inv in kf_lo..kf_hi {
-                    let #i: u32 = kf_inv;
-                    #fast
-                }
+                #fast_loop
                 return Ok(());
             }
             // Some slice is too short for this chunk: run it checked, which reports the first
@@ -433,6 +454,10 @@ impl<'a> Writer<'a> {
                 index,
                 value,
             } => {
+                if let Some((b, e)) = mode.stage.and_then(|st| st.output(k, *slice, *value)) {
+                    let e = self.expr(e, mode);
+                    return quote!(#b[kf_k] = #e;);
+                }
                 let n = ident(&k.param(*slice).name);
                 let v = self.expr(*value, mode);
                 if let Some(at) = self.fast_place(*index, mode) {
@@ -696,6 +721,9 @@ impl<'a> Writer<'a> {
                 }
             }
             Expr::Cast { expr, to } => {
+                if let Some(b) = mode.stage.and_then(|st| st.input(k, *expr)) {
+                    return cast(Scalar::F32, *to, b);
+                }
                 let e = self.expr(*expr, mode);
                 cast(self.info.ty(*expr), *to, e)
             }
