@@ -56,6 +56,15 @@ pub enum Error {
         /// The array's length.
         len: usize,
     },
+    /// A buffer operation (write, read, copy, fill) given the wrong length or a buffer of
+    /// another device.
+    #[error("`{op}`: {message}")]
+    Buffer {
+        /// The operation, e.g. `Buffer::write`.
+        op: &'static str,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
     /// Arguments that do not match the kernel's parameters.
     #[error("kernel `{kernel}`: {message}")]
     BadArguments {

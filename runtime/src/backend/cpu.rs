@@ -46,6 +46,12 @@ pub(crate) fn write(b: &mut CpuBuffer, bytes: &[u8]) {
     bytemuck::cast_slice_mut::<u64, u8>(b)[..bytes.len()].copy_from_slice(bytes);
 }
 
+/// Copies the first `bytes` bytes of `src` over those of `dst`.
+pub(crate) fn copy(dst: &mut CpuBuffer, src: &CpuBuffer, bytes: usize) {
+    bytemuck::cast_slice_mut::<u64, u8>(dst)[..bytes]
+        .copy_from_slice(&bytemuck::cast_slice::<u64, u8>(src)[..bytes]);
+}
+
 /// The first `bytes` bytes of `b`.
 pub(crate) fn read(b: &CpuBuffer, bytes: usize) -> Vec<u8> {
     bytemuck::cast_slice::<u64, u8>(b)[..bytes].to_vec()

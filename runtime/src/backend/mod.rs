@@ -253,6 +253,29 @@ impl DeviceImpl {
         }
     }
 
+    /// Copies `src` over `dst` (both of this device, of equal size) on the device.
+    pub(crate) fn copy(&self, dst: &mut RawBuffer, src: &RawBuffer) -> Result<()> {
+        let (kernel, bytes) = ("copy_from", dst.bytes());
+        match self {
+            DeviceImpl::Cpu => {
+                let from = Own::get(&src.storage, kernel)?;
+                cpu::copy(Own::get_mut(&mut dst.storage, kernel)?, from, bytes);
+                Ok(())
+            }
+            #[cfg(feature = "wgpu")]
+            DeviceImpl::Wgpu(w) => w.copy(
+                Own::get(&dst.storage, kernel)?,
+                Own::get(&src.storage, kernel)?,
+                bytes,
+            ),
+            #[cfg(feature = "cuda")]
+            DeviceImpl::Cuda(c) => {
+                let from = Own::get(&src.storage, kernel)?;
+                c.copy(Own::get_mut(&mut dst.storage, kernel)?, from, bytes)
+            }
+        }
+    }
+
     /// Waits until every launch submitted to this device has finished.
     pub(crate) fn synchronize(&self) -> Result<()> {
         match self {

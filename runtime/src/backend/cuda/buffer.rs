@@ -51,6 +51,18 @@ impl CudaDevice {
         Ok(())
     }
 
+    /// Copies the first `bytes` bytes of `src` over those of `dst` on the GPU (in stream order).
+    pub(crate) fn copy(&self, dst: &mut CudaBuffer, src: &CudaBuffer, bytes: usize) -> Result<()> {
+        if bytes > 0 {
+            let from = src.slice.slice(0..bytes);
+            let mut to = dst.slice.slice_mut(0..bytes);
+            self.stream
+                .memcpy_dtod(&from, &mut to)
+                .map_err(|e| self.driver_error("copying between buffers".into(), e, 0))?;
+        }
+        Ok(())
+    }
+
     pub(crate) fn upload(&self, bytes: &[u8]) -> Result<CudaBuffer> {
         let mut b = self.alloc(bytes.len())?;
         self.write(&mut b, bytes)?;

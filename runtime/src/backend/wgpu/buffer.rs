@@ -78,6 +78,20 @@ impl WgpuDevice {
         Ok(())
     }
 
+    /// Copies the first `bytes` bytes of `src` over those of `dst` on the device (queued).
+    pub(crate) fn copy(&self, dst: &WgpuBuffer, src: &WgpuBuffer, bytes: usize) -> Result<()> {
+        self.check_lost("copying between buffers")?;
+        // Copies are of whole 4-byte words; both buffers are padded to 16 bytes, so the word
+        // holding the last element exists in both and what follows it is padding.
+        let size = (bytes as u64).next_multiple_of(4);
+        if size > 0 {
+            let mut enc = self.device.create_command_encoder(&Default::default());
+            enc.copy_buffer_to_buffer(&src.buffer, 0, &dst.buffer, 0, size);
+            self.queue.submit([enc.finish()]);
+        }
+        Ok(())
+    }
+
     pub(crate) fn read(&self, b: &WgpuBuffer, bytes: usize) -> Result<Vec<u8>> {
         let size = b.buffer.size();
         let staging = self.device.create_buffer(&wgpu::BufferDescriptor {
