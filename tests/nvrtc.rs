@@ -22,6 +22,7 @@ fn kernels() -> Vec<(String, String)> {
         "tests/int_ops.rs",
         "tests/generic_types.rs",
         "tests/f16_staging.rs",
+        "tests/math_consts.rs",
         "examples/downstream/src/main.rs",
     ] {
         let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();

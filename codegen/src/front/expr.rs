@@ -247,12 +247,17 @@ impl Lowerer<'_> {
                 return self.push(Expr::Constant(c), span);
             }
         }
+        if let Some(lit) = super::math_consts::math_constant(&segs) {
+            return self.push(Expr::Literal(lit), span);
+        }
         self.error_expr(
             span,
             format!(
                 "`{}` is not available in kernels; constants such as `f32::MAX`, \
-                 `f16::EPSILON` and `u64::MAX` are",
-                segs.join("::")
+                 `f16::EPSILON` and `u64::MAX` are, and `std::f32::consts::*` and \
+                 `std::f64::consts::*` ({})",
+                segs.join("::"),
+                super::math_consts::names()
             ),
         )
     }

@@ -14,6 +14,7 @@ mod expr;
 mod inline;
 mod instances;
 mod int;
+mod math_consts;
 mod scope;
 mod signature;
 mod stmt;
