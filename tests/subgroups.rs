@@ -103,6 +103,15 @@ fn subgroup_operations_match_a_scalar_reference(dev: &Device) {
             oi.to_vec().unwrap(),
         );
         eprintln!("{name}: subgroup size {}", o[0]);
+        // The host's answer is the kernel's (or, on wgpu only, an Unsupported error).
+        match dev.subgroup_size() {
+            Ok(size) => assert_eq!(size, o[0], "{name}: Device::subgroup_size"),
+            Err(e) => assert!(
+                dev.backend() == Backend::Wgpu
+                    && matches!(e, kernelforge::Error::Unsupported { .. }),
+                "{name}: {e}"
+            ),
+        }
         for i in 0..total {
             let (size, lane) = (o[i * 7] as usize, o[i * 7 + 1] as usize);
             assert!(

@@ -218,6 +218,18 @@ impl Device {
         Ok(Buffer::from_raw(self.raw(storage, len, size_of::<T>())))
     }
 
+    /// Invocations per subgroup in this device's kernels, as `subgroup_size()` reads inside a
+    /// kernel: 32 on the CPU backend (it runs subgroups of 32 consecutive invocations) and on
+    /// CUDA (the warp size the GPU reports), the adapter's size on wgpu (lavapipe: 8). For a
+    /// host that sizes grids or shared memory per subgroup (a warp per row).
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`](crate::Error::Unsupported) on a wgpu adapter without subgroups, or
+    /// whose subgroup size varies between pipelines (read `subgroup_size()` in the kernel then).
+    pub fn subgroup_size(&self) -> Result<u32> {
+        self.inner.imp.subgroup_size()
+    }
+
     /// Waits until every launch submitted to this device has finished.
     ///
     /// # Errors

@@ -276,6 +276,18 @@ impl DeviceImpl {
         }
     }
 
+    /// Invocations per subgroup (see `Device::subgroup_size`).
+    pub(crate) fn subgroup_size(&self) -> Result<u32> {
+        match self {
+            // The generated CPU code runs subgroups of 32 consecutive invocations, as warps.
+            DeviceImpl::Cpu => Ok(32),
+            #[cfg(feature = "wgpu")]
+            DeviceImpl::Wgpu(w) => w.subgroup_size(),
+            #[cfg(feature = "cuda")]
+            DeviceImpl::Cuda(c) => c.subgroup_size(),
+        }
+    }
+
     /// Waits until every launch submitted to this device has finished.
     pub(crate) fn synchronize(&self) -> Result<()> {
         match self {

@@ -86,6 +86,15 @@ impl CudaDevice {
         })
     }
 
+    /// The warp size the device reports (32 on every NVIDIA GPU so far).
+    pub(crate) fn subgroup_size(&self) -> Result<u32> {
+        use cudarc::driver::sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_WARP_SIZE;
+        self.ctx
+            .attribute(CU_DEVICE_ATTRIBUTE_WARP_SIZE)
+            .map(|w| w as u32)
+            .map_err(|e| self.driver_error("reading the warp size".into(), e, 0))
+    }
+
     pub(crate) fn name(&self) -> String {
         format!(
             "CUDA: {} (sm_{}{}, driver CUDA {}.{})",

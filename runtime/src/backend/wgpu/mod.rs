@@ -126,6 +126,31 @@ impl WgpuDevice {
         format!("wgpu: {}", describe(&self.info))
     }
 
+    /// The number of invocations in a subgroup, when the adapter reports one fixed size.
+    pub(crate) fn subgroup_size(&self) -> Result<u32> {
+        let unsupported = |what, fix| Error::Unsupported {
+            kernel: "Device::subgroup_size",
+            what,
+            device: self.name(),
+            fix,
+        };
+        if !self.device.features().contains(wgpu::Features::SUBGROUP) {
+            return Err(unsupported(
+                "subgroup operations (wgpu's SUBGROUP feature)",
+                "run subgroup kernels on the CPU or CUDA backend",
+            ));
+        }
+        let (lo, hi) = (self.info.subgroup_min_size, self.info.subgroup_max_size);
+        if lo != hi {
+            return Err(unsupported(
+                "one fixed subgroup size (it runs between subgroup_min_size and \
+                 subgroup_max_size, chosen per pipeline; `kernelforge info` shows both)",
+                "read `subgroup_size()` inside the kernel instead",
+            ));
+        }
+        Ok(lo)
+    }
+
     /// `Error::DeviceLost` once wgpu has reported the device lost.
     pub(super) fn check_lost(&self, context: &str) -> Result<()> {
         match self.lost.lock().unwrap_or_else(|e| e.into_inner()).clone() {
