@@ -292,3 +292,44 @@ fn settled_lets_and_partial_halving_steps(dev: &Device) {
         assert!(e.contains("array `tile`") && e.contains("index 128"), "{e}");
     }
 }
+
+/// A workgroup of 1024 invocations (CUDA's block limit) summing its elements in workgroup
+/// memory by halving.
+#[kernelforge::compute_kernel(workgroup_size = 1024)]
+pub fn block_sum_1024(x: &[u32], out: &mut [u32]) {
+    let tile = shared_array::<u32, 1024>();
+    let l = local_id().x;
+    let i = global_id().x;
+    tile[l] = if i < x.len() { x[i] } else { 0 };
+    barrier();
+    let mut s = 512u32;
+    while s > 0 {
+        if l < s {
+            tile[l] = tile[l] + tile[l + s];
+        }
+        barrier();
+        s /= 2;
+    }
+    if l == 0 {
+        out[group_id().x] = tile[0];
+    }
+}
+
+#[each_backend]
+fn workgroups_of_1024_invocations(dev: &Device) {
+    use kernelforge::prelude::*;
+    let n = 3000usize;
+    let x: Vec<u32> = (0..n as u32).map(|v| v % 977).collect();
+    let xb = dev.upload(&x).unwrap();
+    let mut out = dev.zeros::<u32>(3).unwrap();
+    let r = block_sum_1024::launch(dev, Grid::linear(n), &xb, &mut out);
+    if let Err(e @ kernelforge::Error::TooLarge { .. }) = &r {
+        // An adapter below CUDA's 1024 (WebGPU guarantees 256) says so, naming both numbers.
+        assert!(e.to_string().contains("1024"), "{e}");
+        common::skip_or_fail("wgpu", &e.to_string());
+        return;
+    }
+    r.unwrap();
+    let want: Vec<u32> = x.chunks(1024).map(|c| c.iter().sum()).collect();
+    assert_eq!(out.to_vec().unwrap(), want, "on {}", dev.name());
+}

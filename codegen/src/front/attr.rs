@@ -20,9 +20,10 @@ impl Default for KernelAttr {
     }
 }
 
-/// Largest invocation count per workgroup that every target accepts (WebGPU's default limit;
-/// CUDA allows 1024).
-pub const MAX_INVOCATIONS: u32 = 256;
+/// Largest invocation count per workgroup: CUDA's block limit, which most wgpu adapters share
+/// (WebGPU guarantees only 256; the launch checks the adapter's limit and returns
+/// `Error::TooLarge` naming both numbers).
+pub const MAX_INVOCATIONS: u32 = 1024;
 
 /// The arguments of `#[compute_kernel(...)]`, parsed once: `key = value` pairs, resolved per
 /// instance by [`AttrArgs::resolve`] (a kernel's const generic parameters may appear in them:
@@ -150,8 +151,8 @@ fn workgroup_size(
         errors.push(Error::new(
             value.span(),
             format!(
-                "workgroup_size has {total} invocations; at most {MAX_INVOCATIONS} run on \
-                 every backend (WebGPU's default limit)"
+                "workgroup_size has {total} invocations; at most {MAX_INVOCATIONS} (CUDA's \
+                 limit per block; WebGPU adapters may allow fewer, as few as 256)"
             ),
         ));
         return None;

@@ -65,13 +65,33 @@ impl WgpuDevice {
                       lists the features); run it on the CUDA or CPU backend",
             });
         }
+        let l = &self.limits;
+        let dims = [
+            ("the workgroup size in x", l.max_compute_workgroup_size_x),
+            ("the workgroup size in y", l.max_compute_workgroup_size_y),
+            ("the workgroup size in z", l.max_compute_workgroup_size_z),
+        ];
+        for ((what, limit), &size) in dims.into_iter().zip(&desc.workgroup_size) {
+            if size > limit {
+                return Err(Error::TooLarge {
+                    what,
+                    value: size as u64,
+                    limit: limit as u64,
+                    fix: "this adapter allows fewer invocations per workgroup than CUDA's 1024 \
+                          (WebGPU guarantees 256); use a smaller workgroup_size in \
+                          #[compute_kernel], or run on the CUDA or CPU backend",
+                });
+            }
+        }
         let inv: u32 = desc.workgroup_size.iter().product();
         if inv > self.limits.max_compute_invocations_per_workgroup {
             return Err(Error::TooLarge {
                 what: "the workgroup size",
                 value: inv as u64,
                 limit: self.limits.max_compute_invocations_per_workgroup as u64,
-                fix: "use a smaller workgroup_size in #[compute_kernel]",
+                fix: "this adapter allows fewer invocations per workgroup than CUDA's 1024 \
+                      (WebGPU guarantees 256); use a smaller workgroup_size in \
+                      #[compute_kernel], or run on the CUDA or CPU backend",
             });
         }
         if desc.workgroup_bytes > self.limits.max_compute_workgroup_storage_size {
