@@ -23,6 +23,7 @@ fn kernels() -> Vec<(String, String)> {
         "tests/generic_types.rs",
         "tests/f16_staging.rs",
         "tests/math_consts.rs",
+        "tests/math_fns.rs",
         "examples/downstream/src/main.rs",
     ] {
         let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();

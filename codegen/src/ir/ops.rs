@@ -174,11 +174,31 @@ pub enum MathFn {
     Round,
     /// `mul_add(a, b, c)` = `a * b + c` with one rounding (fused)
     MulAdd,
+    /// `sinh(x)`
+    Sinh,
+    /// `cosh(x)`
+    Cosh,
+    /// `tan(x)`
+    Tan,
+    /// `asin(x)`
+    Asin,
+    /// `acos(x)`
+    Acos,
+    /// `atan(x)`
+    Atan,
+    /// `y.atan2(x)` / `atan2(y, x)`: the angle of `(x, y)`, in `(-pi, pi]`
+    Atan2,
+    /// `log10(x)`
+    Log10,
+    /// `rsqrt(x)` = `1 / sqrt(x)` (CUDA's `rsqrtf`, WGSL's `inverseSqrt`)
+    Rsqrt,
+    /// `recip(x)` = `1 / x`
+    Recip,
 }
 
 impl MathFn {
     /// All functions, for lookup by name.
-    pub const ALL: [MathFn; 17] = [
+    pub const ALL: [MathFn; 27] = [
         MathFn::Abs,
         MathFn::Min,
         MathFn::Max,
@@ -196,6 +216,16 @@ impl MathFn {
         MathFn::Ceil,
         MathFn::Round,
         MathFn::MulAdd,
+        MathFn::Sinh,
+        MathFn::Cosh,
+        MathFn::Tan,
+        MathFn::Asin,
+        MathFn::Acos,
+        MathFn::Atan,
+        MathFn::Atan2,
+        MathFn::Log10,
+        MathFn::Rsqrt,
+        MathFn::Recip,
     ];
     /// The source name (`pow` also answers to `powf`).
     pub fn name(self) -> &'static str {
@@ -218,6 +248,16 @@ impl MathFn {
             Ceil => "ceil",
             Round => "round",
             MulAdd => "mul_add",
+            Sinh => "sinh",
+            Cosh => "cosh",
+            Tan => "tan",
+            Asin => "asin",
+            Acos => "acos",
+            Atan => "atan",
+            Atan2 => "atan2",
+            Log10 => "log10",
+            Rsqrt => "rsqrt",
+            Recip => "recip",
         }
     }
     /// Finds a function by source name.
@@ -231,7 +271,7 @@ impl MathFn {
     pub fn arity(self) -> usize {
         use MathFn::*;
         match self {
-            Min | Max | Pow => 2,
+            Min | Max | Pow | Atan2 => 2,
             Clamp | MulAdd => 3,
             _ => 1,
         }

@@ -793,5 +793,18 @@ fn math(fun: MathFn, t: Scalar, mut a: Vec<TokenStream>) -> TokenStream {
             let (y, z) = (&a[1], &a[2]);
             quote!(#x.mul_add(#y, #z))
         }
+        MathFn::Sinh => quote!(#x.sinh()),
+        MathFn::Cosh => quote!(#x.cosh()),
+        MathFn::Tan => quote!(#x.tan()),
+        MathFn::Asin => quote!(#x.asin()),
+        MathFn::Acos => quote!(#x.acos()),
+        MathFn::Atan => quote!(#x.atan()),
+        MathFn::Atan2 => {
+            let y = &a[1];
+            quote!(#x.atan2(#y))
+        }
+        MathFn::Log10 => quote!(#x.log10()),
+        MathFn::Rsqrt => quote!(#x.sqrt().recip()),
+        MathFn::Recip => quote!(#x.recip()),
     }
 }

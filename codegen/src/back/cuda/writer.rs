@@ -483,6 +483,19 @@ impl<'a> Writer<'a> {
             MathFn::Ceil => strip("ceilf"),
             MathFn::Round => strip("roundf"),
             MathFn::MulAdd => strip("fmaf"),
+            MathFn::Sinh => strip("sinhf"),
+            MathFn::Cosh => strip("coshf"),
+            MathFn::Tan => strip("tanf"),
+            MathFn::Asin => strip("asinf"),
+            MathFn::Acos => strip("acosf"),
+            MathFn::Atan => strip("atanf"),
+            MathFn::Atan2 => strip("atan2f"),
+            MathFn::Log10 => strip("log10f"),
+            MathFn::Rsqrt => strip("rsqrtf"),
+            MathFn::Recip => {
+                let one = if t == Scalar::F64 { "1.0" } else { "1.0f" };
+                return format!("({one} / {})", a[0]);
+            }
         };
         format!("{name}({})", a.join(", "))
     }

@@ -146,7 +146,26 @@ impl Writer<'_> {
     /// compute in `f32` (the README states their precision).
     pub(super) fn math(&mut self, fun: MathFn, t: Scalar, a: &[String], w: Width) -> String {
         use MathFn::*;
-        if t == Scalar::F64 && matches!(fun, Exp | Exp2 | Ln | Log2 | Tanh | Sin | Cos | Pow) {
+        if t == Scalar::F64
+            && matches!(
+                fun,
+                Exp | Exp2
+                    | Ln
+                    | Log2
+                    | Log10
+                    | Tanh
+                    | Sin
+                    | Cos
+                    | Pow
+                    | Sinh
+                    | Cosh
+                    | Tan
+                    | Asin
+                    | Acos
+                    | Atan
+                    | Atan2
+            )
+        {
             let a: Vec<String> = a.iter().map(|x| format!("f32({x})")).collect();
             return format!("f64({})", self.math(fun, Scalar::F32, &a, w));
         }
@@ -154,6 +173,10 @@ impl Writer<'_> {
             MathFn::Ln => "log".to_string(),
             MathFn::MulAdd => "fma".to_string(),
             MathFn::Round => self.round_helper(t, w),
+            MathFn::Rsqrt => "inverseSqrt".to_string(),
+            // WGSL has neither: `1 / x` (an abstract literal takes x's type) and log2 scaled.
+            MathFn::Recip => return format!("(1.0 / {})", a[0]),
+            MathFn::Log10 => return format!("(log2({}) * 0.3010299956639812)", a[0]),
             // WGSL's abs(i32::MIN) is i32::MIN, as in the kernel language.
             f => f.name().to_string(),
         };

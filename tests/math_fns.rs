@@ -1,0 +1,96 @@
+//! `sinh cosh tan asin acos atan atan2 log10 rsqrt recip` on f32, on every backend present,
+//! against Rust's f64 functions of the same f32 arguments. Tolerances, relative to the f64
+//! result with an absolute floor at small results:
+//! - CPU (Rust's `std`, libm) and CUDA (libdevice: at most 4 ulp for these, per the CUDA C
+//!   Programming Guide's table): 4 ulp of f32, 4.8e-7, floor 1e-37;
+//! - wgpu: Vulkan's minimum precision, 4096 ulp (4.9e-4) for `asin acos atan atan2` and an
+//!   absolute 2^-11 (4.9e-4) for `tan`, `sinh`, `cosh` (derived from `sin/cos` and `exp`) and
+//!   `log10` (`log2` scaled: absolute 2^-21 near 1); `inverseSqrt` 2 ulp and `1 / x` 2.5 ulp
+//!   are within that too. The test prints the largest error seen per function.
+
+mod common;
+
+use common::each_backend;
+use kernelforge::prelude::*;
+
+const FNS: usize = 10;
+
+/// `out[i * 10 + k]` = function `k` of `p[i]` (scaled into its domain) or of `(p[i], q[i])`.
+#[compute_kernel(workgroup_size = 64)]
+pub fn math_fns(p: &[f32], q: &[f32], out: &mut [f32]) {
+    let i = global_id().x;
+    if i < p.len() {
+        let x = p[i];
+        let y = q[i];
+        let o = i * 10;
+        out[o] = x.sinh();
+        out[o + 1] = x.cosh();
+        out[o + 2] = (x * 0.5).tan();
+        out[o + 3] = (x * 0.5).asin();
+        out[o + 4] = acos(x * 0.5);
+        out[o + 5] = (x * 64.0).atan();
+        out[o + 6] = x.atan2(y);
+        out[o + 7] = y.abs().log10();
+        out[o + 8] = y.abs().rsqrt();
+        out[o + 9] = y.recip();
+    }
+}
+
+#[each_backend]
+fn math_functions_match_f64(dev: &Device) {
+    let n = 4001usize;
+    // p in [-1.9, 1.9]; q in [-2, 2] without 0.
+    let p: Vec<f32> = (0..n)
+        .map(|i| -1.9 + 3.8 * i as f32 / (n - 1) as f32)
+        .collect();
+    let q: Vec<f32> = (0..n)
+        .map(|i| {
+            let v = -2.0 + 4.0 * ((i * 7919) % n) as f32 / (n - 1) as f32;
+            if v == 0.0 {
+                0.37
+            } else {
+                v
+            }
+        })
+        .collect();
+    let (pb, qb) = (dev.upload(&p).unwrap(), dev.upload(&q).unwrap());
+    let mut out = dev.zeros::<f32>(n * FNS).unwrap();
+    math_fns::launch(dev, Grid::linear(n), &pb, &qb, &mut out).unwrap();
+    let got = out.to_vec().unwrap();
+    type Ref = fn(f64, f64) -> f64;
+    let refs: [(&str, Ref); FNS] = [
+        ("sinh", |x, _| x.sinh()),
+        ("cosh", |x, _| x.cosh()),
+        ("tan", |x, _| ((x as f32 * 0.5) as f64).tan()),
+        ("asin", |x, _| ((x as f32 * 0.5) as f64).asin()),
+        ("acos", |x, _| ((x as f32 * 0.5) as f64).acos()),
+        ("atan", |x, _| ((x as f32 * 64.0) as f64).atan()),
+        ("atan2", |x, y| x.atan2(y)),
+        ("log10", |_, y| y.abs().log10()),
+        ("rsqrt", |_, y| 1.0 / y.abs().sqrt()),
+        ("recip", |_, y| 1.0 / y),
+    ];
+    let wgpu = dev.backend() == Backend::Wgpu;
+    for (k, (name, f)) in refs.iter().enumerate() {
+        let (rel, floor) = match (wgpu, *name) {
+            (false, _) => (4.0 * 2f64.powi(-23), 1e-37),
+            (true, "tan" | "sinh" | "cosh" | "log10") => (4096.0 * 2f64.powi(-23), 2f64.powi(-11)),
+            (true, _) => (4096.0 * 2f64.powi(-23), 1e-37),
+        };
+        let mut worst = 0f64;
+        for i in 0..n {
+            let want = f(p[i] as f64, q[i] as f64);
+            let g = got[i * FNS + k] as f64;
+            let err = (g - want).abs();
+            worst = worst.max(err / want.abs().max(1e-30));
+            assert!(
+                err <= rel * want.abs() + floor,
+                "{name}({}, {}) on {}: got {g}, want {want}",
+                p[i],
+                q[i],
+                dev.name()
+            );
+        }
+        eprintln!("{}: {name} max relative error {worst:.2e}", dev.name());
+    }
+}
