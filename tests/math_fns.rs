@@ -94,3 +94,72 @@ fn math_functions_match_f64(dev: &Device) {
         eprintln!("{}: {name} max relative error {worst:.2e}", dev.name());
     }
 }
+
+/// `out[i] = a[i].mul_add(b[i], c[i])`.
+#[compute_kernel(workgroup_size = 64)]
+pub fn mul_add_f32(a: &[f32], b: &[f32], c: &[f32], out: &mut [f32]) {
+    let i = global_id().x;
+    if i < out.len() {
+        out[i] = a[i].mul_add(b[i], c[i]);
+    }
+}
+
+/// `mul_add` rounds once on the CPU and CUDA (bit for bit with Rust's `f32::mul_add`); WGSL's
+/// `fma` need not be fused, so on wgpu the result is within half an ulp of `a * b` plus half an
+/// ulp of the result from the exact value (lavapipe rounds `a * b` first: the example
+/// `mul_add(1 + 2^-12, 1 + 2^-12, -(1 + 2^-11))` is 2^-24 fused and 0 there).
+#[each_backend]
+fn mul_add_rounds_once_where_the_backend_fuses(dev: &Device) {
+    let e = 1.0 + 2f32.powi(-12);
+    let mut a = vec![e];
+    let mut b = vec![e];
+    let mut c = vec![-(1.0 + 2f32.powi(-11))];
+    let mut r = 0x2545_f491u32;
+    for _ in 0..999 {
+        let mut next = || {
+            r ^= r << 13;
+            r ^= r >> 17;
+            r ^= r << 5;
+            (r >> 8) as f32 / (1 << 24) as f32 * 4.0 - 2.0
+        };
+        a.push(next());
+        b.push(next());
+        c.push(next());
+    }
+    let n = a.len();
+    let (ab, bb, cb) = (
+        dev.upload(&a).unwrap(),
+        dev.upload(&b).unwrap(),
+        dev.upload(&c).unwrap(),
+    );
+    let mut out = dev.zeros::<f32>(n).unwrap();
+    mul_add_f32::launch(dev, Grid::linear(n), &ab, &bb, &cb, &mut out).unwrap();
+    let got = out.to_vec().unwrap();
+    let ulp = |v: f32| f32::from_bits(v.abs().to_bits() + 1) - v.abs();
+    for i in 0..n {
+        let fused = a[i].mul_add(b[i], c[i]);
+        if dev.backend() != Backend::Wgpu {
+            assert_eq!(
+                got[i].to_bits(),
+                fused.to_bits(),
+                "element {i} on {}",
+                dev.name()
+            );
+            continue;
+        }
+        // a * b is exact in f64, and so is its sum with c to well within these bounds.
+        let exact = a[i] as f64 * b[i] as f64 + c[i] as f64;
+        let bound = 0.5 * ulp(a[i] * b[i]) as f64 + 0.5 * ulp(got[i]) as f64;
+        assert!(
+            (got[i] as f64 - exact).abs() <= bound,
+            "element {i} on {}: got {}, exact {exact}",
+            dev.name(),
+            got[i]
+        );
+    }
+    eprintln!(
+        "{}: mul_add(1+2^-12, 1+2^-12, -(1+2^-11)) = {:e}",
+        dev.name(),
+        got[0]
+    );
+}
