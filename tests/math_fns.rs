@@ -163,3 +163,163 @@ fn mul_add_rounds_once_where_the_backend_fuses(dev: &Device) {
         got[0]
     );
 }
+
+/// `s[i] = x[i].signum()`, `c[i] = x[i].copysign(y[i])`, `h[i] = x[i].hypot(y[i])`.
+#[compute_kernel(workgroup_size = 64)]
+pub fn sign_fns(x: &[f32], y: &[f32], s: &mut [f32], c: &mut [f32], h: &mut [f32]) {
+    let i = global_id().x;
+    if i < x.len() {
+        s[i] = x[i].signum();
+        c[i] = x[i].copysign(y[i]);
+        h[i] = x[i].hypot(y[i]);
+    }
+}
+
+/// `signum` and `copysign` bit for bit with Rust (zeros by their sign bit, infinities; a NaN
+/// stays NaN, its bits compared on the CPU only); `hypot` within 2 ulp on the CPU and CUDA
+/// (libm, libdevice) and 8 ulp on wgpu (a quotient, a square root and two products, each
+/// within WGSL's 2.5 ulp or better), without overflow at 1e30.
+#[each_backend]
+fn signum_copysign_and_hypot_follow_rust(dev: &Device) {
+    let special = [
+        0.0f32,
+        -0.0,
+        1.5,
+        -1.5,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+        1e30,
+        -3e-39,
+    ];
+    let mut x = Vec::new();
+    let mut y = Vec::new();
+    for &a in &special {
+        for &b in &special {
+            x.push(a);
+            y.push(b);
+        }
+    }
+    x.push(f32::NAN);
+    y.push(2.0);
+    let n = x.len();
+    let (xb, yb) = (dev.upload(&x).unwrap(), dev.upload(&y).unwrap());
+    let (mut s, mut c, mut h) = (
+        dev.zeros::<f32>(n).unwrap(),
+        dev.zeros::<f32>(n).unwrap(),
+        dev.zeros::<f32>(n).unwrap(),
+    );
+    sign_fns::launch(dev, Grid::linear(n), &xb, &yb, &mut s, &mut c, &mut h).unwrap();
+    let (s, c, h) = (
+        s.to_vec().unwrap(),
+        c.to_vec().unwrap(),
+        h.to_vec().unwrap(),
+    );
+    let same = |g: f32, w: f32| {
+        if w.is_nan() {
+            g.is_nan() && (dev.backend() != Backend::Cpu || g.to_bits() == w.to_bits())
+        } else {
+            g.to_bits() == w.to_bits()
+        }
+    };
+    let ulps = if dev.backend() == Backend::Wgpu {
+        8.0
+    } else {
+        2.0
+    };
+    for i in 0..n {
+        let ctx = format!("x {:e}, y {:e} on {}", x[i], y[i], dev.name());
+        assert!(same(s[i], x[i].signum()), "signum: got {}, {ctx}", s[i]);
+        assert!(
+            same(c[i], x[i].copysign(y[i])),
+            "copysign: got {}, {ctx}",
+            c[i]
+        );
+        if x[i].is_nan() {
+            continue; // NaN arguments: unspecified on wgpu (README)
+        }
+        let want = (x[i] as f64).hypot(y[i] as f64);
+        let tol = ulps * 2f64.powi(-23) * want;
+        assert!(
+            (h[i] as f64 - want).abs() <= tol || h[i] as f64 == want,
+            "hypot: got {}, want {want}, {ctx}",
+            h[i]
+        );
+    }
+}
+
+/// The same three on `f16` and `f64` (WGSL computes the `f16` ones through `f32` and reads an
+/// `f64`'s sign through `f32`).
+#[compute_kernel(workgroup_size = 64)]
+pub fn sign_fns_wide(x: &[f16], y: &[f16], d: &[f64], e: &[f64], h: &mut [f16], g: &mut [f64]) {
+    let i = global_id().x;
+    if i < x.len() {
+        h[i * 3] = x[i].signum();
+        h[i * 3 + 1] = x[i].copysign(y[i]);
+        h[i * 3 + 2] = x[i].hypot(y[i]);
+        g[i * 3] = d[i].signum();
+        g[i * 3 + 1] = d[i].copysign(e[i]);
+        g[i * 3 + 2] = d[i].hypot(e[i]);
+    }
+}
+
+#[each_backend]
+fn signum_copysign_and_hypot_on_f16_and_f64(dev: &Device) {
+    use kernelforge::f16;
+    let vals = [0.0f64, -0.0, 1.5, -2.25, 3e4, -1e-300];
+    let (mut x, mut y, mut d, mut e) = (vec![], vec![], vec![], vec![]);
+    for &a in &vals {
+        for &b in &vals {
+            x.push(f16::from_f64(a));
+            y.push(f16::from_f64(b));
+            d.push(a);
+            e.push(b);
+        }
+    }
+    let n = x.len();
+    let mut h = dev.zeros::<f16>(3 * n).unwrap();
+    let mut g = dev.zeros::<f64>(3 * n).unwrap();
+    let r = sign_fns_wide::launch(
+        dev,
+        Grid::linear(n),
+        &dev.upload(&x).unwrap(),
+        &dev.upload(&y).unwrap(),
+        &dev.upload(&d).unwrap(),
+        &dev.upload(&e).unwrap(),
+        &mut h,
+        &mut g,
+    );
+    if common::lacks_shader_feature(dev, r, &["SHADER_F16", "SHADER_F64"]) {
+        return;
+    }
+    let (h, g) = (h.to_vec().unwrap(), g.to_vec().unwrap());
+    for i in 0..n {
+        let (a, b) = (x[i].to_f32(), y[i].to_f32());
+        let ctx = format!("{a:e}, {b:e} / {:e}, {:e} on {}", d[i], e[i], dev.name());
+        assert_eq!(
+            h[3 * i].to_bits(),
+            f16::from_f32(a.signum()).to_bits(),
+            "{ctx}"
+        );
+        assert_eq!(
+            h[3 * i + 1].to_bits(),
+            f16::from_f32(a.copysign(b)).to_bits(),
+            "{ctx}"
+        );
+        let want = (a as f64).hypot(b as f64);
+        assert!(
+            (h[3 * i + 2].to_f64() - want).abs() <= want / 1024.0,
+            "{ctx}"
+        );
+        assert_eq!(g[3 * i].to_bits(), d[i].signum().to_bits(), "{ctx}");
+        assert_eq!(
+            g[3 * i + 1].to_bits(),
+            d[i].copysign(e[i]).to_bits(),
+            "{ctx}"
+        );
+        let want = d[i].hypot(e[i]);
+        assert!(
+            (g[3 * i + 2] - want).abs() <= 8.0 * f64::EPSILON * want,
+            "{ctx}"
+        );
+    }
+}

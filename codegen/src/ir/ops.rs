@@ -194,11 +194,18 @@ pub enum MathFn {
     Rsqrt,
     /// `recip(x)` = `1 / x`
     Recip,
+    /// `x.copysign(y)`: the magnitude of `x` with the sign bit of `y`
+    Copysign,
+    /// `x.signum()`: 1.0 for `+0.0` and positive `x`, -1.0 for `-0.0` and negative `x`, NaN
+    /// for NaN (Rust's rule; WGSL's `sign` gives 0 for zeros)
+    Signum,
+    /// `x.hypot(y)` = `sqrt(x * x + y * y)` without intermediate overflow
+    Hypot,
 }
 
 impl MathFn {
     /// All functions, for lookup by name.
-    pub const ALL: [MathFn; 27] = [
+    pub const ALL: [MathFn; 30] = [
         MathFn::Abs,
         MathFn::Min,
         MathFn::Max,
@@ -226,6 +233,9 @@ impl MathFn {
         MathFn::Log10,
         MathFn::Rsqrt,
         MathFn::Recip,
+        MathFn::Copysign,
+        MathFn::Signum,
+        MathFn::Hypot,
     ];
     /// The source name (`pow` also answers to `powf`).
     pub fn name(self) -> &'static str {
@@ -258,6 +268,9 @@ impl MathFn {
             Log10 => "log10",
             Rsqrt => "rsqrt",
             Recip => "recip",
+            Copysign => "copysign",
+            Signum => "signum",
+            Hypot => "hypot",
         }
     }
     /// Finds a function by source name.
@@ -271,7 +284,7 @@ impl MathFn {
     pub fn arity(self) -> usize {
         use MathFn::*;
         match self {
-            Min | Max | Pow | Atan2 => 2,
+            Min | Max | Pow | Atan2 | Copysign | Hypot => 2,
             Clamp | MulAdd => 3,
             _ => 1,
         }

@@ -806,5 +806,14 @@ fn math(fun: MathFn, t: Scalar, mut a: Vec<TokenStream>) -> TokenStream {
         MathFn::Log10 => quote!(#x.log10()),
         MathFn::Rsqrt => quote!(#x.sqrt().recip()),
         MathFn::Recip => quote!(#x.recip()),
+        MathFn::Signum => quote!(#x.signum()),
+        MathFn::Copysign => {
+            let y = &a[1];
+            quote!(#x.copysign(#y))
+        }
+        MathFn::Hypot => {
+            let y = &a[1];
+            quote!(#x.hypot(#y))
+        }
     }
 }

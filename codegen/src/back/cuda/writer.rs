@@ -492,6 +492,17 @@ impl<'a> Writer<'a> {
             MathFn::Atan2 => strip("atan2f"),
             MathFn::Log10 => strip("log10f"),
             MathFn::Rsqrt => strip("rsqrtf"),
+            MathFn::Copysign => strip("copysignf"),
+            MathFn::Hypot => strip("hypotf"),
+            // Rust's rule: NaN stays NaN, zeros give +-1 by their sign bit.
+            MathFn::Signum => {
+                let (one, cs) = if t == Scalar::F64 {
+                    ("1.0", "copysign")
+                } else {
+                    ("1.0f", "copysignf")
+                };
+                return format!("(isnan({x}) ? {x} : {cs}({one}, {x}))", x = a[0]);
+            }
             MathFn::Recip => {
                 let one = if t == Scalar::F64 { "1.0" } else { "1.0f" };
                 return format!("({one} / {})", a[0]);

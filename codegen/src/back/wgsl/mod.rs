@@ -16,6 +16,7 @@
 mod bf16;
 mod int;
 mod ops;
+mod sign;
 mod types;
 mod vector;
 mod wide;

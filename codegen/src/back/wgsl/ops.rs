@@ -30,7 +30,7 @@ impl Width {
         }
     }
 
-    fn suffix(self) -> &'static str {
+    pub(super) fn suffix(self) -> &'static str {
         match self {
             Width::Scalar => "",
             Width::X4 => "_x4",
@@ -173,6 +173,7 @@ impl Writer<'_> {
             MathFn::Ln => "log".to_string(),
             MathFn::MulAdd => "fma".to_string(),
             MathFn::Round => self.round_helper(t, w),
+            MathFn::Signum | MathFn::Copysign | MathFn::Hypot => return self.sign_fn(fun, t, a, w),
             MathFn::Rsqrt => "inverseSqrt".to_string(),
             // WGSL has neither: `1 / x` (an abstract literal takes x's type) and log2 scaled.
             MathFn::Recip => return format!("(1.0 / {})", a[0]),
