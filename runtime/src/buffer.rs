@@ -66,11 +66,9 @@ impl<T: Pod> Buffer<T> {
     /// # Errors
     /// A device error during the copy (wgpu: mapping failed; CUDA: driver error).
     pub fn to_vec(&self) -> Result<Vec<T>> {
-        let bytes = self.raw.device.read_bytes(&self.raw)?;
-        if bytes.len() < self.raw.bytes() {
-            return Err(short_read("Buffer::to_vec"));
-        }
-        Ok(bytemuck::pod_collect_to_vec(&bytes[..self.raw.bytes()]))
+        let mut out = vec![T::zeroed(); self.raw.len];
+        self.copy_out("Buffer::to_vec", &mut out)?;
+        Ok(out)
     }
 
     /// Overwrites the buffer with `data`, which must hold exactly [`len`](Self::len)
@@ -103,10 +101,21 @@ impl<T: Pod> Buffer<T> {
             out.len(),
             "pass a slice of the buffer's length",
         )?;
+        self.copy_out("Buffer::read_into", out)
+    }
+
+    /// The buffer's contents into `out`, of the buffer's length; `op` names the caller in the
+    /// error for a device that returned too few bytes (a backend bug, reported).
+    fn copy_out(&self, op: &'static str, out: &mut [T]) -> Result<()> {
         let bytes = self.raw.device.read_bytes(&self.raw)?;
         let n = self.raw.bytes();
         if bytes.len() < n {
-            return Err(short_read("Buffer::read_into"));
+            return Err(Error::Buffer {
+                op,
+                message: "the device returned fewer bytes than the buffer holds; this is a bug \
+                          of kernelforge's, please report it"
+                    .into(),
+            });
         }
         bytemuck::cast_slice_mut::<T, u8>(out).copy_from_slice(&bytes[..n]);
         Ok(())
@@ -141,7 +150,8 @@ impl<T: Pod> Buffer<T> {
             return Err(Error::Buffer {
                 op: "Buffer::copy_from",
                 message: format!(
-                    "the source is a buffer of {} and this one of {}; copy between devices                      through the host (`to_vec`, then `write`)",
+                    "the source is a buffer of {} and this one of {}; copy between devices \
+                     through the host (`to_vec`, then `write`)",
                     src.raw.device.name(),
                     self.raw.device.name()
                 ),
@@ -175,16 +185,6 @@ impl<T: Pod> Buffer<T> {
     #[doc(hidden)]
     pub fn raw_mut(&mut self) -> &mut RawBuffer {
         &mut self.raw
-    }
-}
-
-/// A device that returned fewer bytes than the buffer holds (a backend bug, reported).
-fn short_read(op: &'static str) -> Error {
-    Error::Buffer {
-        op,
-        message: "the device returned fewer bytes than the buffer holds; this is a bug of \
-                  kernelforge's, please report it"
-            .into(),
     }
 }
 
