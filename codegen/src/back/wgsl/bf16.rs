@@ -57,7 +57,7 @@ impl Writer<'_> {
              let kf_w = {word};\n    \
              return bitcast<f32>(select(kf_w << 16u, kf_w & 0xffff0000u, (kf_i & 1u) == 1u));\n}}\n"
         );
-        self.helpers.entry(name.clone()).or_insert(text);
+        let name = self.add_helper(name, text);
         format!("{name}({i})")
     }
 
@@ -78,7 +78,7 @@ impl Writer<'_> {
              kf_old = kf_r.old_value;\n    \
              }}\n}}\n"
         );
-        self.helpers.entry(name.clone()).or_insert(text);
+        let name = self.add_helper(name, text);
         format!("{name}({i}, {v});")
     }
 

@@ -101,8 +101,7 @@ impl Writer<'_> {
             limit = w.splat(from, limit),
             zero = w.splat(to, if to == Scalar::I32 { "0i" } else { "0u" }),
         );
-        self.helpers.entry(name.clone()).or_insert(text);
-        name
+        self.add_helper(name, text)
     }
 
     /// `l op r`, where `l` has type `lt` and `right` is `r`'s expression; integer `/` and `%`
@@ -217,8 +216,7 @@ impl Writer<'_> {
             )
         };
         let text = format!("fn {name}(a: {t}, b: {t}) -> {t} {{\n{body}}}\n");
-        self.helpers.entry(name.clone()).or_insert(text);
-        name
+        self.add_helper(name, text)
     }
 
     /// The helper for `round`: half away from zero, as Rust's `f32::round` and CUDA's
@@ -237,7 +235,6 @@ impl Writer<'_> {
              return select(t, t + sign(x), abs(x - t) >= {});\n}}\n",
             w.splat(s, &half)
         );
-        self.helpers.entry(name.clone()).or_insert(text);
-        name
+        self.add_helper(name, text)
     }
 }

@@ -50,12 +50,6 @@ impl Writer<'_> {
         }
     }
 
-    /// Registers helper `name` (once) and returns its name.
-    fn add_helper(&mut self, name: String, text: String) -> String {
-        self.helpers.entry(name.clone()).or_insert(text);
-        name
-    }
-
     fn sign_bit_helper(&mut self, w: Width) -> String {
         let name = format!("kf_sign_bit{}", w.suffix());
         let (t, u, b) = (w.ty(Scalar::F32), w.ty(Scalar::U32), w.ty(Scalar::Bool));

@@ -472,7 +472,7 @@ impl Writer<'_> {
                 "fn {name}(a: vec2<u32>, b: vec2<u32>) -> vec2<u32> {{\n    \
                  return {pick}{lt}(a, b));\n}}\n"
             );
-            w.helpers.entry(name.clone()).or_insert(text);
+            let name = w.add_helper(name, text);
             format!("{name}({x}, {y})")
         };
         match fun {

@@ -166,6 +166,13 @@ impl<'a> Writer<'a> {
         o
     }
 
+    /// Adds a helper written for its types and width, `text` under `name`, to the module
+    /// (once) and returns its name; table helpers go through [`use_helper`](Self::use_helper).
+    pub(super) fn add_helper(&mut self, name: String, text: String) -> String {
+        self.helpers.entry(name.clone()).or_insert(text);
+        name
+    }
+
     /// Adds helper `name` (from the tables of `wide.rs`, `int.rs` and `bf16.rs`) and those it
     /// calls to the module.
     pub(super) fn use_helper(&mut self, name: &'static str) -> &'static str {
