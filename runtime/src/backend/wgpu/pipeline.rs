@@ -19,6 +19,11 @@ pub(super) struct Pipeline {
     pub(super) layout: wgpu::BindGroupLayout,
 }
 
+/// The remedy for a workgroup size over the adapter's limits.
+const WORKGROUP_FIX: &str = "this adapter allows fewer invocations per workgroup than CUDA's \
+                             1024 (WebGPU guarantees 256); use a smaller workgroup_size in \
+                             #[compute_kernel], or run on the CUDA or CPU backend";
+
 impl WgpuDevice {
     /// The compute pipeline of `source`, one of `desc`'s two WGSL modules, at its entry point
     /// `<name>_folded` when `folded` (generated scalar modules have it, for grids folded into
@@ -77,9 +82,7 @@ impl WgpuDevice {
                     what,
                     value: size as u64,
                     limit: limit as u64,
-                    fix: "this adapter allows fewer invocations per workgroup than CUDA's 1024 \
-                          (WebGPU guarantees 256); use a smaller workgroup_size in \
-                          #[compute_kernel], or run on the CUDA or CPU backend",
+                    fix: WORKGROUP_FIX,
                 });
             }
         }
@@ -89,9 +92,7 @@ impl WgpuDevice {
                 what: "the workgroup size",
                 value: inv as u64,
                 limit: self.limits.max_compute_invocations_per_workgroup as u64,
-                fix: "this adapter allows fewer invocations per workgroup than CUDA's 1024 \
-                      (WebGPU guarantees 256); use a smaller workgroup_size in \
-                      #[compute_kernel], or run on the CUDA or CPU backend",
+                fix: WORKGROUP_FIX,
             });
         }
         if desc.workgroup_bytes > self.limits.max_compute_workgroup_storage_size {
