@@ -25,6 +25,7 @@
 
 mod group;
 mod int;
+mod math;
 mod stage;
 mod stride;
 mod tile;

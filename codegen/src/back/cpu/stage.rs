@@ -83,15 +83,12 @@ impl Stage {
             if !only_at_i {
                 continue;
             }
-            let output = may_delay && Self::single_store(k, info, body, p);
-            let stored = {
-                let mut any = false;
-                walk_stmts(body, &mut |s| {
-                    any |= matches!(s, Stmt::Store { slice, .. } if *slice == p)
-                });
-                any
-            };
-            if loads > 0 && loads == widened && (output || !stored) {
+            let mut stores = 0usize;
+            walk_stmts(body, &mut |s| {
+                stores += matches!(s, Stmt::Store { slice, .. } if *slice == p) as usize
+            });
+            let output = may_delay && stores == 1 && Self::single_store(k, info, body, p);
+            if loads > 0 && loads == widened && (output || stores == 0) {
                 stage.inputs.push(p);
             }
             if output {
@@ -101,13 +98,9 @@ impl Stage {
         (!stage.inputs.is_empty() || !stage.outputs.is_empty()).then_some(stage)
     }
 
-    /// Whether `p`'s only store is a top-level statement of `body` storing `e as f16` with `e`
-    /// an `f32`, and no later statement uses `p`.
+    /// Whether `p`'s store (its only one) is a top-level statement of `body` storing `e as f16`
+    /// with `e` an `f32`, and no later statement uses `p`.
     fn single_store(k: &Kernel, info: &Info, body: &[Stmt], p: ParamId) -> bool {
-        let mut stores = 0;
-        walk_stmts(body, &mut |s| {
-            stores += matches!(s, Stmt::Store { slice, .. } if *slice == p) as usize
-        });
         let Some(at) = body
             .iter()
             .position(|s| matches!(s, Stmt::Store { slice, .. } if *slice == p))
@@ -121,7 +114,7 @@ impl Stage {
             if info.ty(expr) == Scalar::F32);
         let mut used_later = false;
         walk_slice_accesses(k, &body[at + 1..], &mut |s, _| used_later |= s == p);
-        stores == 1 && narrowed && !used_later
+        narrowed && !used_later
     }
 
     /// `kf_s_<name>[kf_k]` for a load of `slice` widened by a cast, if `slice` is an input.

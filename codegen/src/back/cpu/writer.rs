@@ -729,91 +729,12 @@ impl<'a> Writer<'a> {
             }
             Expr::Math { fun, args } => {
                 let a: Vec<TokenStream> = args.iter().map(|&x| self.expr(x, mode)).collect();
-                math(*fun, t, a)
+                super::math::math(*fun, t, a)
             }
             Expr::Int { op, args } => {
                 let a: Vec<TokenStream> = args.iter().map(|&x| self.expr(x, mode)).collect();
                 super::int::int_op(*op, self.info.ty(args[0]), &a)
             }
-        }
-    }
-}
-
-/// A call of `fun` at type `t` on the written arguments `a`. `f16` and `bf16` compute in `f32`
-/// and round the result once, as the CUDA back end does.
-fn math(fun: MathFn, t: Scalar, mut a: Vec<TokenStream>) -> TokenStream {
-    if t.is_half() {
-        for x in &mut a {
-            *x = quote!(#x.to_f32());
-        }
-        let r = math(fun, Scalar::F32, a);
-        let t = ty(t);
-        return quote!(#t::from_f32(#r));
-    }
-    let x = &a[0];
-    // The runtime's vectorisable f32 forms; f64 uses the standard library's.
-    let f32_only = |f: TokenStream| {
-        if t == Scalar::F64 {
-            quote!(#x.#f())
-        } else {
-            quote!(rt::math::#f(#x))
-        }
-    };
-    match fun {
-        MathFn::Abs if t.is_float() => quote!(#x.abs()),
-        MathFn::Abs => quote!(#x.wrapping_abs()),
-        MathFn::Min => {
-            let y = &a[1];
-            quote!(#x.min(#y))
-        }
-        MathFn::Max => {
-            let y = &a[1];
-            quote!(#x.max(#y))
-        }
-        MathFn::Clamp => {
-            let (lo, hi) = (&a[1], &a[2]);
-            quote!(#x.max(#lo).min(#hi))
-        }
-        MathFn::Sqrt => quote!(#x.sqrt()),
-        MathFn::Exp => f32_only(quote!(exp)),
-        MathFn::Exp2 => f32_only(quote!(exp2)),
-        MathFn::Tanh => f32_only(quote!(tanh)),
-        MathFn::Ln => quote!(#x.ln()),
-        MathFn::Log2 => quote!(#x.log2()),
-        MathFn::Sin => quote!(#x.sin()),
-        MathFn::Cos => quote!(#x.cos()),
-        MathFn::Pow => {
-            let y = &a[1];
-            quote!(#x.powf(#y))
-        }
-        MathFn::Floor => quote!(#x.floor()),
-        MathFn::Ceil => quote!(#x.ceil()),
-        MathFn::Round => quote!(#x.round()),
-        MathFn::MulAdd => {
-            let (y, z) = (&a[1], &a[2]);
-            quote!(#x.mul_add(#y, #z))
-        }
-        MathFn::Sinh => quote!(#x.sinh()),
-        MathFn::Cosh => quote!(#x.cosh()),
-        MathFn::Tan => quote!(#x.tan()),
-        MathFn::Asin => quote!(#x.asin()),
-        MathFn::Acos => quote!(#x.acos()),
-        MathFn::Atan => quote!(#x.atan()),
-        MathFn::Atan2 => {
-            let y = &a[1];
-            quote!(#x.atan2(#y))
-        }
-        MathFn::Log10 => quote!(#x.log10()),
-        MathFn::Rsqrt => quote!(#x.sqrt().recip()),
-        MathFn::Recip => quote!(#x.recip()),
-        MathFn::Signum => quote!(#x.signum()),
-        MathFn::Copysign => {
-            let y = &a[1];
-            quote!(#x.copysign(#y))
-        }
-        MathFn::Hypot => {
-            let y = &a[1];
-            quote!(#x.hypot(#y))
         }
     }
 }
