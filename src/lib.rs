@@ -32,7 +32,7 @@ pub use kernelforge_runtime::cuda;
 /// buffer elements and kernel values; `half` itself for its slice conversions.
 pub use kernelforge_runtime::{bf16, f16, half};
 pub use kernelforge_runtime::{
-    cache, profile, Backend, Buffer, Device, Error, Grid, MemoryInfo, Result,
+    cache, profile, AtomicF32, Backend, Buffer, Device, Error, Grid, MemoryInfo, Result,
 };
 
 pub mod bounds;
@@ -55,9 +55,10 @@ pub mod prelude {
         subgroup_broadcast, subgroup_invocation_id, subgroup_max, subgroup_min,
         subgroup_shuffle_xor, subgroup_size, UVec3,
     };
-    pub use crate::{bf16, compute_kernel, f16, kernel_fn, Backend, Buffer, Device, Grid};
     /// The element types of atomic slices (`&[AtomicU32]`) and workgroup arrays, and the
     /// ordering of kernel atomics.
+    pub use crate::AtomicF32;
+    pub use crate::{bf16, compute_kernel, f16, kernel_fn, Backend, Buffer, Device, Grid};
     pub use std::sync::atomic::{AtomicI32, AtomicU32, Ordering::Relaxed};
 }
 

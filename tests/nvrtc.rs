@@ -24,6 +24,8 @@ fn kernels() -> Vec<(String, String)> {
         "tests/f16_staging.rs",
         "tests/math_consts.rs",
         "tests/math_fns.rs",
+        "tests/float_atomics.rs",
+        "tests/atomics.rs",
         "examples/downstream/src/main.rs",
     ] {
         let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();

@@ -4,6 +4,7 @@
 //! This crate never depends on the compiler: a user's binary carries the generated sources and
 //! PTX, not syn or naga. Generated code reaches it through `kernelforge::__private`.
 
+mod atomic_f32;
 mod backend;
 mod buffer;
 pub mod cache;
@@ -20,6 +21,7 @@ mod policy;
 pub mod profile;
 mod select;
 
+pub use atomic_f32::AtomicF32;
 pub use backend::Backend;
 pub use buffer::Buffer;
 pub use device::{Device, MemoryInfo};

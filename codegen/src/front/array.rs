@@ -102,7 +102,7 @@ impl Lowerer<'_> {
     }
 
     /// `shared_array::<T, N>()`'s element type and length.
-    /// Also whether the element type is `AtomicU32`/`AtomicI32`.
+    /// Also whether the element type is `AtomicU32`/`AtomicI32`/`AtomicF32`.
     pub(super) fn shared_generics(
         &mut self,
         c: &syn::ExprCall,

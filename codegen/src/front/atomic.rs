@@ -74,6 +74,17 @@ impl Lowerer<'_> {
             );
             return None;
         };
+        if !op.defined_on(self.kernel.atomic_elem(target)) {
+            self.error(
+                mc.method.span(),
+                format!(
+                    "`{name}` is a bitwise operation, which `AtomicF32` does not have; it has \
+                     load, store, fetch_add, fetch_sub, fetch_min, fetch_max, swap and \
+                     compare_exchange"
+                ),
+            );
+            return None;
+        }
         let (n, m) = (op.operands(), op.orderings());
         if mc.args.len() != n && mc.args.len() != n + m {
             self.error(

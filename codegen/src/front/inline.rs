@@ -337,6 +337,7 @@ fn elem_name(s: Scalar, atomic: bool) -> String {
     match (atomic, s) {
         (true, Scalar::U32) => "AtomicU32".into(),
         (true, Scalar::I32) => "AtomicI32".into(),
+        (true, Scalar::F32) => "AtomicF32".into(),
         (_, s) => s.rust_name().into(),
     }
 }

@@ -53,8 +53,8 @@ pub fn scalar(ty: &syn::Type) -> Result<Scalar, Error> {
         )),
         n if n.starts_with("Atomic") => Err(Error::new(
             ty.span(),
-            "atomics are supported on `u32` and `i32` slices only: pass `&[AtomicU32]` or \
-             `&[AtomicI32]`",
+            "atomics are supported on `u32`, `i32` and `f32` only: pass `&[AtomicU32]`, \
+             `&[AtomicI32]` or `&[AtomicF32]`",
         )),
         "String" | "Vec" | "Box" | "str" => Err(unsupported(
             "heap types (Vec, String, Box, ...) do not exist on a GPU; pass data as `&[T]` or \
@@ -85,8 +85,8 @@ pub fn param_kind(ty: &syn::Type) -> Result<ParamKind, Error> {
                 if r.mutability.is_some() {
                     return Err(Error::new(
                         ty.span(),
-                        "atomic slices are shared by every invocation: write `&[AtomicU32]` \
-                         or `&[AtomicI32]`, without `mut`",
+                        "atomic slices are shared by every invocation: write `&[AtomicU32]`, \
+                         `&[AtomicI32]` or `&[AtomicF32]`, without `mut`",
                     ));
                 }
                 return Ok(ParamKind::Slice {
@@ -120,8 +120,8 @@ pub fn param_kind(ty: &syn::Type) -> Result<ParamKind, Error> {
     }
 }
 
-/// The element type of `AtomicU32`/`AtomicI32` (by last path segment, so that
-/// `std::sync::atomic::AtomicU32` is accepted too).
+/// The element type of `AtomicU32`/`AtomicI32`/`AtomicF32` (by last path segment, so that
+/// `std::sync::atomic::AtomicU32` and `kernelforge::AtomicF32` are accepted too).
 pub fn atomic_elem(ty: &syn::Type) -> Option<Scalar> {
     let syn::Type::Path(p) = ty else {
         return None;
@@ -129,6 +129,7 @@ pub fn atomic_elem(ty: &syn::Type) -> Option<Scalar> {
     match p.path.segments.last()?.ident.to_string().as_str() {
         "AtomicU32" => Some(Scalar::U32),
         "AtomicI32" => Some(Scalar::I32),
+        "AtomicF32" => Some(Scalar::F32),
         _ => None,
     }
 }

@@ -302,6 +302,10 @@ impl MathFn {
 /// `AtomicU32` methods). Every one is relaxed: atomic as a whole, unordered with other memory
 /// accesses (WGSL has only relaxed atomics). Arithmetic wraps; `Min`/`Max` compare as the
 /// element type (signed for `i32`).
+///
+/// On `f32` (`AtomicF32`) the arithmetic rounds like `+`, `Min`/`Max` are `f32::min`/`max`,
+/// and `CompareExchange` compares bits (as CUDA's `atomicCAS` and the `atomic_float` crate
+/// do: `-0.0` differs from `0.0`, a NaN equals itself). The bitwise operations do not exist.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum AtomicOp {
     /// `load()`: the current value.
@@ -380,6 +384,12 @@ impl AtomicOp {
             AtomicOp::CompareExchange => 2,
             _ => 1,
         }
+    }
+    /// Whether the operation exists on atomics of element type `elem` (`None`: not yet known,
+    /// accepted): the bitwise ones do not on `f32`.
+    pub fn defined_on(self, elem: Option<Scalar>) -> bool {
+        let bitwise = matches!(self, AtomicOp::And | AtomicOp::Or | AtomicOp::Xor);
+        !(bitwise && elem.is_some_and(|e| e.is_float()))
     }
     /// Whether it yields a value (the previous or current value of the element).
     pub fn returns(self) -> bool {

@@ -354,7 +354,7 @@ impl<T: Copy> SliceView<T> {
 macro_rules! atomic_view {
     ($t:ty, $atomic:ty) => {
         impl SliceView<$t> {
-            /// Element `i` of an atomic slice parameter (`&[AtomicU32]`/`&[AtomicI32]`), or a
+            /// Element `i` of an atomic slice parameter (`&[AtomicU32]`/`&[AtomicI32]`/`&[AtomicF32]`), or a
             /// fault if out of bounds.
             #[inline(always)]
             pub fn atomic(&self, i: u32) -> Result<&$atomic, Fault> {
@@ -372,6 +372,7 @@ macro_rules! atomic_view {
 }
 atomic_view!(u32, AtomicU32);
 atomic_view!(i32, AtomicI32);
+atomic_view!(f32, crate::AtomicF32);
 
 /// An out-of-bounds access in a kernel on the CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

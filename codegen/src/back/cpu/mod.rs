@@ -23,6 +23,7 @@
 //! Math: `exp`, `exp2` and `tanh` call vectorisable polynomial/rational approximations in the
 //! runtime (`math`), whose accuracy the README states; the other functions use `std`.
 
+mod atomic;
 mod group;
 mod int;
 mod math;

@@ -14,9 +14,12 @@
 //!   odd in `float` first, so the final rounding is correct (`__double2bfloat16` and
 //!   `__ll2bfloat16_rn` may round twice on older architectures).
 //! - `bool` scalars arrive as `unsigned int` (the launch ABI, see `back`).
+//! - `f32` atomics: `atomicAdd`/`atomicExch` natively, min/max by compare-exchange loops
+//!   (`atomic.rs`).
 //! - Only kernels that use `f16` or `bf16` include a header (cuda_fp16.h, cuda_bf16.h); the
 //!   runtime passes NVRTC the toolkit's include folder for them.
 
+mod atomic;
 mod int;
 mod types;
 mod writer;

@@ -1,16 +1,16 @@
 use super::types::{self, cast, half_conv, ty, value, zero};
-use crate::back::{atomic_rmw_fn, target_name};
+use crate::back::target_name;
 use crate::ir::*;
 use crate::valid::Info;
 use std::fmt::Write;
 
 /// Writes one kernel as CUDA C text.
 pub struct Writer<'a> {
-    kernel: &'a Kernel,
-    info: &'a Info,
+    pub(super) kernel: &'a Kernel,
+    pub(super) info: &'a Info,
     out: String,
     indent: usize,
-    helpers: std::collections::BTreeSet<&'static str>,
+    pub(super) helpers: std::collections::BTreeSet<&'static str>,
     /// Subgroup reductions used, by (operation, type): each a device function.
     subgroup_fns: std::collections::BTreeSet<(&'static str, Scalar)>,
 }
@@ -195,23 +195,7 @@ impl<'a> Writer<'a> {
                 args,
                 result,
             } => {
-                let i = self.expr(*index);
-                let args: Vec<String> = args.iter().map(|&a| self.expr(a)).collect();
-                let n = target_name(self.kernel.atomic_name(*target));
-                let place = format!("&{n}[{i}]");
-                let call = match (op, atomic_rmw_fn(*op)) {
-                    (_, Some(f)) => format!("{f}({place}, {})", args[0]),
-                    (AtomicOp::Load, None) => {
-                        let t = ty(self.info.atomic_elem(self.kernel, *target));
-                        // A volatile read is a relaxed atomic load of an aligned word.
-                        format!("*((volatile {t}*){place})")
-                    }
-                    (AtomicOp::CompareExchange, None) => {
-                        format!("atomicCAS({place}, {}, {})", args[0], args[1])
-                    }
-                    // Store and exchange.
-                    (_, None) => format!("atomicExch({place}, {})", args[0]),
-                };
+                let call = self.atomic(*target, *index, *op, args);
                 match result {
                     Some(l) => {
                         let name = self.local_name(*l);
@@ -317,7 +301,7 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn expr(&mut self, id: ExprId) -> String {
+    pub(super) fn expr(&mut self, id: ExprId) -> String {
         let t = self.info.ty(id);
         match self.kernel.expr(id).clone() {
             Expr::Error => "0".into(),
@@ -532,7 +516,10 @@ fn subgroup_fn(op: &str, t: Scalar) -> String {
 }
 
 fn helper(name: &str) -> &'static str {
-    if let Some(text) = types::helper(name).or_else(|| super::int::helper(name)) {
+    if let Some(text) = types::helper(name)
+        .or_else(|| super::int::helper(name))
+        .or_else(|| super::atomic::helper(name))
+    {
         return text;
     }
     match name {

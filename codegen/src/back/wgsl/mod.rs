@@ -10,9 +10,11 @@
 //!   allocated with a few bytes (wgpu cannot bind zero-sized buffers).
 //! - Shift amounts are masked with `& 31u`, as the kernel language specifies.
 //! - WGSL has no 64-bit integers and no `bf16`: `wide.rs` and `bf16.rs` emulate them.
+//! - WGSL has no float atomics: `atomic.rs` keeps an `f32`'s bits in an `atomic<u32>`.
 //!
 //! Every output is validated by naga in [`write_string`].
 
+mod atomic;
 mod bf16;
 mod int;
 mod ops;

@@ -1,6 +1,6 @@
 use super::ops::{self, Width};
 use super::types::{uniform_ty, uniform_value, value};
-use crate::back::{atomic_rmw_fn, target_name};
+use crate::back::target_name;
 use crate::ir::*;
 use crate::valid::Info;
 use std::fmt::Write;
@@ -134,7 +134,7 @@ impl<'a> Writer<'a> {
                 } else if vector_slices.contains(&id) {
                     format!("vec4<{}>", ty(elem))
                 } else if atomic {
-                    format!("atomic<{}>", ty(elem))
+                    super::atomic::atomic_ty(elem)
                 } else {
                     ty(elem).to_string()
                 };
@@ -148,7 +148,7 @@ impl<'a> Writer<'a> {
         }
         for (id, a) in k.arrays.iter().filter(|(_, a)| a.space == Space::Workgroup) {
             let elem = if a.atomic {
-                format!("atomic<{}>", ty(self.info.array_elem(id)))
+                super::atomic::atomic_ty(self.info.array_elem(id))
             } else {
                 ty(self.info.array_elem(id)).to_string()
             };
@@ -276,47 +276,7 @@ impl<'a> Writer<'a> {
                 op,
                 args,
                 result,
-            } => {
-                let i = self.expr(*index);
-                let args: Vec<String> = args.iter().map(|&a| self.expr(a)).collect();
-                let place = format!("&{}[{i}]", target_name(self.kernel.atomic_name(*target)));
-                let set = |call: &str| match result {
-                    Some(l) => format!("{} = {call};", self.local_name(*l)),
-                    None => format!("_ = {call};"),
-                };
-                let text = match (op, atomic_rmw_fn(*op)) {
-                    (_, Some(f)) => set(&format!("{f}({place}, {})", args[0])),
-                    (AtomicOp::Load, None) => set(&format!("atomicLoad({place})")),
-                    (AtomicOp::Store, None) => format!("atomicStore({place}, {});", args[0]),
-                    (AtomicOp::CompareExchange, None) => {
-                        // WGSL has only the weak form, which may fail spuriously: retry until
-                        // it exchanges or sees another value, as a strong compare-exchange.
-                        let (cur, new) = (&args[0], &args[1]);
-                        self.line("loop {");
-                        self.indent += 1;
-                        self.line(&format!(
-                            "let kf_cas = atomicCompareExchangeWeak({place}, {cur}, {new});"
-                        ));
-                        self.line(&format!(
-                            "if kf_cas.exchanged || kf_cas.old_value != {cur} {{"
-                        ));
-                        self.indent += 1;
-                        if let Some(l) = result {
-                            let name = self.local_name(*l);
-                            self.line(&format!("{name} = kf_cas.old_value;"));
-                        }
-                        self.line("break;");
-                        self.indent -= 1;
-                        self.line("}");
-                        self.indent -= 1;
-                        self.line("}");
-                        return;
-                    }
-                    // Exchange.
-                    (_, None) => set(&format!("atomicExchange({place}, {})", args[0])),
-                };
-                self.line(&text);
-            }
+            } => self.atomic(*target, *index, *op, args, *result),
             Stmt::If {
                 cond,
                 accept,
