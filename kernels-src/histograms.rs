@@ -25,14 +25,14 @@ pub fn histogram(lo: f32, hi: f32, x: &[f32], bins: &[AtomicU32]) {
         for b in (lid..nbins).step_by(256) {
             counts[b].store(0, Relaxed);
         }
-        barrier();
+        workgroup_barrier();
         for i in (global_id().x..x.len()).step_by(stride) {
             let v = x[i];
             if v >= lo && v <= hi {
                 counts[min(((v - lo) * scale) as u32, nbins - 1)].fetch_add(1, Relaxed);
             }
         }
-        barrier();
+        workgroup_barrier();
         for b in (lid..nbins).step_by(256) {
             let c = counts[b].load(Relaxed);
             if c > 0 {

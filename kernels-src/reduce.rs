@@ -29,7 +29,7 @@ pub fn reduce_sum(x: &[f32], partial: &mut [f32]) {
         acc += x[lo + c];
     }
     tile[lid] = acc;
-    barrier();
+    workgroup_barrier();
     let total = tile_sum(&mut tile);
     if lid == 0 {
         partial[group_id().x] = total;
@@ -54,7 +54,7 @@ pub fn reduce_max(x: &[f32], partial: &mut [f32]) {
         acc = max(acc, x[lo + c]);
     }
     tile[lid] = acc;
-    barrier();
+    workgroup_barrier();
     let total = tile_max(&mut tile);
     if lid == 0 {
         partial[group_id().x] = total;

@@ -18,9 +18,9 @@ pub fn softmax<T: Float>(cols: u32, x: &[T], y: &mut [T]) {
         m = max(m, x[base + c] as f32);
     }
     tile[lid] = m;
-    barrier();
+    workgroup_barrier();
     let row_max = tile_max(&mut tile);
-    barrier();
+    workgroup_barrier();
     // For f32, `y` holds the exponentials until the last pass scales them: one `exp` per
     // element. A half type would round them twice that way, so it recomputes them (the
     // condition is a constant of each instance, folded by every compiler).
@@ -34,7 +34,7 @@ pub fn softmax<T: Float>(cols: u32, x: &[T], y: &mut [T]) {
         sum += e;
     }
     tile[lid] = sum;
-    barrier();
+    workgroup_barrier();
     let inv = 1.0 / tile_sum(&mut tile);
     for c in (lid..cols).step_by(256) {
         if staged {
@@ -58,16 +58,16 @@ pub fn layer_norm<T: Float>(cols: u32, eps: f32, x: &[T], weight: &[T], bias: &[
         sum += x[base + c] as f32;
     }
     tile[lid] = sum;
-    barrier();
+    workgroup_barrier();
     let mean = tile_sum(&mut tile) / cols as f32;
-    barrier();
+    workgroup_barrier();
     let mut sq = 0.0f32;
     for c in (lid..cols).step_by(256) {
         let d = x[base + c] as f32 - mean;
         sq += d * d;
     }
     tile[lid] = sq;
-    barrier();
+    workgroup_barrier();
     let rstd = 1.0 / sqrt(tile_sum(&mut tile) / cols as f32 + eps);
     for c in (lid..cols).step_by(256) {
         y[base + c] = ((x[base + c] as f32 - mean) * rstd * weight[c] as f32 + bias[c] as f32) as T;
@@ -87,7 +87,7 @@ pub fn rms_norm<T: Float>(cols: u32, eps: f32, x: &[T], weight: &[T], y: &mut [T
         sq += v * v;
     }
     tile[lid] = sq;
-    barrier();
+    workgroup_barrier();
     let rrms = 1.0 / sqrt(tile_sum(&mut tile) / cols as f32 + eps);
     for c in (lid..cols).step_by(256) {
         y[base + c] = (x[base + c] as f32 * rrms * weight[c] as f32) as T;

@@ -6,7 +6,7 @@ use kernelforge::prelude::*;
 
 /// The sum of `tile[0..N]`, left in `tile[0]` and returned to every invocation. `N` is a power
 /// of two; the workgroup is one-dimensional with at least `N / 2` invocations, all of which call
-/// this after writing their element and a `barrier()`. The other elements are overwritten.
+/// this after writing their element and a `workgroup_barrier()`. The other elements are overwritten.
 #[kernel_fn]
 pub fn tile_sum<const N: u32>(tile: &mut [f32; N]) -> f32 {
     let lid = local_id().x;
@@ -15,7 +15,7 @@ pub fn tile_sum<const N: u32>(tile: &mut [f32; N]) -> f32 {
         if lid < s {
             tile[lid] = tile[lid] + tile[lid + s];
         }
-        barrier();
+        workgroup_barrier();
         s /= 2;
     }
     tile[0]
@@ -30,7 +30,7 @@ pub fn tile_max<const N: u32>(tile: &mut [f32; N]) -> f32 {
         if lid < s {
             tile[lid] = max(tile[lid], tile[lid + s]);
         }
-        barrier();
+        workgroup_barrier();
         s /= 2;
     }
     tile[0]

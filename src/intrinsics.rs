@@ -34,12 +34,27 @@ pub fn num_groups() -> UVec3 {
     UVec3::default()
 }
 
-/// `barrier()`: in a kernel, waits until every invocation of the workgroup reaches it, and makes
-/// the workgroup memory written before it visible to all of them after it (CUDA
-/// `__syncthreads()`, WGSL `workgroupBarrier()`). It orders workgroup memory only. It must be
-/// reached under control flow that is the same for the whole workgroup (a compile error
-/// otherwise). Called from host code it does nothing.
+/// `barrier()`: in a kernel, CUDA's `__syncthreads()`. Waits until every invocation of the
+/// workgroup reaches it; what any of them wrote before it, to workgroup memory or to `&mut`
+/// slices, is visible to all of them after it (WGSL `storageBarrier(); workgroupBarrier();`).
+/// It must be reached under control flow that is the same for the whole workgroup (a compile
+/// error otherwise). Called from host code it does nothing.
 pub fn barrier() {}
+
+/// `workgroup_barrier()`: in a kernel, [`barrier`] ordering workgroup memory only, not `&mut`
+/// slices (WGSL `workgroupBarrier()`; CUDA and the CPU have only the full barrier). Use it
+/// where invocations exchange data through workgroup memory alone: on wgpu it saves the
+/// storage barrier. Called from host code it does nothing.
+pub fn workgroup_barrier() {}
+
+/// `subgroup_barrier()`: in a kernel, CUDA's `__syncwarp()`. Waits until every invocation of
+/// the subgroup reaches it; what any of them wrote before it, to workgroup memory or to `&mut`
+/// slices, is visible to the others after it. WGSL `subgroupBarrier()`, which needs wgpu's
+/// `SUBGROUP_BARRIER` feature (a launch on an adapter without it is `Err(Unsupported)`); on
+/// the CPU the work of the workgroup is split at it as at [`barrier`]. It must be reached under
+/// control flow that is the same for the whole workgroup. Called from host code it does
+/// nothing.
+pub fn subgroup_barrier() {}
 
 /// `let tile = shared_array::<T, N>();` in a kernel declares `N` elements of workgroup memory
 /// shared by the invocations of a workgroup (CUDA `__shared__`, WGSL `var<workgroup>`); `N` is

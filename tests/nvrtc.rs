@@ -25,6 +25,7 @@ fn kernels() -> Vec<(String, String)> {
         "tests/math_consts.rs",
         "tests/math_fns.rs",
         "tests/float_atomics.rs",
+        "tests/barriers.rs",
         "tests/atomics.rs",
         "examples/downstream/src/main.rs",
     ] {

@@ -109,6 +109,7 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
     // Validation keeps it within 48 KiB.
     let workgroup_bytes = g.workgroup_bytes() as u32;
     let subgroups = g.uses_subgroups();
+    let subgroup_barrier = g.kernel.has_subgroup_barrier();
     let (shader_f16, shader_f64) = (g.uses(Scalar::F16), g.uses(Scalar::F64));
     let wgsl_x4 = match &g.wgsl_x4 {
         Some(text) => quote!(Some(#text)),
@@ -181,6 +182,7 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
                 wgsl_x4_source: WGSL_X4_SOURCE,
                 workgroup_bytes: #workgroup_bytes,
                 subgroups: #subgroups,
+                subgroup_barrier: #subgroup_barrier,
                 shader_f16: #shader_f16,
                 shader_f64: #shader_f64,
                 cpu: __cpu::run,

@@ -75,6 +75,9 @@ pub struct KernelDesc {
     /// Whether the kernel uses subgroup operations (wgpu needs the adapter's `SUBGROUP`
     /// feature; CUDA and the CPU always have them).
     pub subgroups: bool,
+    /// Whether the kernel has a `subgroup_barrier()` (wgpu needs the adapter's
+    /// `SUBGROUP_BARRIER` feature).
+    pub subgroup_barrier: bool,
     /// Whether the kernel uses `f16` (wgpu needs the adapter's `SHADER_F16`).
     pub shader_f16: bool,
     /// Whether the kernel uses `f64` (wgpu needs the adapter's `SHADER_F64`).

@@ -23,8 +23,11 @@ impl<'h> Lowerer<'h> {
                 format!("`{name}()` is a three-component id; read a component: `{name}().x`"),
             );
         }
-        if name == "barrier" {
-            return self.error_expr(span, "`barrier()` is a statement; write `barrier();`");
+        if Barrier::from_name(&name).is_some() {
+            return self.error_expr(
+                span,
+                format!("`{name}()` is a statement; write `{name}();`"),
+            );
         }
         if name == "shared_array" {
             return self.error_expr(
@@ -134,6 +137,14 @@ pub(super) fn path_names(path: &syn::Path) -> Vec<String> {
 }
 
 /// Whether `c` calls a function whose last path segment is `name`.
+/// The barrier `c` calls (`barrier()`, `workgroup_barrier()`, `subgroup_barrier()`), if any.
+pub(super) fn barrier_call(c: &syn::ExprCall) -> Option<Barrier> {
+    let syn::Expr::Path(p) = &*c.func else {
+        return None;
+    };
+    Barrier::from_name(&p.path.segments.last()?.ident.to_string())
+}
+
 pub(super) fn is_named_call(c: &syn::ExprCall, name: &str) -> bool {
     matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == name))
 }

@@ -128,6 +128,8 @@ fn is_language_fn(path: &syn::Path) -> bool {
             | "group_size"
             | "num_groups"
             | "barrier"
+            | "workgroup_barrier"
+            | "subgroup_barrier"
             | "shared_array"
             | "subgroup_size"
             | "subgroup_invocation_id"

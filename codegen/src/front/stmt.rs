@@ -2,7 +2,7 @@
 //! `return`, and `if`/block expressions in value position, lowered by assigning a local.
 
 use super::array::array_init;
-use super::call::{builtin_call, is_named_call};
+use super::call::{barrier_call, builtin_call};
 use super::scope::{push_if, push_let, Binding, Lowerer};
 use super::types;
 use crate::ir::*;
@@ -208,11 +208,15 @@ impl Lowerer<'_> {
 
     pub(super) fn expr_stmt(&mut self, expr: &syn::Expr, out: &mut Block) {
         match expr {
-            syn::Expr::Call(c) if is_named_call(c, "barrier") => {
+            syn::Expr::Call(c) if barrier_call(c).is_some() => {
+                let b = barrier_call(c).expect("checked");
                 if !c.args.is_empty() {
-                    self.error(c.args.span(), "`barrier()` takes no arguments");
+                    self.error(
+                        c.args.span(),
+                        format!("`{}()` takes no arguments", b.name()),
+                    );
                 }
-                out.push(Stmt::Barrier, c.span());
+                out.push(Stmt::Barrier(b), c.span());
             }
             syn::Expr::Assign(a) => {
                 let value = self.expr(&a.right, out);

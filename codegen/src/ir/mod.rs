@@ -153,7 +153,16 @@ impl Kernel {
     /// Whether the kernel has a [`Stmt::Barrier`].
     pub fn has_barrier(&self) -> bool {
         let mut found = false;
-        walk_stmts(&self.body, &mut |s| found |= matches!(s, Stmt::Barrier));
+        walk_stmts(&self.body, &mut |s| found |= matches!(s, Stmt::Barrier(_)));
+        found
+    }
+    /// Whether the kernel has a `subgroup_barrier()` (wgpu needs the adapter's
+    /// `SUBGROUP_BARRIER` feature for it).
+    pub fn has_subgroup_barrier(&self) -> bool {
+        let mut found = false;
+        walk_stmts(&self.body, &mut |s| {
+            found |= matches!(s, Stmt::Barrier(Barrier::Subgroup))
+        });
         found
     }
     /// Whether the kernel uses subgroup operations or intrinsics (wgpu needs the adapter's
@@ -161,7 +170,7 @@ impl Kernel {
     pub fn uses_subgroups(&self) -> bool {
         let mut found = false;
         walk_stmts(&self.body, &mut |s| {
-            found |= matches!(s, Stmt::Subgroup { .. })
+            found |= matches!(s, Stmt::Subgroup { .. } | Stmt::Barrier(Barrier::Subgroup))
         });
         found
             || self
@@ -198,6 +207,39 @@ pub struct Local {
     pub declared_ty: Option<Scalar>,
     /// Declared `let mut` (or a front-end temporary).
     pub mutable: bool,
+}
+
+/// The kinds of [`Stmt::Barrier`]: which invocations wait, and which memory they order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Barrier {
+    /// `barrier()`, CUDA's `__syncthreads()`: waits until every invocation of the workgroup
+    /// reaches it; what any of them wrote before it, to workgroup memory or to storage buffers,
+    /// is visible to all of them after it (WGSL `storageBarrier(); workgroupBarrier();`).
+    Full,
+    /// `workgroup_barrier()`: as [`Barrier::Full`] for workgroup memory only (WGSL
+    /// `workgroupBarrier()`, cheaper where storage writes need no ordering).
+    Workgroup,
+    /// `subgroup_barrier()`, CUDA's `__syncwarp()`: waits until every invocation of the
+    /// subgroup reaches it, and orders the memory they write (WGSL `subgroupBarrier()`, which
+    /// needs wgpu's `SUBGROUP_BARRIER`).
+    Subgroup,
+}
+
+impl Barrier {
+    /// The intrinsic's name in the source.
+    pub fn name(self) -> &'static str {
+        match self {
+            Barrier::Full => "barrier",
+            Barrier::Workgroup => "workgroup_barrier",
+            Barrier::Subgroup => "subgroup_barrier",
+        }
+    }
+    /// The barrier an intrinsic named `name` is, if it is one.
+    pub fn from_name(name: &str) -> Option<Barrier> {
+        [Barrier::Full, Barrier::Workgroup, Barrier::Subgroup]
+            .into_iter()
+            .find(|b| b.name() == name)
+    }
 }
 
 /// What a [`Stmt::Atomic`] operates on.
@@ -353,11 +395,9 @@ pub enum Stmt {
         /// The value stored.
         value: ExprId,
     },
-    /// `barrier()`: waits until every invocation of the workgroup reaches it; workgroup
-    /// memory written before it is visible to every invocation of the workgroup after it (CUDA
-    /// `__syncthreads()`, WGSL `workgroupBarrier()`). It orders workgroup memory only, not
-    /// storage buffers. Allowed only where control flow is uniform across the workgroup.
-    Barrier,
+    /// A barrier (see [`Barrier`]). A workgroup barrier is allowed only where control flow is
+    /// uniform across the workgroup, a subgroup barrier where it is uniform across the subgroup.
+    Barrier(Barrier),
     /// `if cond { accept } else { reject }`.
     If {
         /// A `bool`.

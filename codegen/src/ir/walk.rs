@@ -105,7 +105,7 @@ pub fn stmt_exprs(stmt: &Stmt) -> Vec<ExprId> {
             v.extend(step.iter().copied());
             v
         }
-        Stmt::Loop { .. } | Stmt::Break | Stmt::Continue | Stmt::Return | Stmt::Barrier => {
+        Stmt::Loop { .. } | Stmt::Break | Stmt::Continue | Stmt::Return | Stmt::Barrier(_) => {
             vec![]
         }
     }

@@ -225,12 +225,20 @@ impl Analysis<'_> {
                     )
                 });
             }
-            Stmt::Barrier => self.collective(span, cf, |why| {
+            Stmt::Barrier(Barrier::Subgroup) => self.collective(span, cf, |why| {
                 format!(
-                    "`barrier()` {why}: every invocation of the workgroup must reach it, or \
+                    "`subgroup_barrier()` {why}: every invocation of the subgroup must reach \
+                     it, or it hangs on CUDA; move it out of the branch or loop, or make the \
+                     condition the same for the whole workgroup"
+                )
+            }),
+            Stmt::Barrier(b) => self.collective(span, cf, |why| {
+                format!(
+                    "`{}()` {why}: every invocation of the workgroup must reach it, or \
                      it hangs on CUDA and WGSL rejects it; move it out of the branch or loop, \
                      or make the condition the same for the whole workgroup (for example by \
-                     testing `group_id()` or a parameter rather than `local_id()`)"
+                     testing `group_id()` or a parameter rather than `local_id()`)",
+                    b.name()
                 )
             }),
             Stmt::Return => {

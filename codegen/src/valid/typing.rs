@@ -182,7 +182,7 @@ impl Validator<'_> {
             }
             Stmt::Loop { body } => self.block(body),
             Stmt::Break | Stmt::Continue | Stmt::Return => {}
-            Stmt::Barrier => {}
+            Stmt::Barrier(_) => {}
             Stmt::ArrayDecl { array, init } => {
                 if let Some(init) = *init {
                     self.array_value(*array, init);

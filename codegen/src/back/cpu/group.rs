@@ -114,7 +114,7 @@ impl<'a> Plan<'a> {
     /// `continue` here leave a loop that runs per workgroup.
     fn is_group(&self, k: &Kernel, stmt: &Stmt, jumps: bool) -> bool {
         match stmt {
-            Stmt::Barrier | Stmt::Subgroup { .. } | Stmt::Return => true,
+            Stmt::Barrier(_) | Stmt::Subgroup { .. } | Stmt::Return => true,
             Stmt::Break | Stmt::Continue => jumps,
             Stmt::Let { local, .. } => self.uniform.settled[*local],
             Stmt::Assign { local, .. } => self.uniform.locals[*local],

@@ -427,7 +427,7 @@ impl<'a> Writer<'a> {
             },
             // Work-item loops end at each barrier (group.rs), so it needs no code of its own;
             // subgroup operations are written by group.rs, the only place they reach.
-            Stmt::Barrier | Stmt::Subgroup { .. } => quote!(),
+            Stmt::Barrier(_) | Stmt::Subgroup { .. } => quote!(),
             Stmt::ArrayDecl { array, init } => {
                 let a = k.array(*array);
                 let elem = self.info.array_elem(*array);

@@ -268,7 +268,8 @@ impl<'a> Writer<'a> {
             Stmt::Break => self.line("break;"),
             Stmt::Continue => self.line("continue;"),
             Stmt::Return => self.line("return;"),
-            Stmt::Barrier => self.line("__syncthreads();"),
+            Stmt::Barrier(Barrier::Subgroup) => self.line("__syncwarp();"),
+            Stmt::Barrier(_) => self.line("__syncthreads();"),
             Stmt::ArrayDecl { array, init } => {
                 let a = self.kernel.array(*array);
                 let (n, t, len) = (

@@ -342,7 +342,13 @@ impl<'a> Writer<'a> {
             Stmt::Break => self.line("break;"),
             Stmt::Continue => self.line("continue;"),
             Stmt::Return => self.line("return;"),
-            Stmt::Barrier => self.line("workgroupBarrier();"),
+            Stmt::Barrier(Barrier::Full) => {
+                // CUDA's `__syncthreads()` orders both kinds of memory; WGSL splits them.
+                self.line("storageBarrier();");
+                self.line("workgroupBarrier();");
+            }
+            Stmt::Barrier(Barrier::Workgroup) => self.line("workgroupBarrier();"),
+            Stmt::Barrier(Barrier::Subgroup) => self.line("subgroupBarrier();"),
             Stmt::ArrayDecl { array, init } => {
                 let a = self.kernel.array(*array);
                 let (n, t, len) = (

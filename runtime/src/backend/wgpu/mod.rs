@@ -72,13 +72,14 @@ impl WgpuDevice {
         };
         let info = adapter.get_info();
         let limits = adapter.limits();
-        // Subgroup operations where the adapter has them; kernels that need them are refused
-        // at launch elsewhere.
+        // Subgroup operations and barriers where the adapter has them; kernels that need them
+        // are refused at launch elsewhere.
         // Timestamp queries where offered, for profiling.
         // The pipeline cache where offered, persisted unless KERNELFORGE_CACHE_DIR=off.
         // f16 and f64 in shaders where offered; kernels that use them are refused otherwise.
         let features = adapter.features()
             & (wgpu::Features::SUBGROUP
+                | wgpu::Features::SUBGROUP_BARRIER
                 | wgpu::Features::TIMESTAMP_QUERY
                 | wgpu::Features::PIPELINE_CACHE
                 | wgpu::Features::SHADER_F16

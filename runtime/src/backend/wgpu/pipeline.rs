@@ -50,6 +50,11 @@ impl WgpuDevice {
                 wgpu::Features::SHADER_F64,
                 "`f64` in shaders (SHADER_F64)",
             ),
+            (
+                desc.subgroup_barrier,
+                wgpu::Features::SUBGROUP_BARRIER,
+                "`subgroup_barrier()` (SUBGROUP_BARRIER)",
+            ),
         ] {
             if needed && !self.device.features().contains(feature) {
                 return Err(Error::Unsupported {
