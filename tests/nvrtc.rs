@@ -26,6 +26,8 @@ fn kernels() -> Vec<(String, String)> {
         "tests/math_fns.rs",
         "tests/float_atomics.rs",
         "tests/barriers.rs",
+        "tests/special_fns.rs",
+        "tests/ranges.rs",
         "tests/atomics.rs",
         "examples/downstream/src/main.rs",
     ] {

@@ -102,6 +102,8 @@ fn test_kernels_match_golden_files() {
         "tests/math_fns.rs",
         "tests/float_atomics.rs",
         "tests/barriers.rs",
+        "tests/special_fns.rs",
+        "tests/ranges.rs",
     ] {
         let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
         let parsed = syn::parse_file(&std::fs::read_to_string(&path).unwrap()).unwrap();

@@ -83,7 +83,7 @@ fn statements_carry_their_spans() {
         let kind = match s {
             Stmt::Let { .. } => "let",
             Stmt::Store { .. } => "store",
-            Stmt::Barrier => "barrier",
+            Stmt::Barrier(_) => "barrier",
             _ => "other",
         };
         seen.push((kind, span.start().line));

@@ -21,6 +21,15 @@
 //! that order, each scalar at its own width (`__half`, `unsigned long long`, ...).
 //!
 //! Each back end spells the types in its `types.rs`: type names, values, casts.
+//!
+//! # Loops over inclusive and reversed ranges
+//!
+//! `for i in a..b` is the target's plain counting loop. `a..=b` and `.rev()` ranges use one
+//! general form in every back end, so that no bound overflows (`a..=u32::MAX`,
+//! `(0..b).rev()`): a flag says whether the range is non-empty (`a <= b`, or `a < b`); each
+//! iteration binds the value, then decides on unsigned distances whether a next value exists
+//! (`b - i >= step` going up, `i - a >= step` going down) before stepping the counter
+//! (wrapping) and running the body, so `continue` needs no increment of its own.
 
 pub mod cpu;
 pub mod cuda;

@@ -325,7 +325,7 @@ impl Lowerer<'_> {
                      `len`, the integer methods `wrapping_*`, `overflowing_add/sub`, \
                      `carrying_add`, `borrowing_sub`, `widening_mul`, `count_ones`, \
                      `leading_zeros`, `trailing_zeros`, `rotate_left/right`, `reverse_bits`, \
-                     `to_bits`, and the math functions {}",
+                     `to_bits`, `is_nan`, `is_finite`, and the math functions {}",
                     math_list()
                 ),
             );

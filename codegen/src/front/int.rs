@@ -2,7 +2,8 @@
 //! family (the language's operators already wrap), `count_ones`, `leading_zeros`,
 //! `trailing_zeros`, `rotate_left/right`, `reverse_bits`, `to_bits`/`from_bits`, and the pair
 //! results of `overflowing_add/sub`, `carrying_add`, `borrowing_sub` and `widening_mul`, which
-//! are destructured (`let (lo, hi) = a.widening_mul(b);`) or taken apart (`.0`, `.1`).
+//! are destructured (`let (lo, hi) = a.widening_mul(b);`, in `tuple.rs`) or taken apart (`.0`,
+//! `.1`).
 
 use super::scope::{push_if, push_let, Lowerer};
 use crate::ir::*;
@@ -227,49 +228,6 @@ impl Lowerer<'_> {
         match self.pair_call(mc, out) {
             Some((v, c)) => [v, c][index as usize],
             None => self.push(Expr::Error, span),
-        }
-    }
-
-    /// `let (a, b) = pair_call;` and its forms with `mut` names or `_`.
-    pub(super) fn let_pair(&mut self, local: &syn::Local, pat: &syn::PatTuple, out: &mut Block) {
-        let span = local.span();
-        let Some(init) = &local.init else {
-            return self.error(span, "a destructuring `let` needs a value");
-        };
-        let mut init_expr = &*init.expr;
-        while let syn::Expr::Paren(p) = init_expr {
-            init_expr = &p.expr;
-        }
-        let syn::Expr::MethodCall(mc) = init_expr else {
-            return self.error(
-                pat.span(),
-                "only the pair results of `overflowing_add`, `carrying_add`, `borrowing_sub`, \
-                 `widening_mul`, ... can be destructured; other patterns are not supported",
-            );
-        };
-        if pat.elems.len() != 2 {
-            return self.error(pat.span(), "a pair destructures into two names: `(a, b)`");
-        }
-        let Some((first, second)) = self.pair_call(mc, out) else {
-            return;
-        };
-        for (p, value) in pat.elems.iter().zip([first, second]) {
-            match p {
-                syn::Pat::Wild(_) => {}
-                syn::Pat::Ident(pi) if pi.by_ref.is_none() && pi.subpat.is_none() => {
-                    let id = self.declare(
-                        &pi.ident.to_string(),
-                        None,
-                        pi.mutability.is_some(),
-                        pi.ident.span(),
-                    );
-                    push_let(out, id, Some(value), span);
-                }
-                other => self.error(
-                    other.span(),
-                    "each part of a destructured pair is a name, `mut name` or `_`",
-                ),
-            }
         }
     }
 }

@@ -18,6 +18,7 @@ mod math_consts;
 mod scope;
 mod signature;
 mod stmt;
+mod tuple;
 mod types;
 
 pub use attr::{parse_attr, AttrArgs, KernelAttr, MAX_INVOCATIONS};

@@ -65,7 +65,7 @@ impl Lowerer<'_> {
                     "a destructured pair takes its types from the call; remove the annotation",
                 );
             }
-            return self.let_pair(local, t, out);
+            return self.let_tuple(local, t, out);
         }
         let syn::Pat::Ident(pi) = pat else {
             self.error(
@@ -450,28 +450,25 @@ impl Lowerer<'_> {
         if f.label.is_some() {
             self.error(f.span(), "loop labels are not supported in kernels yet");
         }
-        let (range, step) = match &*f.expr {
-            syn::Expr::MethodCall(mc) if mc.method == "step_by" && mc.args.len() == 1 => {
-                let mut inner = &*mc.receiver;
-                while let syn::Expr::Paren(p) = inner {
-                    inner = &p.expr;
-                }
-                (inner, Some(&mc.args[0]))
+        if let syn::Expr::MethodCall(mc) = &*f.expr {
+            let stepped =
+                matches!(&*mc.receiver, syn::Expr::MethodCall(inner) if inner.method == "step_by");
+            if mc.method == "rev" && stepped {
+                return self.error(
+                    mc.method.span(),
+                    "`.step_by(s).rev()` starts from the last stepped value, which kernels do \
+                     not support; write `(a..b).rev().step_by(s)` to step down from `b - 1`",
+                );
             }
-            other => (other, None),
-        };
-        let syn::Expr::Range(r) = range else {
+        }
+        let Some((r, step, reverse)) = loop_range(&f.expr) else {
             return self.error(
                 f.expr.span(),
-                "kernels loop over ranges only: `for i in a..b` or `for i in (a..b).step_by(s)`",
+                "kernels loop over ranges only: `for i in a..b`, `a..=b`, `(a..b).step_by(s)`, \
+                 `(a..b).rev()` or `(a..b).rev().step_by(s)`",
             );
         };
-        if matches!(r.limits, syn::RangeLimits::Closed(_)) {
-            self.error(
-                r.span(),
-                "inclusive ranges `a..=b` are not supported; write `a..b + 1`",
-            );
-        }
+        let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
         let (Some(start), Some(end)) = (&r.start, &r.end) else {
             return self.error(r.span(), "a kernel loop needs both bounds: `a..b`");
         };
@@ -492,9 +489,42 @@ impl Lowerer<'_> {
             start,
             end,
             step,
+            inclusive,
+            reverse,
             body,
         };
         out.push(for_loop, f.span());
+    }
+}
+
+/// The range a `for` loop runs over, its `step_by` argument and whether it is reversed:
+/// `a..b`, `a..=b`, `(r).step_by(s)`, `(r).rev()` and `(r).rev().step_by(s)`. (`step_by`
+/// before `rev` would start from the last stepped value, which is not supported.)
+fn loop_range(expr: &syn::Expr) -> Option<(&syn::ExprRange, Option<&syn::Expr>, bool)> {
+    fn unparen(mut e: &syn::Expr) -> &syn::Expr {
+        while let syn::Expr::Paren(p) = e {
+            e = &p.expr;
+        }
+        e
+    }
+    let mut e = unparen(expr);
+    let mut step = None;
+    if let syn::Expr::MethodCall(mc) = e {
+        if mc.method == "step_by" && mc.args.len() == 1 {
+            step = Some(&mc.args[0]);
+            e = unparen(&mc.receiver);
+        }
+    }
+    let mut reverse = false;
+    if let syn::Expr::MethodCall(mc) = e {
+        if mc.method == "rev" && mc.args.is_empty() {
+            reverse = true;
+            e = unparen(&mc.receiver);
+        }
+    }
+    match e {
+        syn::Expr::Range(r) => Some((r, step, reverse)),
+        _ => None,
     }
 }
 

@@ -413,12 +413,16 @@ pub enum Stmt {
     For {
         /// The loop variable, `u32` or `i32`.
         var: LocalId,
-        /// First value.
+        /// Lower bound: the first value, or the last when `reverse`.
         start: ExprId,
-        /// Exclusive end.
+        /// Upper bound, exclusive unless `inclusive`.
         end: ExprId,
         /// Increment; 1 when absent. A step of 0 is treated as 1.
         step: Option<ExprId>,
+        /// `a..=b`: `end` is included.
+        inclusive: bool,
+        /// `(a..b).rev()` (and `.rev().step_by(s)`): from the upper bound down to `start`.
+        reverse: bool,
         /// The body.
         body: Block,
     },

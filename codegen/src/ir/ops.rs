@@ -201,11 +201,17 @@ pub enum MathFn {
     Signum,
     /// `x.hypot(y)` = `sqrt(x * x + y * y)` without intermediate overflow
     Hypot,
+    /// `erf(x)`, the error function (PyTorch's exact GELU is `x * (1 + erf(x / sqrt 2)) / 2`)
+    Erf,
+    /// `x.exp_m1()` = `e^x - 1`, accurate near 0
+    ExpM1,
+    /// `x.ln_1p()` = `ln(1 + x)`, accurate near 0
+    Ln1p,
 }
 
 impl MathFn {
     /// All functions, for lookup by name.
-    pub const ALL: [MathFn; 30] = [
+    pub const ALL: [MathFn; 33] = [
         MathFn::Abs,
         MathFn::Min,
         MathFn::Max,
@@ -236,6 +242,9 @@ impl MathFn {
         MathFn::Copysign,
         MathFn::Signum,
         MathFn::Hypot,
+        MathFn::Erf,
+        MathFn::ExpM1,
+        MathFn::Ln1p,
     ];
     /// The source name (`pow` also answers to `powf`).
     pub fn name(self) -> &'static str {
@@ -271,6 +280,9 @@ impl MathFn {
             Copysign => "copysign",
             Signum => "signum",
             Hypot => "hypot",
+            Erf => "erf",
+            ExpM1 => "exp_m1",
+            Ln1p => "ln_1p",
         }
     }
     /// Finds a function by source name.
@@ -494,6 +506,12 @@ pub enum IntOp {
     ToBits,
     /// `f32::from_bits(u)` or `f64::from_bits(u)`: the float of that type with bits `u`.
     FromBits(Scalar),
+    /// `x.is_nan()` of any float type, a `bool`: decided on the bits (or, for WGSL's `f64`,
+    /// by an ordered comparison), never by `x != x`, which a shader compiler may fold away.
+    IsNan,
+    /// `x.is_finite()` of any float type, a `bool`: neither infinite nor NaN, decided as
+    /// `IsNan` is.
+    IsFinite,
 }
 
 impl IntOp {
@@ -511,6 +529,8 @@ impl IntOp {
             IntOp::SubBorrow => "overflowing_sub`/`borrowing_sub",
             IntOp::ToBits => "to_bits",
             IntOp::FromBits(_) => "from_bits",
+            IntOp::IsNan => "is_nan",
+            IntOp::IsFinite => "is_finite",
         }
     }
 
@@ -525,6 +545,8 @@ impl IntOp {
             "rotate_right" => (IntOp::RotateRight, 1),
             "reverse_bits" => (IntOp::ReverseBits, 0),
             "to_bits" => (IntOp::ToBits, 0),
+            "is_nan" => (IntOp::IsNan, 0),
+            "is_finite" => (IntOp::IsFinite, 0),
             _ => return None,
         })
     }

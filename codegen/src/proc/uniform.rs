@@ -272,6 +272,7 @@ impl Analysis<'_> {
                 end,
                 step,
                 body,
+                ..
             } => {
                 let mut conds = vec![*start, *end];
                 conds.extend(step.iter().copied());

@@ -154,6 +154,7 @@ impl Validator<'_> {
                 end,
                 step,
                 body,
+                ..
             } => {
                 let ty = self.unify_pair(*start, *end, "the bounds of a `for` range");
                 let ty = match ty {
@@ -670,6 +671,18 @@ impl Validator<'_> {
                     },
                 );
                 return Ty::S(to);
+            }
+            IsNan | IsFinite => {
+                match self.synth(args[0]) {
+                    Ty::Float => self.coerce(args[0], Scalar::F32),
+                    Ty::S(s) if s.is_float() => {}
+                    Ty::Err => return Ty::Err,
+                    Ty::S(_) | Ty::Int => {
+                        self.error(id, format!("`{name}` applies to floats"));
+                        return Ty::Err;
+                    }
+                }
+                return Ty::S(Scalar::Bool);
             }
             ToBits => {
                 return match self.synth(args[0]) {

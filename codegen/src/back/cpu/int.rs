@@ -46,6 +46,9 @@ pub(super) fn int_op(op: IntOp, t: Scalar, a: &[TokenStream]) -> TokenStream {
             })
         }
         IntOp::ToBits => quote!(#x.to_bits()),
+        // std's (and half's) classify on the bits.
+        IntOp::IsNan => quote!(#x.is_nan()),
+        IntOp::IsFinite => quote!(#x.is_finite()),
         IntOp::FromBits(to) => {
             let to = ty(to);
             quote!(#to::from_bits(#x))

@@ -30,6 +30,9 @@ pub(super) fn math(fun: MathFn, t: Scalar, mut a: Vec<TokenStream>) -> TokenStre
             let f = format_ident!("{}", fun.name());
             quote!(rt::math::#f(#x))
         }
+        // `std` has no `erf` yet: the `libm` crate's (a port of musl's, within 1 ulp).
+        MathFn::Erf if t == Scalar::F64 => quote!(rt::math::erf_f64(#x)),
+        MathFn::Erf => quote!(rt::math::erf(#x)),
         MathFn::Pow => quote!(#x.powf(#(#rest),*)),
         MathFn::Rsqrt => quote!(#x.sqrt().recip()),
         // Every other function is the receiver's method of the same name, the other

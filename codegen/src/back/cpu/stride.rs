@@ -68,6 +68,8 @@ impl Plan<'_> {
             start,
             end,
             step,
+            inclusive: false,
+            reverse: false,
             body,
         } = stmt
         else {

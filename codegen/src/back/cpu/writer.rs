@@ -478,6 +478,8 @@ impl<'a> Writer<'a> {
                 start,
                 end,
                 step,
+                inclusive,
+                reverse,
                 ..
             } => {
                 let l = k.local(*var);
@@ -496,6 +498,48 @@ impl<'a> Writer<'a> {
                     }
                     None => quote!(1u32),
                 };
+                if *inclusive || *reverse {
+                    // Whether a next value exists is decided before the body, on unsigned
+                    // distances, so no bound overflows (the `back` module docs).
+                    let startv = format_ident!("kf_start{}", index(*var));
+                    let gov = format_ident!("kf_go{}", index(*var));
+                    let (first, left, next) = match (reverse, inclusive) {
+                        (false, _) => (
+                            quote!(#startv),
+                            quote!((#endv as u32).wrapping_sub(#it as u32)),
+                            quote!((#it as u32).wrapping_add(#stepv) as #t),
+                        ),
+                        (true, incl) => (
+                            if *incl {
+                                quote!(#endv)
+                            } else {
+                                quote!((#endv as u32).wrapping_sub(1) as #t)
+                            },
+                            quote!((#it as u32).wrapping_sub(#startv as u32)),
+                            quote!((#it as u32).wrapping_sub(#stepv) as #t),
+                        ),
+                    };
+                    let nonempty = if *inclusive {
+                        quote!(#startv <= #endv)
+                    } else {
+                        quote!(#startv < #endv)
+                    };
+                    return quote! {
+                        {
+                            let #startv: #t = #sv;
+                            let #endv: #t = #ev;
+                            let #stepv: u32 = #step;
+                            let mut #gov: bool = #nonempty;
+                            let mut #it: #t = #first;
+                            while #gov {
+                                let #n: #t = #it;
+                                #gov = #left >= #stepv;
+                                #it = #next;
+                                #b
+                            }
+                        }
+                    };
+                }
                 let advance = if s == Scalar::I32 {
                     quote!(#it = #it.wrapping_add(#stepv as i32);)
                 } else {

@@ -50,6 +50,18 @@ pub(super) fn int_op(
             let h = int_helper(op, wide).unwrap_or_default();
             call(h, &format!("{x}, {}, {}", a[1], a[2]))
         }
+        // CUDA's `isnan`/`isfinite` classify on the bits; halves widen exactly first.
+        IntOp::IsNan | IntOp::IsFinite => {
+            let f = if op == IntOp::IsNan {
+                "isnan"
+            } else {
+                "isfinite"
+            };
+            match super::types::half_conv(t) {
+                Some((to, _)) => format!("{f}({to}({x}))"),
+                None => format!("{f}({x})"),
+            }
+        }
         IntOp::ToBits if t == Scalar::F64 => {
             format!("((unsigned long long)__double_as_longlong({x}))")
         }

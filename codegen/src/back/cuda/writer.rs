@@ -225,6 +225,8 @@ impl<'a> Writer<'a> {
                 start,
                 end,
                 step,
+                inclusive,
+                reverse,
                 body,
             } => {
                 let t = ty(self.info.local_ty(*var));
@@ -242,9 +244,47 @@ impl<'a> Writer<'a> {
                     }
                     None => "1u".into(),
                 };
-                self.line(&format!(
-                    "for ({t} kf_i{n} = {s}; kf_i{n} < kf_end{n}; kf_i{n} = ({t})((unsigned int)kf_i{n} + {step})) {{"
-                ));
+                let u = "unsigned int";
+                if !inclusive && !reverse {
+                    self.line(&format!(
+                        "for ({t} kf_i{n} = {s}; kf_i{n} < kf_end{n}; kf_i{n} = ({t})(({u})kf_i{n} + {step})) {{"
+                    ));
+                } else {
+                    // The general form (`back` module docs): whether a next value exists is
+                    // decided before the body, on unsigned distances, so no bound overflows.
+                    self.line(&format!("const {t} kf_start{n} = {s};"));
+                    let cmp = if *inclusive { "<=" } else { "<" };
+                    let (first, left, dir) = match (reverse, inclusive) {
+                        (false, _) => (
+                            format!("kf_start{n}"),
+                            format!("({u})kf_end{n} - ({u})kf_i{n}"),
+                            "+",
+                        ),
+                        (true, true) => (
+                            format!("kf_end{n}"),
+                            format!("({u})kf_i{n} - ({u})kf_start{n}"),
+                            "-",
+                        ),
+                        (true, false) => (
+                            format!("({t})(({u})kf_end{n} - 1u)"),
+                            format!("({u})kf_i{n} - ({u})kf_start{n}"),
+                            "-",
+                        ),
+                    };
+                    self.line(&format!("bool kf_go{n} = kf_start{n} {cmp} kf_end{n};"));
+                    self.line(&format!("for ({t} kf_i{n} = {first}; kf_go{n};) {{"));
+                    self.indent += 1;
+                    let name = self.local_name(*var);
+                    self.line(&format!("const {t} {name} = kf_i{n};"));
+                    self.line(&format!("kf_go{n} = {left} >= {step};"));
+                    self.line(&format!("kf_i{n} = ({t})(({u})kf_i{n} {dir} {step});"));
+                    self.indent -= 1;
+                    self.block(body);
+                    self.line("}");
+                    self.indent -= 1;
+                    self.line("}");
+                    return;
+                }
                 self.indent += 1;
                 let name = self.local_name(*var);
                 self.line(&format!("const {t} {name} = kf_i{n};"));
@@ -479,6 +519,9 @@ impl<'a> Writer<'a> {
             MathFn::Rsqrt => strip("rsqrtf"),
             MathFn::Copysign => strip("copysignf"),
             MathFn::Hypot => strip("hypotf"),
+            MathFn::Erf => strip("erff"),
+            MathFn::ExpM1 => strip("expm1f"),
+            MathFn::Ln1p => strip("log1pf"),
             // Rust's rule: NaN stays NaN, zeros give +-1 by their sign bit.
             MathFn::Signum => {
                 let (one, cs) = if t == Scalar::F64 {

@@ -291,6 +291,21 @@ impl Writer<'_> {
                 let h = int_helper(op, wide).unwrap_or_default();
                 call(self, h, format!("{x}, {}, {}", a[1], a[2]))
             }
+            // WGSL has no 64-bit bitcast, and naga's `==` is ordered (false for NaN).
+            IntOp::IsNan if t == Scalar::F64 => format!("(!({x} == {x}))"),
+            IntOp::IsFinite if t == Scalar::F64 => {
+                format!("(abs({x}) <= 1.7976931348623157e308lf)")
+            }
+            IntOp::IsNan | IntOp::IsFinite => {
+                // An `f16` widens exactly; a `bf16` is an `f32` already.
+                let f = if t == Scalar::F16 {
+                    format!("f32({x})")
+                } else {
+                    x.clone()
+                };
+                let cmp = if op == IntOp::IsNan { ">" } else { "<" };
+                format!("((bitcast<u32>({f}) & 0x7fffffffu) {cmp} 0x7f800000u)")
+            }
             IntOp::ToBits if t == Scalar::F64 => {
                 self.helpers
                     .entry("kf_f64_to_bits".into())

@@ -19,6 +19,7 @@ mod bf16;
 mod int;
 mod ops;
 mod sign;
+mod special;
 mod types;
 mod vector;
 mod wide;

@@ -163,6 +163,9 @@ impl Writer<'_> {
                     | Acos
                     | Atan
                     | Atan2
+                    | Erf
+                    | ExpM1
+                    | Ln1p
             )
         {
             let a: Vec<String> = a.iter().map(|x| format!("f32({x})")).collect();
@@ -173,6 +176,7 @@ impl Writer<'_> {
             MathFn::MulAdd => "fma".to_string(),
             MathFn::Round => self.round_helper(t, w),
             MathFn::Signum | MathFn::Copysign | MathFn::Hypot => return self.sign_fn(fun, t, a, w),
+            MathFn::Erf | MathFn::ExpM1 | MathFn::Ln1p => return self.special_fn(fun, t, &a[0], w),
             MathFn::Rsqrt => "inverseSqrt".to_string(),
             // WGSL has neither: `1 / x` (an abstract literal takes x's type) and log2 scaled.
             MathFn::Recip => return format!("(1.0 / {})", a[0]),

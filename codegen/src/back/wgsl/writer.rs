@@ -208,6 +208,55 @@ impl<'a> Writer<'a> {
         self.indent -= 1;
     }
 
+    /// The body of an inclusive or reversed `for` over `kf_end{n}` and `kf_step{n}` (declared)
+    /// from `start`: whether a next value exists is decided before the body, on unsigned
+    /// distances, so no bound overflows (the `back` module docs).
+    fn general_for(
+        &mut self,
+        t: Scalar,
+        n: u32,
+        start: &str,
+        (inclusive, reverse): (bool, bool),
+        var: LocalId,
+        body: &Block,
+    ) {
+        let tt = ty(t);
+        let bits = |v: &str| format!("bitcast<u32>({v})");
+        self.line(&format!("let kf_start{n}: {tt} = {start};"));
+        let cmp = if inclusive { "<=" } else { "<" };
+        self.line(&format!(
+            "var kf_go{n}: bool = kf_start{n} {cmp} kf_end{n};"
+        ));
+        let (i, s, e) = (
+            format!("kf_i{n}"),
+            format!("kf_start{n}"),
+            format!("kf_end{n}"),
+        );
+        let (first, left, dir) = match (reverse, inclusive) {
+            (false, _) => (s.clone(), format!("{} - {}", bits(&e), bits(&i)), "+"),
+            (true, true) => (e.clone(), format!("{} - {}", bits(&i), bits(&s)), "-"),
+            (true, false) => (
+                format!("bitcast<{tt}>({} - 1u)", bits(&e)),
+                format!("{} - {}", bits(&i), bits(&s)),
+                "-",
+            ),
+        };
+        self.line(&format!("var {i}: {tt} = {first};"));
+        self.line("loop {");
+        self.indent += 1;
+        self.line(&format!("if !kf_go{n} {{ break; }}"));
+        let name = self.local_name(var);
+        self.line(&format!("let {name}: {tt} = {i};"));
+        self.line(&format!("kf_go{n} = {left} >= kf_step{n};"));
+        self.line(&format!(
+            "{i} = bitcast<{tt}>({} {dir} kf_step{n});",
+            bits(&i)
+        ));
+        self.indent -= 1;
+        self.block(body);
+        self.line("}");
+    }
+
     pub(super) fn local_name(&self, l: LocalId) -> String {
         target_name(&self.kernel.local(l).name)
     }
@@ -298,6 +347,8 @@ impl<'a> Writer<'a> {
                 start,
                 end,
                 step,
+                inclusive,
+                reverse,
                 body,
             } => {
                 let t = self.info.local_ty(*var);
@@ -307,6 +358,17 @@ impl<'a> Writer<'a> {
                 self.line("{");
                 self.indent += 1;
                 self.line(&format!("let kf_end{n}: {} = {e};", ty(t)));
+                if *inclusive || *reverse {
+                    let st = match step {
+                        Some(st) => format!("max({}, 1u)", self.expr(*st)),
+                        None => "1u".into(),
+                    };
+                    self.line(&format!("let kf_step{n}: u32 = {st};"));
+                    self.general_for(t, n, &s, (*inclusive, *reverse), *var, body);
+                    self.indent -= 1;
+                    self.line("}");
+                    return;
+                }
                 let step = match step {
                     Some(st) => {
                         let st = self.expr(*st);
