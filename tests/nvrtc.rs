@@ -28,6 +28,7 @@ fn kernels() -> Vec<(String, String)> {
         "tests/barriers.rs",
         "tests/special_fns.rs",
         "tests/ranges.rs",
+        "tests/nested_arrays.rs",
         "tests/atomics.rs",
         "examples/downstream/src/main.rs",
     ] {

@@ -19,6 +19,104 @@ impl Lowerer<'_> {
         }
     }
 
+    /// The array under the indexing `expr` applies to: `tile` in `tile[y]` (`expr` is what
+    /// `[x]` indexes, so `tile[y][x]` passes `tile[y]`).
+    pub(crate) fn array_root(&self, mut expr: &syn::Expr) -> Option<ArrayId> {
+        while let syn::Expr::Index(ix) = expr {
+            expr = &ix.expr;
+        }
+        self.array_of(expr)
+    }
+
+    /// The flat element index of `ix`, an element of an array (of arrays): `tile[y][x]` of a
+    /// `[[f32; 32]; 8]` is `y * 32 + x`. Every dimension must be indexed.
+    pub(super) fn array_index(&mut self, ix: &syn::ExprIndex, out: &mut Block) -> ExprId {
+        let mut indices = vec![&*ix.index];
+        let mut root = &*ix.expr;
+        while let syn::Expr::Index(inner) = root {
+            indices.push(&inner.index);
+            root = &inner.expr;
+        }
+        indices.reverse();
+        let array = self.array_of(root).expect("an array root");
+        let dims = self
+            .array_dims
+            .get(&array)
+            .cloned()
+            .unwrap_or_else(|| vec![self.kernel.array(array).len]);
+        if indices.len() != dims.len() {
+            let name = self.kernel.array(array).name.clone();
+            let want: String = ["a", "b", "c", "d", "e", "f"]
+                .iter()
+                .cycle()
+                .take(dims.len())
+                .map(|v| format!("[{v}]"))
+                .collect();
+            let shape: Vec<String> = dims.iter().map(|d| d.to_string()).collect();
+            return self.error_expr(
+                ix.span(),
+                format!(
+                    "`{name}` is {} (dimensions {}): index every dimension, `{name}{want}`; a \
+                     whole row cannot be read or written",
+                    if dims.len() > 1 {
+                        "an array of arrays"
+                    } else {
+                        "an array"
+                    },
+                    shape.join(" x ")
+                ),
+            );
+        }
+        let span = ix.span();
+        let mut flat = self.expr(indices[0], out);
+        for (&i, &d) in indices[1..].iter().zip(&dims[1..]) {
+            let i = self.expr(i, out);
+            let d = self.push(
+                Expr::Literal(Literal::Int(d as u64, Some(Scalar::U32))),
+                span,
+            );
+            let scaled = self.push(
+                Expr::Binary {
+                    op: BinaryOp::Mul,
+                    left: flat,
+                    right: d,
+                },
+                span,
+            );
+            flat = self.push(
+                Expr::Binary {
+                    op: BinaryOp::Add,
+                    left: scaled,
+                    right: i,
+                },
+                span,
+            );
+        }
+        flat
+    }
+
+    /// The innermost element type and the dimensions (outermost first) of an array type
+    /// `[[T; M]; N]` (`T` itself, no dimensions, for a non-array type).
+    fn array_shape<'t>(&mut self, mut t: &'t syn::Type) -> (&'t syn::Type, Vec<Option<u32>>) {
+        let mut dims = Vec::new();
+        while let syn::Type::Array(a) = t {
+            dims.push(self.const_u32(&a.len));
+            t = &a.elem;
+        }
+        (t, dims)
+    }
+
+    /// The scalar type `t` names, or `None` with its error recorded.
+    fn scalar_or_error(&mut self, t: &syn::Type) -> Option<Scalar> {
+        match types::scalar(t) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                self.errors.push(e);
+                None
+            }
+        }
+    }
+
     /// `let tile = shared_array::<T, N>();` or `let mut a = [v; N];` (optionally typed `[T; N]`).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn array_let(
@@ -31,41 +129,56 @@ impl Lowerer<'_> {
         space: Space,
         out: &mut Block,
     ) {
-        let (mut elem, len, value, atomic) = match (space, init) {
+        // `dims`: the lengths, outermost first (one for a plain array).
+        let (mut elem, dims, value, atomic) = match (space, init) {
             (Space::Workgroup, syn::Expr::Call(c)) => {
                 if !c.args.is_empty() {
                     self.error(c.args.span(), "`shared_array` takes no arguments");
                 }
-                let (elem, len, atomic) = self.shared_generics(c);
-                (elem, len, None, atomic)
+                let (elem, dims, atomic) = self.shared_generics(c);
+                (elem, dims, None, atomic)
             }
             (_, syn::Expr::Repeat(r)) => {
-                let len = self.const_u32(&r.len);
-                let value = self.expr(&r.expr, out);
-                (None, len, Some(value), false)
+                // `[[v; M]; N]`: nested repeats, each a dimension.
+                let mut dims = vec![self.const_u32(&r.len)];
+                let mut inner = &*r.expr;
+                while let syn::Expr::Repeat(ir) = inner {
+                    dims.push(self.const_u32(&ir.len));
+                    inner = &ir.expr;
+                }
+                let value = self.expr(inner, out);
+                (None, dims, Some(value), false)
             }
             _ => unreachable!("array_init matched"),
         };
         if let Some(t) = ty {
             match t {
-                syn::Type::Array(a) => {
-                    match types::scalar(&a.elem) {
-                        Ok(s) => elem = elem.or(Some(s)),
-                        Err(e) => self.errors.push(e),
-                    }
-                    let l = self.const_u32(&a.len);
-                    if l.is_some() && len.is_some() && l != len {
-                        self.error(a.len.span(), "the array's type and value differ in length");
+                syn::Type::Array(_) => {
+                    let (inner, tdims) = self.array_shape(t);
+                    let s = self.scalar_or_error(inner);
+                    elem = elem.or(s);
+                    let known = |d: &[Option<u32>]| d.iter().all(|d| d.is_some());
+                    if known(&tdims) && known(&dims) && tdims != dims {
+                        self.error(t.span(), "the array's type and value differ in shape");
                     }
                 }
                 other => self.error(other.span(), "an array's type is written `[T; N]`"),
             }
         }
+        let Some(dims) = dims.into_iter().collect::<Option<Vec<u32>>>() else {
+            return;
+        };
+        let len = dims
+            .iter()
+            .try_fold(1u32, |n, &d| n.checked_mul(d))
+            .filter(|_| !dims.is_empty());
         // The element type of `[v; N]` comes from `v` (fixed by `valid`) when not written.
         if space == Space::Workgroup && elem == Some(Scalar::Bool) {
             self.error(span, "workgroup memory cannot hold `bool`; use `u32`");
         }
-        let Some(len) = len else { return };
+        let Some(len) = len else {
+            return self.error(init.span(), "the array has more than 2^32 elements");
+        };
         if len == 0 {
             return self.error(init.span(), "an array needs at least one element");
         }
@@ -78,6 +191,9 @@ impl Lowerer<'_> {
             atomic,
         };
         let id = self.kernel.arrays.append(array, span);
+        if dims.len() > 1 {
+            self.array_dims.insert(id, dims);
+        }
         if space == Space::Private {
             if mutable {
                 self.private_mut.push(id);
@@ -101,14 +217,15 @@ impl Lowerer<'_> {
             .insert(name.to_string(), Binding::Array(id));
     }
 
-    /// `shared_array::<T, N>()`'s element type and length.
-    /// Also whether the element type is `AtomicU32`/`AtomicI32`/`AtomicF32`.
+    /// `shared_array::<T, N>()`'s element type and dimensions (`T` may be an array type,
+    /// `[f32; 32]`, for an array of arrays), and whether the element type is
+    /// `AtomicU32`/`AtomicI32`/`AtomicF32`.
     pub(super) fn shared_generics(
         &mut self,
         c: &syn::ExprCall,
-    ) -> (Option<Scalar>, Option<u32>, bool) {
+    ) -> (Option<Scalar>, Vec<Option<u32>>, bool) {
         let syn::Expr::Path(p) = &*c.func else {
-            return (None, None, false);
+            return (None, vec![None], false);
         };
         let last = p.path.segments.last().expect("named call");
         let syn::PathArguments::AngleBracketed(args) = &last.arguments else {
@@ -116,7 +233,7 @@ impl Lowerer<'_> {
                 last.span(),
                 "write the element type and length: `shared_array::<f32, 256>()`",
             );
-            return (None, None, false);
+            return (None, vec![None], false);
         };
         let args: Vec<_> = args.args.iter().collect();
         let [syn::GenericArgument::Type(t), len] = args[..] else {
@@ -124,18 +241,14 @@ impl Lowerer<'_> {
                 last.arguments.span(),
                 "write the element type and length: `shared_array::<f32, 256>()`",
             );
-            return (None, None, false);
-        };
-        let atomic = types::atomic_elem(t);
-        let elem = match atomic.map_or_else(|| types::scalar(t), Ok) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                self.errors.push(e);
-                None
-            }
+            return (None, vec![None], false);
         };
         let len = self.const_arg(len, "the length must be a constant `u32`");
-        (elem, len, atomic.is_some())
+        let (inner, mut dims) = self.array_shape(t);
+        let atomic = types::atomic_elem(inner);
+        let elem = atomic.or_else(|| self.scalar_or_error(inner));
+        dims.insert(0, len);
+        (elem, dims, atomic.is_some())
     }
 }
 

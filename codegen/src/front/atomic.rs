@@ -18,12 +18,18 @@ impl Lowerer<'_> {
         let syn::Expr::Index(ix) = expr else {
             return None;
         };
+        if let Some(id) = self.array_root(&ix.expr) {
+            return self
+                .kernel
+                .array(id)
+                .atomic
+                .then_some(AtomicTarget::Array(id));
+        }
         let syn::Expr::Path(p) = &*ix.expr else {
             return None;
         };
         match self.lookup(&p.path.get_ident()?.to_string())? {
             Binding::Param(id) if self.is_atomic(id) => Some(AtomicTarget::Slice(id)),
-            Binding::Array(id) if self.kernel.array(id).atomic => Some(AtomicTarget::Array(id)),
             _ => None,
         }
     }
@@ -117,7 +123,10 @@ impl Lowerer<'_> {
         if mc.turbofish.is_some() {
             self.error(span, "turbofish (`::<T>`) is not supported in kernels");
         }
-        let index = self.expr(&ix.index, out);
+        let index = match target {
+            AtomicTarget::Array(_) => self.array_index(ix, out),
+            AtomicTarget::Slice(_) => self.expr(&ix.index, out),
+        };
         let args = mc.args.iter().take(n).map(|a| self.expr(a, out)).collect();
         let result = if value {
             let elem = self.kernel.atomic_elem(target);

@@ -92,9 +92,9 @@ impl Lowerer<'_> {
                 let msg = self.plain_atomic_access(t, false);
                 self.error_expr(span, msg)
             }
-            syn::Expr::Index(ix) if self.array_of(&ix.expr).is_some() => {
-                let array = self.array_of(&ix.expr).expect("checked");
-                let index = self.expr(&ix.index, out);
+            syn::Expr::Index(ix) if self.array_root(&ix.expr).is_some() => {
+                let array = self.array_root(&ix.expr).expect("checked");
+                let index = self.array_index(ix, out);
                 self.push(Expr::ArrayLoad { array, index }, span)
             }
             syn::Expr::Index(ix) => {

@@ -292,6 +292,17 @@ impl Lowerer<'_> {
             );
             return None;
         };
+        if self.array_dims.contains_key(&id) {
+            self.error(
+                arg.span(),
+                format!(
+                    "`{pname}` takes a plain array; arrays of arrays cannot be passed to helpers \
+                     yet (index them in the kernel, or declare the array flat and index \
+                     `y * width + x`)"
+                ),
+            );
+            return None;
+        }
         let a = self.kernel.array(id);
         let (a_elem, a_atomic, a_len) = (a.declared_elem, a.atomic, a.len);
         if a_atomic != atomic || a_elem.is_some_and(|e| e != elem) {

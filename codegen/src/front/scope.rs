@@ -43,6 +43,9 @@ pub(crate) struct Lowerer<'h> {
     pub(crate) loop_depth: u32,
     /// Private arrays declared `let mut`.
     pub(super) private_mut: Vec<ArrayId>,
+    /// The dimensions, outermost first, of the arrays of arrays (`[[f32; 32]; 8]` is
+    /// `[8, 32]`), which are stored flat, row-major; absent for plain arrays.
+    pub(super) array_dims: HashMap<ArrayId, Vec<u32>>,
     /// The `#[kernel_fn]` helpers callable, by the name they are called with.
     pub(super) helpers: &'h Helpers,
     /// The helpers being inlined, innermost last.
@@ -79,6 +82,7 @@ impl<'h> Lowerer<'h> {
             name_counts,
             loop_depth: 0,
             private_mut: Vec::new(),
+            array_dims: HashMap::new(),
             helpers,
             inlining: Vec::new(),
         }

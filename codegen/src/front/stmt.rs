@@ -390,8 +390,8 @@ impl Lowerer<'_> {
                 let msg = self.plain_atomic_access(t, true);
                 self.error(ix.span(), msg);
             }
-            syn::Expr::Index(ix) if self.array_of(&ix.expr).is_some() => {
-                let array = self.array_of(&ix.expr).expect("checked");
+            syn::Expr::Index(ix) if self.array_root(&ix.expr).is_some() => {
+                let array = self.array_root(&ix.expr).expect("checked");
                 let a = self.kernel.array(array);
                 if a.space == Space::Private && !self.private_mut.contains(&array) {
                     let name = a.name.clone();
@@ -400,7 +400,7 @@ impl Lowerer<'_> {
                         format!("cannot assign to an element of `{name}`; declare it `let mut`"),
                     );
                 }
-                let index = self.expr(&ix.index, out);
+                let index = self.array_index(ix, out);
                 out.push(
                     Stmt::ArrayStore {
                         array,

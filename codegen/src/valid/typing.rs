@@ -169,7 +169,12 @@ impl Validator<'_> {
                         );
                         Scalar::U32
                     }
-                    None => Scalar::U32,
+                    // Literal bounds (`0..4`): the index type, `u32`.
+                    None => {
+                        self.check(*start, Scalar::U32);
+                        self.check(*end, Scalar::U32);
+                        Scalar::U32
+                    }
                 };
                 self.locals[*var] = Some(ty);
                 if let Some(step) = step {
