@@ -99,5 +99,7 @@ pub mod __private {
     pub use kernelforge_macros::compute_kernel_chain;
     pub use kernelforge_runtime::cpu_rt as cpu;
     pub use kernelforge_runtime::fault;
-    pub use kernelforge_runtime::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
+    pub use kernelforge_runtime::{
+        KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType, SharedLen,
+    };
 }

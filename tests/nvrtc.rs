@@ -29,6 +29,7 @@ fn kernels() -> Vec<(String, String)> {
         "tests/special_fns.rs",
         "tests/ranges.rs",
         "tests/nested_arrays.rs",
+        "tests/shared_len.rs",
         "tests/atomics.rs",
         "examples/downstream/src/main.rs",
     ] {

@@ -105,6 +105,7 @@ fn test_kernels_match_golden_files() {
         "tests/special_fns.rs",
         "tests/ranges.rs",
         "tests/nested_arrays.rs",
+        "tests/shared_len.rs",
     ] {
         let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
         let parsed = syn::parse_file(&std::fs::read_to_string(&path).unwrap()).unwrap();

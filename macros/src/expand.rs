@@ -110,6 +110,23 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
     let workgroup_bytes = g.workgroup_bytes() as u32;
     let subgroups = g.uses_subgroups();
     let subgroup_barrier = g.kernel.has_subgroup_barrier();
+    let shared_len = match g.kernel.launch_sized_array() {
+        Some((array, p)) => {
+            let param = g
+                .params()
+                .position(|q| std::ptr::eq(q, g.kernel.param(p)))
+                .unwrap_or(0);
+            let elem = g.info.array_elem(array);
+            let bytes = elem.size();
+            let wgsl_bytes = if elem == Scalar::BF16 { 4u32 } else { bytes };
+            quote!(Some(::kernelforge::__private::SharedLen {
+                param: #param,
+                elem_bytes: #bytes,
+                wgsl_elem_bytes: #wgsl_bytes,
+            }))
+        }
+        None => quote!(None),
+    };
     let (shader_f16, shader_f64) = (g.uses(Scalar::F16), g.uses(Scalar::F64));
     let wgsl_x4 = match &g.wgsl_x4 {
         Some(text) => quote!(Some(#text)),
@@ -183,6 +200,7 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
                 workgroup_bytes: #workgroup_bytes,
                 subgroups: #subgroups,
                 subgroup_barrier: #subgroup_barrier,
+                shared_len: #shared_len,
                 shader_f16: #shader_f16,
                 shader_f64: #shader_f64,
                 cpu: __cpu::run,

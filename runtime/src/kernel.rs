@@ -75,6 +75,8 @@ pub struct KernelDesc {
     /// Whether the kernel uses subgroup operations (wgpu needs the adapter's `SUBGROUP`
     /// feature; CUDA and the CPU always have them).
     pub subgroups: bool,
+    /// The kernel's launch-sized workgroup array (`shared_array::<T>(n)`), if it has one.
+    pub shared_len: Option<SharedLen>,
     /// Whether the kernel has a `subgroup_barrier()` (wgpu needs the adapter's
     /// `SUBGROUP_BARRIER` feature).
     pub subgroup_barrier: bool,
@@ -84,6 +86,28 @@ pub struct KernelDesc {
     pub shader_f64: bool,
     /// The CPU entry point.
     pub cpu: fn(&cpu::Launch, &cpu::Args) -> Result<(), cpu::Fault>,
+}
+
+/// A launch-sized workgroup array: which parameter holds its length, and its element size.
+#[derive(Clone, Copy, Debug)]
+pub struct SharedLen {
+    /// Index in [`KernelDesc::params`] of the `u32` parameter holding the length in elements.
+    pub param: usize,
+    /// Bytes per element in CUDA and on the CPU.
+    pub elem_bytes: u32,
+    /// Bytes per element in WGSL (4 for `bf16`, which WGSL keeps as an `f32`).
+    pub wgsl_elem_bytes: u32,
+}
+
+impl SharedLen {
+    /// The length the launch `args` give the array (0 when they do not hold a scalar there;
+    /// `Device::launch` has checked them against the parameters).
+    pub(crate) fn len(&self, args: &[KernelArg<'_>]) -> u64 {
+        match args.get(self.param) {
+            Some(KernelArg::Scalar(bits)) => *bits & 0xffff_ffff,
+            _ => 0,
+        }
+    }
 }
 
 /// One argument of a launch.

@@ -29,7 +29,7 @@ pub use error::{Error, Result};
 pub use grid::Grid;
 /// The 16-bit float types of kernels and buffers, and the crate that defines them.
 pub use half::{self, bf16, f16};
-pub use kernel::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
+pub use kernel::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType, SharedLen};
 pub use profile::{Clock, KernelProfile, Profile};
 
 pub mod info;

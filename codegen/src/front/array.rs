@@ -106,6 +106,110 @@ impl Lowerer<'_> {
         (t, dims)
     }
 
+    /// `let tile = shared_array::<T>(n);`: workgroup memory of `n` elements, `n` a `u32`
+    /// scalar parameter of the kernel, so the length is chosen at launch.
+    fn launch_sized_let(&mut self, name: &str, span: Span, mutable: bool, c: &syn::ExprCall) {
+        // After an error the name is still bound (to one element), so that its uses report
+        // nothing more.
+        let sized = self.launch_sized(span, mutable, c);
+        let (elem, len_param, atomic) = match sized {
+            Some((elem, p, atomic)) => (elem, Some(p), atomic),
+            None => (Some(Scalar::F32), None, false),
+        };
+        let array = Array {
+            name: self.unique(name),
+            declared_elem: elem,
+            len: if len_param.is_some() { 0 } else { 1 },
+            len_param,
+            space: Space::Workgroup,
+            atomic,
+        };
+        let id = self.kernel.arrays.append(array, span);
+        self.scopes
+            .last_mut()
+            .expect("scope")
+            .insert(name.to_string(), Binding::Array(id));
+    }
+
+    /// The element type and length parameter of `shared_array::<T>(n)`, or `None` after
+    /// reporting why it is not one.
+    fn launch_sized(
+        &mut self,
+        span: Span,
+        mutable: bool,
+        c: &syn::ExprCall,
+    ) -> Option<(Option<Scalar>, ParamId, bool)> {
+        const FORM: &str = "a launch-sized workgroup array is `shared_array::<T>(n)`, `T` a \
+                            scalar or atomic type and `n` a `u32` parameter of the kernel";
+        let syn::Expr::Path(p) = &*c.func else {
+            self.error(c.span(), FORM);
+            return None;
+        };
+        let last = p.path.segments.last().expect("named call");
+        let elem_ty = match &last.arguments {
+            syn::PathArguments::AngleBracketed(a) if a.args.len() == 1 => match &a.args[0] {
+                syn::GenericArgument::Type(t) => t,
+                other => {
+                    self.error(other.span(), FORM);
+                    return None;
+                }
+            },
+            _ => {
+                self.error(last.span(), FORM);
+                return None;
+            }
+        };
+        if let syn::Type::Array(a) = elem_ty {
+            self.error(
+                a.span(),
+                "a launch-sized workgroup array has one dimension; index it `y * width + x`",
+            );
+            return None;
+        }
+        let atomic = types::atomic_elem(elem_ty);
+        let elem = atomic.or_else(|| self.scalar_or_error(elem_ty));
+        let len_param = match &c.args[0] {
+            syn::Expr::Path(lp) => match lp.path.get_ident().map(|i| i.to_string()) {
+                Some(n) => match self.lookup(&n) {
+                    Some(Binding::Param(id))
+                        if self.kernel.param(id).kind == ParamKind::Scalar(Scalar::U32) =>
+                    {
+                        Some(id)
+                    }
+                    _ => None,
+                },
+                None => None,
+            },
+            _ => None,
+        };
+        let Some(len_param) = len_param else {
+            self.error(c.args[0].span(), FORM);
+            return None;
+        };
+        if let Some((other, _)) = self.kernel.launch_sized_array() {
+            let other = self.kernel.array(other).name.clone();
+            self.error(
+                c.span(),
+                format!(
+                    "a kernel has at most one launch-sized workgroup array (CUDA has one \
+                     dynamic shared memory block), and `{other}` is one; carve both out of one \
+                     array"
+                ),
+            );
+            return None;
+        }
+        if elem == Some(Scalar::Bool) {
+            self.error(span, "workgroup memory cannot hold `bool`; use `u32`");
+        }
+        if mutable {
+            self.error(
+                span,
+                "workgroup memory is written through its elements; drop the `mut`",
+            );
+        }
+        Some((elem, len_param, atomic.is_some()))
+    }
+
     /// The scalar type `t` names, or `None` with its error recorded.
     fn scalar_or_error(&mut self, t: &syn::Type) -> Option<Scalar> {
         match types::scalar(t) {
@@ -131,6 +235,9 @@ impl Lowerer<'_> {
     ) {
         // `dims`: the lengths, outermost first (one for a plain array).
         let (mut elem, dims, value, atomic) = match (space, init) {
+            (Space::Workgroup, syn::Expr::Call(c)) if c.args.len() == 1 => {
+                return self.launch_sized_let(name, span, mutable, c);
+            }
             (Space::Workgroup, syn::Expr::Call(c)) => {
                 if !c.args.is_empty() {
                     self.error(c.args.span(), "`shared_array` takes no arguments");
@@ -187,6 +294,7 @@ impl Lowerer<'_> {
             name: unique,
             declared_elem: elem,
             len,
+            len_param: None,
             space,
             atomic,
         };

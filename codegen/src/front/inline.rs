@@ -292,6 +292,16 @@ impl Lowerer<'_> {
             );
             return None;
         };
+        if self.kernel.array(id).len_param.is_some() {
+            self.error(
+                arg.span(),
+                format!(
+                    "`{pname}` takes an array of constant length; a launch-sized array cannot \
+                     be passed to helpers yet"
+                ),
+            );
+            return None;
+        }
         if self.array_dims.contains_key(&id) {
             self.error(
                 arg.span(),

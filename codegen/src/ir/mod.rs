@@ -86,8 +86,12 @@ pub struct Array {
     /// `[T; N]` annotation); `None` when it comes from the fill value, which `valid` types.
     /// Never `bool` in workgroup memory; always written for atomic arrays.
     pub declared_elem: Option<Scalar>,
-    /// Number of elements, at least 1; a compile-time constant.
+    /// Number of elements, at least 1; a compile-time constant (0 for a launch-sized array).
     pub len: u32,
+    /// For workgroup memory sized at launch, `shared_array::<f32>(n)`: the `u32` scalar
+    /// parameter that holds its length (CUDA dynamic shared memory, a WGSL `override`-sized
+    /// array, a CPU allocation per task). At most one per kernel.
+    pub len_param: Option<ParamId>,
     /// Workgroup or private.
     pub space: Space,
     /// Declared `shared_array::<AtomicU32, N>()` (or `AtomicI32`; workgroup memory only): its
@@ -149,6 +153,12 @@ impl Kernel {
     /// The array `id` refers to.
     pub fn array(&self, id: ArrayId) -> &Array {
         &self.arrays[id]
+    }
+    /// The kernel's launch-sized workgroup array and the parameter holding its length.
+    pub fn launch_sized_array(&self) -> Option<(ArrayId, ParamId)> {
+        self.arrays
+            .iter()
+            .find_map(|(id, a)| a.len_param.map(|p| (id, p)))
     }
     /// Whether the kernel has a [`Stmt::Barrier`].
     pub fn has_barrier(&self) -> bool {

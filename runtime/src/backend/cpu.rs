@@ -35,6 +35,25 @@ pub(crate) fn alloc(bytes: usize) -> Result<CpuBuffer> {
     Ok(v)
 }
 
+/// Most bytes of launch-sized workgroup memory on the CPU: each rayon task allocates its own,
+/// and no GPU offers more than a few hundred KiB, so this catches a wrong length, not a
+/// real kernel.
+const MAX_SHARED_BYTES: u64 = 64 << 20;
+
+/// `Err` when a launch-sized workgroup array of `bytes` is over [`MAX_SHARED_BYTES`].
+pub(crate) fn check_shared(desc: &KernelDesc, bytes: u64) -> Result<()> {
+    let _ = desc;
+    if bytes > MAX_SHARED_BYTES {
+        return Err(Error::TooLarge {
+            what: "the launch-sized workgroup array (bytes)",
+            value: bytes,
+            limit: MAX_SHARED_BYTES,
+            fix: "pass a smaller length; GPUs offer at most a few hundred KiB of shared memory",
+        });
+    }
+    Ok(())
+}
+
 pub(crate) fn upload(bytes: &[u8]) -> Result<CpuBuffer> {
     let mut b = alloc(bytes.len())?;
     write(&mut b, bytes);

@@ -356,21 +356,29 @@ impl DeviceImpl {
         args: &mut [KernelArg<'_>],
         rec: &mut LaunchRecord,
     ) -> Result<()> {
+        // The length of a launch-sized workgroup array, which each backend checks against its
+        // limit.
+        let shared = desc.shared_len.map(|s| (s, s.len(args)));
         // The GPU backends pass the launch ABI's words; the CPU reads the arguments directly.
         match self {
             DeviceImpl::Cpu => {
                 let _ = rec;
+                if let Some((s, len)) = shared {
+                    cpu::check_shared(desc, len * s.elem_bytes as u64)?;
+                }
                 cpu::launch(desc, groups, &mut views(desc.name, args)?)
             }
             #[cfg(feature = "wgpu")]
             DeviceImpl::Wgpu(w) => {
                 let words = crate::kernel::abi_words(groups, desc.params, args);
-                w.launch(desc, groups, words, &views(desc.name, args)?, rec)
+                let len = shared.map_or(0, |(_, len)| len as u32);
+                w.launch(desc, groups, words, &views(desc.name, args)?, len, rec)
             }
             #[cfg(feature = "cuda")]
             DeviceImpl::Cuda(c) => {
                 let words = crate::kernel::abi_words(groups, desc.params, args);
-                c.launch(desc, groups, &words, &views(desc.name, args)?, rec)
+                let bytes = shared.map_or(0, |(s, len)| len * s.elem_bytes as u64);
+                c.launch(desc, groups, &words, &views(desc.name, args)?, bytes, rec)
             }
         }
     }

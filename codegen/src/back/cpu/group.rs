@@ -234,7 +234,15 @@ impl Writer<'_> {
         for (id, a) in k.arrays.iter().filter(|(_, a)| a.space == Space::Workgroup) {
             let elem = self.info.array_elem(id);
             let (name, t, z, len) = (ident(&a.name), ty(elem), zero(elem), a.len as usize);
-            decls.push(quote!(let mut #name: [#t; #len] = [#z; #len];));
+            if let Some(p) = a.len_param {
+                // Launch-sized: one allocation per task, its length checked at launch.
+                let n = ident(&k.param(p).name);
+                decls.push(
+                    quote!(let mut #name: ::std::vec::Vec<#t> = ::std::vec![#z; #n as usize];),
+                );
+            } else {
+                decls.push(quote!(let mut #name: [#t; #len] = [#z; #len];));
+            }
         }
         for (i, l) in k.locals.iter() {
             if plan.hoisted[i] {

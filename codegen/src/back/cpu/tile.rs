@@ -48,7 +48,17 @@ impl Writer<'_> {
                 Some(v) => self.expr(v, Mode::GROUP),
                 None => quote!(0u32),
             };
-            let len = k.array(array).len as usize;
+            let a = k.array(array);
+            let len = match a.len_param {
+                Some(_) => {
+                    let name = super::writer::ident(&a.name);
+                    quote!(#name.len())
+                }
+                None => {
+                    let len = a.len as usize;
+                    quote!(#len)
+                }
+            };
             decls.push(quote!(let #o: usize = #vt as usize;));
             checks.push(quote!(&& #o + (#count) as usize <= #len));
             offsets.push((array, key, o));

@@ -93,13 +93,18 @@ impl<'a> Writer<'a> {
              const unsigned int kf_global_z = kf_group_z * {wz}u + threadIdx.z;\n"
         );
         for (id, a) in k.arrays.iter().filter(|(_, a)| a.space == Space::Workgroup) {
-            let _ = writeln!(
-                o,
-                "    __shared__ {} {}[{}];",
-                ty(self.info.array_elem(id)),
-                target_name(&a.name),
-                a.len
-            );
+            let t = ty(self.info.array_elem(id));
+            let n = target_name(&a.name);
+            if a.len_param.is_some() {
+                // Dynamic shared memory: the runtime sizes it at launch.
+                let _ = writeln!(
+                    o,
+                    "    extern __shared__ __align__(16) unsigned char kf_shared_dyn[];\n    \
+                     {t}* const {n} = ({t}*)kf_shared_dyn;"
+                );
+            } else {
+                let _ = writeln!(o, "    __shared__ {t} {n}[{}];", a.len);
+            }
         }
         o.push_str(&body);
         o.push_str("}\n");

@@ -152,12 +152,21 @@ impl<'a> Writer<'a> {
             } else {
                 ty(self.info.array_elem(id)).to_string()
             };
-            let _ = writeln!(
-                o,
-                "var<workgroup> {}: array<{elem}, {}>;",
-                target_name(&a.name),
-                a.len
-            );
+            if a.len_param.is_some() {
+                // Sized when the runtime creates the pipeline (one per length, cached).
+                let _ = writeln!(
+                    o,
+                    "override kf_shared_len: u32;\nvar<workgroup> {}: array<{elem}, kf_shared_len>;",
+                    target_name(&a.name)
+                );
+            } else {
+                let _ = writeln!(
+                    o,
+                    "var<workgroup> {}: array<{elem}, {}>;",
+                    target_name(&a.name),
+                    a.len
+                );
+            }
         }
         for h in self.helpers.values() {
             o.push('\n');

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::fault::{self, Fault};
 use crate::kernel::{KernelDesc, ScalarType};
 use crate::profile::LaunchRecord;
-use cudarc::driver::{LaunchConfig, PushKernelArg};
+use cudarc::driver::{CudaFunction, LaunchConfig, PushKernelArg};
 use std::time::Duration;
 
 impl CudaDevice {
@@ -30,9 +30,11 @@ impl CudaDevice {
         groups: [u32; 3],
         words: &[u32],
         args: &[Arg<'_, CudaBuffer>],
+        shared_bytes: u64,
         rec: &mut LaunchRecord,
     ) -> Result<()> {
         let f = self.function(desc, &mut rec.compile)?;
+        self.size_dynamic_shared(desc, &f, shared_bytes)?;
         self.collect_timings();
         let context = || format!("launching kernel `{}`", desc.name);
         if fault::fires(Backend::Cuda, Fault::DeviceLost, Some(desc.name)) {
@@ -80,7 +82,7 @@ impl CudaDevice {
         let cfg = LaunchConfig {
             grid_dim: (x as u32, y as u32, 1),
             block_dim: (wx, wy, wz),
-            shared_mem_bytes: 0,
+            shared_mem_bytes: shared_bytes as u32,
         };
         let sink = rec.sink.take();
         if sink.is_some() {
@@ -95,5 +97,31 @@ impl CudaDevice {
             self.timings.push((start, end, sink));
         }
         Ok(())
+    }
+
+    /// Checks a launch-sized workgroup array of `bytes` against the device's limit and, past
+    /// the 48 KiB every block may use, opts the function in to that much.
+    fn size_dynamic_shared(&self, desc: &KernelDesc, f: &CudaFunction, bytes: u64) -> Result<()> {
+        const DEFAULT: u64 = 48 << 10;
+        let total = bytes + desc.workgroup_bytes as u64;
+        if desc.shared_len.is_none() || total <= DEFAULT {
+            return Ok(());
+        }
+        let limit = self.max_shared_optin()?;
+        if total > limit {
+            return Err(Error::TooLarge {
+                what: "the kernel's shared memory (bytes, launch-sized array included)",
+                value: total,
+                limit,
+                fix: "pass a smaller length for the launch-sized array; this GPU lets a block \
+                      opt in to no more",
+            });
+        }
+        use cudarc::driver::sys::CUfunction_attribute::CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES;
+        f.set_attribute(
+            CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES,
+            bytes as i32,
+        )
+        .map_err(|e| self.driver_error(format!("raising `{}`'s shared memory", desc.name), e, 0))
     }
 }

@@ -86,6 +86,16 @@ impl CudaDevice {
         })
     }
 
+    /// Most bytes of shared memory a block may opt in to (`cudaFuncSetAttribute`'s limit:
+    /// 227 KiB on sm_90, 48 KiB on older GPUs).
+    pub(super) fn max_shared_optin(&self) -> Result<u64> {
+        use cudarc::driver::sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN;
+        self.ctx
+            .attribute(CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN)
+            .map(|b| b as u64)
+            .map_err(|e| self.driver_error("reading the shared memory limit".into(), e, 0))
+    }
+
     /// The warp size the device reports (32 on every NVIDIA GPU so far).
     pub(crate) fn subgroup_size(&self) -> Result<u32> {
         use cudarc::driver::sys::CUdevice_attribute::CU_DEVICE_ATTRIBUTE_WARP_SIZE;

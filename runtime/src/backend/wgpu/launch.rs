@@ -71,6 +71,7 @@ impl WgpuDevice {
         groups: [u32; 3],
         mut words: Vec<u32>,
         args: &[Arg<'_, WgpuBuffer>],
+        shared_len: u32,
         rec: &mut LaunchRecord,
     ) -> Result<()> {
         // The `x4` module serves 1-D grids small enough that its lane ids (4 per invocation)
@@ -91,7 +92,7 @@ impl WgpuDevice {
             _ if groups.iter().all(|&g| g as u64 <= max) => (desc.wgsl_source, groups, false),
             _ => (desc.wgsl_source, self.fold(logical)?, true),
         };
-        let pipeline = self.pipeline(desc, source, folded, &mut rec.compile)?;
+        let pipeline = self.pipeline(desc, source, folded, shared_len, &mut rec.compile)?;
         self.collect_timings();
         let context = format!("launching kernel `{}`", desc.name);
         self.check_lost(&context)?;

@@ -10,9 +10,9 @@ use crate::profile::LaunchRecord;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// A pipeline's kernel name, module (its source's address) and whether it is the `_folded`
-/// entry point.
-pub(super) type PipelineKey = (&'static str, usize, bool);
+/// A pipeline's kernel name, module (its source's address), whether it is the `_folded`
+/// entry point, and the length of its launch-sized workgroup array (0 without one).
+pub(super) type PipelineKey = (&'static str, usize, bool, u32);
 
 pub(super) struct Pipeline {
     pub(super) pipeline: wgpu::ComputePipeline,
@@ -27,15 +27,17 @@ const WORKGROUP_FIX: &str = "this adapter allows fewer invocations per workgroup
 impl WgpuDevice {
     /// The compute pipeline of `source`, one of `desc`'s two WGSL modules, at its entry point
     /// `<name>_folded` when `folded` (generated scalar modules have it, for grids folded into
-    /// more dimensions), else `<name>`.
+    /// more dimensions), else `<name>`; its launch-sized workgroup array (if any) holds
+    /// `shared_len` elements (the `kf_shared_len` override: one pipeline per length).
     pub(super) fn pipeline(
         &self,
         desc: &KernelDesc,
         source: &'static str,
         folded: bool,
+        shared_len: u32,
         compile: &mut Duration,
     ) -> Result<Arc<Pipeline>> {
-        let key = (desc.name, source.as_ptr() as usize, folded);
+        let key = (desc.name, source.as_ptr() as usize, folded, shared_len);
         if let Some(p) = self.pipelines.lock().expect("pipeline cache").get(&key) {
             return Ok(p.clone());
         }
@@ -100,10 +102,14 @@ impl WgpuDevice {
                 fix: WORKGROUP_FIX,
             });
         }
-        if desc.workgroup_bytes > self.limits.max_compute_workgroup_storage_size {
+        let shared = desc
+            .shared_len
+            .map_or(0, |s| shared_len as u64 * s.wgsl_elem_bytes as u64);
+        let bytes = desc.workgroup_bytes as u64 + shared;
+        if bytes > self.limits.max_compute_workgroup_storage_size as u64 {
             return Err(Error::TooLarge {
-                what: "the kernel's workgroup memory (bytes)",
-                value: desc.workgroup_bytes as u64,
+                what: "the kernel's workgroup memory (bytes, launch-sized array included)",
+                value: bytes,
                 limit: self.limits.max_compute_workgroup_storage_size as u64,
                 fix: "this adapter offers less workgroup memory (WebGPU guarantees 16 KiB); use \
                       smaller shared arrays, or run on the CUDA or CPU backend",
@@ -164,6 +170,10 @@ impl WgpuDevice {
                 bind_group_layouts: &[Some(&layout)],
                 immediate_size: 0,
             });
+        // An override-sized array needs at least one element; modules without one take no
+        // constants.
+        let len = [("kf_shared_len", shared_len.max(1) as f64)];
+        let constants: &[(&str, f64)] = if desc.shared_len.is_some() { &len } else { &[] };
         let entry = if folded {
             format!("{}_folded", desc.name)
         } else {
@@ -176,7 +186,10 @@ impl WgpuDevice {
                 layout: Some(&pl),
                 module: &module,
                 entry_point: Some(&entry),
-                compilation_options: Default::default(),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants,
+                    ..Default::default()
+                },
                 cache: self.disk.as_ref().map(|d| &d.cache),
             });
         if let Some(e) = pollster::block_on(scope.pop()) {
@@ -203,9 +216,13 @@ impl WgpuDevice {
     /// Builds the pipelines a launch of `desc` uses for grids within the adapter's limits: the
     /// scalar module's direct entry point and, for elementwise kernels, the `x4` module.
     pub(crate) fn warm_up(&self, desc: &KernelDesc, rec: &mut LaunchRecord) -> Result<()> {
-        self.pipeline(desc, desc.wgsl_source, false, &mut rec.compile)?;
+        // A launch-sized array's length is known at launch only.
+        if desc.shared_len.is_some() {
+            return Ok(());
+        }
+        self.pipeline(desc, desc.wgsl_source, false, 0, &mut rec.compile)?;
         if let Some(x4) = desc.wgsl_x4_source {
-            self.pipeline(desc, x4, false, &mut rec.compile)?;
+            self.pipeline(desc, x4, false, 0, &mut rec.compile)?;
         }
         Ok(())
     }
