@@ -32,7 +32,8 @@ pub use kernelforge_runtime::cuda;
 /// buffer elements and kernel values; `half` itself for its slice conversions.
 pub use kernelforge_runtime::{bf16, f16, half};
 pub use kernelforge_runtime::{
-    cache, profile, AtomicF32, Backend, Buffer, Device, Error, Grid, MemoryInfo, Result,
+    cache, profile, AtomicF32, Backend, Buffer, BufferView, BufferViewMut, Device, Error, Grid,
+    MemoryInfo, Result, SliceArg, SliceArgMut,
 };
 
 pub mod bounds;

@@ -51,9 +51,9 @@ fn arguments_that_do_not_match_the_parameters_are_refused(dev: &Device) {
             &saxpy::saxpy_f32::KERNEL,
             grid,
             &mut [
-                KernelArg::Slice(x.raw()),
-                KernelArg::Slice(x.raw()),
-                KernelArg::SliceMut(y.raw_mut()),
+                KernelArg::whole(x.raw()),
+                KernelArg::whole(x.raw()),
+                KernelArg::whole_mut(y.raw_mut()),
             ],
         )
         .unwrap_err();

@@ -256,8 +256,8 @@ fn cuda_recovers_from_ptx_newer_than_the_driver() {
     use kernelforge::__private::KernelArg;
     let mut args = [
         KernelArg::Scalar(3.0f32.to_bits() as u64),
-        KernelArg::Slice(x.raw()),
-        KernelArg::SliceMut(y.raw_mut()),
+        KernelArg::whole(x.raw()),
+        KernelArg::whole_mut(y.raw_mut()),
     ];
     dev.launch(&desc, Grid::linear(n), &mut args)
         .unwrap_or_else(|e| panic!("NVRTC did not recover: {e}"));
@@ -269,8 +269,8 @@ fn cuda_recovers_from_ptx_newer_than_the_driver() {
     let mut y = fresh.upload(&vec![1.0f32; n]).unwrap();
     let mut args = [
         KernelArg::Scalar(3.0f32.to_bits() as u64),
-        KernelArg::Slice(x.raw()),
-        KernelArg::SliceMut(y.raw_mut()),
+        KernelArg::whole(x.raw()),
+        KernelArg::whole_mut(y.raw_mut()),
     ];
     let e = fresh
         .launch(&desc, Grid::linear(n), &mut args)

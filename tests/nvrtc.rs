@@ -30,6 +30,7 @@ fn kernels() -> Vec<(String, String)> {
         "tests/ranges.rs",
         "tests/nested_arrays.rs",
         "tests/shared_len.rs",
+        "tests/views.rs",
         "tests/atomics.rs",
         "examples/downstream/src/main.rs",
     ] {

@@ -106,6 +106,7 @@ fn test_kernels_match_golden_files() {
         "tests/ranges.rs",
         "tests/nested_arrays.rs",
         "tests/shared_len.rs",
+        "tests/views.rs",
     ] {
         let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
         let parsed = syn::parse_file(&std::fs::read_to_string(&path).unwrap()).unwrap();

@@ -154,11 +154,9 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
                 let d = scalar_desc(elem);
                 descs.push(quote!(::kernelforge::__private::ParamDesc { name: #pname, ty: #d, slice: Some(#mutable) }));
                 if mutable {
-                    args.push(
-                        quote!(::kernelforge::__private::KernelArg::SliceMut(#ident.raw_mut())),
-                    );
+                    args.push(quote!(::kernelforge::SliceArgMut::kernel_arg_mut(#ident)));
                 } else {
-                    args.push(quote!(::kernelforge::__private::KernelArg::Slice(#ident.raw())));
+                    args.push(quote!(::kernelforge::SliceArg::kernel_arg(#ident)));
                 }
             }
         }
@@ -241,9 +239,9 @@ fn launch_params(g: &Generated) -> Vec<TokenStream> {
                 ParamKind::Slice { elem, mutable, .. } => {
                     let t = scalar_ty(elem);
                     if mutable {
-                        quote!(#ident: &mut ::kernelforge::Buffer<#t>)
+                        quote!(#ident: &mut impl ::kernelforge::SliceArgMut<#t>)
                     } else {
-                        quote!(#ident: &::kernelforge::Buffer<#t>)
+                        quote!(#ident: &impl ::kernelforge::SliceArg<#t>)
                     }
                 }
             }
@@ -402,9 +400,11 @@ fn generic_module(func: &syn::ItemFn, compiled: &[(Instance, Generated)]) -> Tok
                 match p.kind {
                     ParamKind::Scalar(_) => quote!(#ident: #elem),
                     ParamKind::Slice { mutable: true, .. } => {
-                        quote!(#ident: &mut ::kernelforge::Buffer<#elem>)
+                        quote!(#ident: &mut impl ::kernelforge::SliceArgMut<#elem>)
                     }
-                    ParamKind::Slice { .. } => quote!(#ident: &::kernelforge::Buffer<#elem>),
+                    ParamKind::Slice { .. } => {
+                        quote!(#ident: &impl ::kernelforge::SliceArg<#elem>)
+                    }
                 }
             })
             .collect()

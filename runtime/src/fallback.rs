@@ -89,11 +89,10 @@ pub(crate) fn launch_on_cpu(
 ) -> Result<()> {
     let host = cpu_device();
     let mut copies = Vec::new();
+    // Whole buffers are copied (a view passes the same extent of the copy).
     for a in args.iter() {
-        let b = match a {
-            KernelArg::Scalar(_) => continue,
-            KernelArg::Slice(b) => &**b,
-            KernelArg::SliceMut(b) => &**b,
+        let Some((b, _, _)) = a.extent() else {
+            continue;
         };
         let bytes = match dev.read_bytes(b) {
             Ok(bytes) => bytes,
@@ -113,8 +112,16 @@ pub(crate) fn launch_on_cpu(
         for a in args.iter() {
             cpu_args.push(match a {
                 KernelArg::Scalar(bits) => KernelArg::Scalar(*bits),
-                KernelArg::Slice(_) => KernelArg::Slice(&*next.next().expect("one copy each")),
-                KernelArg::SliceMut(_) => KernelArg::SliceMut(next.next().expect("one copy each")),
+                KernelArg::Slice { offset, len, .. } => KernelArg::Slice {
+                    buf: &*next.next().expect("one copy each"),
+                    offset: *offset,
+                    len: *len,
+                },
+                KernelArg::SliceMut { offset, len, .. } => KernelArg::SliceMut {
+                    buf: next.next().expect("one copy each"),
+                    offset: *offset,
+                    len: *len,
+                },
             });
         }
         host.imp()
@@ -133,13 +140,13 @@ pub(crate) fn launch_on_cpu(
     for a in args.iter_mut() {
         match a {
             KernelArg::Scalar(_) => {}
-            KernelArg::Slice(_) => {
+            KernelArg::Slice { .. } => {
                 next.next();
             }
-            KernelArg::SliceMut(b) => {
+            KernelArg::SliceMut { buf, .. } => {
                 let copy = next.next().expect("one copy each");
                 let bytes = host.read_bytes(copy)?;
-                dev.imp().write(b, &bytes)?;
+                dev.imp().write(buf, &bytes)?;
             }
         }
     }

@@ -114,21 +114,69 @@ impl SharedLen {
 pub enum KernelArg<'a> {
     /// A scalar's bits, zero-extended (`bool` as 0 or 1, `f16` in the low 16 bits).
     Scalar(u64),
-    /// A read-only slice.
-    Slice(&'a RawBuffer),
-    /// A read-write slice.
-    SliceMut(&'a mut RawBuffer),
+    /// A read-only slice: `len` elements of `buf` from element `offset`.
+    Slice {
+        /// The buffer.
+        buf: &'a RawBuffer,
+        /// First element.
+        offset: usize,
+        /// Elements.
+        len: usize,
+    },
+    /// A read-write slice: `len` elements of `buf` from element `offset`.
+    SliceMut {
+        /// The buffer.
+        buf: &'a mut RawBuffer,
+        /// First element.
+        offset: usize,
+        /// Elements.
+        len: usize,
+    },
+}
+
+impl<'a> KernelArg<'a> {
+    /// The whole of `buf` as a read-only slice.
+    pub fn whole(buf: &'a RawBuffer) -> Self {
+        let len = buf.len;
+        KernelArg::Slice {
+            buf,
+            offset: 0,
+            len,
+        }
+    }
+
+    /// The whole of `buf` as a read-write slice.
+    pub fn whole_mut(buf: &'a mut RawBuffer) -> Self {
+        let len = buf.len;
+        KernelArg::SliceMut {
+            buf,
+            offset: 0,
+            len,
+        }
+    }
+
+    /// The buffer, first element and length of a slice argument.
+    pub(crate) fn extent(&self) -> Option<(&RawBuffer, usize, usize)> {
+        match self {
+            KernelArg::Scalar(_) => None,
+            KernelArg::Slice { buf, offset, len } => Some((buf, *offset, *len)),
+            KernelArg::SliceMut { buf, offset, len } => Some((buf, *offset, *len)),
+        }
+    }
 }
 
 /// The launch ABI's `u32` words (see kernelforge-codegen's `back` module): the group counts,
-/// then per parameter its scalar bits or, for a slice, its length. A 64-bit scalar takes two
-/// words, low first, starting at an even word (after a zero pad word when needed), so that
-/// it is 8-byte aligned in the WGSL uniform. The GPU backends use it.
+/// then per parameter its scalar bits or, for a slice, its length and its first element's
+/// offset from where it is bound ([`bind_offset`] with `align`, the storage-binding offset
+/// alignment; 0 without one). A 64-bit scalar takes two words, low first, starting at an
+/// even word (after a zero pad word when needed), so that it is 8-byte aligned in the WGSL
+/// uniform. The GPU backends use it.
 #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
 pub(crate) fn abi_words(
     groups: [u32; 3],
     params: &[ParamDesc],
     args: &[KernelArg<'_>],
+    align: u64,
 ) -> Vec<u32> {
     let mut words = groups.to_vec();
     for (a, p) in args.iter().zip(params) {
@@ -140,11 +188,29 @@ pub(crate) fn abi_words(
                 words.extend([*bits as u32, (*bits >> 32) as u32]);
             }
             KernelArg::Scalar(bits) => words.push(*bits as u32),
-            KernelArg::Slice(b) => words.push(b.len as u32),
-            KernelArg::SliceMut(b) => words.push(b.len as u32),
+            slice => {
+                let (buf, offset, len) = slice.extent().expect("a slice");
+                let (_, skip) = bind_offset(offset, buf.elem_size, align);
+                words.extend([len as u32, skip as u32]);
+            }
         }
     }
     words
+}
+
+/// Where a slice from element `offset` (of `elem` bytes) is bound when binding offsets must be
+/// multiples of `align` bytes: the byte offset of the binding (`offset`'s, rounded down) and
+/// the elements from there to the slice's first. `align` is a power of two of at least the
+/// element size (wgpu's is 256 or less), so the difference is whole elements; 0 binds at the
+/// slice itself.
+#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+pub(crate) fn bind_offset(offset: usize, elem: usize, align: u64) -> (u64, u64) {
+    let bytes = (offset * elem) as u64;
+    if align == 0 {
+        return (bytes, 0);
+    }
+    let at = bytes / align * align;
+    (at, (bytes - at) / elem as u64)
 }
 
 /// Scalars that kernels take by value.

@@ -34,10 +34,14 @@ pub(crate) fn checked_groups(
         )));
     }
     for (arg, p) in args.iter().zip(desc.params) {
-        let buf = match arg {
+        let (buf, offset, len) = match arg {
             KernelArg::Scalar(_) if p.slice.is_none() => continue,
-            KernelArg::Slice(b) if p.slice == Some(false) => &**b,
-            KernelArg::SliceMut(b) if p.slice.is_some() => &**b,
+            KernelArg::Slice { buf, offset, len } if p.slice == Some(false) => {
+                (&**buf, *offset, *len)
+            }
+            KernelArg::SliceMut { buf, offset, len } if p.slice.is_some() => {
+                (&**buf, *offset, *len)
+            }
             _ => {
                 return Err(bad(format!(
                     "argument `{}` has the wrong kind (scalar, &Buffer or &mut Buffer)",
@@ -53,10 +57,19 @@ pub(crate) fn checked_groups(
                 dev.name()
             )));
         }
-        if buf.len as u64 > u32::MAX as u64 {
+        if offset.checked_add(len).is_none_or(|end| end > buf.len) {
+            return Err(bad(format!(
+                "the view passed as `{}` ends at element {} of a buffer of {}; views are checked \
+                 when made, so this is a bug of kernelforge's, please report it",
+                p.name,
+                offset.saturating_add(len),
+                buf.len
+            )));
+        }
+        if len as u64 > u32::MAX as u64 {
             return Err(Error::TooLarge {
                 what: "a buffer passed to a kernel",
-                value: buf.len as u64,
+                value: len as u64,
                 limit: u32::MAX as u64,
                 fix: "kernel indices are u32; split the data into several launches",
             });

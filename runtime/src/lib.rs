@@ -20,6 +20,7 @@ mod launch;
 mod policy;
 pub mod profile;
 mod select;
+mod view;
 
 pub use atomic_f32::AtomicF32;
 pub use backend::Backend;
@@ -31,6 +32,7 @@ pub use grid::Grid;
 pub use half::{self, bf16, f16};
 pub use kernel::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType, SharedLen};
 pub use profile::{Clock, KernelProfile, Profile};
+pub use view::{BufferView, BufferViewMut, SliceArg, SliceArgMut};
 
 pub mod info;
 mod ptx;

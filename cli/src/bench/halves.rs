@@ -316,11 +316,11 @@ fn wgsl_peer<'a>(
                 if run_check && in_place {
                     yb = dev.upload(&h.b[..n])?;
                 }
-                let mut args = vec![KernelArg::Slice(ab.raw())];
+                let mut args = vec![KernelArg::whole(ab.raw())];
                 if two && !in_place {
-                    args.push(KernelArg::Slice(bb.raw()));
+                    args.push(KernelArg::whole(bb.raw()));
                 }
-                args.push(KernelArg::SliceMut(yb.raw_mut()));
+                args.push(KernelArg::whole_mut(yb.raw_mut()));
                 dev.launch(desc, super::peers::peer_grid(n), &mut args)?;
                 if !run_check {
                     return Ok(None);

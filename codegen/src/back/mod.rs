@@ -12,7 +12,10 @@
 //!    the padding workgroups, and recomputes the logical `group_id()`;
 //! 2. then for each parameter in order: a scalar's value (`bool` as a `u32` 0 or 1, `f16` and
 //!    `bf16` as their 16 bits), or for a slice its buffer followed by its length in elements
-//!    (`u32`).
+//!    (`u32`) and, on wgpu only, the offset in elements of its first element from the start of
+//!    its binding (`u32`): a view (`buf.slice(a..b)`) is bound from the adapter's storage
+//!    offset alignment at or below its start, and every access adds the offset. CUDA and the
+//!    CPU receive a pointer to the first element instead.
 //!
 //! On wgpu the values live as `u32` words in one uniform struct (binding 0): a 16-bit float in
 //! the low half of a word, a 64-bit scalar in two words, low first, starting at an even word

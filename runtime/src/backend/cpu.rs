@@ -103,9 +103,20 @@ pub(crate) fn launch(
     for (i, arg) in args.iter_mut().enumerate() {
         match arg {
             Arg::Scalar(bits) => scalars[i] = *bits,
-            // Never written through: the front end rejects stores to `&[T]`.
-            Arg::Slice(v, len) => slices[i] = (v.as_ptr() as *mut u8, *len),
-            Arg::SliceMut(v, len) => slices[i] = (v.as_mut_ptr() as *mut u8, *len),
+            // Never written through: the front end rejects stores to `&[T]`. The extent is
+            // within the buffer (`launch::checked_groups`).
+            Arg::Slice(v, e) => {
+                slices[i] = (
+                    unsafe { (v.as_ptr() as *mut u8).add(e.offset * e.elem) },
+                    e.len,
+                )
+            }
+            Arg::SliceMut(v, e) => {
+                slices[i] = (
+                    unsafe { (v.as_mut_ptr() as *mut u8).add(e.offset * e.elem) },
+                    e.len,
+                )
+            }
         }
     }
     let launch = Launch {

@@ -44,11 +44,35 @@ pub(crate) enum Storage {
 }
 
 /// A launch argument as one backend takes it: a scalar's bits, or the backend's own buffer
-/// with its length in elements.
+/// with the elements passed.
 pub(crate) enum Arg<'a, B> {
     Scalar(u64),
-    Slice(&'a B, usize),
-    SliceMut(&'a mut B, usize),
+    Slice(&'a B, Extent),
+    SliceMut(&'a mut B, Extent),
+}
+
+/// The elements of a buffer a slice argument passes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Extent {
+    /// First element.
+    pub(crate) offset: usize,
+    /// Elements.
+    pub(crate) len: usize,
+    /// Bytes per element.
+    pub(crate) elem: usize,
+}
+
+impl Extent {
+    /// The first byte.
+    #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+    pub(crate) fn start(&self) -> usize {
+        self.offset * self.elem
+    }
+    /// The byte after the last.
+    #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+    pub(crate) fn end(&self) -> usize {
+        (self.offset + self.len) * self.elem
+    }
 }
 
 /// A backend's buffer type, found in a [`Storage`].
@@ -118,10 +142,21 @@ fn views<'a, B: Own>(
         .map(|a| {
             Ok(match a {
                 KernelArg::Scalar(bits) => Arg::Scalar(*bits),
-                KernelArg::Slice(b) => Arg::Slice(B::get(&b.storage, kernel)?, b.len),
-                KernelArg::SliceMut(b) => {
-                    let len = b.len;
-                    Arg::SliceMut(B::get_mut(&mut b.storage, kernel)?, len)
+                KernelArg::Slice { buf, offset, len } => {
+                    let e = Extent {
+                        offset: *offset,
+                        len: *len,
+                        elem: buf.elem_size,
+                    };
+                    Arg::Slice(B::get(&buf.storage, kernel)?, e)
+                }
+                KernelArg::SliceMut { buf, offset, len } => {
+                    let e = Extent {
+                        offset: *offset,
+                        len: *len,
+                        elem: buf.elem_size,
+                    };
+                    Arg::SliceMut(B::get_mut(&mut buf.storage, kernel)?, e)
                 }
             })
         })
@@ -370,13 +405,14 @@ impl DeviceImpl {
             }
             #[cfg(feature = "wgpu")]
             DeviceImpl::Wgpu(w) => {
-                let words = crate::kernel::abi_words(groups, desc.params, args);
+                let align = w.storage_align();
+                let words = crate::kernel::abi_words(groups, desc.params, args, align);
                 let len = shared.map_or(0, |(_, len)| len as u32);
                 w.launch(desc, groups, words, &views(desc.name, args)?, len, rec)
             }
             #[cfg(feature = "cuda")]
             DeviceImpl::Cuda(c) => {
-                let words = crate::kernel::abi_words(groups, desc.params, args);
+                let words = crate::kernel::abi_words(groups, desc.params, args, 0);
                 let bytes = shared.map_or(0, |(s, len)| len * s.elem_bytes as u64);
                 c.launch(desc, groups, &words, &views(desc.name, args)?, bytes, rec)
             }

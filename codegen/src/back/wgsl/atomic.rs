@@ -32,7 +32,12 @@ impl Writer<'_> {
     ) {
         let i = self.expr(index);
         let args: Vec<String> = args.iter().map(|&a| self.expr(a)).collect();
-        let place = format!("&{}[{i}]", target_name(self.kernel.atomic_name(target)));
+        let place = match target {
+            AtomicTarget::Slice(p) => format!("&{}", self.slice_at(p, &i)),
+            AtomicTarget::Array(_) => {
+                format!("&{}[{i}]", target_name(self.kernel.atomic_name(target)))
+            }
+        };
         let result = result.map(|l| self.local_name(l));
         if self.info.atomic_elem(self.kernel, target).is_float() {
             return self.float_atomic(&place, op, &args, result.as_deref());

@@ -118,14 +118,14 @@ impl Writer<'_> {
                         self.line("loop {");
                         self.indent += 1;
                         self.line(&format!("if kf_end >= kf_params.len_{n} {{ break; }}"));
-                        self.line(&format!("kf_o{id} = select({n}[kf_j], {v}, kf_m);"));
+                        self.line(&format!("kf_o{id} = select({n}[kf_params.off_{n} / 4u + kf_j], {v}, kf_m);"));
                         self.line("break;");
                         self.indent -= 1;
                         self.line("}");
-                        self.line(&format!("{n}[kf_j] = kf_o{id};"));
+                        self.line(&format!("{n}[kf_params.off_{n} / 4u + kf_j] = kf_o{id};"));
                     }
                     Some(m) => {
-                        self.line(&format!("{n}[kf_j] = select({n}[kf_j], {v}, kf_m & {m});"))
+                        self.line(&format!("{n}[kf_params.off_{n} / 4u + kf_j] = select({n}[kf_params.off_{n} / 4u + kf_j], {v}, kf_m & {m});"))
                     }
                 }
             }
@@ -169,10 +169,11 @@ impl Writer<'_> {
             Expr::Load { slice, index } => {
                 let n = target_name(&k.param(slice).name);
                 if shape.vector_slices.contains(&slice) {
-                    format!("{n}[kf_j]")
+                    format!("{n}[kf_params.off_{n} / 4u + kf_j]")
                 } else {
                     let i = self.expr(index);
-                    Width::X4.splat(t, &format!("{n}[{i}]"))
+                    let at = self.slice_at(slice, &i);
+                    Width::X4.splat(t, &at)
                 }
             }
             Expr::Unary { op, arg } => {

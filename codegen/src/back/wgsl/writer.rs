@@ -113,8 +113,9 @@ impl<'a> Writer<'a> {
                     let _ = writeln!(o, "    {n}: {},", uniform_ty(s));
                 }
                 ParamKind::Slice { .. } => {
-                    words += 1;
-                    let _ = writeln!(o, "    len_{n}: u32,");
+                    // The view's length, and its first element's offset in the binding.
+                    words += 2;
+                    let _ = writeln!(o, "    len_{n}: u32,\n    off_{n}: u32,");
                 }
             }
         }
@@ -266,6 +267,14 @@ impl<'a> Writer<'a> {
         self.line("}");
     }
 
+    /// Element `i` of slice parameter `slice`: its binding starts up to the storage offset
+    /// alignment before a view's first element, and the uniform says how far
+    /// (`kernel::bind_offset` in the runtime).
+    pub(super) fn slice_at(&self, slice: ParamId, i: &str) -> String {
+        let n = target_name(&self.kernel.param(slice).name);
+        format!("{n}[kf_params.off_{n} + {i}]")
+    }
+
     pub(super) fn local_name(&self, l: LocalId) -> String {
         target_name(&self.kernel.local(l).name)
     }
@@ -302,8 +311,8 @@ impl<'a> Writer<'a> {
                     self.line(&text);
                     return;
                 }
-                let n = target_name(&self.kernel.param(*slice).name);
-                self.line(&format!("{n}[{i}] = {v};"));
+                let place = self.slice_at(*slice, &i);
+                self.line(&format!("{place} = {v};"));
             }
             Stmt::Subgroup {
                 op,
@@ -487,7 +496,7 @@ impl<'a> Writer<'a> {
                 if t == Scalar::BF16 {
                     return self.load_bf16(slice, &i);
                 }
-                format!("{}[{i}]", target_name(&self.kernel.param(slice).name))
+                self.slice_at(slice, &i)
             }
             Expr::Unary { op, arg } => {
                 let a = self.expr(arg);

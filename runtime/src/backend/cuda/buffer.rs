@@ -4,10 +4,19 @@ use super::CudaDevice;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::fault::{self, Fault};
-use cudarc::driver::CudaSlice;
+use cudarc::driver::{CudaSlice, CudaStream, DevicePtr};
 
 pub(crate) struct CudaBuffer {
     pub(super) slice: CudaSlice<u8>,
+}
+
+impl CudaBuffer {
+    /// The device address of the first byte, for launches on `stream` (the only stream the
+    /// device uses, so no event is needed to order the access).
+    pub(super) fn device_ptr(&self, stream: &CudaStream) -> u64 {
+        let (ptr, _on_stream) = self.slice.device_ptr(stream);
+        ptr
+    }
 }
 
 impl CudaDevice {

@@ -62,9 +62,19 @@ impl CudaDevice {
                     t if t.is_wide() => wide.push(*bits),
                     _ => word.push(*bits as u32),
                 },
-                Arg::Slice(_, len) | Arg::SliceMut(_, len) => lens.push(*len as u32),
+                Arg::Slice(_, e) | Arg::SliceMut(_, e) => lens.push(e.len as u32),
             }
         }
+        // Slices as device pointers to their first element (a view's offset applied here).
+        let ptrs: Vec<u64> = args
+            .iter()
+            .filter_map(|a| match a {
+                Arg::Slice(b, e) => Some(b.device_ptr(&self.stream) + e.start() as u64),
+                Arg::SliceMut(b, e) => Some(b.device_ptr(&self.stream) + e.start() as u64),
+                Arg::Scalar(_) => None,
+            })
+            .collect();
+        let mut ptrs = ptrs.iter();
         let (mut narrow, mut word, mut wide, mut lens) =
             (narrow.iter(), word.iter(), wide.iter(), lens.iter());
         for (a, p) in args.iter().zip(desc.params) {
@@ -74,8 +84,9 @@ impl CudaDevice {
                     t if t.is_wide() => builder.arg(wide.next().unwrap_or(&0)),
                     _ => builder.arg(word.next().unwrap_or(&0)),
                 },
-                Arg::Slice(b, _) => builder.arg(&b.slice).arg(lens.next().unwrap_or(&0)),
-                Arg::SliceMut(b, _) => builder.arg(&b.slice).arg(lens.next().unwrap_or(&0)),
+                Arg::Slice(_, _) | Arg::SliceMut(_, _) => builder
+                    .arg(ptrs.next().unwrap_or(&0))
+                    .arg(lens.next().unwrap_or(&0)),
             };
         }
         let [wx, wy, wz] = desc.workgroup_size;

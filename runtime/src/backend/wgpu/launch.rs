@@ -3,10 +3,10 @@
 
 use super::WgpuDevice;
 use super::{wgpu_err, WgpuBuffer};
-use crate::backend::{Arg, Backend};
+use crate::backend::{Arg, Backend, Extent};
 use crate::error::{Error, Result};
 use crate::fault::{self, Fault};
-use crate::kernel::KernelDesc;
+use crate::kernel::{bind_offset, KernelDesc};
 use crate::profile::{LaunchRecord, Sink};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -65,6 +65,31 @@ impl WgpuDevice {
         Ok([x as u32, y as u32, z as u32])
     }
 
+    /// The binding of the elements `e` of `w`: from `e`'s first byte rounded down to the
+    /// storage offset alignment (the kernel adds the rest, `kernel::bind_offset`, from the
+    /// uniform) to its end rounded up to 16 bytes (a `vec4`, the largest element a module
+    /// declares), at least 16 bytes (an empty view binds a `vec4` it never reads), within the
+    /// buffer.
+    fn binding<'b>(&self, w: &'b WgpuBuffer, e: &Extent) -> wgpu::BufferBinding<'b> {
+        let (mut at, _) = bind_offset(e.offset, e.elem, self.storage_align());
+        if e.len == 0 {
+            // Nothing is read: the buffer's first `vec4` (buffers have at least one).
+            at = 0;
+        }
+        let end = (e.end() as u64).next_multiple_of(16).max(at + 16);
+        let end = end.min(w.buffer.size());
+        wgpu::BufferBinding {
+            buffer: &w.buffer,
+            offset: at,
+            size: std::num::NonZeroU64::new(end - at),
+        }
+    }
+
+    /// The alignment of storage-buffer binding offsets, in bytes.
+    pub(crate) fn storage_align(&self) -> u64 {
+        self.limits.min_storage_buffer_offset_alignment as u64
+    }
+
     pub(crate) fn launch(
         &self,
         desc: &KernelDesc,
@@ -75,7 +100,16 @@ impl WgpuDevice {
         rec: &mut LaunchRecord,
     ) -> Result<()> {
         // The `x4` module serves 1-D grids small enough that its lane ids (4 per invocation)
-        // cannot wrap; everything else runs the scalar module.
+        // cannot wrap, with every slice starting on a `vec4` of its binding; everything else
+        // runs the scalar module.
+        let quads = args.iter().all(|a| match a {
+            Arg::Scalar(_) => true,
+            Arg::Slice(_, e) | Arg::SliceMut(_, e) => {
+                bind_offset(e.offset, e.elem, self.storage_align())
+                    .1
+                    .is_multiple_of(4)
+            }
+        });
         let logical = groups.iter().map(|&g| g as u64).product::<u64>();
         let max = self.limits.max_compute_workgroups_per_dimension as u64;
         // The scalar module is dispatched the logical grid itself where every dimension fits
@@ -83,7 +117,8 @@ impl WgpuDevice {
         // point); the `x4` module always recovers its lanes from the linear workgroup index.
         let (source, dispatch, folded) = match desc.wgsl_x4_source {
             Some(x4)
-                if groups[1] == 1
+                if quads
+                    && groups[1] == 1
                     && groups[2] == 1
                     && logical * (desc.workgroup_size[0] as u64) < (1 << 31) =>
             {
@@ -117,14 +152,14 @@ impl WgpuDevice {
             resource: uniform.as_entire_binding(),
         }];
         for a in args {
-            let w = match a {
+            let (w, e) = match a {
                 Arg::Scalar(_) => continue,
-                Arg::Slice(b, _) => &**b,
-                Arg::SliceMut(b, _) => &**b,
+                Arg::Slice(b, e) => (&**b, e),
+                Arg::SliceMut(b, e) => (&**b, e),
             };
             entries.push(wgpu::BindGroupEntry {
                 binding: entries.len() as u32,
-                resource: w.buffer.as_entire_binding(),
+                resource: wgpu::BindingResource::Buffer(self.binding(w, e)),
             });
         }
         let _scopes = self.scopes.lock().unwrap_or_else(|e| e.into_inner());
