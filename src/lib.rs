@@ -28,6 +28,14 @@ extern crate self as kernelforge;
 pub use kernelforge_macros::{compute_kernel, kernel_fn};
 #[cfg(feature = "cuda")]
 pub use kernelforge_runtime::cuda;
+/// The cudarc crate kernelforge is built with (for `Device::from_cuda_stream` and
+/// `Buffer::from_cuda`).
+#[cfg(feature = "cuda")]
+pub use kernelforge_runtime::cudarc;
+/// The wgpu crate kernelforge is built with (for `Device::from_wgpu` and
+/// `Buffer::from_wgpu`).
+#[cfg(feature = "wgpu")]
+pub use kernelforge_runtime::wgpu;
 /// `f16` (IEEE binary16) and `bf16` (bfloat16), the `half` crate's types: kernel parameters,
 /// buffer elements and kernel values; `half` itself for its slice conversions.
 pub use kernelforge_runtime::{bf16, f16, half};

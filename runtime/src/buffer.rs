@@ -46,6 +46,12 @@ impl<T: Pod> Buffer<T> {
         }
     }
 
+    /// The untyped buffer, given up (interop).
+    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+    pub(crate) fn into_raw(self) -> RawBuffer {
+        self.raw
+    }
+
     /// Length in elements.
     pub fn len(&self) -> usize {
         self.raw.len

@@ -25,6 +25,10 @@ mod view;
 pub use atomic_f32::AtomicF32;
 pub use backend::Backend;
 pub use buffer::Buffer;
+/// The cudarc crate kernelforge is built with, for [`Device::from_cuda_stream`] and
+/// [`Buffer::from_cuda`].
+#[cfg(feature = "cuda")]
+pub use cudarc;
 pub use device::{Device, MemoryInfo};
 pub use error::{Error, Result};
 pub use grid::Grid;
@@ -33,6 +37,10 @@ pub use half::{self, bf16, f16};
 pub use kernel::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType, SharedLen};
 pub use profile::{Clock, KernelProfile, Profile};
 pub use view::{BufferView, BufferViewMut, SliceArg, SliceArgMut};
+/// The wgpu crate kernelforge is built with, for [`Device::from_wgpu`] and
+/// [`Buffer::from_wgpu`] (its types must be this version's).
+#[cfg(feature = "wgpu")]
+pub use wgpu;
 
 pub mod info;
 mod ptx;

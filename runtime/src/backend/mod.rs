@@ -64,12 +64,12 @@ pub(crate) struct Extent {
 
 impl Extent {
     /// The first byte.
-    #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
     pub(crate) fn start(&self) -> usize {
         self.offset * self.elem
     }
     /// The byte after the last.
-    #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
+    #[cfg_attr(not(feature = "wgpu"), allow(dead_code))]
     pub(crate) fn end(&self) -> usize {
         (self.offset + self.len) * self.elem
     }

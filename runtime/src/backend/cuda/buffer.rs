@@ -11,6 +11,16 @@ pub(crate) struct CudaBuffer {
 }
 
 impl CudaBuffer {
+    /// A buffer over `slice` (interop).
+    pub(crate) fn from_slice(slice: CudaSlice<u8>) -> CudaBuffer {
+        CudaBuffer { slice }
+    }
+
+    /// The slice (interop).
+    pub(crate) fn into_slice(self) -> CudaSlice<u8> {
+        self.slice
+    }
+
     /// The device address of the first byte, for launches on `stream` (the only stream the
     /// device uses, so no event is needed to order the access).
     pub(super) fn device_ptr(&self, stream: &CudaStream) -> u64 {

@@ -7,6 +7,7 @@
 
 mod buffer;
 mod driver;
+mod interop;
 mod launch;
 mod module;
 mod nvrtc;
@@ -72,10 +73,21 @@ impl CudaDevice {
                  loaded)"
             ))
         })?;
+        let stream = ctx.default_stream();
+        Ok(CudaDevice::from_stream(stream, driver))
+    }
+
+    /// A device over a caller's `stream`, for interop.
+    pub(crate) fn open_stream(stream: Arc<CudaStream>) -> Result<CudaDevice> {
+        Ok(CudaDevice::from_stream(stream, driver_version()?))
+    }
+
+    /// A device whose launches and copies go to `stream`, in its context.
+    fn from_stream(stream: Arc<CudaStream>, driver: i32) -> CudaDevice {
+        let ctx = stream.context().clone();
         let name = ctx.name().unwrap_or_else(|_| "unknown GPU".into());
         let cc = ctx.compute_capability().unwrap_or((0, 0));
-        let stream = ctx.default_stream();
-        Ok(CudaDevice {
+        CudaDevice {
             ctx,
             stream,
             name,
@@ -83,7 +95,12 @@ impl CudaDevice {
             driver,
             functions: Mutex::new(HashMap::new()),
             timings: PendingTimings::new(),
-        })
+        }
+    }
+
+    /// The stream kernels run on.
+    pub(crate) fn stream(&self) -> &Arc<CudaStream> {
+        &self.stream
     }
 
     /// Most bytes of shared memory a block may opt in to (`cudaFuncSetAttribute`'s limit:

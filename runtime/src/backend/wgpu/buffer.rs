@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::fault::{self, Fault};
 
 pub(crate) struct WgpuBuffer {
-    pub(super) buffer: wgpu::Buffer,
+    pub(crate) buffer: wgpu::Buffer,
 }
 
 impl WgpuDevice {

@@ -104,6 +104,9 @@ impl WgpuDevice {
         // runs the scalar module.
         let quads = args.iter().all(|a| match a {
             Arg::Scalar(_) => true,
+            // A caller's buffer (`Buffer::from_wgpu`) may end short of a whole `vec4`.
+            Arg::Slice(b, e) if b.buffer.size() < (e.end() as u64).next_multiple_of(16) => false,
+            Arg::SliceMut(b, e) if b.buffer.size() < (e.end() as u64).next_multiple_of(16) => false,
             Arg::Slice(_, e) | Arg::SliceMut(_, e) => {
                 bind_offset(e.offset, e.elem, self.storage_align())
                     .1

@@ -5,6 +5,7 @@
 mod adapter;
 mod buffer;
 mod cache;
+mod interop;
 mod launch;
 mod pipeline;
 
@@ -91,24 +92,38 @@ impl WgpuDevice {
             ..Default::default()
         }))
         .map_err(|e| unavailable(format!("{}: requesting a device failed: {e}", info.name)))?;
-        let lost = Arc::new(Mutex::new(None));
-        let flag = lost.clone();
-        device.set_device_lost_callback(move |reason, message| {
+        let dev = WgpuDevice::from_parts(device, queue);
+        let flag = dev.lost.clone();
+        dev.device.set_device_lost_callback(move |reason, message| {
             *flag.lock().unwrap_or_else(|e| e.into_inner()) =
                 Some(format!("{reason:?}: {message}"));
         });
+        Ok(dev)
+    }
+
+    /// A device over a `wgpu::Device` and its queue, with the features and limits it was
+    /// created with. (Only a device kernelforge opened gets a device-lost callback: one set
+    /// here would replace the owner's.)
+    pub(crate) fn from_parts(device: wgpu::Device, queue: wgpu::Queue) -> WgpuDevice {
+        let info = device.adapter_info();
+        let limits = device.limits();
         let disk = PipelineDiskCache::open(&device, &info);
-        Ok(WgpuDevice {
+        WgpuDevice {
             disk,
             device,
             queue,
             info,
             limits,
             pipelines: Mutex::new(HashMap::new()),
-            lost,
+            lost: Arc::new(Mutex::new(None)),
             scopes: Mutex::new(()),
             timings: PendingTimings::new(),
-        })
+        }
+    }
+
+    /// The `wgpu::Device` and queue kernels run on.
+    pub(crate) fn handles(&self) -> (&wgpu::Device, &wgpu::Queue) {
+        (&self.device, &self.queue)
     }
 
     /// Bytes of pipeline cache loaded from disk when the device was opened.
