@@ -76,8 +76,20 @@ pub fn subgroup_size() -> u32 {
 pub fn subgroup_invocation_id() -> u32 {
     0
 }
+/// The invocation's subgroup within its workgroup, `0..num_subgroups()`: the same for every
+/// lane of a subgroup (CUDA's warp index, linear local id / 32; WGSL's `subgroup_id`), so
+/// control that depends only on it (and on uniform values) may hold subgroup operations.
+/// Called from host code it returns 0.
+pub fn subgroup_id() -> u32 {
+    0
+}
+/// The number of subgroups in a workgroup (CUDA and the CPU: the workgroup size / 32, rounded
+/// up). Called from host code it returns 1.
+pub fn num_subgroups() -> u32 {
+    1
+}
 /// In a kernel: the sum of `v` over the invocations of the subgroup, returned to each (integer
-/// sums wrap). Like [`barrier`], the whole workgroup must reach it. Called from host code (a
+/// sums wrap). Every lane of the subgroup must reach it (control may differ between subgroups, not within one). Called from host code (a
 /// subgroup of one) it returns `v`.
 pub fn subgroup_add<T: Copy>(v: T) -> T {
     v

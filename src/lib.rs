@@ -60,9 +60,10 @@ pub mod info {
 pub mod prelude {
     pub use crate::bounds::{Float, Int};
     pub use crate::intrinsics::{
-        barrier, global_id, group_id, group_size, local_id, num_groups, shared_array, subgroup_add,
-        subgroup_barrier, subgroup_broadcast, subgroup_invocation_id, subgroup_max, subgroup_min,
-        subgroup_shuffle_xor, subgroup_size, workgroup_barrier, UVec3,
+        barrier, global_id, group_id, group_size, local_id, num_groups, num_subgroups,
+        shared_array, subgroup_add, subgroup_barrier, subgroup_broadcast, subgroup_id,
+        subgroup_invocation_id, subgroup_max, subgroup_min, subgroup_shuffle_xor, subgroup_size,
+        workgroup_barrier, UVec3,
     };
     /// The element types of atomic slices (`&[AtomicU32]`) and workgroup arrays, and the
     /// ordering of kernel atomics.

@@ -31,6 +31,7 @@ fn kernels() -> Vec<(String, String)> {
         "tests/nested_arrays.rs",
         "tests/shared_len.rs",
         "tests/views.rs",
+        "tests/subgroup_uniform.rs",
         "tests/atomics.rs",
         "examples/downstream/src/main.rs",
     ] {

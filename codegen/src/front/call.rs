@@ -87,6 +87,8 @@ impl<'h> Lowerer<'h> {
         let id = match name {
             "subgroup_size" => Some(SubgroupId::Size),
             "subgroup_invocation_id" => Some(SubgroupId::InvocationId),
+            "subgroup_id" => Some(SubgroupId::Id),
+            "num_subgroups" => Some(SubgroupId::Count),
             _ => None,
         };
         if let Some(id) = id {

@@ -134,6 +134,8 @@ fn is_language_fn(path: &syn::Path) -> bool {
             | "shared_array"
             | "subgroup_size"
             | "subgroup_invocation_id"
+            | "subgroup_id"
+            | "num_subgroups"
     ) || (path.segments.len() == 1
         && (MathFn::from_name(&name).is_some() || SubgroupOp::from_name(&name).is_some()))
         // `f32::from_bits(u)` and the like: associated functions of the scalar types.

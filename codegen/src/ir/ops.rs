@@ -462,6 +462,11 @@ pub enum SubgroupId {
     Size,
     /// `subgroup_invocation_id()`: the invocation's lane in its subgroup, `0..subgroup_size()`.
     InvocationId,
+    /// `subgroup_id()`: the subgroup's index in its workgroup, `0..num_subgroups()` (CUDA's
+    /// warp index, linear local id / 32). The same for every lane of a subgroup.
+    Id,
+    /// `num_subgroups()`: subgroups per workgroup.
+    Count,
 }
 
 impl SubgroupId {
@@ -470,6 +475,8 @@ impl SubgroupId {
         match self {
             SubgroupId::Size => "subgroup_size",
             SubgroupId::InvocationId => "subgroup_invocation_id",
+            SubgroupId::Id => "subgroup_id",
+            SubgroupId::Count => "num_subgroups",
         }
     }
 }

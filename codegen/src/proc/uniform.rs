@@ -19,6 +19,14 @@
 //! invocations reach hangs or corrupts memory, and WGSL rejects it. The same rules decide, in
 //! the CPU back end, what runs once per workgroup and what runs once per invocation.
 //!
+//! The same analysis runs a second time one level down, for the *subgroup*: a value is
+//! subgroup-uniform when every lane of a subgroup computes the same one. `subgroup_id()` and
+//! `num_subgroups()` are, and so are the results of `subgroup_add/min/max` and
+//! `subgroup_broadcast` (not `subgroup_shuffle_xor`'s); `subgroup_invocation_id()` is not.
+//! Subgroup operations and `subgroup_barrier()` need control that is uniform across each
+//! subgroup only: a warp per row may `return` when its row is past the end, or loop over rows
+//! `(subgroup_id()..rows).step_by(num_subgroups())`, and still reduce.
+//!
 //! A local is *settled* when it is uniform, or when it is immutable and its `let`, reached
 //! under uniform control, binds it to a value that does not depend on the invocation: the
 //! uniform values above, plus loads from `&mut` slices and workgroup memory at settled
@@ -38,31 +46,70 @@ pub struct Uniformity {
     pub locals: HandleMap<Local, bool>,
     /// `settled[l]`: whether local `l` is settled (see the module docs).
     pub settled: HandleMap<Local, bool>,
-    /// Barriers and subgroup operations reached under non-uniform control:
-    /// their span and why control is non-uniform there.
+    /// `sub_locals[l]`: whether local `l` is subgroup-uniform (see the module docs).
+    pub sub_locals: HandleMap<Local, bool>,
+    /// Barriers reached under control that is not uniform across the workgroup, and subgroup
+    /// operations under control that is not uniform across the subgroup: their span and why
+    /// control diverges there.
     pub violations: Vec<(Span, String)>,
+}
+
+/// The invocations a value or control flow is uniform across.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Level {
+    Workgroup,
+    Subgroup,
 }
 
 impl Uniformity {
     /// Whether expression `id` is uniform.
     pub fn expr(&self, k: &Kernel, id: ExprId) -> bool {
+        self.culprit(k, id, Level::Workgroup).is_none()
+    }
+
+    /// Whether expression `id` is subgroup-uniform.
+    pub fn sub_expr(&self, k: &Kernel, id: ExprId) -> bool {
+        self.culprit(k, id, Level::Subgroup).is_none()
+    }
+
+    /// The first part of `id` that makes it differ between invocations at `level`, as the
+    /// source names it (`` `row` ``, `local_id()`, ...), or `None` when it is uniform there.
+    fn culprit(&self, k: &Kernel, id: ExprId, level: Level) -> Option<String> {
+        let sub = level == Level::Subgroup;
         match k.expr(id) {
-            Expr::Literal(_) | Expr::Constant(_) | Expr::Param(_) | Expr::Len(_) => true,
-            Expr::Error => true,
-            Expr::Local(l) => self.locals[*l],
-            Expr::Builtin(b, _) => matches!(
-                b,
-                Builtin::GroupId | Builtin::GroupSize | Builtin::NumGroups
-            ),
-            Expr::SubgroupId(s) => *s == SubgroupId::Size,
-            Expr::Load { slice, index } => {
-                matches!(
-                    k.param(*slice).kind,
-                    ParamKind::Slice { mutable: false, .. }
-                ) && self.expr(k, *index)
+            Expr::Literal(_) | Expr::Constant(_) | Expr::Param(_) | Expr::Len(_) => None,
+            Expr::Error => None,
+            Expr::Local(l) => {
+                let uniform = if sub {
+                    self.sub_locals[*l]
+                } else {
+                    self.locals[*l]
+                };
+                (!uniform).then(|| format!("`{}`", k.local(*l).name))
             }
-            Expr::ArrayLoad { .. } => false,
-            other => expr_operands(other).iter().all(|&o| self.expr(k, o)),
+            Expr::Builtin(b, _) => match b {
+                Builtin::GroupId | Builtin::GroupSize | Builtin::NumGroups => None,
+                b => Some(format!("`{}()`", b.name())),
+            },
+            Expr::SubgroupId(s) => match s {
+                SubgroupId::Size | SubgroupId::Count => None,
+                SubgroupId::Id if sub => None,
+                s => Some(format!("`{}()`", s.name())),
+            },
+            Expr::Load { slice, index } => {
+                let p = k.param(*slice);
+                match p.kind {
+                    ParamKind::Slice { mutable: false, .. } => self.culprit(k, *index, level),
+                    _ => Some(format!(
+                        "`{}[..]` (a `&mut` slice, which other invocations may write)",
+                        p.name
+                    )),
+                }
+            }
+            Expr::ArrayLoad { array, .. } => Some(format!("`{}[..]`", k.array(*array).name)),
+            other => expr_operands(other)
+                .iter()
+                .find_map(|&o| self.culprit(k, o, level)),
         }
     }
 
@@ -87,46 +134,68 @@ impl Uniformity {
     }
 }
 
-/// Analyses `kernel`.
+/// Analyses `kernel`: across the workgroup, then across each subgroup.
 pub fn analyse(kernel: &Kernel) -> Uniformity {
-    let mut a = Analysis {
-        k: kernel,
-        u: Uniformity {
-            locals: kernel.locals.map(|_, _| true),
-            settled: kernel.locals.map(|_, _| true),
-            violations: Vec::new(),
-        },
-        changed: false,
-        report: false,
+    let mut u = Uniformity {
+        locals: kernel.locals.map(|_, _| true),
+        settled: kernel.locals.map(|_, _| true),
+        sub_locals: kernel.locals.map(|_, _| true),
+        violations: Vec::new(),
     };
-    // Locals only ever turn non-uniform, so this reaches a fixed point.
-    loop {
-        a.changed = false;
-        a.block(&kernel.body, None);
-        if !a.changed {
-            break;
+    for level in [Level::Workgroup, Level::Subgroup] {
+        let mut a = Analysis {
+            k: kernel,
+            u,
+            level,
+            changed: false,
+            report: false,
+        };
+        // Locals only ever turn non-uniform, so this reaches a fixed point.
+        loop {
+            a.changed = false;
+            a.block(&kernel.body, None);
+            if !a.changed {
+                break;
+            }
         }
+        a.report = true;
+        a.block(&kernel.body, None);
+        u = a.u;
     }
-    a.report = true;
-    a.block(&kernel.body, None);
-    a.u
+    u.violations
+        .sort_by_key(|(span, _)| (span.start().line, span.start().column));
+    u
 }
 
 /// Why control is non-uniform, or `None` where it is uniform.
 type Control = Option<String>;
 
 /// What a block may have done under non-uniform control.
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone)]
 struct Exits {
     /// Some invocations may have returned.
     ret: bool,
     /// Some invocations may have left this loop iteration (`break` or `continue`).
     jump: bool,
+    /// Where the first such exit was taken (`inside an `if` whose condition ...`).
+    why: Option<String>,
+}
+
+impl Exits {
+    /// Both `self`'s exits and `other`'s.
+    fn or(mut self, other: Exits) -> Exits {
+        self.ret |= other.ret;
+        self.jump |= other.jump;
+        self.why = self.why.or(other.why);
+        self
+    }
 }
 
 struct Analysis<'a> {
     k: &'a Kernel,
     u: Uniformity,
+    /// The level of this pass: the locals it marks, the collectives it checks.
+    level: Level,
     changed: bool,
     report: bool,
 }
@@ -138,22 +207,32 @@ impl Analysis<'_> {
         self.vary(l);
     }
 
-    /// Marks `l` not uniform.
+    /// Marks `l` not uniform at this pass's level.
     fn vary(&mut self, l: LocalId) {
-        if std::mem::replace(&mut self.u.locals[l], false) {
+        let map = match self.level {
+            Level::Workgroup => &mut self.u.locals,
+            Level::Subgroup => &mut self.u.sub_locals,
+        };
+        if std::mem::replace(&mut map[l], false) {
             self.changed = true;
         }
     }
 
+    /// Marks `l` not settled (a workgroup-level notion: the subgroup pass leaves it).
     fn unsettle(&mut self, l: LocalId) {
-        if std::mem::replace(&mut self.u.settled[l], false) {
+        if self.level == Level::Workgroup && std::mem::replace(&mut self.u.settled[l], false) {
             self.changed = true;
         }
+    }
+
+    /// Why `id` differs between invocations at this pass's level, or `None`.
+    fn culprit(&self, id: ExprId) -> Option<String> {
+        self.u.culprit(self.k, id, self.level)
     }
 
     /// `l = value` (`let` when `is_let`) under `cf`.
     fn assign(&mut self, l: LocalId, value: Option<ExprId>, cf: &Control, is_let: bool) {
-        if cf.is_some() || value.is_some_and(|v| !self.u.expr(self.k, v)) {
+        if cf.is_some() || value.is_some_and(|v| self.culprit(v).is_some()) {
             let settles = is_let
                 && cf.is_none()
                 && !self.k.local(l).mutable
@@ -170,32 +249,50 @@ impl Analysis<'_> {
         if cf.is_some() {
             return cf.clone();
         }
-        let k = self.k;
-        conds
-            .iter()
-            .find(|&&c| !self.u.expr(k, c))
-            .map(|_| format!("inside {what} depends on the invocation"))
+        let across = match self.level {
+            Level::Workgroup => "the workgroup",
+            Level::Subgroup => "a subgroup",
+        };
+        conds.iter().find_map(|&c| self.culprit(c)).map(|v| {
+            format!("inside {what} depends on the invocation ({v} differs across {across})")
+        })
     }
 
     fn block(&mut self, block: &Block, cf: Control) -> Exits {
         let mut exits = Exits::default();
         let mut cf = cf;
         for (stmt, span) in block.span_iter() {
+            let why = exits
+                .why
+                .as_deref()
+                .unwrap_or("under control that depends on it");
             if cf.is_none() && exits.ret {
-                cf = Some("after a `return` that depends on the invocation".into());
+                cf = Some(format!(
+                    "after a `return` that depends on the invocation (taken {why})"
+                ));
             } else if cf.is_none() && exits.jump {
-                cf = Some("after a `break` or `continue` that depends on the invocation".into());
+                cf = Some(format!(
+                    "after a `break` or `continue` that depends on the invocation (taken {why})"
+                ));
             }
             let e = self.stmt(stmt, span, &cf);
-            exits.ret |= e.ret;
-            exits.jump |= e.jump;
+            exits = exits.or(e);
         }
         exits
     }
 
     /// Records a collective operation (a barrier, a subgroup operation) at `site` reached under
     /// non-uniform control `cf`; `message` says what is wrong given why control diverges.
-    fn collective(&mut self, site: Span, cf: &Control, message: impl FnOnce(&str) -> String) {
+    fn collective(
+        &mut self,
+        level: Level,
+        site: Span,
+        cf: &Control,
+        message: impl FnOnce(&str) -> String,
+    ) {
+        if level != self.level {
+            return;
+        }
         if let (Some(why), true) = (cf, self.report) {
             self.u.violations.push((site, message(why)));
         }
@@ -213,26 +310,30 @@ impl Analysis<'_> {
                 }
             }
             Stmt::Subgroup { op, result, .. } => {
-                self.demote(*result);
-                self.collective(span, cf, |why| {
+                // Every lane gets the reduction or the broadcast value; a shuffle differs.
+                let lanes_agree = *op != SubgroupOp::ShuffleXor;
+                if self.level == Level::Workgroup || !lanes_agree || cf.is_some() {
+                    self.demote(*result);
+                }
+                self.collective(Level::Subgroup, span, cf, |why| {
                     format!(
-                        "`{}()` {why}: every invocation of the workgroup must reach a \
-                         subgroup operation, so that every subgroup is complete (a warp with \
-                         missing lanes reads undefined values on CUDA); move it out of the \
-                         branch or loop, or make the condition the same for the whole \
-                         workgroup",
+                        "`{}()` {why}: every lane of a subgroup must reach a subgroup \
+                         operation (a warp with missing lanes reads undefined values on CUDA); \
+                         make the condition the same across each subgroup (derive it from \
+                         `subgroup_id()`, `group_id()` or parameters), or move the operation \
+                         out of the branch or loop",
                         op.name()
                     )
                 });
             }
-            Stmt::Barrier(Barrier::Subgroup) => self.collective(span, cf, |why| {
+            Stmt::Barrier(Barrier::Subgroup) => self.collective(Level::Subgroup, span, cf, |why| {
                 format!(
-                    "`subgroup_barrier()` {why}: every invocation of the subgroup must reach \
-                     it, or it hangs on CUDA; move it out of the branch or loop, or make the \
-                     condition the same for the whole workgroup"
+                    "`subgroup_barrier()` {why}: every lane of the subgroup must reach \
+                         it, or it hangs on CUDA; make the condition the same across each \
+                         subgroup, or move it out of the branch or loop"
                 )
             }),
-            Stmt::Barrier(b) => self.collective(span, cf, |why| {
+            Stmt::Barrier(b) => self.collective(Level::Workgroup, span, cf, |why| {
                 format!(
                     "`{}()` {why}: every invocation of the workgroup must reach it, or \
                      it hangs on CUDA and WGSL rejects it; move it out of the branch or loop, \
@@ -245,12 +346,14 @@ impl Analysis<'_> {
                 return Exits {
                     ret: cf.is_some(),
                     jump: false,
+                    why: cf.clone(),
                 }
             }
             Stmt::Break | Stmt::Continue => {
                 return Exits {
                     ret: false,
                     jump: cf.is_some(),
+                    why: cf.clone(),
                 }
             }
             Stmt::If {
@@ -261,10 +364,7 @@ impl Analysis<'_> {
                 let inner = self.under(cf, &[*cond], "an `if` whose condition");
                 let a = self.block(accept, inner.clone());
                 let b = self.block(reject, inner);
-                return Exits {
-                    ret: a.ret || b.ret,
-                    jump: a.jump || b.jump,
-                };
+                return a.or(b);
             }
             Stmt::For {
                 var,
@@ -304,20 +404,27 @@ impl Analysis<'_> {
                 if let Some(v) = var {
                     self.demote(v);
                 }
+                let why = first
+                    .why
+                    .as_deref()
+                    .unwrap_or("under control that depends on it");
                 Some(if first.ret {
-                    "in a loop that some invocations leave with `return`".into()
+                    format!("in a loop that some invocations leave with `return` (taken {why})")
                 } else {
-                    "in a loop that some invocations leave early (`break` or `continue` that \
-                     depends on the invocation)"
-                        .into()
+                    format!(
+                        "in a loop that some invocations leave early (`break` or `continue` \
+                         taken {why})"
+                    )
                 })
             }
             cf => cf,
         };
         let again = self.block(body, inner);
+        let ret = first.ret || again.ret;
         Exits {
-            ret: first.ret || again.ret,
+            ret,
             jump: false,
+            why: first.why.or(again.why),
         }
     }
 }

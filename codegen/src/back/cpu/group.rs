@@ -24,6 +24,17 @@
 //! work-item loop.
 //! Workgroup arrays live in the task. An invocation that returns is marked in `kf_live` and
 //! skipped by later work-item loops.
+//!
+//! Subgroup operations may sit under control that is uniform across each subgroup only (a
+//! warp per row: `if row >= rows { return; }`, `for r in (subgroup_id()..rows).step_by(..)`).
+//! A control statement that holds a subgroup operation (and no workgroup barrier) and whose
+//! condition differs between subgroups, or that some subgroups leave early, runs *once per
+//! subgroup*: a loop over the workgroup's subgroups (`'kf_sg`) runs it for each, its
+//! conditions read at the subgroup's first lane, its work-item loops over the subgroup's 32
+//! lanes, a `return` in it retiring those lanes. A subgroup-uniform `return` outside such a
+//! statement needs nothing of this: it retires invocations one by one, and a later subgroup
+//! operation combines every subgroup, those whose lanes all returned included, whose results
+//! nobody reads.
 
 use super::types::{ty, zero};
 use super::writer::{ident, Ctx, Mode, Writer};
@@ -47,6 +58,8 @@ pub(crate) struct Plan<'a> {
     hoisted: HandleMap<Local, bool>,
     /// `hoisted_arrays[a]`: private array `a` has one copy per invocation.
     hoisted_arrays: HandleMap<Array, bool>,
+    /// Set while planning or writing the inside of a statement run once per subgroup.
+    pub(super) sub: std::cell::Cell<bool>,
 }
 
 impl<'a> Plan<'a> {
@@ -82,6 +95,7 @@ impl<'a> Plan<'a> {
             retires: false,
             hoisted: kernel.locals.map(|_, _| false),
             hoisted_arrays: kernel.arrays.map(|_, _| false),
+            sub: std::cell::Cell::new(false),
         };
         plan.hoist(kernel, &kernel.body, false);
         plan.retires = plan.retires_in(kernel, &kernel.body, false);
@@ -91,6 +105,14 @@ impl<'a> Plan<'a> {
     /// Whether a `return` in `block` (a group block) may run per invocation.
     fn retires_in(&self, k: &Kernel, block: &[Stmt], jumps: bool) -> bool {
         block.iter().any(|stmt| {
+            if self.per_subgroup(k, stmt) {
+                // A `return` in it retires one subgroup's lanes.
+                let mut found = false;
+                walk_stmts(std::slice::from_ref(stmt), &mut |s| {
+                    found |= matches!(s, Stmt::Return)
+                });
+                return found;
+            }
             if !self.is_group(k, stmt, jumps) {
                 let mut found = false;
                 walk_stmts(std::slice::from_ref(stmt), &mut |s| {
@@ -110,9 +132,81 @@ impl<'a> Plan<'a> {
         })
     }
 
-    /// Whether `stmt`, in a group block, runs once per workgroup. `jumps`: whether `break` and
-    /// `continue` here leave a loop that runs per workgroup.
+    /// Whether `stmt`, a control statement of a group block, runs once per subgroup (see the
+    /// module docs): it holds a subgroup operation and no workgroup barrier, and its
+    /// condition is not uniform across the workgroup or some subgroups leave it early.
+    /// Always `false` inside such a statement.
+    pub(super) fn per_subgroup(&self, k: &Kernel, stmt: &Stmt) -> bool {
+        if self.sub.get() {
+            return false;
+        }
+        let conds: Vec<ExprId> = match stmt {
+            Stmt::If { cond, .. } | Stmt::While { cond, .. } => vec![*cond],
+            Stmt::For {
+                start, end, step, ..
+            } => [*start, *end].into_iter().chain(*step).collect(),
+            Stmt::Loop { .. } => Vec::new(),
+            _ => return false,
+        };
+        let (mut collective, mut barrier) = (false, false);
+        walk_stmts(std::slice::from_ref(stmt), &mut |s| match s {
+            Stmt::Subgroup { .. } | Stmt::Barrier(Barrier::Subgroup) => collective = true,
+            Stmt::Barrier(_) => barrier = true,
+            _ => {}
+        });
+        collective
+            && !barrier
+            && (!conds.iter().all(|&c| self.uniform.expr(k, c))
+                || self.jumps_under(k, std::slice::from_ref(stmt), false))
+    }
+
+    /// Whether `block` has a `break`, `continue` or `return` under a condition that is not
+    /// uniform across the workgroup (`divergent`: already under one).
+    fn jumps_under(&self, k: &Kernel, block: &[Stmt], divergent: bool) -> bool {
+        let u = |e: &ExprId| self.uniform.expr(k, *e);
+        block.iter().any(|s| match s {
+            Stmt::Break | Stmt::Continue | Stmt::Return => divergent,
+            Stmt::If {
+                cond,
+                accept,
+                reject,
+            } => {
+                let d = divergent || !u(cond);
+                self.jumps_under(k, accept, d) || self.jumps_under(k, reject, d)
+            }
+            Stmt::For {
+                start,
+                end,
+                step,
+                body,
+                ..
+            } => {
+                let d = divergent || !(u(start) && u(end) && step.iter().all(u));
+                self.jumps_under(k, body, d)
+            }
+            Stmt::While { cond, body } => self.jumps_under(k, body, divergent || !u(cond)),
+            Stmt::Loop { body } => self.jumps_under(k, body, divergent),
+            _ => false,
+        })
+    }
+
+    /// Whether `stmt`, in a group block, runs once per workgroup (once per subgroup inside a
+    /// statement run per subgroup). `jumps`: whether `break` and `continue` here leave a loop
+    /// that runs per workgroup (subgroup).
     fn is_group(&self, k: &Kernel, stmt: &Stmt, jumps: bool) -> bool {
+        if self.per_subgroup(k, stmt) {
+            return true;
+        }
+        // Inside a statement run per subgroup, control uniform across the subgroup is
+        // followed once for it.
+        let sub = self.sub.get();
+        let uniform = |e: ExprId| {
+            if sub {
+                self.uniform.sub_expr(k, e)
+            } else {
+                self.uniform.expr(k, e)
+            }
+        };
         match stmt {
             Stmt::Barrier(_) | Stmt::Subgroup { .. } | Stmt::Return => true,
             Stmt::Break | Stmt::Continue => jumps,
@@ -127,7 +221,7 @@ impl<'a> Plan<'a> {
                 accept,
                 reject,
             } => {
-                self.uniform.expr(k, *cond)
+                uniform(*cond)
                     && accept
                         .iter()
                         .chain(reject)
@@ -136,14 +230,11 @@ impl<'a> Plan<'a> {
             Stmt::For {
                 start, end, step, ..
             } => {
-                self.stride(k, stmt).is_some()
-                    || [*start, *end]
-                        .into_iter()
-                        .chain(*step)
-                        .all(|e| self.uniform.expr(k, e))
+                (!sub && self.stride(k, stmt).is_some())
+                    || [*start, *end].into_iter().chain(*step).all(uniform)
                         && self.loop_is_group(k, stmt)
             }
-            Stmt::While { cond, .. } => self.uniform.expr(k, *cond) && self.loop_is_group(k, stmt),
+            Stmt::While { cond, .. } => uniform(*cond) && self.loop_is_group(k, stmt),
             Stmt::Loop { .. } => self.loop_is_group(k, stmt),
         }
     }
@@ -160,6 +251,12 @@ impl<'a> Plan<'a> {
     /// invocation where they are not uniform.
     fn hoist(&mut self, k: &Kernel, block: &[Stmt], jumps: bool) {
         for stmt in block {
+            if self.per_subgroup(k, stmt) {
+                self.sub.set(true);
+                self.hoist(k, std::slice::from_ref(stmt), jumps);
+                self.sub.set(false);
+                continue;
+            }
             match stmt {
                 // Ids are recomputed from `kf_inv` in each work-item loop instead.
                 Stmt::Let { local, .. } if self.id_locals[*local].is_some() => {}
@@ -168,7 +265,7 @@ impl<'a> Plan<'a> {
                 }
                 Stmt::ArrayDecl { array, .. } => self.hoisted_arrays[*array] = true,
                 // Its body runs inside its own work-item loop.
-                Stmt::For { .. } if self.stride(k, stmt).is_some() => {}
+                Stmt::For { .. } if !self.sub.get() && self.stride(k, stmt).is_some() => {}
                 Stmt::If { accept, reject, .. } if self.is_group(k, stmt, jumps) => {
                     self.hoist(k, accept, jumps);
                     self.hoist(k, reject, jumps);
@@ -283,7 +380,13 @@ impl Writer<'_> {
     /// A group block: group statements once, runs of the others in work-item loops.
     fn group_block(&self, plan: &Plan<'_>, block: &[Stmt], jumps: bool) -> TokenStream {
         let k = self.kernel;
-        let group = Mode::GROUP;
+        let sub = plan.sub.get();
+        // Conditions inside a statement run per subgroup are read at its first lane.
+        let (group, cond) = if sub {
+            (Mode::SUB, Mode::ITEM)
+        } else {
+            (Mode::GROUP, Mode::GROUP)
+        };
         let mut out = TokenStream::new();
         let mut run: Vec<&Stmt> = Vec::new();
         for stmt in block {
@@ -292,7 +395,11 @@ impl Writer<'_> {
                 continue;
             }
             out.extend(self.work_items(plan, &std::mem::take(&mut run)));
-            if let Some(s) = plan.stride(k, stmt) {
+            if plan.per_subgroup(k, stmt) {
+                out.extend(self.per_subgroup(plan, stmt, jumps));
+                continue;
+            }
+            if let Some(s) = plan.stride(k, stmt).filter(|_| !sub) {
                 out.extend(self.stride_loop(plan, stmt, s));
                 continue;
             }
@@ -302,23 +409,69 @@ impl Writer<'_> {
             }
             out.extend(match stmt {
                 Stmt::If {
-                    cond,
+                    cond: c,
                     accept,
                     reject,
                 } => {
-                    let c = self.expr(*cond, group);
+                    let c = self.expr(*c, cond);
                     let a = self.group_block(plan, accept, jumps);
                     let r = self.group_block(plan, reject, jumps);
                     quote!(if #c { #a } else { #r })
                 }
                 Stmt::For { .. } | Stmt::While { .. } | Stmt::Loop { .. } => {
-                    self.group_loop(plan, stmt, group)
+                    self.group_loop(plan, stmt, cond)
                 }
                 other => self.stmt(other, group),
             });
         }
         out.extend(self.work_items(plan, &run));
         out
+    }
+
+    /// `stmt` run once per subgroup (see the module docs): for each subgroup whose lanes are
+    /// live, with `kf_inv` and the ids of its first lane bound for the conditions.
+    fn per_subgroup(&self, plan: &Plan<'_>, stmt: &Stmt, jumps: bool) -> TokenStream {
+        let n = self.kernel.invocations_per_group();
+        let count = n.div_ceil(32);
+        plan.sub.set(true);
+        let body = self.group_block(plan, std::slice::from_ref(stmt), jumps);
+        plan.sub.set(false);
+        let live = plan.retires.then(|| {
+            quote! {
+                if !kf_live[kf_sg_lo as usize] {
+                    continue;
+                }
+            }
+        });
+        let ids = self.lane_ids();
+        quote! {
+            'kf_sg: for kf_sg in 0..#count {
+                let kf_sg_lo: u32 = kf_sg * 32;
+                let kf_sg_hi: u32 = ::core::cmp::min(kf_sg_lo + 32, #n);
+                #live
+                let kf_inv: u32 = kf_sg_lo;
+                #ids
+                #body
+            }
+        }
+    }
+
+    /// `kf_lid` and `kf_gid` of invocation `kf_inv` of workgroup `kf_grp`.
+    fn lane_ids(&self) -> TokenStream {
+        let [wx, wy, wz] = self.kernel.workgroup_size;
+        let lid = if wy == 1 && wz == 1 {
+            quote!([kf_inv, 0u32, 0u32])
+        } else {
+            quote!([kf_inv % #wx, (kf_inv / #wx) % #wy, kf_inv / (#wx * #wy)])
+        };
+        quote! {
+            let kf_lid: [u32; 3] = #lid;
+            let kf_gid: [u32; 3] = [
+                kf_grp[0].wrapping_mul(#wx).wrapping_add(kf_lid[0]),
+                kf_grp[1].wrapping_mul(#wy).wrapping_add(kf_lid[1]),
+                kf_grp[2].wrapping_mul(#wz).wrapping_add(kf_lid[2]),
+            ];
+        }
     }
 
     fn group_loop(&self, plan: &Plan<'_>, stmt: &Stmt, group: Mode) -> TokenStream {
@@ -343,6 +496,11 @@ impl Writer<'_> {
             return TokenStream::new();
         }
         let n = self.kernel.invocations_per_group();
+        if plan.sub.get() {
+            // One subgroup's lanes: no fast forms, which assume the workgroup's.
+            let body: TokenStream = stmts.iter().map(|s| self.stmt(s, Mode::ITEM)).collect();
+            return self.work_item_loop(plan, quote!(#n), body);
+        }
         // `if local_id().x < U { .. }` alone (a halving step of a tree reduction): only the
         // invocations below `U` run it.
         if let [Stmt::If {
@@ -393,14 +551,20 @@ impl Writer<'_> {
             (SubgroupOp::Min, _) => quote!(|a: #t, b: #t| a.min(b)),
             _ => quote!(|a: #t, b: #t| a.max(b)),
         };
+        // Inside a statement run per subgroup, only its lanes.
+        let lanes = if plan.sub.get() {
+            quote!([kf_sg_lo as usize..kf_sg_hi as usize])
+        } else {
+            quote!()
+        };
         let call = match op {
-            SubgroupOp::Broadcast => {
-                quote!(rt::subgroup::broadcast(&kf_sg_v, &kf_sg_a, &mut #out);)
-            }
-            SubgroupOp::ShuffleXor => {
-                quote!(rt::subgroup::shuffle_xor(&kf_sg_v, &kf_sg_a, &mut #out);)
-            }
-            _ => quote!(rt::subgroup::reduce(&kf_sg_v, &mut #out, #combine);),
+            SubgroupOp::Broadcast => quote!(rt::subgroup::broadcast(
+                &kf_sg_v #lanes, &kf_sg_a #lanes, &mut #out #lanes
+            );),
+            SubgroupOp::ShuffleXor => quote!(rt::subgroup::shuffle_xor(
+                &kf_sg_v #lanes, &kf_sg_a #lanes, &mut #out #lanes
+            );),
+            _ => quote!(rt::subgroup::reduce(&kf_sg_v #lanes, &mut #out #lanes, #combine);),
         };
         let args = store_arg.map(|_| quote!(let mut kf_sg_a: [u32; #len] = [0u32; #len];));
         quote! {
@@ -452,8 +616,13 @@ impl Writer<'_> {
             }
         });
         let n = self.kernel.invocations_per_group();
+        let range = if plan.sub.get() {
+            quote!(kf_sg_lo..kf_sg_hi)
+        } else {
+            quote!(0..#count)
+        };
         quote! {
-            'kf_wi: for kf_inv in 0..#count {
+            'kf_wi: for kf_inv in #range {
                 // SAFETY: `count` is at most the workgroup's size. Said, so that the slots
                 // `kf_h_<name>[kf_inv]` need no bounds check and the loop vectorises.
                 unsafe { ::core::hint::assert_unchecked(kf_inv < #n) };

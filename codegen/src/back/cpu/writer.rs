@@ -57,6 +57,11 @@ impl Mode<'_> {
         ctx: Ctx::Item,
         ..Mode::GROUP
     };
+    /// Once per subgroup, inside a statement run per subgroup (group.rs).
+    pub(super) const SUB: Mode<'static> = Mode {
+        ctx: Ctx::Sub,
+        ..Mode::GROUP
+    };
 }
 
 /// Where code of a cooperative kernel (workgroup memory or barriers) runs.
@@ -68,6 +73,9 @@ pub(super) enum Ctx {
     Group,
     /// Inside a work-item loop, for invocation `kf_inv`.
     Item,
+    /// Once per subgroup (`kf_sg`, lanes `kf_sg_lo..kf_sg_hi`), inside a statement run per
+    /// subgroup.
+    Sub,
 }
 
 pub(super) fn ident(name: &str) -> Ident {
@@ -424,6 +432,13 @@ impl<'a> Writer<'a> {
                     kf_live[kf_inv as usize] = false;
                     continue 'kf_wi;
                 }),
+                // The subgroup's lanes return.
+                Ctx::Sub => quote!({
+                    for kf_l in kf_sg_lo..kf_sg_hi {
+                        kf_live[kf_l as usize] = false;
+                    }
+                    continue 'kf_sg;
+                }),
             },
             // Work-item loops end at each barrier (group.rs), so it needs no code of its own;
             // subgroup operations are written by group.rs, the only place they reach.
@@ -610,6 +625,14 @@ impl<'a> Writer<'a> {
                 Ctx::Item => quote!((kf_inv % 32u32)),
                 _ => quote!(0u32),
             },
+            Expr::SubgroupId(SubgroupId::Id) => match mode.ctx {
+                Ctx::Item => quote!((kf_inv / 32u32)),
+                _ => quote!(0u32),
+            },
+            Expr::SubgroupId(SubgroupId::Count) => {
+                let n = k.invocations_per_group().div_ceil(32);
+                quote!(#n)
+            }
             Expr::Builtin(b, axis) => {
                 let a = axis.index();
                 let wx = k.workgroup_size[0];

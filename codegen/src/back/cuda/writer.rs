@@ -370,10 +370,18 @@ impl<'a> Writer<'a> {
             }
             Expr::Local(l) => self.local_name(l),
             Expr::SubgroupId(SubgroupId::Size) => "32u".into(),
-            Expr::SubgroupId(SubgroupId::InvocationId) => {
+            Expr::SubgroupId(s @ (SubgroupId::InvocationId | SubgroupId::Id)) => {
                 // Warps are 32 consecutive linear thread ids.
                 let [wx, wy, _] = self.kernel.workgroup_size;
-                format!("((threadIdx.x + {wx}u * (threadIdx.y + {wy}u * threadIdx.z)) & 31u)")
+                let lin = format!("(threadIdx.x + {wx}u * (threadIdx.y + {wy}u * threadIdx.z))");
+                if s == SubgroupId::Id {
+                    format!("({lin} >> 5u)")
+                } else {
+                    format!("({lin} & 31u)")
+                }
+            }
+            Expr::SubgroupId(SubgroupId::Count) => {
+                format!("{}u", self.kernel.invocations_per_group().div_ceil(32))
             }
             Expr::Builtin(b, axis) => {
                 let a = axis.name();

@@ -39,16 +39,29 @@ impl<'a> Writer<'a> {
         let mut o = self.header(&[]);
         let [wx, wy, wz] = k.workgroup_size;
         let name = &k.name;
-        let (sg_params, sg_builtins, sg_args) = if k.uses_subgroups() {
+        let (mut sg_params, mut sg_builtins, mut sg_args) = if k.uses_subgroups() {
             (
-                ", kf_sg_size: u32, kf_sg_id: u32",
+                ", kf_sg_size: u32, kf_sg_id: u32".to_string(),
                 "    @builtin(subgroup_size) kf_sg_size: u32,\n    \
-                 @builtin(subgroup_invocation_id) kf_sg_id: u32,\n",
-                ", kf_sg_size, kf_sg_id",
+                 @builtin(subgroup_invocation_id) kf_sg_id: u32,\n"
+                    .to_string(),
+                ", kf_sg_size, kf_sg_id".to_string(),
             )
         } else {
-            ("", "", "")
+            Default::default()
         };
+        let indexed = k
+            .exprs
+            .values()
+            .any(|e| matches!(e, Expr::SubgroupId(SubgroupId::Id | SubgroupId::Count)));
+        if indexed {
+            sg_params.push_str(", kf_sg_index: u32, kf_sg_count: u32");
+            sg_builtins.push_str(
+                "    @builtin(subgroup_id) kf_sg_index: u32,\n    \
+                 @builtin(num_subgroups) kf_sg_count: u32,\n",
+            );
+            sg_args.push_str(", kf_sg_index, kf_sg_count");
+        }
         // The body, called by two entry points: `{name}` when the runtime dispatches the
         // logical grid itself, `{name}_folded` when it folded the grid into more dimensions (a
         // dimension past the adapter's limit). One entry point with the recovery behind a
@@ -480,6 +493,8 @@ impl<'a> Writer<'a> {
             Expr::Local(l) => self.local_name(l),
             Expr::SubgroupId(SubgroupId::Size) => "kf_sg_size".into(),
             Expr::SubgroupId(SubgroupId::InvocationId) => "kf_sg_id".into(),
+            Expr::SubgroupId(SubgroupId::Id) => "kf_sg_index".into(),
+            Expr::SubgroupId(SubgroupId::Count) => "kf_sg_count".into(),
             Expr::Builtin(b, axis) => {
                 let a = axis.name();
                 match b {
