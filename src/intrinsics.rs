@@ -52,7 +52,7 @@ pub fn workgroup_barrier() {}
 /// slices, is visible to the others after it. WGSL `subgroupBarrier()`, which needs wgpu's
 /// `SUBGROUP_BARRIER` feature (a launch on an adapter without it is `Err(Unsupported)`); on
 /// the CPU the work of the workgroup is split at it as at [`barrier`]. It must be reached under
-/// control flow that is the same for the whole workgroup. Called from host code it does
+/// control flow that is the same across the subgroup. Called from host code it does
 /// nothing.
 pub fn subgroup_barrier() {}
 
@@ -89,8 +89,8 @@ pub fn num_subgroups() -> u32 {
     1
 }
 /// In a kernel: the sum of `v` over the invocations of the subgroup, returned to each (integer
-/// sums wrap). Every lane of the subgroup must reach it (control may differ between subgroups, not within one). Called from host code (a
-/// subgroup of one) it returns `v`.
+/// sums wrap). Every lane of the subgroup must reach it (control may differ between
+/// subgroups, not within one). Called from host code (a subgroup of one) it returns `v`.
 pub fn subgroup_add<T: Copy>(v: T) -> T {
     v
 }
