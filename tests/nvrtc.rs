@@ -32,6 +32,7 @@ fn kernels() -> Vec<(String, String)> {
         "tests/shared_len.rs",
         "tests/views.rs",
         "tests/subgroup_uniform.rs",
+        "examples/train_loop.rs",
         "tests/atomics.rs",
         "examples/downstream/src/main.rs",
     ] {

@@ -108,6 +108,7 @@ fn test_kernels_match_golden_files() {
         "tests/shared_len.rs",
         "tests/views.rs",
         "tests/subgroup_uniform.rs",
+        "examples/train_loop.rs",
     ] {
         let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
         let parsed = syn::parse_file(&std::fs::read_to_string(&path).unwrap()).unwrap();
