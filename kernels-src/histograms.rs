@@ -48,3 +48,47 @@ pub fn histogram(lo: f32, hi: f32, x: &[f32], bins: &[AtomicU32]) {
         }
     }
 }
+
+/// Adds to `bins[b]` the weights `w[i]` of the elements `x[i]` in bin `b`, the binning of
+/// [`histogram`] (`torch.histc` with weights, or an embedding's gradient rows). Float atomics:
+/// each workgroup sums into workgroup memory, then adds each non-zero bin to `bins` once.
+/// Summation order varies between runs (the README's `AtomicF32`); integer-valued weights
+/// sum exactly while the totals stay below 2^24. `w` is as long as `x`; `bins` accumulates.
+#[compute_kernel(workgroup_size = 256)]
+pub fn weighted_histogram(lo: f32, hi: f32, x: &[f32], w: &[f32], bins: &[AtomicF32]) {
+    const LOCAL_BINS: u32 = 1024;
+    let nbins = bins.len();
+    if nbins == 0 {
+        return;
+    }
+    let lid = local_id().x;
+    let scale = nbins as f32 / (hi - lo);
+    let stride = num_groups().x * 256;
+    if nbins <= LOCAL_BINS {
+        let sums = shared_array::<AtomicF32, LOCAL_BINS>();
+        for b in (lid..nbins).step_by(256) {
+            sums[b].store(0.0, Relaxed);
+        }
+        workgroup_barrier();
+        for i in (global_id().x..x.len()).step_by(stride) {
+            let v = x[i];
+            if v >= lo && v <= hi {
+                sums[min(((v - lo) * scale) as u32, nbins - 1)].fetch_add(w[i], Relaxed);
+            }
+        }
+        workgroup_barrier();
+        for b in (lid..nbins).step_by(256) {
+            let s = sums[b].load(Relaxed);
+            if s != 0.0 {
+                bins[b].fetch_add(s, Relaxed);
+            }
+        }
+    } else {
+        for i in (global_id().x..x.len()).step_by(stride) {
+            let v = x[i];
+            if v >= lo && v <= hi {
+                bins[min(((v - lo) * scale) as u32, nbins - 1)].fetch_add(w[i], Relaxed);
+            }
+        }
+    }
+}

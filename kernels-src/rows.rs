@@ -93,3 +93,33 @@ pub fn rms_norm<T: Float>(cols: u32, eps: f32, x: &[T], weight: &[T], y: &mut [T
         y[base + c] = (x[base + c] as f32 * rrms * weight[c] as f32) as T;
     }
 }
+
+/// Softmax with one subgroup (warp) per row, for rows too short to keep a workgroup of 256
+/// busy: launch `Grid::groups([rows.div_ceil(256 / subgroup_size), 1, 1])` with the device's
+/// `subgroup_size()`. The maximum and the sum are subgroup reductions, with no workgroup
+/// memory and no barrier; subgroups past the last row return at once.
+#[compute_kernel(workgroup_size = 256)]
+pub fn softmax_warp(rows: u32, cols: u32, x: &[f32], y: &mut [f32]) {
+    let row = group_id().x * num_subgroups() + subgroup_id();
+    if row >= rows {
+        return;
+    }
+    let lane = subgroup_invocation_id();
+    let step = subgroup_size();
+    let base = row * cols;
+    let mut m = f32::NEG_INFINITY;
+    for c in (lane..cols).step_by(step) {
+        m = max(m, x[base + c]);
+    }
+    let row_max = subgroup_max(m);
+    let mut s = 0.0f32;
+    for c in (lane..cols).step_by(step) {
+        let e = exp(x[base + c] - row_max);
+        y[base + c] = e;
+        s += e;
+    }
+    let inv = 1.0 / subgroup_add(s);
+    for c in (lane..cols).step_by(step) {
+        y[base + c] = y[base + c] * inv;
+    }
+}

@@ -14,10 +14,10 @@ pub mod rows;
 pub mod workgroup;
 
 pub use elementwise::{copy, gelu, relu, saxpy, scale, sigmoid, silu, vector_add};
-pub use histograms::histogram;
+pub use histograms::{histogram, weighted_histogram};
 pub use integer::hash_u32;
 pub use reduce::{reduce_max, reduce_sum};
-pub use rows::{layer_norm, rms_norm, softmax};
+pub use rows::{layer_norm, rms_norm, softmax, softmax_warp};
 
 /// Every built-in kernel's description (each instance of the generic ones: `saxpy_f32`,
 /// `saxpy_f16`, `saxpy_bf16`, ...), for `kernelforge emit` and `info`.
@@ -60,6 +60,8 @@ pub fn all() -> Vec<&'static kernelforge_runtime::KernelDesc> {
         &rms_norm::rms_norm_f16::KERNEL,
         &rms_norm::rms_norm_bf16::KERNEL,
         &histogram::KERNEL,
+        &weighted_histogram::KERNEL,
+        &softmax_warp::KERNEL,
     ]
 }
 
@@ -102,6 +104,8 @@ pub fn cpu_source(name: &str) -> Option<&'static str> {
         "rms_norm_f32" => rms_norm::rms_norm_f32::CPU_SOURCE,
         "rms_norm_f16" => rms_norm::rms_norm_f16::CPU_SOURCE,
         "rms_norm_bf16" => rms_norm::rms_norm_bf16::CPU_SOURCE,
+        "weighted_histogram" => weighted_histogram::CPU_SOURCE,
+        "softmax_warp" => softmax_warp::CPU_SOURCE,
         "histogram" => histogram::CPU_SOURCE,
         _ => return None,
     })

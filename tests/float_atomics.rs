@@ -181,3 +181,35 @@ fn host_atomic_f32_is_the_kernel_element_type() {
     assert_eq!(a.fetch_add(0.5, Relaxed), 2.0);
     assert_eq!(a.load(Relaxed), 2.5);
 }
+
+/// The built-in `weighted_histogram` against an f64 reference, with weights of 1 to 4 (sums
+/// exact in any order), at shapes that take the workgroup-memory and the global path.
+#[each_backend]
+fn weighted_histogram_matches_f64(dev: &Device) {
+    use kernelforge::kernels::weighted_histogram;
+    for (n, bins) in [(1usize, 1usize), (1000, 7), (100_000, 256), (50_000, 3000)] {
+        let x: Vec<f32> = (0..n)
+            .map(|i| ((i * 7919) % 1000) as f32 / 100.0 - 1.0)
+            .collect();
+        let w: Vec<f32> = (0..n).map(|i| (i % 4 + 1) as f32).collect();
+        let (lo, hi) = (0.0f32, 8.0f32);
+        let scale = bins as f32 / (hi - lo);
+        let mut want = vec![0f64; bins];
+        for (&v, &wi) in x.iter().zip(&w) {
+            if v >= lo && v <= hi {
+                want[(((v - lo) * scale) as usize).min(bins - 1)] += wi as f64;
+            }
+        }
+        let (xb, wb) = (dev.upload(&x).unwrap(), dev.upload(&w).unwrap());
+        let mut out = dev.zeros::<f32>(bins).unwrap();
+        let grid = kernelforge::histogram::grid(n);
+        weighted_histogram::launch(dev, grid, lo, hi, &xb, &wb, &mut out).unwrap();
+        let want: Vec<f32> = want.iter().map(|&v| v as f32).collect();
+        assert_eq!(
+            out.to_vec().unwrap(),
+            want,
+            "{n} values, {bins} bins on {}",
+            dev.name()
+        );
+    }
+}

@@ -164,3 +164,43 @@ fn subgroup_barrier_under_a_subgroup_uniform_condition(dev: &Device) {
         assert_eq!(v, want, "invocation {i} on {}", dev.name());
     }
 }
+
+/// The built-in `softmax_warp` against f64, within the row kernels' tolerance
+/// (`1e-5 + 1e-4 * |want|`), at row counts that leave subgroups of the last workgroup idle.
+#[each_backend]
+fn softmax_warp_matches_f64(dev: &Device) {
+    use kernelforge::kernels::softmax_warp;
+    let Ok(size) = dev.subgroup_size() else {
+        eprintln!("skipped on {}: no fixed subgroup size", dev.name());
+        return;
+    };
+    for (rows, cols) in [(1u32, 1u32), (37, 100), (300, 256), (9, 1000)] {
+        let x: Vec<f32> = (0..rows * cols)
+            .map(|i| ((i * 37) % 201) as f32 / 20.0 - 5.0)
+            .collect();
+        let xb = dev.upload(&x).unwrap();
+        let mut y = dev.zeros::<f32>(x.len()).unwrap();
+        let grid = Grid::groups([rows.div_ceil(256 / size), 1, 1]);
+        let r = softmax_warp::launch(dev, grid, rows, cols, &xb, &mut y);
+        if lacks_shader_feature(dev, r, &["SUBGROUP"]) {
+            return;
+        }
+        let got = y.to_vec().unwrap();
+        for (r, (xr, yr)) in x
+            .chunks(cols as usize)
+            .zip(got.chunks(cols as usize))
+            .enumerate()
+        {
+            let m = xr.iter().map(|&v| v as f64).fold(f64::MIN, f64::max);
+            let s: f64 = xr.iter().map(|&v| (v as f64 - m).exp()).sum();
+            for (&v, &o) in xr.iter().zip(yr) {
+                let want = (v as f64 - m).exp() / s;
+                assert!(
+                    (o as f64 - want).abs() <= 1e-5 + 1e-4 * want.abs(),
+                    "row {r} of {rows}x{cols} on {}: {o} vs {want}",
+                    dev.name()
+                );
+            }
+        }
+    }
+}

@@ -166,17 +166,14 @@ impl<'a> KernelArg<'a> {
 }
 
 /// The launch ABI's `u32` words (see kernelforge-codegen's `back` module): the group counts,
-/// then per parameter its scalar bits or, for a slice, its length and its first element's
-/// offset from where it is bound ([`bind_offset`] with `align`, the storage-binding offset
-/// alignment; 0 without one). A 64-bit scalar takes two words, low first, starting at an
-/// even word (after a zero pad word when needed), so that it is 8-byte aligned in the WGSL
-/// uniform. The GPU backends use it.
+/// then per parameter its scalar bits or, for a slice, its length. A 64-bit scalar takes two
+/// words, low first, starting at an even word (after a zero pad word when needed), so that
+/// it is 8-byte aligned in the WGSL uniform. The GPU backends use it.
 #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
 pub(crate) fn abi_words(
     groups: [u32; 3],
     params: &[ParamDesc],
     args: &[KernelArg<'_>],
-    align: u64,
 ) -> Vec<u32> {
     let mut words = groups.to_vec();
     for (a, p) in args.iter().zip(params) {
@@ -189,9 +186,8 @@ pub(crate) fn abi_words(
             }
             KernelArg::Scalar(bits) => words.push(*bits as u32),
             slice => {
-                let (buf, offset, len) = slice.extent().expect("a slice");
-                let (_, skip) = bind_offset(offset, buf.elem_size, align);
-                words.extend([len as u32, skip as u32]);
+                let (_, _, len) = slice.extent().expect("a slice");
+                words.push(len as u32);
             }
         }
     }

@@ -16,6 +16,7 @@
 mod halves;
 mod kernels;
 mod peers;
+mod ported;
 mod wide;
 
 use kernelforge::{Device, Result};
@@ -172,6 +173,17 @@ pub fn cases<'a>(dev: &'a Device, inputs: &'a Inputs) -> Vec<(String, Result<Cas
                 p
             });
             out.push((format!("peer of {name}"), peer));
+        }
+    }
+    for (name, case, is_peer) in ported::cases(dev, data) {
+        if is_peer {
+            let peer = case.map(|mut p| {
+                p.peer_of = Some(name.clone());
+                p
+            });
+            out.push((format!("peer of {name}"), peer));
+        } else {
+            out.push((name, case));
         }
     }
     out.extend(wide::cases(dev, data));

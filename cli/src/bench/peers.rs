@@ -303,9 +303,9 @@ fn peer_wgsl(name: &str, inputs: usize, expr: &str, half: bool) -> String {
         ("", "vec4<f32>", "", "")
     };
     let lens = if inputs == 2 {
-        "len_a: u32, off_a: u32, len_b: u32, off_b: u32, len_y: u32, off_y: u32"
+        "len_a: u32, len_b: u32, len_y: u32"
     } else {
-        "len_a: u32, off_a: u32, len_y: u32, off_y: u32"
+        "len_a: u32, len_y: u32"
     };
     let b = if inputs == 2 {
         format!("@group(0) @binding(2) var<storage, read> b: array<{elem}>;\n")
@@ -477,7 +477,7 @@ pub(crate) fn wgsl<'a>(dev: &'a Device, name: &str, d: &'a Data) -> Option<Resul
 /// The handwritten WGSL softmax: one workgroup of 256 per row, as a careful engineer writes it
 /// for wgpu: three strided passes over the row, maximum and sum reduced in workgroup memory by
 /// halving trees, `exp` stored by the second pass so the third only scales.
-const SOFTMAX_WGSL: &str = "struct Params { groups_x: u32, groups_y: u32, groups_z: u32, cols: u32, len_x: u32, off_x: u32, len_y: u32, off_y: u32 }
+const SOFTMAX_WGSL: &str = "struct Params { groups_x: u32, groups_y: u32, groups_z: u32, cols: u32, len_x: u32, len_y: u32 }
 @group(0) @binding(0) var<uniform> p: Params;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
 @group(0) @binding(2) var<storage, read_write> y: array<f32>;

@@ -12,10 +12,12 @@
 //!    the padding workgroups, and recomputes the logical `group_id()`;
 //! 2. then for each parameter in order: a scalar's value (`bool` as a `u32` 0 or 1, `f16` and
 //!    `bf16` as their 16 bits), or for a slice its buffer followed by its length in elements
-//!    (`u32`) and, on wgpu only, the offset in elements of its first element from the start of
-//!    its binding (`u32`): a view (`buf.slice(a..b)`) is bound from the adapter's storage
-//!    offset alignment at or below its start, and every access adds the offset. CUDA and the
-//!    CPU receive a pointer to the first element instead.
+//!    (`u32`). A view (`buf.slice(a..b)`) is passed as its first element: CUDA and the CPU
+//!    receive a pointer to it; wgpu binds from the adapter's storage offset alignment at or
+//!    below it, and the WGSL module's override constant `kf_off_<k>` (parameter `k`) holds the
+//!    elements from there, 0 unless the view starts off the alignment (then the runtime
+//!    creates a pipeline with that value, cached): whole buffers and aligned views run code in
+//!    which the offset is the constant 0, folded away.
 //!
 //! On wgpu the values live as `u32` words in one uniform struct (binding 0): a 16-bit float in
 //! the low half of a word, a 64-bit scalar in two words, low first, starting at an even word

@@ -405,14 +405,13 @@ impl DeviceImpl {
             }
             #[cfg(feature = "wgpu")]
             DeviceImpl::Wgpu(w) => {
-                let align = w.storage_align();
-                let words = crate::kernel::abi_words(groups, desc.params, args, align);
+                let words = crate::kernel::abi_words(groups, desc.params, args);
                 let len = shared.map_or(0, |(_, len)| len as u32);
                 w.launch(desc, groups, words, &views(desc.name, args)?, len, rec)
             }
             #[cfg(feature = "cuda")]
             DeviceImpl::Cuda(c) => {
-                let words = crate::kernel::abi_words(groups, desc.params, args, 0);
+                let words = crate::kernel::abi_words(groups, desc.params, args);
                 let bytes = shared.map_or(0, |(s, len)| len * s.elem_bytes as u64);
                 c.launch(desc, groups, &words, &views(desc.name, args)?, bytes, rec)
             }

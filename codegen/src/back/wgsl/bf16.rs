@@ -58,7 +58,7 @@ impl Writer<'_> {
              return bitcast<f32>(select(kf_w << 16u, kf_w & 0xffff0000u, (kf_i & 1u) == 1u));\n}}\n"
         );
         let name = self.add_helper(name, text);
-        format!("{name}(kf_params.off_{n} + {i})")
+        format!("{name}({} + {i})", self.slice_off(slice))
     }
 
     /// The statement storing `bf16` value `v` (already rounded) at element `i` of `slice`.
@@ -79,7 +79,7 @@ impl Writer<'_> {
              }}\n}}\n"
         );
         let name = self.add_helper(name, text);
-        format!("{name}(kf_params.off_{n} + {i}, {v});")
+        format!("{name}({} + {i}, {v});", self.slice_off(slice))
     }
 
     fn is_mutable(&self, slice: ParamId) -> bool {

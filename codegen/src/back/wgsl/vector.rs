@@ -102,6 +102,7 @@ impl Writer<'_> {
                 let v = self.expr_x4(*value, shape);
                 let t = Width::X4.ty(self.info.ty(*value));
                 let n = target_name(&k.param(*slice).name);
+                let off = self.slice_off(*slice);
                 let id = index(*value);
                 self.line(&format!("let kf_v{id}: {t} = {v};"));
                 let v = format!("kf_v{id}");
@@ -118,15 +119,17 @@ impl Writer<'_> {
                         self.line("loop {");
                         self.indent += 1;
                         self.line(&format!("if kf_end >= kf_params.len_{n} {{ break; }}"));
-                        self.line(&format!("kf_o{id} = select({n}[kf_params.off_{n} / 4u + kf_j], {v}, kf_m);"));
+                        self.line(&format!(
+                            "kf_o{id} = select({n}[{off} / 4u + kf_j], {v}, kf_m);"
+                        ));
                         self.line("break;");
                         self.indent -= 1;
                         self.line("}");
-                        self.line(&format!("{n}[kf_params.off_{n} / 4u + kf_j] = kf_o{id};"));
+                        self.line(&format!("{n}[{off} / 4u + kf_j] = kf_o{id};"));
                     }
-                    Some(m) => {
-                        self.line(&format!("{n}[kf_params.off_{n} / 4u + kf_j] = select({n}[kf_params.off_{n} / 4u + kf_j], {v}, kf_m & {m});"))
-                    }
+                    Some(m) => self.line(&format!(
+                        "{n}[{off} / 4u + kf_j] = select({n}[{off} / 4u + kf_j], {v}, kf_m & {m});"
+                    )),
                 }
             }
             Stmt::If {
@@ -169,7 +172,8 @@ impl Writer<'_> {
             Expr::Load { slice, index } => {
                 let n = target_name(&k.param(slice).name);
                 if shape.vector_slices.contains(&slice) {
-                    format!("{n}[kf_params.off_{n} / 4u + kf_j]")
+                    let off = self.slice_off(slice);
+                    format!("{n}[{off} / 4u + kf_j]")
                 } else {
                     let i = self.expr(index);
                     let at = self.slice_at(slice, &i);

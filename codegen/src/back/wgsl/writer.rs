@@ -126,13 +126,20 @@ impl<'a> Writer<'a> {
                     let _ = writeln!(o, "    {n}: {},", uniform_ty(s));
                 }
                 ParamKind::Slice { .. } => {
-                    // The view's length, and its first element's offset in the binding.
-                    words += 2;
-                    let _ = writeln!(o, "    len_{n}: u32,\n    off_{n}: u32,");
+                    words += 1;
+                    let _ = writeln!(o, "    len_{n}: u32,");
                 }
             }
         }
         o.push_str("}\n\n@group(0) @binding(0) var<uniform> kf_params: KfParams;\n");
+        // Each slice's first element's offset from the start of its binding: 0 (folded away)
+        // but for a view at an offset that is not a multiple of the storage offset
+        // alignment, whose pipeline is created with the remainder (the `back` module docs).
+        for (i, p) in k.params.values().enumerate() {
+            if let ParamKind::Slice { .. } = p.kind {
+                let _ = writeln!(o, "override kf_off_{i}: u32 = 0u;");
+            }
+        }
         let mut binding = 1;
         for (id, p) in k.params.iter() {
             if let ParamKind::Slice {
@@ -281,11 +288,23 @@ impl<'a> Writer<'a> {
     }
 
     /// Element `i` of slice parameter `slice`: its binding starts up to the storage offset
-    /// alignment before a view's first element, and the uniform says how far
+    /// alignment before a view's first element, and an override constant says how far
     /// (`kernel::bind_offset` in the runtime).
     pub(super) fn slice_at(&self, slice: ParamId, i: &str) -> String {
         let n = target_name(&self.kernel.param(slice).name);
-        format!("{n}[kf_params.off_{n} + {i}]")
+        format!("{n}[{} + {i}]", self.slice_off(slice))
+    }
+
+    /// The override constant holding slice `slice`'s offset in its binding, `kf_off_<k>` for
+    /// parameter `k`.
+    pub(super) fn slice_off(&self, slice: ParamId) -> String {
+        let k = self
+            .kernel
+            .params
+            .iter()
+            .position(|(id, _)| id == slice)
+            .unwrap_or(0);
+        format!("kf_off_{k}")
     }
 
     pub(super) fn local_name(&self, l: LocalId) -> String {

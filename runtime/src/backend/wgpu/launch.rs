@@ -130,7 +130,21 @@ impl WgpuDevice {
             _ if groups.iter().all(|&g| g as u64 <= max) => (desc.wgsl_source, groups, false),
             _ => (desc.wgsl_source, self.fold(logical)?, true),
         };
-        let pipeline = self.pipeline(desc, source, folded, shared_len, &mut rec.compile)?;
+        // Views whose start is not on the storage offset alignment: the offsets in their
+        // bindings, as (parameter index, elements), for the pipeline's override constants.
+        let mut offsets = Vec::new();
+        let mut param = 0;
+        for a in args {
+            if let Arg::Slice(_, e) | Arg::SliceMut(_, e) = a {
+                let (_, skip) = bind_offset(e.offset, e.elem, self.storage_align());
+                if skip != 0 && e.len != 0 {
+                    offsets.push((slice_param(desc, param), skip as u32));
+                }
+                param += 1;
+            }
+        }
+        let pipeline =
+            self.pipeline(desc, source, folded, shared_len, &offsets, &mut rec.compile)?;
         self.collect_timings();
         let context = format!("launching kernel `{}`", desc.name);
         self.check_lost(&context)?;
@@ -235,4 +249,14 @@ impl WgpuDevice {
         let readback = buffer(wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
         (queries, resolve, readback)
     }
+}
+
+/// The index in `desc.params` of its `k`-th slice parameter.
+fn slice_param(desc: &KernelDesc, k: usize) -> usize {
+    desc.params
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.slice.is_some())
+        .nth(k)
+        .map_or(0, |(i, _)| i)
 }

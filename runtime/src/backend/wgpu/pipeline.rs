@@ -11,8 +11,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A pipeline's kernel name, module (its source's address), whether it is the `_folded`
-/// entry point, and the length of its launch-sized workgroup array (0 without one).
-pub(super) type PipelineKey = (&'static str, usize, bool, u32);
+/// entry point, the length of its launch-sized workgroup array (0 without one), and the
+/// offsets of its views in their bindings where not 0 (parameter index, elements).
+pub(super) type PipelineKey = (&'static str, usize, bool, u32, Vec<(usize, u32)>);
 
 pub(super) struct Pipeline {
     pub(super) pipeline: wgpu::ComputePipeline,
@@ -28,16 +29,26 @@ impl WgpuDevice {
     /// The compute pipeline of `source`, one of `desc`'s two WGSL modules, at its entry point
     /// `<name>_folded` when `folded` (generated scalar modules have it, for grids folded into
     /// more dimensions), else `<name>`; its launch-sized workgroup array (if any) holds
-    /// `shared_len` elements (the `kf_shared_len` override: one pipeline per length).
+    /// `shared_len` elements (the `kf_shared_len` override: one pipeline per length), and
+    /// slice parameter `k` of `offsets` starts that many elements into its binding (the
+    /// `kf_off_<k>` overrides: one pipeline per set of offsets; whole buffers and views on the
+    /// alignment use the default of 0, which the compiler folds away).
     pub(super) fn pipeline(
         &self,
         desc: &KernelDesc,
         source: &'static str,
         folded: bool,
         shared_len: u32,
+        offsets: &[(usize, u32)],
         compile: &mut Duration,
     ) -> Result<Arc<Pipeline>> {
-        let key = (desc.name, source.as_ptr() as usize, folded, shared_len);
+        let key = (
+            desc.name,
+            source.as_ptr() as usize,
+            folded,
+            shared_len,
+            offsets.to_vec(),
+        );
         if let Some(p) = self.pipelines.lock().expect("pipeline cache").get(&key) {
             return Ok(p.clone());
         }
@@ -171,9 +182,16 @@ impl WgpuDevice {
                 immediate_size: 0,
             });
         // An override-sized array needs at least one element; modules without one take no
-        // constants.
-        let len = [("kf_shared_len", shared_len.max(1) as f64)];
-        let constants: &[(&str, f64)] = if desc.shared_len.is_some() { &len } else { &[] };
+        // such constant.
+        let names: Vec<String> = offsets.iter().map(|(k, _)| format!("kf_off_{k}")).collect();
+        let mut constants: Vec<(&str, f64)> = names
+            .iter()
+            .zip(offsets)
+            .map(|(n, &(_, v))| (n.as_str(), v as f64))
+            .collect();
+        if desc.shared_len.is_some() {
+            constants.push(("kf_shared_len", shared_len.max(1) as f64));
+        }
         let entry = if folded {
             format!("{}_folded", desc.name)
         } else {
@@ -187,7 +205,7 @@ impl WgpuDevice {
                 module: &module,
                 entry_point: Some(&entry),
                 compilation_options: wgpu::PipelineCompilationOptions {
-                    constants,
+                    constants: &constants,
                     ..Default::default()
                 },
                 cache: self.disk.as_ref().map(|d| &d.cache),
@@ -220,9 +238,9 @@ impl WgpuDevice {
         if desc.shared_len.is_some() {
             return Ok(());
         }
-        self.pipeline(desc, desc.wgsl_source, false, 0, &mut rec.compile)?;
+        self.pipeline(desc, desc.wgsl_source, false, 0, &[], &mut rec.compile)?;
         if let Some(x4) = desc.wgsl_x4_source {
-            self.pipeline(desc, x4, false, 0, &mut rec.compile)?;
+            self.pipeline(desc, x4, false, 0, &[], &mut rec.compile)?;
         }
         Ok(())
     }
