@@ -175,19 +175,21 @@ pub fn cases<'a>(dev: &'a Device, inputs: &'a Inputs) -> Vec<(String, Result<Cas
             out.push((format!("peer of {name}"), peer));
         }
     }
-    for (name, case, is_peer) in ported::cases(dev, data) {
-        if is_peer {
-            let peer = case.map(|mut p| {
-                p.peer_of = Some(name.clone());
-                p
-            });
-            out.push((format!("peer of {name}"), peer));
-        } else {
-            out.push((name, case));
-        }
-    }
+    push_named(&mut out, ported::cases(dev, data));
     out.extend(wide::cases(dev, data));
-    for (name, case, is_peer) in halves::cases(dev, data, &inputs.f16, &inputs.bf16) {
+    push_named(
+        &mut out,
+        halves::cases(dev, data, &inputs.f16, &inputs.bf16),
+    );
+    out
+}
+
+/// Appends `cases`, (name, case, whether it is a peer), a peer named after its kernel.
+fn push_named<'a>(
+    out: &mut Vec<(String, Result<Case<'a>>)>,
+    cases: Vec<(String, Result<Case<'a>>, bool)>,
+) {
+    for (name, case, is_peer) in cases {
         if is_peer {
             let peer = case.map(|mut p| {
                 p.peer_of = Some(name.clone());
@@ -198,7 +200,6 @@ pub fn cases<'a>(dev: &'a Device, inputs: &'a Inputs) -> Vec<(String, Result<Cas
             out.push((name, case));
         }
     }
-    out
 }
 
 fn median(mut v: Vec<f64>) -> f64 {

@@ -267,12 +267,17 @@ fn rayon_histogram(d: &Data) -> Case<'_> {
     })
 }
 
-/// `softmax_warp` over `n / 256` rows of 256.
-fn softmax_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
+/// The `softmax_warp` case's rows, input and grid (a subgroup per row) on `dev`.
+fn warp_shape<'a>(dev: &Device, d: &'a Data) -> Result<(usize, &'a [f32], Grid)> {
     let rows = d.n / WARP_COLS;
-    let x = &d.x[..rows * WARP_COLS];
     let size = dev.subgroup_size()?;
     let grid = Grid::groups([(rows as u32).div_ceil(256 / size), 1, 1]);
+    Ok((rows, &d.x[..rows * WARP_COLS], grid))
+}
+
+/// `softmax_warp` over `n / 256` rows of 256.
+fn softmax_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
+    let (rows, x, grid) = warp_shape(dev, d)?;
     let xb = dev.upload(x)?;
     let mut yb = dev.zeros::<f32>(x.len())?;
     Ok(case(
@@ -487,10 +492,7 @@ fn wgsl_softmax<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
         param("y", ScalarType::F32, Some(true)),
     ];
     static DESC: KernelDesc = peer("peer_softmax_warp", &PARAMS, SOFTMAX_WGSL, 0, true);
-    let rows = d.n / WARP_COLS;
-    let x = &d.x[..rows * WARP_COLS];
-    let size = dev.subgroup_size()?;
-    let grid = Grid::groups([(rows as u32).div_ceil(256 / size), 1, 1]);
+    let (rows, x, grid) = warp_shape(dev, d)?;
     let xb = dev.upload(x)?;
     let mut yb = dev.zeros::<f32>(x.len())?;
     Ok(case(
