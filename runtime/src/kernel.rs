@@ -194,21 +194,6 @@ pub(crate) fn abi_words(
     words
 }
 
-/// Where a slice from element `offset` (of `elem` bytes) is bound when binding offsets must be
-/// multiples of `align` bytes: the byte offset of the binding (`offset`'s, rounded down) and
-/// the elements from there to the slice's first. `align` is a power of two of at least the
-/// element size (wgpu's is 256 or less), so the difference is whole elements; 0 binds at the
-/// slice itself.
-#[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
-pub(crate) fn bind_offset(offset: usize, elem: usize, align: u64) -> (u64, u64) {
-    let bytes = (offset * elem) as u64;
-    if align == 0 {
-        return (bytes, 0);
-    }
-    let at = bytes / align * align;
-    (at, (bytes - at) / elem as u64)
-}
-
 /// Scalars that kernels take by value.
 pub trait KernelScalar: Copy {
     /// The value's bits as passed to the kernel, zero-extended to 64 bits.

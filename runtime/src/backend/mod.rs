@@ -64,7 +64,7 @@ pub(crate) struct Extent {
 
 impl Extent {
     /// The first byte.
-    #[cfg_attr(not(feature = "cuda"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "wgpu", feature = "cuda")), allow(dead_code))]
     pub(crate) fn start(&self) -> usize {
         self.offset * self.elem
     }

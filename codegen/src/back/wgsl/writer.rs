@@ -289,7 +289,7 @@ impl<'a> Writer<'a> {
 
     /// Element `i` of slice parameter `slice`: its binding starts up to the storage offset
     /// alignment before a view's first element, and an override constant says how far
-    /// (`kernel::bind_offset` in the runtime).
+    /// (`WgpuDevice::bind_start` in the runtime).
     pub(super) fn slice_at(&self, slice: ParamId, i: &str) -> String {
         let n = target_name(&self.kernel.param(slice).name);
         format!("{n}[{} + {i}]", self.slice_off(slice))

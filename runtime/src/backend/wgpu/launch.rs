@@ -6,7 +6,7 @@ use super::{wgpu_err, WgpuBuffer};
 use crate::backend::{Arg, Backend, Extent};
 use crate::error::{Error, Result};
 use crate::fault::{self, Fault};
-use crate::kernel::{bind_offset, KernelDesc};
+use crate::kernel::KernelDesc;
 use crate::profile::{LaunchRecord, Sink};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -65,17 +65,26 @@ impl WgpuDevice {
         Ok([x as u32, y as u32, z as u32])
     }
 
-    /// The binding of the elements `e` of `w`: from `e`'s first byte rounded down to the
-    /// storage offset alignment (the kernel adds the rest, `kernel::bind_offset`, from the
-    /// uniform) to its end rounded up to 16 bytes (a `vec4`, the largest element a module
-    /// declares), at least 16 bytes (an empty view binds a `vec4` it never reads), within the
-    /// buffer.
-    fn binding<'b>(&self, w: &'b WgpuBuffer, e: &Extent) -> wgpu::BufferBinding<'b> {
-        let (mut at, _) = bind_offset(e.offset, e.elem, self.storage_align());
+    /// Where the binding of the elements `e` starts, in bytes: `e`'s first byte rounded down
+    /// to the storage offset alignment (a power of two of at least the element size, so the
+    /// difference is whole elements); and the elements from there to `e`'s first, which the
+    /// kernel adds (its `kf_off_<k>` override). An empty view, which reads nothing, binds
+    /// from the buffer's start.
+    fn bind_start(&self, e: &Extent) -> (u64, u32) {
         if e.len == 0 {
-            // Nothing is read: the buffer's first `vec4` (buffers have at least one).
-            at = 0;
+            return (0, 0);
         }
+        let align = self.storage_align();
+        let bytes = e.start() as u64;
+        let at = bytes / align * align;
+        (at, ((bytes - at) / e.elem as u64) as u32)
+    }
+
+    /// The binding of the elements `e` of `w`: from [`bind_start`](Self::bind_start) to `e`'s
+    /// end rounded up to 16 bytes (a `vec4`, the largest element a module declares), at least
+    /// 16 bytes (buffers have at least one `vec4`), within the buffer.
+    fn binding<'b>(&self, w: &'b WgpuBuffer, e: &Extent) -> wgpu::BufferBinding<'b> {
+        let (at, _) = self.bind_start(e);
         let end = (e.end() as u64).next_multiple_of(16).max(at + 16);
         let end = end.min(w.buffer.size());
         wgpu::BufferBinding {
@@ -99,20 +108,27 @@ impl WgpuDevice {
         shared_len: u32,
         rec: &mut LaunchRecord,
     ) -> Result<()> {
-        // The `x4` module serves 1-D grids small enough that its lane ids (4 per invocation)
-        // cannot wrap, with every slice starting on a `vec4` of its binding; everything else
-        // runs the scalar module.
-        let quads = args.iter().all(|a| match a {
-            Arg::Scalar(_) => true,
-            // A caller's buffer (`Buffer::from_wgpu`) may end short of a whole `vec4`.
-            Arg::Slice(b, e) if b.buffer.size() < (e.end() as u64).next_multiple_of(16) => false,
-            Arg::SliceMut(b, e) if b.buffer.size() < (e.end() as u64).next_multiple_of(16) => false,
-            Arg::Slice(_, e) | Arg::SliceMut(_, e) => {
-                bind_offset(e.offset, e.elem, self.storage_align())
-                    .1
-                    .is_multiple_of(4)
+        // Views whose start is not on the storage offset alignment: the offsets in their
+        // bindings, as (parameter index, elements), for the pipeline's override constants.
+        // The `x4` module needs every slice to start on a `vec4` of its binding and to end
+        // within whole `vec4`s (a caller's buffer, `Buffer::from_wgpu`, may not).
+        let mut offsets = Vec::new();
+        let mut quads = true;
+        for (i, a) in args.iter().enumerate() {
+            let (b, e) = match a {
+                Arg::Scalar(_) => continue,
+                Arg::Slice(b, e) => (&**b, e),
+                Arg::SliceMut(b, e) => (&**b, e),
+            };
+            let (_, skip) = self.bind_start(e);
+            quads &=
+                skip.is_multiple_of(4) && b.buffer.size() >= (e.end() as u64).next_multiple_of(16);
+            if skip != 0 {
+                offsets.push((i, skip));
             }
-        });
+        }
+        // The `x4` module serves 1-D grids small enough that its lane ids (4 per invocation)
+        // cannot wrap, with `quads`; everything else runs the scalar module.
         let logical = groups.iter().map(|&g| g as u64).product::<u64>();
         let max = self.limits.max_compute_workgroups_per_dimension as u64;
         // The scalar module is dispatched the logical grid itself where every dimension fits
@@ -130,19 +146,6 @@ impl WgpuDevice {
             _ if groups.iter().all(|&g| g as u64 <= max) => (desc.wgsl_source, groups, false),
             _ => (desc.wgsl_source, self.fold(logical)?, true),
         };
-        // Views whose start is not on the storage offset alignment: the offsets in their
-        // bindings, as (parameter index, elements), for the pipeline's override constants.
-        let mut offsets = Vec::new();
-        let mut param = 0;
-        for a in args {
-            if let Arg::Slice(_, e) | Arg::SliceMut(_, e) = a {
-                let (_, skip) = bind_offset(e.offset, e.elem, self.storage_align());
-                if skip != 0 && e.len != 0 {
-                    offsets.push((slice_param(desc, param), skip as u32));
-                }
-                param += 1;
-            }
-        }
         let pipeline =
             self.pipeline(desc, source, folded, shared_len, &offsets, &mut rec.compile)?;
         self.collect_timings();
@@ -249,14 +252,4 @@ impl WgpuDevice {
         let readback = buffer(wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST);
         (queries, resolve, readback)
     }
-}
-
-/// The index in `desc.params` of its `k`-th slice parameter.
-fn slice_param(desc: &KernelDesc, k: usize) -> usize {
-    desc.params
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.slice.is_some())
-        .nth(k)
-        .map_or(0, |(i, _)| i)
 }
