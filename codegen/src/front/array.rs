@@ -125,6 +125,11 @@ impl Lowerer<'_> {
             atomic,
         };
         let id = self.kernel.arrays.append(array, span);
+        self.bind_array(name, id);
+    }
+
+    /// Makes `name` refer to array `id` in the current scope.
+    fn bind_array(&mut self, name: &str, id: ArrayId) {
         self.scopes
             .last_mut()
             .expect("scope")
@@ -319,10 +324,7 @@ impl Lowerer<'_> {
                 "workgroup memory is written through its elements; drop the `mut`",
             );
         }
-        self.scopes
-            .last_mut()
-            .expect("scope")
-            .insert(name.to_string(), Binding::Array(id));
+        self.bind_array(name, id);
     }
 
     /// `shared_array::<T, N>()`'s element type and dimensions (`T` may be an array type,

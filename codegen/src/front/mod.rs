@@ -27,7 +27,7 @@ pub use instances::{instances, Instance, MAX_INSTANCES};
 use signature::Owner;
 
 use crate::error::Errors;
-use crate::ir::{Kernel, MathFn, Param, SubgroupOp};
+use crate::ir::{Barrier, Kernel, MathFn, Param, SubgroupOp};
 use std::collections::HashMap;
 
 /// The `#[kernel_fn]` helpers a kernel may call, by the name it calls them with (the last
@@ -128,16 +128,14 @@ fn is_language_fn(path: &syn::Path) -> bool {
             | "group_id"
             | "group_size"
             | "num_groups"
-            | "barrier"
-            | "workgroup_barrier"
-            | "subgroup_barrier"
             | "shared_array"
             | "subgroup_size"
             | "subgroup_invocation_id"
             | "subgroup_id"
             | "num_subgroups"
-    ) || (path.segments.len() == 1
-        && (MathFn::from_name(&name).is_some() || SubgroupOp::from_name(&name).is_some()))
+    ) || Barrier::from_name(&name).is_some()
+        || (path.segments.len() == 1
+            && (MathFn::from_name(&name).is_some() || SubgroupOp::from_name(&name).is_some()))
         // `f32::from_bits(u)` and the like: associated functions of the scalar types.
         || (path.segments.len() == 2
             && types::is_scalar_name(&path.segments[0].ident.to_string()))

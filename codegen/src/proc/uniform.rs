@@ -72,9 +72,10 @@ impl Uniformity {
         self.culprit(k, id, Level::Subgroup).is_none()
     }
 
-    /// The first part of `id` that makes it differ between invocations at `level`, as the
-    /// source names it (`` `row` ``, `local_id()`, ...), or `None` when it is uniform there.
-    fn culprit(&self, k: &Kernel, id: ExprId, level: Level) -> Option<String> {
+    /// The first part of `id` that makes it differ between invocations at `level`, or `None`
+    /// when it is uniform there. (Found without allocating: the CPU back end asks often; only
+    /// a diagnostic describes it.)
+    fn culprit(&self, k: &Kernel, id: ExprId, level: Level) -> Option<Culprit> {
         let sub = level == Level::Subgroup;
         match k.expr(id) {
             Expr::Literal(_) | Expr::Constant(_) | Expr::Param(_) | Expr::Len(_) => None,
@@ -85,28 +86,22 @@ impl Uniformity {
                 } else {
                     self.locals[*l]
                 };
-                (!uniform).then(|| format!("`{}`", k.local(*l).name))
+                (!uniform).then_some(Culprit::Local(*l))
             }
             Expr::Builtin(b, _) => match b {
                 Builtin::GroupId | Builtin::GroupSize | Builtin::NumGroups => None,
-                b => Some(format!("`{}()`", b.name())),
+                b => Some(Culprit::Builtin(*b)),
             },
             Expr::SubgroupId(s) => match s {
                 SubgroupId::Size | SubgroupId::Count => None,
                 SubgroupId::Id if sub => None,
-                s => Some(format!("`{}()`", s.name())),
+                s => Some(Culprit::Subgroup(*s)),
             },
-            Expr::Load { slice, index } => {
-                let p = k.param(*slice);
-                match p.kind {
-                    ParamKind::Slice { mutable: false, .. } => self.culprit(k, *index, level),
-                    _ => Some(format!(
-                        "`{}[..]` (a `&mut` slice, which other invocations may write)",
-                        p.name
-                    )),
-                }
-            }
-            Expr::ArrayLoad { array, .. } => Some(format!("`{}[..]`", k.array(*array).name)),
+            Expr::Load { slice, index } => match k.param(*slice).kind {
+                ParamKind::Slice { mutable: false, .. } => self.culprit(k, *index, level),
+                _ => Some(Culprit::Load(*slice)),
+            },
+            Expr::ArrayLoad { array, .. } => Some(Culprit::Array(*array)),
             other => expr_operands(other)
                 .iter()
                 .find_map(|&o| self.culprit(k, o, level)),
@@ -130,6 +125,33 @@ impl Uniformity {
             | Expr::Builtin(..)
             | Expr::SubgroupId(_) => self.expr(k, id),
             other => expr_operands(other).iter().all(|&o| self.settled(k, o)),
+        }
+    }
+}
+
+/// What makes a value differ between invocations.
+#[derive(Clone, Copy)]
+enum Culprit {
+    Local(LocalId),
+    Builtin(Builtin),
+    Subgroup(SubgroupId),
+    /// A load from a `&mut` (or atomic) slice.
+    Load(ParamId),
+    Array(ArrayId),
+}
+
+impl Culprit {
+    /// The culprit as the source names it: `` `row` ``, `` `local_id()` ``, ...
+    fn describe(self, k: &Kernel) -> String {
+        match self {
+            Culprit::Local(l) => format!("`{}`", k.local(l).name),
+            Culprit::Builtin(b) => format!("`{}()`", b.name()),
+            Culprit::Subgroup(s) => format!("`{}()`", s.name()),
+            Culprit::Load(p) => format!(
+                "`{}[..]` (a `&mut` slice, which other invocations may write)",
+                k.param(p).name
+            ),
+            Culprit::Array(a) => format!("`{}[..]`", k.array(a).name),
         }
     }
 }
@@ -226,7 +248,7 @@ impl Analysis<'_> {
     }
 
     /// Why `id` differs between invocations at this pass's level, or `None`.
-    fn culprit(&self, id: ExprId) -> Option<String> {
+    fn culprit(&self, id: ExprId) -> Option<Culprit> {
         self.u.culprit(self.k, id, self.level)
     }
 
@@ -253,7 +275,8 @@ impl Analysis<'_> {
             Level::Workgroup => "the workgroup",
             Level::Subgroup => "a subgroup",
         };
-        conds.iter().find_map(|&c| self.culprit(c)).map(|v| {
+        conds.iter().find_map(|&c| self.culprit(c)).map(|c| {
+            let v = c.describe(self.k);
             format!("inside {what} depends on the invocation ({v} differs across {across})")
         })
     }

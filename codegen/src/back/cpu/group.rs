@@ -602,12 +602,7 @@ impl Writer<'_> {
         count: TokenStream,
         body: TokenStream,
     ) -> TokenStream {
-        let [wx, wy, wz] = self.kernel.workgroup_size;
-        let lid = if wy == 1 && wz == 1 {
-            quote!([kf_inv, 0u32, 0u32])
-        } else {
-            quote!([kf_inv % #wx, (kf_inv / #wx) % #wy, kf_inv / (#wx * #wy)])
-        };
+        let ids = self.lane_ids();
         let live = plan.retires.then(|| {
             quote! {
                 if !kf_live[kf_inv as usize] {
@@ -627,12 +622,7 @@ impl Writer<'_> {
                 // `kf_h_<name>[kf_inv]` need no bounds check and the loop vectorises.
                 unsafe { ::core::hint::assert_unchecked(kf_inv < #n) };
                 #live
-                let kf_lid: [u32; 3] = #lid;
-                let kf_gid: [u32; 3] = [
-                    kf_grp[0].wrapping_mul(#wx).wrapping_add(kf_lid[0]),
-                    kf_grp[1].wrapping_mul(#wy).wrapping_add(kf_lid[1]),
-                    kf_grp[2].wrapping_mul(#wz).wrapping_add(kf_lid[2]),
-                ];
+                #ids
                 #body
             }
         }
