@@ -67,15 +67,25 @@ pub(crate) mod refs {
     use rayon::prelude::*;
 
     fn rows(d: &Data, f: impl Fn(&[f32], &mut [f32]) + Sync) -> Vec<f32> {
-        let mut y = vec![0.0f32; d.rows * d.cols];
-        y.par_chunks_mut(d.cols)
-            .zip(d.matrix().par_chunks(d.cols))
+        rows_of(d.matrix(), d.cols, f)
+    }
+
+    /// `f(x_row, y_row)` over the `cols`-long rows of `x`, in parallel.
+    fn rows_of(x: &[f32], cols: usize, f: impl Fn(&[f32], &mut [f32]) + Sync) -> Vec<f32> {
+        let mut y = vec![0.0f32; x.len()];
+        y.par_chunks_mut(cols)
+            .zip(x.par_chunks(cols))
             .for_each(|(yr, xr)| f(xr, yr));
         y
     }
 
     pub(crate) fn softmax(d: &Data) -> Vec<f32> {
-        rows(d, |x, y| {
+        softmax_of(d.matrix(), d.cols)
+    }
+
+    /// Softmax of each `cols`-long row of `x`.
+    pub(crate) fn softmax_of(x: &[f32], cols: usize) -> Vec<f32> {
+        rows_of(x, cols, |x, y| {
             let m = x.iter().map(|&v| v as f64).fold(f64::MIN, f64::max);
             let s: f64 = x.iter().map(|&v| (v as f64 - m).exp()).sum();
             for (o, &v) in y.iter_mut().zip(x) {

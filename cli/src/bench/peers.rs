@@ -4,6 +4,7 @@
 use super::kernels::{case, refs, Data, HIST, LAYER_NORM_EPS, RMS_NORM_EPS, ROW_TOL, UNARY};
 use super::{Case, Check};
 use kernelforge::__private::cpu::math;
+use kernelforge::__private::{KernelDesc, ParamDesc, ScalarType};
 use kernelforge::{Device, Grid, Result};
 use rayon::prelude::*;
 
@@ -336,6 +337,39 @@ fn {name}(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
     )
 }
 
+/// A peer's parameter, for [`peer`].
+pub(super) const fn param(name: &'static str, ty: ScalarType, slice: Option<bool>) -> ParamDesc {
+    ParamDesc { name, ty, slice }
+}
+
+/// The description of a handwritten WGSL peer with 256 invocations per workgroup (it has no
+/// CUDA or CPU form).
+pub(super) const fn peer(
+    name: &'static str,
+    params: &'static [ParamDesc],
+    wgsl: &'static str,
+    workgroup_bytes: u32,
+    subgroups: bool,
+) -> KernelDesc {
+    KernelDesc {
+        name,
+        workgroup_size: [256, 1, 1],
+        params,
+        cuda_source: "",
+        ptx: None,
+        cubins: &[],
+        wgsl_source: wgsl,
+        wgsl_x4_source: None,
+        workgroup_bytes,
+        subgroups,
+        subgroup_barrier: false,
+        shared_len: None,
+        shader_f16: false,
+        shader_f64: false,
+        cpu: no_cpu,
+    }
+}
+
 fn no_cpu(
     _: &kernelforge::__private::cpu::Launch,
     _: &kernelforge::__private::cpu::Args,
@@ -521,41 +555,13 @@ fn peer_softmax(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
 ";
 
 fn wgsl_softmax<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
-    use kernelforge::__private::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
+    use kernelforge::__private::{KernelArg, KernelScalar};
     static PARAMS: [ParamDesc; 3] = [
-        ParamDesc {
-            name: "cols",
-            ty: ScalarType::U32,
-            slice: None,
-        },
-        ParamDesc {
-            name: "x",
-            ty: ScalarType::F32,
-            slice: Some(false),
-        },
-        ParamDesc {
-            name: "y",
-            ty: ScalarType::F32,
-            slice: Some(true),
-        },
+        param("cols", ScalarType::U32, None),
+        param("x", ScalarType::F32, Some(false)),
+        param("y", ScalarType::F32, Some(true)),
     ];
-    static DESC: KernelDesc = KernelDesc {
-        name: "peer_softmax",
-        workgroup_size: [256, 1, 1],
-        params: &PARAMS,
-        cuda_source: "",
-        ptx: None,
-        cubins: &[],
-        wgsl_source: SOFTMAX_WGSL,
-        wgsl_x4_source: None,
-        workgroup_bytes: 1024,
-        subgroups: false,
-        subgroup_barrier: false,
-        shared_len: None,
-        shader_f16: false,
-        shader_f64: false,
-        cpu: no_cpu,
-    };
+    static DESC: KernelDesc = peer("peer_softmax", &PARAMS, SOFTMAX_WGSL, 1024, false);
     let (r, c) = (d.rows, d.cols);
     let xb = dev.upload(d.matrix())?;
     let mut yb = dev.zeros::<f32>(r * c)?;

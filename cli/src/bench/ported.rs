@@ -7,8 +7,8 @@
 //! and `saxpy_view_aligned`/`saxpy_view` run the built-in `saxpy` on views 64 and 1 elements
 //! into their buffers (at 1, wgpu adds the offset and cannot use its `vec4` module).
 
-use super::kernels::{case, Data, HIST, ROW_TOL};
-use super::peers::{host_case, simd, PEER_CHUNK};
+use super::kernels::{case, refs, Data, HIST, ROW_TOL};
+use super::peers::{host_case, param, peer, simd, PEER_CHUNK};
 use super::{Case, Check};
 use kernelforge::__private::cpu::math;
 use kernelforge::__private::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
@@ -79,32 +79,15 @@ fn weights(d: &Data) -> Vec<f32> {
     d.h.iter().map(|&h| (h >> 30) as f32 + 1.0).collect()
 }
 
-/// The weighted histogram in f64.
+/// The weighted histogram in f64, binned by the kernel's f32 rule (`refs::bin`).
 fn histogram_ref(x: &[f32], w: &[f32]) -> Vec<f32> {
-    let (bins, lo, hi) = HIST;
-    let scale = bins as f32 / (hi - lo);
-    let mut out = vec![0f64; bins];
+    let mut out = vec![0f64; HIST.0];
     for (&v, &wi) in x.iter().zip(w) {
-        if v >= lo && v <= hi {
-            out[(((v - lo) * scale) as usize).min(bins - 1)] += wi as f64;
+        if let Some(b) = refs::bin(v) {
+            out[b] += wi as f64;
         }
     }
     out.into_iter().map(|v| v as f32).collect()
-}
-
-/// Softmax of each `cols`-long row of `x`, in f64.
-fn softmax_ref(x: &[f32], cols: usize) -> Vec<f32> {
-    let mut y = vec![0.0f32; x.len()];
-    y.par_chunks_mut(cols)
-        .zip(x.par_chunks(cols))
-        .for_each(|(yr, xr)| {
-            let m = xr.iter().map(|&v| v as f64).fold(f64::MIN, f64::max);
-            let s: f64 = xr.iter().map(|&v| (v as f64 - m).exp()).sum();
-            for (o, &v) in yr.iter_mut().zip(xr) {
-                *o = ((v as f64 - m).exp() / s) as f32;
-            }
-        });
-    y
 }
 
 /// The cases on `dev`: (name, case, whether it is a peer), each kernel followed by its peer.
@@ -162,7 +145,7 @@ fn barrier_case<'a>(dev: &'a Device, d: &'a Data, full: bool) -> Result<Case<'a>
         }
         Ok(Some(Check {
             got: yb.to_vec()?,
-            want: softmax_ref(d.matrix(), c),
+            want: refs::softmax_of(d.matrix(), c),
             tol: ROW_TOL,
         }))
     }))
@@ -235,8 +218,7 @@ fn histogram_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
 /// A weighted histogram per rayon task, merged.
 fn rayon_histogram(d: &Data) -> Case<'_> {
     let w = weights(d);
-    let (bins, lo, hi) = HIST;
-    let scale = bins as f32 / (hi - lo);
+    let bins = HIST.0;
     host_case("weighted_histogram", 8 * d.n as u64, move |check| {
         let h =
             d.x.par_chunks(PEER_CHUNK)
@@ -245,8 +227,8 @@ fn rayon_histogram(d: &Data) -> Case<'_> {
                     || vec![0f32; bins],
                     |mut h, (xc, wc)| {
                         for (&v, &wi) in xc.iter().zip(wc) {
-                            if v >= lo && v <= hi {
-                                h[(((v - lo) * scale) as usize).min(bins - 1)] += wi;
+                            if let Some(b) = refs::bin(v) {
+                                h[b] += wi;
                             }
                         }
                         h
@@ -292,7 +274,7 @@ fn softmax_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
             }
             Ok(Some(Check {
                 got: yb.to_vec()?,
-                want: softmax_ref(x, WARP_COLS),
+                want: refs::softmax_of(x, WARP_COLS),
                 tol: ROW_TOL,
             }))
         },
@@ -322,18 +304,11 @@ fn rayon_softmax(d: &Data) -> Case<'_> {
                 })
             });
         Ok(check.then(|| Check {
-            want: softmax_ref(x, WARP_COLS),
+            want: refs::softmax_of(x, WARP_COLS),
             got: std::mem::take(&mut y),
             tol: ROW_TOL,
         }))
     })
-}
-
-fn no_cpu(
-    _: &kernelforge::__private::cpu::Launch,
-    _: &kernelforge::__private::cpu::Args,
-) -> std::result::Result<(), kernelforge::__private::cpu::Fault> {
-    Ok(())
 }
 
 /// The handwritten WGSL weighted histogram: 256 bins summed in workgroup memory by
@@ -404,36 +379,6 @@ fn peer_softmax_warp(@builtin(workgroup_id) wid: vec3<u32>, @builtin(subgroup_id
     }
 }
 ";
-
-const fn param(name: &'static str, ty: ScalarType, slice: Option<bool>) -> ParamDesc {
-    ParamDesc { name, ty, slice }
-}
-
-const fn peer(
-    name: &'static str,
-    params: &'static [ParamDesc],
-    wgsl: &'static str,
-    workgroup_bytes: u32,
-    subgroups: bool,
-) -> KernelDesc {
-    KernelDesc {
-        name,
-        workgroup_size: [256, 1, 1],
-        params,
-        cuda_source: "",
-        ptx: None,
-        cubins: &[],
-        wgsl_source: wgsl,
-        wgsl_x4_source: None,
-        workgroup_bytes,
-        subgroups,
-        subgroup_barrier: false,
-        shared_len: None,
-        shader_f16: false,
-        shader_f64: false,
-        cpu: no_cpu,
-    }
-}
 
 fn wgsl_histogram<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
     static PARAMS: [ParamDesc; 5] = [
@@ -512,7 +457,7 @@ fn wgsl_softmax<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
             }
             Ok(Some(Check {
                 got: yb.to_vec()?,
-                want: softmax_ref(x, WARP_COLS),
+                want: refs::softmax_of(x, WARP_COLS),
                 tol: ROW_TOL,
             }))
         },
