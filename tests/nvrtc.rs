@@ -5,6 +5,8 @@
 #![cfg(feature = "cuda")]
 
 mod common;
+#[path = "common/kernel_files.rs"]
+mod kernel_files;
 
 /// (name, CUDA C) of every kernel to check.
 fn kernels() -> Vec<(String, String)> {
@@ -12,41 +14,14 @@ fn kernels() -> Vec<(String, String)> {
         .into_iter()
         .map(|k| (k.name.to_string(), k.cuda_source.to_string()))
         .collect();
-    let root = env!("CARGO_MANIFEST_DIR");
-    for file in [
+    let extra = [
         "tests/hygiene.rs",
-        "tests/helpers.rs",
-        "tests/subgroups.rs",
-        "tests/const_generics.rs",
-        "tests/types.rs",
-        "tests/int_ops.rs",
-        "tests/generic_types.rs",
-        "tests/f16_staging.rs",
-        "tests/math_consts.rs",
-        "tests/math_fns.rs",
-        "tests/float_atomics.rs",
-        "tests/barriers.rs",
-        "tests/special_fns.rs",
-        "tests/ranges.rs",
-        "tests/nested_arrays.rs",
-        "tests/shared_len.rs",
-        "tests/views.rs",
-        "tests/subgroup_uniform.rs",
-        "examples/train_loop.rs",
         "tests/atomics.rs",
         "examples/downstream/src/main.rs",
-    ] {
-        let text = std::fs::read_to_string(format!("{root}/{file}")).unwrap();
-        let parsed = syn::parse_file(&text).unwrap();
-        let common = std::fs::read_to_string(format!("{root}/tests/common/mod.rs")).unwrap();
-        let common = syn::parse_file(&common).unwrap();
-        let helpers = kernelforge_codegen::collect_helpers([&parsed, &common]);
-        for (attr, func) in kernelforge_codegen::find_kernels(&parsed) {
-            for (_, g) in kernelforge_codegen::compile_all(attr, &func, &helpers)
-                .unwrap_or_else(|e| panic!("{file}: {e}"))
-            {
-                out.push((g.kernel.name.clone(), g.cuda));
-            }
+    ];
+    for file in kernel_files::KERNEL_FILES.iter().chain(&extra) {
+        for g in kernel_files::compile_file(file) {
+            out.push((g.kernel.name.clone(), g.cuda));
         }
     }
     out

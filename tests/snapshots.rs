@@ -3,6 +3,8 @@
 //! read the `.snap` changes). Every WGSL output is validated by naga here too.
 
 mod common;
+#[path = "common/kernel_files.rs"]
+mod kernel_files;
 
 use kernelforge_codegen::{back, collect_helpers, compile_all, find_kernels};
 
@@ -84,45 +86,18 @@ fn ptxas_accepts_embedded_ptx() {
     }
 }
 
-/// The kernels of tests/subgroups.rs, tests/helpers.rs and tests/const_generics.rs, whose
-/// constructs (subgroup operations on the CPU, inlined helpers, instances) no built-in kernel
-/// uses: their generated code is
-/// reviewed here too.
+/// The kernels of the test files (`kernel_files::KERNEL_FILES`), whose constructs (subgroup
+/// operations on the CPU, inlined helpers, instances, the types, ...) the built-in kernels do
+/// not all use: their generated code is reviewed here too.
 #[test]
 fn test_kernels_match_golden_files() {
-    for file in [
-        "tests/subgroups.rs",
-        "tests/helpers.rs",
-        "tests/const_generics.rs",
-        "tests/types.rs",
-        "tests/int_ops.rs",
-        "tests/generic_types.rs",
-        "tests/f16_staging.rs",
-        "tests/math_consts.rs",
-        "tests/math_fns.rs",
-        "tests/float_atomics.rs",
-        "tests/barriers.rs",
-        "tests/special_fns.rs",
-        "tests/ranges.rs",
-        "tests/nested_arrays.rs",
-        "tests/shared_len.rs",
-        "tests/views.rs",
-        "tests/subgroup_uniform.rs",
-        "examples/train_loop.rs",
-    ] {
-        let path = format!("{}/{file}", env!("CARGO_MANIFEST_DIR"));
-        let parsed = syn::parse_file(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let common = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/common/mod.rs");
-        let common = syn::parse_file(&std::fs::read_to_string(common).unwrap()).unwrap();
-        let helpers = collect_helpers([&parsed, &common]);
-        for (attr, func) in find_kernels(&parsed) {
-            for (_, g) in compile_all(attr, &func, &helpers).unwrap_or_else(|e| panic!("{e}")) {
-                let name = &g.kernel.name;
-                back::wgsl::validate(&g.wgsl).unwrap_or_else(|e| panic!("{name}: {e}"));
-                insta::assert_snapshot!(format!("test_{name}.cuda"), g.cuda);
-                insta::assert_snapshot!(format!("test_{name}.wgsl"), g.wgsl);
-                insta::assert_snapshot!(format!("test_{name}.cpu"), g.cpu_source());
-            }
+    for file in kernel_files::KERNEL_FILES {
+        for g in kernel_files::compile_file(file) {
+            let name = &g.kernel.name;
+            back::wgsl::validate(&g.wgsl).unwrap_or_else(|e| panic!("{name}: {e}"));
+            insta::assert_snapshot!(format!("test_{name}.cuda"), g.cuda);
+            insta::assert_snapshot!(format!("test_{name}.wgsl"), g.wgsl);
+            insta::assert_snapshot!(format!("test_{name}.cpu"), g.cpu_source());
         }
     }
 }
