@@ -26,6 +26,7 @@ pub struct AtomicF32(AtomicU32);
 
 impl AtomicF32 {
     /// A new atomic holding `v`.
+    #[inline]
     pub const fn new(v: f32) -> Self {
         AtomicF32(AtomicU32::new(v.to_bits()))
     }
@@ -35,6 +36,7 @@ impl AtomicF32 {
     /// # Safety
     /// `ptr` is valid and aligned for `f32` for `'a`, and while the reference lives every
     /// concurrent access to it is atomic (as for [`AtomicU32::from_ptr`]).
+    #[inline]
     pub unsafe fn from_ptr<'a>(ptr: *mut f32) -> &'a AtomicF32 {
         // SAFETY: `AtomicF32` is a transparent `AtomicU32`, which has the size and alignment
         // of `f32`; the caller keeps the rest of `from_ptr`'s contract.
@@ -42,27 +44,32 @@ impl AtomicF32 {
     }
 
     /// The value.
+    #[inline]
     pub fn into_inner(self) -> f32 {
         f32::from_bits(self.0.into_inner())
     }
 
     /// Loads the value.
+    #[inline]
     pub fn load(&self, order: Ordering) -> f32 {
         f32::from_bits(self.0.load(order))
     }
 
     /// Stores `v`.
+    #[inline]
     pub fn store(&self, v: f32, order: Ordering) {
         self.0.store(v.to_bits(), order)
     }
 
     /// Stores `v`, returning the previous value.
+    #[inline]
     pub fn swap(&self, v: f32, order: Ordering) -> f32 {
         f32::from_bits(self.0.swap(v.to_bits(), order))
     }
 
     /// Stores `new` if the bits of the value are those of `current`. `Ok(previous)` when it
     /// stored, `Err(previous)` otherwise; it never fails spuriously.
+    #[inline]
     pub fn compare_exchange(
         &self,
         current: f32,
@@ -77,6 +84,7 @@ impl AtomicF32 {
     }
 
     /// Replaces the value `x` with `f(x)` in a compare-exchange loop; returns `x`.
+    #[inline]
     fn update(&self, order: Ordering, f: impl Fn(f32) -> f32) -> f32 {
         let fetch = match order {
             Ordering::Release => Ordering::Relaxed,
@@ -92,21 +100,25 @@ impl AtomicF32 {
     }
 
     /// Adds `v`, returning the previous value.
+    #[inline]
     pub fn fetch_add(&self, v: f32, order: Ordering) -> f32 {
         self.update(order, |x| x + v)
     }
 
     /// Subtracts `v`, returning the previous value.
+    #[inline]
     pub fn fetch_sub(&self, v: f32, order: Ordering) -> f32 {
         self.update(order, |x| x - v)
     }
 
     /// Stores the minimum of the value and `v` ([`f32::min`]), returning the previous value.
+    #[inline]
     pub fn fetch_min(&self, v: f32, order: Ordering) -> f32 {
         self.update(order, |x| x.min(v))
     }
 
     /// Stores the maximum of the value and `v` ([`f32::max`]), returning the previous value.
+    #[inline]
     pub fn fetch_max(&self, v: f32, order: Ordering) -> f32 {
         self.update(order, |x| x.max(v))
     }

@@ -15,6 +15,22 @@ pub fn reduce<T: Copy>(values: &[T], out: &mut [T], combine: impl Fn(T, T) -> T)
         .chunks(SUBGROUP_SIZE)
         .zip(out.chunks_mut(SUBGROUP_SIZE))
     {
+        if let (Ok(v), Ok(o)) = (
+            <&[T; SUBGROUP_SIZE]>::try_from(v),
+            <&mut [T; SUBGROUP_SIZE]>::try_from(&mut *o),
+        ) {
+            // A full subgroup, in registers: each step is a lane permutation and one
+            // `combine` per lane, which LLVM turns into vector shuffles.
+            let mut cur = *v;
+            for m in [16, 8, 4, 2, 1] {
+                let prev = cur;
+                for (l, x) in cur.iter_mut().enumerate() {
+                    *x = combine(*x, prev[l ^ m]);
+                }
+            }
+            *o = cur;
+            continue;
+        }
         o.copy_from_slice(v);
         let mut m = SUBGROUP_SIZE / 2;
         while m > 0 {
