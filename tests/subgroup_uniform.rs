@@ -1,7 +1,8 @@
 //! Subgroup operations under control that is uniform across each subgroup only, on every
 //! backend present: a warp per row with an early `return` for the rows past the end, a loop
 //! over rows stepping by subgroups, a subgroup-uniform `if`/`else`, a loop some subgroups
-//! leave early, and a lane exchange through a buffer under a subgroup-uniform condition. The
+//! leave early, a lane exchange through a buffer under a subgroup-uniform condition, and
+//! loops strided over a subgroup's lanes with retired lanes. The
 //! sums are of small integers, exact in any order, so results are compared exactly.
 
 mod common;
@@ -85,6 +86,27 @@ pub fn guarded_exchange(rows: u32, buf: &mut [u32], out: &mut [u32]) {
     }
 }
 
+/// Each invocation sums its subgroup's row of `x` over its lane's columns `lane + skip`,
+/// `+ step`, ..., leaving out multiples of 7 (`continue`); lanes with `lane % 5 == 3` return
+/// first.
+#[compute_kernel(workgroup_size = 64)]
+pub fn lane_strides(cols: u32, skip: u32, step: u32, x: &[f32], out: &mut [f32]) {
+    let lane = subgroup_invocation_id();
+    let row = group_id().x * num_subgroups() + subgroup_id();
+    let base = row * cols;
+    if lane % 5 == 3 {
+        return;
+    }
+    let mut s = 0.0f32;
+    for c in (lane + skip..cols).step_by(step) {
+        if c % 7 == 0 {
+            continue;
+        }
+        s += x[base + c];
+    }
+    out[global_id().x] = s;
+}
+
 #[each_backend]
 fn a_warp_per_row_with_an_early_return(dev: &Device) {
     let Ok(size) = dev.subgroup_size() else {
@@ -103,6 +125,51 @@ fn a_warp_per_row_with_an_early_return(dev: &Device) {
         }
         let want: Vec<f32> = x.chunks(cols as usize).map(|r| r.iter().sum()).collect();
         assert_eq!(y.to_vec().unwrap(), want, "{rows}x{cols} on {}", dev.name());
+    }
+}
+
+/// Lane-strided loops (which the CPU back end runs in column order per subgroup) with an
+/// offset, steps below, at and above the subgroup size, a `continue` and retired lanes,
+/// against the same sums on the host.
+#[each_backend]
+fn lane_strided_loops(dev: &Device) {
+    let Ok(size) = dev.subgroup_size() else {
+        eprintln!("skipped on {}: no fixed subgroup size", dev.name());
+        return;
+    };
+    let per_group = 64 / size;
+    let groups = 3u32;
+    let cols = 150u32;
+    let rows = groups * per_group;
+    let x: Vec<f32> = (0..rows * cols).map(|i| (i % 17) as f32).collect();
+    let xb = dev.upload(&x).unwrap();
+    for (skip, step) in [(0u32, size), (5, 3), (2, 40), (200, 1)] {
+        let mut out = dev.upload(&vec![-1.0f32; (64 * groups) as usize]).unwrap();
+        let grid = Grid::groups([groups, 1, 1]);
+        let r = lane_strides::launch(dev, grid, cols, skip, step, &xb, &mut out);
+        if lacks_shader_feature(dev, r, &["SUBGROUP"]) {
+            return;
+        }
+        let want: Vec<f32> = (0..64 * groups)
+            .map(|i| {
+                let (g, l) = (i / 64, i % 64);
+                let (lane, row) = (l % size, g * per_group + l / size);
+                if lane % 5 == 3 {
+                    return -1.0;
+                }
+                (lane + skip..cols)
+                    .step_by(step as usize)
+                    .filter(|c| c % 7 != 0)
+                    .map(|c| x[(row * cols + c) as usize])
+                    .sum()
+            })
+            .collect();
+        assert_eq!(
+            out.to_vec().unwrap(),
+            want,
+            "skip {skip}, step {step} on {}",
+            dev.name()
+        );
     }
 }
 

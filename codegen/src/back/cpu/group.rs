@@ -44,16 +44,27 @@ use crate::valid::Info;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
+/// An invocation id a stride loop may start at, and a local may be bound to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Id {
+    /// `global_id().x`.
+    Global,
+    /// `local_id().x`.
+    Local,
+    /// `subgroup_invocation_id()`.
+    Lane,
+}
+
 /// How a cooperative kernel is laid out on the CPU.
 pub(crate) struct Plan<'a> {
     pub(super) uniform: &'a Uniformity,
     /// The kernel's types.
     pub(super) info: &'a Info,
-    /// `id_locals[l]`: local `l` is immutable and bound to `global_id().x` (`Some(true)`) or
-    /// `local_id().x` (`Some(false)`), for `stride`.
-    pub(super) id_locals: HandleMap<Local, Option<bool>>,
+    /// `id_locals[l]`: the id that local `l`, immutable, is bound to, if any: work-item loops
+    /// recompute it from `kf_inv` instead of keeping a slot, and `stride` recognises it.
+    pub(super) id_locals: HandleMap<Local, Option<Id>>,
     /// Whether some invocations may return while others go on (`kf_live` is kept).
-    retires: bool,
+    pub(super) retires: bool,
     /// `hoisted[l]`: local `l` has one slot per invocation.
     hoisted: HandleMap<Local, bool>,
     /// `hoisted_arrays[a]`: private array `a` has one copy per invocation.
@@ -82,8 +93,9 @@ impl<'a> Plan<'a> {
                 let l = *local;
                 id_locals[l] = match kernel.expr(*init) {
                     _ if kernel.local(l).mutable => None,
-                    Expr::Builtin(Builtin::GlobalId, Axis::X) => Some(true),
-                    Expr::Builtin(Builtin::LocalId, Axis::X) => Some(false),
+                    Expr::Builtin(Builtin::GlobalId, Axis::X) => Some(Id::Global),
+                    Expr::Builtin(Builtin::LocalId, Axis::X) => Some(Id::Local),
+                    Expr::SubgroupId(SubgroupId::InvocationId) => Some(Id::Lane),
                     _ => None,
                 };
             }
@@ -230,7 +242,7 @@ impl<'a> Plan<'a> {
             Stmt::For {
                 start, end, step, ..
             } => {
-                (!sub && self.stride(k, stmt).is_some())
+                self.stride(k, stmt).is_some()
                     || [*start, *end].into_iter().chain(*step).all(uniform)
                         && self.loop_is_group(k, stmt)
             }
@@ -265,7 +277,7 @@ impl<'a> Plan<'a> {
                 }
                 Stmt::ArrayDecl { array, .. } => self.hoisted_arrays[*array] = true,
                 // Its body runs inside its own work-item loop.
-                Stmt::For { .. } if !self.sub.get() && self.stride(k, stmt).is_some() => {}
+                Stmt::For { .. } if self.stride(k, stmt).is_some() => {}
                 Stmt::If { accept, reject, .. } if self.is_group(k, stmt, jumps) => {
                     self.hoist(k, accept, jumps);
                     self.hoist(k, reject, jumps);
@@ -293,9 +305,8 @@ impl Writer<'_> {
         mode.ctx == Ctx::Item && self.group.as_ref().is_some_and(|p| p.hoisted[l])
     }
 
-    /// `Some(global)` when local `l` is bound to `global_id().x`/`local_id().x` and read as
-    /// the id itself in work-item loops.
-    pub(super) fn id_local(&self, l: LocalId) -> Option<bool> {
+    /// The id local `l` is bound to, when work-item loops read it as the id itself.
+    pub(super) fn id_local(&self, l: LocalId) -> Option<Id> {
         self.group.as_ref().and_then(|p| p.id_locals[l])
     }
 
@@ -399,7 +410,7 @@ impl Writer<'_> {
                 out.extend(self.per_subgroup(plan, stmt, jumps));
                 continue;
             }
-            if let Some(s) = plan.stride(k, stmt).filter(|_| !sub) {
+            if let Some(s) = plan.stride(k, stmt) {
                 out.extend(self.stride_loop(plan, stmt, s));
                 continue;
             }
@@ -457,7 +468,7 @@ impl Writer<'_> {
     }
 
     /// `kf_lid` and `kf_gid` of invocation `kf_inv` of workgroup `kf_grp`.
-    fn lane_ids(&self) -> TokenStream {
+    pub(super) fn lane_ids(&self) -> TokenStream {
         let [wx, wy, wz] = self.kernel.workgroup_size;
         let lid = if wy == 1 && wz == 1 {
             quote!([kf_inv, 0u32, 0u32])
@@ -499,7 +510,7 @@ impl Writer<'_> {
         if plan.sub.get() {
             // One subgroup's lanes: no fast forms, which assume the workgroup's.
             let body: TokenStream = stmts.iter().map(|s| self.stmt(s, Mode::ITEM)).collect();
-            return self.work_item_loop(plan, quote!(#n), body);
+            return self.work_item_loop(plan, None, body);
         }
         // `if local_id().x < U { .. }` alone (a halving step of a tree reduction): only the
         // invocations below `U` run it.
@@ -540,7 +551,7 @@ impl Writer<'_> {
         let store_arg = a.as_ref().map(|a| quote!(kf_sg_a[kf_inv as usize] = #a;));
         let gather = self.work_item_loop(
             plan,
-            quote!(#n),
+            None,
             quote!(kf_sg_v[kf_inv as usize] = #v; #store_arg),
         );
         // The result is per invocation: `proc::uniform` demotes it, so it is hoisted.
@@ -591,19 +602,33 @@ impl Writer<'_> {
         else {
             return None;
         };
-        let lid = plan.invocation_id(k, left) == Some(false);
+        let lid = plan.invocation_id(k, left) == Some(Id::Local);
         (lid && plan.uniform.expr(k, right)).then_some(right)
     }
 
-    /// `for kf_inv in 0..count` over live invocations, with their ids, around `body`.
+    /// `for kf_inv in 0..count` over live invocations, with their ids, around `body`; inside
+    /// a statement run per subgroup, over the `count` invocations from `kf_sg_lo`. A `count`
+    /// of `None` is every invocation: the workgroup's, or the subgroup's.
     pub(super) fn work_item_loop(
         &self,
         plan: &Plan<'_>,
-        count: TokenStream,
+        count: Option<TokenStream>,
         body: TokenStream,
     ) -> TokenStream {
+        self.work_item_loop_of(plan, count, body, plan.retires)
+    }
+
+    /// `work_item_loop`, skipping retired invocations only where `live` (a caller that
+    /// checked them all live leaves the test out, so that the loop vectorises).
+    pub(super) fn work_item_loop_of(
+        &self,
+        plan: &Plan<'_>,
+        count: Option<TokenStream>,
+        body: TokenStream,
+        live: bool,
+    ) -> TokenStream {
         let ids = self.lane_ids();
-        let live = plan.retires.then(|| {
+        let live = live.then(|| {
             quote! {
                 if !kf_live[kf_inv as usize] {
                     continue;
@@ -611,10 +636,11 @@ impl Writer<'_> {
             }
         });
         let n = self.kernel.invocations_per_group();
-        let range = if plan.sub.get() {
-            quote!(kf_sg_lo..kf_sg_hi)
-        } else {
-            quote!(0..#count)
+        let range = match (plan.sub.get(), count) {
+            (true, Some(c)) => quote!(kf_sg_lo..kf_sg_lo + #c),
+            (true, None) => quote!(kf_sg_lo..kf_sg_hi),
+            (false, Some(c)) => quote!(0..#c),
+            (false, None) => quote!(0..#n),
         };
         quote! {
             'kf_wi: for kf_inv in #range {

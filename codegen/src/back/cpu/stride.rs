@@ -36,8 +36,21 @@
 //! `break` out of this loop (an invocation leaving early would need its own state). A step of
 //! 0 is 1, as in every loop. An iteration whose column would pass `u32::MAX` ends the loop here
 //! (the per-invocation loop would wrap around).
+//!
+//! The same holds one level down, for a subgroup (a warp per row): `for c in
+//! (S..end).step_by(step)` with `S` `subgroup_invocation_id()` (directly or through an
+//! immutable local), plus an optional `U`, and `U`, `end`, `step` and the offsets `V` uniform
+//! across each subgroup (they may differ between subgroups: `base = row * cols`). It runs once
+//! per subgroup (its 32 consecutive invocations, `kf_sg_lo..kf_sg_hi`), in column order over
+//! the subgroup's lanes, `c = c0 + (kf_inv - kf_sg_lo)`; the subgroup-uniform values are read
+//! at its first live lane. At the workgroup's top level a loop over the subgroups (`'kf_sg`)
+//! surrounds it; inside a statement run per subgroup (group.rs), it is that subgroup's.
+//!
+//! Where invocations may have returned (`kf_live`), the fast form runs only when every
+//! invocation the loop covers is live, so that its work-item loop needs no test per
+//! invocation and still vectorises; otherwise the checked loop skips the retired ones.
 
-use super::group::Plan;
+use super::group::{Id, Plan};
 use super::writer::{ident, Mode, Writer};
 use crate::ir::*;
 use proc_macro2::{Ident, TokenStream};
@@ -46,16 +59,25 @@ use quote::{format_ident, quote};
 /// A stride loop's start, `U + S`.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Stride {
-    /// `S` is `global_id().x` (else `local_id().x`).
-    global: bool,
+    /// `S`.
+    id: Id,
     /// The uniform `U`, if any.
     offset: Option<ExprId>,
+}
+
+impl Stride {
+    /// Whether the loop spreads over a subgroup's lanes (else over the workgroup).
+    pub(super) fn lanes(self) -> bool {
+        self.id == Id::Lane
+    }
 }
 
 /// Accesses the fast form of a stride loop's body checks once per `c0`.
 pub(super) struct Fast {
     /// The loop variable `c`.
     pub(super) var: LocalId,
+    /// The loop spreads over a subgroup's lanes.
+    lanes: bool,
     /// `(key of V, variable holding V + c0 as usize)`; the key of a bare `s[c]` is empty.
     offsets: Vec<(String, Ident)>,
 }
@@ -75,51 +97,53 @@ impl Plan<'_> {
         else {
             return None;
         };
-        let [_, 1, 1] = k.workgroup_size else {
-            return None;
-        };
-        let uniform = |e: ExprId| self.uniform.expr(k, e);
-        if self.info.local_ty(*var) != Scalar::U32 || !uniform(*end) || !step.is_none_or(uniform) {
+        if self.info.local_ty(*var) != Scalar::U32 {
             return None;
         }
-        let stride = match self.invocation_id(k, *start) {
-            Some(global) => Stride {
-                global,
-                offset: None,
-            },
+        let (id, offset) = match self.invocation_id(k, *start) {
+            Some(id) => (id, None),
             None => match *k.expr(*start) {
                 Expr::Binary {
                     op: BinaryOp::Add,
                     left,
                     right,
-                } => {
-                    let (id, u) = match self.invocation_id(k, left) {
-                        Some(g) => (g, right),
-                        None => (self.invocation_id(k, right)?, left),
-                    };
-                    if !uniform(u) {
-                        return None;
-                    }
-                    Stride {
-                        global: id,
-                        offset: Some(u),
-                    }
-                }
+                } => match self.invocation_id(k, left) {
+                    Some(id) => (id, Some(right)),
+                    None => (self.invocation_id(k, right)?, Some(left)),
+                },
                 _ => return None,
             },
         };
+        let lanes = id == Id::Lane;
+        // Workgroup stride loops run at the workgroup's level, in 1-D workgroups (the ids
+        // are then consecutive); lane stride loops at every level, in any shape (a
+        // subgroup's lanes are consecutive linear invocations).
+        if !lanes && (self.sub.get() || !matches!(k.workgroup_size, [_, 1, 1])) {
+            return None;
+        }
+        let uniform = |e: ExprId| {
+            if lanes {
+                self.uniform.sub_expr(k, e)
+            } else {
+                self.uniform.expr(k, e)
+            }
+        };
+        if !uniform(*end) || !step.is_none_or(uniform) || !offset.is_none_or(uniform) {
+            return None;
+        }
         let mut leaves = false;
         walk_stmts(body, &mut |s| leaves |= matches!(s, Stmt::Return));
         leaves |= breaks(body);
-        (!leaves).then_some(stride)
+        (!leaves).then_some(Stride { id, offset })
     }
 
-    /// `Some(global)` when `e` is `global_id().x` or `local_id().x`, directly or through an
-    /// immutable local bound to it.
-    pub(super) fn invocation_id(&self, k: &Kernel, e: ExprId) -> Option<bool> {
+    /// The id `e` is, directly or through an immutable local bound to it, among those a
+    /// stride loop starts at.
+    pub(super) fn invocation_id(&self, k: &Kernel, e: ExprId) -> Option<Id> {
         match *k.expr(e) {
-            Expr::Builtin(Builtin::GlobalId, Axis::X) => Some(true),
-            Expr::Builtin(Builtin::LocalId, Axis::X) => Some(false),
+            Expr::Builtin(Builtin::GlobalId, Axis::X) => Some(Id::Global),
+            Expr::Builtin(Builtin::LocalId, Axis::X) => Some(Id::Local),
+            Expr::SubgroupId(SubgroupId::InvocationId) => Some(Id::Lane),
             Expr::Local(l) => self.id_locals[l],
             _ => None,
         }
@@ -138,6 +162,41 @@ fn breaks(block: &[Stmt]) -> bool {
 impl Writer<'_> {
     /// The stride loop `stmt` with the work-item loop inside (see the module docs).
     pub(super) fn stride_loop(&self, plan: &Plan<'_>, stmt: &Stmt, s: Stride) -> TokenStream {
+        if !s.lanes() || plan.sub.get() {
+            return self.stride_columns(plan, stmt, s);
+        }
+        // A lane stride loop at the workgroup's level: once per subgroup.
+        let n = self.kernel.invocations_per_group();
+        let count = n.div_ceil(32);
+        plan.sub.set(true);
+        let columns = self.stride_columns(plan, stmt, s);
+        plan.sub.set(false);
+        // The subgroup-uniform values are read at its first live lane.
+        let first = if plan.retires {
+            quote! {
+                match (kf_sg_lo..kf_sg_hi).find(|&kf_l| kf_live[kf_l as usize]) {
+                    Some(kf_l) => kf_l,
+                    None => continue 'kf_sg,
+                }
+            }
+        } else {
+            quote!(kf_sg_lo)
+        };
+        let ids = self.lane_ids();
+        quote! {
+            'kf_sg: for kf_sg in 0..#count {
+                let kf_sg_lo: u32 = kf_sg * 32;
+                let kf_sg_hi: u32 = ::core::cmp::min(kf_sg_lo + 32, #n);
+                let kf_inv: u32 = #first;
+                #ids
+                #columns
+            }
+        }
+    }
+
+    /// The column-order loop of a stride loop over the workgroup, or over the subgroup
+    /// `kf_sg_lo..kf_sg_hi` (`s.lanes()`, with `kf_inv` its first live lane).
+    fn stride_columns(&self, plan: &Plan<'_>, stmt: &Stmt, s: Stride) -> TokenStream {
         let Stmt::For {
             var,
             end,
@@ -149,19 +208,29 @@ impl Writer<'_> {
             return TokenStream::new();
         };
         let k = self.kernel;
-        let n = k.workgroup_size[0];
-        let group = Mode::GROUP;
+        let lanes = s.lanes();
+        // Where the loop's uniform values are read: once per workgroup, or at the
+        // subgroup's first live lane.
+        let at = if lanes { Mode::ITEM } else { Mode::GROUP };
+        // The number of invocations the loop spreads over (subgroups are whole: a kernel
+        // that names a lane has a multiple of 32 invocations), and the current one's place
+        // among them.
+        let (n, lane) = if lanes {
+            (32u32, quote!((kf_inv - kf_sg_lo)))
+        } else {
+            (k.workgroup_size[0], quote!(kf_inv))
+        };
         let mut start = match s.offset {
-            Some(u) => self.expr(u, group),
+            Some(u) => self.expr(u, at),
             None => quote!(0u32),
         };
-        if s.global {
+        if s.id == Id::Global {
             start = quote!(#start.wrapping_add(kf_grp[0usize].wrapping_mul(#n)));
         }
-        let end = self.expr(*end, group);
+        let end = self.expr(*end, at);
         let step = match step {
             Some(st) => {
-                let st = self.expr(*st, group);
+                let st = self.expr(*st, at);
                 quote!(::core::cmp::max(#st, 1u32))
             }
             None => quote!(1u32),
@@ -173,13 +242,13 @@ impl Writer<'_> {
         let mut checks = Vec::new();
         let mut pointers = Vec::new();
         let mut bases = Vec::new();
-        for (slice, v, key) in self.fast_accesses(*var, body) {
+        for (slice, v, key) in self.fast_accesses(*var, lanes, body) {
             let off = match offsets.iter().find(|(k2, _)| *k2 == key) {
                 Some((_, o)) => o.clone(),
                 None => {
                     let o = format_ident!("kf_o{}", offsets.len());
                     let vt = match v {
-                        Some(v) => self.expr(v, group),
+                        Some(v) => self.expr(v, at),
                         None => quote!(0u32),
                     };
                     decls.push(quote!(let #o: usize = (#vt as usize) + (kf_c0 as usize);));
@@ -197,33 +266,50 @@ impl Writer<'_> {
                 pointers.push(quote!(let #p = #sn.as_ptr();));
             }
         }
-        let fast = Fast { var: *var, offsets };
+        // Where invocations may have returned, the fast form needs them all live.
+        let all_live = if plan.retires && !checks.is_empty() {
+            let range = if lanes {
+                quote!([kf_sg_lo as usize..kf_sg_hi as usize])
+            } else {
+                quote!([..])
+            };
+            pointers.push(quote!(let kf_all_live: bool = !kf_live #range.contains(&false);));
+            quote!(kf_all_live)
+        } else {
+            quote!(true)
+        };
+        let fast = Fast {
+            var: *var,
+            lanes,
+            offsets,
+        };
         let item = |stride| Mode {
             stride,
             ..Mode::ITEM
         };
         let c = ident(&k.local(*var).name);
-        let inner = |mode: Mode| {
+        let inner = |mode: Mode, live: bool| {
             let b = self.stmts(body, mode);
-            self.work_item_loop(
+            self.work_item_loop_of(
                 plan,
-                quote!(kf_n),
+                Some(quote!(kf_n)),
                 quote! {
-                    let #c: u32 = kf_c0.wrapping_add(kf_inv);
+                    let #c: u32 = kf_c0.wrapping_add(#lane);
                     #b
                 },
+                live,
             )
         };
-        let checked = inner(item(None));
+        let checked = inner(item(None), plan.retires);
         let (body, full) = if checks.is_empty() {
             (checked, TokenStream::new())
         } else {
-            let fast_body = inner(item(Some(&fast)));
+            let fast_body = inner(item(Some(&fast)), false);
             let full = quote! {
                 while kf_c0 < kf_cend && kf_cend - kf_c0 >= #n {
                     let kf_n: u32 = #n;
                     #(#decls)*
-                    if !(true #(#checks)*) {
+                    if !(#all_live #(#checks)*) {
                         break;
                     }
                     #fast_body
@@ -238,7 +324,7 @@ impl Writer<'_> {
             };
             let body = quote! {
                 #(#decls)*
-                if true #(#checks)* {
+                if #all_live #(#checks)* {
                     #fast_body
                 } else {
                     #checked
@@ -271,11 +357,12 @@ impl Writer<'_> {
     fn fast_accesses(
         &self,
         var: LocalId,
+        lanes: bool,
         block: &[Stmt],
     ) -> Vec<(ParamId, Option<ExprId>, String)> {
         let mut out: Vec<(ParamId, Option<ExprId>, String)> = Vec::new();
         walk_slice_accesses(self.kernel, block, &mut |slice, index| {
-            if let Some(v) = self.fast_offset(var, index) {
+            if let Some(v) = self.fast_offset(var, lanes, index) {
                 let key = self.offset_key(v);
                 if !out.iter().any(|(s, _, k2)| *s == slice && *k2 == key) {
                     out.push((slice, v, key));
@@ -291,10 +378,16 @@ impl Writer<'_> {
             .unwrap_or_default()
     }
 
-    /// `Some(None)` for an index `c`, `Some(Some(V))` for `V + c` or `c + V` with `V` uniform.
-    fn fast_offset(&self, var: LocalId, index: ExprId) -> Option<Option<ExprId>> {
+    /// `Some(None)` for an index `c`, `Some(Some(V))` for `V + c` or `c + V` with `V` uniform
+    /// (across each subgroup, for a lane stride loop).
+    fn fast_offset(&self, var: LocalId, lanes: bool, index: ExprId) -> Option<Option<ExprId>> {
         let k = self.kernel;
-        self.base_offset(index, |e| *k.expr(e) == Expr::Local(var))
+        let is_var = |e: ExprId| *k.expr(e) == Expr::Local(var);
+        if lanes {
+            self.base_offset_where(index, is_var, |e| self.info.uniform.sub_expr(k, e))
+        } else {
+            self.base_offset(index, is_var)
+        }
     }
 
     /// `Some(None)` when `index` is a base (`is_base`: a stride loop's variable, `local_id().x`
@@ -305,7 +398,17 @@ impl Writer<'_> {
         is_base: impl Fn(ExprId) -> bool,
     ) -> Option<Option<ExprId>> {
         let k = self.kernel;
-        let uniform = |e: ExprId| self.info.uniform.expr(k, e);
+        self.base_offset_where(index, is_base, |e| self.info.uniform.expr(k, e))
+    }
+
+    /// `base_offset` with `uniform` deciding which `V` qualify.
+    fn base_offset_where(
+        &self,
+        index: ExprId,
+        is_base: impl Fn(ExprId) -> bool,
+        uniform: impl Fn(ExprId) -> bool,
+    ) -> Option<Option<ExprId>> {
+        let k = self.kernel;
         if is_base(index) {
             return Some(None);
         }
@@ -334,8 +437,12 @@ impl Writer<'_> {
     /// The fast form of an access to `slice` at `index`, when the stride loop checked it.
     pub(super) fn fast_place(&self, index: ExprId, mode: Mode) -> Option<TokenStream> {
         let fast = mode.stride?;
-        let key = self.offset_key(self.fast_offset(fast.var, index)?);
+        let key = self.offset_key(self.fast_offset(fast.var, fast.lanes, index)?);
         let (_, off) = fast.offsets.iter().find(|(k2, _)| *k2 == key)?;
-        Some(quote!(#off + kf_inv as usize))
+        Some(if fast.lanes {
+            quote!(#off + (kf_inv - kf_sg_lo) as usize)
+        } else {
+            quote!(#off + kf_inv as usize)
+        })
     }
 }

@@ -10,7 +10,7 @@
 //! the loop. When a check fails the same loop runs with every access checked, and reports the
 //! first out-of-bounds index as before.
 
-use super::group::Plan;
+use super::group::{Id, Plan};
 use super::writer::{Mode, Writer};
 use crate::ir::*;
 use proc_macro2::{Ident, TokenStream};
@@ -34,7 +34,7 @@ impl Writer<'_> {
         let k = self.kernel;
         let body =
             |mode: Mode| -> TokenStream { stmts.iter().map(|s| self.stmt(s, mode)).collect() };
-        let checked = self.work_item_loop(plan, count.clone(), body(Mode::ITEM));
+        let checked = self.work_item_loop(plan, Some(count.clone()), body(Mode::ITEM));
         let accesses = self.tile_accesses(plan, stmts);
         if accesses.is_empty() {
             return checked;
@@ -66,7 +66,7 @@ impl Writer<'_> {
         let fast = TileFast { offsets };
         let fast_body = self.work_item_loop(
             plan,
-            count,
+            Some(count),
             body(Mode {
                 tile: Some(&fast),
                 ..Mode::ITEM
@@ -131,7 +131,7 @@ impl Writer<'_> {
         inner: &[LocalId],
     ) -> Option<Option<ExprId>> {
         let k = self.kernel;
-        match self.base_offset(index, |e| plan.invocation_id(k, e) == Some(false))? {
+        match self.base_offset(index, |e| plan.invocation_id(k, e) == Some(Id::Local))? {
             Some(v) if uses_any(k, v, inner) => None,
             offset => Some(offset),
         }

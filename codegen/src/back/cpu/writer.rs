@@ -1,3 +1,4 @@
+use super::group::Id;
 use super::stage::Stage;
 use super::types::{cast, constant, ty, value, zero};
 use super::Options;
@@ -599,10 +600,10 @@ impl<'a> Writer<'a> {
             }
             Expr::Local(l) if self.per_invocation(*l, mode) => self.local_place(*l),
             Expr::Local(l) if mode.ctx == Ctx::Item && self.id_local(*l).is_some() => {
-                if self.id_local(*l) == Some(true) {
-                    quote!(kf_gid[0usize])
-                } else {
-                    quote!(kf_lid[0usize])
+                match self.id_local(*l) {
+                    Some(Id::Global) => quote!(kf_gid[0usize]),
+                    Some(Id::Local) => quote!(kf_lid[0usize]),
+                    _ => quote!((kf_inv % 32u32)),
                 }
             }
             Expr::Local(l) => {
