@@ -8,9 +8,8 @@
 //! into their buffers (at 1, wgpu adds the offset and cannot use its `vec4` module).
 
 use super::kernels::{case, refs, Data, HIST, ROW_TOL};
-use super::peers::{host_case, param, peer, simd, PEER_CHUNK};
+use super::peers::{host_case, param, peer, simd, softmax_row, PEER_CHUNK};
 use super::{Case, Check};
-use kernelforge::__private::cpu::math;
 use kernelforge::__private::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
 use kernelforge::kernels::{saxpy, softmax_warp, weighted_histogram};
 use kernelforge::prelude::*;
@@ -281,7 +280,7 @@ fn softmax_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
     ))
 }
 
-/// Softmax over rows of 256, rayon over rows, vectorised per row.
+/// Softmax over rows of 256, rayon over rows, each row as the `softmax` peer's.
 fn rayon_softmax(d: &Data) -> Case<'_> {
     let rows = d.n / WARP_COLS;
     let x = &d.x[..rows * WARP_COLS];
@@ -289,20 +288,7 @@ fn rayon_softmax(d: &Data) -> Case<'_> {
     host_case("softmax_warp", 8 * x.len() as u64, move |check| {
         y.par_chunks_mut(WARP_COLS)
             .zip(x.par_chunks(WARP_COLS))
-            .for_each(|(yr, xr)| {
-                simd(|| {
-                    let m = xr.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-                    let mut s = 0.0f32;
-                    for (o, &v) in yr.iter_mut().zip(xr) {
-                        *o = math::exp(v - m);
-                        s += *o;
-                    }
-                    let inv = 1.0 / s;
-                    for o in yr.iter_mut() {
-                        *o *= inv;
-                    }
-                })
-            });
+            .for_each(|(yr, xr)| simd(|| softmax_row(xr, yr)));
         Ok(check.then(|| Check {
             want: refs::softmax_of(x, WARP_COLS),
             got: std::mem::take(&mut y),
