@@ -29,6 +29,7 @@ mod int;
 mod math;
 mod stage;
 mod stride;
+mod subgroups;
 mod tile;
 mod types;
 mod writer;
