@@ -19,15 +19,15 @@ pub fn reduce<T: Copy>(values: &[T], out: &mut [T], combine: impl Fn(T, T) -> T)
             <&[T; SUBGROUP_SIZE]>::try_from(v),
             <&mut [T; SUBGROUP_SIZE]>::try_from(&mut *o),
         ) {
-            // A full subgroup, in registers: each step is a lane permutation and one
-            // `combine` per lane, which LLVM turns into vector shuffles.
+            // A full subgroup, in registers: each step is a lane permutation by a constant
+            // and one `combine` per lane, which LLVM turns into vector shuffles (with the
+            // distance a variable, it gathered from memory).
             let mut cur = *v;
-            for m in [16, 8, 4, 2, 1] {
-                let prev = cur;
-                for (l, x) in cur.iter_mut().enumerate() {
-                    *x = combine(*x, prev[l ^ m]);
-                }
-            }
+            butterfly::<T, 16>(&mut cur, &combine);
+            butterfly::<T, 8>(&mut cur, &combine);
+            butterfly::<T, 4>(&mut cur, &combine);
+            butterfly::<T, 2>(&mut cur, &combine);
+            butterfly::<T, 1>(&mut cur, &combine);
             *o = cur;
             continue;
         }
@@ -42,6 +42,22 @@ pub fn reduce<T: Copy>(values: &[T], out: &mut [T], combine: impl Fn(T, T) -> T)
                 }
             }
             m /= 2;
+        }
+    }
+}
+
+/// One step of the butterfly: lane `l` combines its value with lane `l ^ M`'s. Written as
+/// blocks of `2 * M` lanes whose halves combine with each other, so that the lanes move in
+/// contiguous runs (indexed `prev[l ^ M]`, LLVM gathered them from memory one by one).
+#[inline(always)]
+fn butterfly<T: Copy, const M: usize>(cur: &mut [T; SUBGROUP_SIZE], combine: &impl Fn(T, T) -> T) {
+    let prev = *cur;
+    for (block, out) in prev.chunks_exact(2 * M).zip(cur.chunks_exact_mut(2 * M)) {
+        let (lo, hi) = block.split_at(M);
+        let (out_lo, out_hi) = out.split_at_mut(M);
+        for j in 0..M {
+            out_lo[j] = combine(lo[j], hi[j]);
+            out_hi[j] = combine(hi[j], lo[j]);
         }
     }
 }
@@ -86,6 +102,31 @@ mod tests {
         let mut short = vec![0; 40];
         reduce(&v[..40], &mut short, u32::max);
         assert!(short[32..].iter().all(|&s| s == 39), "{short:?}");
+    }
+
+    #[test]
+    fn full_subgroups_round_in_cuda_butterfly_order() {
+        // Values of mixed magnitudes, so that a different order would round differently.
+        let v: Vec<f32> = (0..64u32)
+            .map(|i| {
+                (i.wrapping_mul(2_654_435_761) >> 8) as f32
+                    * 1e-3
+                    * if i % 3 == 0 { 1e4 } else { 1.0 }
+            })
+            .collect();
+        let mut want = v.clone();
+        for sg in want.chunks_mut(SUBGROUP_SIZE) {
+            for m in [16, 8, 4, 2, 1] {
+                let prev = sg.to_vec();
+                for (l, x) in sg.iter_mut().enumerate() {
+                    *x += prev[l ^ m];
+                }
+            }
+        }
+        let mut out = vec![0.0f32; 64];
+        reduce(&v, &mut out, |a, b| a + b);
+        let bits = |x: &[f32]| x.iter().map(|f| f.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&out), bits(&want));
     }
 
     #[test]

@@ -44,7 +44,10 @@
 //! per subgroup (its 32 consecutive invocations, `kf_sg_lo..kf_sg_hi`), in column order over
 //! the subgroup's lanes, `c = c0 + (kf_inv - kf_sg_lo)`; the subgroup-uniform values are read
 //! at its first live lane. At the workgroup's top level a loop over the subgroups (`'kf_sg`)
-//! surrounds it; inside a statement run per subgroup (group.rs), it is that subgroup's.
+//! surrounds it; inside a statement run per subgroup (subgroups.rs), it is that subgroup's.
+//! It has no loop of full chunks: LLVM unrolls a constant count of 32 before its loop
+//! vectoriser runs, and left the unrolled lanes of softmax_warp's `max` scalar, where the
+//! general loop, whose count is not a constant, vectorises.
 //!
 //! Where invocations may have returned (`kf_live`), the fast form runs only when every
 //! invocation the loop covers is live, so that its work-item loop needs no test per
@@ -302,26 +305,29 @@ impl Writer<'_> {
         };
         let checked = inner(item(None), plan.retires);
         let (body, full) = if checks.is_empty() {
-            (checked, TokenStream::new())
+            (checked, None)
         } else {
             let fast_body = inner(item(Some(&fast)), false);
-            let full = quote! {
-                while kf_c0 < kf_cend && kf_cend - kf_c0 >= #n {
-                    let kf_n: u32 = #n;
-                    #(#decls)*
-                    if !(#all_live #(#checks)*) {
-                        break;
-                    }
-                    #fast_body
-                    match kf_c0.checked_add(kf_cstep) {
-                        Some(kf_next) => kf_c0 = kf_next,
-                        None => {
-                            kf_c0 = kf_cend;
+            // Not for a subgroup's lanes (see the module docs).
+            let full = (!lanes).then(|| {
+                quote! {
+                    while kf_c0 < kf_cend && kf_cend - kf_c0 >= #n {
+                        let kf_n: u32 = #n;
+                        #(#decls)*
+                        if !(#all_live #(#checks)*) {
                             break;
+                        }
+                        #fast_body
+                        match kf_c0.checked_add(kf_cstep) {
+                            Some(kf_next) => kf_c0 = kf_next,
+                            None => {
+                                kf_c0 = kf_cend;
+                                break;
+                            }
                         }
                     }
                 }
-            };
+            });
             let body = quote! {
                 #(#decls)*
                 if #all_live #(#checks)* {
