@@ -4,7 +4,7 @@
 use crate::kernels::histogram;
 use crate::{Buffer, Device, Grid, Result};
 
-/// Workgroups launched: each counts a grid-stride share into workgroup memory, so more
+/// Workgroups launched: each counts a block of `x` into workgroup memory, so more
 /// workgroups than a GPU holds only add global atomics.
 const MAX_GROUPS: usize = 1024;
 
