@@ -16,7 +16,13 @@ fn kernels(c: &mut Criterion) {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1 << 24);
     let inputs = Inputs::new(elements);
-    let (devices, skipped) = devices();
+    let (devices, skipped) = match devices() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("kernels bench: {e}");
+            return;
+        }
+    };
     for line in skipped {
         eprintln!("{line}");
     }

@@ -21,7 +21,8 @@ pub struct Machine {
     pub embedded_ptx_isa: Option<(u32, u32)>,
     /// The embedded PTX against this driver.
     pub ptx_verdict: PtxVerdict,
-    /// `Device::best()`'s choice: the device's name.
+    /// `Device::best()`'s choice: the device's name, or `none: ` and the error when the choice
+    /// fails (a forced backend that is unavailable).
     pub best: String,
     /// `Device::best()`'s reasons, one line per backend tried.
     pub best_report: Vec<String>,
@@ -32,14 +33,29 @@ pub fn gather() -> Machine {
     let cuda = cuda();
     let embedded_ptx_isa = build_info::embedded_ptx_isa();
     let ptx_verdict = ptx_verdict(embedded_ptx_isa, cuda.driver_version, cuda.nvrtc_version);
-    let best = Device::best();
+    // `try_best`, so that a forced backend that is unavailable shows as such rather than as
+    // the CPU device `best()` returns in its place.
+    let (best, best_report) = match Device::try_best() {
+        Ok(d) => (
+            d.name(),
+            d.selection_report().lines().map(String::from).collect(),
+        ),
+        Err(e) => (
+            format!("none: {e}"),
+            vec![
+                "Device::try_best() returns this error; Device::best() logs it and returns the \
+                 CPU device"
+                    .into(),
+            ],
+        ),
+    };
     Machine {
         host: host(),
         wgpu: wgpu(),
         embedded_ptx_isa,
         ptx_verdict,
-        best: best.name(),
-        best_report: best.selection_report().lines().map(String::from).collect(),
+        best,
+        best_report,
         cuda,
     }
 }

@@ -73,13 +73,19 @@ fn main() -> ExitCode {
             elements,
             runs,
         } => {
-            let records = bench::run(
+            let records = match bench::run(
                 &bench::Options {
                     elements,
                     runs: runs.max(1),
                 },
                 &mut |line| eprintln!("{line}"),
-            );
+            ) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("bench: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
             print!("{}", bench::table(&records));
             if let Some(path) = json {
                 let arr = serde_json::Value::Array(records.iter().map(|r| r.to_json()).collect());

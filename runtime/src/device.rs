@@ -92,6 +92,18 @@ impl Device {
         crate::select::try_best()
     }
 
+    /// The device `KERNELFORGE_BACKEND` forces, or `None` when the variable is unset, empty or
+    /// `auto`. Tools that run every backend (`kernelforge bench`) run only this one when it is
+    /// set, and stop when it cannot be opened. Not cached: each call opens the device again.
+    ///
+    /// # Errors
+    /// [`Error::BadEnv`](crate::Error::BadEnv) for a value other than `cuda`, `wgpu`, `cpu` or
+    /// `auto`; [`Error::Unavailable`](crate::Error::Unavailable) when the forced backend
+    /// cannot be opened, with the reason and that the variable forces it.
+    pub fn forced() -> Result<Option<Device>> {
+        crate::select::forced()
+    }
+
     /// The CPU device (rayon over the machine's cores).
     pub fn cpu() -> Device {
         Device::new(DeviceImpl::Cpu, "the CPU backend was asked for".into())

@@ -34,8 +34,9 @@ pub(crate) fn try_best() -> Result<Device> {
     Ok(d)
 }
 
-/// The backend `KERNELFORGE_BACKEND` forces, if any.
-fn forced() -> Result<Option<Backend>> {
+/// The backend `KERNELFORGE_BACKEND` forces (`cuda`, `wgpu` or `cpu`), or `None` when it is
+/// unset, empty or `auto`; [`Error::BadEnv`] for any other value.
+fn forced_backend() -> Result<Option<Backend>> {
     match std::env::var("KERNELFORGE_BACKEND") {
         Ok(v) if v.is_empty() || v == "auto" => Ok(None),
         Ok(v) => Ok(Some(match v.as_str() {
@@ -54,14 +55,15 @@ fn forced() -> Result<Option<Backend>> {
     }
 }
 
+/// `Device::forced()`: the device `KERNELFORGE_BACKEND` forces, if any.
+pub(crate) fn forced() -> Result<Option<Device>> {
+    forced_backend()?.map(open_forced).transpose()
+}
+
 /// CUDA GPU 0, else a hardware wgpu adapter, else the CPU; or the forced backend.
 fn choose() -> Result<Device> {
-    if let Some(b) = forced()? {
-        let dev = match b {
-            Backend::Cuda => Device::cuda(0),
-            Backend::Wgpu => Device::wgpu(),
-            Backend::Cpu => Ok(Device::cpu()),
-        }?;
+    if let Some(b) = forced_backend()? {
+        let dev = open_forced(b)?;
         let report = format!(
             "KERNELFORGE_BACKEND={} forces this backend\nchose: {}",
             b.as_str(),
@@ -89,6 +91,28 @@ fn choose() -> Result<Device> {
     }
     lines.push(format!("cpu: chosen, {}", DeviceImpl::Cpu.name()));
     Ok(Device::new(DeviceImpl::Cpu, lines.join("\n")))
+}
+
+/// The device of backend `b`, which `KERNELFORGE_BACKEND` forces: CUDA GPU 0, the best wgpu
+/// adapter, or the CPU; [`Error::Unavailable`] saying that the variable forces it when it
+/// cannot be opened.
+fn open_forced(b: Backend) -> Result<Device> {
+    let dev = match b {
+        Backend::Cuda => Device::cuda(0),
+        Backend::Wgpu => Device::wgpu(),
+        Backend::Cpu => Ok(Device::cpu()),
+    };
+    dev.map_err(|e| match e {
+        Error::Unavailable { backend, reason } => Error::Unavailable {
+            backend,
+            reason: format!(
+                "{reason} (KERNELFORGE_BACKEND={} forces it: unset the variable, or set it to \
+                 auto, to let Device::best() choose)",
+                b.as_str()
+            ),
+        },
+        e => e,
+    })
 }
 
 /// `e`, saying that `KERNELFORGE_FALLBACK=0` is why it is not skipped.

@@ -290,8 +290,15 @@ fn measure(
 }
 
 /// Every device the benchmarks run on: the CPU, then wgpu and CUDA where present; and a line
-/// for each backend skipped, saying why.
-pub fn devices() -> (Vec<Device>, Vec<String>) {
+/// for each backend skipped, saying why. With `KERNELFORGE_BACKEND` set, only that backend.
+///
+/// # Errors
+/// Those of [`Device::forced`]: an unknown `KERNELFORGE_BACKEND`, or a forced backend that
+/// cannot be opened (benchmarking the others instead would report figures nobody asked for).
+pub fn devices() -> Result<(Vec<Device>, Vec<String>)> {
+    if let Some(dev) = Device::forced()? {
+        return Ok((vec![dev], Vec::new()));
+    }
     let mut devices = vec![Device::cpu()];
     let mut skipped = Vec::new();
     match Device::wgpu() {
@@ -302,13 +309,16 @@ pub fn devices() -> (Vec<Device>, Vec<String>) {
         Ok(d) => devices.push(d),
         Err(e) => skipped.push(format!("bench: cuda skipped: {e}")),
     }
-    (devices, skipped)
+    Ok((devices, skipped))
 }
 
 /// Runs the whole benchmark on every device present, handing each progress line (a device
 /// begun, a case measured or failed, a backend skipped) to `progress`.
-pub fn run(opts: &Options, progress: &mut dyn FnMut(&str)) -> Vec<Record> {
-    let (devices, skipped) = devices();
+///
+/// # Errors
+/// Those of [`devices`]; a case that fails is a progress line, not an error.
+pub fn run(opts: &Options, progress: &mut dyn FnMut(&str)) -> Result<Vec<Record>> {
+    let (devices, skipped) = devices()?;
     for line in &skipped {
         progress(line);
     }
@@ -338,7 +348,7 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(&str)) -> Vec<Record> {
         }
         out.extend(records);
     }
-    out
+    Ok(out)
 }
 
 /// The table printed on stdout: one row per record, with the ratio to the backend's peer.
