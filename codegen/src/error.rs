@@ -9,6 +9,10 @@ pub struct Error {
     pub span: Span,
     /// What is wrong and what to write instead.
     pub message: String,
+    /// The error is a call of a function that is none of the language's and none of the
+    /// helpers the kernel was compiled with: `#[compute_kernel]`'s helper chain may still
+    /// bring it, so the macro reports the kernel's other errors first and only then looks.
+    pub unknown_call: bool,
 }
 
 impl Error {
@@ -17,6 +21,15 @@ impl Error {
         Error {
             span,
             message: message.into(),
+            unknown_call: false,
+        }
+    }
+
+    /// The error of a call at `span` of a function that may be a helper not yet given.
+    pub fn unknown_call(span: Span, message: impl Into<String>) -> Self {
+        Error {
+            unknown_call: true,
+            ..Error::new(span, message)
         }
     }
 }

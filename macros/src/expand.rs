@@ -7,9 +7,31 @@ pub(crate) fn expand(attr: TokenStream, func: &syn::ItemFn) -> TokenStream {
     let own = &func.sig.ident;
     let calls = kernelforge_codegen::helper_calls(&func.block);
     if calls.iter().all(|p| p.is_ident(own)) {
-        expand_with_helpers(attr, func, &Helpers::new())
-    } else {
-        crate::chain::State::new(attr, func.clone()).step()
+        return expand_with_helpers(attr, func, &Helpers::new());
+    }
+    // The kernel's own errors first: the helper chain expands to calls of the helpers'
+    // macros, and a name that is no helper's (a closure's, say) would fail there, in rustc's
+    // words ("cannot find macro"), before the kernel's errors were ever reported. Without
+    // helpers, the only errors the chain could clear are the calls it resolves.
+    if let Err(errors) = kernelforge_codegen::compile_all(attr.clone(), func, &Helpers::new()) {
+        let own: Vec<_> = errors.0.into_iter().filter(|e| !e.unknown_call).collect();
+        if !own.is_empty() {
+            return with_errors(func, kernelforge_codegen::Errors(own));
+        }
+    }
+    crate::chain::State::new(attr, func.clone()).step()
+}
+
+/// `errors`, plus an empty module of the kernel's name so that uses of it do not add a
+/// cascade of "cannot find" errors.
+fn with_errors(func: &syn::ItemFn, errors: kernelforge_codegen::Errors) -> TokenStream {
+    let err = errors.to_syn().to_compile_error();
+    let vis = &func.vis;
+    let name = &func.sig.ident;
+    quote! {
+        #err
+        #[allow(dead_code)]
+        #vis mod #name {}
     }
 }
 
@@ -25,18 +47,7 @@ pub(crate) fn expand_with_helpers(
             module(func, &all[0].1)
         }
         Ok(all) => generic_module(func, &all),
-        Err(errors) => {
-            // The errors, plus an empty module of the same name so that uses of it do not
-            // add a cascade of "cannot find" errors.
-            let err = errors.to_syn().to_compile_error();
-            let vis = &func.vis;
-            let name = &func.sig.ident;
-            quote! {
-                #err
-                #[allow(dead_code)]
-                #vis mod #name {}
-            }
-        }
+        Err(errors) => with_errors(func, errors),
     }
 }
 

@@ -3,6 +3,7 @@
 
 use super::scope::{push_let, Lowerer};
 use crate::ir::*;
+use crate::Error;
 use syn::spanned::Spanned;
 
 impl<'h> Lowerer<'h> {
@@ -65,15 +66,27 @@ impl<'h> Lowerer<'h> {
         if let Some(e) = self.bits_to_float_call(c, &path, out) {
             return e;
         }
-        self.error_expr(
-            c.func.span(),
+        if p.path.segments.len() == 1 && self.lookup(&name).is_some() {
+            // A local (a closure's, say) called as a function: no helper can be meant.
+            return self.error_expr(
+                c.func.span(),
+                format!(
+                    "`{name}` is a local variable, not a function: kernels call the id \
+                     intrinsics, the math functions and functions marked #[kernel_fn]"
+                ),
+            );
+        }
+        let span = c.func.span();
+        self.errors.push(Error::unknown_call(
+            span,
             format!(
                 "cannot call `{}` from a kernel: kernels call the id intrinsics, the math \
                  functions {} and functions marked #[kernel_fn]",
                 path.join("::"),
                 math_list()
             ),
-        )
+        ));
+        self.push(Expr::Error, span)
     }
 
     /// `subgroup_size()`, `subgroup_invocation_id()` and the subgroup operations.
