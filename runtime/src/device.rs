@@ -5,7 +5,7 @@
 
 use crate::backend::{Backend, DeviceImpl, Storage};
 use crate::buffer::{Buffer, RawBuffer};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::fallback::FallbackState;
 use crate::grid::Grid;
 use crate::kernel::{KernelArg, KernelDesc};
@@ -224,9 +224,19 @@ impl Device {
     /// A new buffer of `len` zeroed elements.
     ///
     /// # Errors
-    /// As [`upload`](Self::upload).
+    /// As [`upload`](Self::upload); [`Error::TooLarge`] when `len` elements of `T` are more
+    /// bytes than any allocation can hold.
     pub fn zeros<T: Pod>(&self, len: usize) -> Result<Buffer<T>> {
-        let storage = self.inner.imp.alloc(len * size_of::<T>())?;
+        let bytes = len
+            .checked_mul(size_of::<T>())
+            .filter(|&b| b <= isize::MAX as usize)
+            .ok_or(Error::TooLarge {
+                what: "the buffer (bytes)",
+                value: (len as u64).saturating_mul(size_of::<T>() as u64),
+                limit: isize::MAX as u64,
+                fix: "allocate fewer elements; no memory holds this many",
+            })?;
+        let storage = self.inner.imp.alloc(bytes)?;
         Ok(Buffer::from_raw(self.raw(storage, len, size_of::<T>())))
     }
 

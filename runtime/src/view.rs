@@ -28,6 +28,22 @@ pub struct BufferViewMut<'a, T> {
     _t: PhantomData<T>,
 }
 
+/// `range` as Rust writes it (`2..9`, `..=4`, `3..`); a start excluded, which only a pair
+/// of bounds can say, as the next element.
+fn written(range: &impl RangeBounds<usize>) -> String {
+    let start = match range.start_bound() {
+        Bound::Included(s) => s.to_string(),
+        Bound::Excluded(s) => format!("{}", *s as u128 + 1),
+        Bound::Unbounded => String::new(),
+    };
+    let end = match range.end_bound() {
+        Bound::Included(e) => format!("..={e}"),
+        Bound::Excluded(e) => format!("..{e}"),
+        Bound::Unbounded => "..".into(),
+    };
+    start + &end
+}
+
 /// The elements `range` selects of a buffer of `len`, or the error naming both.
 fn bounds(op: &'static str, range: impl RangeBounds<usize>, len: usize) -> Result<(usize, usize)> {
     let start = match range.start_bound() {
@@ -45,10 +61,9 @@ fn bounds(op: &'static str, range: impl RangeBounds<usize>, len: usize) -> Resul
         _ => Err(Error::Buffer {
             op,
             message: format!(
-                "the range {:?}..{:?} is not within the buffer's {len} elements; views take a \
-                 range `a..b` with a <= b <= len",
-                range.start_bound(),
-                range.end_bound()
+                "the range `{}` is not within the buffer's {len} elements; views take a range \
+                 `a..b` with a <= b <= len",
+                written(&range)
             ),
         }),
     }

@@ -70,7 +70,7 @@ impl CudaDevice {
         let ctx = CudaContext::new(ordinal).map_err(|e| {
             unavailable(format!(
                 "cannot open CUDA device {ordinal}: {e:?} (no such GPU, or the driver is not \
-                 loaded)"
+                 loaded); `kernelforge info` lists the GPUs by ordinal"
             ))
         })?;
         let stream = ctx.default_stream();
