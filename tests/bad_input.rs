@@ -1,7 +1,9 @@
 //! The catalogue of bad input at run time: each case is a mistake a user can make through the
 //! public API, and each must come back as an `Err` whose message names the cause and the fix,
 //! on every backend present, never a panic. A case that cannot arise on a backend (a GPU
-//! limit on the CPU) is skipped there.
+//! limit on the CPU) is skipped there. A grid of no workgroups is not among them: it launches
+//! nothing, as a wgpu dispatch of 0 and a rayon loop over an empty range do (CUDA would refuse
+//! it), so that an empty batch needs no guard; tests/bad_input.rs checks that too.
 
 mod common;
 
@@ -144,6 +146,26 @@ const CASES: &[Case] = &[
         fix: "upload it to",
     },
     Case {
+        name: "a view whose inclusive end overflows",
+        run: |d| Some(buffers(d, 4).0.slice(..=usize::MAX).map(|_| ())),
+        cause: "the range `..=18446744073709551615`",
+        fix: "a <= b <= len",
+    },
+    Case {
+        name: "a view whose excluded start overflows",
+        run: |d| {
+            use std::ops::Bound::{Excluded, Unbounded};
+            Some(
+                buffers(d, 4)
+                    .0
+                    .slice((Excluded(usize::MAX), Unbounded))
+                    .map(|_| ()),
+            )
+        },
+        cause: "the range `18446744073709551616..`",
+        fix: "a <= b <= len",
+    },
+    Case {
         name: "a grid whose ids pass u32",
         run: |d| {
             let (x, mut y) = buffers(d, 4);
@@ -273,6 +295,14 @@ fn cases() -> impl Iterator<Item = &'static Case> {
     #[cfg(not(feature = "wgpu"))]
     let more: &[Case] = &[];
     CASES.iter().chain(more)
+}
+
+#[each_backend]
+fn an_empty_grid_launches_nothing(dev: &Device) {
+    let (x, mut y) = buffers(dev, 4);
+    saxpy::launch(dev, Grid::groups([0, 1, 1]), 1.0, &x, &mut y).unwrap();
+    saxpy::launch(dev, Grid::linear(0), 1.0, &x, &mut y).unwrap();
+    assert_eq!(y.to_vec().unwrap(), [2.0; 4], "on {}", dev.name());
 }
 
 #[each_backend]
