@@ -1,10 +1,5 @@
 use kernelforge::prelude::*;
 
-#[kernel_fn]
-fn first<const N: u32>(t: &mut [f32; N]) -> f32 {
-    t[0]
-}
-
 #[compute_kernel(workgroup_size = 64)]
 pub fn k(y: &mut [f32]) {
     let i = global_id().x;
@@ -12,7 +7,6 @@ pub fn k(y: &mut [f32]) {
     let mut p: [[f32; 4]; 2] = [[0.0; 4]; 4];
     tile[i] = 1.0;
     y[i] = tile[i][0][1] + p[0][0];
-    y[i] = first(&mut tile);
 }
 
 fn main() {}

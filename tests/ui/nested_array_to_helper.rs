@@ -5,7 +5,7 @@ fn first<const N: u32>(t: &mut [f32; N]) -> f32 {
     t[0]
 }
 
-// Found once the helper is resolved, so apart from nested_array_misuse.rs: the kernel's own
+// Found once the helper is resolved, so in a file of its own: the kernel's own
 // errors are reported before the helper chain runs.
 #[compute_kernel(workgroup_size = 64)]
 pub fn k(y: &mut [f32]) {
