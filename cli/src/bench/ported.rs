@@ -13,7 +13,7 @@ use super::{Case, Check};
 use kernelforge::__private::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
 use kernelforge::kernels::{saxpy, softmax_warp, weighted_histogram};
 use kernelforge::prelude::*;
-use kernelforge::{Backend, Device, Grid, Result};
+use kernelforge::{Backend, Buffer, Device, Grid, Result};
 use rayon::prelude::*;
 
 /// Two twins of the built-in f32 `softmax` (a workgroup of 256 per row, halving trees in
@@ -186,32 +186,44 @@ fn view_case<'a>(dev: &'a Device, d: &'a Data, at: usize) -> Result<Case<'a>> {
 /// `weighted_histogram` of 256 bins over [-8, 8]; timed runs accumulate, the check starts
 /// from zero. Exact.
 fn histogram_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
-    let n = d.n;
+    histogram_on(
+        dev,
+        d,
+        "weighted_histogram",
+        move |grid, lo, hi, x, w, sums| weighted_histogram::launch(dev, grid, lo, hi, x, w, sums),
+    )
+}
+
+/// Case `name`: a weighted histogram of `d.x` on `dev`, which `launch` computes from `(grid,
+/// lo, hi, x, w, sums)`. The built-in kernel and its WGSL peer share the inputs, the reset
+/// before a check and the exact reference.
+fn histogram_on<'a>(
+    dev: &'a Device,
+    d: &'a Data,
+    name: &str,
+    mut launch: impl FnMut(Grid, f32, f32, &Buffer<f32>, &Buffer<f32>, &mut Buffer<f32>) -> Result<()>
+        + 'a,
+) -> Result<Case<'a>> {
     let (bins, lo, hi) = HIST;
-    let grid = kernelforge::histogram::grid(n);
+    let grid = kernelforge::histogram::grid(d.n);
     let w = weights(d);
     let xb = dev.upload(&d.x)?;
     let wb = dev.upload(&w)?;
     let mut sums = dev.zeros::<f32>(bins)?;
-    Ok(case(
-        dev,
-        "weighted_histogram",
-        8 * n as u64,
-        move |check| {
-            if check {
-                sums.fill(0.0)?;
-            }
-            weighted_histogram::launch(dev, grid, lo, hi, &xb, &wb, &mut sums)?;
-            if !check {
-                return Ok(None);
-            }
-            Ok(Some(Check {
-                got: sums.to_vec()?,
-                want: histogram_ref(&d.x, &w),
-                tol: 0.0,
-            }))
-        },
-    ))
+    Ok(case(dev, name, 8 * d.n as u64, move |check| {
+        if check {
+            sums.fill(0.0)?;
+        }
+        launch(grid, lo, hi, &xb, &wb, &mut sums)?;
+        if !check {
+            return Ok(None);
+        }
+        Ok(Some(Check {
+            got: sums.to_vec()?,
+            want: histogram_ref(&d.x, &w),
+            tol: 0.0,
+        }))
+    }))
 }
 
 /// A weighted histogram per rayon task, merged.
@@ -258,26 +270,34 @@ fn warp_shape<'a>(dev: &Device, d: &'a Data) -> Result<(usize, &'a [f32], Grid)>
 
 /// `softmax_warp` over `n / 256` rows of 256.
 fn softmax_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
+    softmax_on(dev, d, "softmax_warp", move |grid, rows, cols, x, y| {
+        softmax_warp::launch(dev, grid, rows, cols, x, y)
+    })
+}
+
+/// Case `name`: the softmax of `n / 256` rows of 256 on `dev` (a subgroup per row), which
+/// `launch` computes from `(grid, rows, cols, x, y)`. The built-in kernel and its WGSL peer
+/// share the shape, the inputs and the reference.
+fn softmax_on<'a>(
+    dev: &'a Device,
+    d: &'a Data,
+    name: &str,
+    mut launch: impl FnMut(Grid, u32, u32, &Buffer<f32>, &mut Buffer<f32>) -> Result<()> + 'a,
+) -> Result<Case<'a>> {
     let (rows, x, grid) = warp_shape(dev, d)?;
     let xb = dev.upload(x)?;
     let mut yb = dev.zeros::<f32>(x.len())?;
-    Ok(case(
-        dev,
-        "softmax_warp",
-        8 * x.len() as u64,
-        move |check| {
-            let (r, c) = (rows as u32, WARP_COLS as u32);
-            softmax_warp::launch(dev, grid, r, c, &xb, &mut yb)?;
-            if !check {
-                return Ok(None);
-            }
-            Ok(Some(Check {
-                got: yb.to_vec()?,
-                want: refs::softmax_of(x, WARP_COLS),
-                tol: ROW_TOL,
-            }))
-        },
-    ))
+    Ok(case(dev, name, 8 * x.len() as u64, move |check| {
+        launch(grid, rows as u32, WARP_COLS as u32, &xb, &mut yb)?;
+        if !check {
+            return Ok(None);
+        }
+        Ok(Some(Check {
+            got: yb.to_vec()?,
+            want: refs::softmax_of(x, WARP_COLS),
+            tol: ROW_TOL,
+        }))
+    }))
 }
 
 /// Softmax over rows of 256, rayon over rows, each row as the `softmax` peer's.
@@ -381,38 +401,21 @@ fn wgsl_histogram<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
         1024,
         false,
     );
-    let (bins, lo, hi) = HIST;
-    let grid = kernelforge::histogram::grid(d.n);
-    let w = weights(d);
-    let xb = dev.upload(&d.x)?;
-    let wb = dev.upload(&w)?;
-    let mut sums = dev.zeros::<f32>(bins)?;
-    Ok(case(
+    histogram_on(
         dev,
+        d,
         "peer:wgsl_weighted_histogram",
-        8 * d.n as u64,
-        move |check| {
-            if check {
-                sums.fill(0.0)?;
-            }
+        move |grid, lo, hi, x, w, sums| {
             let mut args = [
                 KernelArg::Scalar(KernelScalar::to_bits(lo)),
                 KernelArg::Scalar(KernelScalar::to_bits(hi)),
-                KernelArg::whole(xb.raw()),
-                KernelArg::whole(wb.raw()),
+                KernelArg::whole(x.raw()),
+                KernelArg::whole(w.raw()),
                 KernelArg::whole_mut(sums.raw_mut()),
             ];
-            dev.launch(&DESC, grid, &mut args)?;
-            if !check {
-                return Ok(None);
-            }
-            Ok(Some(Check {
-                got: sums.to_vec()?,
-                want: histogram_ref(&d.x, &w),
-                tol: 0.0,
-            }))
+            dev.launch(&DESC, grid, &mut args)
         },
-    ))
+    )
 }
 
 fn wgsl_softmax<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
@@ -423,29 +426,18 @@ fn wgsl_softmax<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
         param("y", ScalarType::F32, Some(true)),
     ];
     static DESC: KernelDesc = peer("peer_softmax_warp", &PARAMS, SOFTMAX_WGSL, 0, true);
-    let (rows, x, grid) = warp_shape(dev, d)?;
-    let xb = dev.upload(x)?;
-    let mut yb = dev.zeros::<f32>(x.len())?;
-    Ok(case(
+    softmax_on(
         dev,
+        d,
         "peer:wgsl_softmax_warp",
-        8 * x.len() as u64,
-        move |check| {
+        move |grid, rows, cols, x, y| {
             let mut args = [
-                KernelArg::Scalar(KernelScalar::to_bits(rows as u32)),
-                KernelArg::Scalar(KernelScalar::to_bits(WARP_COLS as u32)),
-                KernelArg::whole(xb.raw()),
-                KernelArg::whole_mut(yb.raw_mut()),
+                KernelArg::Scalar(KernelScalar::to_bits(rows)),
+                KernelArg::Scalar(KernelScalar::to_bits(cols)),
+                KernelArg::whole(x.raw()),
+                KernelArg::whole_mut(y.raw_mut()),
             ];
-            dev.launch(&DESC, grid, &mut args)?;
-            if !check {
-                return Ok(None);
-            }
-            Ok(Some(Check {
-                got: yb.to_vec()?,
-                want: refs::softmax_of(x, WARP_COLS),
-                tol: ROW_TOL,
-            }))
+            dev.launch(&DESC, grid, &mut args)
         },
-    ))
+    )
 }
