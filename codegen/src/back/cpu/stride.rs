@@ -168,33 +168,9 @@ impl Writer<'_> {
         if !s.lanes() || plan.sub.get() {
             return self.stride_columns(plan, stmt, s);
         }
-        // A lane stride loop at the workgroup's level: once per subgroup.
-        let n = self.kernel.invocations_per_group();
-        let count = n.div_ceil(32);
-        plan.sub.set(true);
-        let columns = self.stride_columns(plan, stmt, s);
-        plan.sub.set(false);
-        // The subgroup-uniform values are read at its first live lane.
-        let first = if plan.retires {
-            quote! {
-                match (kf_sg_lo..kf_sg_hi).find(|&kf_l| kf_live[kf_l as usize]) {
-                    Some(kf_l) => kf_l,
-                    None => continue 'kf_sg,
-                }
-            }
-        } else {
-            quote!(kf_sg_lo)
-        };
-        let ids = self.lane_ids();
-        quote! {
-            'kf_sg: for kf_sg in 0..#count {
-                let kf_sg_lo: u32 = kf_sg * 32;
-                let kf_sg_hi: u32 = ::core::cmp::min(kf_sg_lo + 32, #n);
-                let kf_inv: u32 = #first;
-                #ids
-                #columns
-            }
-        }
+        // A lane stride loop at the workgroup's level: once per subgroup, its uniform values
+        // read at the first live lane (lanes may have returned one by one before it).
+        self.each_subgroup(plan, true, || self.stride_columns(plan, stmt, s))
     }
 
     /// The column-order loop of a stride loop over the workgroup, or over the subgroup

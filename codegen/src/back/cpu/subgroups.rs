@@ -87,25 +87,48 @@ impl Writer<'_> {
     /// `stmt` run once per subgroup (see the module docs): for each subgroup whose lanes are
     /// live, with `kf_inv` and the ids of its first lane bound for the conditions.
     pub(super) fn per_subgroup(&self, plan: &Plan<'_>, stmt: &Stmt, jumps: bool) -> TokenStream {
+        self.each_subgroup(plan, false, || {
+            self.group_block(plan, std::slice::from_ref(stmt), jumps)
+        })
+    }
+
+    /// `body`, written with `plan.sub` set, in a loop over the workgroup's subgroups
+    /// (`'kf_sg`, lanes `kf_sg_lo..kf_sg_hi`) that skips those whose lanes all returned, with
+    /// `kf_inv` and the ids of a lead lane bound: the first lane (where the lanes of a
+    /// subgroup retire together), or the first live one (`first_live`, where they may retire
+    /// one by one).
+    pub(super) fn each_subgroup(
+        &self,
+        plan: &Plan<'_>,
+        first_live: bool,
+        body: impl FnOnce() -> TokenStream,
+    ) -> TokenStream {
         let n = self.kernel.invocations_per_group();
         let count = n.div_ceil(32);
         plan.sub.set(true);
-        let body = self.group_block(plan, std::slice::from_ref(stmt), jumps);
+        let body = body();
         plan.sub.set(false);
-        let live = plan.retires.then(|| {
-            quote! {
+        let lead = match (plan.retires, first_live) {
+            (false, _) => quote!(let kf_inv: u32 = kf_sg_lo;),
+            (true, false) => quote! {
                 if !kf_live[kf_sg_lo as usize] {
                     continue;
                 }
-            }
-        });
+                let kf_inv: u32 = kf_sg_lo;
+            },
+            (true, true) => quote! {
+                let kf_inv: u32 = match (kf_sg_lo..kf_sg_hi).find(|&kf_l| kf_live[kf_l as usize]) {
+                    Some(kf_l) => kf_l,
+                    None => continue 'kf_sg,
+                };
+            },
+        };
         let ids = self.lane_ids();
         quote! {
             'kf_sg: for kf_sg in 0..#count {
                 let kf_sg_lo: u32 = kf_sg * 32;
                 let kf_sg_hi: u32 = ::core::cmp::min(kf_sg_lo + 32, #n);
-                #live
-                let kf_inv: u32 = kf_sg_lo;
+                #lead
                 #ids
                 #body
             }
