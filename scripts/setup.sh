@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what kernelforge's tests and benchmarks need, when it is missing:
 #  - lavapipe (Debian mesa-vulkan-drivers), so every WGSL kernel runs for real without a GPU;
+#  - g++ (C++20), which nvcc needs and which runs the generated CUDA C on the host;
 #  - the pinned CUDA toolkit from pip (nvcc, NVRTC) into $KERNELFORGE_TOOLS (default .tools/),
 #    pinned because pip's nvidia-cuda-nvcc==13.0.88 alone pulls 13.5 parts that emit PTX 9.5,
 #    which driver 580 (CUDA 13.0) refuses.
@@ -15,6 +16,15 @@ if ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ]; then sudo_=""; else sudo_="sudo"; fi
   $sudo_ apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq \
     mesa-vulkan-drivers libvulkan1 >&2 || echo "setup: could not install lavapipe" >&2
+fi
+
+# A C++20 compiler: nvcc needs gcc even for `-ptx`, and the tests run the generated CUDA C on
+# the host with it (Device::cuda_host).
+if ! command -v g++ >/dev/null 2>&1; then
+  echo "setup: installing g++" >&2
+  if [ "$(id -u)" = 0 ]; then sudo_=""; else sudo_="sudo"; fi
+  $sudo_ apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive $sudo_ apt-get install -y -qq \
+    g++ >&2 || echo "setup: could not install g++" >&2
 fi
 
 cu="$tools/cuda"

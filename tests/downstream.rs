@@ -37,6 +37,9 @@ fn downstream_crate_builds_and_runs() {
     if common::required("wgpu") {
         assert!(stdout.contains("wgpu: ok"), "{stdout}");
     }
+    if common::required("cuda-host") {
+        assert!(stdout.contains("cuda-host: ok"), "{stdout}");
+    }
     // The example's build.rs must have made PTX for both of its kernels with the nvcc found.
     if common::required("nvcc") {
         assert!(

@@ -52,6 +52,11 @@ fn relu_matches_reference(dev: &Device) {
 }
 
 #[each_backend]
+fn copy_matches_its_input(dev: &Device) {
+    unary(dev, "copy", copy::launch, |v| v, 0.0);
+}
+
+#[each_backend]
 fn gelu_matches_reference(dev: &Device) {
     unary(dev, "gelu", gelu::launch, reference::gelu, 2e-6);
 }

@@ -37,6 +37,7 @@ fn profiles_count_and_time_launches_on_every_backend(dev: &Device) {
     let p = dev.profile().expect("profile");
     let expect_clock = match dev.backend() {
         Backend::Cpu => Clock::Wall,
+        Backend::Cuda if common::is_cuda_host(dev) => Clock::Wall,
         Backend::Cuda => Clock::CudaEvents,
         Backend::Wgpu => p.clock, // timestamp queries where the adapter has them
     };

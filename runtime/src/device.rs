@@ -131,6 +131,31 @@ impl Device {
         Ok(Device::new(imp, report))
     }
 
+    /// The CUDA back end's code run on the host: each kernel's generated CUDA C is compiled
+    /// with the system C++ compiler (`KERNELFORGE_CXX`, `CXX`, else `g++`, `c++`, `clang++`)
+    /// against a header that implements CUDA's execution model on the CPU (a block's threads
+    /// as fibers meeting at `__syncthreads()`, 32-lane warps and their shuffles, atomics,
+    /// `__half` and `__nv_bfloat16` with CUDA's rounding), and its blocks run on rayon's
+    /// threads. The device reports [`Backend::Cuda`]; its buffers live in host memory.
+    ///
+    /// A verification tool: it shows what the generated CUDA C computes without a GPU. It
+    /// cannot show the driver, PTX and its JIT, a GPU's memory ordering or timing, or the
+    /// precision of CUDA's math library (the C library's functions run instead). Compiled
+    /// kernels are cached beside NVRTC's (see [`cache`](crate::cache)), one shared library
+    /// per kernel.
+    ///
+    /// # Errors
+    /// [`Error::Unavailable`](crate::Error::Unavailable) when no C++20 compiler runs or the
+    /// build lacks the `cuda-host` feature. Launches return
+    /// [`Error::Compile`](crate::Error::Compile) when the compiler rejects the source, and
+    /// [`Error::Cuda`](crate::Error::Cuda) when a block's threads wait at barriers that can
+    /// never complete.
+    pub fn cuda_host() -> Result<Device> {
+        let imp = DeviceImpl::cuda_host()?;
+        let report = format!("CUDA C on the host was asked for\nchose: {}", imp.name());
+        Ok(Device::new(imp, report))
+    }
+
     /// Turns per-launch CPU fallback on or off for this device (and its clones). When on, a
     /// launch that fails on the GPU because the kernel cannot be compiled or loaded, the device
     /// was lost, or memory ran out ([`Error::is_device_failure`](crate::Error::is_device_failure))

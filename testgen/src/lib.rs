@@ -5,25 +5,34 @@
 //! ```ignore
 //! #[each_backend]
 //! fn relu_matches_reference(dev: &Device) { /* ... */ }
-//! // defines relu_matches_reference_cpu, relu_matches_reference_wgpu, relu_matches_reference_cuda
+//! // defines relu_matches_reference_cpu, _wgpu, _cuda and _cuda_host (the CUDA C run on the
+//! // host by `Device::cuda_host`)
 //!
 //! #[each_backend(wgpu, cuda)]
 //! fn compile_failure_is_an_error(dev: &Device) { /* ... */ }  // GPU backends only
 //! ```
 //!
-//! Each instance calls `crate::common::on_backend(Backend::X, f)` (tests/common), which opens
-//! that backend's device and runs the function, or skips with a line saying why unless
-//! `KERNELFORGE_REQUIRE` names the backend.
+//! Each instance calls `crate::common::on_cpu(f)` (`on_wgpu`, `on_cuda`, `on_cuda_host`;
+//! tests/common), which opens that device and runs the function, or skips with a line saying
+//! why unless `KERNELFORGE_REQUIRE` names it.
 
 use proc_macro::TokenStream;
 use quote::{format_ident, quote};
 use syn::parse::Parser;
 use syn::spanned::Spanned;
 
-const BACKENDS: [(&str, &str); 3] = [("cpu", "Cpu"), ("wgpu", "Wgpu"), ("cuda", "Cuda")];
+/// Each instance's suffix and the `tests/common` function that runs it.
+const BACKENDS: [(&str, &str); 4] = [
+    ("cpu", "on_cpu"),
+    ("wgpu", "on_wgpu"),
+    ("cuda", "on_cuda"),
+    // The generated CUDA C compiled for the host (`Device::cuda_host`): a GPU-less check of
+    // the CUDA back end.
+    ("cuda_host", "on_cuda_host"),
+];
 
-/// Instantiates `fn name(dev: &Device)` as `name_cpu`, `name_wgpu` and `name_cuda` (or the
-/// backends listed: `#[each_backend(wgpu, cuda)]`).
+/// Instantiates `fn name(dev: &Device)` as `name_cpu`, `name_wgpu`, `name_cuda` and
+/// `name_cuda_host` (or the backends listed: `#[each_backend(wgpu, cuda)]`).
 #[proc_macro_attribute]
 pub fn each_backend(attr: TokenStream, item: TokenStream) -> TokenStream {
     match expand(attr.into(), item.into()) {
@@ -46,7 +55,7 @@ fn expand(
             None => {
                 return Err(syn::Error::new(
                     id.span(),
-                    "expected `cpu`, `wgpu` or `cuda`",
+                    "expected `cpu`, `wgpu`, `cuda` or `cuda_host`",
                 ))
             }
         }
@@ -61,13 +70,13 @@ fn expand(
         ));
     }
     let name = &func.sig.ident;
-    let tests = chosen.iter().map(|(suffix, variant)| {
+    let tests = chosen.iter().map(|(suffix, runner)| {
         let test = format_ident!("{}_{}", name, suffix);
-        let variant = format_ident!("{}", variant);
+        let runner = format_ident!("{}", runner);
         quote! {
             #[test]
             fn #test() {
-                crate::common::on_backend(::kernelforge::Backend::#variant, #name);
+                crate::common::#runner(#name);
             }
         }
     });

@@ -39,11 +39,39 @@ pub fn device(backend: Backend) -> Option<Device> {
     }
 }
 
-/// Runs `test` on `backend`'s device, or skips: what each instance of an `#[each_backend]`
-/// test (kernelforge-testgen) calls.
+/// Runs `test` on `backend`'s device, or skips.
 pub fn on_backend(backend: Backend, test: impl FnOnce(&Device)) {
     if let Some(dev) = device(backend) {
         test(&dev);
+    }
+}
+
+// What the instances of an `#[each_backend]` test (kernelforge-testgen) call.
+
+pub fn on_cpu(test: impl FnOnce(&Device)) {
+    on_backend(Backend::Cpu, test)
+}
+
+pub fn on_wgpu(test: impl FnOnce(&Device)) {
+    on_backend(Backend::Wgpu, test)
+}
+
+pub fn on_cuda(test: impl FnOnce(&Device)) {
+    on_backend(Backend::Cuda, test)
+}
+
+/// Whether `dev` is the CUDA C run on the host ([`Device::cuda_host`]), which reports
+/// `Backend::Cuda` but times launches by the wall clock and has no fault hooks.
+pub fn is_cuda_host(dev: &Device) -> bool {
+    dev.name().starts_with("CUDA C on the host")
+}
+
+/// Runs `test` on the CUDA C compiled for the host ([`Device::cuda_host`]), or skips (fails
+/// when `KERNELFORGE_REQUIRE` names `cuda-host`) when no C++ compiler runs.
+pub fn on_cuda_host(test: impl FnOnce(&Device)) {
+    match Device::cuda_host() {
+        Ok(dev) => test(&dev),
+        Err(e) => skip_or_fail("cuda-host", &e.to_string()),
     }
 }
 

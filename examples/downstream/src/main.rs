@@ -124,10 +124,12 @@ fn main() {
         cubins(bias_clamp::CUBINS)
     );
     let mut failed = false;
-    let devices: [(&str, Result<Device, kernelforge::Error>); 3] = [
+    let devices: [(&str, Result<Device, kernelforge::Error>); 4] = [
         ("cpu", Ok(Device::cpu())),
         ("wgpu", Device::wgpu()),
         ("cuda", Device::cuda(0)),
+        // The CUDA C compiled for the host: checks the CUDA version without a GPU.
+        ("cuda-host", Device::cuda_host()),
     ];
     for (what, dev) in devices {
         match dev {

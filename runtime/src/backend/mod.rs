@@ -10,6 +10,8 @@
 pub(crate) mod cpu;
 #[cfg(feature = "cuda")]
 pub(crate) mod cuda;
+#[cfg(feature = "cuda-host")]
+pub(crate) mod cuda_host;
 mod kind;
 #[cfg(feature = "wgpu")]
 pub(crate) mod wgpu;
@@ -31,6 +33,9 @@ pub(crate) enum DeviceImpl {
     Wgpu(wgpu::WgpuDevice),
     #[cfg(feature = "cuda")]
     Cuda(cuda::CudaDevice),
+    /// CUDA C run on the host; its buffers are [`Storage::Cpu`].
+    #[cfg(feature = "cuda-host")]
+    CudaHost(cuda_host::HostCudaDevice),
 }
 
 /// Where a buffer's bytes live.
@@ -205,6 +210,19 @@ impl DeviceImpl {
         }
     }
 
+    /// The generated CUDA C compiled with the host's C++ compiler.
+    pub(crate) fn cuda_host() -> Result<DeviceImpl> {
+        #[cfg(feature = "cuda-host")]
+        return cuda_host::HostCudaDevice::open().map(DeviceImpl::CudaHost);
+        #[cfg(not(feature = "cuda-host"))]
+        Err(Error::Unavailable {
+            backend: Backend::Cuda,
+            reason: "kernelforge was built without the `cuda-host` feature, which runs CUDA C \
+                     on the host; enable it"
+                .into(),
+        })
+    }
+
     pub(crate) fn backend(&self) -> Backend {
         match self {
             DeviceImpl::Cpu => Backend::Cpu,
@@ -212,6 +230,8 @@ impl DeviceImpl {
             DeviceImpl::Wgpu(_) => Backend::Wgpu,
             #[cfg(feature = "cuda")]
             DeviceImpl::Cuda(_) => Backend::Cuda,
+            #[cfg(feature = "cuda-host")]
+            DeviceImpl::CudaHost(_) => Backend::Cuda,
         }
     }
 
@@ -222,6 +242,8 @@ impl DeviceImpl {
             DeviceImpl::Wgpu(w) => w.name(),
             #[cfg(feature = "cuda")]
             DeviceImpl::Cuda(c) => c.name(),
+            #[cfg(feature = "cuda-host")]
+            DeviceImpl::CudaHost(h) => h.name(),
         }
     }
 
@@ -235,6 +257,8 @@ impl DeviceImpl {
             DeviceImpl::Wgpu(_) => Clock::Untimed,
             #[cfg(feature = "cuda")]
             DeviceImpl::Cuda(_) => Clock::CudaEvents,
+            #[cfg(feature = "cuda-host")]
+            DeviceImpl::CudaHost(_) => Clock::Wall,
         }
     }
 
@@ -246,6 +270,8 @@ impl DeviceImpl {
             DeviceImpl::Wgpu(w) => Storage::Wgpu(w.alloc(bytes)?),
             #[cfg(feature = "cuda")]
             DeviceImpl::Cuda(c) => Storage::Cuda(c.alloc(bytes)?),
+            #[cfg(feature = "cuda-host")]
+            DeviceImpl::CudaHost(_) => Storage::Cpu(cpu::alloc(bytes)?),
         })
     }
 
@@ -257,6 +283,8 @@ impl DeviceImpl {
             DeviceImpl::Wgpu(w) => Storage::Wgpu(w.upload(bytes)?),
             #[cfg(feature = "cuda")]
             DeviceImpl::Cuda(c) => Storage::Cuda(c.upload(bytes)?),
+            #[cfg(feature = "cuda-host")]
+            DeviceImpl::CudaHost(_) => Storage::Cpu(cpu::upload(bytes)?),
         })
     }
 
@@ -265,6 +293,8 @@ impl DeviceImpl {
         let bytes = buf.bytes();
         let kernel = "to_vec";
         match self {
+            #[cfg(feature = "cuda-host")]
+            DeviceImpl::CudaHost(_) => Ok(cpu::read(Own::get(&buf.storage, kernel)?, bytes)),
             DeviceImpl::Cpu => Ok(cpu::read(Own::get(&buf.storage, kernel)?, bytes)),
             #[cfg(feature = "wgpu")]
             DeviceImpl::Wgpu(w) => w.read(Own::get(&buf.storage, kernel)?, bytes),
@@ -281,6 +311,11 @@ impl DeviceImpl {
                 cpu::write(Own::get_mut(&mut buf.storage, kernel)?, bytes);
                 Ok(())
             }
+            #[cfg(feature = "cuda-host")]
+            DeviceImpl::CudaHost(_) => {
+                cpu::write(Own::get_mut(&mut buf.storage, kernel)?, bytes);
+                Ok(())
+            }
             #[cfg(feature = "wgpu")]
             DeviceImpl::Wgpu(w) => w.write(Own::get(&buf.storage, kernel)?, bytes),
             #[cfg(feature = "cuda")]
@@ -293,6 +328,12 @@ impl DeviceImpl {
         let (kernel, bytes) = ("copy_from", dst.bytes());
         match self {
             DeviceImpl::Cpu => {
+                let from = Own::get(&src.storage, kernel)?;
+                cpu::copy(Own::get_mut(&mut dst.storage, kernel)?, from, bytes);
+                Ok(())
+            }
+            #[cfg(feature = "cuda-host")]
+            DeviceImpl::CudaHost(_) => {
                 let from = Own::get(&src.storage, kernel)?;
                 cpu::copy(Own::get_mut(&mut dst.storage, kernel)?, from, bytes);
                 Ok(())
@@ -320,6 +361,8 @@ impl DeviceImpl {
             DeviceImpl::Wgpu(w) => w.subgroup_size(),
             #[cfg(feature = "cuda")]
             DeviceImpl::Cuda(c) => c.subgroup_size(),
+            #[cfg(feature = "cuda-host")]
+            DeviceImpl::CudaHost(_) => Ok(32),
         }
     }
 
@@ -331,12 +374,21 @@ impl DeviceImpl {
             DeviceImpl::Wgpu(w) => w.synchronize(),
             #[cfg(feature = "cuda")]
             DeviceImpl::Cuda(c) => c.synchronize(),
+            // Launches return when their blocks have run.
+            #[cfg(feature = "cuda-host")]
+            DeviceImpl::CudaHost(_) => Ok(()),
         }
     }
 
     /// The memory this device reports; `ours` is what its buffers hold now.
     pub(crate) fn memory(&self, ours: u64) -> Result<MemoryInfo> {
         Ok(match self {
+            #[cfg(feature = "cuda-host")]
+            DeviceImpl::CudaHost(_) => MemoryInfo {
+                used: ours,
+                free: cpu::available_memory(),
+                total: cpu::total_memory(),
+            },
             DeviceImpl::Cpu => MemoryInfo {
                 used: ours,
                 free: cpu::available_memory(),
@@ -371,6 +423,8 @@ impl DeviceImpl {
             DeviceImpl::Wgpu(w) => w.warm_up(desc, rec),
             #[cfg(feature = "cuda")]
             DeviceImpl::Cuda(c) => c.warm_up(desc, rec),
+            #[cfg(feature = "cuda-host")]
+            DeviceImpl::CudaHost(h) => h.warm_up(desc, rec),
         }
     }
 
@@ -414,6 +468,11 @@ impl DeviceImpl {
                 let words = crate::kernel::abi_words(groups, desc.params, args);
                 let bytes = shared.map_or(0, |(s, len)| len * s.elem_bytes as u64);
                 c.launch(desc, groups, &words, &views(desc.name, args)?, bytes, rec)
+            }
+            #[cfg(feature = "cuda-host")]
+            DeviceImpl::CudaHost(h) => {
+                let bytes = shared.map_or(0, |(s, len)| len * s.elem_bytes as u64);
+                h.launch(desc, groups, &mut views(desc.name, args)?, bytes, rec)
             }
         }
     }
