@@ -8,9 +8,32 @@
 mod common;
 
 use common::each_backend;
+use kernelforge::__private::KernelArg;
 use kernelforge::kernels::saxpy;
 use kernelforge::prelude::*;
 use kernelforge::Result;
+use std::sync::Mutex;
+
+/// Held by the cases that set environment variables (the instances run in parallel).
+static ENV: Mutex<()> = Mutex::new(());
+
+/// `f` with `var` set to `value`, restored after.
+fn with_env<T>(var: &str, value: &str, f: impl FnOnce() -> T) -> T {
+    let _g = ENV.lock().unwrap_or_else(|e| e.into_inner());
+    let old = std::env::var_os(var);
+    std::env::set_var(var, value);
+    let r = f();
+    match old {
+        Some(v) => std::env::set_var(var, v),
+        None => std::env::remove_var(var),
+    }
+    r
+}
+
+/// Launches saxpy (`a: f32, x: &[f32], y: &mut [f32]`) through `Device::launch` with `args`.
+fn saxpy_raw(dev: &Device, args: &mut [KernelArg<'_>]) -> Result<()> {
+    dev.launch(&saxpy::saxpy_f32::KERNEL, Grid::linear(4), args)
+}
 
 /// A kernel sized at launch, for the shared-memory cases.
 #[compute_kernel(workgroup_size = 64)]
@@ -227,6 +250,111 @@ const CASES: &[Case] = &[
         },
         cause: "lo = NaN",
         fix: "pass the range",
+    },
+    Case {
+        name: "a grid of more than 2^32 workgroups",
+        run: |d| {
+            let (x, mut y) = buffers(d, 4);
+            Some(saxpy::launch(
+                d,
+                Grid::groups([65_536, 65_536, 2]),
+                1.0,
+                &x,
+                &mut y,
+            ))
+        },
+        cause: "the number of workgroups is too large: 8589934592",
+        fix: "launch fewer workgroups",
+    },
+    Case {
+        name: "a launch with too few arguments",
+        run: |d| {
+            let (x, _) = buffers(d, 4);
+            Some(saxpy_raw(
+                d,
+                &mut [KernelArg::Scalar(0), KernelArg::whole(x.raw())],
+            ))
+        },
+        cause: "expected 3 arguments, got 2",
+        fix: "pass one per kernel parameter",
+    },
+    Case {
+        name: "a scalar where the kernel takes a slice",
+        run: |d| {
+            let (_, mut y) = buffers(d, 4);
+            let mut args = [
+                KernelArg::Scalar(0),
+                KernelArg::Scalar(0),
+                KernelArg::whole_mut(y.raw_mut()),
+            ];
+            Some(saxpy_raw(d, &mut args))
+        },
+        cause: "argument `x` has the wrong kind",
+        fix: "`KernelArg::whole(&buffer)` for `&[T]`",
+    },
+    Case {
+        name: "a buffer of another element type",
+        run: |d| {
+            let x = d.upload(&[1u8; 4]).unwrap();
+            let (_, mut y) = buffers(d, 4);
+            let mut args = [
+                KernelArg::Scalar(0),
+                KernelArg::whole(x.raw()),
+                KernelArg::whole_mut(y.raw_mut()),
+            ];
+            Some(saxpy_raw(d, &mut args))
+        },
+        cause: "buffer `x` holds elements of 1 bytes, but the kernel's `x` is F32 (4 bytes)",
+        fix: "pass a Buffer of the parameter's element type",
+    },
+    Case {
+        name: "KERNELFORGE_BACKEND naming no backend",
+        run: |_| Some(with_env("KERNELFORGE_BACKEND", "tpu", Device::forced).map(|_| ())),
+        cause: "KERNELFORGE_BACKEND=\"tpu\" is not understood",
+        fix: "use cuda, wgpu, cpu or auto",
+    },
+    Case {
+        name: "KERNELFORGE_BACKEND forcing a backend that is unavailable",
+        run: |_| match with_env("KERNELFORGE_BACKEND", "cuda", Device::forced) {
+            // A machine with a GPU: the mistake does not arise.
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        },
+        cause: "KERNELFORGE_BACKEND=cuda forces it",
+        fix: "unset the variable, or set it to auto",
+    },
+    Case {
+        name: "KERNELFORGE_CXX naming no compiler",
+        run: |_| {
+            let r = with_env("KERNELFORGE_CXX", "/nonexistent/g++", Device::cuda_host);
+            Some(r.map(|_| ()))
+        },
+        cause: "KERNELFORGE_CXX=/nonexistent/g++ does not run",
+        fix: "point it at a C++20 compiler",
+    },
+    Case {
+        name: "a cache directory that cannot be written",
+        run: |d| {
+            // Only the CUDA C on the host compiles into the cache at its first launch here.
+            if !common::is_cuda_host(d) {
+                return None;
+            }
+            let file = std::env::temp_dir().join(format!("kf-not-a-dir-{}", std::process::id()));
+            std::fs::write(&file, b"").unwrap();
+            let dir = file.join("cache");
+            let host = with_env(
+                "KERNELFORGE_CACHE_DIR",
+                dir.to_str().unwrap(),
+                Device::cuda_host,
+            );
+            let host = host.unwrap();
+            let (x, mut y) = buffers(&host, 4);
+            let r = saxpy::launch(&host, Grid::linear(4), 1.0, &x, &mut y);
+            let _ = std::fs::remove_file(&file);
+            Some(r)
+        },
+        cause: "could not be compiled or loaded",
+        fix: "set KERNELFORGE_CACHE_DIR to a writable directory",
     },
 ];
 

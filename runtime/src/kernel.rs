@@ -31,6 +31,15 @@ impl ScalarType {
     pub fn is_wide(self) -> bool {
         matches!(self, ScalarType::F64 | ScalarType::I64 | ScalarType::U64)
     }
+
+    /// Bytes of one element of this type in a buffer (`bool`: 4, as a kernel's `u32` word).
+    pub fn size(self) -> usize {
+        match self {
+            ScalarType::F16 | ScalarType::BF16 => 2,
+            ScalarType::F32 | ScalarType::I32 | ScalarType::U32 | ScalarType::Bool => 4,
+            ScalarType::F64 | ScalarType::I64 | ScalarType::U64 => 8,
+        }
+    }
 }
 
 /// One kernel parameter, in source order.

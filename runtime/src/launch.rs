@@ -5,7 +5,7 @@
 use crate::device::Device;
 use crate::error::{Error, Result};
 use crate::grid::Grid;
-use crate::kernel::{KernelArg, KernelDesc};
+use crate::kernel::{KernelArg, KernelDesc, ScalarType};
 
 /// Most threads in one dimension of a launch: ids are `u32`.
 const MAX_THREADS: u64 = u32::MAX as u64;
@@ -28,7 +28,8 @@ pub(crate) fn checked_groups(
     };
     if args.len() != desc.params.len() {
         return Err(bad(format!(
-            "expected {} arguments, got {}",
+            "expected {} arguments, got {}; pass one per kernel parameter, in order (as the \
+             kernel's generated `launch` does)",
             desc.params.len(),
             args.len()
         )));
@@ -44,11 +45,24 @@ pub(crate) fn checked_groups(
             }
             _ => {
                 return Err(bad(format!(
-                    "argument `{}` has the wrong kind (scalar, &Buffer or &mut Buffer)",
+                    "argument `{}` has the wrong kind; pass a scalar's value for a scalar, \
+                     `KernelArg::whole(&buffer)` for `&[T]` and `whole_mut` for `&mut [T]`",
                     p.name
                 )))
             }
         };
+        // Lengths are in elements: a buffer of narrower elements would be read past its end.
+        if p.ty != ScalarType::Bool && buf.elem_size != p.ty.size() {
+            return Err(bad(format!(
+                "buffer `{}` holds elements of {} bytes, but the kernel's `{}` is {:?} ({} \
+                 bytes); pass a Buffer of the parameter's element type",
+                p.name,
+                buf.elem_size,
+                p.name,
+                p.ty,
+                p.ty.size()
+            )));
+        }
         if !buf.device.same(dev) {
             return Err(bad(format!(
                 "buffer `{}` belongs to another device ({}); upload it to {} first",

@@ -53,22 +53,33 @@ pub(super) struct Module {
 
 impl Compiler {
     /// `KERNELFORGE_CXX`, else `CXX`, else `g++`, `c++` or `clang++` on `PATH`; `Err` with the
-    /// remedy when none runs.
+    /// remedy when none runs, or when the variable that names one does not run (a compiler
+    /// asked for by name is never replaced by another).
     pub(super) fn find() -> Result<Compiler, String> {
         let named = ["KERNELFORGE_CXX", "CXX"]
-            .iter()
-            .filter_map(|v| std::env::var_os(v).filter(|s| !s.is_empty()))
-            .map(PathBuf::from);
-        let candidates: Vec<PathBuf> = named
-            .chain(["g++", "c++", "clang++"].map(PathBuf::from))
-            .collect();
+            .into_iter()
+            .find_map(|v| Some((v, std::env::var_os(v).filter(|s| !s.is_empty())?)));
+        let candidates: Vec<PathBuf> = match &named {
+            Some((_, path)) => vec![PathBuf::from(path)],
+            None => ["g++", "c++", "clang++"].map(PathBuf::from).to_vec(),
+        };
         for path in &candidates {
-            let Ok(out) = Command::new(path).arg("--version").output() else {
-                continue;
+            let ran = Command::new(path).arg("--version").output();
+            let out = match (ran, &named) {
+                (Ok(out), _) if out.status.success() => out,
+                (r, Some((var, _))) => {
+                    let why = match r {
+                        Ok(out) => format!("it exited with {}", out.status),
+                        Err(e) => e.to_string(),
+                    };
+                    return Err(format!(
+                        "{var}={} does not run ({why}); point it at a C++20 compiler such as \
+                         g++, or unset it",
+                        path.display()
+                    ));
+                }
+                _ => continue,
             };
-            if !out.status.success() {
-                continue;
-            }
             let version = String::from_utf8_lossy(&out.stdout)
                 .lines()
                 .next()
@@ -148,8 +159,13 @@ impl Compiler {
     /// concurrent processes see a whole file or none.
     fn compile(&self, source: &str, stem: &str, cpp: &Path, lib: &Path) -> Result<(), String> {
         let include = self.dir.join("include");
-        std::fs::create_dir_all(&include)
-            .map_err(|e| format!("creating {}: {e}", include.display()))?;
+        std::fs::create_dir_all(&include).map_err(|e| {
+            format!(
+                "creating {}: {e}; set KERNELFORGE_CACHE_DIR to a writable directory, or to \
+                 `off` for a temporary one",
+                include.display()
+            )
+        })?;
         // `cuda_fp16.h` and `cuda_bf16.h` are what the source includes; the header forced in
         // defines their types.
         for (name, text) in [
