@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Builds, here and with the pinned toolkit, everything that must run on a lent H100/H200 into
+# .gpu/ (under the device tool's 64 MiB), and prints the one command that runs it there:
+# `kernelforge info`, every test binary with KERNELFORGE_REQUIRE=cuda, compute-sanitizer's
+# memcheck and racecheck over the CUDA equivalence tests, and `kernelforge bench` beside
+# PyTorch's GELU, layer_norm and softmax (scripts/gpu_peers.py), each result in a file of $OUT.
+# The run there is bounded to 8 minutes (each step has its own timeout). ../shared/GPU.md says
+# how the machine is reached. Usage: scripts/gpu-check.sh [--no-build]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/setup.sh
+out=.gpu
+if [ "${1:-}" != "--no-build" ]; then
+  # Release builds: the timings are reported. PTX comes from the pinned nvcc (ISA 9.0, which
+  # driver 580 loads).
+  cargo build --release --features cuda,wgpu --bin kernelforge
+  cargo test --release --features cuda,wgpu --no-run --message-format=json -p kernelforge \
+    | jq -r 'select(.executable != null and .target.kind == ["test"]) | .executable' \
+    > /tmp/kf-gpu-test-bins
+  rm -rf "$out" && mkdir -p "$out/tests"
+  cp target/release/kernelforge "$out/"
+  while read -r bin; do
+    name="$(basename "$bin" | sed 's/-[0-9a-f]*$//')"
+    # Tests that need no GPU (the compiler's, UI, snapshots, the architecture rules, the
+    # downstream build, which calls cargo) stay here.
+    case "$name" in
+      ui|snapshots|architecture|downstream|hygiene|soak) continue ;;
+    esac
+    cp "$bin" "$out/tests/$name"
+  done < /tmp/kf-gpu-test-bins
+  strip "$out/kernelforge" "$out"/tests/*
+  # About 6 MB each stripped, 180 MB together, mostly the same runtime and kernels: one xz
+  # stream with a dictionary larger than the whole dedups them to about 14 MB.
+  (cd "$out" && tar cf - kernelforge tests | xz -9 --lzma2=preset=9,dict=256MiB -T1 > bins.tar.xz)
+  rm -rf "$out/kernelforge" "$out/tests"
+  cp scripts/gpu_peers.py "$out/"
+fi
+
+cat > "$out/run.sh" <<'RUN'
+#!/usr/bin/env bash
+# Runs on the GPU machine from the repository root, .gpu/ carried; results go to $OUT.
+cd "$(dirname "$0")/.."
+OUT="${OUT:-/tmp/kf-gpu-out}"; mkdir -p "$OUT"
+bin=/tmp/kf-gpu; rm -rf "$bin"; mkdir -p "$bin"
+tar xJf .gpu/bins.tar.xz -C "$bin" || { echo "gpu-check: cannot unpack .gpu/bins.tar.xz"; exit 1; }
+export KERNELFORGE_REQUIRE=cuda RUST_BACKTRACE=1 KERNELFORGE_CACHE_DIR=/tmp/kf-cache
+started=$(date +%s)
+{
+  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
+  timeout 30 "$bin/kernelforge" info
+} > "$OUT/info.txt" 2>&1
+# Budget (8 minutes): info 30 s, tests 210 s, sanitizers 2 x 75 s, bench 60 s, peers 30 s.
+fails=0
+for t in "$bin"/tests/*; do
+  if [ $(( $(date +%s) - started )) -gt 240 ]; then echo "stopped before $(basename "$t"): out of time"; break; fi
+  echo "=== $(basename "$t")"
+  timeout 90 "$t" --skip cuda_host 2>&1; rc=$?
+  if [ "$rc" -ne 0 ]; then echo "FAILED: $(basename "$t") (exit $rc)"; fails=$((fails+1)); fi
+done > "$OUT/tests.txt" 2>&1
+echo "test binaries failed: $fails" >> "$OUT/tests.txt"
+{
+  for tool in memcheck racecheck; do
+    echo "=== compute-sanitizer --tool $tool: equivalence _cuda"
+    timeout 75 compute-sanitizer --tool "$tool" --error-exitcode 9 \
+      "$bin"/tests/equivalence _cuda --skip cuda_host 2>&1 | tail -40
+    echo "exit: ${PIPESTATUS[0]}"
+  done
+} > "$OUT/sanitizer.txt" 2>&1
+KERNELFORGE_BACKEND=cuda timeout 60 "$bin/kernelforge" bench --json "$OUT/bench.json" > "$OUT/bench.txt" 2>&1
+PYTHONUNBUFFERED=1 timeout 30 python3 .gpu/gpu_peers.py > "$OUT/peers.txt" 2>&1
+echo "gpu-check: $(( $(date +%s) - started )) s; test binaries failed: $fails" | tee -a "$OUT/info.txt"
+tail -3 "$OUT/tests.txt"; grep -E "ERROR SUMMARY|exit:" "$OUT/sanitizer.txt"; tail -5 "$OUT/peers.txt"
+RUN
+chmod +x "$out/run.sh"
+du -sh "$out"
+size=$(du -sb "$out" | cut -f1)
+if [ "$size" -ge $((64 * 1024 * 1024)) ]; then
+  echo "gpu-check: $out is $size bytes, over the device tool's 64 MiB" >&2
+  exit 1
+fi
+echo "On a lent GPU machine (device tool: run, carry [\".gpu\"], timeout_s 540):"
+echo "  bash .gpu/run.sh"
