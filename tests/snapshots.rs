@@ -53,6 +53,7 @@ fn generated_code_matches_golden_files() {
             insta::assert_snapshot!(format!("{name}.wgsl_x4"), x4);
         }
         insta::assert_snapshot!(format!("{name}.cpu"), g.cpu_source());
+        insta::assert_snapshot!(format!("{name}.cpu_checked"), g.cpu_checked_source());
     }
 }
 

@@ -35,6 +35,8 @@ pub struct Generated {
     pub wgsl_x4: Option<String>,
     /// The CPU module as Rust tokens (see `back::cpu`).
     pub cpu: TokenStream,
+    /// The race-checked CPU module, `__cpu_checked` (see `back::cpu::Options::checked`).
+    pub cpu_checked: TokenStream,
 }
 
 impl Generated {
@@ -85,6 +87,11 @@ impl Generated {
     /// The CPU module formatted as Rust source, for reading (`kernelforge emit`, snapshots).
     pub fn cpu_source(&self) -> String {
         back::cpu::format_tokens(self.cpu.clone())
+    }
+
+    /// The race-checked CPU module formatted as Rust source (snapshots).
+    pub fn cpu_checked_source(&self) -> String {
+        back::cpu::format_tokens(self.cpu_checked.clone())
     }
 }
 
@@ -158,6 +165,12 @@ fn compile_instance(
         .map_err(|e| Errors(vec![Error::new(func.sig.ident.span(), e.to_string())]))?;
     let cpu =
         back::cpu::write_tokens(&kernel, &info, &Default::default()).unwrap_or_else(|e| match e {});
+    let checked = back::cpu::Options {
+        checked: true,
+        ..Default::default()
+    };
+    let cpu_checked =
+        back::cpu::write_tokens(&kernel, &info, &checked).unwrap_or_else(|e| match e {});
     Ok(Generated {
         kernel,
         info,
@@ -165,6 +178,7 @@ fn compile_instance(
         wgsl,
         wgsl_x4,
         cpu,
+        cpu_checked,
     })
 }
 

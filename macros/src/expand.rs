@@ -144,6 +144,7 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
         None => quote!(None),
     };
     let cpu = &g.cpu;
+    let cpu_checked = &g.cpu_checked;
     let cpu_source = g.cpu_source();
     let ptx = ptx_tokens(g);
     let cubins = cubin_tokens(g);
@@ -213,6 +214,7 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
                 shader_f16: #shader_f16,
                 shader_f64: #shader_f64,
                 cpu: __cpu::run,
+                cpu_checked: ::kernelforge::__private::race_check_entry!(__cpu_checked::run),
             };
 
             /// Runs the kernel on `kf_device` over `kf_grid`; arguments follow the kernel's
@@ -232,6 +234,9 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
             }
 
             #cpu
+
+            // The race-checked version, compiled when kernelforge's `check` feature is on.
+            ::kernelforge::__private::if_race_check! { #cpu_checked }
         }
     }
 }

@@ -25,6 +25,8 @@ struct Inner {
     fallback: FallbackState,
     /// Compile times always; launches and device times while profiling.
     profiler: Arc<Profiler>,
+    /// The CPU backend's race check is on (`Device::cpu_checked`).
+    races: bool,
 }
 
 /// Memory a device reports, in bytes; `None` where the backend does not know.
@@ -58,6 +60,7 @@ impl Device {
                 report,
                 fallback: FallbackState::default(),
                 allocated: AtomicU64::new(0),
+                races: false,
             }),
         }
     }
@@ -104,9 +107,37 @@ impl Device {
         crate::select::forced()
     }
 
-    /// The CPU device (rayon over the machine's cores).
+    /// The CPU device (rayon over the machine's cores); with `KERNELFORGE_CHECK=races`, the
+    /// race-checked one ([`Device::cpu_checked`]).
     pub fn cpu() -> Device {
+        if crate::policy::race_check() {
+            return Device::cpu_checked();
+        }
         Device::new(DeviceImpl::Cpu, "the CPU backend was asked for".into())
+    }
+
+    /// The CPU device with the race and initialisation check on: each kernel runs its checked
+    /// CPU version, which records, between consecutive barriers, which invocation read and
+    /// wrote each element of every storage buffer and workgroup array, and a launch in which two
+    /// invocations touch one element, at least one writing, with no barrier (or, within a
+    /// subgroup, no subgroup operation) ordering them returns
+    /// [`Error::DataRace`](crate::Error::DataRace) naming the kernel, the buffer or array, the
+    /// element and both accesses with their invocations and source lines. Atomics are not
+    /// checked (they do not race). A read of a workgroup array element that nothing in the
+    /// workgroup wrote is [`Error::UninitializedRead`](crate::Error::UninitializedRead). This is
+    /// compute-sanitizer's racecheck and initcheck for every backend's semantics, without a
+    /// GPU; launches run one invocation at a time through a shared map, tens of times slower.
+    ///
+    /// Kernels have a checked version when kernelforge is built with its `check` feature (the
+    /// tests turn it on); a launch of one without it returns
+    /// [`Error::Unsupported`](crate::Error::Unsupported).
+    pub fn cpu_checked() -> Device {
+        let mut d = Device::new(
+            DeviceImpl::Cpu,
+            "the CPU backend with the race check was asked for".into(),
+        );
+        Arc::get_mut(&mut d.inner).expect("a new device").races = true;
+        d
     }
 
     /// The best wgpu adapter, a CPU implementation such as lavapipe included.
@@ -223,7 +254,12 @@ impl Device {
 
     /// A human-readable name: the GPU or adapter and its driver, or the CPU's threads and SIMD.
     pub fn name(&self) -> String {
-        self.inner.imp.name()
+        let name = self.inner.imp.name();
+        if self.inner.races {
+            format!("{name}, race check on")
+        } else {
+            name
+        }
     }
 
     /// What was tried when this device was chosen, what was chosen, and why.
@@ -302,7 +338,10 @@ impl Device {
             ..Default::default()
         };
         let start = Instant::now();
-        let result = self.inner.imp.launch(desc, groups, args, &mut rec);
+        let result = self
+            .inner
+            .imp
+            .launch(desc, groups, args, &mut rec, self.inner.races);
         if !rec.compile.is_zero() {
             profiler.compiled(desc.name, rec.compile);
         }

@@ -56,6 +56,45 @@ pub enum Error {
         /// The array's length.
         len: usize,
     },
+    /// Two invocations accessed one element, at least one writing, with nothing ordering
+    /// them (found by the CPU backend's race check: `Device::cpu_checked`,
+    /// `KERNELFORGE_CHECK=races`).
+    #[error(
+        "kernel `{kernel}` has a data race on {target}, element {index}: {first}, and {second}, \
+         with no barrier between them; put a barrier between the two accesses (`barrier()` for \
+         storage buffers, `workgroup_barrier()` for workgroup arrays), use an atomic, or have \
+         one invocation make both"
+    )]
+    DataRace {
+        /// The kernel.
+        kernel: &'static str,
+        /// The buffer parameter or workgroup array, e.g. "buffer `y`", "workgroup array `tile`".
+        target: String,
+        /// The element.
+        index: u32,
+        /// The access seen first: who, what and where ("invocation 3 of workgroup 0 wrote it at
+        /// line 12").
+        first: String,
+        /// The access that raced with it.
+        second: String,
+    },
+    /// A read of a workgroup array element that no invocation of the workgroup wrote in the
+    /// launch (found by the race check, as compute-sanitizer's initcheck).
+    #[error(
+        "kernel `{kernel}` reads workgroup array `{array}` at element {index}, which nothing in \
+         the workgroup wrote: {read}; write the element before reading it (and put a \
+         `workgroup_barrier()` between), or read only what the workgroup filled"
+    )]
+    UninitializedRead {
+        /// The kernel.
+        kernel: &'static str,
+        /// The workgroup array.
+        array: &'static str,
+        /// The element.
+        index: u32,
+        /// Who read it and where.
+        read: String,
+    },
     /// A buffer operation (write, read, copy, fill) given the wrong length or a buffer of
     /// another device.
     #[error("`{op}`: {message}")]

@@ -124,8 +124,13 @@ pub(crate) fn launch_on_cpu(
                 },
             });
         }
-        host.imp()
-            .launch(desc, groups, &mut cpu_args, &mut LaunchRecord::default())?;
+        host.imp().launch(
+            desc,
+            groups,
+            &mut cpu_args,
+            &mut LaunchRecord::default(),
+            false,
+        )?;
     }
     // Recorded (and logged, once per kernel) only once the CPU run happened, so that
     // `fallen_back_kernels` lists kernels that really ran there.

@@ -45,6 +45,39 @@ pub use wgpu;
 pub mod info;
 mod ptx;
 
+/// The race-checked CPU version of each kernel (`Device::cpu_checked`), compiled with the
+/// `check` feature: the tokens given, or nothing.
+#[cfg(feature = "check")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kf_if_race_check {
+    ($($t:tt)*) => { $($t)* };
+}
+#[cfg(not(feature = "check"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kf_if_race_check {
+    ($($t:tt)*) => {};
+}
+
+/// `Some(entry)` with the `check` feature, else `None`.
+#[cfg(feature = "check")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kf_race_check_entry {
+    ($e:path) => {
+        ::core::option::Option::Some($e)
+    };
+}
+#[cfg(not(feature = "check"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kf_race_check_entry {
+    ($e:path) => {
+        ::core::option::Option::None
+    };
+}
+
 /// CUDA tooling that needs no GPU: NVRTC compilation and the PTX ISA version rules.
 #[cfg(feature = "cuda")]
 pub mod cuda {

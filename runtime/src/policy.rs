@@ -20,3 +20,9 @@ pub(crate) fn switched_off(value: &str) -> bool {
         "0" | "false" | "off" | "no"
     )
 }
+
+/// Whether `KERNELFORGE_CHECK` asks for the CPU backend's race check (`races`, among
+/// comma-separated checks).
+pub(crate) fn race_check() -> bool {
+    std::env::var("KERNELFORGE_CHECK").is_ok_and(|v| v.split(',').any(|c| c.trim() == "races"))
+}

@@ -373,6 +373,7 @@ pub(super) const fn peer(
         shader_f16: false,
         shader_f64: false,
         cpu: no_cpu,
+        cpu_checked: None,
     }
 }
 
@@ -430,6 +431,7 @@ pub(super) fn peer_desc_typed(
         shader_f16: half,
         shader_f64: false,
         cpu: no_cpu,
+        cpu_checked: None,
     }))
 }
 

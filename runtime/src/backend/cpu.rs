@@ -1,7 +1,7 @@
 //! The CPU backend: buffers in host memory, launches run the generated Rust on rayon.
 
 use super::{Arg, Backend};
-use crate::cpu_rt::{self, Args, Launch};
+use crate::cpu_rt::{self, race, Args, Launch};
 use crate::error::{Error, Result};
 use crate::fault::{self, Fault};
 use crate::kernel::KernelDesc;
@@ -97,7 +97,21 @@ pub(crate) fn launch(
     desc: &KernelDesc,
     groups: [u32; 3],
     args: &mut [Arg<'_, CpuBuffer>],
+    races: bool,
 ) -> Result<()> {
+    let run = match (races, desc.cpu_checked) {
+        (false, _) => desc.cpu,
+        (true, Some(checked)) => checked,
+        (true, None) => {
+            return Err(Error::Unsupported {
+                kernel: desc.name,
+                what: "a race-checked CPU version",
+                device: format!("{}, race check on", name()),
+                fix: "build kernelforge with its `check` feature, which compiles each kernel's \
+                      checked CPU version (kernelforge's own tests turn it on)",
+            })
+        }
+    };
     let mut scalars = vec![0u64; args.len()];
     let mut slices = vec![(std::ptr::null_mut::<u8>(), 0usize); args.len()];
     for (i, arg) in args.iter_mut().enumerate() {
@@ -122,8 +136,13 @@ pub(crate) fn launch(
     let launch = Launch {
         groups,
         workgroup_size: desc.workgroup_size,
+        races: races.then(Default::default),
     };
-    (desc.cpu)(&launch, &Args { scalars, slices }).map_err(|f| match f.array {
+    let result = run(&launch, &Args { scalars, slices });
+    if let Some(found) = launch.races.as_deref().and_then(|r| r.finding()) {
+        return Err(race_error(desc, found));
+    }
+    result.map_err(|f| match f.array {
         Some(array) => Error::ArrayOutOfBounds {
             kernel: desc.name,
             array,
@@ -141,4 +160,38 @@ pub(crate) fn launch(
             len: f.len,
         },
     })
+}
+
+/// The error for what the race check found in `desc`'s launch.
+fn race_error(desc: &KernelDesc, found: race::Finding) -> Error {
+    let param = |p: u32| desc.params.get(p as usize).map_or("?", |p| p.name);
+    let what = |a: &race::Access| {
+        let verb = if a.write { "wrote" } else { "read" };
+        format!("{} {verb} it at line {}", a.who(), a.line)
+    };
+    match found {
+        race::Finding::Race {
+            target,
+            index,
+            accesses: [first, second],
+        } => {
+            let target = match target {
+                race::Target::Slice(p) => format!("buffer `{}`", param(p)),
+                race::Target::Array(a) => format!("workgroup array `{a}`"),
+            };
+            Error::DataRace {
+                kernel: desc.name,
+                target,
+                index,
+                first: what(&first),
+                second: what(&second),
+            }
+        }
+        race::Finding::Uninitialized { array, index, read } => Error::UninitializedRead {
+            kernel: desc.name,
+            array,
+            index,
+            read: what(&read),
+        },
+    }
 }

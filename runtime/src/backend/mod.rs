@@ -437,13 +437,15 @@ impl DeviceImpl {
         }
     }
 
-    /// Runs `desc` over `groups` workgroups with `args`, checked by `Device::launch`.
+    /// Runs `desc` over `groups` workgroups with `args`, checked by `Device::launch`; on the
+    /// CPU with `races`, the kernel's race-checked version.
     pub(crate) fn launch(
         &self,
         desc: &KernelDesc,
         groups: [u32; 3],
         args: &mut [KernelArg<'_>],
         rec: &mut LaunchRecord,
+        races: bool,
     ) -> Result<()> {
         // The length of a launch-sized workgroup array, which each backend checks against its
         // limit.
@@ -455,7 +457,7 @@ impl DeviceImpl {
                 if let Some((s, len)) = shared {
                     cpu::check_shared(desc, len * s.elem_bytes as u64)?;
                 }
-                cpu::launch(desc, groups, &mut views(desc.name, args)?)
+                cpu::launch(desc, groups, &mut views(desc.name, args)?, races)
             }
             #[cfg(feature = "wgpu")]
             DeviceImpl::Wgpu(w) => {

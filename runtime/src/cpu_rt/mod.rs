@@ -16,6 +16,7 @@ mod cast;
 pub mod half_blocks;
 pub mod halves;
 pub mod math;
+pub mod race;
 pub mod subgroup;
 
 pub use cast::Cast;
@@ -46,12 +47,20 @@ pub enum Chunk {
 pub struct Launch {
     pub(crate) groups: [u32; 3],
     pub(crate) workgroup_size: [u32; 3],
+    /// The race check's state, when the launch runs a kernel's checked version.
+    pub(crate) races: Option<std::sync::Arc<race::Races>>,
 }
 
 /// Minimum invocations per rayon task: below this the task overhead dominates.
 const MIN_CHUNK: u64 = 16 * 1024;
 
 impl Launch {
+    /// The race check's state (checked versions of kernels only; an empty one otherwise).
+    pub fn races(&self) -> &race::Races {
+        static NONE: std::sync::LazyLock<race::Races> = std::sync::LazyLock::new(Default::default);
+        self.races.as_deref().unwrap_or(&NONE)
+    }
+
     /// The grid's size in workgroups.
     #[inline(always)]
     pub fn groups(&self) -> [u32; 3] {

@@ -302,6 +302,7 @@ impl Writer<'_> {
             }
         }
         let body = self.group_block(plan, &k.body, false);
+        let begin = self.checked.then(|| quote!(kf_chk.begin_group(kf_g);));
         let (live, reset) = if plan.retires {
             (
                 quote!(let mut kf_live: [bool; #n] = [true; #n];),
@@ -315,6 +316,7 @@ impl Writer<'_> {
             #live
             'kf_grp: for kf_g in kf_lo..kf_end {
                 let kf_grp: [u32; 3] = kf_launch.group_coords(kf_g);
+                #begin
                 #reset
                 #body
             }

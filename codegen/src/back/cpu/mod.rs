@@ -24,6 +24,7 @@
 //! runtime (`math`), whose accuracy the README states; the other functions use `std`.
 
 mod atomic;
+mod checked;
 mod group;
 mod int;
 mod math;
@@ -45,12 +46,17 @@ use proc_macro2::TokenStream;
 pub struct Options {
     /// Path of the runtime's CPU support module in generated code.
     pub runtime_path: TokenStream,
+    /// Writes the race-checked version (`checked.rs`): module `__cpu_checked`, every access of
+    /// a storage buffer or workgroup array reported to the runtime's race check, no fast
+    /// forms, the baseline instruction set.
+    pub checked: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
         Options {
             runtime_path: quote::quote!(::kernelforge::__private::cpu),
+            checked: false,
         }
     }
 }

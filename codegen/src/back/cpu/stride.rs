@@ -418,6 +418,10 @@ impl Writer<'_> {
 
     /// The fast form of an access to `slice` at `index`, when the stride loop checked it.
     pub(super) fn fast_place(&self, index: ExprId, mode: Mode) -> Option<TokenStream> {
+        // The race-checked version reports every access through the checked accessors.
+        if self.checked {
+            return None;
+        }
         let fast = mode.stride?;
         let key = self.offset_key(self.fast_offset(fast.var, fast.lanes, index)?);
         let (_, off) = fast.offsets.iter().find(|(k2, _)| *k2 == key)?;

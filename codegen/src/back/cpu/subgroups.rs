@@ -184,11 +184,20 @@ impl Writer<'_> {
             _ => quote!(rt::subgroup::reduce(&kf_sg_v #lanes, &mut #out #lanes, #combine);),
         };
         let args = store_arg.map(|_| quote!(let mut kf_sg_a: [u32; #len] = [0u32; #len];));
+        // The race check: the operation orders the lanes of its subgroups.
+        let order = self.checked.then(|| {
+            if plan.sub.get() {
+                quote!(kf_chk.subgroup(kf_sg);)
+            } else {
+                quote!(kf_chk.subgroup(rt::race::ALL);)
+            }
+        });
         quote! {
             {
                 let mut kf_sg_v: [#t; #len] = [#z; #len];
                 #args
                 #gather
+                #order
                 #call
             }
         }

@@ -144,6 +144,9 @@ impl Writer<'_> {
         index: ExprId,
         mode: Mode,
     ) -> Option<TokenStream> {
+        if self.checked {
+            return None;
+        }
         let fast = mode.tile?;
         let plan = self.group.as_ref()?;
         let key = self.offset_key(self.tile_offset(plan, index, &[])?);

@@ -1,3 +1,4 @@
+use super::checked::Target;
 use super::group::Id;
 use super::stage::Stage;
 use super::types::{cast, constant, ty, value, zero};
@@ -13,7 +14,9 @@ use quote::{format_ident, quote};
 pub struct Writer<'a> {
     pub(super) kernel: &'a Kernel,
     pub(super) info: &'a Info,
-    rt: TokenStream,
+    pub(super) rt: TokenStream,
+    /// Writing the race-checked version (`checked.rs`).
+    pub(super) checked: bool,
     /// For cooperative kernels: uniformity, and the locals and private arrays kept per
     /// invocation across work-item loops (see `group.rs`).
     pub(super) group: Option<super::group::Plan<'a>>,
@@ -90,6 +93,7 @@ impl<'a> Writer<'a> {
             kernel,
             info,
             rt: options.runtime_path.clone(),
+            checked: options.checked,
             group: super::group::Plan::new(kernel, info),
         }
     }
@@ -138,9 +142,11 @@ impl<'a> Writer<'a> {
                     },
                 );
                 let general = self.invocation(general, &k.body);
+                let set_group = self.checked.then(|| quote!(kf_chk.set_group(kf_g);));
                 let groups_arm = quote! {
                     for kf_g in kf_lo..kf_end {
                         let kf_grp: [u32; 3] = kf_launch.group_coords(kf_g);
+                        #set_group
                         for kf_lz in 0..#wz {
                             for kf_ly in 0..#wy {
                                 for kf_lx in 0..#wx {
@@ -159,6 +165,19 @@ impl<'a> Writer<'a> {
                 (quote!(run), self.linear_arm(), groups_arm)
             }
         };
+        if self.checked {
+            let arms = quote! {
+                match kf_chunk {
+                    rt::Chunk::Linear { lo: kf_lo, hi: kf_end } => {
+                        #linear_arm
+                    }
+                    rt::Chunk::Groups { lo: kf_lo, hi: kf_end } => {
+                        #groups_arm
+                    }
+                }
+            };
+            return self.checked_module(&fields, &inits, &names, run, arms);
+        }
         quote! {
             #[allow(warnings, clippy::all, clippy::pedantic, unused_labels, unused_parens)]
             mod __cpu {
@@ -244,12 +263,18 @@ impl<'a> Writer<'a> {
         };
         let checked = self.stmts(&k.body, checked_mode);
         let checked = self.invocation(checked, &k.body);
+        let wx = k.workgroup_size[0];
+        let set_group = self
+            .checked
+            .then(|| quote!(kf_chk.set_group(kf_inv / #wx);));
         let checked_loop = quote! {
             for kf_inv in kf_lo..kf_end {
+                #set_group
                 #checked
             }
         };
-        let Some(lin) = linear::analyse(k) else {
+        // The race-checked version reports every access: no fast form.
+        let Some(lin) = linear::analyse(k).filter(|_| !self.checked) else {
             return checked_loop;
         };
         let Linear {
@@ -401,6 +426,17 @@ impl<'a> Writer<'a> {
                     let i = self.expr(*index, mode);
                     // SAFETY: the chunk checked `hi <= len` for this slice and `i < hi`.
                     quote!(unsafe { #n.set_unchecked(#i, #v) };)
+                } else if self.checked {
+                    let i = self.expr(*index, mode);
+                    let p = u32::from(slice.into_raw()) as usize;
+                    let r = self.report(Target::Slice(p), quote!(kf_ix), true, mode, *value);
+                    // Index, then value, as in the plain version.
+                    quote!({
+                        let kf_ix: u32 = #i;
+                        let kf_v = #v;
+                        #n.store(kf_ix, kf_v)?;
+                        #r
+                    })
                 } else {
                     let i = self.expr(*index, mode);
                     quote!(#n.store(#i, #v)?;)
@@ -443,6 +479,7 @@ impl<'a> Writer<'a> {
             },
             // Work-item loops end at each barrier (group.rs), so it needs no code of its own;
             // subgroup operations are written by group.rs, the only place they reach.
+            Stmt::Barrier(b) if self.checked => self.report_barrier(*b, mode),
             Stmt::Barrier(_) | Stmt::Subgroup { .. } => quote!(),
             Stmt::ArrayDecl { array, init } => {
                 let a = k.array(*array);
@@ -475,11 +512,15 @@ impl<'a> Writer<'a> {
                     });
                 }
                 let i = self.expr(*index, mode);
+                let r = self
+                    .reports_array(*array)
+                    .then(|| self.report(Target::Array(name), quote!(kf_i), true, mode, *value));
                 // Index and value first: they may read the same array.
                 quote!({
                     let kf_i: u32 = #i;
                     let kf_v = #v;
                     rt::store_at(&mut #place, kf_i, kf_v, #name)?;
+                    #r
                 })
             }
         }
@@ -618,6 +659,15 @@ impl<'a> Writer<'a> {
                     return quote!((unsafe { *#place.get_unchecked(#at) }));
                 }
                 let i = self.expr(*index, mode);
+                if self.reports_array(*array) {
+                    let r = self.report(Target::Array(name), quote!(kf_i), false, mode, id);
+                    return quote!({
+                        let kf_i: u32 = #i;
+                        let kf_r = rt::load_at(&#place, kf_i, #name)?;
+                        #r
+                        kf_r
+                    });
+                }
                 quote!(rt::load_at(&#place, #i, #name)?)
             }
             Expr::SubgroupId(SubgroupId::Size) => quote!(32u32),
@@ -671,6 +721,15 @@ impl<'a> Writer<'a> {
                 {
                     // SAFETY: the chunk checked `hi <= len` for this slice and `i < hi`.
                     quote!((unsafe { #n.get_unchecked(#i) }))
+                } else if self.checked {
+                    let p = u32::from(slice.into_raw()) as usize;
+                    let r = self.report(Target::Slice(p), quote!(kf_ix), false, mode, id);
+                    quote!({
+                        let kf_ix: u32 = #i;
+                        let kf_r = #n.load(kf_ix)?;
+                        #r
+                        kf_r
+                    })
                 } else {
                     quote!(#n.load(#i)?)
                 }
