@@ -106,6 +106,22 @@ pub mod build_info {
 
 #[doc(hidden)]
 pub mod __private {
+    /// What `#[kernel_fn] fn h` defines as `h` in the value namespace.
+    pub struct KernelFn;
+
+    /// Implemented by [`KernelFn`] alone: the chain of `#[compute_kernel]` checks each called
+    /// name with it, so that calling a plain function says so at the call.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not a `#[kernel_fn]`: a kernel can call only `#[kernel_fn]` functions and the intrinsics",
+        label = "called by a kernel, but not a `#[kernel_fn]`",
+        note = "add `#[kernel_fn]` to the function's definition (its body must be kernel code)"
+    )]
+    pub trait IsKernelFn {}
+    impl IsKernelFn for KernelFn {}
+
+    /// Compiles only for a `#[kernel_fn]`'s name.
+    pub const fn is_kernel_fn<T: IsKernelFn>(_: &T) {}
+
     pub use kernelforge_macros::compute_kernel_chain;
     pub use kernelforge_runtime::cpu_rt as cpu;
     pub use kernelforge_runtime::fault;

@@ -60,6 +60,11 @@ pub(crate) fn kernel_fn(attr: TokenStream, func: &syn::ItemFn) -> TokenStream {
         }
         #[allow(unused_imports)]
         pub(crate) use #mac as #name;
+        // The helper's name in the value namespace, which the chain checks before asking for
+        // its macro: a plain `fn` of that name fails the check with our message.
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals, dead_code)]
+        pub(crate) const #name: ::kernelforge::__private::KernelFn = ::kernelforge::__private::KernelFn;
         #(#deps)*
     }
 }
@@ -161,7 +166,12 @@ impl State {
             let n = syn::Ident::new(n, Span::call_site());
             quote!((#n (#p) { #h }))
         });
+        // A name that is a plain `fn`, not a `#[kernel_fn]`, fails this check at the call, in
+        // our words (rustc then also reports that it finds no macro of that name).
+        let at = syn::spanned::Spanned::span(&path);
+        let check = quote::quote_spanned!(at=> const _: () = ::kernelforge::__private::is_kernel_fn(&#path););
         quote! {
+            #check
             #path! {
                 requested (#path) named #name attr (#attr) item { #item } resolved ( #(#resolved)* )
             }
