@@ -371,3 +371,23 @@ fn every_built_in_kernel_passes_the_check() {
     let mut yu = dev.zeros::<u32>(n).unwrap();
     hash_u32::launch(&dev, grid, 7, &xub, &mut yu).unwrap();
 }
+
+#[test]
+fn kernelforge_check_races_makes_the_cpu_device_checked() {
+    std::env::set_var("KERNELFORGE_CHECK", "races");
+    let dev = Device::cpu();
+    std::env::remove_var("KERNELFORGE_CHECK");
+    assert!(dev.name().ends_with("race check on"), "{}", dev.name());
+    let n = 128;
+    let x = dev.upload(&inputs(n)).unwrap();
+    let (mut y, mut z) = (dev.zeros::<f32>(n).unwrap(), dev.zeros::<f32>(n).unwrap());
+    let e = err(neighbours::launch(
+        &dev,
+        Grid::linear(n),
+        0,
+        &x,
+        &mut y,
+        &mut z,
+    ));
+    assert!(matches!(e, Error::DataRace { .. }), "{e}");
+}

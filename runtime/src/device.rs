@@ -110,10 +110,17 @@ impl Device {
     /// The CPU device (rayon over the machine's cores); with `KERNELFORGE_CHECK=races`, the
     /// race-checked one ([`Device::cpu_checked`]).
     pub fn cpu() -> Device {
+        Device::cpu_reporting("the CPU backend was asked for".into())
+    }
+
+    /// The CPU device with selection report `report`, race-checked under
+    /// `KERNELFORGE_CHECK=races` (`Device::cpu`, and `best()`'s choice of the CPU).
+    pub(crate) fn cpu_reporting(report: String) -> Device {
+        let mut d = Device::new(DeviceImpl::Cpu, report);
         if crate::policy::race_check() {
-            return Device::cpu_checked();
+            Arc::get_mut(&mut d.inner).expect("a new device").races = true;
         }
-        Device::new(DeviceImpl::Cpu, "the CPU backend was asked for".into())
+        d
     }
 
     /// The CPU device with the race and initialisation check on: each kernel runs its checked

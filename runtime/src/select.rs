@@ -12,10 +12,9 @@ pub(crate) fn best() -> Device {
         Ok(d) => d,
         Err(e) => {
             tracing::error!("Device::best(): {e}; using the CPU backend");
-            Device::new(
-                DeviceImpl::Cpu,
-                format!("no device chosen: {e}\nusing the CPU backend instead"),
-            )
+            Device::cpu_reporting(format!(
+                "no device chosen: {e}\nusing the CPU backend instead"
+            ))
         }
     }
 }
@@ -90,7 +89,7 @@ fn choose() -> Result<Device> {
         Err(e) => lines.push(format!("wgpu: skipped: {e}")),
     }
     lines.push(format!("cpu: chosen, {}", DeviceImpl::Cpu.name()));
-    Ok(Device::new(DeviceImpl::Cpu, lines.join("\n")))
+    Ok(Device::cpu_reporting(lines.join("\n")))
 }
 
 /// The device of backend `b`, which `KERNELFORGE_BACKEND` forces: CUDA GPU 0, the best wgpu
