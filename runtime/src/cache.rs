@@ -115,15 +115,12 @@ impl DiskCache {
     /// # Errors
     /// The I/O error when the directory or file cannot be written.
     pub fn put(&self, name: &str, key: &[u8], bytes: &[u8]) -> std::io::Result<()> {
-        static SEQ: AtomicU64 = AtomicU64::new(0);
         std::fs::create_dir_all(&self.dir)?;
         let path = self.path(name, key);
-        let tmp = self.dir.join(format!(
-            ".tmp-{}-{}-{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed),
-            path.file_name().and_then(|f| f.to_str()).unwrap_or("entry")
-        ));
+        let tmp = temp_path(
+            &self.dir,
+            path.file_name().and_then(|f| f.to_str()).unwrap_or("entry"),
+        );
         let write = || -> std::io::Result<()> {
             let mut f = std::fs::File::create(&tmp)?;
             f.write_all(MAGIC)?;
@@ -140,6 +137,17 @@ impl DiskCache {
         }
         r
     }
+}
+
+/// A file name in `dir` for writing `name` before renaming it into place, unique to this
+/// process and call (threads of one process may write the same entry at once).
+pub(crate) fn temp_path(dir: &Path, name: &str) -> PathBuf {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    dir.join(format!(
+        ".tmp-{}-{}-{name}",
+        std::process::id(),
+        SEQ.fetch_add(1, Ordering::Relaxed)
+    ))
 }
 
 #[cfg(test)]

@@ -116,10 +116,13 @@ impl Device {
     /// The CPU device with selection report `report`, race-checked under
     /// `KERNELFORGE_CHECK=races` (`Device::cpu`, and `best()`'s choice of the CPU).
     pub(crate) fn cpu_reporting(report: String) -> Device {
+        Device::cpu_with(report, crate::policy::race_check())
+    }
+
+    /// The CPU device with selection report `report`, its race check on with `races`.
+    fn cpu_with(report: String, races: bool) -> Device {
         let mut d = Device::new(DeviceImpl::Cpu, report);
-        if crate::policy::race_check() {
-            Arc::get_mut(&mut d.inner).expect("a new device").races = true;
-        }
+        Arc::get_mut(&mut d.inner).expect("a new device").races = races;
         d
     }
 
@@ -139,12 +142,10 @@ impl Device {
     /// tests turn it on); a launch of one without it returns
     /// [`Error::Unsupported`](crate::Error::Unsupported).
     pub fn cpu_checked() -> Device {
-        let mut d = Device::new(
-            DeviceImpl::Cpu,
+        Device::cpu_with(
             "the CPU backend with the race check was asked for".into(),
-        );
-        Arc::get_mut(&mut d.inner).expect("a new device").races = true;
-        d
+            true,
+        )
     }
 
     /// The best wgpu adapter, a CPU implementation such as lavapipe included.

@@ -134,7 +134,7 @@ bits! {
     half::bf16 => |v| v.to_bits() as u64,
 }
 
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Debug, Default)]
 struct Cell {
     write: Option<Access>,
     reads: [Option<Access>; 2],
@@ -146,19 +146,10 @@ const SHARDS: usize = 64;
 /// The shared state of one checked launch.
 #[derive(Debug)]
 pub struct Races {
-    storage: Vec<Mutex<HashMap<(u32, u32), CellBox>>>,
+    storage: Vec<Mutex<HashMap<(u32, u32), Cell>>>,
     found: Mutex<Option<Finding>>,
     /// Invocations per subgroup.
     subgroup_size: u32,
-}
-
-#[derive(Clone, Copy, Default)]
-struct CellBox(Cell);
-
-impl std::fmt::Debug for CellBox {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Cell")
-    }
 }
 
 impl Default for Races {
@@ -277,8 +268,8 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// A read of `index` of `target` by invocation `inv` at `line`, storage buffers on `group`
-    /// (linear) when the kernel is not cooperative (`begin_group` is not called).
+    /// A read of `index` of `target` by invocation `inv` (a local linear id, [`ALL`] or
+    /// [`subgroup_of`]) of the current workgroup, at source line `line`.
     #[inline(never)]
     pub fn read(&self, target: Target, index: u32, inv: u32, line: u32) -> Result<(), Fault> {
         self.record(target, index, inv, line, None)
@@ -334,7 +325,7 @@ impl<'a> Checker<'a> {
             Target::Slice(p) => {
                 let shard = &self.races.storage[(index as usize ^ (p as usize * 7)) % SHARDS];
                 let mut map = shard.lock().unwrap_or_else(|e| e.into_inner());
-                let cell = &mut map.entry((p, index)).or_default().0;
+                let cell = map.entry((p, index)).or_default();
                 update(cell, now, sg).map(|a| Finding::Race {
                     target,
                     index,

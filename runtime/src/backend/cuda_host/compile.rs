@@ -1,7 +1,7 @@
 //! Compiling a kernel's CUDA C for the host: the system C++ compiler, `cuda_host.h` forced in,
 //! one shared library per kernel, cached on disk beside the other compiled kernels.
 
-use crate::cache::DiskCache;
+use crate::cache::{temp_path, DiskCache};
 use crate::kernel::KernelDesc;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -178,13 +178,8 @@ impl Compiler {
                 write_atomically(&p, text.as_bytes())?;
             }
         }
-        let unique = format!(
-            "{stem}.{}.{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        );
-        let tmp_cpp = self.dir.join(format!("{unique}.cpp"));
-        let tmp_lib = self.dir.join(format!("{unique}.so"));
+        let tmp_cpp = temp_path(&self.dir, &format!("{stem}.cpp"));
+        let tmp_lib = temp_path(&self.dir, &format!("{stem}.so"));
         std::fs::write(&tmp_cpp, source)
             .map_err(|e| format!("writing {}: {e}", tmp_cpp.display()))?;
         let out = Command::new(&self.path)
@@ -215,12 +210,9 @@ impl Compiler {
 
 /// `bytes` at `path`, through a temporary file renamed into place.
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    // Unique per thread: two threads of one process may write the same file.
-    let tmp = path.with_extension(format!(
-        "tmp{}.{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path.file_name().and_then(|f| f.to_str()).unwrap_or("file");
+    let tmp = temp_path(dir, name);
     std::fs::write(&tmp, bytes).map_err(|e| format!("writing {}: {e}", tmp.display()))?;
     std::fs::rename(&tmp, path).map_err(|e| format!("renaming to {}: {e}", path.display()))
 }

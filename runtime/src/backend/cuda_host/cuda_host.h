@@ -654,19 +654,22 @@ inline T atomicCAS(T* p, C compare, V v) {
     std::atomic_ref<T>(*p).compare_exchange_strong(expected, (T)v);
     return expected;
 }
-template <class T, class V>
-inline T atomicMin(T* p, V v) {
+namespace kf {
+// Replaces `*p` with `v` while `better(v, old)`, by compare-exchange; returns the old value.
+template <class T, class Better>
+inline T atomic_replace_while(T* p, T v, Better better) {
     std::atomic_ref<T> a(*p);
     T old = a.load();
-    while ((T)v < old && !a.compare_exchange_weak(old, (T)v)) {
+    while (better(v, old) && !a.compare_exchange_weak(old, v)) {
     }
     return old;
 }
+}  // namespace kf
+template <class T, class V>
+inline T atomicMin(T* p, V v) {
+    return kf::atomic_replace_while(p, (T)v, [](T x, T old) { return x < old; });
+}
 template <class T, class V>
 inline T atomicMax(T* p, V v) {
-    std::atomic_ref<T> a(*p);
-    T old = a.load();
-    while ((T)v > old && !a.compare_exchange_weak(old, (T)v)) {
-    }
-    return old;
+    return kf::atomic_replace_while(p, (T)v, [](T x, T old) { return x > old; });
 }
