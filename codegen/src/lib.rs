@@ -37,6 +37,12 @@ pub struct Generated {
     pub cpu: TokenStream,
     /// The race-checked CPU module, `__cpu_checked` (see `back::cpu::Options::checked`).
     pub cpu_checked: TokenStream,
+    /// The bounds-checked CUDA C (see `back::cuda::Options::bounds_checked`): compiled by
+    /// NVRTC at run time under `KERNELFORGE_CHECK=bounds`, never by nvcc at build time.
+    pub cuda_bounds: String,
+    /// The bounds-checked WGSL scalar module, validated by naga (see
+    /// `back::wgsl::Options::bounds_checked`).
+    pub wgsl_bounds: String,
 }
 
 impl Generated {
@@ -87,6 +93,12 @@ impl Generated {
     /// The CPU module formatted as Rust source, for reading (`kernelforge emit`, snapshots).
     pub fn cpu_source(&self) -> String {
         back::cpu::format_tokens(self.cpu.clone())
+    }
+
+    /// The names of the kernel's arrays in the order the bounds-checked code's fault record
+    /// numbers them (after the parameters; see `proc::bounds`).
+    pub fn bounds_arrays(&self) -> Vec<String> {
+        proc::bounds::array_names(&self.kernel)
     }
 
     /// The race-checked CPU module formatted as Rust source (snapshots).
@@ -171,6 +183,22 @@ fn compile_instance(
     };
     let cpu_checked =
         back::cpu::write_tokens(&kernel, &info, &checked).unwrap_or_else(|e| match e {});
+    let cuda_bounds = back::cuda::write_string(
+        &kernel,
+        &info,
+        &back::cuda::Options {
+            bounds_checked: true,
+        },
+    )
+    .unwrap_or_else(|e| match e {});
+    let wgsl_bounds = back::wgsl::write_string(
+        &kernel,
+        &info,
+        &back::wgsl::Options {
+            bounds_checked: true,
+        },
+    )
+    .map_err(|e| Errors(vec![Error::new(func.sig.ident.span(), e.to_string())]))?;
     Ok(Generated {
         kernel,
         info,
@@ -179,6 +207,8 @@ fn compile_instance(
         wgsl_x4,
         cpu,
         cpu_checked,
+        cuda_bounds,
+        wgsl_bounds,
     })
 }
 

@@ -1,5 +1,6 @@
 //! Passes shared by back ends.
 
+pub mod bounds;
 pub mod linear;
 pub mod uniform;
 pub mod vector;

@@ -10,16 +10,15 @@ use crate::back::{atomic_rmw_fn, target_name};
 use crate::ir::{AtomicOp, AtomicTarget, ExprId};
 
 impl Writer<'_> {
-    /// The call performing `op` on element `index` of `target` with operands `args`; its
-    /// value is the operation's result.
+    /// The call performing `op` on element `i` (written) of `target` with operands `args`;
+    /// its value is the operation's result.
     pub(super) fn atomic(
         &mut self,
         target: AtomicTarget,
-        index: ExprId,
+        i: &str,
         op: AtomicOp,
         args: &[ExprId],
     ) -> String {
-        let i = self.expr(index);
         let args: Vec<String> = args.iter().map(|&a| self.expr(a)).collect();
         let n = target_name(self.kernel.atomic_name(target));
         let place = format!("&{n}[{i}]");

@@ -20,6 +20,7 @@
 //!   runtime passes NVRTC the toolkit's include folder for them.
 
 mod atomic;
+mod bounds;
 mod int;
 mod types;
 mod writer;
@@ -29,9 +30,14 @@ pub use writer::Writer;
 use crate::ir::Kernel;
 use crate::valid::Info;
 
-/// Options of the CUDA back end (none yet; kept for the shape shared by all back ends).
+/// Options of the CUDA back end.
 #[derive(Clone, Debug, Default)]
-pub struct Options {}
+pub struct Options {
+    /// Check every index and record the first out-of-bounds access in a fault record, the
+    /// kernel's last parameter (`bounds.rs`, `proc::bounds`): the runtime's
+    /// `KERNELFORGE_CHECK=bounds`.
+    pub bounds_checked: bool,
+}
 
 /// What can go wrong writing CUDA C. Nothing can yet: every valid kernel has a CUDA form.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +47,8 @@ pub enum Error {}
 ///
 /// # Errors
 /// None yet (see [`Error`]).
-pub fn write_string(kernel: &Kernel, info: &Info, _options: &Options) -> Result<String, Error> {
-    Ok(Writer::new(kernel, info).write())
+pub fn write_string(kernel: &Kernel, info: &Info, options: &Options) -> Result<String, Error> {
+    Ok(Writer::new(kernel, info)
+        .bounds_checked(options.bounds_checked)
+        .write())
 }

@@ -13,6 +13,8 @@ pub struct Writer<'a> {
     pub(super) helpers: std::collections::BTreeSet<&'static str>,
     /// Subgroup reductions used, by (operation, type): each a device function.
     subgroup_fns: std::collections::BTreeSet<(&'static str, Scalar)>,
+    /// Every access checks its index and records a fault (`bounds.rs`).
+    pub(super) bounds: bool,
 }
 
 impl<'a> Writer<'a> {
@@ -25,7 +27,14 @@ impl<'a> Writer<'a> {
             indent: 1,
             helpers: Default::default(),
             subgroup_fns: Default::default(),
+            bounds: false,
         }
+    }
+
+    /// The same writer, with every access bounds-checked when `on` (`bounds.rs`).
+    pub fn bounds_checked(mut self, on: bool) -> Self {
+        self.bounds = on;
+        self
     }
 
     /// The whole translation unit.
@@ -53,6 +62,9 @@ impl<'a> Writer<'a> {
         for &(op, t) in &self.subgroup_fns {
             o.push_str(&subgroup_fn(op, t));
         }
+        if self.bounds {
+            o.push_str(super::bounds::HELPERS);
+        }
         let [wx, wy, wz] = k.workgroup_size;
         let mut params = vec![
             "const unsigned int kf_groups_x".to_string(),
@@ -70,6 +82,9 @@ impl<'a> Writer<'a> {
                     params.push(format!("const unsigned int kf_len_{n}"));
                 }
             }
+        }
+        if self.bounds {
+            params.push("unsigned int* __restrict__ kf_fault".to_string());
         }
         let _ = write!(
             o,
@@ -161,8 +176,8 @@ impl<'a> Writer<'a> {
             } => {
                 let i = self.expr(*index);
                 let v = self.expr(*value);
-                let n = target_name(&self.kernel.param(*slice).name);
-                self.line(&format!("{n}[{i}] = {v};"));
+                let text = self.store_slice(*slice, &i, &v);
+                self.line(&text);
             }
             Stmt::Subgroup {
                 op,
@@ -200,13 +215,29 @@ impl<'a> Writer<'a> {
                 args,
                 result,
             } => {
-                let call = self.atomic(*target, *index, *op, args);
-                match result {
-                    Some(l) => {
-                        let name = self.local_name(*l);
-                        self.line(&format!("{name} = {call};"));
+                let i = self.expr(*index);
+                let guard = self.atomic_guard(*target, "kf_ix");
+                let i = match guard {
+                    Some(_) => {
+                        self.line("{");
+                        self.indent += 1;
+                        self.line(&format!("const unsigned int kf_ix = {i};"));
+                        "kf_ix".to_string()
                     }
-                    None => self.line(&format!("{call};")),
+                    None => i,
+                };
+                let call = self.atomic(*target, &i, *op, args);
+                let text = match result {
+                    Some(l) => format!("{} = {call};", self.local_name(*l)),
+                    None => format!("{call};"),
+                };
+                match guard {
+                    Some(g) => {
+                        self.line(&format!("if ({g}) {{ {text} }}"));
+                        self.indent -= 1;
+                        self.line("}");
+                    }
+                    None => self.line(&text),
                 }
             }
             Stmt::If {
@@ -339,10 +370,10 @@ impl<'a> Writer<'a> {
                 index,
                 value,
             } => {
-                let n = target_name(&self.kernel.array(*array).name);
                 let i = self.expr(*index);
                 let v = self.expr(*value);
-                self.line(&format!("{n}[{i}] = {v};"));
+                let text = self.store_array(*array, &i, &v);
+                self.line(&text);
             }
         }
     }
@@ -352,8 +383,8 @@ impl<'a> Writer<'a> {
         match self.kernel.expr(id).clone() {
             Expr::Error => "0".into(),
             Expr::ArrayLoad { array, index } => {
-                let n = target_name(&self.kernel.array(array).name);
-                format!("{n}[{}]", self.expr(index))
+                let i = self.expr(index);
+                self.load_array(array, &i)
             }
             Expr::Literal(Literal::Bool(b)) => b.to_string(),
             Expr::Literal(Literal::Float(v, _)) => value(t, ConstValue::Float(v)),
@@ -396,7 +427,7 @@ impl<'a> Writer<'a> {
             Expr::Len(p) => format!("kf_len_{}", target_name(&self.kernel.param(p).name)),
             Expr::Load { slice, index } => {
                 let i = self.expr(index);
-                format!("{}[{i}]", target_name(&self.kernel.param(slice).name))
+                self.load_slice(slice, &i)
             }
             Expr::Unary { op, arg } => {
                 let a = self.expr(arg);

@@ -32,15 +32,29 @@ impl Writer<'_> {
     ) {
         let i = self.expr(index);
         let args: Vec<String> = args.iter().map(|&a| self.expr(a)).collect();
+        self.guarded(target, i, None, |w, i, _| {
+            w.atomic_at(target, i, op, &args, result)
+        });
+    }
+
+    /// Writes `op` on element `i` (written) of `target` with the written operands `args`.
+    fn atomic_at(
+        &mut self,
+        target: AtomicTarget,
+        i: &str,
+        op: AtomicOp,
+        args: &[String],
+        result: Option<LocalId>,
+    ) {
         let place = match target {
-            AtomicTarget::Slice(p) => format!("&{}", self.slice_at(p, &i)),
+            AtomicTarget::Slice(p) => format!("&{}", self.slice_at(p, i)),
             AtomicTarget::Array(_) => {
                 format!("&{}[{i}]", target_name(self.kernel.atomic_name(target)))
             }
         };
         let result = result.map(|l| self.local_name(l));
         if self.info.atomic_elem(self.kernel, target).is_float() {
-            return self.float_atomic(&place, op, &args, result.as_deref());
+            return self.float_atomic(&place, op, args, result.as_deref());
         }
         let set = |call: &str| match &result {
             Some(l) => format!("{l} = {call};"),

@@ -16,6 +16,7 @@
 
 mod atomic;
 mod bf16;
+mod bounds;
 mod int;
 mod ops;
 mod sign;
@@ -30,9 +31,14 @@ pub use writer::Writer;
 use crate::ir::{Kernel, Scalar};
 use crate::valid::Info;
 
-/// Options of the WGSL back end (none yet; kept for the shape shared by all back ends).
+/// Options of the WGSL back end.
 #[derive(Clone, Debug, Default)]
-pub struct Options {}
+pub struct Options {
+    /// Check every index of the scalar module and record the first out-of-bounds access in a
+    /// fault record bound after the slices (`bounds.rs`, `proc::bounds`): the runtime's
+    /// `KERNELFORGE_CHECK=bounds`. The `x4` module has no checked form.
+    pub bounds_checked: bool,
+}
 
 /// What can go wrong writing WGSL.
 #[derive(Debug, thiserror::Error)]
@@ -52,8 +58,8 @@ pub enum Error {
 ///
 /// # Errors
 /// [`Error::Invalid`] when naga rejects the output.
-pub fn write_string(kernel: &Kernel, info: &Info, _options: &Options) -> Result<String, Error> {
-    let mut w = Writer::new(kernel, info);
+pub fn write_string(kernel: &Kernel, info: &Info, options: &Options) -> Result<String, Error> {
+    let mut w = Writer::new(kernel, info).bounds_checked(options.bounds_checked);
     let text = w.write();
     validate(&text).map_err(|message| Error::Invalid {
         kernel: kernel.name.clone(),

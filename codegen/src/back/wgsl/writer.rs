@@ -13,6 +13,8 @@ pub struct Writer<'a> {
     pub(super) indent: usize,
     /// Helper functions used so far, by name: their text.
     pub(super) helpers: std::collections::BTreeMap<String, String>,
+    /// Every access checks its index and records a fault (`bounds.rs`).
+    pub(super) bounds: bool,
 }
 
 pub(super) use super::types::ty;
@@ -26,7 +28,15 @@ impl<'a> Writer<'a> {
             out: String::new(),
             indent: 1,
             helpers: Default::default(),
+            bounds: false,
         }
+    }
+
+    /// The same writer, with every access bounds-checked when `on` (`bounds.rs`; the scalar
+    /// module only).
+    pub fn bounds_checked(mut self, on: bool) -> Self {
+        self.bounds = on;
+        self
     }
 
     /// The whole module.
@@ -166,6 +176,9 @@ impl<'a> Writer<'a> {
                 );
                 binding += 1;
             }
+        }
+        if self.bounds {
+            o.push_str(&self.bounds_header(binding));
         }
         for (id, a) in k.arrays.iter().filter(|(_, a)| a.space == Space::Workgroup) {
             let elem = if a.atomic {
@@ -338,13 +351,17 @@ impl<'a> Writer<'a> {
             } => {
                 let i = self.expr(*index);
                 let v = self.expr(*value);
-                if self.info.ty(*value) == Scalar::BF16 {
-                    let text = self.store_bf16(*slice, &i, &v);
-                    self.line(&text);
-                    return;
-                }
-                let place = self.slice_at(*slice, &i);
-                self.line(&format!("{place} = {v};"));
+                let bf16 = self.info.ty(*value) == Scalar::BF16;
+                let slice = *slice;
+                self.guarded(AtomicTarget::Slice(slice), i, Some(v), |w, i, v| {
+                    let v = v.unwrap_or_default();
+                    let text = if bf16 {
+                        w.store_bf16(slice, i, v)
+                    } else {
+                        format!("{} = {v};", w.slice_at(slice, i))
+                    };
+                    w.line(&text);
+                });
             }
             Stmt::Subgroup {
                 op,
@@ -487,7 +504,9 @@ impl<'a> Writer<'a> {
                 let n = target_name(&self.kernel.array(*array).name);
                 let i = self.expr(*index);
                 let v = self.expr(*value);
-                self.line(&format!("{n}[{i}] = {v};"));
+                self.guarded(AtomicTarget::Array(*array), i, Some(v), |w, i, v| {
+                    w.line(&format!("{n}[{i}] = {};", v.unwrap_or_default()));
+                });
             }
         }
     }
@@ -498,7 +517,8 @@ impl<'a> Writer<'a> {
             Expr::Error => "0".into(),
             Expr::ArrayLoad { array, index } => {
                 let n = target_name(&self.kernel.array(array).name);
-                format!("{n}[{}]", self.expr(index))
+                let i = self.expr(index);
+                format!("{n}[{}]", self.array_load_index(array, i))
             }
             Expr::Literal(Literal::Bool(b)) => b.to_string(),
             Expr::Literal(Literal::Float(v, _)) => value(t, ConstValue::Float(v)),
@@ -527,6 +547,7 @@ impl<'a> Writer<'a> {
             Expr::Len(p) => format!("kf_params.len_{}", target_name(&self.kernel.param(p).name)),
             Expr::Load { slice, index } => {
                 let i = self.expr(index);
+                let i = self.slice_load_index(slice, i);
                 if t == Scalar::BF16 {
                     return self.load_bf16(slice, &i);
                 }
