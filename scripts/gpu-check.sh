@@ -49,7 +49,8 @@ started=$(date +%s)
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
   timeout 30 "$bin/kernelforge" info
 } > "$OUT/info.txt" 2>&1
-# Budget (8 minutes): info 30 s, tests 210 s, sanitizers 2 x 75 s, bench 60 s, peers 30 s.
+# Budget (8 minutes): info 30 s, tests 210 s, sanitizers 2 x 60 s, the bounds-checked
+# equivalence tests 30 s, bench 60 s, peers 30 s.
 fails=0
 for t in "$bin"/tests/*; do
   if [ $(( $(date +%s) - started )) -gt 240 ]; then echo "stopped before $(basename "$t"): out of time"; break; fi
@@ -61,15 +62,18 @@ echo "test binaries failed: $fails" >> "$OUT/tests.txt"
 {
   for tool in memcheck racecheck; do
     echo "=== compute-sanitizer --tool $tool: equivalence _cuda"
-    timeout 75 compute-sanitizer --tool "$tool" --error-exitcode 9 \
+    timeout 60 compute-sanitizer --tool "$tool" --error-exitcode 9 \
       "$bin"/tests/equivalence _cuda --skip cuda_host 2>&1 | tail -40
     echo "exit: ${PIPESTATUS[0]}"
   done
 } > "$OUT/sanitizer.txt" 2>&1
+# Every built-in's bounds-checked CUDA C (NVRTC) in bounds: the unchecked results.
+KERNELFORGE_CHECK=bounds timeout 30 "$bin"/tests/equivalence _cuda --skip cuda_host > "$OUT/bounds.txt" 2>&1
+echo "exit: $?" >> "$OUT/bounds.txt"
 KERNELFORGE_BACKEND=cuda timeout 60 "$bin/kernelforge" bench --json "$OUT/bench.json" > "$OUT/bench.txt" 2>&1
 PYTHONUNBUFFERED=1 timeout 30 python3 .gpu/gpu_peers.py > "$OUT/peers.txt" 2>&1
 echo "gpu-check: $(( $(date +%s) - started )) s; test binaries failed: $fails" | tee -a "$OUT/info.txt"
-tail -3 "$OUT/tests.txt"; grep -E "ERROR SUMMARY|exit:" "$OUT/sanitizer.txt"; tail -5 "$OUT/peers.txt"
+tail -3 "$OUT/tests.txt"; grep -E "ERROR SUMMARY|exit:" "$OUT/sanitizer.txt"; tail -2 "$OUT/bounds.txt"; tail -5 "$OUT/peers.txt"
 RUN
 chmod +x "$out/run.sh"
 du -sh "$out"

@@ -126,9 +126,10 @@ pub mod __private {
     pub use kernelforge_runtime::cpu_rt as cpu;
     pub use kernelforge_runtime::fault;
     pub use kernelforge_runtime::{
-        __kf_if_race_check as if_race_check, __kf_race_check_entry as race_check_entry,
+        __kf_bounds_checked as bounds_checked, __kf_if_race_check as if_race_check,
+        __kf_race_check_entry as race_check_entry,
     };
     pub use kernelforge_runtime::{
-        KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType, SharedLen,
+        BoundsChecked, KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType, SharedLen,
     };
 }

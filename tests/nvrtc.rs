@@ -1,19 +1,25 @@
 //! NVRTC, the CUDA backend's run-time compiler, on every kernel's generated CUDA C, with no
 //! GPU: the built-in kernels and the kernels of the tests and the downstream example. Each
 //! must compile for compute_75 (the default target) and for compute_90, and ptxas must accept
-//! the result for sm_90. `KERNELFORGE_REQUIRE=nvrtc` (CI) makes a missing libnvrtc a failure.
+//! the result for sm_90; each kernel's bounds-checked CUDA C (`KERNELFORGE_CHECK=bounds`, which
+//! only NVRTC compiles) must compile for compute_90. `KERNELFORGE_REQUIRE=nvrtc` (CI) makes a
+//! missing libnvrtc a failure.
 #![cfg(feature = "cuda")]
 
 mod common;
 #[path = "common/kernel_files.rs"]
 mod kernel_files;
 
-/// (name, CUDA C) of every kernel to check.
-fn kernels() -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = kernelforge::kernels::all()
-        .into_iter()
-        .map(|k| (k.name.to_string(), k.cuda_source.to_string()))
-        .collect();
+/// (name, CUDA C, whether it is the bounds-checked version) of every kernel to check.
+fn kernels() -> Vec<(String, String, bool)> {
+    let mut out: Vec<(String, String, bool)> = Vec::new();
+    for k in kernelforge::kernels::all() {
+        out.push((k.name.to_string(), k.cuda_source.to_string(), false));
+        let checked = k
+            .bounds_checked
+            .expect("the tests build kernelforge with `check`");
+        out.push((k.name.to_string(), checked.cuda_source.to_string(), true));
+    }
     let extra = [
         "tests/hygiene.rs",
         "tests/atomics.rs",
@@ -21,7 +27,8 @@ fn kernels() -> Vec<(String, String)> {
     ];
     for file in kernel_files::KERNEL_FILES.iter().chain(&extra) {
         for g in kernel_files::compile_file(file) {
-            out.push((g.kernel.name.clone(), g.cuda));
+            out.push((g.kernel.name.clone(), g.cuda, false));
+            out.push((g.kernel.name.clone(), g.cuda_bounds, true));
         }
     }
     out
@@ -39,8 +46,12 @@ fn nvrtc_compiles_every_kernel() {
     let ptxas = common::ptxas();
     let kernels = kernels();
     assert!(kernels.len() >= 11, "found {} kernels", kernels.len());
-    for (name, source) in &kernels {
-        for arch in ["compute_75", "compute_90"] {
+    for (name, source, checked) in &kernels {
+        let archs: &[&str] = match checked {
+            false => &["compute_75", "compute_90"],
+            true => &["compute_90"],
+        };
+        for &arch in archs {
             let ptx = kernelforge::cuda::compile_with_nvrtc(name, source, arch)
                 .unwrap_or_else(|e| panic!("{name} for {arch}: {e}"));
             let sm = arch.replace("compute_", "sm_");

@@ -54,6 +54,10 @@ fn generated_code_matches_golden_files() {
         }
         insta::assert_snapshot!(format!("{name}.cpu"), g.cpu_source());
         insta::assert_snapshot!(format!("{name}.cpu_checked"), g.cpu_checked_source());
+        back::wgsl::validate(&g.wgsl_bounds)
+            .unwrap_or_else(|e| panic!("{name}: naga rejects the bounds-checked WGSL:\n{e}"));
+        insta::assert_snapshot!(format!("{name}.cuda_bounds"), g.cuda_bounds);
+        insta::assert_snapshot!(format!("{name}.wgsl_bounds"), g.wgsl_bounds);
     }
 }
 
@@ -69,6 +73,11 @@ fn build_and_macro_agree_on_cuda_source() {
         assert_eq!(g.cuda, k.cuda_source, "{}", k.name);
         assert_eq!(g.wgsl, k.wgsl_source, "{}", k.name);
         assert_eq!(g.wgsl_x4.as_deref(), k.wgsl_x4_source, "{}", k.name);
+        let checked = k
+            .bounds_checked
+            .expect("the tests build kernelforge with `check`");
+        assert_eq!(g.cuda_bounds, checked.cuda_source, "{}", k.name);
+        assert_eq!(g.wgsl_bounds, checked.wgsl_source, "{}", k.name);
     }
 }
 

@@ -146,6 +146,8 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
     let cpu = &g.cpu;
     let cpu_checked = &g.cpu_checked;
     let cpu_source = g.cpu_source();
+    let (cuda_bounds, wgsl_bounds) = (&g.cuda_bounds, &g.wgsl_bounds);
+    let arrays = g.bounds_arrays();
     let ptx = ptx_tokens(g);
     let cubins = cubin_tokens(g);
     let params = launch_params(g);
@@ -215,6 +217,13 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
                 shader_f64: #shader_f64,
                 cpu: __cpu::run,
                 cpu_checked: ::kernelforge::__private::race_check_entry!(__cpu_checked::run),
+                bounds_checked: ::kernelforge::__private::bounds_checked!(
+                    &::kernelforge::__private::BoundsChecked {
+                        cuda_source: #cuda_bounds,
+                        wgsl_source: #wgsl_bounds,
+                        arrays: &[#(#arrays),*],
+                    }
+                ),
             };
 
             /// Runs the kernel on `kf_device` over `kf_grid`; arguments follow the kernel's

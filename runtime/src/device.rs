@@ -11,7 +11,7 @@ use crate::grid::Grid;
 use crate::kernel::{KernelArg, KernelDesc};
 use crate::profile::{LaunchRecord, Profile, Profiler, Sink};
 use bytemuck::Pod;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -27,6 +27,8 @@ struct Inner {
     profiler: Arc<Profiler>,
     /// The CPU backend's race check is on (`Device::cpu_checked`).
     races: bool,
+    /// Launches run the kernels' bounds-checked GPU versions (`Device::set_bounds_check`).
+    bounds: AtomicBool,
 }
 
 /// Memory a device reports, in bytes; `None` where the backend does not know.
@@ -61,6 +63,7 @@ impl Device {
                 fallback: FallbackState::default(),
                 allocated: AtomicU64::new(0),
                 races: false,
+                bounds: AtomicBool::new(crate::policy::bounds_check()),
             }),
         }
     }
@@ -209,6 +212,31 @@ impl Device {
         self.inner.fallback.set(enabled);
     }
 
+    /// Turns the bounds check on or off for this device (and its clones); on from the start
+    /// on every device under `KERNELFORGE_CHECK=bounds`. While on, CUDA and wgpu devices run
+    /// each kernel's bounds-checked version: every access to a buffer, workgroup array or
+    /// private array checks its index, an access out of bounds is not made (a load reads zero
+    /// on CUDA, element 0 on wgpu; a store or atomic is skipped), and the first one is recorded
+    /// on the device. The launch then waits for the kernel and returns the error the CPU
+    /// backend gives for the same access, [`Error::OutOfBounds`](crate::Error::OutOfBounds) or
+    /// [`Error::ArrayOutOfBounds`](crate::Error::ArrayOutOfBounds), naming the kernel, the
+    /// buffer or array, the index and the length (which access is first among invocations that
+    /// run at once is not defined, as on the CPU). compute-sanitizer's memcheck reports such an
+    /// access only when it leaves the allocation; this reports any index past the slice.
+    ///
+    /// The CPU backend checks every access always, so this changes nothing there. Checked
+    /// versions exist when kernelforge is built with its `check` feature (launches without it
+    /// return [`Error::Unsupported`](crate::Error::Unsupported)); on CUDA they are compiled by
+    /// NVRTC at first use (no build-time PTX), and each launch waits for the GPU.
+    pub fn set_bounds_check(&self, enabled: bool) {
+        self.inner.bounds.store(enabled, Ordering::Relaxed);
+    }
+
+    /// Whether the bounds check is on ([`set_bounds_check`](Self::set_bounds_check)).
+    pub fn bounds_check(&self) -> bool {
+        self.inner.bounds.load(Ordering::Relaxed)
+    }
+
     /// Compiles and loads `kernels` now, so that their first launches do not pay for it (wgpu
     /// pipelines, CUDA modules: PTX load or NVRTC, disk-cached; nothing to do on the CPU).
     /// Pass the generated descriptions: `dev.warm_up(&[&saxpy::saxpy_f32::KERNEL, &softmax::softmax_f32::KERNEL])`.
@@ -221,7 +249,7 @@ impl Device {
         let mut first = None;
         for desc in kernels {
             let mut rec = LaunchRecord::default();
-            let r = self.inner.imp.warm_up(desc, &mut rec);
+            let r = self.inner.imp.warm_up(desc, &mut rec, self.checks());
             if !rec.compile.is_zero() {
                 self.inner.profiler.compiled(desc.name, rec.compile);
             }
@@ -265,6 +293,8 @@ impl Device {
         let name = self.inner.imp.name();
         if self.inner.races {
             format!("{name}, race check on")
+        } else if self.bounds_check() && self.backend() != Backend::Cpu {
+            format!("{name}, bounds check on")
         } else {
             name
         }
@@ -349,7 +379,7 @@ impl Device {
         let result = self
             .inner
             .imp
-            .launch(desc, groups, args, &mut rec, self.inner.races);
+            .launch(desc, groups, args, &mut rec, self.checks());
         if !rec.compile.is_zero() {
             profiler.compiled(desc.name, rec.compile);
         }
@@ -404,6 +434,14 @@ impl Device {
                 }
             }
             Err(inner) => Device { inner },
+        }
+    }
+
+    /// The checks this device's launches run under.
+    fn checks(&self) -> crate::backend::Checks {
+        crate::backend::Checks {
+            races: self.inner.races,
+            bounds: self.bounds_check(),
         }
     }
 

@@ -129,7 +129,7 @@ pub(crate) fn launch_on_cpu(
             groups,
             &mut cpu_args,
             &mut LaunchRecord::default(),
-            false,
+            Default::default(),
         )?;
     }
     // Recorded (and logged, once per kernel) only once the CPU run happened, so that

@@ -101,6 +101,25 @@ pub struct KernelDesc {
     /// The CPU entry point of the race-checked version (`Device::cpu_checked`), generated
     /// when kernelforge's `check` feature is on.
     pub cpu_checked: Option<CpuEntry>,
+    /// The bounds-checked CUDA C and WGSL (`Device::set_bounds_check`,
+    /// `KERNELFORGE_CHECK=bounds`), generated when kernelforge's `check` feature is on.
+    pub bounds_checked: Option<&'static BoundsChecked>,
+}
+
+/// A kernel's bounds-checked GPU versions: each access checks its index, and the first out of
+/// bounds is recorded in a fault record of four `u32`s (a flag, the slot of the slice or array,
+/// the index, the length), which the kernel takes after its own parameters (CUDA: a last
+/// pointer parameter; WGSL: the binding after the slices). The runtime reads the record after
+/// the launch and returns the error the CPU backend gives for the same access.
+#[derive(Clone, Copy, Debug)]
+pub struct BoundsChecked {
+    /// The checked CUDA C (compiled by NVRTC, or by the host harness).
+    pub cuda_source: &'static str,
+    /// The checked WGSL scalar module.
+    pub wgsl_source: &'static str,
+    /// The kernel's workgroup and private arrays by slot, less the number of parameters (a
+    /// slot below it is the parameter's position).
+    pub arrays: &'static [&'static str],
 }
 
 /// A launch-sized workgroup array: which parameter holds its length, and its element size.

@@ -6,6 +6,7 @@
 
 mod atomic_f32;
 mod backend;
+mod bounds;
 mod buffer;
 pub mod cache;
 pub mod cpu_rt;
@@ -34,7 +35,9 @@ pub use error::{Error, Result};
 pub use grid::Grid;
 /// The 16-bit float types of kernels and buffers, and the crate that defines them.
 pub use half::{self, bf16, f16};
-pub use kernel::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType, SharedLen};
+pub use kernel::{
+    BoundsChecked, KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType, SharedLen,
+};
 pub use profile::{Clock, KernelProfile, Profile};
 pub use view::{BufferView, BufferViewMut, SliceArg, SliceArgMut};
 /// The wgpu crate kernelforge is built with, for [`Device::from_wgpu`] and
@@ -74,6 +77,25 @@ macro_rules! __kf_race_check_entry {
 #[macro_export]
 macro_rules! __kf_race_check_entry {
     ($e:path) => {
+        ::core::option::Option::None
+    };
+}
+
+/// `Some(checked)` with the `check` feature, else `None`: a kernel's bounds-checked GPU
+/// versions ([`BoundsChecked`]).
+#[cfg(feature = "check")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kf_bounds_checked {
+    ($e:expr) => {
+        ::core::option::Option::Some($e)
+    };
+}
+#[cfg(not(feature = "check"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __kf_bounds_checked {
+    ($e:expr) => {
         ::core::option::Option::None
     };
 }

@@ -24,5 +24,15 @@ pub(crate) fn switched_off(value: &str) -> bool {
 /// Whether `KERNELFORGE_CHECK` asks for the CPU backend's race check (`races`, among
 /// comma-separated checks).
 pub(crate) fn race_check() -> bool {
-    std::env::var("KERNELFORGE_CHECK").is_ok_and(|v| v.split(',').any(|c| c.trim() == "races"))
+    check_asked("races")
+}
+
+/// Whether `KERNELFORGE_CHECK` asks for the GPU backends' bounds check (`bounds`, among
+/// comma-separated checks).
+pub(crate) fn bounds_check() -> bool {
+    check_asked("bounds")
+}
+
+fn check_asked(check: &str) -> bool {
+    std::env::var("KERNELFORGE_CHECK").is_ok_and(|v| v.split(',').any(|c| c.trim() == check))
 }

@@ -295,19 +295,30 @@ fn measure(
 /// # Errors
 /// Those of [`Device::forced`]: an unknown `KERNELFORGE_BACKEND`, or a forced backend that
 /// cannot be opened (benchmarking the others instead would report figures nobody asked for).
+///
+/// The bounds check (`KERNELFORGE_CHECK=bounds`) is turned off, with a line saying so: the
+/// peers have no checked versions, and timings of checked kernels measure the check.
 pub fn devices() -> Result<(Vec<Device>, Vec<String>)> {
-    if let Some(dev) = Device::forced()? {
-        return Ok((vec![dev], Vec::new()));
+    let (mut devices, mut skipped) = (Vec::new(), Vec::new());
+    match Device::forced()? {
+        Some(dev) => devices.push(dev),
+        None => {
+            devices.push(Device::cpu());
+            match Device::wgpu() {
+                Ok(d) => devices.push(d),
+                Err(e) => skipped.push(format!("bench: wgpu skipped: {e}")),
+            }
+            match Device::cuda(0) {
+                Ok(d) => devices.push(d),
+                Err(e) => skipped.push(format!("bench: cuda skipped: {e}")),
+            }
+        }
     }
-    let mut devices = vec![Device::cpu()];
-    let mut skipped = Vec::new();
-    match Device::wgpu() {
-        Ok(d) => devices.push(d),
-        Err(e) => skipped.push(format!("bench: wgpu skipped: {e}")),
-    }
-    match Device::cuda(0) {
-        Ok(d) => devices.push(d),
-        Err(e) => skipped.push(format!("bench: cuda skipped: {e}")),
+    if devices.iter().any(|d| d.bounds_check()) {
+        skipped.push(
+            "bench: the bounds check (KERNELFORGE_CHECK=bounds) is off while measuring".into(),
+        );
+        devices.iter().for_each(|d| d.set_bounds_check(false));
     }
     Ok((devices, skipped))
 }

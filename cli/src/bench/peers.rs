@@ -374,6 +374,7 @@ pub(super) const fn peer(
         shader_f64: false,
         cpu: no_cpu,
         cpu_checked: None,
+        bounds_checked: None,
     }
 }
 
@@ -432,6 +433,7 @@ pub(super) fn peer_desc_typed(
         shader_f64: false,
         cpu: no_cpu,
         cpu_checked: None,
+        bounds_checked: None,
     }))
 }
 

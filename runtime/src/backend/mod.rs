@@ -22,7 +22,7 @@ use crate::buffer::RawBuffer;
 use crate::device::MemoryInfo;
 use crate::error::{Error, Result};
 use crate::info::{CudaInfo, WgpuInfo};
-use crate::kernel::{KernelArg, KernelDesc};
+use crate::kernel::{BoundsChecked, KernelArg, KernelDesc};
 use crate::profile::{Clock, LaunchRecord};
 
 /// A device of one backend.
@@ -46,6 +46,14 @@ pub(crate) enum Storage {
     Wgpu(wgpu::WgpuBuffer),
     #[cfg(feature = "cuda")]
     Cuda(cuda::CudaBuffer),
+}
+
+/// The checks a launch runs under: the CPU backend's race check (`Device::cpu_checked`) and
+/// the GPU backends' bounds check (`Device::set_bounds_check`).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Checks {
+    pub(crate) races: bool,
+    pub(crate) bounds: bool,
 }
 
 /// A launch argument as one backend takes it: a scalar's bits, or the backend's own buffer
@@ -413,19 +421,37 @@ impl DeviceImpl {
     }
 
     /// Compiles and loads `desc` (nothing to do on the CPU).
-    pub(crate) fn warm_up(&self, desc: &KernelDesc, rec: &mut LaunchRecord) -> Result<()> {
+    pub(crate) fn warm_up(
+        &self,
+        desc: &KernelDesc,
+        rec: &mut LaunchRecord,
+        checks: Checks,
+    ) -> Result<()> {
+        let bounds = self.bounds_checked(desc, checks)?;
         match self {
             DeviceImpl::Cpu => {
-                let _ = (desc, rec);
+                let _ = (desc, rec, bounds);
                 Ok(())
             }
             #[cfg(feature = "wgpu")]
-            DeviceImpl::Wgpu(w) => w.warm_up(desc, rec),
+            DeviceImpl::Wgpu(w) => w.warm_up(desc, rec, bounds),
             #[cfg(feature = "cuda")]
-            DeviceImpl::Cuda(c) => c.warm_up(desc, rec),
+            DeviceImpl::Cuda(c) => c.warm_up(desc, rec, bounds),
             #[cfg(feature = "cuda-host")]
-            DeviceImpl::CudaHost(h) => h.warm_up(desc, rec),
+            DeviceImpl::CudaHost(h) => h.warm_up(desc, rec, bounds),
         }
+    }
+
+    /// The bounds-checked versions of `desc` that launches under `checks` run on this device
+    /// (`None` on the CPU, which checks every access always).
+    fn bounds_checked(
+        &self,
+        desc: &KernelDesc,
+        checks: Checks,
+    ) -> Result<Option<&'static BoundsChecked>> {
+        (checks.bounds && !matches!(self, DeviceImpl::Cpu))
+            .then(|| crate::bounds::checked(desc, self.name()))
+            .transpose()
     }
 
     /// Bytes of wgpu pipeline cache loaded from disk when the device was opened.
@@ -438,43 +464,68 @@ impl DeviceImpl {
     }
 
     /// Runs `desc` over `groups` workgroups with `args`, checked by `Device::launch`; on the
-    /// CPU with `races`, the kernel's race-checked version.
+    /// CPU with `checks.races`, the kernel's race-checked version, on the GPU backends with
+    /// `checks.bounds`, its bounds-checked version.
     pub(crate) fn launch(
         &self,
         desc: &KernelDesc,
         groups: [u32; 3],
         args: &mut [KernelArg<'_>],
         rec: &mut LaunchRecord,
-        races: bool,
+        checks: Checks,
     ) -> Result<()> {
         // The length of a launch-sized workgroup array, which each backend checks against its
         // limit.
         let shared = desc.shared_len.map(|s| (s, s.len(args)));
+        let bounds = self.bounds_checked(desc, checks)?;
         // The GPU backends pass the launch ABI's words; the CPU reads the arguments directly.
         match self {
             DeviceImpl::Cpu => {
-                let _ = rec;
+                let _ = (rec, bounds);
                 if let Some((s, len)) = shared {
                     cpu::check_shared(desc, len * s.elem_bytes as u64)?;
                 }
-                cpu::launch(desc, groups, &mut views(desc.name, args)?, races)
+                cpu::launch(desc, groups, &mut views(desc.name, args)?, checks.races)
             }
             #[cfg(feature = "wgpu")]
             DeviceImpl::Wgpu(w) => {
                 let words = crate::kernel::abi_words(groups, desc.params, args);
                 let len = shared.map_or(0, |(_, len)| len as u32);
-                w.launch(desc, groups, words, &views(desc.name, args)?, len, rec)
+                w.launch(
+                    desc,
+                    groups,
+                    words,
+                    &views(desc.name, args)?,
+                    len,
+                    rec,
+                    bounds,
+                )
             }
             #[cfg(feature = "cuda")]
             DeviceImpl::Cuda(c) => {
                 let words = crate::kernel::abi_words(groups, desc.params, args);
                 let bytes = shared.map_or(0, |(s, len)| len * s.elem_bytes as u64);
-                c.launch(desc, groups, &words, &views(desc.name, args)?, bytes, rec)
+                c.launch(
+                    desc,
+                    groups,
+                    &words,
+                    &views(desc.name, args)?,
+                    bytes,
+                    rec,
+                    bounds,
+                )
             }
             #[cfg(feature = "cuda-host")]
             DeviceImpl::CudaHost(h) => {
                 let bytes = shared.map_or(0, |(s, len)| len * s.elem_bytes as u64);
-                h.launch(desc, groups, &mut views(desc.name, args)?, bytes, rec)
+                h.launch(
+                    desc,
+                    groups,
+                    &mut views(desc.name, args)?,
+                    bytes,
+                    rec,
+                    bounds,
+                )
             }
         }
     }

@@ -5,7 +5,7 @@ use super::{CudaBuffer, CudaDevice};
 use crate::backend::{Arg, Backend};
 use crate::error::{Error, Result};
 use crate::fault::{self, Fault};
-use crate::kernel::{KernelDesc, ScalarType};
+use crate::kernel::{BoundsChecked, KernelDesc, ScalarType};
 use crate::profile::LaunchRecord;
 use cudarc::driver::{CudaFunction, LaunchConfig, PushKernelArg};
 use std::time::Duration;
@@ -24,6 +24,9 @@ impl CudaDevice {
         });
     }
 
+    /// Runs `desc`, or with `bounds` its bounds-checked version, and then waits for it and
+    /// reads its fault record.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn launch(
         &self,
         desc: &KernelDesc,
@@ -32,8 +35,10 @@ impl CudaDevice {
         args: &[Arg<'_, CudaBuffer>],
         shared_bytes: u64,
         rec: &mut LaunchRecord,
+        bounds: Option<&'static BoundsChecked>,
     ) -> Result<()> {
-        let f = self.function(desc, &mut rec.compile)?;
+        let source = bounds.map_or(desc.cuda_source, |b| b.cuda_source);
+        let f = self.function(desc, source, &mut rec.compile)?;
         self.size_dynamic_shared(desc, &f, shared_bytes)?;
         self.collect_timings();
         let context = || format!("launching kernel `{}`", desc.name);
@@ -89,6 +94,15 @@ impl CudaDevice {
                     .arg(lens.next().unwrap_or(&0)),
             };
         }
+        // The fault record, zeroed, as the checked kernel's last parameter.
+        let fault = match bounds {
+            Some(_) => Some(self.alloc(crate::bounds::RECORD_BYTES)?),
+            None => None,
+        };
+        let fault_ptr = fault.as_ref().map(|f| f.device_ptr(&self.stream));
+        if let Some(p) = &fault_ptr {
+            builder.arg(p);
+        }
         let [wx, wy, wz] = desc.workgroup_size;
         let cfg = LaunchConfig {
             grid_dim: (x as u32, y as u32, 1),
@@ -106,6 +120,10 @@ impl CudaDevice {
             unsafe { builder.launch(cfg) }.map_err(|e| self.driver_error(context(), e, 0))?;
         if let (Some((start, end)), Some(sink)) = (events, sink) {
             self.timings.push((start, end, sink));
+        }
+        if let (Some(f), Some(b)) = (&fault, bounds) {
+            let record = self.read(f, crate::bounds::RECORD_BYTES)?;
+            crate::bounds::outcome(desc, b, &record)?;
         }
         Ok(())
     }

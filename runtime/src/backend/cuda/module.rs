@@ -8,7 +8,7 @@ use crate::backend::Backend;
 use crate::cache::DiskCache;
 use crate::error::{Error, Result};
 use crate::fault::{self, Fault};
-use crate::kernel::KernelDesc;
+use crate::kernel::{BoundsChecked, KernelDesc};
 use crate::profile::LaunchRecord;
 use crate::ptx::{cuda_version_name, pick_cubin, ptx_isa, ptx_verdict, PtxPlan};
 use cudarc::driver::CudaFunction;
@@ -16,22 +16,32 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 impl CudaDevice {
-    /// Loads `desc`'s module and function (PTX, or NVRTC's cubin).
-    pub(crate) fn warm_up(&self, desc: &KernelDesc, rec: &mut LaunchRecord) -> Result<()> {
-        self.function(desc, &mut rec.compile).map(|_| ())
+    /// Loads `desc`'s module and function (PTX, or NVRTC's cubin), or with `bounds` its
+    /// checked version's.
+    pub(crate) fn warm_up(
+        &self,
+        desc: &KernelDesc,
+        rec: &mut LaunchRecord,
+        bounds: Option<&'static BoundsChecked>,
+    ) -> Result<()> {
+        let source = bounds.map_or(desc.cuda_source, |b| b.cuda_source);
+        self.function(desc, source, &mut rec.compile).map(|_| ())
     }
 
+    /// The function of `source`: `desc`'s CUDA C, or its bounds-checked version (compiled by
+    /// NVRTC: nvcc builds only the unchecked one).
     pub(super) fn function(
         &self,
         desc: &KernelDesc,
+        source: &'static str,
         compile: &mut Duration,
     ) -> Result<CudaFunction> {
-        let key = (desc.name, desc.cuda_source.as_ptr() as usize);
+        let key = (desc.name, source.as_ptr() as usize);
         if let Some(f) = self.functions.lock().expect("function cache").get(&key) {
             return Ok(f.clone());
         }
         let started = Instant::now();
-        let module = self.module(desc)?;
+        let module = self.module(desc, source)?;
         let f = module
             .load_function(desc.name)
             .map_err(|e| Error::Compile {
@@ -51,7 +61,11 @@ impl CudaDevice {
     /// embedded PTX when the driver takes its ISA, else a cubin NVRTC
     /// compiles for this GPU (disk-cached), else NVRTC's PTX for its virtual architecture.
     /// The error lists every step tried, with the version numbers and the remedy.
-    fn module(&self, desc: &KernelDesc) -> Result<Arc<cudarc::driver::CudaModule>> {
+    fn module(
+        &self,
+        desc: &KernelDesc,
+        source: &'static str,
+    ) -> Result<Arc<cudarc::driver::CudaModule>> {
         let fail = |steps: &[String]| Error::Compile {
             kernel: desc.name,
             device: self.name(),
@@ -61,7 +75,13 @@ impl CudaDevice {
             return Err(fail(&["injected compile failure (test hook)".into()]));
         }
         let mut steps = Vec::new();
-        if let Some((sm, bin)) = pick_cubin(desc.cubins, self.cc) {
+        // The embedded cubins and PTX are of `desc.cuda_source` alone.
+        let embedded = source.as_ptr() == desc.cuda_source.as_ptr();
+        let (cubins, ptx) = match embedded {
+            true => (desc.cubins, desc.ptx),
+            false => (&[][..], None),
+        };
+        if let Some((sm, bin)) = pick_cubin(cubins, self.cc) {
             match self
                 .ctx
                 .load_module(cudarc::nvrtc::Ptx::from_binary(bin.to_vec()))
@@ -76,7 +96,7 @@ impl CudaDevice {
             }
         }
         let nvrtc = nvrtc_version();
-        match desc.ptx {
+        match ptx {
             Some(ptx) => {
                 let verdict = ptx_verdict(ptx_isa(ptx), Some(self.driver), nvrtc);
                 if verdict.plan == PtxPlan::Embedded {
@@ -98,16 +118,13 @@ impl CudaDevice {
                     tracing::warn!(kernel = desc.name, "{why}; recompiling with NVRTC");
                 }
             }
+            None if !embedded => {
+                steps.push("checked versions have no embedded PTX (nvcc builds none)".into())
+            }
             None => steps.push("no PTX was embedded (nvcc was not found at build time)".into()),
         }
         let cache = DiskCache::from_env();
-        match compile_cubin_cached(
-            desc.name,
-            desc.cuda_source,
-            self.cc,
-            self.driver,
-            cache.as_ref(),
-        ) {
+        match compile_cubin_cached(desc.name, source, self.cc, self.driver, cache.as_ref()) {
             Ok((bin, _)) => match self.ctx.load_module(cudarc::nvrtc::Ptx::from_binary(bin)) {
                 Ok(m) => return Ok(m),
                 Err(e) => steps.push(format!(
@@ -119,7 +136,7 @@ impl CudaDevice {
         }
         if nvrtc.is_some() {
             let arch = format!("compute_{}{}", self.cc.0, self.cc.1);
-            match compile_with_nvrtc(desc.name, desc.cuda_source, &arch) {
+            match compile_with_nvrtc(desc.name, source, &arch) {
                 Ok(ptx) => match self.ctx.load_module(cudarc::nvrtc::Ptx::from_src(ptx)) {
                     Ok(m) => return Ok(m),
                     Err(e) => {

@@ -2,7 +2,6 @@
 //! one shared library per kernel, cached on disk beside the other compiled kernels.
 
 use crate::cache::{temp_path, DiskCache};
-use crate::kernel::KernelDesc;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -110,9 +109,9 @@ impl Compiler {
 
     /// `desc`'s CUDA C as a loaded module: the shared library in the cache directory when its
     /// recorded source matches byte for byte, else compiled now.
-    pub(super) fn module(&self, desc: &KernelDesc) -> Result<Module, String> {
-        let source = self.translation_unit(desc);
-        let stem = format!("{}-{:016x}", desc.name, fnv1a(source.as_bytes()));
+    pub(super) fn module(&self, name: &str, cuda: &str) -> Result<Module, String> {
+        let source = self.translation_unit(name, cuda);
+        let stem = format!("{name}-{:016x}", fnv1a(source.as_bytes()));
         let (cpp, lib) = (
             self.dir.join(format!("{stem}.cpp")),
             self.dir.join(format!("{stem}.so")),
@@ -134,7 +133,7 @@ impl Compiler {
         };
         let fibers = ["__syncthreads", "__syncwarp", "__shfl"]
             .iter()
-            .any(|f| desc.cuda_source.contains(f));
+            .any(|f| cuda.contains(f));
         Ok(Module {
             _lib: lib,
             entry,
@@ -144,14 +143,14 @@ impl Compiler {
 
     /// The file the compiler sees: a first line that makes the compiler, its flags and the
     /// header part of the cache key, the generated source as it is, and the exported entry.
-    fn translation_unit(&self, desc: &KernelDesc) -> String {
+    fn translation_unit(&self, name: &str, cuda: &str) -> String {
         format!(
             "// {} {} cuda_host.h:{:016x}\n{}\nextern \"C\" __attribute__((visibility(\"default\"))) int {ENTRY}(const kf::Launch* l) {{ return kf::run(&{}, l); }}\n",
             self.version,
             FLAGS.join(" "),
             fnv1a(HEADER.as_bytes()),
-            desc.cuda_source,
-            desc.name
+            cuda,
+            name
         )
     }
 

@@ -5,9 +5,10 @@ use super::HostCudaDevice;
 use crate::backend::cpu::CpuBuffer;
 use crate::backend::Arg;
 use crate::error::{Error, Result};
-use crate::kernel::KernelDesc;
+use crate::kernel::{BoundsChecked, KernelDesc};
 use crate::profile::LaunchRecord;
 use rayon::prelude::*;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
 /// `kf::Launch` in cuda_host.h.
@@ -28,6 +29,8 @@ pub(crate) struct RawLaunch {
 const ERR_LEN: usize = 512;
 
 impl HostCudaDevice {
+    /// Runs `desc`, or with `bounds` its bounds-checked version and then reads its fault
+    /// record.
     pub(crate) fn launch(
         &self,
         desc: &KernelDesc,
@@ -35,8 +38,10 @@ impl HostCudaDevice {
         args: &mut [Arg<'_, CpuBuffer>],
         shared_bytes: u64,
         rec: &mut LaunchRecord,
+        bounds: Option<&'static BoundsChecked>,
     ) -> Result<()> {
-        let module = self.module(desc, rec)?;
+        let source = bounds.map_or(desc.cuda_source, |b| b.cuda_source);
+        let module = self.module(desc, source, rec)?;
         let limit = super::compile::DYNAMIC_SHARED_LIMIT;
         if shared_bytes > limit {
             return Err(Error::TooLarge {
@@ -64,6 +69,12 @@ impl HostCudaDevice {
                     slots.push(e.len as u64);
                 }
             }
+        }
+        // The fault record, the checked kernel's last parameter: its atomics and the winner's
+        // plain stores happen before the blocks' tasks join.
+        let fault: [AtomicU32; 4] = Default::default();
+        if bounds.is_some() {
+            slots.push(fault.as_ptr() as u64);
         }
         let addrs: Vec<usize> = slots.iter().map(|s| s as *const u64 as usize).collect();
         // The CUDA backend's fold: gridDim.x up to 2^31 - 1, the rest in gridDim.y.
@@ -105,6 +116,13 @@ impl HostCudaDevice {
             })?;
         if let Some(sink) = rec.sink.take() {
             sink.record(started.elapsed());
+        }
+        if let Some(b) = bounds {
+            let record: Vec<u8> = fault
+                .iter()
+                .flat_map(|w| w.load(Ordering::Acquire).to_le_bytes())
+                .collect();
+            crate::bounds::outcome(desc, b, &record)?;
         }
         Ok(())
     }

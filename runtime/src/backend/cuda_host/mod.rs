@@ -13,7 +13,7 @@ mod launch;
 
 use crate::backend::Backend;
 use crate::error::{Error, Result};
-use crate::kernel::KernelDesc;
+use crate::kernel::{BoundsChecked, KernelDesc};
 use crate::profile::LaunchRecord;
 use compile::{Compiler, Module};
 use std::collections::HashMap;
@@ -46,9 +46,15 @@ impl HostCudaDevice {
         format!("CUDA C on the host ({})", self.compiler.version)
     }
 
-    /// The kernel's module, compiling it (or loading it from the disk cache) at first use.
-    fn module(&self, desc: &KernelDesc, rec: &mut LaunchRecord) -> Result<Arc<Module>> {
-        let key = (desc.name, desc.cuda_source.as_ptr() as usize);
+    /// The module of `source` (`desc`'s CUDA C or its bounds-checked version), compiling it
+    /// (or loading it from the disk cache) at first use.
+    fn module(
+        &self,
+        desc: &KernelDesc,
+        source: &'static str,
+        rec: &mut LaunchRecord,
+    ) -> Result<Arc<Module>> {
+        let key = (desc.name, source.as_ptr() as usize);
         let slot = self
             .modules
             .lock()
@@ -61,22 +67,26 @@ impl HostCudaDevice {
             return Ok(m.clone());
         }
         let started = Instant::now();
-        let m = Arc::new(
-            self.compiler
-                .module(desc)
-                .map_err(|message| Error::Compile {
-                    kernel: desc.name,
-                    device: self.name(),
-                    message,
-                })?,
-        );
+        let m = Arc::new(self.compiler.module(desc.name, source).map_err(|message| {
+            Error::Compile {
+                kernel: desc.name,
+                device: self.name(),
+                message,
+            }
+        })?);
         rec.compile += started.elapsed();
         *slot = Some(m.clone());
         Ok(m)
     }
 
-    /// Compiles and loads `desc`.
-    pub(crate) fn warm_up(&self, desc: &KernelDesc, rec: &mut LaunchRecord) -> Result<()> {
-        self.module(desc, rec).map(|_| ())
+    /// Compiles and loads `desc`, or with `bounds` its checked version.
+    pub(crate) fn warm_up(
+        &self,
+        desc: &KernelDesc,
+        rec: &mut LaunchRecord,
+        bounds: Option<&'static BoundsChecked>,
+    ) -> Result<()> {
+        let source = bounds.map_or(desc.cuda_source, |b| b.cuda_source);
+        self.module(desc, source, rec).map(|_| ())
     }
 }

@@ -6,7 +6,7 @@ use super::{wgpu_err, WgpuBuffer};
 use crate::backend::{Arg, Backend, Extent};
 use crate::error::{Error, Result};
 use crate::fault::{self, Fault};
-use crate::kernel::KernelDesc;
+use crate::kernel::{BoundsChecked, KernelDesc};
 use crate::profile::{LaunchRecord, Sink};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
@@ -99,6 +99,9 @@ impl WgpuDevice {
         self.limits.min_storage_buffer_offset_alignment as u64
     }
 
+    /// Runs `desc`, or with `bounds` its bounds-checked scalar module, and then waits for it
+    /// and reads its fault record.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn launch(
         &self,
         desc: &KernelDesc,
@@ -107,6 +110,7 @@ impl WgpuDevice {
         args: &[Arg<'_, WgpuBuffer>],
         shared_len: u32,
         rec: &mut LaunchRecord,
+        bounds: Option<&'static BoundsChecked>,
     ) -> Result<()> {
         // Views whose start is not on the storage offset alignment: the offsets in their
         // bindings, as (parameter index, elements), for the pipeline's override constants.
@@ -134,17 +138,19 @@ impl WgpuDevice {
         // The scalar module is dispatched the logical grid itself where every dimension fits
         // the limit, and otherwise the grid folded into more dimensions (its `_folded` entry
         // point); the `x4` module always recovers its lanes from the linear workgroup index.
+        let scalar = bounds.map_or(desc.wgsl_source, |b| b.wgsl_source);
         let (source, dispatch, folded) = match desc.wgsl_x4_source {
             Some(x4)
-                if quads
+                if bounds.is_none()
+                    && quads
                     && groups[1] == 1
                     && groups[2] == 1
                     && logical * (desc.workgroup_size[0] as u64) < (1 << 31) =>
             {
                 (x4, self.fold(logical.div_ceil(4))?, false)
             }
-            _ if groups.iter().all(|&g| g as u64 <= max) => (desc.wgsl_source, groups, false),
-            _ => (desc.wgsl_source, self.fold(logical)?, true),
+            _ if groups.iter().all(|&g| g as u64 <= max) => (scalar, groups, false),
+            _ => (scalar, self.fold(logical)?, true),
         };
         let pipeline =
             self.pipeline(desc, source, folded, shared_len, &offsets, &mut rec.compile)?;
@@ -182,6 +188,17 @@ impl WgpuDevice {
                 resource: wgpu::BindingResource::Buffer(self.binding(w, e)),
             });
         }
+        // The fault record, zeroed at creation, bound after the slices.
+        let fault = match bounds {
+            Some(_) => Some(self.alloc(crate::bounds::RECORD_BYTES)?),
+            None => None,
+        };
+        if let Some(f) = &fault {
+            entries.push(wgpu::BindGroupEntry {
+                binding: entries.len() as u32,
+                resource: f.buffer.as_entire_binding(),
+            });
+        }
         let _scopes = self.scopes.lock().unwrap_or_else(|e| e.into_inner());
         let scope = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
@@ -216,6 +233,10 @@ impl WgpuDevice {
         self.queue.submit([enc.finish()]);
         if let Some(e) = pollster::block_on(scope.pop()) {
             return Err(wgpu_err(format!("launching kernel `{}`", desc.name), e));
+        }
+        if let (Some(f), Some(b)) = (&fault, bounds) {
+            let record = self.read(f, crate::bounds::RECORD_BYTES)?;
+            crate::bounds::outcome(desc, b, &record)?;
         }
         if let Some(((_, _, readback), sink)) = timing {
             let state = Arc::new(AtomicU8::new(MAP_WAITING));

@@ -5,7 +5,7 @@ use super::WgpuDevice;
 use crate::backend::Backend;
 use crate::error::{Error, Result};
 use crate::fault::{self, Fault};
-use crate::kernel::KernelDesc;
+use crate::kernel::{BoundsChecked, KernelDesc};
 use crate::profile::LaunchRecord;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -152,21 +152,24 @@ impl WgpuDevice {
             },
             count: None,
         }];
-        for p in desc.params {
-            if let Some(mutable) = p.slice {
-                entries.push(wgpu::BindGroupLayoutEntry {
-                    binding: entries.len() as u32,
-                    visibility: wgpu::ShaderStages::COMPUTE,
-                    ty: wgpu::BindingType::Buffer {
-                        ty: wgpu::BufferBindingType::Storage {
-                            read_only: !mutable,
-                        },
-                        has_dynamic_offset: false,
-                        min_binding_size: None,
+        // A bounds-checked module's fault record follows the slices.
+        let fault = desc
+            .bounds_checked
+            .is_some_and(|b| b.wgsl_source.as_ptr() == source.as_ptr());
+        let storage = desc.params.iter().filter_map(|p| p.slice);
+        for mutable in storage.chain(fault.then_some(true)) {
+            entries.push(wgpu::BindGroupLayoutEntry {
+                binding: entries.len() as u32,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Storage {
+                        read_only: !mutable,
                     },
-                    count: None,
-                });
-            }
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            });
         }
         let layout = self
             .device
@@ -232,11 +235,22 @@ impl WgpuDevice {
     }
 
     /// Builds the pipelines a launch of `desc` uses for grids within the adapter's limits: the
-    /// scalar module's direct entry point and, for elementwise kernels, the `x4` module.
-    pub(crate) fn warm_up(&self, desc: &KernelDesc, rec: &mut LaunchRecord) -> Result<()> {
+    /// scalar module's direct entry point and, for elementwise kernels, the `x4` module; with
+    /// `bounds`, the checked scalar module alone.
+    pub(crate) fn warm_up(
+        &self,
+        desc: &KernelDesc,
+        rec: &mut LaunchRecord,
+        bounds: Option<&'static BoundsChecked>,
+    ) -> Result<()> {
         // A launch-sized array's length is known at launch only.
         if desc.shared_len.is_some() {
             return Ok(());
+        }
+        if let Some(b) = bounds {
+            return self
+                .pipeline(desc, b.wgsl_source, false, 0, &[], &mut rec.compile)
+                .map(|_| ());
         }
         self.pipeline(desc, desc.wgsl_source, false, 0, &[], &mut rec.compile)?;
         if let Some(x4) = desc.wgsl_x4_source {
