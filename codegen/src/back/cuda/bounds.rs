@@ -7,8 +7,8 @@
 
 use super::writer::Writer;
 use crate::back::target_name;
-use crate::ir::{ArrayId, AtomicTarget, ParamId};
-use crate::proc::bounds::{array_slot, atomic_slot, slice_slot};
+use crate::ir::AtomicTarget;
+use crate::proc::bounds::atomic_slot;
 
 /// The helpers every checked module includes.
 pub(super) const HELPERS: &str = "\
@@ -18,73 +18,50 @@ template <class T, class V> __device__ __forceinline__ void kf_st(T* p, unsigned
 ";
 
 impl Writer<'_> {
-    /// The length and slot of slice parameter `p`.
-    fn slice_bound(&self, p: ParamId) -> (String, u32) {
-        let n = target_name(&self.kernel.param(p).name);
-        (format!("kf_len_{n}"), slice_slot(self.kernel, p))
-    }
-
-    /// The length (a constant, or the parameter of a launch-sized array) and slot of `a`.
-    fn array_bound(&self, a: ArrayId) -> (String, u32) {
-        let array = self.kernel.array(a);
-        let len = match array.len_param {
-            Some(p) => target_name(&self.kernel.param(p).name),
-            None => format!("{}u", array.len),
-        };
-        (len, array_slot(self.kernel, a))
-    }
-
-    /// Element `i` of slice `p` as an rvalue.
-    pub(super) fn load_slice(&self, p: ParamId, i: &str) -> String {
-        let n = target_name(&self.kernel.param(p).name);
-        if !self.bounds {
-            return format!("{n}[{i}]");
+    /// The name, length (a slice's `kf_len_*`, an array's constant or launch-sized length
+    /// parameter) and fault-record slot of `target`, a slice or an array (atomic or not).
+    fn bound(&self, target: AtomicTarget) -> (String, String, u32) {
+        let k = self.kernel;
+        let slot = atomic_slot(k, target);
+        match target {
+            AtomicTarget::Slice(p) => {
+                let n = target_name(&k.param(p).name);
+                (n.clone(), format!("kf_len_{n}"), slot)
+            }
+            AtomicTarget::Array(a) => {
+                let array = k.array(a);
+                let len = match array.len_param {
+                    Some(p) => target_name(&k.param(p).name),
+                    None => format!("{}u", array.len),
+                };
+                (target_name(&array.name), len, slot)
+            }
         }
-        let (len, slot) = self.slice_bound(p);
-        format!("kf_ld({n}, {i}, {len}, {slot}u, kf_fault)")
     }
 
-    /// Element `i` of array `a` as an rvalue.
-    pub(super) fn load_array(&self, a: ArrayId, i: &str) -> String {
-        let n = target_name(&self.kernel.array(a).name);
-        if !self.bounds {
-            return format!("{n}[{i}]");
+    /// Element `i` of `target` (a slice or array) as an rvalue.
+    pub(super) fn load_at(&self, target: AtomicTarget, i: &str) -> String {
+        let (n, len, slot) = self.bound(target);
+        match self.bounds {
+            false => format!("{n}[{i}]"),
+            true => format!("kf_ld({n}, {i}, {len}, {slot}u, kf_fault)"),
         }
-        let (len, slot) = self.array_bound(a);
-        format!("kf_ld({n}, {i}, {len}, {slot}u, kf_fault)")
     }
 
-    /// The statement storing `v` into element `i` of slice `p`.
-    pub(super) fn store_slice(&self, p: ParamId, i: &str, v: &str) -> String {
-        let n = target_name(&self.kernel.param(p).name);
-        if !self.bounds {
-            return format!("{n}[{i}] = {v};");
+    /// The statement storing `v` into element `i` of `target` (a slice or array).
+    pub(super) fn store_at(&self, target: AtomicTarget, i: &str, v: &str) -> String {
+        let (n, len, slot) = self.bound(target);
+        match self.bounds {
+            false => format!("{n}[{i}] = {v};"),
+            true => format!("kf_st({n}, {i}, {v}, {len}, {slot}u, kf_fault);"),
         }
-        let (len, slot) = self.slice_bound(p);
-        format!("kf_st({n}, {i}, {v}, {len}, {slot}u, kf_fault);")
-    }
-
-    /// The statement storing `v` into element `i` of array `a`.
-    pub(super) fn store_array(&self, a: ArrayId, i: &str, v: &str) -> String {
-        let n = target_name(&self.kernel.array(a).name);
-        if !self.bounds {
-            return format!("{n}[{i}] = {v};");
-        }
-        let (len, slot) = self.array_bound(a);
-        format!("kf_st({n}, {i}, {v}, {len}, {slot}u, kf_fault);")
     }
 
     /// The condition under which an atomic operation on element `i` (a name: it is read
     /// twice) of `target` runs, when checked.
     pub(super) fn atomic_guard(&self, target: AtomicTarget, i: &str) -> Option<String> {
-        if !self.bounds {
-            return None;
-        }
-        let (len, _) = match target {
-            AtomicTarget::Slice(p) => self.slice_bound(p),
-            AtomicTarget::Array(a) => self.array_bound(a),
-        };
-        let slot = atomic_slot(self.kernel, target);
-        Some(format!("kf_in({i}, {len}, {slot}u, kf_fault)"))
+        let (_, len, slot) = self.bound(target);
+        self.bounds
+            .then(|| format!("kf_in({i}, {len}, {slot}u, kf_fault)"))
     }
 }

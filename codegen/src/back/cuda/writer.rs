@@ -176,7 +176,7 @@ impl<'a> Writer<'a> {
             } => {
                 let i = self.expr(*index);
                 let v = self.expr(*value);
-                let text = self.store_slice(*slice, &i, &v);
+                let text = self.store_at(AtomicTarget::Slice(*slice), &i, &v);
                 self.line(&text);
             }
             Stmt::Subgroup {
@@ -372,7 +372,7 @@ impl<'a> Writer<'a> {
             } => {
                 let i = self.expr(*index);
                 let v = self.expr(*value);
-                let text = self.store_array(*array, &i, &v);
+                let text = self.store_at(AtomicTarget::Array(*array), &i, &v);
                 self.line(&text);
             }
         }
@@ -384,7 +384,7 @@ impl<'a> Writer<'a> {
             Expr::Error => "0".into(),
             Expr::ArrayLoad { array, index } => {
                 let i = self.expr(index);
-                self.load_array(array, &i)
+                self.load_at(AtomicTarget::Array(array), &i)
             }
             Expr::Literal(Literal::Bool(b)) => b.to_string(),
             Expr::Literal(Literal::Float(v, _)) => value(t, ConstValue::Float(v)),
@@ -427,7 +427,7 @@ impl<'a> Writer<'a> {
             Expr::Len(p) => format!("kf_len_{}", target_name(&self.kernel.param(p).name)),
             Expr::Load { slice, index } => {
                 let i = self.expr(index);
-                self.load_slice(slice, &i)
+                self.load_at(AtomicTarget::Slice(slice), &i)
             }
             Expr::Unary { op, arg } => {
                 let a = self.expr(arg);

@@ -7,8 +7,8 @@
 
 use super::writer::Writer;
 use crate::back::target_name;
-use crate::ir::{ArrayId, AtomicTarget, ParamId};
-use crate::proc::bounds::{array_slot, atomic_slot, slice_slot, RECORD_WORDS};
+use crate::ir::AtomicTarget;
+use crate::proc::bounds::{atomic_slot, RECORD_WORDS};
 
 /// The helpers every checked module includes: `kf_in` says whether an index is in bounds and
 /// records the fault when not; `kf_bound` is the index to load from.
@@ -39,37 +39,26 @@ impl Writer<'_> {
         )
     }
 
-    /// The length and slot of slice parameter `p`.
-    fn slice_bound(&self, p: ParamId) -> (String, u32) {
-        let n = target_name(&self.kernel.param(p).name);
-        (format!("kf_params.len_{n}"), slice_slot(self.kernel, p))
-    }
-
-    /// The length (a constant, or the parameter of a launch-sized array) and slot of `a`.
-    fn array_bound(&self, a: ArrayId) -> (String, u32) {
-        let array = self.kernel.array(a);
-        let len = match array.len_param {
-            Some(p) => format!("kf_params.{}", target_name(&self.kernel.param(p).name)),
-            None => format!("{}u", array.len),
+    /// The length (a slice's from the uniform, an array's constant or launch-sized length
+    /// parameter) and fault-record slot of `target`, a slice or an array (atomic or not).
+    fn bound(&self, target: AtomicTarget) -> (String, u32) {
+        let k = self.kernel;
+        let len = match target {
+            AtomicTarget::Slice(p) => format!("kf_params.len_{}", target_name(&k.param(p).name)),
+            AtomicTarget::Array(a) => match k.array(a).len_param {
+                Some(p) => format!("kf_params.{}", target_name(&k.param(p).name)),
+                None => format!("{}u", k.array(a).len),
+            },
         };
-        (len, array_slot(self.kernel, a))
+        (len, atomic_slot(k, target))
     }
 
-    /// The index to load element `i` of slice `p` at.
-    pub(super) fn slice_load_index(&self, p: ParamId, i: String) -> String {
+    /// The index to load element `i` of `target` (a slice or array) at.
+    pub(super) fn load_index(&self, target: AtomicTarget, i: String) -> String {
         if !self.bounds {
             return i;
         }
-        let (len, slot) = self.slice_bound(p);
-        format!("kf_bound({i}, {len}, {slot}u)")
-    }
-
-    /// The index to load element `i` of array `a` at.
-    pub(super) fn array_load_index(&self, a: ArrayId, i: String) -> String {
-        if !self.bounds {
-            return i;
-        }
-        let (len, slot) = self.array_bound(a);
+        let (len, slot) = self.bound(target);
         format!("kf_bound({i}, {len}, {slot}u)")
     }
 
@@ -87,11 +76,7 @@ impl Writer<'_> {
         if !self.bounds {
             return body(self, &i, v.as_deref());
         }
-        let (len, _) = match target {
-            AtomicTarget::Slice(p) => self.slice_bound(p),
-            AtomicTarget::Array(a) => self.array_bound(a),
-        };
-        let slot = atomic_slot(self.kernel, target);
+        let (len, slot) = self.bound(target);
         self.line("{");
         self.indent += 1;
         self.line(&format!("let kf_ix = {i};"));

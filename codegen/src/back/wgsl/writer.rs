@@ -518,7 +518,7 @@ impl<'a> Writer<'a> {
             Expr::ArrayLoad { array, index } => {
                 let n = target_name(&self.kernel.array(array).name);
                 let i = self.expr(index);
-                format!("{n}[{}]", self.array_load_index(array, i))
+                format!("{n}[{}]", self.load_index(AtomicTarget::Array(array), i))
             }
             Expr::Literal(Literal::Bool(b)) => b.to_string(),
             Expr::Literal(Literal::Float(v, _)) => value(t, ConstValue::Float(v)),
@@ -547,7 +547,7 @@ impl<'a> Writer<'a> {
             Expr::Len(p) => format!("kf_params.len_{}", target_name(&self.kernel.param(p).name)),
             Expr::Load { slice, index } => {
                 let i = self.expr(index);
-                let i = self.slice_load_index(slice, i);
+                let i = self.load_index(AtomicTarget::Slice(slice), i);
                 if t == Scalar::BF16 {
                     return self.load_bf16(slice, &i);
                 }
