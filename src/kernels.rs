@@ -6,6 +6,8 @@ pub mod elementwise;
 pub mod histograms;
 #[path = "../kernels-src/integer.rs"]
 pub mod integer;
+#[path = "../kernels-src/matrix.rs"]
+pub mod matrix;
 #[path = "../kernels-src/reduce.rs"]
 pub mod reduce;
 #[path = "../kernels-src/rows.rs"]
@@ -16,6 +18,7 @@ pub mod workgroup;
 pub use elementwise::{copy, gelu, relu, saxpy, scale, sigmoid, silu, vector_add};
 pub use histograms::{histogram, weighted_histogram};
 pub use integer::hash_u32;
+pub use matrix::matmul;
 pub use reduce::{reduce_max, reduce_sum};
 pub use rows::{layer_norm, rms_norm, softmax, softmax_warp};
 
@@ -62,6 +65,9 @@ pub fn all() -> Vec<&'static kernelforge_runtime::KernelDesc> {
         &histogram::KERNEL,
         &weighted_histogram::KERNEL,
         &softmax_warp::KERNEL,
+        &matmul::matmul_f32::KERNEL,
+        &matmul::matmul_f16::KERNEL,
+        &matmul::matmul_bf16::KERNEL,
     ]
 }
 
@@ -107,6 +113,9 @@ pub fn cpu_source(name: &str) -> Option<&'static str> {
         "weighted_histogram" => weighted_histogram::CPU_SOURCE,
         "softmax_warp" => softmax_warp::CPU_SOURCE,
         "histogram" => histogram::CPU_SOURCE,
+        "matmul_f32" => matmul::matmul_f32::CPU_SOURCE,
+        "matmul_f16" => matmul::matmul_f16::CPU_SOURCE,
+        "matmul_bf16" => matmul::matmul_bf16::CPU_SOURCE,
         _ => return None,
     })
 }

@@ -48,6 +48,7 @@ pub mod bounds;
 pub mod histogram;
 pub mod intrinsics;
 pub mod kernels;
+pub mod ops;
 pub mod reduce;
 
 /// The facts of this machine that the runtime gathers (host, CUDA driver and GPUs, wgpu

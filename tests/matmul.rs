@@ -1,0 +1,182 @@
+//! `kernelforge::ops::matmul` (the `matmul` kernel of kernels-src/matrix.rs) on every backend
+//! present, for `f32`, `f16` and `bf16`, against an `f64` product of the same (rounded)
+//! inputs: one element, odd shapes that leave every tile partly outside the matrix, several
+//! tiles in each direction, each operand transposed, `k = 0`; and the shape errors.
+//!
+//! Tolerance, per element: `k * 2^-23 * sum_k |a_ik b_kj| + u * |c_ij| + floor`. The first term
+//! bounds `f32` accumulation of `k` products, one rounding each with `mul_add` and two without
+//! (Higham, "Accuracy and Stability of Numerical Algorithms", 3.1: |error| <= gamma_k sum |a b|,
+//! gamma_k ~ k u, u = 2^-24), the second is the one rounding of the output to its type (`u` =
+//! 2^-24 for `f32`, 2^-11 for `f16`, 2^-8 for `bf16`), the third half the smallest subnormal
+//! of the type.
+
+mod common;
+
+use common::each_backend;
+use kernelforge::kernels::matmul;
+use kernelforge::ops::{self, Matmul};
+use kernelforge::prelude::*;
+use kernelforge::Error;
+
+trait Elem: matmul::Instance + bytemuck::Pod + std::fmt::Debug {
+    fn of(v: f32) -> Self;
+    fn wide(self) -> f64;
+    /// The unit roundoff of the type.
+    const U: f64;
+    /// Half the smallest positive subnormal.
+    const FLOOR: f64;
+}
+
+impl Elem for f32 {
+    fn of(v: f32) -> Self {
+        v
+    }
+    fn wide(self) -> f64 {
+        self as f64
+    }
+    const U: f64 = 5.960464477539063e-8;
+    const FLOOR: f64 = 7.006e-46;
+}
+
+impl Elem for f16 {
+    fn of(v: f32) -> Self {
+        f16::from_f32(v)
+    }
+    fn wide(self) -> f64 {
+        self.to_f64()
+    }
+    const U: f64 = 4.8828125e-4;
+    const FLOOR: f64 = 2.98e-8;
+}
+
+impl Elem for bf16 {
+    fn of(v: f32) -> Self {
+        bf16::from_f32(v)
+    }
+    fn wide(self) -> f64 {
+        self.to_f64()
+    }
+    const U: f64 = 3.90625e-3;
+    const FLOOR: f64 = 4.6e-41;
+}
+
+/// `len` values in [-2, 2) from `seed`, not all of one sign (a Weyl sequence: varied, exact).
+fn values<T: Elem>(len: usize, seed: u32) -> Vec<T> {
+    (0..len as u32)
+        .map(|i| {
+            let v = (i
+                .wrapping_mul(2654435761)
+                .wrapping_add(seed.wrapping_mul(40503))
+                >> 8) as f32
+                / (1 << 24) as f32;
+            T::of(v * 4.0 - 2.0)
+        })
+        .collect()
+}
+
+/// Runs `c = op(a) op(b)` for `s` on `dev` and compares every element with the `f64` product.
+fn check<T: Elem>(dev: &Device, s: Matmul) {
+    let Matmul { m, n, k, .. } = s;
+    let (a, b) = (values::<T>(m * k, 1), values::<T>(k * n, 2));
+    let at = |i: usize, p: usize| match s.a_transposed {
+        false => a[i * k + p],
+        true => a[p * m + i],
+    };
+    let bt = |p: usize, j: usize| match s.b_transposed {
+        false => b[p * n + j],
+        true => b[j * k + p],
+    };
+    let (da, db) = (dev.upload(&a).unwrap(), dev.upload(&b).unwrap());
+    // Garbage in `c` first: the product overwrites it.
+    let mut dc = dev.upload(&vec![T::of(7.0); m * n]).unwrap();
+    ops::matmul(dev, &da, &db, &mut dc, s)
+        .unwrap_or_else(|e| panic!("{s:?} on {}: {e}", dev.name()));
+    let got = dc.to_vec().unwrap();
+    for i in 0..m {
+        for j in 0..n {
+            let (mut want, mut mag) = (0.0f64, 0.0f64);
+            for p in 0..k {
+                let t = at(i, p).wide() * bt(p, j).wide();
+                want += t;
+                mag += t.abs();
+            }
+            let g = got[i * n + j].wide();
+            let tol = k as f64 * 2f64.powi(-23) * mag + T::U * want.abs() + T::FLOOR;
+            assert!(
+                (g - want).abs() <= tol,
+                "{} {s:?} {}: c[{i},{j}] = {g}, want {want} (tolerance {tol})",
+                dev.name(),
+                std::any::type_name::<T>()
+            );
+        }
+    }
+}
+
+fn shapes() -> Vec<Matmul> {
+    vec![
+        Matmul::new(1, 1, 1),
+        Matmul::new(17, 33, 65),
+        Matmul::new(130, 70, 40),
+        Matmul::new(64, 64, 64),
+        Matmul::new(17, 33, 65).a_transposed(),
+        Matmul::new(17, 33, 65).b_transposed(),
+        Matmul::new(70, 5, 33).a_transposed().b_transposed(),
+        Matmul::new(3, 4, 0),
+    ]
+}
+
+#[each_backend]
+fn f32_products_match_f64(dev: &Device) {
+    for s in shapes() {
+        check::<f32>(dev, s);
+    }
+}
+
+#[each_backend]
+fn f16_products_match_f64(dev: &Device) {
+    let one = dev.upload(&[f16::ONE]).unwrap();
+    let mut out = dev.zeros::<f16>(1).unwrap();
+    let r = ops::matmul(dev, &one, &one, &mut out, Matmul::new(1, 1, 1));
+    if common::lacks_shader_feature(dev, r, &["SHADER_F16"]) {
+        return;
+    }
+    for s in shapes() {
+        check::<f16>(dev, s);
+    }
+}
+
+#[each_backend]
+fn bf16_products_match_f64(dev: &Device) {
+    for s in shapes() {
+        check::<bf16>(dev, s);
+    }
+}
+
+#[test]
+fn shapes_that_do_not_match_the_buffers_are_errors() {
+    let dev = Device::cpu();
+    let a = dev.zeros::<f32>(6).unwrap();
+    let b = dev.zeros::<f32>(12).unwrap();
+    let mut c = dev.zeros::<f32>(8).unwrap();
+    ops::matmul(&dev, &a, &b, &mut c, Matmul::new(2, 4, 3)).unwrap();
+    let e = ops::matmul(&dev, &a, &b, &mut c, Matmul::new(2, 4, 4)).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        matches!(
+            e,
+            Error::BadArguments {
+                kernel: "matmul",
+                ..
+            }
+        ),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("`a` holds 6 elements") && msg.contains("2 x 4 = 8"),
+        "{msg}"
+    );
+    let e = ops::matmul(&dev, &a, &b, &mut c, Matmul::new(1, 2, 6)).unwrap_err();
+    assert!(e.to_string().contains("`c` holds 8 elements"), "{e}");
+    let e = ops::matmul(&dev, &a, &b, &mut c, Matmul::new(1 << 20, 1 << 20, 0)).unwrap_err();
+    assert!(matches!(e, Error::TooLarge { .. }), "{e}");
+}
