@@ -164,6 +164,7 @@ pub(super) fn case<'a>(
         backend: dev.backend().as_str(),
         device: dev.name(),
         bytes,
+        flops: 0,
         step: Box::new(step),
     }
 }

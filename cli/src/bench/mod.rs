@@ -15,6 +15,7 @@
 
 mod halves;
 mod kernels;
+mod matrix;
 mod peers;
 mod ported;
 mod wide;
@@ -48,6 +49,9 @@ pub struct Record {
     pub compile_ms: Option<f64>,
     /// `bytes / median`, GB/s (10^9).
     pub gbps: f64,
+    /// Floating-point operations per second, TFLOP/s (10^12), for the cases that count them
+    /// (matrix products: `2 m n k` per run).
+    pub tflops: Option<f64>,
     /// Largest absolute error against the scalar reference.
     pub max_abs_err: f64,
     /// Largest relative error against the scalar reference.
@@ -73,7 +77,7 @@ impl Record {
             "kernel": self.kernel, "backend": self.backend, "device": self.device,
             "elements": self.elements, "bytes": self.bytes, "median_ms": self.median_ms,
             "first_ms": self.first_ms, "compile_ms": self.compile_ms,
-            "gbps": self.gbps, "max_abs_err": self.max_abs_err, "max_rel_err": self.max_rel_err,
+            "gbps": self.gbps, "tflops": self.tflops, "max_abs_err": self.max_abs_err, "max_rel_err": self.max_rel_err,
             "ok": self.ok, "peer_of": self.peer_of, "roofline_gbps": self.roofline_gbps,
             "roofline_fraction": self.roofline_fraction(),
         })
@@ -105,6 +109,8 @@ pub struct Case<'a> {
     backend: &'static str,
     device: String,
     bytes: u64,
+    /// Floating-point operations of one run (0: not counted).
+    flops: u64,
     /// `step(false)` runs once; `step(true)` runs from fresh inputs where the case works in
     /// place and returns its output for checking.
     step: Box<dyn FnMut(bool) -> Result<Option<Check>> + 'a>,
@@ -139,6 +145,7 @@ pub struct Inputs {
     data: kernels::Data,
     f16: halves::HalfData<kernelforge::f16>,
     bf16: halves::HalfData<kernelforge::bf16>,
+    matrices: matrix::Matrices,
 }
 
 impl Inputs {
@@ -148,6 +155,7 @@ impl Inputs {
         Inputs {
             f16: halves::HalfData::new(&data),
             bf16: halves::HalfData::new(&data),
+            matrices: matrix::Matrices::new(elements),
             data,
         }
     }
@@ -181,6 +189,7 @@ pub fn cases<'a>(dev: &'a Device, inputs: &'a Inputs) -> Vec<(String, Result<Cas
         &mut out,
         halves::cases(dev, data, &inputs.f16, &inputs.bf16),
     );
+    push_named(&mut out, matrix::cases(dev, &inputs.matrices));
     out
 }
 
@@ -275,14 +284,20 @@ fn measure(
                 _ => None,
             },
             gbps: c.bytes as f64 / (ms * 1e-3) / 1e9,
+            tflops: (c.flops > 0).then(|| c.flops as f64 / (ms * 1e-3) / 1e12),
             max_abs_err: abs,
             max_rel_err: rel,
             ok: abs <= check.tol || rel <= check.tol,
             roofline_gbps: None,
         };
         progress(&format!(
-            "  {:<26} {:>9.3} ms {:>8.2} GB/s  first {:>9.3} ms  err {:.1e}",
-            r.kernel, r.median_ms, r.gbps, r.first_ms, r.max_abs_err
+            "  {:<26} {:>9.3} ms {:>8.2} GB/s {:>7} TFLOP/s  first {:>9.3} ms  err {:.1e}",
+            r.kernel,
+            r.median_ms,
+            r.gbps,
+            r.tflops.map_or("-".into(), |t| format!("{t:.4}")),
+            r.first_ms,
+            r.max_abs_err
         ));
         out.push(r);
     }
@@ -365,8 +380,17 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(&str)) -> Result<Vec<Record>
 /// The table printed on stdout: one row per record, with the ratio to the backend's peer.
 pub fn table(records: &[Record]) -> String {
     let mut s = format!(
-        "{:<24} {:<5} {:>10} {:>10} {:>9} {:>9} {:>10} {:>10} {:>4}\n",
-        "kernel", "back", "median ms", "GB/s", "vs peer", "roofline", "first ms", "max err", "ok"
+        "{:<24} {:<5} {:>10} {:>10} {:>8} {:>9} {:>9} {:>10} {:>10} {:>4}\n",
+        "kernel",
+        "back",
+        "median ms",
+        "GB/s",
+        "TFLOP/s",
+        "vs peer",
+        "roofline",
+        "first ms",
+        "max err",
+        "ok"
     );
     for r in records {
         let peer = match r.peer_of {
@@ -383,11 +407,12 @@ pub fn table(records: &[Record]) -> String {
             .map(|f| format!("{:.0}%", 100.0 * f))
             .unwrap_or_else(|| "-".into());
         s += &format!(
-            "{:<24} {:<5} {:>10.3} {:>10.2} {:>9} {:>9} {:>10.3} {:>10.1e} {:>4}\n",
+            "{:<24} {:<5} {:>10.3} {:>10.2} {:>8} {:>9} {:>9} {:>10.3} {:>10.1e} {:>4}\n",
             r.kernel,
             r.backend,
             r.median_ms,
             r.gbps,
+            r.tflops.map_or("-".into(), |t| format!("{t:.4}")),
             ratio,
             roofline,
             r.first_ms,

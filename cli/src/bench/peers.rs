@@ -78,6 +78,7 @@ pub(super) fn host_case<'a>(
         backend: "cpu",
         device: format!("rayon, {} threads", rayon::current_num_threads()),
         bytes,
+        flops: 0,
         step: Box::new(step),
     }
 }
