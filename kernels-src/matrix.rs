@@ -3,16 +3,37 @@
 //! kernels): a workgroup of 16 x 16 invocations computes a 64 x 64 tile of C, each invocation
 //! a 4 x 4 block held in private registers; A and B pass through workgroup memory 16 columns
 //! (rows) at a time, converted to `f32` once, so the arithmetic and accumulation are `f32` for
-//! every element type and each output is rounded once.
+//! every element type and each output is rounded once. The epilogue (a bias per column and an
+//! activation) runs on the accumulators before that rounding, so `linear` (`F.linear` then
+//! `F.gelu`) is this kernel with `b` transposed and no pass over `c` of its own.
 
 use kernelforge::prelude::*;
+
+/// The activation `act` of a matrix product's epilogue on `v`: 0 none, 1 ReLU, 2 GELU in its
+/// tanh form (PyTorch's `gelu(approximate='tanh')`: `0.5 v (1 + tanh(sqrt(2/pi) (v + 0.044715
+/// v^3)))`), 3 GELU in its erf form (`gelu()`: `0.5 v (1 + erf(v / sqrt(2)))`; Hendrycks &
+/// Gimpel, 2016). Another value is none.
+#[kernel_fn]
+pub fn activation(act: u32, v: f32) -> f32 {
+    if act == 1 {
+        max(v, 0.0)
+    } else if act == 2 {
+        let u = 0.7978846 * (v + 0.044715 * v * v * v);
+        0.5 * v * (1.0 + u.tanh())
+    } else if act == 3 {
+        0.5 * v * (1.0 + erf(v * std::f32::consts::FRAC_1_SQRT_2))
+    } else {
+        v
+    }
+}
 
 /// `c[M,N] = a[M,K] b[K,N]`, with `c` row-major (`c[i * n + j]`) and the operands read through
 /// strides: `a[i,k]` is `a[i * a_row + k * a_col]` and `b[k,j]` is `b[k * b_row + j * b_col]`,
 /// so a transposed operand is a swap of its strides (row-major `a`: `a_row = k, a_col = 1`;
 /// `a` given as `[K,M]`: `a_row = 1, a_col = m`). Launch `Grid::groups([ceil(n / 64),
 /// ceil(m / 64), 1])`; `kernelforge::ops::matmul` does. Products accumulate in `f32` with
-/// `mul_add` in order of `k`.
+/// `mul_add` in order of `k`. The epilogue adds `bias[j]` to column `j` when `bias` is not empty
+/// (it then holds `n` values) and applies `act` ([`activation`]).
 #[compute_kernel(workgroup_size = (16, 16), T = [f32, f16, bf16])]
 #[allow(clippy::too_many_arguments)]
 pub fn matmul<T: Float>(
@@ -23,8 +44,10 @@ pub fn matmul<T: Float>(
     a_col: u32,
     b_row: u32,
     b_col: u32,
+    act: u32,
     a: &[T],
     b: &[T],
+    bias: &[T],
     c: &mut [T],
 ) {
     // The A and B tiles of one step, depth-major: `at[d * 64 + i]` is A[row0 + i, k0 + d] and
@@ -77,7 +100,11 @@ pub fn matmul<T: Float>(
         for q in 0..4 {
             let (r, cc) = (row0 + ty * 4 + p, col0 + tx * 4 + q);
             if r < m && cc < n {
-                c[r * n + cc] = acc[p * 4 + q] as T;
+                let mut v = acc[p * 4 + q];
+                if cc < bias.len() {
+                    v += bias[cc] as f32;
+                }
+                c[r * n + cc] = activation(act, v) as T;
             }
         }
     }

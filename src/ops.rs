@@ -51,6 +51,47 @@ impl Matmul {
     }
 }
 
+/// The activation a [`linear`] applies after its bias.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Activation {
+    /// None: `F.linear` alone.
+    #[default]
+    None,
+    /// `max(v, 0)`.
+    Relu,
+    /// GELU in its tanh form, PyTorch's `gelu(approximate='tanh')`.
+    GeluTanh,
+    /// GELU in its erf form, PyTorch's `gelu()`.
+    GeluErf,
+}
+
+impl Activation {
+    /// The kernel's `act` code (`activation` in kernels-src/matrix.rs).
+    fn code(self) -> u32 {
+        match self {
+            Activation::None => 0,
+            Activation::Relu => 1,
+            Activation::GeluTanh => 2,
+            Activation::GeluErf => 3,
+        }
+    }
+}
+
+/// The shape of a [`linear`]: `x` is `[rows, in_features]`, the weight `[out_features,
+/// in_features]` (as PyTorch's `Linear` stores it), the bias `[out_features]`, `y` `[rows,
+/// out_features]`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Linear {
+    /// Rows of `x` and `y` (the batch, or batch times sequence).
+    pub rows: usize,
+    /// Columns of `x` and of the weight.
+    pub in_features: usize,
+    /// Rows of the weight, columns of `y`, length of the bias.
+    pub out_features: usize,
+    /// The activation after the bias.
+    pub activation: Activation,
+}
+
 /// `c = op(a) op(b)` for the shape `s` (see [`Matmul`]), on `dev`: the `matmul` kernel
 /// (kernels-src/matrix.rs), a 64 x 64 tile of `c` per workgroup, `f32` arithmetic and
 /// accumulation for every element type (`f32`, `f16`, `bf16`), each output rounded once. `c`
@@ -66,12 +107,46 @@ pub fn matmul<T: matmul::Instance + bytemuck::Pod>(
     c: &mut Buffer<T>,
     s: Matmul,
 ) -> Result<()> {
+    product(dev, a, b, None, c, s, Activation::None)
+}
+
+/// `y = activation(x w^T + bias)`, PyTorch's `F.linear` followed by the activation, in one
+/// kernel: the `matmul` kernel with the weight transposed and the bias and activation applied
+/// to its `f32` accumulators before the one rounding of each output (so `GeluTanh` is
+/// `F.gelu(F.linear(x, w, b), approximate='tanh')` without its pass over `y`).
+///
+/// # Errors
+/// As [`matmul`], and [`Error::BadArguments`] for a bias whose length is not `out_features`.
+pub fn linear<T: matmul::Instance + bytemuck::Pod>(
+    dev: &Device,
+    x: &Buffer<T>,
+    w: &Buffer<T>,
+    bias: Option<&Buffer<T>>,
+    y: &mut Buffer<T>,
+    s: Linear,
+) -> Result<()> {
+    let shape = Matmul::new(s.rows, s.out_features, s.in_features).b_transposed();
+    product(dev, x, w, bias, y, shape, s.activation)
+}
+
+fn product<T: matmul::Instance + bytemuck::Pod>(
+    dev: &Device,
+    a: &Buffer<T>,
+    b: &Buffer<T>,
+    bias: Option<&Buffer<T>>,
+    c: &mut Buffer<T>,
+    s: Matmul,
+    act: Activation,
+) -> Result<()> {
     let Matmul { m, n, k, .. } = s;
-    let mats = [
+    let mut mats = vec![
         ("a", a.len(), m, k),
         ("b", b.len(), k, n),
         ("c", c.len(), m, n),
     ];
+    if let Some(bias) = bias {
+        mats.push(("bias", bias.len(), 1, n));
+    }
     // Sizes first: a shape past u32 indices is the problem whatever the buffers hold.
     for &(_, _, rows, cols) in &mats {
         if rows.checked_mul(cols).is_none_or(|e| e > u32::MAX as usize) {
@@ -99,7 +174,17 @@ pub fn matmul<T: matmul::Instance + bytemuck::Pod>(
     let (a_row, a_col) = if s.a_transposed { (1, m32) } else { (k32, 1) };
     let (b_row, b_col) = if s.b_transposed { (1, k32) } else { (n32, 1) };
     let grid = Grid::groups([n.div_ceil(64) as u32, m.div_ceil(64) as u32, 1]);
+    // Without a bias the kernel reads an empty one (`cc < bias.len()` is never true).
+    let none;
+    let bias = match bias {
+        Some(b) => b,
+        None => {
+            none = dev.zeros::<T>(0)?;
+            &none
+        }
+    };
+    let act = act.code();
     matmul::launch(
-        dev, grid, m32, n32, k32, a_row, a_col, b_row, b_col, a, b, c,
+        dev, grid, m32, n32, k32, a_row, a_col, b_row, b_col, act, a, b, bias, c,
     )
 }

@@ -1,20 +1,25 @@
-//! `kernelforge::ops::matmul` (the `matmul` kernel of kernels-src/matrix.rs) on every backend
-//! present, for `f32`, `f16` and `bf16`, against an `f64` product of the same (rounded)
+//! `kernelforge::ops::{matmul, linear}` (the `matmul` kernel of kernels-src/matrix.rs) on every
+//! backend present, for `f32`, `f16` and `bf16`, against an `f64` product of the same (rounded)
 //! inputs: one element, odd shapes that leave every tile partly outside the matrix, several
-//! tiles in each direction, each operand transposed, `k = 0`; and the shape errors.
+//! tiles in each direction, each operand transposed, `k = 0`; `linear` with and without a bias,
+//! with each activation; and the shape errors.
 //!
 //! Tolerance, per element: `k * 2^-23 * sum_k |a_ik b_kj| + u * |c_ij| + floor`. The first term
 //! bounds `f32` accumulation of `k` products, one rounding each with `mul_add` and two without
 //! (Higham, "Accuracy and Stability of Numerical Algorithms", 3.1: |error| <= gamma_k sum |a b|,
 //! gamma_k ~ k u, u = 2^-24), the second is the one rounding of the output to its type (`u` =
 //! 2^-24 for `f32`, 2^-11 for `f16`, 2^-8 for `bf16`), the third half the smallest subnormal
-//! of the type.
+//! of the type. `linear` adds the bias's magnitude to the sum (one more rounding) and the
+//! activation's own error, as the elementwise kernels measure it: 2e-6 absolute or relative
+//! for ReLU and GELU's tanh form (README, `gelu`), 2e-5 for its erf form (Vulkan's `exp` under
+//! the WGSL `erf` formula; the CPU's and CUDA's are under 4e-7); the activations' slopes are
+//! at most 1.13, which the first term is multiplied by.
 
 mod common;
 
 use common::each_backend;
 use kernelforge::kernels::matmul;
-use kernelforge::ops::{self, Matmul};
+use kernelforge::ops::{self, Activation, Linear, Matmul};
 use kernelforge::prelude::*;
 use kernelforge::Error;
 
@@ -152,6 +157,111 @@ fn bf16_products_match_f64(dev: &Device) {
     }
 }
 
+/// The activation in `f64`.
+fn activate(act: Activation, v: f64) -> f64 {
+    match act {
+        Activation::None => v,
+        Activation::Relu => v.max(0.0),
+        Activation::GeluTanh => {
+            let u = (2.0 / std::f64::consts::PI).sqrt() * (v + 0.044715 * v * v * v);
+            0.5 * v * (1.0 + u.tanh())
+        }
+        Activation::GeluErf => 0.5 * v * (1.0 + libm::erf(v / std::f64::consts::SQRT_2)),
+    }
+}
+
+/// Runs `linear` for `s` (with a bias when `with_bias`) on `dev` against `f64`.
+fn check_linear<T: Elem>(dev: &Device, s: Linear, with_bias: bool) {
+    let (m, n, k) = (s.rows, s.out_features, s.in_features);
+    let (x, w, bias) = (
+        values::<T>(m * k, 3),
+        values::<T>(n * k, 4),
+        values::<T>(n, 5),
+    );
+    let (dx, dw, db) = (
+        dev.upload(&x).unwrap(),
+        dev.upload(&w).unwrap(),
+        dev.upload(&bias).unwrap(),
+    );
+    let mut dy = dev.upload(&vec![T::of(7.0); m * n]).unwrap();
+    ops::linear(dev, &dx, &dw, with_bias.then_some(&db), &mut dy, s)
+        .unwrap_or_else(|e| panic!("{s:?} on {}: {e}", dev.name()));
+    let got = dy.to_vec().unwrap();
+    let act_tol = match s.activation {
+        Activation::GeluErf => 2e-5,
+        _ => 2e-6,
+    };
+    for i in 0..m {
+        for j in 0..n {
+            let (mut v, mut mag) = (0.0f64, 0.0f64);
+            for p in 0..k {
+                let t = x[i * k + p].wide() * w[j * k + p].wide();
+                v += t;
+                mag += t.abs();
+            }
+            if with_bias {
+                v += bias[j].wide();
+                mag += bias[j].wide().abs();
+            }
+            let want = activate(s.activation, v);
+            let g = got[i * n + j].wide();
+            let tol = 1.13 * (k as f64 + 1.0) * 2f64.powi(-23) * mag
+                + act_tol * want.abs().max(1.0)
+                + T::U * want.abs()
+                + T::FLOOR;
+            assert!(
+                (g - want).abs() <= tol,
+                "{} {s:?} bias {with_bias} {}: y[{i},{j}] = {g}, want {want} (tolerance {tol})",
+                dev.name(),
+                std::any::type_name::<T>()
+            );
+        }
+    }
+}
+
+fn linears() -> Vec<Linear> {
+    let mut out = Vec::new();
+    for activation in [
+        Activation::None,
+        Activation::Relu,
+        Activation::GeluTanh,
+        Activation::GeluErf,
+    ] {
+        for (rows, in_features, out_features) in [(1, 1, 1), (17, 65, 33), (70, 40, 130)] {
+            out.push(Linear {
+                rows,
+                in_features,
+                out_features,
+                activation,
+            });
+        }
+    }
+    out
+}
+
+#[each_backend]
+fn linear_with_each_activation_matches_f64(dev: &Device) {
+    for s in linears() {
+        for with_bias in [false, true] {
+            check_linear::<f32>(dev, s, with_bias);
+            check_linear::<bf16>(dev, s, with_bias);
+        }
+    }
+}
+
+#[each_backend]
+fn f16_linear_matches_f64(dev: &Device) {
+    let one = dev.upload(&[f16::ONE]).unwrap();
+    let mut out = dev.zeros::<f16>(1).unwrap();
+    let r = ops::matmul(dev, &one, &one, &mut out, Matmul::new(1, 1, 1));
+    if common::lacks_shader_feature(dev, r, &["SHADER_F16"]) {
+        return;
+    }
+    for s in linears() {
+        check_linear::<f16>(dev, s, true);
+    }
+}
+
 #[test]
 fn shapes_that_do_not_match_the_buffers_are_errors() {
     let dev = Device::cpu();
@@ -179,4 +289,14 @@ fn shapes_that_do_not_match_the_buffers_are_errors() {
     assert!(e.to_string().contains("`c` holds 8 elements"), "{e}");
     let e = ops::matmul(&dev, &a, &b, &mut c, Matmul::new(1 << 20, 1 << 20, 0)).unwrap_err();
     assert!(matches!(e, Error::TooLarge { .. }), "{e}");
+    let s = Linear {
+        rows: 2,
+        in_features: 3,
+        out_features: 4,
+        activation: Activation::GeluTanh,
+    };
+    let w = dev.zeros::<f32>(12).unwrap();
+    ops::linear(&dev, &a, &w, Some(&dev.zeros(4).unwrap()), &mut c, s).unwrap();
+    let e = ops::linear(&dev, &a, &w, Some(&a), &mut c, s).unwrap_err();
+    assert!(e.to_string().contains("`bias` holds 6 elements"), "{e}");
 }

@@ -1,7 +1,9 @@
 //! Matrix products as bench cases: `ops::matmul` in `f32` on square matrices (1024 at the
 //! default size), in TFLOP/s, beside a peer on the same backend: on the CPU the `gemm` crate
 //! (candle's CPU matmul) on rayon's threads, on wgpu a handwritten tiled WGSL GEMM (16 x 16
-//! invocations, 4 x 4 outputs each, `vec4` arithmetic). Checked against an `f64` product.
+//! invocations, 4 x 4 outputs each, `vec4` arithmetic); and `ops::linear` with a bias and GELU
+//! (tanh form) at the same size, beside the `gemm` crate followed by a separate bias + GELU pass
+//! on the CPU (what fusing saves). Checked against `f64`.
 
 use super::kernels::case;
 use super::{Case, Check};
@@ -22,7 +24,11 @@ pub(crate) struct Matrices {
     side: usize,
     a: Vec<f32>,
     b: Vec<f32>,
+    /// `linear`'s bias, `side` values.
+    bias: Vec<f32>,
     want: OnceLock<Vec<f32>>,
+    /// `gelu(a b^T + bias)` in `f64`.
+    want_linear: OnceLock<Vec<f32>>,
 }
 
 impl Matrices {
@@ -34,8 +40,31 @@ impl Matrices {
             side,
             a: inputs(side * side, 21, -1.0, 1.0),
             b: inputs(side * side, 22, -1.0, 1.0),
+            bias: inputs(side, 23, -1.0, 1.0),
             want: OnceLock::new(),
+            want_linear: OnceLock::new(),
         }
+    }
+
+    /// `gelu(a b^T + bias)` (tanh form) in `f64`, `b` read as `[n, k]`.
+    fn want_linear(&self) -> Vec<f32> {
+        let n = self.side;
+        self.want_linear
+            .get_or_init(|| {
+                let mut y = vec![0.0f32; n * n];
+                y.par_chunks_mut(n).enumerate().for_each(|(i, row)| {
+                    let x = &self.a[i * n..(i + 1) * n];
+                    for (j, o) in row.iter_mut().enumerate() {
+                        let w = &self.b[j * n..(j + 1) * n];
+                        let v: f64 = x.iter().zip(w).map(|(&p, &q)| p as f64 * q as f64).sum();
+                        let v = v + self.bias[j] as f64;
+                        let u = (2.0 / std::f64::consts::PI).sqrt() * (v + 0.044715 * v * v * v);
+                        *o = (0.5 * v * (1.0 + u.tanh())) as f32;
+                    }
+                });
+                y
+            })
+            .clone()
     }
 
     fn want(&self) -> Vec<f32> {
@@ -78,6 +107,90 @@ pub(crate) fn cases<'a>(dev: &'a Device, m: &'a Matrices) -> Vec<(String, Result
         Backend::Wgpu => out.push(("matmul".into(), wgsl_case(dev, m), true)),
         Backend::Cuda => {}
     }
+    out.push(("linear_gelu".into(), linear_case(dev, m), false));
+    if dev.backend() == Backend::Cpu {
+        out.push(("linear_gelu".into(), Ok(gemm_gelu_case(m)), true));
+    }
+    out
+}
+
+/// `ops::linear` with a bias and GELU (tanh form), the weight `b` as `[n, k]`.
+fn linear_case<'a>(dev: &'a Device, m: &'a Matrices) -> Result<Case<'a>> {
+    let n = m.side;
+    let (x, w, bias) = (dev.upload(&m.a)?, dev.upload(&m.b)?, dev.upload(&m.bias)?);
+    let mut y = dev.zeros::<f32>(n * n)?;
+    let s = ops::Linear {
+        rows: n,
+        in_features: n,
+        out_features: n,
+        activation: ops::Activation::GeluTanh,
+    };
+    let mut out = case(dev, "linear_gelu", m.bytes(), move |check| {
+        ops::linear(dev, &x, &w, Some(&bias), &mut y, s)?;
+        if !check {
+            return Ok(None);
+        }
+        Ok(Some(Check {
+            got: y.to_vec()?,
+            want: m.want_linear(),
+            tol: TOL,
+        }))
+    });
+    out.flops = m.flops();
+    Ok(out)
+}
+
+/// The `gemm` crate's `x w^T`, then the bias and GELU in a separate rayon pass over `y` (the
+/// bench's GELU peer's loop: the vectorisable `tanh`).
+fn gemm_gelu_case(m: &Matrices) -> Case<'_> {
+    use kernelforge::__private::cpu::math;
+    let n = m.side;
+    let mut y = vec![0.0f32; n * n];
+    let mut out = super::peers::host_case("gemm_gelu", m.bytes(), move |check| {
+        // SAFETY: as in `gemm_case`; the right operand is `w` read as `w^T` (column stride
+        // `n`, row stride 1).
+        unsafe {
+            gemm::gemm(
+                n,
+                n,
+                n,
+                y.as_mut_ptr(),
+                1,
+                n as isize,
+                false,
+                m.a.as_ptr(),
+                1,
+                n as isize,
+                m.b.as_ptr(),
+                n as isize,
+                1,
+                0.0f32,
+                1.0f32,
+                false,
+                false,
+                false,
+                gemm::Parallelism::Rayon(rayon::current_num_threads()),
+            )
+        };
+        y.par_chunks_mut(n).for_each(|row| {
+            super::peers::simd(|| {
+                for (o, &b) in row.iter_mut().zip(&m.bias) {
+                    let v = *o + b;
+                    *o = 0.5 * v * (1.0 + math::tanh(0.797_884_6 * (v + 0.044715 * v * v * v)));
+                }
+            })
+        });
+        if !check {
+            return Ok(None);
+        }
+        Ok(Some(Check {
+            got: y.clone(),
+            want: m.want_linear(),
+            tol: TOL,
+        }))
+    });
+    out.kernel = "peer:gemm_then_gelu".into();
+    out.flops = m.flops();
     out
 }
 
