@@ -170,8 +170,16 @@ fn activate(act: Activation, v: f64) -> f64 {
     }
 }
 
-/// Runs `linear` for `s` (with a bias when `with_bias`) on `dev` against `f64`.
+/// Runs `linear` for `s` (with a bias when `with_bias`) on `dev` against `f64`, at every
+/// output.
 fn check_linear<T: Elem>(dev: &Device, s: Linear, with_bias: bool) {
+    check_linear_at::<T>(dev, s, with_bias, 1)
+}
+
+/// [`check_linear`] at `len / stride` outputs scattered over `y`: the `t`-th checked is output
+/// `t * stride * 7919 mod len` (7919 is prime, so they are distinct unless it divides `len`),
+/// for shapes whose full `f64` reference would dominate the test.
+fn check_linear_at<T: Elem>(dev: &Device, s: Linear, with_bias: bool, stride: usize) {
     let (m, n, k) = (s.rows, s.out_features, s.in_features);
     let (x, w, bias) = (
         values::<T>(m * k, 3),
@@ -191,8 +199,11 @@ fn check_linear<T: Elem>(dev: &Device, s: Linear, with_bias: bool) {
         Activation::GeluErf => 2e-5,
         _ => 2e-6,
     };
-    for i in 0..m {
-        for j in 0..n {
+    let len = m * n;
+    for at in (0..len).step_by(stride) {
+        let idx = (at * 7919) % len;
+        let (i, j) = (idx / n, idx % n);
+        {
             let (mut v, mut mag) = (0.0f64, 0.0f64);
             for p in 0..k {
                 let t = x[i * k + p].wide() * w[j * k + p].wide();
@@ -247,6 +258,20 @@ fn linear_with_each_activation_matches_f64(dev: &Device) {
             check_linear::<bf16>(dev, s, with_bias);
         }
     }
+}
+
+/// GPT-2's first MLP projection at B = 4, T = 256: `x[1024, 768] w[3072, 768]^T + b`, then
+/// GELU (tanh form), checked at 12,288 scattered outputs (one in 256).
+#[each_backend]
+fn gpt2_mlp_projection_matches_f64(dev: &Device) {
+    let s = Linear {
+        rows: 1024,
+        in_features: 768,
+        out_features: 3072,
+        activation: Activation::GeluTanh,
+    };
+    check_linear_at::<f32>(dev, s, true, 256);
+    check_linear_at::<bf16>(dev, s, true, 256);
 }
 
 #[each_backend]
