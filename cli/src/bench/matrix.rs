@@ -127,14 +127,7 @@ fn linear_case<'a>(dev: &'a Device, m: &'a Matrices) -> Result<Case<'a>> {
     };
     let mut out = case(dev, "linear_gelu", m.bytes(), move |check| {
         ops::linear(dev, &x, &w, Some(&bias), &mut y, s)?;
-        if !check {
-            return Ok(None);
-        }
-        Ok(Some(Check {
-            got: y.to_vec()?,
-            want: m.want_linear(),
-            tol: TOL,
-        }))
+        checked(check, Matrices::want_linear, m, || y.to_vec())
     });
     out.flops = m.flops();
     Ok(out)
@@ -143,51 +136,18 @@ fn linear_case<'a>(dev: &'a Device, m: &'a Matrices) -> Result<Case<'a>> {
 /// The `gemm` crate's `x w^T`, then the bias and GELU in a separate rayon pass over `y` (the
 /// bench's GELU peer's loop: the vectorisable `tanh`).
 fn gemm_gelu_case(m: &Matrices) -> Case<'_> {
-    use kernelforge::__private::cpu::math;
     let n = m.side;
     let mut y = vec![0.0f32; n * n];
     let mut out = super::peers::host_case("gemm_gelu", m.bytes(), move |check| {
-        // SAFETY: as in `gemm_case`; the right operand is `w` read as `w^T` (column stride
-        // `n`, row stride 1).
-        unsafe {
-            gemm::gemm(
-                n,
-                n,
-                n,
-                y.as_mut_ptr(),
-                1,
-                n as isize,
-                false,
-                m.a.as_ptr(),
-                1,
-                n as isize,
-                m.b.as_ptr(),
-                n as isize,
-                1,
-                0.0f32,
-                1.0f32,
-                false,
-                false,
-                false,
-                gemm::Parallelism::Rayon(rayon::current_num_threads()),
-            )
-        };
+        gemm_into(m, &mut y, true);
         y.par_chunks_mut(n).for_each(|row| {
             super::peers::simd(|| {
                 for (o, &b) in row.iter_mut().zip(&m.bias) {
-                    let v = *o + b;
-                    *o = 0.5 * v * (1.0 + math::tanh(0.797_884_6 * (v + 0.044715 * v * v * v)));
+                    *o = super::peers::gelu(*o + b);
                 }
             })
         });
-        if !check {
-            return Ok(None);
-        }
-        Ok(Some(Check {
-            got: y.clone(),
-            want: m.want_linear(),
-            tol: TOL,
-        }))
+        checked(check, Matrices::want_linear, m, || Ok(y.clone()))
     });
     out.kernel = "peer:gemm_then_gelu".into();
     out.flops = m.flops();
@@ -200,14 +160,16 @@ fn matmul_case<'a>(dev: &'a Device, m: &'a Matrices) -> Result<Case<'a>> {
     let mut c = dev.zeros::<f32>(n * n)?;
     let mut out = case(dev, "matmul", m.bytes(), move |check| {
         ops::matmul(dev, &a, &b, &mut c, Matmul::new(n, n, n))?;
-        checked(check, m, || c.to_vec())
+        checked(check, Matrices::want, m, || c.to_vec())
     });
     out.flops = m.flops();
     Ok(out)
 }
 
+/// The check of a case when `check`: `got()` against `want(m)`, within [`TOL`].
 fn checked(
     check: bool,
+    want: fn(&Matrices) -> Vec<f32>,
     m: &Matrices,
     got: impl FnOnce() -> Result<Vec<f32>>,
 ) -> Result<Option<Check>> {
@@ -216,9 +178,48 @@ fn checked(
     }
     Ok(Some(Check {
         got: got()?,
-        want: m.want(),
+        want: want(m),
         tol: TOL,
     }))
+}
+
+/// `dst = a b` (`b` read as `[n, k]`, i.e. `a b^T`, when `b_transposed`) by the `gemm` crate
+/// on rayon's threads, every matrix `side x side` and row-major.
+fn gemm_into(m: &Matrices, dst: &mut [f32], b_transposed: bool) {
+    let n = m.side;
+    assert_eq!(dst.len(), n * n);
+    // Column and row strides of the right operand.
+    let (b_cs, b_rs) = if b_transposed {
+        (n as isize, 1)
+    } else {
+        (1, n as isize)
+    };
+    // SAFETY: each pointer covers an `n x n` matrix (checked above for `dst`; the operands are
+    // `side^2` long by construction) that the strides stay within; `dst` does not alias the
+    // operands, and `read_dst` is false.
+    unsafe {
+        gemm::gemm(
+            n,
+            n,
+            n,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            m.a.as_ptr(),
+            1,
+            n as isize,
+            m.b.as_ptr(),
+            b_cs,
+            b_rs,
+            0.0f32,
+            1.0f32,
+            false,
+            false,
+            false,
+            gemm::Parallelism::Rayon(rayon::current_num_threads()),
+        )
+    }
 }
 
 /// The `gemm` crate's `f32` product on rayon's threads, row-major, into a buffer made once.
@@ -226,32 +227,8 @@ fn gemm_case(m: &Matrices) -> Case<'_> {
     let n = m.side;
     let mut c = vec![0.0f32; n * n];
     let mut out = super::peers::host_case("gemm_crate", m.bytes(), move |check| {
-        // SAFETY: each pointer covers an `n x n` row-major matrix (column stride 1, row stride
-        // `n`), `c` does not alias the operands, and `read_dst` is false.
-        unsafe {
-            gemm::gemm(
-                n,
-                n,
-                n,
-                c.as_mut_ptr(),
-                1,
-                n as isize,
-                false,
-                m.a.as_ptr(),
-                1,
-                n as isize,
-                m.b.as_ptr(),
-                1,
-                n as isize,
-                0.0f32,
-                1.0f32,
-                false,
-                false,
-                false,
-                gemm::Parallelism::Rayon(rayon::current_num_threads()),
-            )
-        };
-        checked(check, m, || Ok(c.clone()))
+        gemm_into(m, &mut c, false);
+        checked(check, Matrices::want, m, || Ok(c.clone()))
     });
     out.kernel = "peer:gemm_crate".into();
     out.flops = m.flops();
@@ -349,7 +326,7 @@ fn wgsl_case<'a>(dev: &'a Device, m: &'a Matrices) -> Result<Case<'a>> {
                 KernelArg::whole_mut(c.raw_mut()),
             ],
         )?;
-        checked(check, m, || c.to_vec())
+        checked(check, Matrices::want, m, || c.to_vec())
     });
     out.flops = m.flops();
     Ok(out)

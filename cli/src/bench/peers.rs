@@ -36,6 +36,13 @@ pub(super) fn simd<R>(f: impl FnOnce() -> R) -> R {
 
 pub(super) const PEER_CHUNK: usize = 64 * 1024;
 
+/// GELU's tanh form with the vectorisable `tanh`: the GELU peer's, and the bias + GELU pass of
+/// the `linear` peer.
+#[inline(always)]
+pub(super) fn gelu(v: f32) -> f32 {
+    0.5 * v * (1.0 + math::tanh(0.797_884_6 * (v + 0.044715 * v * v * v)))
+}
+
 /// A handwritten rayon elementwise loop: `par_chunks_mut`, a straight-line body the compiler
 /// vectorises, the vectorisable `exp`/`tanh` of the CPU backend's math module.
 fn peer_unary(x: &[f32], y: &mut [f32], f: impl Fn(f32) -> f32 + Sync + Send + Copy) {
@@ -147,9 +154,7 @@ pub(crate) fn rayon<'a>(name: &str, d: &'a Data) -> Option<Result<Case<'a>>> {
             }))
         }),
         "relu" => activation_case(name, d, |v| if v > 0.0 { v } else { 0.0 })?,
-        "gelu" => activation_case(name, d, |v| {
-            0.5 * v * (1.0 + math::tanh(0.797_884_6 * (v + 0.044715 * v * v * v)))
-        })?,
+        "gelu" => activation_case(name, d, gelu)?,
         "sigmoid" => activation_case(name, d, |v| 1.0 / (1.0 + math::exp(-v)))?,
         "silu" => activation_case(name, d, |v| v / (1.0 + math::exp(-v)))?,
         // memcpy per chunk: what the hardware can stream, the CPU roofline.

@@ -95,10 +95,9 @@ impl CudaDevice {
             };
         }
         // The fault record, zeroed, as the checked kernel's last parameter.
-        let fault = match bounds {
-            Some(_) => Some(self.alloc(crate::bounds::RECORD_BYTES)?),
-            None => None,
-        };
+        let fault = bounds
+            .map(|_| self.alloc(crate::bounds::RECORD_BYTES))
+            .transpose()?;
         let fault_ptr = fault.as_ref().map(|f| f.device_ptr(&self.stream));
         if let Some(p) = &fault_ptr {
             builder.arg(p);

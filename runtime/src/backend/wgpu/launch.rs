@@ -189,10 +189,9 @@ impl WgpuDevice {
             });
         }
         // The fault record, zeroed at creation, bound after the slices.
-        let fault = match bounds {
-            Some(_) => Some(self.alloc(crate::bounds::RECORD_BYTES)?),
-            None => None,
-        };
+        let fault = bounds
+            .map(|_| self.alloc(crate::bounds::RECORD_BYTES))
+            .transpose()?;
         if let Some(f) = &fault {
             entries.push(wgpu::BindGroupEntry {
                 binding: entries.len() as u32,
