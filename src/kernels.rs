@@ -2,6 +2,8 @@
 
 #[path = "../kernels-src/elementwise.rs"]
 pub mod elementwise;
+#[path = "../kernels-src/flash_attention.rs"]
+pub mod flash_attention;
 #[path = "../kernels-src/histograms.rs"]
 pub mod histograms;
 #[path = "../kernels-src/integer.rs"]
@@ -16,6 +18,7 @@ pub mod rows;
 pub mod workgroup;
 
 pub use elementwise::{copy, gelu, relu, saxpy, scale, sigmoid, silu, vector_add};
+pub use flash_attention::attention;
 pub use histograms::{histogram, weighted_histogram};
 pub use integer::hash_u32;
 pub use matrix::matmul;
@@ -68,6 +71,12 @@ pub fn all() -> Vec<&'static kernelforge_runtime::KernelDesc> {
         &matmul::matmul_f32::KERNEL,
         &matmul::matmul_f16::KERNEL,
         &matmul::matmul_bf16::KERNEL,
+        &attention::attention_f32_64::KERNEL,
+        &attention::attention_f32_128::KERNEL,
+        &attention::attention_f16_64::KERNEL,
+        &attention::attention_f16_128::KERNEL,
+        &attention::attention_bf16_64::KERNEL,
+        &attention::attention_bf16_128::KERNEL,
     ]
 }
 
@@ -116,6 +125,12 @@ pub fn cpu_source(name: &str) -> Option<&'static str> {
         "matmul_f32" => matmul::matmul_f32::CPU_SOURCE,
         "matmul_f16" => matmul::matmul_f16::CPU_SOURCE,
         "matmul_bf16" => matmul::matmul_bf16::CPU_SOURCE,
+        "attention_f32_64" => attention::attention_f32_64::CPU_SOURCE,
+        "attention_f32_128" => attention::attention_f32_128::CPU_SOURCE,
+        "attention_f16_64" => attention::attention_f16_64::CPU_SOURCE,
+        "attention_f16_128" => attention::attention_f16_128::CPU_SOURCE,
+        "attention_bf16_64" => attention::attention_bf16_64::CPU_SOURCE,
+        "attention_bf16_128" => attention::attention_bf16_128::CPU_SOURCE,
         _ => return None,
     })
 }

@@ -16,71 +16,18 @@
 //! at most 1.13, which the first term is multiplied by.
 
 mod common;
+#[path = "common/elem.rs"]
+mod elem;
 
 use common::each_backend;
+use elem::{values, Elem};
 use kernelforge::kernels::matmul;
 use kernelforge::ops::{self, Activation, Linear, Matmul};
 use kernelforge::prelude::*;
 use kernelforge::Error;
 
-trait Elem: matmul::Instance + bytemuck::Pod + std::fmt::Debug {
-    fn of(v: f32) -> Self;
-    fn wide(self) -> f64;
-    /// The unit roundoff of the type.
-    const U: f64;
-    /// Half the smallest positive subnormal.
-    const FLOOR: f64;
-}
-
-impl Elem for f32 {
-    fn of(v: f32) -> Self {
-        v
-    }
-    fn wide(self) -> f64 {
-        self as f64
-    }
-    const U: f64 = 5.960464477539063e-8;
-    const FLOOR: f64 = 7.006e-46;
-}
-
-impl Elem for f16 {
-    fn of(v: f32) -> Self {
-        f16::from_f32(v)
-    }
-    fn wide(self) -> f64 {
-        self.to_f64()
-    }
-    const U: f64 = 4.8828125e-4;
-    const FLOOR: f64 = 2.98e-8;
-}
-
-impl Elem for bf16 {
-    fn of(v: f32) -> Self {
-        bf16::from_f32(v)
-    }
-    fn wide(self) -> f64 {
-        self.to_f64()
-    }
-    const U: f64 = 3.90625e-3;
-    const FLOOR: f64 = 4.6e-41;
-}
-
-/// `len` values in [-2, 2) from `seed`, not all of one sign (a Weyl sequence: varied, exact).
-fn values<T: Elem>(len: usize, seed: u32) -> Vec<T> {
-    (0..len as u32)
-        .map(|i| {
-            let v = (i
-                .wrapping_mul(2654435761)
-                .wrapping_add(seed.wrapping_mul(40503))
-                >> 8) as f32
-                / (1 << 24) as f32;
-            T::of(v * 4.0 - 2.0)
-        })
-        .collect()
-}
-
 /// Runs `c = op(a) op(b)` for `s` on `dev` and compares every element with the `f64` product.
-fn check<T: Elem>(dev: &Device, s: Matmul) {
+fn check<T: Elem + matmul::Instance>(dev: &Device, s: Matmul) {
     let Matmul { m, n, k, .. } = s;
     let (a, b) = (values::<T>(m * k, 1), values::<T>(k * n, 2));
     let at = |i: usize, p: usize| match s.a_transposed {
@@ -172,14 +119,19 @@ fn activate(act: Activation, v: f64) -> f64 {
 
 /// Runs `linear` for `s` (with a bias when `with_bias`) on `dev` against `f64`, at every
 /// output.
-fn check_linear<T: Elem>(dev: &Device, s: Linear, with_bias: bool) {
+fn check_linear<T: Elem + matmul::Instance>(dev: &Device, s: Linear, with_bias: bool) {
     check_linear_at::<T>(dev, s, with_bias, 1)
 }
 
 /// [`check_linear`] at `len / stride` outputs scattered over `y`: the `t`-th checked is output
 /// `t * stride * 7919 mod len` (7919 is prime, so they are distinct unless it divides `len`),
 /// for shapes whose full `f64` reference would dominate the test.
-fn check_linear_at<T: Elem>(dev: &Device, s: Linear, with_bias: bool, stride: usize) {
+fn check_linear_at<T: Elem + matmul::Instance>(
+    dev: &Device,
+    s: Linear,
+    with_bias: bool,
+    stride: usize,
+) {
     let (m, n, k) = (s.rows, s.out_features, s.in_features);
     let (x, w, bias) = (
         values::<T>(m * k, 3),
@@ -324,4 +276,30 @@ fn shapes_that_do_not_match_the_buffers_are_errors() {
     ops::linear(&dev, &a, &w, Some(&dev.zeros(4).unwrap()), &mut c, s).unwrap();
     let e = ops::linear(&dev, &a, &w, Some(&a), &mut c, s).unwrap_err();
     assert!(e.to_string().contains("`bias` holds 6 elements"), "{e}");
+}
+
+/// Lavapipe (Mesa's llvmpipe) ends every loop of an invocation after 65,535 iterations in all:
+/// `ops::matmul` runs the longest `k` it allows there (src/ops/product.rs), correctly, and
+/// refuses one more with an error that says so.
+#[test]
+fn lavapipe_runs_up_to_its_loop_limit_and_refuses_past_it() {
+    let Some(dev) = common::device(Backend::Wgpu) else {
+        return;
+    };
+    if !dev.name().contains("llvmpipe") {
+        eprintln!("skipped: {} is not llvmpipe", dev.name());
+        return;
+    }
+    let k = 55_296;
+    let ones = dev.upload(&vec![1.0f32; k + 1]).unwrap();
+    let mut c = dev.zeros::<f32>(1).unwrap();
+    let a = dev.upload(&vec![1.0f32; k]).unwrap();
+    ops::matmul(&dev, &a, &a, &mut c, Matmul::new(1, 1, k)).unwrap();
+    assert_eq!(c.to_vec().unwrap(), [k as f32]);
+    let e = ops::matmul(&dev, &ones, &ones, &mut c, Matmul::new(1, 1, k + 1)).unwrap_err();
+    let msg = e.to_string();
+    assert!(
+        matches!(e, Error::Unsupported { .. }) && msg.contains("65,535") && msg.contains("55,296"),
+        "{msg}"
+    );
 }

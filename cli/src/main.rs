@@ -35,6 +35,9 @@ enum Command {
         /// Timed runs per kernel after warm-up (the median is reported).
         #[arg(long, default_value_t = 11)]
         runs: usize,
+        /// Only the kernels (and their peers) whose name contains this, e.g. attention.
+        #[arg(long)]
+        only: Option<String>,
     },
     /// Print a built-in kernel's generated code.
     Emit {
@@ -72,11 +75,13 @@ fn main() -> ExitCode {
             json,
             elements,
             runs,
+            only,
         } => {
             let records = match bench::run(
                 &bench::Options {
                     elements,
                     runs: runs.max(1),
+                    only,
                 },
                 &mut |line| eprintln!("{line}"),
             ) {

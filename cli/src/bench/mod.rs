@@ -13,6 +13,7 @@
 //!
 //! The module prints nothing: progress goes to the callback [`run`] is given.
 
+mod attention;
 mod halves;
 mod kernels;
 mod matrix;
@@ -91,6 +92,9 @@ pub struct Options {
     pub elements: usize,
     /// Timed runs (after 2 warm-up runs); the median is reported.
     pub runs: usize,
+    /// Only the cases whose name contains this (`attention` keeps the kernel and its peer),
+    /// as criterion's filter; all when `None`.
+    pub only: Option<String>,
 }
 
 /// What a case's check returns: its output and the reference, within `tol` (absolute or
@@ -146,6 +150,7 @@ pub struct Inputs {
     f16: halves::HalfData<kernelforge::f16>,
     bf16: halves::HalfData<kernelforge::bf16>,
     matrices: matrix::Matrices,
+    heads: attention::Heads,
 }
 
 impl Inputs {
@@ -156,6 +161,7 @@ impl Inputs {
             f16: halves::HalfData::new(&data),
             bf16: halves::HalfData::new(&data),
             matrices: matrix::Matrices::new(elements),
+            heads: attention::Heads::new(elements),
             data,
         }
     }
@@ -190,6 +196,7 @@ pub fn cases<'a>(dev: &'a Device, inputs: &'a Inputs) -> Vec<(String, Result<Cas
         halves::cases(dev, data, &inputs.f16, &inputs.bf16),
     );
     push_named(&mut out, matrix::cases(dev, &inputs.matrices));
+    push_named(&mut out, attention::cases(dev, &inputs.heads));
     out
 }
 
@@ -358,6 +365,13 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(&str)) -> Result<Vec<Record>
         ));
         let mut cases = Vec::new();
         for (name, case) in self::cases(dev, &inputs) {
+            if opts
+                .only
+                .as_ref()
+                .is_some_and(|f| !name.contains(f.as_str()))
+            {
+                continue;
+            }
             match case {
                 Ok(c) => cases.push(c),
                 Err(e) => progress(&format!("  {name:<26} error: {e}")),

@@ -1,5 +1,4 @@
-//! Operators on buffers and shapes, over the built-in kernels: what a neural-network framework
-//! calls (`torch.matmul`, ...), with the shapes checked before anything runs.
+//! Matrix products: [`matmul`] and [`linear`] over the `matmul` kernel.
 
 use crate::kernels::matmul;
 use crate::{Buffer, Device, Error, Grid, Result};
@@ -170,6 +169,15 @@ fn product<T: matmul::Instance + bytemuck::Pod>(
             });
         }
     }
+    // On Mesa 22.3.6, 3,641 steps of 16 along `k` are correct and one more is not.
+    super::within_llvmpipe_loops(
+        dev,
+        "matmul",
+        k.div_ceil(16),
+        3_456,
+        "run this product on the CPU backend (`Device::cpu()`, faster than lavapipe), or split \
+         k into parts and add them; lavapipe takes k up to 55,296",
+    )?;
     let (m32, n32, k32) = (m as u32, n as u32, k as u32);
     let (a_row, a_col) = if s.a_transposed { (1, m32) } else { (k32, 1) };
     let (b_row, b_col) = if s.b_transposed { (1, k32) } else { (n32, 1) };

@@ -1,0 +1,159 @@
+//! Scaled dot-product attention: [`attention`] over the `attention` kernel
+//! (kernels-src/flash_attention.rs).
+
+use crate::kernels::attention as kernel;
+use crate::{Buffer, Device, Error, Grid, Result};
+
+/// The shape of an [`attention`]: `q`, `k`, `v` and the output are `[batch, heads, seq,
+/// head_dim]`, the log-sum-exp `[batch, heads, seq]`, all dense and row-major (PyTorch's
+/// layout for `scaled_dot_product_attention`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Attention {
+    /// Sequences in the batch.
+    pub batch: usize,
+    /// Heads per sequence.
+    pub heads: usize,
+    /// Positions per sequence: query rows and keys alike.
+    pub seq: usize,
+    /// Values per head: 64 or 128 (the kernel is built for those).
+    pub head_dim: usize,
+    /// Hide key `j` from query `i` when `j > i` (PyTorch's `is_causal=True`).
+    pub causal: bool,
+    /// The factor of `q k^T` before the softmax; `1 / sqrt(head_dim)` by [`Attention::new`].
+    pub scale: f32,
+}
+
+impl Attention {
+    /// Attention over `batch x heads` heads of `seq` positions, no mask, scaled by
+    /// `1 / sqrt(head_dim)`.
+    pub fn new(batch: usize, heads: usize, seq: usize, head_dim: usize) -> Attention {
+        Attention {
+            batch,
+            heads,
+            seq,
+            head_dim,
+            causal: false,
+            scale: 1.0 / (head_dim as f32).sqrt(),
+        }
+    }
+
+    /// The same attention with the causal mask.
+    pub fn causal(self) -> Attention {
+        Attention {
+            causal: true,
+            ..self
+        }
+    }
+
+    /// The same attention scaled by `scale` instead.
+    pub fn with_scale(self, scale: f32) -> Attention {
+        Attention { scale, ..self }
+    }
+}
+
+/// The most key blocks (`2048 / head_dim` keys each) lavapipe runs the `attention` kernel over
+/// correctly ([`super::within_llvmpipe_loops`]): each costs the kernel's loops about 600 back
+/// edges. On Mesa 22.3.6, 99 blocks at head size 64 and 108 at 128 are correct and one more is
+/// not; these are 5% less. tests/attention.rs runs the longest `seq` they allow.
+fn llvmpipe_max_blocks(head_dim: usize) -> usize {
+    if head_dim == 64 {
+        94
+    } else {
+        102
+    }
+}
+
+/// `o = softmax(scale q k^T + mask) v` for each head, and `lse = ln(sum(exp(scale q k^T +
+/// mask)))` for each query row (FlashAttention's `softmax_lse`, what a backward pass needs), on
+/// `dev`: the `attention` kernel, FlashAttention-2's forward pass (Dao 2023, arXiv 2307.08691),
+/// which never writes the `[seq, seq]` scores to memory. Arithmetic and accumulation are `f32`
+/// for every element type (`f32`, `f16`, `bf16`); each output is rounded once. `o` and `lse`
+/// are overwritten.
+///
+/// # Errors
+/// [`Error::BadArguments`] for a `head_dim` other than 64 or 128, a scale that is not finite,
+/// or a buffer whose length is not its shape's (naming which); [`Error::TooLarge`] past `u32`
+/// indices; those of the launch.
+pub fn attention<T: kernel::Instance + bytemuck::Pod>(
+    dev: &Device,
+    q: &Buffer<T>,
+    k: &Buffer<T>,
+    v: &Buffer<T>,
+    o: &mut Buffer<T>,
+    lse: &mut Buffer<f32>,
+    s: Attention,
+) -> Result<()> {
+    let Attention {
+        batch,
+        heads,
+        seq,
+        head_dim,
+        ..
+    } = s;
+    let bad = |message: String| Error::BadArguments {
+        kernel: "attention",
+        message,
+    };
+    let rows = [batch, heads, seq]
+        .iter()
+        .try_fold(1usize, |p, &x| p.checked_mul(x));
+    let elements = rows.and_then(|r| r.checked_mul(head_dim));
+    if elements.is_none_or(|e| e > u32::MAX as usize) {
+        return Err(Error::TooLarge {
+            what: "q, k, v or o of the attention (elements)",
+            value: [batch, heads, seq, head_dim]
+                .iter()
+                .fold(1u64, |p, &x| p.saturating_mul(x as u64)),
+            limit: u32::MAX as u64,
+            fix: "kernel indices are u32; run the batch in parts",
+        });
+    }
+    let (rows, elements) = (rows.unwrap_or(0), elements.unwrap_or(0));
+    if head_dim != 64 && head_dim != 128 {
+        return Err(bad(format!(
+            "head_dim is {head_dim}, but the kernel is built for 64 and 128; pad each head \
+             with zeros to the next of those (zeros in q and k leave the scores unchanged; \
+             drop the padded columns of o) and pass the scale of the real head_dim"
+        )));
+    }
+    if !s.scale.is_finite() {
+        return Err(bad(format!(
+            "the scale is {}; pass a finite one (1 / sqrt(head_dim) is the usual)",
+            s.scale
+        )));
+    }
+    let buffers = [
+        ("q", q.len(), elements),
+        ("k", k.len(), elements),
+        ("v", v.len(), elements),
+        ("o", o.len(), elements),
+        ("lse", lse.len(), rows),
+    ];
+    for (name, len, want) in buffers {
+        if len != want {
+            return Err(bad(format!(
+                "`{name}` holds {len} elements, but batch = {batch}, heads = {heads}, seq = \
+                 {seq}, head_dim = {head_dim} makes it {want}; pass buffers of the shape's sizes"
+            )));
+        }
+    }
+    if rows == 0 {
+        return Ok(());
+    }
+    super::within_llvmpipe_loops(
+        dev,
+        "attention",
+        seq.div_ceil(2048 / head_dim),
+        llvmpipe_max_blocks(head_dim),
+        "run this length on the CPU backend (`Device::cpu()`, faster than lavapipe), or split \
+         the keys; lavapipe takes seq up to 1,632 at head_dim 128 and 3,008 at 64",
+    )?;
+    let groups = seq.div_ceil(64) * batch * heads;
+    let grid = Grid::groups([groups as u32, 1, 1]);
+    let (seq, causal) = (seq as u32, s.causal as u32);
+    if head_dim == 64 {
+        kernel::launch::<_, 64>(dev, grid, seq, causal, s.scale, q, k, v, o, lse)
+    } else {
+        kernel::launch::<_, 128>(dev, grid, seq, causal, s.scale, q, k, v, o, lse)
+    }
+}

@@ -1,0 +1,37 @@
+//! Operators on buffers and shapes, over the built-in kernels: what a neural-network framework
+//! calls (`torch.matmul`, `F.linear`, `F.scaled_dot_product_attention`), with the shapes checked
+//! before anything runs.
+
+mod attention;
+mod product;
+
+pub use attention::{attention, Attention};
+pub use product::{linear, matmul, Activation, Linear, Matmul};
+
+use crate::{Backend, Device, Error, Result};
+
+/// `Err` when `dev` is Mesa's llvmpipe (lavapipe) and a kernel's loops would take `blocks`
+/// trips of its main loop where llvmpipe runs at most `max_blocks` correctly. llvmpipe ends
+/// every loop of a shader invocation early once its loops have taken 65,535 back edges in all
+/// (`LP_MAX_TGSI_LOOP_ITERATIONS`, one counter for all the loops of an invocation, in Mesa
+/// 22.3's gallivm), so a long loop gives wrong results without an error; each operator states
+/// its kernel's `max_blocks`, measured there less 5% (other versions unroll differently).
+fn within_llvmpipe_loops(
+    dev: &Device,
+    kernel: &'static str,
+    blocks: usize,
+    max_blocks: usize,
+    fix: &'static str,
+) -> Result<()> {
+    if dev.backend() == Backend::Wgpu && dev.name().contains("llvmpipe") && blocks > max_blocks {
+        return Err(Error::Unsupported {
+            kernel,
+            what: "more loop iterations per invocation than llvmpipe runs (65,535 in all, \
+                   Mesa's LP_MAX_TGSI_LOOP_ITERATIONS; past them its loops end early and the \
+                   results are wrong)",
+            device: dev.name(),
+            fix,
+        });
+    }
+    Ok(())
+}
