@@ -80,13 +80,17 @@ pub fn attention<T: Float, const D: u32>(
         let mut bm = mx;
         for j in 0..BC {
             let key = k0 + j;
-            // Eight partial sums: independent chains for the FMA units, and loops of a
-            // constant eight that every compiler unrolls (see `LANES`).
-            let mut part = [0.0f32; 8];
-            for d in (0..D).step_by(8) {
-                for u in 0..8 {
+            // Sixteen partial sums (one AVX-512 vector on the CPU), and inner loops of constant
+            // length, which every compiler unrolls: fewer loop trips (llvmpipe counts them,
+            // see `ops::attention`) and independent chains for the FMA units.
+            let mut part = [0.0f32; 16];
+            for d in (0..D).step_by(16) {
+                for u in 0..16 {
                     part[u] = qv[d + u].mul_add(kt[j * D + d + u], part[u]);
                 }
+            }
+            for u in 0..8 {
+                part[u] += part[u + 8];
             }
             let dot = ((part[0] + part[1]) + (part[2] + part[3]))
                 + ((part[4] + part[5]) + (part[6] + part[7]));
@@ -104,8 +108,13 @@ pub fn attention<T: Float, const D: u32>(
                 acc[d + u] *= alpha;
             }
         }
+        // The weights first, in a loop of their own (which vectorises on the CPU), then the
+        // weighted values.
         for j in 0..BC {
-            let p = exp2(s[j] - shift);
+            s[j] = exp2(s[j] - shift);
+        }
+        for j in 0..BC {
+            let p = s[j];
             sum += p;
             for d in (0..D).step_by(8) {
                 for u in 0..8 {

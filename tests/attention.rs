@@ -193,7 +193,7 @@ fn lavapipe_runs_up_to_its_loop_limit_and_refuses_past_it() {
         eprintln!("skipped: {} is not llvmpipe", dev.name());
         return;
     }
-    for (head_dim, longest) in [(128, 1632), (64, 3008)] {
+    for (head_dim, longest) in [(128, 2096), (64, 3744)] {
         let s = Attention::new(1, 1, longest, head_dim);
         // The last rows see every key block; row 0 the first only.
         let rows = [0, longest - 65, longest - 2, longest - 1];
