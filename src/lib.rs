@@ -36,13 +36,13 @@ pub use kernelforge_runtime::cudarc;
 /// `Buffer::from_wgpu`).
 #[cfg(feature = "wgpu")]
 pub use kernelforge_runtime::wgpu;
+pub use kernelforge_runtime::{
+    autotune, cache, profile, AtomicF32, Backend, Buffer, BufferView, BufferViewMut, Device, Error,
+    Grid, MemoryInfo, Result, SliceArg, SliceArgMut,
+};
 /// `f16` (IEEE binary16) and `bf16` (bfloat16), the `half` crate's types: kernel parameters,
 /// buffer elements and kernel values; `half` itself for its slice conversions.
 pub use kernelforge_runtime::{bf16, f16, half};
-pub use kernelforge_runtime::{
-    cache, profile, AtomicF32, Backend, Buffer, BufferView, BufferViewMut, Device, Error, Grid,
-    MemoryInfo, Result, SliceArg, SliceArgMut,
-};
 
 pub mod bounds;
 pub mod histogram;

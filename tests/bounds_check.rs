@@ -308,12 +308,12 @@ fn kernels_in_bounds_give_the_unchecked_bits(dev: &Device) {
     let m = dev.upload(&inputs(rows * cols as usize)).unwrap();
     let g = Grid::groups([rows as u32, 1, 1]);
     same_checked_and_not::<f32>(dev, "softmax", m.len(), |y| {
-        softmax::launch(dev, g, cols, &m, y)
+        softmax::launch::<_, 256>(dev, g, cols, &m, y)
     });
     let w = dev.upload(&vec![1.25f32; cols as usize]).unwrap();
     let b = dev.upload(&vec![0.5f32; cols as usize]).unwrap();
     same_checked_and_not::<f32>(dev, "layer_norm", m.len(), |y| {
-        layer_norm::launch(dev, g, cols, 1e-5, &m, &w, &b, y)
+        layer_norm::launch::<_, 256>(dev, g, cols, 1e-5, &m, &w, &b, y)
     });
     same_checked_and_not::<f32>(dev, "reduce_sum", 64, |y| {
         reduce_sum::launch(dev, Grid::groups([64, 1, 1]), &x, y)

@@ -12,6 +12,7 @@ mod common;
 use common::each_backend;
 
 use kernelforge::kernels::{layer_norm, rms_norm, softmax};
+use kernelforge::ops::{self, Rows};
 use kernelforge::{reduce, Backend, Device, Grid};
 use kernelforge_reference::inputs;
 
@@ -59,23 +60,33 @@ fn reductions(dev: &Device) {
 }
 
 /// Runs a row kernel on `dev` against the f64 reference and, off the CPU, against the CPU
-/// backend; `launch` gets the device, the rows and the input buffer.
+/// backend; `launch` gets the device, the rows, the input buffer and the workgroup size of
+/// the instance to run, `None` for the `kernelforge::ops` operator's autotuned choice. Every
+/// instance runs at the shapes below 4096 x 4096, the operator at all.
 fn rows(
     dev: &Device,
     what: &str,
     reference: impl Fn(&[f32], usize) -> Vec<f64>,
-    launch: impl Fn(&Device, usize, usize, &kernelforge::Buffer<f32>) -> Vec<f32>,
+    launch: impl Fn(&Device, usize, usize, &kernelforge::Buffer<f32>, Option<u32>) -> Vec<f32>,
 ) {
     let cpu = Device::cpu();
     for (r, c) in SHAPES {
         let x = inputs(r * c, 9, -4.0, 4.0);
         let want = reference(&x, c);
         let xb = dev.upload(&x).unwrap();
-        let got = launch(dev, r, c, &xb);
-        close(dev, &format!("{what} {r}x{c}"), &got, &want);
-        if dev.backend() != Backend::Cpu {
-            let on_cpu = launch(&cpu, r, c, &cpu.upload(&x).unwrap());
-            agree(dev, &format!("{what} {r}x{c}"), &got, &on_cpu);
+        let sizes: &[Option<u32>] = if r * c < 4096 * 4096 {
+            &[None, Some(32), Some(64), Some(128), Some(256)]
+        } else {
+            &[None]
+        };
+        for &b in sizes {
+            let got = launch(dev, r, c, &xb, b);
+            let label = format!("{what} {r}x{c} workgroup {b:?}");
+            close(dev, &label, &got, &want);
+            if dev.backend() != Backend::Cpu {
+                let on_cpu = launch(&cpu, r, c, &cpu.upload(&x).unwrap(), b);
+                agree(dev, &label, &got, &on_cpu);
+            }
         }
     }
 }
@@ -99,9 +110,17 @@ fn softmax_rows(dev: &Device) {
                 })
                 .collect()
         },
-        |dev, r, c, xb| {
+        |dev, r, c, xb, b| {
             let mut y = dev.zeros::<f32>(r * c).unwrap();
-            softmax::launch(dev, Grid::groups([r as u32, 1, 1]), c as u32, xb, &mut y).unwrap();
+            let (g, cols) = (Grid::groups([r as u32, 1, 1]), c as u32);
+            match b {
+                None => ops::softmax(dev, xb, &mut y, Rows { rows: r, cols: c }),
+                Some(32) => softmax::launch::<_, 32>(dev, g, cols, xb, &mut y),
+                Some(64) => softmax::launch::<_, 64>(dev, g, cols, xb, &mut y),
+                Some(128) => softmax::launch::<_, 128>(dev, g, cols, xb, &mut y),
+                Some(_) => softmax::launch::<_, 256>(dev, g, cols, xb, &mut y),
+            }
+            .unwrap();
             y.to_vec().unwrap()
         },
     );
@@ -128,12 +147,20 @@ fn layer_norm_rows(dev: &Device) {
                 })
                 .collect()
         },
-        |dev, r, c, xb| {
+        |dev, r, c, xb, size| {
             let (w, b) = weights(c);
             let (wb, bb) = (dev.upload(&w).unwrap(), dev.upload(&b).unwrap());
             let mut y = dev.zeros::<f32>(r * c).unwrap();
-            let grid = Grid::groups([r as u32, 1, 1]);
-            layer_norm::launch(dev, grid, c as u32, eps, xb, &wb, &bb, &mut y).unwrap();
+            let (g, cols) = (Grid::groups([r as u32, 1, 1]), c as u32);
+            let s = Rows { rows: r, cols: c };
+            match size {
+                None => ops::layer_norm(dev, xb, &wb, &bb, &mut y, s, eps),
+                Some(32) => layer_norm::launch::<_, 32>(dev, g, cols, eps, xb, &wb, &bb, &mut y),
+                Some(64) => layer_norm::launch::<_, 64>(dev, g, cols, eps, xb, &wb, &bb, &mut y),
+                Some(128) => layer_norm::launch::<_, 128>(dev, g, cols, eps, xb, &wb, &bb, &mut y),
+                Some(_) => layer_norm::launch::<_, 256>(dev, g, cols, eps, xb, &wb, &bb, &mut y),
+            }
+            .unwrap();
             y.to_vec().unwrap()
         },
     );
@@ -158,12 +185,19 @@ fn rms_norm_rows(dev: &Device) {
                 })
                 .collect()
         },
-        |dev, r, c, xb| {
+        |dev, r, c, xb, size| {
             let (w, _) = weights(c);
             let wb = dev.upload(&w).unwrap();
             let mut y = dev.zeros::<f32>(r * c).unwrap();
-            let grid = Grid::groups([r as u32, 1, 1]);
-            rms_norm::launch(dev, grid, c as u32, eps, xb, &wb, &mut y).unwrap();
+            let (g, cols) = (Grid::groups([r as u32, 1, 1]), c as u32);
+            match size {
+                None => ops::rms_norm(dev, xb, &wb, &mut y, Rows { rows: r, cols: c }, eps),
+                Some(32) => rms_norm::launch::<_, 32>(dev, g, cols, eps, xb, &wb, &mut y),
+                Some(64) => rms_norm::launch::<_, 64>(dev, g, cols, eps, xb, &wb, &mut y),
+                Some(128) => rms_norm::launch::<_, 128>(dev, g, cols, eps, xb, &wb, &mut y),
+                Some(_) => rms_norm::launch::<_, 256>(dev, g, cols, eps, xb, &wb, &mut y),
+            }
+            .unwrap();
             y.to_vec().unwrap()
         },
     );

@@ -46,7 +46,7 @@ fn run_three(dev: &Device) -> Result<(), Error> {
     let run_softmax = |d: &Device| -> Result<Vec<f32>, Error> {
         let xb = d.upload(&x)?;
         let mut yb = d.zeros::<f32>(rows * cols)?;
-        softmax::launch(
+        softmax::launch::<_, 256>(
             d,
             Grid::groups([rows as u32, 1, 1]),
             cols as u32,
@@ -105,10 +105,10 @@ fn compile_failure_is_an_error_without_fallback(dev: &Device) {
 fn cpu_fallback_reruns_failed_launches_on_the_cpu(dev: &Device) {
     let _g = serial();
     dev.set_cpu_fallback(true);
-    fault::inject(dev.backend(), Fault::Compile, Some("softmax_f32"), 1);
+    fault::inject(dev.backend(), Fault::Compile, Some("softmax_f32_256"), 1);
     fault::inject(dev.backend(), Fault::DeviceLost, Some("histogram"), 2);
     run_three(dev).unwrap();
-    assert_eq!(dev.fallen_back_kernels(), ["histogram", "softmax_f32"]);
+    assert_eq!(dev.fallen_back_kernels(), ["histogram", "softmax_f32_256"]);
     // The device itself still works for the kernels that did not fail.
     fault::clear();
     run_three(dev).unwrap();
@@ -189,7 +189,7 @@ fn warm_up_compiles_ahead_and_reports_failures(dev: &Device) {
     let _g = serial();
     dev.warm_up(&[
         &saxpy::saxpy_f32::KERNEL,
-        &softmax::softmax_f32::KERNEL,
+        &softmax::softmax_f32_256::KERNEL,
         &histogram::KERNEL,
     ])
     .unwrap_or_else(|e| panic!("{}: {e}", dev.name()));
@@ -202,15 +202,15 @@ fn warm_up_compiles_ahead_and_reports_failures(dev: &Device) {
             Backend::Wgpu => Device::wgpu().unwrap(),
             _ => Device::cuda(0).unwrap(),
         };
-        fault::inject(dev.backend(), Fault::Compile, Some("softmax_f32"), 1);
+        fault::inject(dev.backend(), Fault::Compile, Some("softmax_f32_256"), 1);
         let e = fresh
-            .warm_up(&[&softmax::softmax_f32::KERNEL, &saxpy::saxpy_f32::KERNEL])
+            .warm_up(&[&softmax::softmax_f32_256::KERNEL, &saxpy::saxpy_f32::KERNEL])
             .expect_err("the injected failure");
         assert!(
             matches!(
                 e,
                 Error::Compile {
-                    kernel: "softmax_f32",
+                    kernel: "softmax_f32_256",
                     ..
                 }
             ),

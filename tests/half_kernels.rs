@@ -197,9 +197,11 @@ macro_rules! row_tests {
                     );
                     let mut y = d.zeros::<$t>(r * c).unwrap();
                     let res = match k {
-                        0 => softmax::launch(d, grid, c as u32, &xb, &mut y),
-                        1 => layer_norm::launch(d, grid, c as u32, 1e-5, &xb, &wb, &bb, &mut y),
-                        _ => rms_norm::launch(d, grid, c as u32, 1e-6, &xb, &wb, &mut y),
+                        0 => softmax::launch::<_, 256>(d, grid, c as u32, &xb, &mut y),
+                        1 => layer_norm::launch::<_, 256>(
+                            d, grid, c as u32, 1e-5, &xb, &wb, &bb, &mut y,
+                        ),
+                        _ => rms_norm::launch::<_, 256>(d, grid, c as u32, 1e-6, &xb, &wb, &mut y),
                     };
                     (!lacks_shader_feature(d, res, &["SHADER_F16"])).then(|| y.to_vec().unwrap())
                 };

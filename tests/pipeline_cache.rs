@@ -54,7 +54,7 @@ fn pipelines_persist_across_devices() {
         "nothing loaded from {dir:?}"
     );
     second
-        .warm_up(&[&saxpy::saxpy_f32::KERNEL, &softmax::softmax_f32::KERNEL])
+        .warm_up(&[&saxpy::saxpy_f32::KERNEL, &softmax::softmax_f32_256::KERNEL])
         .unwrap();
     common::saxpy_checked(&second);
     assert!(std::fs::metadata(&files[0]).unwrap().len() >= size_one);

@@ -28,7 +28,8 @@ fn profiles_count_and_time_launches_on_every_backend(dev: &Device) {
     let xb = dev.upload(&x).expect("upload");
     let mut yb = dev.zeros::<f32>(N).expect("zeros");
     for _ in 0..3 {
-        softmax::launch(dev, Grid::groups([10, 1, 1]), 1000, &xb, &mut yb).expect("softmax_f32");
+        softmax::launch::<_, 256>(dev, Grid::groups([10, 1, 1]), 1000, &xb, &mut yb)
+            .expect("softmax_f32_256");
     }
     // Not counted once profiling is off.
     dev.set_profiling(false);
@@ -43,7 +44,7 @@ fn profiles_count_and_time_launches_on_every_backend(dev: &Device) {
     };
     assert_eq!(p.clock, expect_clock);
     let timed = p.clock != Clock::Untimed;
-    for (kernel, launches) in [("saxpy_f32", 5), ("softmax_f32", 3)] {
+    for (kernel, launches) in [("saxpy_f32", 5), ("softmax_f32_256", 3)] {
         let k = p
             .kernel(kernel)
             .unwrap_or_else(|| panic!("{kernel} missing:\n{p}"));
@@ -72,7 +73,7 @@ fn profiles_count_and_time_launches_on_every_backend(dev: &Device) {
     }
     let table = p.to_string();
     assert!(
-        table.contains("saxpy_f32") && table.contains("softmax_f32"),
+        table.contains("saxpy_f32") && table.contains("softmax_f32_256"),
         "{table}"
     );
     eprintln!("{table}");

@@ -315,22 +315,22 @@ fn every_built_in_kernel_passes_the_check() {
         std::slice::from_ref(&m),
         m.len(),
         0.0,
-        |d, i, o| softmax::launch(d, g, c, &i[0], o),
+        |d, i, o| softmax::launch::<_, 256>(d, g, c, &i[0], o),
     );
     let hm: Vec<f16> = m.iter().map(|&v| f16::from_f32(v)).collect();
     same_as_unchecked::<f16>("softmax_f16", &[hm], m.len(), 0.0, |d, i, o| {
-        softmax::launch(d, g, c, &i[0], o)
+        softmax::launch::<_, 256>(d, g, c, &i[0], o)
     });
     let lnx = [m.clone(), wt.clone(), bs.clone()];
     same_as_unchecked::<F>("layer_norm", &lnx, m.len(), 0.0, |d, i, o| {
-        layer_norm::launch(d, g, c, 1e-5, &i[0], &i[1], &i[2], o)
+        layer_norm::launch::<_, 256>(d, g, c, 1e-5, &i[0], &i[1], &i[2], o)
     });
     same_as_unchecked::<F>(
         "rms_norm",
         &[m.clone(), wt.clone()],
         m.len(),
         0.0,
-        |d, i, o| rms_norm::launch(d, g, c, 1e-5, &i[0], &i[1], o),
+        |d, i, o| rms_norm::launch::<_, 256>(d, g, c, 1e-5, &i[0], &i[1], o),
     );
     let wg = Grid::groups([(rows as u32).div_ceil(8), 1, 1]);
     same_as_unchecked::<F>(

@@ -108,13 +108,21 @@ fn main() -> ExitCode {
             }
         }
         Command::Emit { kernel, target } => {
-            // A generic kernel's name means its f32 instance (`saxpy` is `saxpy_f32`).
+            // A generic kernel's name means its f32 instance (`saxpy` is `saxpy_f32`), and
+            // the last listed of a family's (`softmax` is `softmax_f32_256`, the default).
             let requested = kernel;
-            let kernel = if kernels::all().iter().any(|k| k.name == requested) {
-                requested.clone()
-            } else {
-                format!("{requested}_f32")
-            };
+            let all = kernels::all();
+            let kernel = [requested.clone(), format!("{requested}_f32")]
+                .into_iter()
+                .find(|n| all.iter().any(|k| k.name == *n))
+                .or_else(|| {
+                    let prefix = format!("{requested}_f32_");
+                    all.iter()
+                        .rev()
+                        .find(|k| k.name.starts_with(&prefix))
+                        .map(|k| k.name.to_string())
+                })
+                .unwrap_or_else(|| format!("{requested}_f32"));
             let Some(desc) = kernels::all().into_iter().find(|k| k.name == kernel) else {
                 let names: Vec<_> = kernels::all().iter().map(|k| k.name).collect();
                 eprintln!(

@@ -239,7 +239,7 @@ impl Device {
 
     /// Compiles and loads `kernels` now, so that their first launches do not pay for it (wgpu
     /// pipelines, CUDA modules: PTX load or NVRTC, disk-cached; nothing to do on the CPU).
-    /// Pass the generated descriptions: `dev.warm_up(&[&saxpy::saxpy_f32::KERNEL, &softmax::softmax_f32::KERNEL])`.
+    /// Pass the generated descriptions: `dev.warm_up(&[&saxpy::saxpy_f32::KERNEL, &softmax::softmax_f32_256::KERNEL])`.
     ///
     /// # Errors
     /// The first kernel that cannot be compiled or loaded ([`Error::Compile`](crate::Error::Compile),
@@ -286,6 +286,11 @@ impl Device {
     /// Which backend this device uses.
     pub fn backend(&self) -> Backend {
         self.inner.imp.backend()
+    }
+
+    /// Whether this is the race-checked CPU device (`Device::cpu_checked`).
+    pub(crate) fn race_checked(&self) -> bool {
+        self.inner.races
     }
 
     /// A human-readable name: the GPU or adapter and its driver, or the CPU's threads and SIMD.

@@ -5,6 +5,7 @@
 //! PTX, not syn or naga. Generated code reaches it through `kernelforge::__private`.
 
 mod atomic_f32;
+pub mod autotune;
 mod backend;
 mod bounds;
 mod buffer;

@@ -1,12 +1,14 @@
 //! Operators on buffers and shapes, over the built-in kernels: what a neural-network framework
-//! calls (`torch.matmul`, `F.linear`, `F.scaled_dot_product_attention`), with the shapes checked
-//! before anything runs.
+//! calls (`torch.matmul`, `F.linear`, `F.scaled_dot_product_attention`, `torch.softmax`,
+//! `F.layer_norm`, `F.rms_norm`), with the shapes checked before anything runs.
 
 mod attention;
 mod product;
+mod rows;
 
 pub use attention::{attention, Attention};
 pub use product::{linear, matmul, Activation, Linear, Matmul};
+pub use rows::{layer_norm, rms_norm, row_family, softmax, RowElement, Rows};
 
 use crate::{Backend, Device, Error, Result};
 

@@ -8,6 +8,7 @@
 use super::kernels::{case, Data, LAYER_NORM_EPS, RMS_NORM_EPS, ROW_TOL, UNARY};
 use super::{Case, Check};
 use kernelforge::kernels::*;
+use kernelforge::ops::{self, RowElement, Rows};
 use kernelforge::{bf16, f16, Buffer, Device, Grid, Result};
 use rayon::prelude::*;
 
@@ -337,13 +338,12 @@ fn wgsl_peer<'a>(
     Some(setup())
 }
 
-/// A row kernel's launch: grid, columns, `x`, `weight`, `bias` (each kernel reads what it
-/// needs), `y`.
+/// A row operator (autotuned): shape, `x`, `weight`, `bias` (each reads what it needs), `y`.
 type RowLaunch<T> =
-    fn(&Device, Grid, u32, &Buffer<T>, &Buffer<T>, &Buffer<T>, &mut Buffer<T>) -> Result<()>;
+    fn(&Device, Rows, &Buffer<T>, &Buffer<T>, &Buffer<T>, &mut Buffer<T>) -> Result<()>;
 
 /// The row kernels of one type.
-fn row_cases<'a, T: Half>(
+fn row_cases<'a, T: Half + RowElement>(
     dev: &'a Device,
     d: &'a Data,
     h: &'a HalfData<T>,
@@ -353,36 +353,25 @@ fn row_cases<'a, T: Half>(
     let names = ["softmax", "layer_norm", "rms_norm"];
     let mut out = Vec::new();
     for (k, launch) in launch.into_iter().enumerate() {
-        let kernel = format!("{}_{}", names[k], T::NAME);
+        let kernel = format!("{}_{}", names[k], <T as Half>::NAME);
         let setup = || -> Result<Case<'a>> {
             let xb = dev.upload(&h.x[..r * c])?;
             let wb = dev.upload(&h.weight)?;
             let bb = dev.upload(&h.bias)?;
             let mut yb = dev.zeros::<T>(r * c)?;
             let extra = [0, 4, 2][k] * c as u64;
-            Ok(case(
-                dev,
-                &kernel,
-                4 * (r * c) as u64 + extra,
-                move |run_check| {
-                    launch(
-                        dev,
-                        Grid::groups([r as u32, 1, 1]),
-                        c as u32,
-                        &xb,
-                        &wb,
-                        &bb,
-                        &mut yb,
-                    )?;
-                    if !run_check {
-                        return Ok(None);
-                    }
-                    let x = wide(&h.x[..r * c]);
-                    let (w, b) = (wide(&h.weight), wide(&h.bias));
-                    let want = row_reference(k, &x, c, &w, &b);
-                    Ok(Some(check(&yb.to_vec()?, want, ROW_TOL)))
-                },
-            ))
+            let mut out = case(dev, &kernel, 4 * (r * c) as u64 + extra, move |run_check| {
+                launch(dev, Rows { rows: r, cols: c }, &xb, &wb, &bb, &mut yb)?;
+                if !run_check {
+                    return Ok(None);
+                }
+                let x = wide(&h.x[..r * c]);
+                let (w, b) = (wide(&h.weight), wide(&h.bias));
+                let want = row_reference(k, &x, c, &w, &b);
+                Ok(Some(check(&yb.to_vec()?, want, ROW_TOL)))
+            });
+            out.family = Some(ops::row_family::<T>(names[k], c));
+            Ok(out)
         };
         out.push((kernel.clone(), setup()));
     }
@@ -428,9 +417,9 @@ fn row_reference(k: usize, x: &[f32], c: usize, w: &[f32], b: &[f32]) -> Vec<f32
 macro_rules! rows {
     ($t:ty) => {
         [
-            |d, g, c, x, _, _, y| softmax::launch(d, g, c, x, y),
-            |d, g, c, x, w, b, y| layer_norm::launch(d, g, c, LAYER_NORM_EPS, x, w, b, y),
-            |d, g, c, x, w, _, y| rms_norm::launch(d, g, c, RMS_NORM_EPS, x, w, y),
+            |d, s, x, _, _, y| ops::softmax(d, x, y, s),
+            |d, s, x, w, b, y| ops::layer_norm(d, x, w, b, y, s, LAYER_NORM_EPS),
+            |d, s, x, w, _, y| ops::rms_norm(d, x, w, y, s, RMS_NORM_EPS),
         ]
     };
 }

@@ -2,6 +2,7 @@
 
 use super::{Case, Check};
 use kernelforge::kernels::*;
+use kernelforge::ops::{self, Rows};
 use kernelforge::{Buffer, Device, Grid, Result};
 use kernelforge_reference::{self as reference, inputs};
 use rayon::prelude::*;
@@ -165,6 +166,7 @@ pub(super) fn case<'a>(
         device: dev.name(),
         bytes,
         flops: 0,
+        family: None,
         step: Box::new(step),
     }
 }
@@ -211,8 +213,8 @@ fn softmax_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
     let (r, c) = (d.rows, d.cols);
     let xb = dev.upload(d.matrix())?;
     let mut yb = dev.zeros::<f32>(r * c)?;
-    Ok(case(dev, "softmax", 8 * (r * c) as u64, move |check| {
-        softmax::launch(dev, Grid::groups([r as u32, 1, 1]), c as u32, &xb, &mut yb)?;
+    let mut out = case(dev, "softmax", 8 * (r * c) as u64, move |check| {
+        ops::softmax(dev, &xb, &mut yb, Rows { rows: r, cols: c })?;
         if !check {
             return Ok(None);
         }
@@ -221,7 +223,9 @@ fn softmax_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
             want: refs::softmax(d),
             tol: ROW_TOL,
         }))
-    }))
+    });
+    out.family = Some(ops::row_family::<f32>("softmax", c));
+    Ok(out)
 }
 
 fn layer_norm_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
@@ -231,10 +235,9 @@ fn layer_norm_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
     let bb = dev.upload(&d.bias)?;
     let mut yb = dev.zeros::<f32>(r * c)?;
     let bytes = 8 * (r * c) as u64 + 8 * c as u64;
-    Ok(case(dev, "layer_norm", bytes, move |check| {
-        let grid = Grid::groups([r as u32, 1, 1]);
-        let eps = LAYER_NORM_EPS;
-        layer_norm::launch(dev, grid, c as u32, eps, &xb, &wb, &bb, &mut yb)?;
+    let mut out = case(dev, "layer_norm", bytes, move |check| {
+        let s = Rows { rows: r, cols: c };
+        ops::layer_norm(dev, &xb, &wb, &bb, &mut yb, s, LAYER_NORM_EPS)?;
         if !check {
             return Ok(None);
         }
@@ -243,7 +246,9 @@ fn layer_norm_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
             want: refs::layer_norm(d),
             tol: ROW_TOL,
         }))
-    }))
+    });
+    out.family = Some(ops::row_family::<f32>("layer_norm", c));
+    Ok(out)
 }
 
 fn rms_norm_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
@@ -252,9 +257,9 @@ fn rms_norm_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
     let wb = dev.upload(&d.weight)?;
     let mut yb = dev.zeros::<f32>(r * c)?;
     let bytes = 8 * (r * c) as u64 + 4 * c as u64;
-    Ok(case(dev, "rms_norm", bytes, move |check| {
-        let grid = Grid::groups([r as u32, 1, 1]);
-        rms_norm::launch(dev, grid, c as u32, RMS_NORM_EPS, &xb, &wb, &mut yb)?;
+    let mut out = case(dev, "rms_norm", bytes, move |check| {
+        let s = Rows { rows: r, cols: c };
+        ops::rms_norm(dev, &xb, &wb, &mut yb, s, RMS_NORM_EPS)?;
         if !check {
             return Ok(None);
         }
@@ -263,7 +268,9 @@ fn rms_norm_case<'a>(dev: &'a Device, d: &'a Data) -> Result<Case<'a>> {
             want: refs::rms_norm(d),
             tol: ROW_TOL,
         }))
-    }))
+    });
+    out.family = Some(ops::row_family::<f32>("rms_norm", c));
+    Ok(out)
 }
 
 /// Both launches of `reduce::sum`, into buffers made once; checked within `1e-5 * sum(|x|)`.

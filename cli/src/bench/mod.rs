@@ -62,6 +62,9 @@ pub struct Record {
     /// The backend's roofline: the best GB/s of a device copy (the `copy` kernel or its peer)
     /// in the same run, when one was measured.
     pub roofline_gbps: Option<f64>,
+    /// For an autotuned kernel, the instance its family chose on this device (`layer_norm_f32_32`)
+    /// and how (`measured`, `disk`: an earlier process's, `default`: timing off).
+    pub instance: Option<String>,
 }
 
 impl Record {
@@ -80,7 +83,7 @@ impl Record {
             "first_ms": self.first_ms, "compile_ms": self.compile_ms,
             "gbps": self.gbps, "tflops": self.tflops, "max_abs_err": self.max_abs_err, "max_rel_err": self.max_rel_err,
             "ok": self.ok, "peer_of": self.peer_of, "roofline_gbps": self.roofline_gbps,
-            "roofline_fraction": self.roofline_fraction(),
+            "roofline_fraction": self.roofline_fraction(), "instance": self.instance,
         })
     }
 }
@@ -115,6 +118,8 @@ pub struct Case<'a> {
     bytes: u64,
     /// Floating-point operations of one run (0: not counted).
     flops: u64,
+    /// The autotuned family whose choice the case runs (`Device::autotuned`), if any.
+    family: Option<String>,
     /// `step(false)` runs once; `step(true)` runs from fresh inputs where the case works in
     /// place and returns its output for checking.
     step: Box<dyn FnMut(bool) -> Result<Option<Check>> + 'a>,
@@ -272,6 +277,7 @@ fn measure(
         };
         let ms = median(std::mem::take(&mut times[i]));
         let (abs, rel) = errors(&check.got, &check.want);
+        let tuned = c.family.as_deref().and_then(|f| dev.autotuned(f));
         let r = Record {
             kernel: c.kernel.clone(),
             peer_of: c.peer_of.clone(),
@@ -282,10 +288,12 @@ fn measure(
             median_ms: ms,
             first_ms: first[i],
             compile_ms: match (&c.peer_of, &profile) {
-                // The f32 instances of generic kernels keep the plain name in the bench.
+                // The f32 instances of generic kernels keep the plain name in the bench; an
+                // autotuned one is its chosen instance.
                 (None, Some(p)) => p
                     .kernel(&c.kernel)
                     .or_else(|| p.kernel(&format!("{}_f32", c.kernel)))
+                    .or_else(|| p.kernel(&tuned.as_ref()?.instance))
                     .and_then(|k| k.compile)
                     .map(|d| d.as_secs_f64() * 1e3),
                 _ => None,
@@ -296,6 +304,18 @@ fn measure(
             max_rel_err: rel,
             ok: abs <= check.tol || rel <= check.tol,
             roofline_gbps: None,
+            instance: c
+                .family
+                .as_deref()
+                .and_then(|f| dev.autotuned(f))
+                .map(|ch| {
+                    let how = match ch.chosen {
+                        kernelforge::autotune::Chosen::Measured(_) => "measured",
+                        kernelforge::autotune::Chosen::Disk => "disk",
+                        kernelforge::autotune::Chosen::Default => "default",
+                    };
+                    format!("{} ({how})", ch.instance)
+                }),
         };
         progress(&format!(
             "  {:<26} {:>9.3} ms {:>8.2} GB/s {:>7} TFLOP/s  first {:>9.3} ms  err {:.1e}",
@@ -306,6 +326,9 @@ fn measure(
             r.first_ms,
             r.max_abs_err
         ));
+        if let Some(i) = &r.instance {
+            progress(&format!("  {:<26} autotuned: {i}", ""));
+        }
         out.push(r);
     }
     out
@@ -432,6 +455,14 @@ pub fn table(records: &[Record]) -> String {
             r.first_ms,
             r.max_abs_err,
             if r.ok { "yes" } else { "NO" }
+        );
+    }
+    for r in records.iter().filter(|r| r.instance.is_some()) {
+        s += &format!(
+            "autotuned: {} on {}: {}\n",
+            r.kernel,
+            r.backend,
+            r.instance.as_deref().unwrap_or_default()
         );
     }
     s

@@ -86,6 +86,7 @@ pub(super) fn host_case<'a>(
         device: format!("rayon, {} threads", rayon::current_num_threads()),
         bytes,
         flops: 0,
+        family: None,
         step: Box::new(step),
     }
 }
