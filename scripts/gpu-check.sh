@@ -3,7 +3,8 @@
 # .gpu/ (under the device tool's 64 MiB), and prints the one command that runs it there:
 # `kernelforge info`, every test binary with KERNELFORGE_REQUIRE=cuda, compute-sanitizer's
 # memcheck and racecheck over the CUDA equivalence tests, and `kernelforge bench` beside
-# PyTorch's GELU, layer_norm and softmax (scripts/gpu_peers.py), each result in a file of $OUT.
+# PyTorch's GELU, layer_norm, softmax, matmul, linear + GELU and attention (scripts/gpu_peers.py),
+# each result in a file of $OUT.
 # The run there is bounded to 8 minutes (each step has its own timeout). ../shared/GPU.md says
 # how the machine is reached. Usage: scripts/gpu-check.sh [--no-build]
 set -euo pipefail
@@ -70,8 +71,8 @@ echo "test binaries failed: $fails" >> "$OUT/tests.txt"
 # Every built-in's bounds-checked CUDA C (NVRTC) in bounds: the unchecked results.
 KERNELFORGE_CHECK=bounds timeout 30 "$bin"/tests/equivalence _cuda --skip cuda_host > "$OUT/bounds.txt" 2>&1
 echo "exit: $?" >> "$OUT/bounds.txt"
-KERNELFORGE_BACKEND=cuda timeout 60 "$bin/kernelforge" bench --json "$OUT/bench.json" > "$OUT/bench.txt" 2>&1
-PYTHONUNBUFFERED=1 timeout 30 python3 .gpu/gpu_peers.py > "$OUT/peers.txt" 2>&1
+KERNELFORGE_BACKEND=cuda timeout 90 "$bin/kernelforge" bench --json "$OUT/bench.json" > "$OUT/bench.txt" 2>&1
+PYTHONUNBUFFERED=1 timeout 45 python3 .gpu/gpu_peers.py > "$OUT/peers.txt" 2>&1
 echo "gpu-check: $(( $(date +%s) - started )) s; test binaries failed: $fails" | tee -a "$OUT/info.txt"
 tail -3 "$OUT/tests.txt"; grep -E "ERROR SUMMARY|exit:" "$OUT/sanitizer.txt"; tail -2 "$OUT/bounds.txt"; tail -5 "$OUT/peers.txt"
 RUN
