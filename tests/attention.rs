@@ -228,51 +228,25 @@ fn shapes_that_do_not_match_the_buffers_are_errors() {
         } => message,
         e => panic!("not BadArguments: {e}"),
     };
-    let msg = bad(ops::attention(
-        &dev,
-        &x,
-        &x,
-        &x,
-        &mut o,
-        &mut lse,
-        Attention::new(2, 1, 4, 64),
-    )
-    .unwrap_err());
+    // The attention of `s` into `lse`, its error.
+    let mut attend = |lse: &mut kernelforge::Buffer<f32>, s: Attention| {
+        ops::attention(&dev, &x, &x, &x, &mut o, lse, s).unwrap_err()
+    };
+    let msg = bad(attend(&mut lse, Attention::new(2, 1, 4, 64)));
     assert!(
         msg.contains("`q` holds 384 elements") && msg.contains("makes it 512"),
         "{msg}"
     );
-    let mut short = dev.zeros::<f32>(5).unwrap();
-    let msg = bad(ops::attention(&dev, &x, &x, &x, &mut o, &mut short, s).unwrap_err());
+    let msg = bad(attend(&mut dev.zeros::<f32>(5).unwrap(), s));
     assert!(msg.contains("`lse` holds 5 elements"), "{msg}");
-    let msg = bad(ops::attention(
-        &dev,
-        &x,
-        &x,
-        &x,
-        &mut o,
-        &mut lse,
-        Attention::new(2, 1, 2, 96),
-    )
-    .unwrap_err());
+    let msg = bad(attend(&mut lse, Attention::new(2, 1, 2, 96)));
     assert!(
         msg.contains("head_dim is 96") && msg.contains("pad"),
         "{msg}"
     );
-    let msg = bad(
-        ops::attention(&dev, &x, &x, &x, &mut o, &mut lse, s.with_scale(f32::NAN)).unwrap_err(),
-    );
+    let msg = bad(attend(&mut lse, s.with_scale(f32::NAN)));
     assert!(msg.contains("finite"), "{msg}");
-    let e = ops::attention(
-        &dev,
-        &x,
-        &x,
-        &x,
-        &mut o,
-        &mut lse,
-        Attention::new(1 << 20, 1 << 20, 1, 64),
-    )
-    .unwrap_err();
+    let e = attend(&mut lse, Attention::new(1 << 20, 1 << 20, 1, 64));
     assert!(matches!(e, Error::TooLarge { .. }), "{e}");
     // Nothing to attend to: no error, nothing written.
     let empty = dev.zeros::<f32>(0).unwrap();

@@ -123,14 +123,7 @@ fn checked(
     h: &Heads,
     got: impl FnOnce() -> Result<Vec<f32>>,
 ) -> Result<Option<Check>> {
-    if !check {
-        return Ok(None);
-    }
-    Ok(Some(Check {
-        got: got()?,
-        want: h.want(),
-        tol: TOL,
-    }))
+    Check::when(check, TOL, || h.want(), got)
 }
 
 /// A handwritten rayon attention that materialises the scores, as PyTorch's math path does

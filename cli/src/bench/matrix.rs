@@ -173,14 +173,7 @@ fn checked(
     m: &Matrices,
     got: impl FnOnce() -> Result<Vec<f32>>,
 ) -> Result<Option<Check>> {
-    if !check {
-        return Ok(None);
-    }
-    Ok(Some(Check {
-        got: got()?,
-        want: want(m),
-        tol: TOL,
-    }))
+    Check::when(check, TOL, || want(m), got)
 }
 
 /// `dst = a b` (`b` read as `[n, k]`, i.e. `a b^T`, when `b_transposed`) by the `gemm` crate

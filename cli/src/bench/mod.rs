@@ -108,6 +108,26 @@ pub(crate) struct Check {
     tol: f64,
 }
 
+impl Check {
+    /// The check of a case run with `check`: `got()` against `want()`, within `tol`; `None`
+    /// (nothing computed) for a timed run.
+    pub(crate) fn when(
+        check: bool,
+        tol: f64,
+        want: impl FnOnce() -> Vec<f32>,
+        got: impl FnOnce() -> Result<Vec<f32>>,
+    ) -> Result<Option<Check>> {
+        if !check {
+            return Ok(None);
+        }
+        Ok(Some(Check {
+            got: got()?,
+            want: want(),
+            tol,
+        }))
+    }
+}
+
 /// One thing to time, a built-in kernel on one device or its peer, with its inputs and output
 /// already in place: [`Case::run`] runs it once.
 pub struct Case<'a> {
