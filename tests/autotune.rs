@@ -213,3 +213,26 @@ fn row_operators_record_their_choice(dev: &Device) {
     let e = ops::softmax(dev, &x, &mut y, Rows { rows: 3, cols: 701 }).unwrap_err();
     assert!(e.to_string().contains("`x` holds 2100 elements"), "{e}");
 }
+
+/// `ops::matmul` chooses one of its family's instances for the output's size class.
+#[each_backend]
+fn matmul_records_its_choice(dev: &Device) {
+    let a = dev.upload(&[1.0f32; 6 * 5]).unwrap();
+    let mut c = dev.zeros::<f32>(36).unwrap();
+    ops::matmul(
+        dev,
+        &a,
+        &a,
+        &mut c,
+        ops::Matmul::new(6, 6, 5).b_transposed(),
+    )
+    .unwrap();
+    assert!(c.to_vec().unwrap().iter().all(|&v| v == 5.0));
+    let family = ops::matmul_family::<f32>(6, 6);
+    assert_eq!(family, "matmul_f32/mn<=64");
+    let c = dev.autotuned(&family).expect("a choice");
+    assert!(
+        ["matmul_f32_4", "matmul_f32_2"].contains(&c.instance.as_str()),
+        "{c:?}"
+    );
+}

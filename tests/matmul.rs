@@ -27,7 +27,7 @@ use kernelforge::prelude::*;
 use kernelforge::Error;
 
 /// Runs `c = op(a) op(b)` for `s` on `dev` and compares every element with the `f64` product.
-fn check<T: Elem + matmul::Instance>(dev: &Device, s: Matmul) {
+fn check<T: Elem + matmul::Instance + ops::Element>(dev: &Device, s: Matmul) {
     let Matmul { m, n, k, .. } = s;
     let (a, b) = (values::<T>(m * k, 1), values::<T>(k * n, 2));
     let at = |i: usize, p: usize| match s.a_transposed {
@@ -119,14 +119,18 @@ fn activate(act: Activation, v: f64) -> f64 {
 
 /// Runs `linear` for `s` (with a bias when `with_bias`) on `dev` against `f64`, at every
 /// output.
-fn check_linear<T: Elem + matmul::Instance>(dev: &Device, s: Linear, with_bias: bool) {
+fn check_linear<T: Elem + matmul::Instance + ops::Element>(
+    dev: &Device,
+    s: Linear,
+    with_bias: bool,
+) {
     check_linear_at::<T>(dev, s, with_bias, 1)
 }
 
 /// [`check_linear`] at `len / stride` outputs scattered over `y`: the `t`-th checked is output
 /// `t * stride * 7919 mod len` (7919 is prime, so they are distinct unless it divides `len`),
 /// for shapes whose full `f64` reference would dominate the test.
-fn check_linear_at<T: Elem + matmul::Instance>(
+fn check_linear_at<T: Elem + matmul::Instance + ops::Element>(
     dev: &Device,
     s: Linear,
     with_bias: bool,
@@ -296,10 +300,70 @@ fn lavapipe_runs_up_to_its_loop_limit_and_refuses_past_it() {
     let a = dev.upload(&vec![1.0f32; k]).unwrap();
     ops::matmul(&dev, &a, &a, &mut c, Matmul::new(1, 1, k)).unwrap();
     assert_eq!(c.to_vec().unwrap(), [k as f32]);
+    // The other instance of the family too (`ops::matmul` may choose it).
+    let none = dev.zeros::<f32>(0).unwrap();
+    let g = Grid::groups([1, 1, 1]);
+    let k32 = k as u32;
+    matmul::launch::<_, 2>(&dev, g, 1, 1, k32, k32, 1, 1, 1, 0, &a, &a, &none, &mut c).unwrap();
+    assert_eq!(c.to_vec().unwrap(), [k as f32]);
     let e = ops::matmul(&dev, &ones, &ones, &mut c, Matmul::new(1, 1, k + 1)).unwrap_err();
     let msg = e.to_string();
     assert!(
         matches!(e, Error::Unsupported { .. }) && msg.contains("65,535") && msg.contains("55,296"),
         "{msg}"
     );
+}
+
+/// Each instance of the `matmul` family (`TM` = 4: 64 x 64 tiles; 2: 32 x 32), launched
+/// directly, at the odd shapes, with each operand transposed: `ops::matmul` runs whichever
+/// autotuning chose, and scripts/test.sh turns timing off (the default, 4).
+#[each_backend]
+fn each_tile_size_matches_f64(dev: &Device) {
+    for s in [
+        Matmul::new(17, 33, 65),
+        Matmul::new(70, 5, 33).a_transposed().b_transposed(),
+        Matmul::new(130, 70, 40).b_transposed(),
+    ] {
+        let Matmul { m, n, k, .. } = s;
+        let (a, b) = (values::<f32>(m * k, 1), values::<f32>(k * n, 2));
+        let (da, db) = (dev.upload(&a).unwrap(), dev.upload(&b).unwrap());
+        let none = dev.zeros::<f32>(0).unwrap();
+        let (m32, n32, k32) = (m as u32, n as u32, k as u32);
+        let (a_row, a_col) = if s.a_transposed { (1, m32) } else { (k32, 1) };
+        let (b_row, b_col) = if s.b_transposed { (1, k32) } else { (n32, 1) };
+        // The CPU backend's default instance, which `check` holds to the f64 bound.
+        let cpu = Device::cpu();
+        let mut cpu_c = cpu.zeros::<f32>(m * n).unwrap();
+        let (ca, cb) = (cpu.upload(&a).unwrap(), cpu.upload(&b).unwrap());
+        ops::matmul(&cpu, &ca, &cb, &mut cpu_c, s).unwrap();
+        let want = cpu_c.to_vec().unwrap();
+        for tm in [4u32, 2] {
+            let tile = 16 * tm;
+            let grid = Grid::groups([n32.div_ceil(tile), m32.div_ceil(tile), 1]);
+            let mut dc = dev.zeros::<f32>(m * n).unwrap();
+            let args = (m32, n32, k32, a_row, a_col, b_row, b_col, 0u32);
+            let r = if tm == 4 {
+                matmul::launch::<_, 4>(
+                    dev, grid, args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, &da,
+                    &db, &none, &mut dc,
+                )
+            } else {
+                matmul::launch::<_, 2>(
+                    dev, grid, args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, &da,
+                    &db, &none, &mut dc,
+                )
+            };
+            r.unwrap();
+            // Every instance accumulates each output in the same order, so only a fused or
+            // unfused multiply-add can tell them apart.
+            let got = dc.to_vec().unwrap();
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert!(
+                    (g - w).abs() <= 1e-5 * w.abs().max(1.0),
+                    "{} TM {tm} {s:?}: c[{i}] = {g}, CPU backend {w}",
+                    dev.name()
+                );
+            }
+        }
+    }
 }

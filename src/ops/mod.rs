@@ -7,10 +7,34 @@ mod product;
 mod rows;
 
 pub use attention::{attention, Attention};
-pub use product::{linear, matmul, Activation, Linear, Matmul};
+pub use product::{linear, matmul, matmul_family, Activation, Linear, Matmul};
 pub use rows::{layer_norm, rms_norm, row_family, softmax, RowElement, Rows};
 
 use crate::{Backend, Device, Error, Result};
+
+/// The element types of the built-in float kernels (`f32`, `f16`, `bf16`), as named in their
+/// instances (`matmul_bf16_4`) and autotuned families.
+pub trait Element: bytemuck::Pod + private::Sealed {
+    /// The type's name in instance names (`f32`, `f16`, `bf16`).
+    const NAME: &'static str;
+}
+
+mod private {
+    pub trait Sealed {}
+    impl Sealed for f32 {}
+    impl Sealed for crate::f16 {}
+    impl Sealed for crate::bf16 {}
+}
+
+impl Element for f32 {
+    const NAME: &'static str = "f32";
+}
+impl Element for crate::f16 {
+    const NAME: &'static str = "f16";
+}
+impl Element for crate::bf16 {
+    const NAME: &'static str = "bf16";
+}
 
 /// `Err` when `dev` is Mesa's llvmpipe (lavapipe) and a kernel's loops would take `blocks`
 /// trips of its main loop where llvmpipe runs at most `max_blocks` correctly. llvmpipe ends

@@ -1,5 +1,7 @@
 //! Matrix products: [`matmul`] and [`linear`] over the `matmul` kernel.
 
+use super::Element;
+use crate::autotune::Family;
 use crate::kernels::matmul;
 use crate::{Buffer, Device, Error, Grid, Result};
 
@@ -99,7 +101,7 @@ pub struct Linear {
 /// # Errors
 /// [`Error::BadArguments`] when a buffer's length is not its shape's (naming which);
 /// [`Error::TooLarge`] past `u32` indices; those of the launch.
-pub fn matmul<T: matmul::Instance + bytemuck::Pod>(
+pub fn matmul<T: Element + matmul::Instance>(
     dev: &Device,
     a: &Buffer<T>,
     b: &Buffer<T>,
@@ -116,7 +118,7 @@ pub fn matmul<T: matmul::Instance + bytemuck::Pod>(
 ///
 /// # Errors
 /// As [`matmul`], and [`Error::BadArguments`] for a bias whose length is not `out_features`.
-pub fn linear<T: matmul::Instance + bytemuck::Pod>(
+pub fn linear<T: Element + matmul::Instance>(
     dev: &Device,
     x: &Buffer<T>,
     w: &Buffer<T>,
@@ -128,7 +130,7 @@ pub fn linear<T: matmul::Instance + bytemuck::Pod>(
     product(dev, x, w, bias, y, shape, s.activation)
 }
 
-fn product<T: matmul::Instance + bytemuck::Pod>(
+fn product<T: Element + matmul::Instance>(
     dev: &Device,
     a: &Buffer<T>,
     b: &Buffer<T>,
@@ -181,18 +183,121 @@ fn product<T: matmul::Instance + bytemuck::Pod>(
     let (m32, n32, k32) = (m as u32, n as u32, k as u32);
     let (a_row, a_col) = if s.a_transposed { (1, m32) } else { (k32, 1) };
     let (b_row, b_col) = if s.b_transposed { (1, k32) } else { (n32, 1) };
-    let grid = Grid::groups([n.div_ceil(64) as u32, m.div_ceil(64) as u32, 1]);
     // Without a bias the kernel reads an empty one (`cc < bias.len()` is never true).
-    let none;
-    let bias = match bias {
-        Some(b) => b,
-        None => {
-            none = dev.zeros::<T>(0)?;
-            &none
-        }
+    let none = dev.zeros::<T>(0)?;
+    let bias = bias.unwrap_or(&none);
+    let tm = choose::<T>(dev, m, n, &none)?;
+    let p = Product {
+        m: m32,
+        n: n32,
+        k: k32,
+        strides: [a_row, a_col, b_row, b_col],
+        act: act.code(),
     };
-    let act = act.code();
-    matmul::launch(
-        dev, grid, m32, n32, k32, a_row, a_col, b_row, b_col, act, a, b, bias, c,
+    launch(dev, tm, p, a, b, bias, c)
+}
+
+/// Outputs per invocation along each side (`TM`) of the `matmul` family's instances, in the
+/// order of its candidates; the first, 4 (64 x 64 tiles), is the default.
+const TMS: [u32; 2] = [4, 2];
+
+/// The depth of the product each candidate is timed on at the first use: its `m` and `n` are
+/// those of the family's size class (see [`matmul_family`]), which set how many workgroups run;
+/// `k` only lengthens each.
+const TUNE_K: u32 = 256;
+
+/// A product's sizes, operand strides (`a_row, a_col, b_row, b_col`) and activation code.
+#[derive(Clone, Copy)]
+struct Product {
+    m: u32,
+    n: u32,
+    k: u32,
+    strides: [u32; 4],
+    act: u32,
+}
+
+/// The name of the autotuned family of `matmul` instances for `T` and an output of `m x n`
+/// (`matmul_f32/mn<=1048576`), for `Device::autotuned`. The size class is the power of two at or
+/// above `m n`: small outputs favour the smaller tiles (more workgroups), large ones the larger
+/// (timed at 512 x 512, lavapipe chose 32 x 32 tiles, which ran 1.5x slower than 64 x 64 at
+/// 1024 x 1024).
+pub fn matmul_family<T: Element>(m: usize, n: usize) -> String {
+    format!(
+        "matmul_{}/mn<={}",
+        T::NAME,
+        m.saturating_mul(n).max(1).next_power_of_two()
     )
+}
+
+/// The square side of the timing workload of the size class of `m x n`: the class's area,
+/// between 64 x 64 and 2048 x 2048.
+fn tune_side(m: usize, n: usize) -> u32 {
+    let area = m.saturating_mul(n).max(1).next_power_of_two() as f64;
+    area.sqrt().clamp(64.0, 2048.0) as u32
+}
+
+/// The index in [`TMS`] of the instance to run on `dev` for `T` and an `m x n` output: its
+/// family ([`matmul_family`]) autotuned (see `Device::autotune`) on zeros, a square product of
+/// the class's side and depth [`TUNE_K`].
+fn choose<T: Element + matmul::Instance>(
+    dev: &Device,
+    m: usize,
+    n: usize,
+    no_bias: &Buffer<T>,
+) -> Result<usize> {
+    let name = matmul_family::<T>(m, n);
+    let candidates: Vec<String> = TMS
+        .iter()
+        .map(|t| format!("matmul_{}_{t}", T::NAME))
+        .collect();
+    let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
+    let family = Family {
+        name: &name,
+        candidates: &candidates,
+        default: 0,
+    };
+    let mut work: Option<(Buffer<T>, Buffer<T>)> = None;
+    let choice = dev.autotune(&family, &mut |i| {
+        let side = tune_side(m, n);
+        let (s, k) = (side as usize, TUNE_K as usize);
+        if work.is_none() {
+            work = Some((dev.zeros::<T>(s * k)?, dev.zeros::<T>(s * s)?));
+        }
+        let (x, y) = work.as_mut().expect("made above");
+        // `x` is both operands: `[side, k]`, and `[k, side]` read transposed.
+        let p = Product {
+            m: side,
+            n: side,
+            k: TUNE_K,
+            strides: [TUNE_K, 1, 1, TUNE_K],
+            act: 0,
+        };
+        launch(dev, i, p, x, x, no_bias, y)
+    })?;
+    Ok(choice.index)
+}
+
+/// Runs instance `tm` (an index into [`TMS`]) of `matmul` for `p`.
+fn launch<T: Element + matmul::Instance>(
+    dev: &Device,
+    tm: usize,
+    p: Product,
+    a: &Buffer<T>,
+    b: &Buffer<T>,
+    bias: &Buffer<T>,
+    c: &mut Buffer<T>,
+) -> Result<()> {
+    let tile = 16 * TMS[tm];
+    let grid = Grid::groups([p.n.div_ceil(tile), p.m.div_ceil(tile), 1]);
+    let Product { m, n, k, act, .. } = p;
+    let [a_row, a_col, b_row, b_col] = p.strides;
+    if tm == 0 {
+        matmul::launch::<_, 4>(
+            dev, grid, m, n, k, a_row, a_col, b_row, b_col, act, a, b, bias, c,
+        )
+    } else {
+        matmul::launch::<_, 2>(
+            dev, grid, m, n, k, a_row, a_col, b_row, b_col, act, a, b, bias, c,
+        )
+    }
 }

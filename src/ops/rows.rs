@@ -2,6 +2,7 @@
 //! each running the instance of its kernel family (kernels-src/rows.rs, one per workgroup size
 //! `B` = 32, 64, 128, 256) that [`Device::autotune`] timed fastest on the device.
 
+use super::Element;
 use crate::autotune::Family;
 use crate::kernels::{layer_norm as ln, rms_norm as rms, softmax as sm};
 use crate::{Buffer, Device, Error, Grid, Result};
@@ -30,29 +31,9 @@ pub struct Rows {
 
 /// The element types of the row operators (`f32`, `f16`, `bf16`), whose instances their
 /// kernels are built for.
-pub trait RowElement:
-    sm::Instance + ln::Instance + rms::Instance + bytemuck::Pod + private::Sealed
-{
-    /// The type's name in instance names (`f32`, `f16`, `bf16`).
-    const NAME: &'static str;
-}
+pub trait RowElement: Element + sm::Instance + ln::Instance + rms::Instance {}
 
-mod private {
-    pub trait Sealed {}
-    impl Sealed for f32 {}
-    impl Sealed for crate::f16 {}
-    impl Sealed for crate::bf16 {}
-}
-
-impl RowElement for f32 {
-    const NAME: &'static str = "f32";
-}
-impl RowElement for crate::f16 {
-    const NAME: &'static str = "f16";
-}
-impl RowElement for crate::bf16 {
-    const NAME: &'static str = "bf16";
-}
+impl<T: Element + sm::Instance + ln::Instance + rms::Instance> RowElement for T {}
 
 /// `y = softmax(x)` along each row (`exp(x - max) / sum(exp(x - max))`, as `torch.softmax(x,
 /// -1)`), `f32` arithmetic; `y` may not alias `x`.

@@ -130,6 +130,7 @@ fn linear_case<'a>(dev: &'a Device, m: &'a Matrices) -> Result<Case<'a>> {
         checked(check, Matrices::want_linear, m, || y.to_vec())
     });
     out.flops = m.flops();
+    out.family = Some(ops::matmul_family::<f32>(m.side, m.side));
     Ok(out)
 }
 
@@ -163,6 +164,7 @@ fn matmul_case<'a>(dev: &'a Device, m: &'a Matrices) -> Result<Case<'a>> {
         checked(check, Matrices::want, m, || c.to_vec())
     });
     out.flops = m.flops();
+    out.family = Some(ops::matmul_family::<f32>(m.side, m.side));
     Ok(out)
 }
 
