@@ -10,6 +10,7 @@ pub use attention::{attention, Attention};
 pub use product::{linear, matmul, matmul_family, Activation, Linear, Matmul};
 pub use rows::{layer_norm, rms_norm, row_family, softmax, RowElement, Rows};
 
+use crate::autotune::Family;
 use crate::{Backend, Device, Error, Result};
 
 /// The element types of the built-in float kernels (`f32`, `f16`, `bf16`), as named in their
@@ -60,4 +61,28 @@ fn within_llvmpipe_loops(
         });
     }
     Ok(())
+}
+
+/// The index in `values` of the instance of `kernel` for `T` that `dev` runs: the autotuned
+/// choice of the family `name` (see `Device::autotune`), whose candidates are the instances
+/// `<kernel>_<T>_<value>` in the order of `values`; `run(i)` times candidate `i`.
+fn tuned<T: Element>(
+    dev: &Device,
+    name: &str,
+    kernel: &str,
+    values: &[u32],
+    default: usize,
+    run: &mut dyn FnMut(usize) -> Result<()>,
+) -> Result<usize> {
+    let candidates: Vec<String> = values
+        .iter()
+        .map(|v| format!("{kernel}_{}_{v}", T::NAME))
+        .collect();
+    let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
+    let family = Family {
+        name,
+        candidates: &candidates,
+        default,
+    };
+    Ok(dev.autotune(&family, run)?.index)
 }

@@ -1,7 +1,6 @@
 //! Matrix products: [`matmul`] and [`linear`] over the `matmul` kernel.
 
 use super::Element;
-use crate::autotune::Family;
 use crate::kernels::matmul;
 use crate::{Buffer, Device, Error, Grid, Result};
 
@@ -184,9 +183,15 @@ fn product<T: Element + matmul::Instance>(
     let (a_row, a_col) = if s.a_transposed { (1, m32) } else { (k32, 1) };
     let (b_row, b_col) = if s.b_transposed { (1, k32) } else { (n32, 1) };
     // Without a bias the kernel reads an empty one (`cc < bias.len()` is never true).
-    let none = dev.zeros::<T>(0)?;
-    let bias = bias.unwrap_or(&none);
-    let tm = choose::<T>(dev, m, n, &none)?;
+    let none;
+    let bias = match bias {
+        Some(b) => b,
+        None => {
+            none = dev.zeros::<T>(0)?;
+            &none
+        }
+    };
+    let tm = choose::<T>(dev, m, n)?;
     let p = Product {
         m: m32,
         n: n32,
@@ -239,42 +244,37 @@ fn tune_side(m: usize, n: usize) -> u32 {
 /// The index in [`TMS`] of the instance to run on `dev` for `T` and an `m x n` output: its
 /// family ([`matmul_family`]) autotuned (see `Device::autotune`) on zeros, a square product of
 /// the class's side and depth [`TUNE_K`].
-fn choose<T: Element + matmul::Instance>(
-    dev: &Device,
-    m: usize,
-    n: usize,
-    no_bias: &Buffer<T>,
-) -> Result<usize> {
-    let name = matmul_family::<T>(m, n);
-    let candidates: Vec<String> = TMS
-        .iter()
-        .map(|t| format!("matmul_{}_{t}", T::NAME))
-        .collect();
-    let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
-    let family = Family {
-        name: &name,
-        candidates: &candidates,
-        default: 0,
-    };
-    let mut work: Option<(Buffer<T>, Buffer<T>)> = None;
-    let choice = dev.autotune(&family, &mut |i| {
-        let side = tune_side(m, n);
-        let (s, k) = (side as usize, TUNE_K as usize);
-        if work.is_none() {
-            work = Some((dev.zeros::<T>(s * k)?, dev.zeros::<T>(s * s)?));
-        }
-        let (x, y) = work.as_mut().expect("made above");
-        // `x` is both operands: `[side, k]`, and `[k, side]` read transposed.
-        let p = Product {
-            m: side,
-            n: side,
-            k: TUNE_K,
-            strides: [TUNE_K, 1, 1, TUNE_K],
-            act: 0,
-        };
-        launch(dev, i, p, x, x, no_bias, y)
-    })?;
-    Ok(choice.index)
+fn choose<T: Element + matmul::Instance>(dev: &Device, m: usize, n: usize) -> Result<usize> {
+    let side = tune_side(m, n);
+    let (s, k) = (side as usize, TUNE_K as usize);
+    // The workload (`x`, no bias, `y`) is made only if the family is timed now.
+    let mut work: Option<(Buffer<T>, Buffer<T>, Buffer<T>)> = None;
+    super::tuned::<T>(
+        dev,
+        &matmul_family::<T>(m, n),
+        "matmul",
+        &TMS,
+        0,
+        &mut |i| {
+            if work.is_none() {
+                work = Some((
+                    dev.zeros::<T>(s * k)?,
+                    dev.zeros::<T>(0)?,
+                    dev.zeros::<T>(s * s)?,
+                ));
+            }
+            let (x, no_bias, y) = work.as_mut().expect("made above");
+            // `x` is both operands: `[side, k]`, and `[k, side]` read transposed.
+            let p = Product {
+                m: side,
+                n: side,
+                k: TUNE_K,
+                strides: [TUNE_K, 1, 1, TUNE_K],
+                act: 0,
+            };
+            launch(dev, i, p, x, x, no_bias, y)
+        },
+    )
 }
 
 /// Runs instance `tm` (an index into [`TMS`]) of `matmul` for `p`.

@@ -3,7 +3,6 @@
 //! `B` = 32, 64, 128, 256) that [`Device::autotune`] timed fastest on the device.
 
 use super::Element;
-use crate::autotune::Family;
 use crate::kernels::{layer_norm as ln, rms_norm as rms, softmax as sm};
 use crate::{Buffer, Device, Error, Grid, Result};
 
@@ -144,19 +143,9 @@ fn choose<T: RowElement>(
     run: &mut Run<'_, T>,
 ) -> Result<usize> {
     let name = row_family::<T>(kernel, cols);
-    let candidates: Vec<String> = SIZES
-        .iter()
-        .map(|b| format!("{kernel}_{}_{b}", T::NAME))
-        .collect();
-    let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
-    let family = Family {
-        name: &name,
-        candidates: &candidates,
-        default: DEFAULT,
-    };
     // The workload is made only if the family is timed now.
     let mut work: Option<Workload<T>> = None;
-    let choice = dev.autotune(&family, &mut |i| {
+    super::tuned::<T>(dev, &name, kernel, &SIZES, DEFAULT, &mut |i| {
         if work.is_none() {
             let cols = cols.max(1).next_power_of_two();
             let rows = (TUNE_ELEMENTS / cols).clamp(1, TUNE_ROWS);
@@ -170,8 +159,7 @@ fn choose<T: RowElement>(
         }
         let (x, wb, y, rows, cols) = work.as_mut().expect("made above");
         run(i, x, wb, wb, y, *rows, *cols)
-    })?;
-    Ok(choice.index)
+    })
 }
 
 /// Checks `s` against `u32` indices and each buffer's length: `rows * cols` for a matrix,
