@@ -115,3 +115,152 @@ pub fn matmul<T: Float, const TM: u32>(
         }
     }
 }
+
+/// `matmul` on matrix tiles (`matrix_mma`: tensor cores on CUDA sm_80+, the register-blocked
+/// micro-kernel on the CPU): the same parameters, results within the same bound. A workgroup of
+/// four warps computes a 64 x 64 tile of C, each warp 32 x 32 as 2 x 2 accumulators, along `k`
+/// 16 at a time. Where the workgroup's tile and the step lie inside the matrices and each operand
+/// is row- or column-major (a stride of 1), the warps load their tiles straight from `a` and
+/// `b`; elsewhere (the edges, other strides) the workgroup first stages the step's 64 x 16 of A
+/// and 16 x 64 of B through workgroup memory, zeros past the matrices. The epilogue goes through
+/// workgroup memory one 16 x 16 accumulator per warp at a time. Launch `Grid::groups([ceil(n /
+/// 64), ceil(m / 64), 1])`. (`W`, the warps per workgroup, has one value: it names the instance
+/// in `ops::matmul`'s autotuned family.)
+#[compute_kernel(workgroup_size = 128, T = [f32, f16, bf16], W = [4])]
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_tiles<T: Float, const W: u32>(
+    m: u32,
+    n: u32,
+    k: u32,
+    a_row: u32,
+    a_col: u32,
+    b_row: u32,
+    b_col: u32,
+    act: u32,
+    a: &[T],
+    b: &[T],
+    bias: &[T],
+    c: &mut [T],
+) {
+    let at = shared_array::<T, 1024>();
+    let bt = shared_array::<T, 1024>();
+    let ct = shared_array::<f32, 1024>();
+    let lid = local_id().x;
+    let warp = lid / 32;
+    let lane = lid % 32;
+    let row0 = group_id().y * 64;
+    let col0 = group_id().x * 64;
+    // The warp's 32 x 32 within the workgroup's 64 x 64.
+    let wr = (warp / 2) * 32;
+    let wc = (warp % 2) * 32;
+    let inside = row0 + 64 <= m && col0 + 64 <= n;
+    let mut c00 = matrix_fill(0.0);
+    let mut c01 = matrix_fill(0.0);
+    let mut c10 = matrix_fill(0.0);
+    let mut c11 = matrix_fill(0.0);
+    for k0 in (0..k).step_by(16) {
+        let direct =
+            inside && k0 + 16 <= k && (a_row == 1 || a_col == 1) && (b_row == 1 || b_col == 1);
+        if direct {
+            let (r, cc) = (row0 + wr, col0 + wc);
+            let a0 = r * a_row + k0 * a_col;
+            let a1 = (r + 16) * a_row + k0 * a_col;
+            let b0 = k0 * b_row + cc * b_col;
+            let b1 = k0 * b_row + (cc + 16) * b_col;
+            if a_col == 1 {
+                let fa0 = matrix_load_a(a, a0, a_row, Layout::RowMajor);
+                let fa1 = matrix_load_a(a, a1, a_row, Layout::RowMajor);
+                if b_col == 1 {
+                    let fb0 = matrix_load_b(b, b0, b_row, Layout::RowMajor);
+                    let fb1 = matrix_load_b(b, b1, b_row, Layout::RowMajor);
+                    matrix_mma(&mut c00, &fa0, &fb0);
+                    matrix_mma(&mut c01, &fa0, &fb1);
+                    matrix_mma(&mut c10, &fa1, &fb0);
+                    matrix_mma(&mut c11, &fa1, &fb1);
+                } else {
+                    let fb0 = matrix_load_b(b, b0, b_col, Layout::ColMajor);
+                    let fb1 = matrix_load_b(b, b1, b_col, Layout::ColMajor);
+                    matrix_mma(&mut c00, &fa0, &fb0);
+                    matrix_mma(&mut c01, &fa0, &fb1);
+                    matrix_mma(&mut c10, &fa1, &fb0);
+                    matrix_mma(&mut c11, &fa1, &fb1);
+                }
+            } else {
+                let fa0 = matrix_load_a(a, a0, a_col, Layout::ColMajor);
+                let fa1 = matrix_load_a(a, a1, a_col, Layout::ColMajor);
+                if b_col == 1 {
+                    let fb0 = matrix_load_b(b, b0, b_row, Layout::RowMajor);
+                    let fb1 = matrix_load_b(b, b1, b_row, Layout::RowMajor);
+                    matrix_mma(&mut c00, &fa0, &fb0);
+                    matrix_mma(&mut c01, &fa0, &fb1);
+                    matrix_mma(&mut c10, &fa1, &fb0);
+                    matrix_mma(&mut c11, &fa1, &fb1);
+                } else {
+                    let fb0 = matrix_load_b(b, b0, b_col, Layout::ColMajor);
+                    let fb1 = matrix_load_b(b, b1, b_col, Layout::ColMajor);
+                    matrix_mma(&mut c00, &fa0, &fb0);
+                    matrix_mma(&mut c01, &fa0, &fb1);
+                    matrix_mma(&mut c10, &fa1, &fb0);
+                    matrix_mma(&mut c11, &fa1, &fb1);
+                }
+            }
+        } else {
+            // `at` is A's 64 x 16 row-major, `bt` B's 16 x 64; the barrier first lets the
+            // previous step's loads finish.
+            barrier();
+            for e in 0..8 {
+                let idx = lid + e * 128;
+                let (i, d) = (idx / 16, idx % 16);
+                let (r, kc) = (row0 + i, k0 + d);
+                at[idx] = if r < m && kc < k {
+                    a[r * a_row + kc * a_col]
+                } else {
+                    0.0 as T
+                };
+                let (d, j) = (idx / 64, idx % 64);
+                let (kr, cc) = (k0 + d, col0 + j);
+                bt[idx] = if kr < k && cc < n {
+                    b[kr * b_row + cc * b_col]
+                } else {
+                    0.0 as T
+                };
+            }
+            barrier();
+            let fa0 = matrix_load_a(&at, wr * 16, 16, Layout::RowMajor);
+            let fa1 = matrix_load_a(&at, (wr + 16) * 16, 16, Layout::RowMajor);
+            let fb0 = matrix_load_b(&bt, wc, 64, Layout::RowMajor);
+            let fb1 = matrix_load_b(&bt, wc + 16, 64, Layout::RowMajor);
+            matrix_mma(&mut c00, &fa0, &fb0);
+            matrix_mma(&mut c01, &fa0, &fb1);
+            matrix_mma(&mut c10, &fa1, &fb0);
+            matrix_mma(&mut c11, &fa1, &fb1);
+        }
+    }
+    // The epilogue, one accumulator of each warp at a time: lane `lane` writes 8 of its warp's
+    // 256 values.
+    for f in 0..4 {
+        barrier();
+        if f == 0 {
+            matrix_store(&ct, warp * 256, 16, Layout::RowMajor, &c00);
+        } else if f == 1 {
+            matrix_store(&ct, warp * 256, 16, Layout::RowMajor, &c01);
+        } else if f == 2 {
+            matrix_store(&ct, warp * 256, 16, Layout::RowMajor, &c10);
+        } else {
+            matrix_store(&ct, warp * 256, 16, Layout::RowMajor, &c11);
+        }
+        barrier();
+        for e in 0..8 {
+            let idx = lane * 8 + e;
+            let r = row0 + wr + (f / 2) * 16 + idx / 16;
+            let cc = col0 + wc + (f % 2) * 16 + idx % 16;
+            if r < m && cc < n {
+                let mut v = ct[warp * 256 + idx];
+                if cc < bias.len() {
+                    v += bias[cc] as f32;
+                }
+                c[r * n + cc] = activation(act, v) as T;
+            }
+        }
+    }
+}

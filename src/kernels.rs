@@ -21,7 +21,7 @@ pub use elementwise::{copy, gelu, relu, saxpy, scale, sigmoid, silu, vector_add}
 pub use flash_attention::attention;
 pub use histograms::{histogram, weighted_histogram};
 pub use integer::hash_u32;
-pub use matrix::matmul;
+pub use matrix::{matmul, matmul_tiles};
 pub use reduce::{reduce_max, reduce_sum};
 pub use rows::{layer_norm, rms_norm, softmax, softmax_warp};
 
@@ -101,6 +101,9 @@ pub fn all() -> Vec<&'static kernelforge_runtime::KernelDesc> {
         &matmul::matmul_f16_2::KERNEL,
         &matmul::matmul_bf16_4::KERNEL,
         &matmul::matmul_bf16_2::KERNEL,
+        &matmul_tiles::matmul_tiles_f32_4::KERNEL,
+        &matmul_tiles::matmul_tiles_f16_4::KERNEL,
+        &matmul_tiles::matmul_tiles_bf16_4::KERNEL,
         &attention::attention_f32_64::KERNEL,
         &attention::attention_f32_128::KERNEL,
         &attention::attention_f16_64::KERNEL,
@@ -185,6 +188,9 @@ pub fn cpu_source(name: &str) -> Option<&'static str> {
         "matmul_f16_2" => matmul::matmul_f16_2::CPU_SOURCE,
         "matmul_bf16_4" => matmul::matmul_bf16_4::CPU_SOURCE,
         "matmul_bf16_2" => matmul::matmul_bf16_2::CPU_SOURCE,
+        "matmul_tiles_f32_4" => matmul_tiles::matmul_tiles_f32_4::CPU_SOURCE,
+        "matmul_tiles_f16_4" => matmul_tiles::matmul_tiles_f16_4::CPU_SOURCE,
+        "matmul_tiles_bf16_4" => matmul_tiles::matmul_tiles_bf16_4::CPU_SOURCE,
         "attention_f32_64" => attention::attention_f32_64::CPU_SOURCE,
         "attention_f32_128" => attention::attention_f32_128::CPU_SOURCE,
         "attention_f16_64" => attention::attention_f16_64::CPU_SOURCE,

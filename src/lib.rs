@@ -48,6 +48,7 @@ pub mod bounds;
 pub mod histogram;
 pub mod intrinsics;
 pub mod kernels;
+pub mod matrix_tiles;
 pub mod ops;
 pub mod reduce;
 
@@ -65,6 +66,10 @@ pub mod prelude {
         shared_array, subgroup_add, subgroup_barrier, subgroup_broadcast, subgroup_id,
         subgroup_invocation_id, subgroup_max, subgroup_min, subgroup_shuffle_xor, subgroup_size,
         workgroup_barrier, UVec3,
+    };
+    pub use crate::matrix_tiles::{
+        matrix_fill, matrix_load_a, matrix_load_acc, matrix_load_b, matrix_mma, matrix_store,
+        Layout, MatrixA, MatrixAcc, MatrixB,
     };
     /// The element types of atomic slices (`&[AtomicU32]`) and workgroup arrays, and the
     /// ordering of kernel atomics.

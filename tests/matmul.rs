@@ -21,7 +21,7 @@ mod elem;
 
 use common::each_backend;
 use elem::{values, Elem};
-use kernelforge::kernels::matmul;
+use kernelforge::kernels::{matmul, matmul_tiles};
 use kernelforge::ops::{self, Activation, Linear, Matmul};
 use kernelforge::prelude::*;
 use kernelforge::Error;
@@ -314,15 +314,21 @@ fn lavapipe_runs_up_to_its_loop_limit_and_refuses_past_it() {
     );
 }
 
-/// Each instance of the `matmul` family (`TM` = 4: 64 x 64 tiles; 2: 32 x 32), launched
-/// directly, at the odd shapes, with each operand transposed: `ops::matmul` runs whichever
-/// autotuning chose, and scripts/test.sh turns timing off (the default, 4).
+/// Each instance of the `matmul` family (`TM` = 4: 64 x 64 tiles; 2: 32 x 32; and
+/// `matmul_tiles`, on matrix tiles), launched directly, at the odd shapes and at whole tiles
+/// (`matmul_tiles` loads those straight from the operands), with each operand transposed:
+/// `ops::matmul` runs whichever autotuning chose, and scripts/test.sh turns timing off (the
+/// default, 4).
 #[each_backend]
 fn each_tile_size_matches_f64(dev: &Device) {
     for s in [
         Matmul::new(17, 33, 65),
         Matmul::new(70, 5, 33).a_transposed().b_transposed(),
         Matmul::new(130, 70, 40).b_transposed(),
+        Matmul::new(128, 64, 48),
+        Matmul::new(64, 128, 40).a_transposed(),
+        Matmul::new(64, 64, 32).b_transposed(),
+        Matmul::new(64, 64, 32).a_transposed().b_transposed(),
     ] {
         let Matmul { m, n, k, .. } = s;
         let (a, b) = (values::<f32>(m * k, 1), values::<f32>(k * n, 2));
@@ -337,12 +343,18 @@ fn each_tile_size_matches_f64(dev: &Device) {
         let (ca, cb) = (cpu.upload(&a).unwrap(), cpu.upload(&b).unwrap());
         ops::matmul(&cpu, &ca, &cb, &mut cpu_c, s).unwrap();
         let want = cpu_c.to_vec().unwrap();
-        for tm in [4u32, 2] {
-            let tile = 16 * tm;
+        // TM 0: `matmul_tiles`.
+        for tm in [4u32, 2, 0] {
+            let tile = if tm == 0 { 64 } else { 16 * tm };
             let grid = Grid::groups([n32.div_ceil(tile), m32.div_ceil(tile), 1]);
             let mut dc = dev.zeros::<f32>(m * n).unwrap();
             let args = (m32, n32, k32, a_row, a_col, b_row, b_col, 0u32);
-            let r = if tm == 4 {
+            let r = if tm == 0 {
+                matmul_tiles::launch::<_, 4>(
+                    dev, grid, args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, &da,
+                    &db, &none, &mut dc,
+                )
+            } else if tm == 4 {
                 matmul::launch::<_, 4>(
                     dev, grid, args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, &da,
                     &db, &none, &mut dc,
@@ -365,5 +377,57 @@ fn each_tile_size_matches_f64(dev: &Device) {
                 );
             }
         }
+    }
+}
+
+/// `matmul_tiles` in the half types, with a bias and GELU, against `f64` at the bound of
+/// `check` (output rounding included), at whole tiles and at an odd shape.
+#[each_backend]
+fn matmul_tiles_in_half_types_matches_f64(dev: &Device) {
+    fn run<T: Elem + matmul_tiles::Instance>(dev: &Device, m: usize, n: usize, k: usize) {
+        let (a, b, bias) = (
+            values::<T>(m * k, 3),
+            values::<T>(n * k, 4),
+            values::<T>(n, 5),
+        );
+        let (da, db, dbias) = (
+            dev.upload(&a).unwrap(),
+            dev.upload(&b).unwrap(),
+            dev.upload(&bias).unwrap(),
+        );
+        let mut dc = dev.zeros::<T>(m * n).unwrap();
+        let (m32, n32, k32) = (m as u32, n as u32, k as u32);
+        let grid = Grid::groups([n32.div_ceil(64), m32.div_ceil(64), 1]);
+        // `linear`'s layout: `b` is `[N,K]`, read transposed; GELU's tanh form.
+        matmul_tiles::launch::<T, 4>(
+            dev, grid, m32, n32, k32, k32, 1, 1, k32, 2, &da, &db, &dbias, &mut dc,
+        )
+        .unwrap();
+        let got = dc.to_vec().unwrap();
+        for i in 0..m {
+            for j in 0..n {
+                let (mut want, mut mag) = (bias[j].wide(), bias[j].wide().abs());
+                for p in 0..k {
+                    let t = a[i * k + p].wide() * b[j * k + p].wide();
+                    want += t;
+                    mag += t.abs();
+                }
+                let want = activate(Activation::GeluTanh, want);
+                let g = got[i * n + j].wide();
+                let tol = 1.13 * k as f64 * 2f64.powi(-23) * mag
+                    + T::U * want.abs()
+                    + 2e-6 * want.abs().max(1.0)
+                    + T::FLOOR;
+                assert!(
+                    (g - want).abs() <= tol,
+                    "{} {m}x{n}x{k}: c[{i},{j}] = {g}, want {want} (tolerance {tol})",
+                    dev.name()
+                );
+            }
+        }
+    }
+    for (m, n, k) in [(64, 128, 32), (17, 70, 33)] {
+        run::<f16>(dev, m, n, k);
+        run::<bf16>(dev, m, n, k);
     }
 }

@@ -14,8 +14,11 @@ use crate::autotune::Family;
 use crate::{Backend, Device, Error, Result};
 
 /// The element types of the built-in float kernels (`f32`, `f16`, `bf16`), as named in their
-/// instances (`matmul_bf16_4`) and autotuned families.
-pub trait Element: bytemuck::Pod + private::Sealed {
+/// instances (`matmul_bf16_4`) and autotuned families. (It implies `matmul_tiles`'s instance,
+/// which `ops::matmul` may choose, so that its bounds stay `Element + matmul::Instance`.)
+pub trait Element:
+    bytemuck::Pod + private::Sealed + crate::kernels::matmul_tiles::Instance
+{
     /// The type's name in instance names (`f32`, `f16`, `bf16`).
     const NAME: &'static str;
 }
@@ -63,21 +66,24 @@ fn within_llvmpipe_loops(
     Ok(())
 }
 
-/// The index in `values` of the instance of `kernel` for `T` that `dev` runs: the autotuned
-/// choice of the family `name` (see `Device::autotune`), whose candidates are the instances
-/// `<kernel>_<T>_<value>` in the order of `values`; `run(i)` times candidate `i`.
-fn tuned<T: Element>(
+/// The names of the instances `<kernel>_<T>_<value>` of `kernel` for `T`, in the order of
+/// `values`.
+fn instances<T: Element>(kernel: &str, values: &[u32]) -> Vec<String> {
+    values
+        .iter()
+        .map(|v| format!("{kernel}_{}_{v}", T::NAME))
+        .collect()
+}
+
+/// The index in `candidates` (instance names) of the one that `dev` runs: the autotuned choice
+/// of the family `name` (see `Device::autotune`); `run(i)` times candidate `i`.
+fn tuned(
     dev: &Device,
     name: &str,
-    kernel: &str,
-    values: &[u32],
+    candidates: &[String],
     default: usize,
     run: &mut dyn FnMut(usize) -> Result<()>,
 ) -> Result<usize> {
-    let candidates: Vec<String> = values
-        .iter()
-        .map(|v| format!("{kernel}_{}_{v}", T::NAME))
-        .collect();
     let candidates: Vec<&str> = candidates.iter().map(String::as_str).collect();
     let family = Family {
         name,

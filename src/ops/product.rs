@@ -1,7 +1,7 @@
 //! Matrix products: [`matmul`] and [`linear`] over the `matmul` kernel.
 
 use super::Element;
-use crate::kernels::matmul;
+use crate::kernels::{matmul, matmul_tiles};
 use crate::{Buffer, Device, Error, Grid, Result};
 
 /// The shape of a matrix product `c[m,n] = op(a) op(b)`, `op` the identity or a transpose.
@@ -202,9 +202,13 @@ fn product<T: Element + matmul::Instance>(
     launch(dev, tm, p, a, b, bias, c)
 }
 
-/// Outputs per invocation along each side (`TM`) of the `matmul` family's instances, in the
-/// order of its candidates; the first, 4 (64 x 64 tiles), is the default.
+/// Outputs per invocation along each side (`TM`) of the `matmul` family's instances of
+/// `matmul`, the first candidates (4: 64 x 64 tiles, the default; 2: 32 x 32); the last
+/// candidate, index [`TILES`], is `matmul_tiles` (64 x 64 tiles on matrix tiles).
 const TMS: [u32; 2] = [4, 2];
+
+/// The index of `matmul_tiles` among the family's candidates.
+const TILES: usize = TMS.len();
 
 /// The depth of the product each candidate is timed on at the first use: its `m` and `n` are
 /// those of the family's size class (see [`matmul_family`]), which set how many workgroups run;
@@ -249,35 +253,30 @@ fn choose<T: Element + matmul::Instance>(dev: &Device, m: usize, n: usize) -> Re
     let (s, k) = (side as usize, TUNE_K as usize);
     // The workload (`x`, no bias, `y`) is made only if the family is timed now.
     let mut work: Option<(Buffer<T>, Buffer<T>, Buffer<T>)> = None;
-    super::tuned::<T>(
-        dev,
-        &matmul_family::<T>(m, n),
-        "matmul",
-        &TMS,
-        0,
-        &mut |i| {
-            if work.is_none() {
-                work = Some((
-                    dev.zeros::<T>(s * k)?,
-                    dev.zeros::<T>(0)?,
-                    dev.zeros::<T>(s * s)?,
-                ));
-            }
-            let (x, no_bias, y) = work.as_mut().expect("made above");
-            // `x` is both operands: `[side, k]`, and `[k, side]` read transposed.
-            let p = Product {
-                m: side,
-                n: side,
-                k: TUNE_K,
-                strides: [TUNE_K, 1, 1, TUNE_K],
-                act: 0,
-            };
-            launch(dev, i, p, x, x, no_bias, y)
-        },
-    )
+    let mut candidates = super::instances::<T>("matmul", &TMS);
+    candidates.extend(super::instances::<T>("matmul_tiles", &[4]));
+    super::tuned(dev, &matmul_family::<T>(m, n), &candidates, 0, &mut |i| {
+        if work.is_none() {
+            work = Some((
+                dev.zeros::<T>(s * k)?,
+                dev.zeros::<T>(0)?,
+                dev.zeros::<T>(s * s)?,
+            ));
+        }
+        let (x, no_bias, y) = work.as_mut().expect("made above");
+        // `x` is both operands: `[side, k]`, and `[k, side]` read transposed.
+        let p = Product {
+            m: side,
+            n: side,
+            k: TUNE_K,
+            strides: [TUNE_K, 1, 1, TUNE_K],
+            act: 0,
+        };
+        launch(dev, i, p, x, x, no_bias, y)
+    })
 }
 
-/// Runs instance `tm` (an index into [`TMS`]) of `matmul` for `p`.
+/// Runs candidate `tm` of the family (an index into [`TMS`], or [`TILES`]) for `p`.
 fn launch<T: Element + matmul::Instance>(
     dev: &Device,
     tm: usize,
@@ -287,11 +286,15 @@ fn launch<T: Element + matmul::Instance>(
     bias: &Buffer<T>,
     c: &mut Buffer<T>,
 ) -> Result<()> {
-    let tile = 16 * TMS[tm];
+    let tile = TMS.get(tm).map_or(64, |t| 16 * t);
     let grid = Grid::groups([p.n.div_ceil(tile), p.m.div_ceil(tile), 1]);
     let Product { m, n, k, act, .. } = p;
     let [a_row, a_col, b_row, b_col] = p.strides;
-    if tm == 0 {
+    if tm == TILES {
+        matmul_tiles::launch::<_, 4>(
+            dev, grid, m, n, k, a_row, a_col, b_row, b_col, act, a, b, bias, c,
+        )
+    } else if tm == 0 {
         matmul::launch::<_, 4>(
             dev, grid, m, n, k, a_row, a_col, b_row, b_col, act, a, b, bias, c,
         )

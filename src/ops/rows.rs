@@ -145,7 +145,8 @@ fn choose<T: RowElement>(
     let name = row_family::<T>(kernel, cols);
     // The workload is made only if the family is timed now.
     let mut work: Option<Workload<T>> = None;
-    super::tuned::<T>(dev, &name, kernel, &SIZES, DEFAULT, &mut |i| {
+    let candidates = super::instances::<T>(kernel, &SIZES);
+    super::tuned(dev, &name, &candidates, DEFAULT, &mut |i| {
         if work.is_none() {
             let cols = cols.max(1).next_power_of_two();
             let rows = (TUNE_ELEMENTS / cols).clamp(1, TUNE_ROWS);

@@ -21,6 +21,7 @@ pub const KERNEL_FILES: &[&str] = &[
     "tests/shared_len.rs",
     "tests/views.rs",
     "tests/subgroup_uniform.rs",
+    "tests/matrix_tiles.rs",
     "examples/train_loop.rs",
 ];
 

@@ -37,6 +37,15 @@ impl<'h> Lowerer<'h> {
                  shared_array::<f32, 256>();`",
             );
         }
+        if super::matrix::is_matrix_fn(&name) {
+            return self.error_expr(
+                span,
+                format!(
+                    "`{name}` is not a value: bind a fragment with `let a = {name}(..);`, \
+                     and call `matrix_mma` and `matrix_store` as statements"
+                ),
+            );
+        }
         if name == self.kernel.name {
             return self.error_expr(
                 span,

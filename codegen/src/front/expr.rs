@@ -232,6 +232,14 @@ impl Lowerer<'_> {
                     format!("an array is not a value; index it: `{name}[i]`"),
                 ),
                 Some(Binding::Const(lit)) => self.push(Expr::Literal(lit), span),
+                Some(Binding::Matrix(_)) => self.error_expr(
+                    span,
+                    format!(
+                        "`{name}` is a matrix fragment, which its warp holds as a whole: \
+                         it is used only by `matrix_mma` and `matrix_store`; store it to \
+                         memory to read its elements"
+                    ),
+                ),
                 None => self.error_expr(
                     span,
                     format!(

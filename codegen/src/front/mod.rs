@@ -15,6 +15,7 @@ mod inline;
 mod instances;
 mod int;
 mod math_consts;
+mod matrix;
 mod scope;
 mod signature;
 mod stmt;
@@ -134,6 +135,7 @@ fn is_language_fn(path: &syn::Path) -> bool {
             | "subgroup_id"
             | "num_subgroups"
     ) || Barrier::from_name(&name).is_some()
+        || matrix::is_matrix_fn(&name)
         || (path.segments.len() == 1
             && (MathFn::from_name(&name).is_some() || SubgroupOp::from_name(&name).is_some()))
         // `f32::from_bits(u)` and the like: associated functions of the scalar types.

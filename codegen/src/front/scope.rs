@@ -33,6 +33,8 @@ pub(crate) enum Binding {
     Array(ArrayId),
     /// `const N: u32 = 256;`: a literal of a fixed type.
     Const(Literal),
+    /// A matrix fragment (`let a = matrix_load_a(..)`).
+    Matrix(MatrixId),
 }
 
 pub(crate) struct Lowerer<'h> {
@@ -43,6 +45,8 @@ pub(crate) struct Lowerer<'h> {
     pub(crate) loop_depth: u32,
     /// Private arrays declared `let mut`.
     pub(super) private_mut: Vec<ArrayId>,
+    /// Matrix fragments declared `let mut`.
+    pub(super) matrix_mut: Vec<MatrixId>,
     /// The dimensions, outermost first, of the arrays of arrays (`[[f32; 32]; 8]` is
     /// `[8, 32]`), which are stored flat, row-major; absent for plain arrays.
     pub(super) array_dims: HashMap<ArrayId, Vec<u32>>,
@@ -75,6 +79,7 @@ impl<'h> Lowerer<'h> {
                 locals: Arena::new(),
                 arrays: Arena::new(),
                 exprs: Arena::new(),
+                matrices: Arena::new(),
                 body: Block::new(),
             },
             errors: Vec::new(),
@@ -82,6 +87,7 @@ impl<'h> Lowerer<'h> {
             name_counts,
             loop_depth: 0,
             private_mut: Vec::new(),
+            matrix_mut: Vec::new(),
             array_dims: HashMap::new(),
             helpers,
             inlining: Vec::new(),

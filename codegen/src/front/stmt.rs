@@ -3,6 +3,7 @@
 
 use super::array::array_init;
 use super::call::{barrier_call, builtin_call};
+use super::matrix::{is_matrix_maker, is_matrix_statement};
 use super::scope::{push_if, push_let, Binding, Lowerer};
 use super::types;
 use crate::ir::*;
@@ -87,6 +88,10 @@ impl Lowerer<'_> {
                 let mutable = pi.mutability.is_some();
                 return self.array_let(&name, pi.ident.span(), mutable, ty, &init.expr, space, out);
             }
+        }
+        if let Some(init) = local.init.as_ref().filter(|i| is_matrix_maker(&i.expr)) {
+            let mutable = pi.mutability.is_some();
+            return self.matrix_let(&name, pi.ident.span(), mutable, ty, &init.expr, out);
         }
         if let Some(syn::Type::Array(a)) = ty {
             return self.error(
@@ -217,6 +222,19 @@ impl Lowerer<'_> {
                     );
                 }
                 out.push(Stmt::Barrier(b), c.span());
+            }
+            syn::Expr::Call(c) if is_matrix_statement(c) => self.matrix_statement(c, out),
+            syn::Expr::Assign(a) if self.matrix_target(&a.left).is_some() => {
+                let target = self.matrix_target(&a.left).expect("checked");
+                match &*a.right {
+                    syn::Expr::Call(c) if is_matrix_maker(&a.right) => {
+                        self.matrix_assign(target, c, out)
+                    }
+                    other => self.error(
+                        other.span(),
+                        "a matrix fragment is assigned from `matrix_fill` or a                          `matrix_load_*` call",
+                    ),
+                }
             }
             syn::Expr::Assign(a) => {
                 let value = self.expr(&a.right, out);
@@ -382,6 +400,10 @@ impl Lowerer<'_> {
                     Some(Binding::Const(_)) => {
                         self.error(ident.span(), format!("cannot assign to constant `{ident}`"))
                     }
+                    Some(Binding::Matrix(_)) => self.error(
+                        ident.span(),
+                        "a matrix fragment is assigned from `matrix_fill` or a `matrix_load_*`                          call",
+                    ),
                     None => self.error(ident.span(), format!("cannot find value `{ident}`")),
                 }
             }

@@ -56,11 +56,13 @@
 use proc_macro2::Span;
 
 mod arena;
+mod matrix;
 mod ops;
 mod types;
 mod walk;
 
 pub use arena::{index, Arena, Block, Handle, HandleMap};
+pub use matrix::*;
 pub use ops::*;
 pub use types::*;
 pub use walk::*;
@@ -116,6 +118,9 @@ pub struct Kernel {
     pub arrays: Arena<Array>,
     /// Every expression, each spanning its source.
     pub exprs: Arena<Expr>,
+    /// Matrix fragments (see [`matrix`]), each spanning its first `let`; they exist for the
+    /// whole kernel, one per subgroup.
+    pub matrices: Arena<Matrix>,
     /// The statements run by each invocation.
     pub body: Block,
 }
@@ -187,6 +192,30 @@ impl Kernel {
                 .exprs
                 .values()
                 .any(|e| matches!(e, Expr::SubgroupId(_)))
+    }
+    /// Whether the kernel uses matrix tiles ([`Stmt::Matrix`]).
+    pub fn uses_matrices(&self) -> bool {
+        !self.matrices.is_empty()
+    }
+    /// The fragment `id` refers to.
+    pub fn matrix(&self, id: MatrixId) -> &Matrix {
+        &self.matrices[id]
+    }
+    /// The element type of the memory `mem` (`None`: an array whose type was rejected).
+    pub fn mem_elem(&self, mem: MatrixMem) -> Option<Scalar> {
+        match mem {
+            MatrixMem::Slice(p) => match self.param(p).kind {
+                ParamKind::Slice { elem, .. } | ParamKind::Scalar(elem) => Some(elem),
+            },
+            MatrixMem::Array(a) => self.array(a).declared_elem,
+        }
+    }
+    /// The source name of the memory `mem`.
+    pub fn mem_name(&self, mem: MatrixMem) -> &str {
+        match mem {
+            MatrixMem::Slice(p) => &self.param(p).name,
+            MatrixMem::Array(a) => &self.array(a).name,
+        }
     }
     /// The parameter `id` refers to.
     pub fn param(&self, id: ParamId) -> &Param {
@@ -408,6 +437,10 @@ pub enum Stmt {
     /// A barrier (see [`Barrier`]). A workgroup barrier is allowed only where control flow is
     /// uniform across the workgroup, a subgroup barrier where it is uniform across the subgroup.
     Barrier(Barrier),
+    /// An operation on matrix fragments ([`MatrixOp`]), run by the whole subgroup: like a
+    /// subgroup operation it must be reached by every lane of a subgroup, with operands the
+    /// same across it (`proc::uniform`).
+    Matrix(MatrixOp),
     /// `if cond { accept } else { reject }`.
     If {
         /// A `bool`.

@@ -97,6 +97,7 @@ pub fn stmt_exprs(stmt: &Stmt) -> Vec<ExprId> {
             v.extend(arg.iter().copied());
             v
         }
+        Stmt::Matrix(op) => op.exprs(),
         Stmt::If { cond, .. } | Stmt::While { cond, .. } => vec![*cond],
         Stmt::For {
             start, end, step, ..

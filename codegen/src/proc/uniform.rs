@@ -27,6 +27,15 @@
 //! subgroup only: a warp per row may `return` when its row is past the end, or loop over rows
 //! `(subgroup_id()..rows).step_by(num_subgroups())`, and still reduce.
 //!
+//! A third pass does the same for the *warp*: 32 consecutive linear local ids, across which
+//! matrix tiles (`ir::matrix`) must be uniform. Every target runs tiles on such warps (a CUDA
+//! warp; the CPU's subgroups; on wgpu the fallback needs no hardware subgroup), so they follow
+//! CUDA's idiom, `let warp = local_id().x / 32`: in a workgroup whose x size is a multiple of
+//! 32, `local_id().x / c` and `global_id().x / c` (`c` a multiple of 32), `>> s` (`s` at least
+//! 5) and the y and z ids are warp-uniform. `subgroup_id()` and the results of subgroup
+//! operations are not (on wgpu a subgroup may have 8 lanes, or 64), nor is what differs across
+//! the workgroup.
+//!
 //! A local is *settled* when it is uniform, or when it is immutable and its `let`, reached
 //! under uniform control, binds it to a value that does not depend on the invocation: the
 //! uniform values above, plus loads from `&mut` slices and workgroup memory at settled
@@ -48,6 +57,10 @@ pub struct Uniformity {
     pub settled: HandleMap<Local, bool>,
     /// `sub_locals[l]`: whether local `l` is subgroup-uniform (see the module docs).
     pub sub_locals: HandleMap<Local, bool>,
+    /// `warp_locals[l]`: whether local `l` is warp-uniform (see the module docs).
+    pub warp_locals: HandleMap<Local, bool>,
+    /// `id_locals[l]`: local `l` is immutable and bound to `local_id().x` or `global_id().x`.
+    id_locals: HandleMap<Local, bool>,
     /// Barriers reached under control that is not uniform across the workgroup, and subgroup
     /// operations under control that is not uniform across the subgroup: their span and why
     /// control diverges there.
@@ -59,6 +72,7 @@ pub struct Uniformity {
 enum Level {
     Workgroup,
     Subgroup,
+    Warp,
 }
 
 impl Uniformity {
@@ -72,24 +86,64 @@ impl Uniformity {
         self.culprit(k, id, Level::Subgroup).is_none()
     }
 
+    /// Whether expression `id` is the same across each 32 consecutive linear local ids: a CUDA
+    /// warp, and the CPU's subgroups, where both subgroup- and warp-uniform values are.
+    pub fn lanes_expr(&self, k: &Kernel, id: ExprId) -> bool {
+        self.sub_expr(k, id) || self.culprit(k, id, Level::Warp).is_none()
+    }
+
+    /// Whether `id` is `x / c` (`c` a multiple of 32) or `x >> s` (`s >= 5`) with `x` the
+    /// x component of `local_id()` or `global_id()` (or a local bound to one), in a workgroup
+    /// whose x size is a multiple of 32: the same across a warp.
+    fn warp_index(&self, k: &Kernel, id: ExprId) -> bool {
+        let Expr::Binary { op, left, right } = k.expr(id) else {
+            return false;
+        };
+        let lit = match k.expr(*right) {
+            Expr::Literal(Literal::Int(v, _)) => *v,
+            _ => return false,
+        };
+        let by = match op {
+            BinaryOp::Div => lit >= 32 && lit.is_multiple_of(32),
+            BinaryOp::Shr => (5..32).contains(&lit),
+            _ => false,
+        };
+        let x = match k.expr(*left) {
+            Expr::Builtin(Builtin::LocalId | Builtin::GlobalId, Axis::X) => true,
+            Expr::Local(l) => self.id_locals[*l],
+            _ => false,
+        };
+        by && x && k.workgroup_size[0].is_multiple_of(32)
+    }
+
     /// The first part of `id` that makes it differ between invocations at `level`, or `None`
     /// when it is uniform there. (Found without allocating: the CPU back end asks often; only
     /// a diagnostic describes it.)
     fn culprit(&self, k: &Kernel, id: ExprId, level: Level) -> Option<Culprit> {
         let sub = level == Level::Subgroup;
+        let warp = level == Level::Warp;
+        if warp && self.warp_index(k, id) {
+            return None;
+        }
         match k.expr(id) {
             Expr::Literal(_) | Expr::Constant(_) | Expr::Param(_) | Expr::Len(_) => None,
             Expr::Error => None,
             Expr::Local(l) => {
-                let uniform = if sub {
-                    self.sub_locals[*l]
-                } else {
-                    self.locals[*l]
+                let uniform = match level {
+                    Level::Workgroup => self.locals[*l],
+                    Level::Subgroup => self.sub_locals[*l],
+                    Level::Warp => self.warp_locals[*l],
                 };
                 (!uniform).then_some(Culprit::Local(*l))
             }
-            Expr::Builtin(b, _) => match b {
+            Expr::Builtin(b, axis) => match b {
                 Builtin::GroupId | Builtin::GroupSize | Builtin::NumGroups => None,
+                // A warp lies within one row of x ids.
+                Builtin::LocalId | Builtin::GlobalId
+                    if warp && *axis != Axis::X && k.workgroup_size[0].is_multiple_of(32) =>
+                {
+                    None
+                }
                 b => Some(Culprit::Builtin(*b)),
             },
             Expr::SubgroupId(s) => match s {
@@ -158,13 +212,34 @@ impl Culprit {
 
 /// Analyses `kernel`: across the workgroup, then across each subgroup.
 pub fn analyse(kernel: &Kernel) -> Uniformity {
+    let mut id_locals = kernel.locals.map(|_, _| false);
+    walk_stmts(&kernel.body, &mut |s| {
+        if let Stmt::Let {
+            local,
+            init: Some(init),
+        } = s
+        {
+            id_locals[*local] = !kernel.local(*local).mutable
+                && matches!(
+                    kernel.expr(*init),
+                    Expr::Builtin(Builtin::LocalId | Builtin::GlobalId, Axis::X)
+                );
+        }
+    });
     let mut u = Uniformity {
         locals: kernel.locals.map(|_, _| true),
         settled: kernel.locals.map(|_, _| true),
         sub_locals: kernel.locals.map(|_, _| true),
+        warp_locals: kernel.locals.map(|_, _| true),
+        id_locals,
         violations: Vec::new(),
     };
-    for level in [Level::Workgroup, Level::Subgroup] {
+    let levels: &[Level] = if kernel.uses_matrices() {
+        &[Level::Workgroup, Level::Subgroup, Level::Warp]
+    } else {
+        &[Level::Workgroup, Level::Subgroup]
+    };
+    for &level in levels {
         let mut a = Analysis {
             k: kernel,
             u,
@@ -234,6 +309,7 @@ impl Analysis<'_> {
         let map = match self.level {
             Level::Workgroup => &mut self.u.locals,
             Level::Subgroup => &mut self.u.sub_locals,
+            Level::Warp => &mut self.u.warp_locals,
         };
         if std::mem::replace(&mut map[l], false) {
             self.changed = true;
@@ -274,6 +350,7 @@ impl Analysis<'_> {
         let across = match self.level {
             Level::Workgroup => "the workgroup",
             Level::Subgroup => "a subgroup",
+            Level::Warp => "a warp of 32 lanes",
         };
         conds.iter().find_map(|&c| self.culprit(c)).map(|c| {
             let v = c.describe(self.k);
@@ -335,7 +412,7 @@ impl Analysis<'_> {
             Stmt::Subgroup { op, result, .. } => {
                 // Every lane gets the reduction or the broadcast value; a shuffle differs.
                 let lanes_agree = *op != SubgroupOp::ShuffleXor;
-                if self.level == Level::Workgroup || !lanes_agree || cf.is_some() {
+                if self.level != Level::Subgroup || !lanes_agree || cf.is_some() {
                     self.demote(*result);
                 }
                 self.collective(Level::Subgroup, span, cf, |why| {
@@ -348,6 +425,35 @@ impl Analysis<'_> {
                         op.name()
                     )
                 });
+            }
+            Stmt::Matrix(op) => {
+                let name = op.name(self.k.matrix(op.target()).role);
+                self.collective(Level::Warp, span, cf, |why| {
+                    format!(
+                        "`{name}` {why}: every lane of a warp (32 consecutive local ids) must \
+                         reach a matrix operation (the warp computes the tile together); make \
+                         the condition the same across each warp (derive it from `local_id().x \
+                         / 32`, `group_id()` or parameters), or move the operation out of the \
+                         branch or loop"
+                    )
+                });
+                if self.level == Level::Warp && self.report {
+                    for e in op.exprs() {
+                        if let Some(c) = self.culprit(e) {
+                            let v = c.describe(self.k);
+                            self.u.violations.push((
+                                self.k.span(e),
+                                format!(
+                                    "the operands of `{name}` must be the same across a warp \
+                                     (32 consecutive local ids, which load, multiply and store \
+                                     the tile together), and this one depends on {v}; derive \
+                                     it from `local_id().x / 32`, `group_id()`, parameters or \
+                                     uniform values"
+                                ),
+                            ));
+                        }
+                    }
+                }
             }
             Stmt::Barrier(Barrier::Subgroup) => self.collective(Level::Subgroup, span, cf, |why| {
                 format!(

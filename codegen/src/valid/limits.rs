@@ -7,16 +7,21 @@ use crate::ir::*;
 
 /// Subgroups must be complete: CUDA's warp shuffles read undefined values from lanes that do
 /// not exist, and the CPU runs subgroups of 32, so a kernel with subgroup operations needs a
-/// multiple of 32 invocations per workgroup. The error is at the first subgroup operation.
+/// multiple of 32 invocations per workgroup; so does one with matrix tiles, whose fragments are
+/// spread over a subgroup of 32 on every target. The error is at the first such operation.
 pub(super) fn whole_subgroups(kernel: &Kernel) -> Option<Error> {
     let n = kernel.invocations_per_group();
     if n.is_multiple_of(32) {
         return None;
     }
-    let mut site = None;
+    let (mut site, mut what) = (None, "subgroup operations need whole subgroups");
     walk_stmts_spanned(&kernel.body, &mut |s, span| {
-        if let Stmt::Subgroup { .. } = s {
-            site = site.or(Some(span));
+        if site.is_none() {
+            match s {
+                Stmt::Subgroup { .. } => site = Some(span),
+                Stmt::Matrix(_) => (site, what) = (Some(span), "matrix tiles need whole warps"),
+                _ => {}
+            }
         }
     });
     let site = site.or_else(|| {
@@ -29,9 +34,9 @@ pub(super) fn whole_subgroups(kernel: &Kernel) -> Option<Error> {
     Some(Error::new(
         site,
         format!(
-            "subgroup operations need whole subgroups: a workgroup of a multiple of 32 \
-             invocations (a CUDA warp; the CPU runs subgroups of 32), and this kernel's has {n}; \
-             change `workgroup_size`"
+            "{what}: a workgroup of a multiple of 32 invocations (a \
+             CUDA warp; the CPU runs subgroups of 32), and this kernel's has {n}; change \
+             `workgroup_size`"
         ),
     ))
 }

@@ -189,6 +189,14 @@ impl Validator<'_> {
             Stmt::Loop { body } => self.block(body),
             Stmt::Break | Stmt::Continue | Stmt::Return => {}
             Stmt::Barrier(_) => {}
+            Stmt::Matrix(op) => match op {
+                MatrixOp::Fill { value, .. } => self.check(*value, Scalar::F32),
+                MatrixOp::Load { offset, stride, .. } | MatrixOp::Store { offset, stride, .. } => {
+                    self.check(*offset, Scalar::U32);
+                    self.check(*stride, Scalar::U32);
+                }
+                MatrixOp::Mma { .. } => {}
+            },
             Stmt::ArrayDecl { array, init } => {
                 if let Some(init) = *init {
                     self.array_value(*array, init);

@@ -16,6 +16,7 @@ mod cast;
 pub mod half_blocks;
 pub mod halves;
 pub mod math;
+pub mod matrix;
 pub mod race;
 pub mod subgroup;
 

@@ -34,10 +34,34 @@ pub const ALL: u32 = u32::MAX;
 /// Marks a subgroup (a statement run once per subgroup) in an invocation word.
 const SUBGROUP: u32 = 0x8000_0000;
 
+/// Marks a matrix tile's access (`matrix_of`) in an invocation word.
+const MATRIX: u32 = 0x4000_0000;
+
 /// The invocation word of every lane of subgroup `s`.
 #[inline]
 pub fn subgroup_of(s: u32) -> u32 {
     SUBGROUP | s
+}
+
+/// The invocation word of a matrix tile's access to its element `e` (`r * 16 + c`) by
+/// subgroup `s`, for a fragment of kind `role` (0: accumulator, 1: A, 2: B). Every backend
+/// gives one position of one kind of fragment to one lane, though not the same lane, so two
+/// accesses with one word are one lane's and never race; any other pair of a subgroup races
+/// unless a subgroup operation or barrier orders them, as two lanes' accesses do.
+#[inline]
+pub fn matrix_of(s: u32, role: u32, e: u32) -> u32 {
+    MATRIX | (s << 10) | (role << 8) | (e & 0xff)
+}
+
+/// The subgroup of invocation word `i` (not [`ALL`]) with `subgroup_size` lanes.
+fn subgroup_of_word(i: u32, subgroup_size: u32) -> u32 {
+    if i & SUBGROUP != 0 {
+        i & !SUBGROUP
+    } else if i & MATRIX != 0 {
+        (i & !MATRIX) >> 10
+    } else {
+        i / subgroup_size
+    }
 }
 
 /// What an access touched.
@@ -76,6 +100,14 @@ impl Access {
                 "the lanes of subgroup {} of workgroup {}",
                 i & !SUBGROUP,
                 self.group
+            ),
+            i if i & MATRIX != 0 => format!(
+                "subgroup {} of workgroup {} (a matrix tile: element ({}, {}) of {})",
+                (i & !MATRIX) >> 10,
+                self.group,
+                (i & 0xff) / 16,
+                i & 15,
+                ["an accumulator", "an A fragment", "a B fragment"][((i >> 8) & 3).min(2) as usize]
             ),
             i => format!("invocation {i} of workgroup {}", self.group),
         }
@@ -244,8 +276,7 @@ impl<'a> Checker<'a> {
     fn sg_epoch(&self, inv: u32) -> u32 {
         let s = match inv {
             ALL => return 0,
-            i if i & SUBGROUP != 0 => i & !SUBGROUP,
-            i => i / self.races.subgroup_size,
+            i => subgroup_of_word(i, self.races.subgroup_size),
         } as usize;
         let own = self.sg_epochs.borrow().get(s).copied().unwrap_or(0);
         own.wrapping_add(self.sg_all.get())
@@ -357,8 +388,7 @@ fn races(a: &Access, b: &Access, subgroup_size: u32) -> bool {
     }
     let subgroup = |i: u32| match i {
         ALL => None,
-        i if i & SUBGROUP != 0 => Some(i & !SUBGROUP),
-        i => Some(i / subgroup_size),
+        i => Some(subgroup_of_word(i, subgroup_size)),
     };
     match (subgroup(a.inv), subgroup(b.inv)) {
         (Some(x), Some(y)) if x == y => a.sg_epoch == b.sg_epoch,

@@ -51,6 +51,18 @@ impl Writer<'_> {
         mode: Mode,
         at: ExprId,
     ) -> TokenStream {
+        self.report_as(target, index, write, self.who(mode), at)
+    }
+
+    /// [`report`](Self::report) with the invocation word `who` given.
+    pub(super) fn report_as(
+        &self,
+        target: Target<'_>,
+        index: TokenStream,
+        write: bool,
+        who: TokenStream,
+        at: ExprId,
+    ) -> TokenStream {
         let t = match target {
             Target::Slice(p) => {
                 let p = p as u32;
@@ -58,7 +70,7 @@ impl Writer<'_> {
             }
             Target::Array(name) => quote!(rt::race::Target::Array(#name)),
         };
-        let (who, line) = (self.who(mode), self.line(at));
+        let line = self.line(at);
         if write {
             quote!(kf_chk.write(#t, #index, #who, #line, kf_v)?;)
         } else {

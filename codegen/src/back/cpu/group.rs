@@ -70,6 +70,7 @@ impl<'a> Plan<'a> {
     pub(crate) fn new(kernel: &Kernel, info: &'a Info) -> Option<Plan<'a>> {
         let cooperative = kernel.has_barrier()
             || kernel.uses_subgroups()
+            || kernel.uses_matrices()
             || kernel.arrays.values().any(|a| a.space == Space::Workgroup);
         if !cooperative {
             return None;
@@ -147,13 +148,13 @@ impl<'a> Plan<'a> {
         let sub = self.sub.get();
         let uniform = |e: ExprId| {
             if sub {
-                self.uniform.sub_expr(k, e)
+                self.uniform.lanes_expr(k, e)
             } else {
                 self.uniform.expr(k, e)
             }
         };
         match stmt {
-            Stmt::Barrier(_) | Stmt::Subgroup { .. } | Stmt::Return => true,
+            Stmt::Barrier(_) | Stmt::Subgroup { .. } | Stmt::Matrix(_) | Stmt::Return => true,
             Stmt::Break | Stmt::Continue => jumps,
             Stmt::Let { local, .. } => self.uniform.settled[*local],
             Stmt::Assign { local, .. } => self.uniform.locals[*local],
@@ -301,6 +302,7 @@ impl Writer<'_> {
                 decls.push(quote!(let mut #name: [[#t; #len]; #n] = [[#z; #len]; #n];));
             }
         }
+        decls.extend(self.matrix_decls());
         let body = self.group_block(plan, &k.body, false);
         let begin = self.checked.then(|| quote!(kf_chk.begin_group(kf_g);));
         let (live, reset) = if plan.retires {
@@ -335,7 +337,15 @@ impl Writer<'_> {
         };
         let mut out = TokenStream::new();
         let mut run: Vec<&Stmt> = Vec::new();
+        // Consecutive matrix operations, run in one loop over the subgroups.
+        let mut tiles: Vec<&MatrixOp> = Vec::new();
         for stmt in block {
+            if let Stmt::Matrix(op) = stmt {
+                out.extend(self.work_items(plan, &std::mem::take(&mut run)));
+                tiles.push(op);
+                continue;
+            }
+            out.extend(self.matrix_run(plan, &std::mem::take(&mut tiles)));
             if !plan.is_group(k, stmt, jumps) {
                 run.push(stmt);
                 continue;
@@ -370,6 +380,7 @@ impl Writer<'_> {
                 other => self.stmt(other, group),
             });
         }
+        out.extend(self.matrix_run(plan, &tiles));
         out.extend(self.work_items(plan, &run));
         out
     }

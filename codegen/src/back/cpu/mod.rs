@@ -28,6 +28,7 @@ mod checked;
 mod group;
 mod int;
 mod math;
+mod matrix;
 mod stage;
 mod stride;
 mod subgroups;

@@ -55,7 +55,7 @@ impl Stage {
         walk_stmts(body, &mut |s| {
             leaves |= matches!(
                 s,
-                Stmt::Return | Stmt::Atomic { .. } | Stmt::Subgroup { .. }
+                Stmt::Return | Stmt::Atomic { .. } | Stmt::Subgroup { .. } | Stmt::Matrix(_)
             )
         });
         let may_delay = all_at_i && !leaves;

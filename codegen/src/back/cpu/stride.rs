@@ -126,7 +126,7 @@ impl Plan<'_> {
         }
         let uniform = |e: ExprId| {
             if lanes {
-                self.uniform.sub_expr(k, e)
+                self.uniform.lanes_expr(k, e)
             } else {
                 self.uniform.expr(k, e)
             }
@@ -366,7 +366,7 @@ impl Writer<'_> {
         let k = self.kernel;
         let is_var = |e: ExprId| *k.expr(e) == Expr::Local(var);
         if lanes {
-            self.base_offset_where(index, is_var, |e| self.info.uniform.sub_expr(k, e))
+            self.base_offset_where(index, is_var, |e| self.info.uniform.lanes_expr(k, e))
         } else {
             self.base_offset(index, is_var)
         }

@@ -42,7 +42,9 @@ impl Plan<'_> {
         };
         let (mut collective, mut barrier) = (false, false);
         walk_stmts(std::slice::from_ref(stmt), &mut |s| match s {
-            Stmt::Subgroup { .. } | Stmt::Barrier(Barrier::Subgroup) => collective = true,
+            Stmt::Subgroup { .. } | Stmt::Matrix(_) | Stmt::Barrier(Barrier::Subgroup) => {
+                collective = true
+            }
             Stmt::Barrier(_) => barrier = true,
             _ => {}
         });

@@ -480,7 +480,7 @@ impl<'a> Writer<'a> {
             // Work-item loops end at each barrier (group.rs), so it needs no code of its own;
             // subgroup operations are written by group.rs, the only place they reach.
             Stmt::Barrier(b) if self.checked => self.report_barrier(*b, mode),
-            Stmt::Barrier(_) | Stmt::Subgroup { .. } => quote!(),
+            Stmt::Barrier(_) | Stmt::Subgroup { .. } | Stmt::Matrix(_) => quote!(),
             Stmt::ArrayDecl { array, init } => {
                 let a = k.array(*array);
                 let elem = self.info.array_elem(*array);

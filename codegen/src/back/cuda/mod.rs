@@ -22,6 +22,7 @@
 mod atomic;
 mod bounds;
 mod int;
+mod matrix;
 mod types;
 mod writer;
 

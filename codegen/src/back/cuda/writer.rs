@@ -65,6 +65,7 @@ impl<'a> Writer<'a> {
         if self.bounds {
             o.push_str(super::bounds::HELPERS);
         }
+        o.push_str(&self.matrix_helpers());
         let [wx, wy, wz] = k.workgroup_size;
         let mut params = vec![
             "const unsigned int kf_groups_x".to_string(),
@@ -121,6 +122,7 @@ impl<'a> Writer<'a> {
                 let _ = writeln!(o, "    __shared__ {t} {n}[{}];", a.len);
             }
         }
+        o.push_str(&self.matrix_decls());
         o.push_str(&body);
         o.push_str("}\n");
         o
@@ -207,6 +209,10 @@ impl<'a> Writer<'a> {
                 };
                 let name = self.local_name(*result);
                 self.line(&format!("{name} = {call};"));
+            }
+            Stmt::Matrix(op) => {
+                let text = self.matrix_stmt(op);
+                self.line(&text);
             }
             Stmt::Atomic {
                 target,

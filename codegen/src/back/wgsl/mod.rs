@@ -18,6 +18,7 @@ mod atomic;
 mod bf16;
 mod bounds;
 mod int;
+mod matrix;
 mod ops;
 mod sign;
 mod special;

@@ -42,6 +42,7 @@ impl<'a> Writer<'a> {
     /// The whole module.
     pub fn write(&mut self) -> String {
         let k = self.kernel;
+        self.matrix_decls();
         for stmt in &k.body {
             self.stmt(stmt);
         }
@@ -393,6 +394,7 @@ impl<'a> Writer<'a> {
                 args,
                 result,
             } => self.atomic(*target, *index, *op, args, *result),
+            Stmt::Matrix(op) => self.matrix_stmt(op),
             Stmt::If {
                 cond,
                 accept,

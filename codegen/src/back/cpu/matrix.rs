@@ -1,0 +1,178 @@
+//! Matrix tiles on the CPU (`ir::matrix`): a fragment is a `[f32; 256]` per subgroup,
+//! `kf_m_<name>[kf_sg]`, declared with the workgroup's state; an operation runs once per
+//! subgroup, like a subgroup operation, with its operands (uniform across the subgroup) read at
+//! the subgroup's first lane, and `rt::matrix` does the work: loads and stores checked once per
+//! tile, and a register-blocked 16 x 16 x 16 micro-kernel chosen by `kf_level`.
+//!
+//! The operations order nothing: a fragment loaded from memory that other lanes wrote needs a
+//! barrier in between, as on CUDA (the race check reports the access otherwise).
+
+use super::checked::Target;
+use super::group::Plan;
+use super::writer::{ident, Mode, Writer};
+use crate::ir::*;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// `kf_m_<name>`: the array holding a fragment, one tile per subgroup.
+pub(super) fn fragments(name: &str) -> proc_macro2::Ident {
+    format_ident!("kf_m_{}", ident(name))
+}
+
+impl Writer<'_> {
+    /// The declarations of the kernel's fragments, with the workgroup's state.
+    pub(super) fn matrix_decls(&self) -> Vec<TokenStream> {
+        let groups = self.kernel.invocations_per_group().div_ceil(32) as usize;
+        self.kernel
+            .matrices
+            .values()
+            .map(|m| {
+                let n = fragments(&m.name);
+                quote!(let mut #n: [rt::matrix::Tile; #groups] = [[0.0f32; 256]; #groups];)
+            })
+            .collect()
+    }
+
+    /// Consecutive matrix operations of a group block, in one loop over the subgroups (only
+    /// the current one inside a statement run per subgroup), so that each subgroup's fragments
+    /// stay in cache from one to the next.
+    pub(super) fn matrix_run(&self, plan: &Plan<'_>, ops: &[&MatrixOp]) -> TokenStream {
+        if ops.is_empty() {
+            return TokenStream::new();
+        }
+        let body = || {
+            ops.iter()
+                .map(|op| self.matrix_op(op))
+                .collect::<TokenStream>()
+        };
+        if plan.sub.get() {
+            return body();
+        }
+        self.each_subgroup(plan, false, body)
+    }
+
+    /// `op` for subgroup `kf_sg`, whose first lane is `kf_inv`.
+    fn matrix_op(&self, op: &MatrixOp) -> TokenStream {
+        let k = self.kernel;
+        let place = |m: MatrixId| {
+            let n = fragments(&k.matrix(m).name);
+            quote!(#n[kf_sg as usize])
+        };
+        match op {
+            MatrixOp::Fill { matrix, value } => {
+                let (t, v) = (place(*matrix), self.expr(*value, Mode::ITEM));
+                quote!(rt::matrix::fill(&mut #t, #v);)
+            }
+            MatrixOp::Mma { acc, a, b } => {
+                let (c, a, b) = (place(*acc), place(*a), place(*b));
+                quote!(rt::matrix::mma(kf_level, &mut #c, &#a, &#b);)
+            }
+            MatrixOp::Load {
+                matrix,
+                mem,
+                offset,
+                stride,
+                layout,
+            } => {
+                let t = place(*matrix);
+                let call = match *mem {
+                    MatrixMem::Slice(p) => {
+                        let s = ident(&k.param(p).name);
+                        quote!(rt::matrix::load_slice(&mut #t, #s, kf_o, kf_s, kf_col)?;)
+                    }
+                    MatrixMem::Array(a) => {
+                        let name = &k.array(a).name;
+                        let arr = ident(name);
+                        quote!(rt::matrix::load_array(&mut #t, &#arr[..], kf_o, kf_s, kf_col, #name)?;)
+                    }
+                };
+                let role = k.matrix(*matrix).role;
+                self.matrix_access(role, *mem, *offset, *stride, *layout, call, false)
+            }
+            MatrixOp::Store {
+                matrix,
+                mem,
+                offset,
+                stride,
+                layout,
+            } => {
+                let t = place(*matrix);
+                let call = match *mem {
+                    MatrixMem::Slice(p) => {
+                        let s = ident(&k.param(p).name);
+                        quote!(rt::matrix::store_slice(&#t, #s, kf_o, kf_s, kf_col)?;)
+                    }
+                    MatrixMem::Array(a) => {
+                        let name = &k.array(a).name;
+                        let arr = ident(name);
+                        quote!(rt::matrix::store_array(&#t, &mut #arr[..], kf_o, kf_s, kf_col, #name)?;)
+                    }
+                };
+                let report = self.matrix_access(
+                    MatrixRole::Acc,
+                    *mem,
+                    *offset,
+                    *stride,
+                    *layout,
+                    call,
+                    true,
+                );
+                // The values written, for the race check's record.
+                let t = place(*matrix);
+                if self.checked {
+                    quote!({ let kf_t: &rt::matrix::Tile = &#t; #report })
+                } else {
+                    report
+                }
+            }
+        }
+    }
+
+    /// A load or store `call` with `kf_o`, `kf_s` and `kf_col` bound, followed in the
+    /// checked version by a report of each element it touched (`write`: with `kf_t`'s
+    /// values), made by the subgroup.
+    #[allow(clippy::too_many_arguments)]
+    fn matrix_access(
+        &self,
+        role: MatrixRole,
+        mem: MatrixMem,
+        offset: ExprId,
+        stride: ExprId,
+        layout: Layout,
+        call: TokenStream,
+        write: bool,
+    ) -> TokenStream {
+        let (o, s) = (self.expr(offset, Mode::ITEM), self.expr(stride, Mode::ITEM));
+        let col = layout == Layout::ColMajor;
+        let role = match role {
+            MatrixRole::Acc => 0u32,
+            MatrixRole::A => 1,
+            MatrixRole::B => 2,
+        };
+        let report = match mem {
+            _ if !self.checked => None,
+            MatrixMem::Slice(p) => Some(Target::Slice(u32::from(p.into_raw()) as usize)),
+            MatrixMem::Array(a) if self.reports_array(a) => {
+                Some(Target::Array(&self.kernel.array(a).name))
+            }
+            MatrixMem::Array(_) => None,
+        }
+        .map(|target| {
+            let r = self.report_as(target, quote!(kf_ix), write, quote!(kf_who), offset);
+            let v = write.then(|| quote!(let kf_v: f32 = kf_t[kf_e];));
+            quote! {
+                for kf_e in 0..256usize {
+                    let kf_ix: u32 = rt::matrix::index(kf_o, kf_s, kf_col, kf_e);
+                    let kf_who: u32 = rt::race::matrix_of(kf_sg, #role, kf_e as u32);
+                    #v
+                    #r
+                }
+            }
+        });
+        quote!({
+            let (kf_o, kf_s, kf_col): (u32, u32, bool) = (#o, #s, #col);
+            #call
+            #report
+        })
+    }
+}

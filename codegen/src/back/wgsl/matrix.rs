@@ -1,0 +1,175 @@
+//! Matrix tiles in WGSL (`ir::matrix`), without cooperative matrices (wgpu 30 offers them only
+//! as an experimental 8 x 8 `f32` feature), so every adapter runs this form. A subgroup here is 32 consecutive linear local ids, whatever
+//! the adapter's own subgroups (lavapipe's have 8 lanes, AMD's 32 or 64), and each lane keeps
+//! what it needs so that no lane reads another's registers: lane `l` owns row `l / 2`, columns
+//! `8 (l % 2) .. 8 (l % 2) + 8` of the accumulator (8 values), holds that row of A (16 values)
+//! and those columns of B (128 values), all as `f32`; `matrix_mma` is then 128 `fma`s per lane
+//! in order of depth, unrolled by the driver (constant trip counts). The cost is the loads:
+//! each lane reads 144 values per A and B pair where a cooperative matrix reads 16.
+
+use super::writer::Writer;
+use crate::back::target_name;
+use crate::ir::*;
+
+/// Values per lane of a fragment of `role`.
+fn lane_values(role: MatrixRole) -> u32 {
+    match role {
+        MatrixRole::A => 16,
+        MatrixRole::B => 128,
+        MatrixRole::Acc => 8,
+    }
+}
+
+/// The row and column (WGSL `u32` expressions) of value `kf_e` of lane `kf_lane` of a
+/// fragment of `role`.
+fn position(role: MatrixRole) -> (&'static str, &'static str) {
+    match role {
+        MatrixRole::A => ("(kf_lane >> 1u)", "kf_e"),
+        MatrixRole::B => ("(kf_e >> 3u)", "((kf_lane & 1u) * 8u + (kf_e & 7u))"),
+        MatrixRole::Acc => ("(kf_lane >> 1u)", "((kf_lane & 1u) * 8u + kf_e)"),
+    }
+}
+
+impl Writer<'_> {
+    /// The declarations at the top of the kernel's body: its lane and its fragments.
+    pub(super) fn matrix_decls(&mut self) {
+        let k = self.kernel;
+        if !k.uses_matrices() {
+            return;
+        }
+        let [wx, wy, _] = k.workgroup_size;
+        self.line(&format!(
+            "let kf_lane = (kf_lid.x + {wx}u * (kf_lid.y + {wy}u * kf_lid.z)) & 31u;"
+        ));
+        for m in k.matrices.values() {
+            let n = lane_values(m.role);
+            self.line(&format!("var {}: array<f32, {n}>;", target_name(&m.name)));
+        }
+    }
+
+    /// A matrix operation.
+    pub(super) fn matrix_stmt(&mut self, op: &MatrixOp) {
+        let k = self.kernel;
+        let name = |m: MatrixId| target_name(&k.matrix(m).name);
+        match op {
+            MatrixOp::Fill { matrix, value } => {
+                let v = self.expr(*value);
+                let n = name(*matrix);
+                self.line(&format!(
+                    "for (var kf_e = 0u; kf_e < 8u; kf_e++) {{ {n}[kf_e] = {v}; }}"
+                ));
+            }
+            MatrixOp::Mma { acc, a, b } => {
+                let (c, a, b) = (name(*acc), name(*a), name(*b));
+                self.line("for (var kf_j = 0u; kf_j < 8u; kf_j++) {");
+                self.line(&format!("    var kf_c = {c}[kf_j];"));
+                self.line("    for (var kf_k = 0u; kf_k < 16u; kf_k++) {");
+                self.line(&format!(
+                    "        kf_c = fma({a}[kf_k], {b}[kf_k * 8u + kf_j], kf_c);"
+                ));
+                self.line("    }");
+                self.line(&format!("    {c}[kf_j] = kf_c;"));
+                self.line("}");
+            }
+            MatrixOp::Load {
+                matrix,
+                mem,
+                offset,
+                stride,
+                layout,
+            } => {
+                let m = k.matrix(*matrix);
+                let (n, count) = (name(*matrix), lane_values(m.role));
+                self.matrix_loop(*offset, *stride, *layout, m.role, count, |w| {
+                    let v = w.matrix_load(*mem, m.elem);
+                    w.line(&format!("{n}[kf_e] = {v};"));
+                });
+            }
+            MatrixOp::Store {
+                matrix,
+                mem,
+                offset,
+                stride,
+                layout,
+            } => {
+                let n = name(*matrix);
+                self.matrix_loop(*offset, *stride, *layout, MatrixRole::Acc, 8, |w| {
+                    let target = match *mem {
+                        MatrixMem::Slice(p) => AtomicTarget::Slice(p),
+                        MatrixMem::Array(a) => AtomicTarget::Array(a),
+                    };
+                    let mem = *mem;
+                    w.guarded(
+                        target,
+                        "kf_ix".into(),
+                        Some(format!("{n}[kf_e]")),
+                        |w, i, v| {
+                            let v = v.unwrap_or_default();
+                            let place = match mem {
+                                MatrixMem::Slice(p) => w.slice_at(p, i),
+                                MatrixMem::Array(a) => {
+                                    format!("{}[{i}]", target_name(&w.kernel.array(a).name))
+                                }
+                            };
+                            w.line(&format!("{place} = {v};"));
+                        },
+                    );
+                });
+            }
+        }
+    }
+
+    /// `for kf_e in 0..count` with `kf_ix`, the memory index of value `kf_e` of this lane's
+    /// part of a fragment of `role`, bound; `body` writes the loop's inside.
+    fn matrix_loop(
+        &mut self,
+        offset: ExprId,
+        stride: ExprId,
+        layout: Layout,
+        role: MatrixRole,
+        count: u32,
+        body: impl FnOnce(&mut Self),
+    ) {
+        let (o, s) = (self.expr(offset), self.expr(stride));
+        let (r, c) = position(role);
+        let ix = match layout {
+            Layout::RowMajor => format!("kf_o + {r} * kf_s + {c}"),
+            Layout::ColMajor => format!("kf_o + {c} * kf_s + {r}"),
+        };
+        self.line("{");
+        self.indent += 1;
+        self.line(&format!("let kf_o = {o};"));
+        self.line(&format!("let kf_s = {s};"));
+        self.line(&format!("for (var kf_e = 0u; kf_e < {count}u; kf_e++) {{"));
+        self.indent += 1;
+        self.line(&format!("let kf_ix = {ix};"));
+        body(self);
+        self.indent -= 1;
+        self.line("}");
+        self.indent -= 1;
+        self.line("}");
+    }
+
+    /// Element `kf_ix` of `mem` as an `f32` (its type is `elem`).
+    fn matrix_load(&mut self, mem: MatrixMem, elem: Scalar) -> String {
+        let v = match mem {
+            MatrixMem::Slice(p) => {
+                let i = self.load_index(AtomicTarget::Slice(p), "kf_ix".into());
+                if elem == Scalar::BF16 {
+                    self.load_bf16(p, &i)
+                } else {
+                    self.slice_at(p, &i)
+                }
+            }
+            MatrixMem::Array(a) => {
+                let i = self.load_index(AtomicTarget::Array(a), "kf_ix".into());
+                format!("{}[{i}]", target_name(&self.kernel.array(a).name))
+            }
+        };
+        // `bf16` values are already `f32` in WGSL (`bf16.rs`).
+        match elem {
+            Scalar::F16 => format!("f32({v})"),
+            _ => v,
+        }
+    }
+}

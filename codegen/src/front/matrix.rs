@@ -1,0 +1,432 @@
+//! Matrix tiles: `let acc = matrix_fill(v)`, `let a = matrix_load_a(&mem, offset, stride,
+//! Layout::RowMajor)` (and `_b`, `_acc`), `matrix_mma(&mut acc, &a, &b)` and
+//! `matrix_store(&mut mem, offset, stride, layout, &acc)` (see `ir::matrix`).
+
+use super::call::is_named_call;
+use super::scope::{Binding, Lowerer};
+use crate::ir::*;
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+
+/// The functions that make a fragment (a `let`'s or an assignment's value).
+const MAKERS: [&str; 4] = [
+    "matrix_fill",
+    "matrix_load_a",
+    "matrix_load_b",
+    "matrix_load_acc",
+];
+
+/// The matrix functions that are statements.
+const STATEMENTS: [&str; 2] = ["matrix_mma", "matrix_store"];
+
+/// Whether `e` calls a function that makes a fragment.
+pub(super) fn is_matrix_maker(e: &syn::Expr) -> bool {
+    matches!(e, syn::Expr::Call(c) if MAKERS.iter().any(|m| is_named_call(c, m)))
+}
+
+/// Whether `c` calls `matrix_mma` or `matrix_store`.
+pub(super) fn is_matrix_statement(c: &syn::ExprCall) -> bool {
+    STATEMENTS.iter().any(|m| is_named_call(c, m))
+}
+
+/// Whether `name` is one of the matrix functions.
+pub(super) fn is_matrix_fn(name: &str) -> bool {
+    MAKERS.contains(&name) || STATEMENTS.contains(&name)
+}
+
+/// `e` without a leading `&` or `&mut` (whose span would be the `&` alone).
+fn unref(e: &syn::Expr) -> &syn::Expr {
+    match e {
+        syn::Expr::Reference(r) => &r.expr,
+        other => other,
+    }
+}
+
+/// The last path segment's name of a called function.
+fn called(c: &syn::ExprCall) -> String {
+    match &*c.func {
+        syn::Expr::Path(p) => p
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default(),
+        _ => String::new(),
+    }
+}
+
+impl Lowerer<'_> {
+    /// The fragment a path names (the left side of an assignment), if it names one.
+    pub(super) fn matrix_target(&self, e: &syn::Expr) -> Option<MatrixId> {
+        let syn::Expr::Path(p) = e else {
+            return None;
+        };
+        match self.lookup(&p.path.get_ident()?.to_string())? {
+            Binding::Matrix(id) => Some(id),
+            _ => None,
+        }
+    }
+
+    /// `let [mut] name = matrix_fill(..)` or `matrix_load_*(..)`: declares a fragment.
+    pub(super) fn matrix_let(
+        &mut self,
+        name: &str,
+        span: Span,
+        mutable: bool,
+        ty: Option<&syn::Type>,
+        init: &syn::Expr,
+        out: &mut Block,
+    ) {
+        if let Some(t) = ty {
+            self.error(
+                t.span(),
+                "a matrix fragment takes its type from its call; remove the annotation",
+            );
+        }
+        let syn::Expr::Call(c) = init else {
+            return;
+        };
+        let Some((role, elem, op)) = self.matrix_maker(c, out) else {
+            return;
+        };
+        let matrix = Matrix {
+            name: self.unique(name),
+            role,
+            elem,
+        };
+        let id = self.kernel.matrices.append(matrix, span);
+        if mutable {
+            self.matrix_mut.push(id);
+        }
+        self.scopes
+            .last_mut()
+            .expect("scope")
+            .insert(name.to_string(), Binding::Matrix(id));
+        out.push(Stmt::Matrix(op(id)), c.span());
+    }
+
+    /// `name = matrix_fill(..)` (or a load) for a fragment `name` declared `let mut` with the
+    /// same role and element type.
+    pub(super) fn matrix_assign(&mut self, target: MatrixId, c: &syn::ExprCall, out: &mut Block) {
+        let Some((role, elem, op)) = self.matrix_maker(c, out) else {
+            return;
+        };
+        let m = self.kernel.matrix(target).clone();
+        if !self.matrix_mut.contains(&target) {
+            return self.error(
+                c.span(),
+                format!(
+                    "cannot assign twice to `{}`; declare it with `let mut`",
+                    m.name
+                ),
+            );
+        }
+        if (role, elem) != (m.role, m.elem) {
+            return self.error(
+                c.span(),
+                format!(
+                    "`{}` is {}, and this makes {}; declare a new fragment with `let`",
+                    m.name,
+                    describe(m.role, m.elem),
+                    describe(role, elem)
+                ),
+            );
+        }
+        out.push(Stmt::Matrix(op(target)), c.span());
+    }
+
+    /// The role, element type and operation (given the fragment) of a call that makes a
+    /// fragment, or `None` after reporting what is wrong with it.
+    #[allow(clippy::type_complexity)]
+    fn matrix_maker(
+        &mut self,
+        c: &syn::ExprCall,
+        out: &mut Block,
+    ) -> Option<(MatrixRole, Scalar, Box<dyn Fn(MatrixId) -> MatrixOp>)> {
+        let name = called(c);
+        if name == "matrix_fill" {
+            if c.args.len() != 1 {
+                self.error(
+                    c.span(),
+                    "`matrix_fill` takes the value of every element: `matrix_fill(0.0)`",
+                );
+                return None;
+            }
+            let value = self.expr(&c.args[0], out);
+            return Some((
+                MatrixRole::Acc,
+                Scalar::F32,
+                Box::new(move |matrix| MatrixOp::Fill { matrix, value }),
+            ));
+        }
+        let role = match name.as_str() {
+            "matrix_load_a" => MatrixRole::A,
+            "matrix_load_b" => MatrixRole::B,
+            _ => MatrixRole::Acc,
+        };
+        let (mem, offset, stride, layout) = self.matrix_place(c, &name, false, out)?;
+        let elem = self.kernel.mem_elem(mem)?;
+        let ok = match role {
+            MatrixRole::Acc => elem == Scalar::F32,
+            _ => matches!(elem, Scalar::F32 | Scalar::F16 | Scalar::BF16),
+        };
+        if !ok {
+            let want = match role {
+                MatrixRole::Acc => "`f32` (accumulators are `f32`)",
+                _ => "`f32`, `f16` or `bf16`",
+            };
+            self.error(
+                unref(&c.args[0]).span(),
+                format!(
+                    "`{name}` loads {want} elements, and `{}` holds `{}`",
+                    self.kernel.mem_name(mem),
+                    elem.rust_name()
+                ),
+            );
+            return None;
+        }
+        Some((
+            role,
+            elem,
+            Box::new(move |matrix| MatrixOp::Load {
+                matrix,
+                mem,
+                offset,
+                stride,
+                layout,
+            }),
+        ))
+    }
+
+    /// `matrix_mma(&mut acc, &a, &b)` or `matrix_store(&mut mem, offset, stride, layout,
+    /// &acc)` as a statement.
+    pub(super) fn matrix_statement(&mut self, c: &syn::ExprCall, out: &mut Block) {
+        let name = called(c);
+        if name == "matrix_mma" {
+            if c.args.len() != 3 {
+                return self.error(
+                    c.span(),
+                    "`matrix_mma` takes the accumulator and the two operands: \
+                     `matrix_mma(&mut acc, &a, &b)`",
+                );
+            }
+            let acc = self.fragment_arg(&c.args[0], MatrixRole::Acc, true);
+            let a = self.fragment_arg(&c.args[1], MatrixRole::A, false);
+            let b = self.fragment_arg(&c.args[2], MatrixRole::B, false);
+            let (Some(acc), Some(a), Some(b)) = (acc, a, b) else {
+                return;
+            };
+            let (ta, tb) = (self.kernel.matrix(a).elem, self.kernel.matrix(b).elem);
+            if ta != tb {
+                return self.error(
+                    c.span(),
+                    format!(
+                        "`matrix_mma` multiplies operands of one type, and `{}` is `{}` while \
+                         `{}` is `{}`; load both from memory of the same type",
+                        self.kernel.matrix(a).name,
+                        ta.rust_name(),
+                        self.kernel.matrix(b).name,
+                        tb.rust_name()
+                    ),
+                );
+            }
+            out.push(Stmt::Matrix(MatrixOp::Mma { acc, a, b }), c.span());
+            return;
+        }
+        if c.args.len() != 5 {
+            return self.error(
+                c.span(),
+                "`matrix_store` takes the memory, offset, stride, layout and accumulator: \
+                 `matrix_store(&mut c, offset, stride, Layout::RowMajor, &acc)`",
+            );
+        }
+        let Some((mem, offset, stride, layout)) = self.matrix_place(c, &name, true, out) else {
+            return;
+        };
+        let Some(matrix) = self.fragment_arg(&c.args[4], MatrixRole::Acc, false) else {
+            return;
+        };
+        if let Some(elem) = self.kernel.mem_elem(mem).filter(|&e| e != Scalar::F32) {
+            return self.error(
+                unref(&c.args[0]).span(),
+                format!(
+                    "`matrix_store` writes an `f32` accumulator, and `{}` holds `{}`; store it \
+                     to an `f32` workgroup array and convert from there",
+                    self.kernel.mem_name(mem),
+                    elem.rust_name()
+                ),
+            );
+        }
+        out.push(
+            Stmt::Matrix(MatrixOp::Store {
+                matrix,
+                mem,
+                offset,
+                stride,
+                layout,
+            }),
+            c.span(),
+        );
+    }
+
+    /// The memory, offset, stride and layout of a load (`store`: a store) whose first four
+    /// arguments are `&mem, offset, stride, layout`.
+    fn matrix_place(
+        &mut self,
+        c: &syn::ExprCall,
+        name: &str,
+        store: bool,
+        out: &mut Block,
+    ) -> Option<(MatrixMem, ExprId, ExprId, Layout)> {
+        let form = if store {
+            "`matrix_store(&mut c, offset, stride, Layout::RowMajor, &acc)`".to_string()
+        } else {
+            format!("`{name}(&x, offset, stride, Layout::RowMajor)`")
+        };
+        if !store && c.args.len() != 4 {
+            self.error(c.span(), format!("`{name}` takes four arguments: {form}"));
+            return None;
+        }
+        let mem = self.matrix_mem(&c.args[0], name, store, &form);
+        let offset = self.expr(&c.args[1], out);
+        let stride = self.expr(&c.args[2], out);
+        let layout = self.layout(&c.args[3]);
+        Some((mem?, offset, stride, layout?))
+    }
+
+    /// The slice or workgroup array `arg` (`&x`, `&mut x`, or `x`) names.
+    fn matrix_mem(
+        &mut self,
+        arg: &syn::Expr,
+        name: &str,
+        store: bool,
+        form: &str,
+    ) -> Option<MatrixMem> {
+        let inner = match arg {
+            syn::Expr::Reference(r) => &*r.expr,
+            other => other,
+        };
+        let binding = match inner {
+            syn::Expr::Path(p) => p.path.get_ident().and_then(|i| self.lookup(&i.to_string())),
+            _ => None,
+        };
+        let mem = match binding {
+            Some(Binding::Param(p)) => match self.kernel.param(p).kind {
+                ParamKind::Slice {
+                    atomic: false,
+                    mutable,
+                    ..
+                } => {
+                    if store && !mutable {
+                        self.error(
+                            inner.span(),
+                            format!(
+                                "`{}` is read-only (`&[T]`); `matrix_store` writes a `&mut` \
+                                 slice or a workgroup array",
+                                self.kernel.param(p).name
+                            ),
+                        );
+                        return None;
+                    }
+                    Some(MatrixMem::Slice(p))
+                }
+                _ => None,
+            },
+            Some(Binding::Array(a)) => {
+                let arr = self.kernel.array(a);
+                (arr.space == Space::Workgroup && !arr.atomic).then_some(MatrixMem::Array(a))
+            }
+            _ => None,
+        };
+        if mem.is_none() {
+            let what = if store { "writes" } else { "reads" };
+            self.error(
+                inner.span(),
+                format!(
+                    "`{name}` {what} a slice parameter or a workgroup array (the whole \
+                     warp shares it; a private array is per invocation): {form}"
+                ),
+            );
+        }
+        mem
+    }
+
+    /// `Layout::RowMajor` or `Layout::ColMajor`.
+    fn layout(&mut self, arg: &syn::Expr) -> Option<Layout> {
+        let name = match arg {
+            syn::Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
+            _ => None,
+        };
+        match name.as_deref() {
+            Some("RowMajor") => Some(Layout::RowMajor),
+            Some("ColMajor") => Some(Layout::ColMajor),
+            _ => {
+                self.error(
+                    arg.span(),
+                    "the layout is `Layout::RowMajor` or `Layout::ColMajor`",
+                );
+                None
+            }
+        }
+    }
+
+    /// The fragment `arg` (`&a`, `&mut acc`) names, checked to have `role` and, when
+    /// `write`, to be declared `let mut`.
+    fn fragment_arg(&mut self, arg: &syn::Expr, role: MatrixRole, write: bool) -> Option<MatrixId> {
+        let (inner, is_mut) = match arg {
+            syn::Expr::Reference(r) => (&*r.expr, r.mutability.is_some()),
+            other => (other, false),
+        };
+        let id = match inner {
+            syn::Expr::Path(p) => {
+                match p.path.get_ident().and_then(|i| self.lookup(&i.to_string())) {
+                    Some(Binding::Matrix(id)) => Some(id),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        let want = match role {
+            MatrixRole::A => "an A fragment (`matrix_load_a`)",
+            MatrixRole::B => "a B fragment (`matrix_load_b`)",
+            MatrixRole::Acc => "an accumulator (`matrix_fill` or `matrix_load_acc`)",
+        };
+        let Some(id) = id else {
+            self.error(inner.span(), format!("expected {want} here"));
+            return None;
+        };
+        let m = self.kernel.matrix(id);
+        if m.role != role {
+            let msg = format!(
+                "`{}` is {}; expected {want} here",
+                m.name,
+                describe(m.role, m.elem)
+            );
+            self.error(inner.span(), msg);
+            return None;
+        }
+        if write && !is_mut {
+            let msg = format!(
+                "`matrix_mma` updates the accumulator: pass `&mut {}`",
+                m.name
+            );
+            self.error(arg.span(), msg);
+            return None;
+        }
+        if write && !self.matrix_mut.contains(&id) {
+            let msg = format!("`{}` is updated here; declare it `let mut`", m.name);
+            self.error(inner.span(), msg);
+            return None;
+        }
+        Some(id)
+    }
+}
+
+/// `an A fragment of f16`, ...: a fragment's kind in messages.
+fn describe(role: MatrixRole, elem: Scalar) -> String {
+    match role {
+        MatrixRole::A => format!("an A fragment of `{}`", elem.rust_name()),
+        MatrixRole::B => format!("a B fragment of `{}`", elem.rust_name()),
+        MatrixRole::Acc => "an accumulator".to_string(),
+    }
+}

@@ -1,0 +1,333 @@
+//! Matrix tiles on the CPU: the run-time half of `back/cpu/matrix.rs`.
+//!
+//! A fragment is a [`Tile`], 16 x 16 `f32` values in row-major order, one per subgroup: the
+//! CPU runs a subgroup's matrix operation once, for all its lanes. A and B fragments are
+//! widened to `f32` when loaded (exactly: `f16` and `bf16` are subsets of `f32`), so that
+//! [`mma`] is one `f32` micro-kernel for every element type, its products exact and each of
+//! its 256 sums accumulated with fused multiply-adds in order of depth, bit for bit the same at
+//! every instruction level.
+//!
+//! Loads and stores check bounds once per tile: element `(r, c)` is at `offset + r * stride +
+//! c` (row-major) or `offset + c * stride + r` (column-major), computed without wrapping, so
+//! every index is at most `offset + 15 * stride + 15`; when that is in bounds the copy runs
+//! unchecked, and otherwise the first element out of bounds (in row order) is the fault.
+
+use super::{Fault, SimdLevel, SliceView};
+use half::{bf16, f16};
+
+/// Elements per side of a fragment.
+pub const DIM: usize = 16;
+
+/// A fragment: `DIM x DIM` values, row-major.
+pub type Tile = [f32; DIM * DIM];
+
+/// An element type a fragment can be loaded from.
+pub trait Element: Copy {
+    /// The value as `f32` (exact for every implementor).
+    fn widen(self) -> f32;
+}
+
+impl Element for f32 {
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        self
+    }
+}
+
+impl Element for f16 {
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        self.to_f32()
+    }
+}
+
+impl Element for bf16 {
+    #[inline(always)]
+    fn widen(self) -> f32 {
+        self.to_f32()
+    }
+}
+
+/// The memory index of element `e` (`r * 16 + c`) of a tile at `offset` with rows (columns,
+/// `col_major`) `stride` apart, as a `u64`, so that it never wraps.
+#[inline(always)]
+pub fn index64(offset: u32, stride: u32, col_major: bool, e: usize) -> u64 {
+    let (r, c) = ((e / DIM) as u64, (e % DIM) as u64);
+    let (major, minor) = if col_major { (c, r) } else { (r, c) };
+    offset as u64 + major * stride as u64 + minor
+}
+
+/// [`index64`] as the `u32` of a fault or a race report (saturated: past `u32::MAX` it is out
+/// of bounds of every slice anyway).
+#[inline(always)]
+pub fn index(offset: u32, stride: u32, col_major: bool, e: usize) -> u32 {
+    index64(offset, stride, col_major, e).min(u32::MAX as u64) as u32
+}
+
+/// The tile element at memory position (`major`, `minor`): row and column, or column and row.
+#[inline(always)]
+fn place(col_major: bool, major: usize, minor: usize) -> usize {
+    if col_major {
+        minor * DIM + major
+    } else {
+        major * DIM + minor
+    }
+}
+
+/// Whether every element of the tile lies below `len`.
+#[inline(always)]
+fn in_bounds(offset: u32, stride: u32, len: usize) -> bool {
+    (offset as u64 + (DIM as u64 - 1) * (stride as u64 + 1)) < len as u64
+}
+
+/// Sets every element of `t` to `v`.
+#[inline(always)]
+pub fn fill(t: &mut Tile, v: f32) {
+    *t = [v; DIM * DIM];
+}
+
+/// Loads `t` from a slice parameter, or faults at the first element out of bounds.
+#[inline(always)]
+pub fn load_slice<T: Element>(
+    t: &mut Tile,
+    src: SliceView<T>,
+    offset: u32,
+    stride: u32,
+    col_major: bool,
+) -> Result<(), Fault> {
+    if in_bounds(offset, stride, src.len()) {
+        // Memory order, each run of 16 contiguous: a vector copy (row-major) or a transpose.
+        for major in 0..DIM {
+            let base = offset as usize + major * stride as usize;
+            for minor in 0..DIM {
+                // SAFETY: every index of the tile is below `len`, checked above.
+                let v = unsafe { src.get_unchecked_at(base + minor) }.widen();
+                t[place(col_major, major, minor)] = v;
+            }
+        }
+        return Ok(());
+    }
+    for (e, v) in t.iter_mut().enumerate() {
+        *v = src.load(index(offset, stride, col_major, e))?.widen();
+    }
+    Ok(())
+}
+
+/// Loads `t` from a workgroup array named `name`, or faults at the first element out of
+/// bounds.
+#[inline(always)]
+pub fn load_array<T: Element>(
+    t: &mut Tile,
+    src: &[T],
+    offset: u32,
+    stride: u32,
+    col_major: bool,
+    name: &'static str,
+) -> Result<(), Fault> {
+    if in_bounds(offset, stride, src.len()) {
+        for major in 0..DIM {
+            let row = &src[offset as usize + major * stride as usize..][..DIM];
+            for (minor, &v) in row.iter().enumerate() {
+                t[place(col_major, major, minor)] = v.widen();
+            }
+        }
+        return Ok(());
+    }
+    for (e, v) in t.iter_mut().enumerate() {
+        *v = super::load_at(src, index(offset, stride, col_major, e), name)?.widen();
+    }
+    Ok(())
+}
+
+/// Stores `t` to a `&mut [f32]` slice parameter, or faults at the first element out of
+/// bounds (the elements before it are written, as on a GPU that stops there).
+#[inline(always)]
+pub fn store_slice(
+    t: &Tile,
+    dst: SliceView<f32>,
+    offset: u32,
+    stride: u32,
+    col_major: bool,
+) -> Result<(), Fault> {
+    if in_bounds(offset, stride, dst.len()) {
+        for major in 0..DIM {
+            let base = offset as usize + major * stride as usize;
+            for minor in 0..DIM {
+                let v = t[place(col_major, major, minor)];
+                // SAFETY: in bounds (checked above) of a `&mut` parameter (the front end
+                // allows stores only to those).
+                unsafe { dst.set_unchecked_at(base + minor, v) };
+            }
+        }
+        return Ok(());
+    }
+    for (e, &v) in t.iter().enumerate() {
+        dst.store(index(offset, stride, col_major, e), v)?;
+    }
+    Ok(())
+}
+
+/// Stores `t` to an `f32` workgroup array named `name`, or faults as [`store_slice`] does.
+#[inline(always)]
+pub fn store_array(
+    t: &Tile,
+    dst: &mut [f32],
+    offset: u32,
+    stride: u32,
+    col_major: bool,
+    name: &'static str,
+) -> Result<(), Fault> {
+    if in_bounds(offset, stride, dst.len()) {
+        for major in 0..DIM {
+            let row = &mut dst[offset as usize + major * stride as usize..][..DIM];
+            for (minor, v) in row.iter_mut().enumerate() {
+                *v = t[place(col_major, major, minor)];
+            }
+        }
+        return Ok(());
+    }
+    for (e, &v) in t.iter().enumerate() {
+        super::store_at(dst, index(offset, stride, col_major, e), v, name)?;
+    }
+    Ok(())
+}
+
+/// `acc += a * b` for 16 x 16 tiles: `acc[i][j] = fma(a[i][k], b[k][j], acc[i][j])` for `k`
+/// from 0 to 15. At `level` AVX-512 and AVX2 it is a register-blocked micro-kernel (the
+/// accumulator rows in vector registers, a row of `b` loaded once per depth step and each
+/// `a[i][k]` broadcast, as in BLIS's micro-kernels); the results are the same at every level.
+#[inline(always)]
+pub fn mma(level: SimdLevel, acc: &mut Tile, a: &Tile, b: &Tile) {
+    #[cfg(target_arch = "x86_64")]
+    match level {
+        // SAFETY: the level was detected on this CPU (`simd_level`).
+        SimdLevel::Avx512 => return unsafe { x86::mma_avx512(acc, a, b) },
+        SimdLevel::Avx2 => return unsafe { x86::mma_avx2(acc, a, b) },
+        SimdLevel::Baseline => {}
+    }
+    let _ = level;
+    mma_portable(acc, a, b)
+}
+
+/// [`mma`] in plain Rust.
+pub fn mma_portable(acc: &mut Tile, a: &Tile, b: &Tile) {
+    for i in 0..DIM {
+        for k in 0..DIM {
+            let aik = a[i * DIM + k];
+            for j in 0..DIM {
+                acc[i * DIM + j] = aik.mul_add(b[k * DIM + j], acc[i * DIM + j]);
+            }
+        }
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+mod x86 {
+    use super::{Tile, DIM};
+    use std::arch::x86_64::*;
+
+    /// The 16 accumulator rows in 16 `zmm` registers for the whole depth.
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F.
+    #[target_feature(enable = "avx512f")]
+    pub(super) unsafe fn mma_avx512(acc: &mut Tile, a: &Tile, b: &Tile) {
+        let (pa, pb, pc) = (a.as_ptr(), b.as_ptr(), acc.as_mut_ptr());
+        let mut c = [_mm512_setzero_ps(); DIM];
+        for (i, ci) in c.iter_mut().enumerate() {
+            *ci = _mm512_loadu_ps(pc.add(i * DIM));
+        }
+        for k in 0..DIM {
+            let bk = _mm512_loadu_ps(pb.add(k * DIM));
+            for (i, ci) in c.iter_mut().enumerate() {
+                *ci = _mm512_fmadd_ps(_mm512_set1_ps(*pa.add(i * DIM + k)), bk, *ci);
+            }
+        }
+        for (i, ci) in c.iter().enumerate() {
+            _mm512_storeu_ps(pc.add(i * DIM), *ci);
+        }
+    }
+
+    /// Four 8 x 8 blocks, each in 8 `ymm` registers (AVX2 has 16: the whole 16 x 16 would
+    /// spill).
+    ///
+    /// # Safety
+    /// The CPU has AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn mma_avx2(acc: &mut Tile, a: &Tile, b: &Tile) {
+        let (pa, pb, pc) = (a.as_ptr(), b.as_ptr(), acc.as_mut_ptr());
+        for r0 in [0, 8] {
+            for c0 in [0, 8] {
+                let mut c = [_mm256_setzero_ps(); 8];
+                for (i, ci) in c.iter_mut().enumerate() {
+                    *ci = _mm256_loadu_ps(pc.add((r0 + i) * DIM + c0));
+                }
+                for k in 0..DIM {
+                    let bk = _mm256_loadu_ps(pb.add(k * DIM + c0));
+                    for (i, ci) in c.iter_mut().enumerate() {
+                        let aik = _mm256_set1_ps(*pa.add((r0 + i) * DIM + k));
+                        *ci = _mm256_fmadd_ps(aik, bk, *ci);
+                    }
+                }
+                for (i, ci) in c.iter().enumerate() {
+                    _mm256_storeu_ps(pc.add((r0 + i) * DIM + c0), *ci);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiles() -> (Tile, Tile, Tile) {
+        let f = |s: u32| -> Tile {
+            std::array::from_fn(|i| {
+                let x = (i as u32).wrapping_mul(2654435761).wrapping_add(s) >> 8;
+                (x % 2001) as f32 / 1000.0 - 1.0 + 1.0 / 3.0
+            })
+        };
+        (f(1), f(2), f(3))
+    }
+
+    /// Every level gives the portable kernel's bits, which are the definition's.
+    #[test]
+    fn every_level_agrees_bit_for_bit() {
+        let (a, b, c0) = tiles();
+        let mut want = c0;
+        mma_portable(&mut want, &a, &b);
+        for level in [SimdLevel::Baseline, SimdLevel::Avx2, SimdLevel::Avx512] {
+            if level > super::super::detect_simd() {
+                continue;
+            }
+            let mut got = c0;
+            mma(level, &mut got, &a, &b);
+            let same = got
+                .iter()
+                .zip(&want)
+                .all(|(x, y)| x.to_bits() == y.to_bits());
+            assert!(same, "{level:?} differs from the portable micro-kernel");
+        }
+        // And the portable kernel is the fused sum in order of depth.
+        let (i, j) = (5, 11);
+        let mut s = c0[i * DIM + j];
+        for k in 0..DIM {
+            s = a[i * DIM + k].mul_add(b[k * DIM + j], s);
+        }
+        assert_eq!(s.to_bits(), want[i * DIM + j].to_bits());
+    }
+
+    #[test]
+    fn the_first_element_out_of_bounds_is_the_fault() {
+        let src = vec![1.0f32; 16 * 20];
+        let mut t = [0.0; 256];
+        assert!(load_array(&mut t, &src, 0, 20, false, "x").is_ok());
+        // Row 15 reaches 4 * 20 + 15 * 20 + 15 = 395 >= 320.
+        let e = load_array(&mut t, &src, 4 * 20, 20, false, "x").unwrap_err();
+        assert_eq!((e.index, e.len), (4 * 20 + 12 * 20, 320));
+        // Column-major: element (0, 15) is the first at 15 * 20 + 300.
+        let e = load_array(&mut t, &src, 300, 20, true, "x").unwrap_err();
+        assert_eq!(e.index, 320);
+    }
+}
