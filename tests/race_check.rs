@@ -78,6 +78,26 @@ pub fn lane_exchange_through_memory(fence: u32, x: &[f32], y: &mut [f32]) {
     y[i] = tile[lid - lane + (lane + 1) % 32];
 }
 
+/// Each warp stores an accumulator of ones to workgroup memory and loads it back as an A
+/// operand (whose elements other lanes hold on every backend): with `fence` 1 a `barrier()`
+/// orders the two, with 0 nothing does. Storing and loading the accumulator itself at one
+/// place needs no barrier (one lane holds each element).
+#[compute_kernel(workgroup_size = 64)]
+pub fn tile_reuse(fence: u32, y: &mut [f32]) {
+    let tile = shared_array::<f32, 512>();
+    let warp = local_id().x / 32;
+    let ones = matrix_fill(1.0);
+    matrix_store(&tile, warp * 256, 16, Layout::RowMajor, &ones);
+    let mut acc = matrix_load_acc(&tile, warp * 256, 16, Layout::RowMajor);
+    if fence == 1 {
+        barrier();
+    }
+    let a = matrix_load_a(&tile, warp * 256, 16, Layout::RowMajor);
+    let b = matrix_load_b(&tile, warp * 256, 16, Layout::ColMajor);
+    matrix_mma(&mut acc, &a, &b);
+    matrix_store(y, warp * 256, 16, Layout::RowMajor, &acc);
+}
+
 /// Reads the element above its own, which only the invocations below `filled` wrote.
 #[compute_kernel(workgroup_size = 64)]
 pub fn reads_unwritten(filled: u32, y: &mut [f32]) {
@@ -211,6 +231,23 @@ fn a_subgroup_barrier_orders_the_lanes_of_a_subgroup() {
         let want = xs[i - i % 32 + (i % 32 + 1) % 32];
         assert_eq!(got[i], want, "element {i}");
     }
+}
+
+#[test]
+fn a_matrix_tile_loaded_from_what_other_lanes_stored_needs_a_barrier() {
+    let dev = Device::cpu_checked();
+    let mut y = dev.zeros::<f32>(512).unwrap();
+    let e = err(tile_reuse::launch(&dev, Grid::groups([1, 1, 1]), 0, &mut y));
+    let msg = e.to_string();
+    assert!(
+        matches!(&e, Error::DataRace { target, .. } if target == "workgroup array `tile`")
+            && msg.contains("an accumulator")
+            && msg.contains("an A fragment"),
+        "{msg}"
+    );
+    tile_reuse::launch(&dev, Grid::groups([1, 1, 1]), 1, &mut y).unwrap();
+    // 1 + 16 ones times ones.
+    assert!(y.to_vec().unwrap().iter().all(|&v| v == 17.0));
 }
 
 #[test]
