@@ -158,52 +158,32 @@ pub fn matmul_tiles<T: Float, const W: u32>(
     let mut c01 = matrix_fill(0.0);
     let mut c10 = matrix_fill(0.0);
     let mut c11 = matrix_fill(0.0);
+    // Each operand row- or column-major with its stride, where one of its strides is 1.
+    let (ca, cb) = (a_col != 1, b_col != 1);
+    let sa = if ca { a_col } else { a_row };
+    let sb = if cb { b_col } else { b_row };
+    let unit = (a_row == 1 || a_col == 1) && (b_row == 1 || b_col == 1);
     for k0 in (0..k).step_by(16) {
-        let direct =
-            inside && k0 + 16 <= k && (a_row == 1 || a_col == 1) && (b_row == 1 || b_col == 1);
-        if direct {
+        if inside && unit && k0 + 16 <= k {
             let (r, cc) = (row0 + wr, col0 + wc);
-            let a0 = r * a_row + k0 * a_col;
-            let a1 = (r + 16) * a_row + k0 * a_col;
-            let b0 = k0 * b_row + cc * b_col;
-            let b1 = k0 * b_row + (cc + 16) * b_col;
-            if a_col == 1 {
-                let fa0 = matrix_load_a(a, a0, a_row, Layout::RowMajor);
-                let fa1 = matrix_load_a(a, a1, a_row, Layout::RowMajor);
-                if b_col == 1 {
-                    let fb0 = matrix_load_b(b, b0, b_row, Layout::RowMajor);
-                    let fb1 = matrix_load_b(b, b1, b_row, Layout::RowMajor);
-                    matrix_mma(&mut c00, &fa0, &fb0);
-                    matrix_mma(&mut c01, &fa0, &fb1);
-                    matrix_mma(&mut c10, &fa1, &fb0);
-                    matrix_mma(&mut c11, &fa1, &fb1);
-                } else {
-                    let fb0 = matrix_load_b(b, b0, b_col, Layout::ColMajor);
-                    let fb1 = matrix_load_b(b, b1, b_col, Layout::ColMajor);
-                    matrix_mma(&mut c00, &fa0, &fb0);
-                    matrix_mma(&mut c01, &fa0, &fb1);
-                    matrix_mma(&mut c10, &fa1, &fb0);
-                    matrix_mma(&mut c11, &fa1, &fb1);
-                }
-            } else {
-                let fa0 = matrix_load_a(a, a0, a_col, Layout::ColMajor);
-                let fa1 = matrix_load_a(a, a1, a_col, Layout::ColMajor);
-                if b_col == 1 {
-                    let fb0 = matrix_load_b(b, b0, b_row, Layout::RowMajor);
-                    let fb1 = matrix_load_b(b, b1, b_row, Layout::RowMajor);
-                    matrix_mma(&mut c00, &fa0, &fb0);
-                    matrix_mma(&mut c01, &fa0, &fb1);
-                    matrix_mma(&mut c10, &fa1, &fb0);
-                    matrix_mma(&mut c11, &fa1, &fb1);
-                } else {
-                    let fb0 = matrix_load_b(b, b0, b_col, Layout::ColMajor);
-                    let fb1 = matrix_load_b(b, b1, b_col, Layout::ColMajor);
-                    matrix_mma(&mut c00, &fa0, &fb0);
-                    matrix_mma(&mut c01, &fa0, &fb1);
-                    matrix_mma(&mut c10, &fa1, &fb0);
-                    matrix_mma(&mut c11, &fa1, &fb1);
-                }
-            }
+            let fa0 = matrix_load_a(a, r * a_row + k0 * a_col, sa, Layout::col_major_if(ca));
+            let fa1 = matrix_load_a(
+                a,
+                (r + 16) * a_row + k0 * a_col,
+                sa,
+                Layout::col_major_if(ca),
+            );
+            let fb0 = matrix_load_b(b, k0 * b_row + cc * b_col, sb, Layout::col_major_if(cb));
+            let fb1 = matrix_load_b(
+                b,
+                k0 * b_row + (cc + 16) * b_col,
+                sb,
+                Layout::col_major_if(cb),
+            );
+            matrix_mma(&mut c00, &fa0, &fb0);
+            matrix_mma(&mut c01, &fa0, &fb1);
+            matrix_mma(&mut c10, &fa1, &fb0);
+            matrix_mma(&mut c11, &fa1, &fb1);
         } else {
             // `at` is A's 64 x 16 row-major, `bt` B's 16 x 64; the barrier first lets the
             // previous step's loads finish.

@@ -88,6 +88,18 @@ pub struct MatrixAcc {
     v: [f32; 256],
 }
 
+impl Layout {
+    /// In a kernel: `ColMajor` where `col_major` (the same across the warp) is true, else
+    /// `RowMajor`, so that one load serves an operand stored either way.
+    pub fn col_major_if(col_major: bool) -> Layout {
+        if col_major {
+            Layout::ColMajor
+        } else {
+            Layout::RowMajor
+        }
+    }
+}
+
 fn index(offset: u32, stride: u32, layout: Layout, e: usize) -> usize {
     let (r, c) = (e / MATRIX_DIM, e % MATRIX_DIM);
     let (major, minor) = match layout {

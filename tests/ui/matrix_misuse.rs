@@ -18,6 +18,16 @@ pub fn misused(a: &[f16], c: &mut [f32], h: &mut [f16], u: &[u32]) {
     matrix_store(a, 0, 16, Layout::RowMajor, &acc2);
 }
 
+// A layout chosen by a number.
+#[compute_kernel(workgroup_size = 64)]
+pub fn numeric_layout(a: &[f16], c: &mut [f32]) {
+    let mut acc = matrix_fill(0.0);
+    let fa = matrix_load_a(a, 0, 16, Layout::col_major_if(1u32));
+    let fb = matrix_load_b(a, 0, 16, Layout::RowMajor);
+    matrix_mma(&mut acc, &fa, &fb);
+    matrix_store(c, 0, 16, Layout::RowMajor, &acc);
+}
+
 // Operands of two types.
 #[compute_kernel(workgroup_size = 64)]
 pub fn mixed(a: &[f16], b: &[bf16], c: &mut [f32]) {
@@ -35,6 +45,7 @@ pub fn divergent(a: &[f32], c: &mut [f32]) {
     let mut acc = matrix_fill(0.0);
     let fa = matrix_load_a(a, lid * 16, 16, Layout::RowMajor);
     let fb = matrix_load_b(a, subgroup_id() * 16, 16, Layout::RowMajor);
+    let fc = matrix_load_b(a, 0, 16, Layout::col_major_if(lid == 0));
     if lid < 16 {
         matrix_mma(&mut acc, &fa, &fb);
     }

@@ -290,7 +290,7 @@ impl Lowerer<'_> {
         let mem = self.matrix_mem(&c.args[0], name, store, &form);
         let offset = self.expr(&c.args[1], out);
         let stride = self.expr(&c.args[2], out);
-        let layout = self.layout(&c.args[3]);
+        let layout = self.layout(&c.args[3], out);
         Some((mem?, offset, stride, layout?))
     }
 
@@ -351,8 +351,13 @@ impl Lowerer<'_> {
         mem
     }
 
-    /// `Layout::RowMajor` or `Layout::ColMajor`.
-    fn layout(&mut self, arg: &syn::Expr) -> Option<Layout> {
+    /// `Layout::RowMajor`, `Layout::ColMajor` or `Layout::col_major_if(cond)`.
+    fn layout(&mut self, arg: &syn::Expr, out: &mut Block) -> Option<Layout> {
+        if let syn::Expr::Call(c) = arg {
+            if is_named_call(c, "col_major_if") && c.args.len() == 1 {
+                return Some(Layout::ColMajorIf(self.expr(&c.args[0], out)));
+            }
+        }
         let name = match arg {
             syn::Expr::Path(p) => p.path.segments.last().map(|s| s.ident.to_string()),
             _ => None,
@@ -363,7 +368,8 @@ impl Lowerer<'_> {
             _ => {
                 self.error(
                     arg.span(),
-                    "the layout is `Layout::RowMajor` or `Layout::ColMajor`",
+                    "the layout is `Layout::RowMajor`, `Layout::ColMajor` or \
+                     `Layout::col_major_if(cond)`",
                 );
                 None
             }

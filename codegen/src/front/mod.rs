@@ -136,6 +136,10 @@ fn is_language_fn(path: &syn::Path) -> bool {
             | "num_subgroups"
     ) || Barrier::from_name(&name).is_some()
         || matrix::is_matrix_fn(&name)
+        // `Layout::col_major_if(cond)`, a matrix operation's argument.
+        || (name == "col_major_if"
+            && path.segments.len() >= 2
+            && path.segments[path.segments.len() - 2].ident == "Layout")
         || (path.segments.len() == 1
             && (MathFn::from_name(&name).is_some() || SubgroupOp::from_name(&name).is_some()))
         // `f32::from_bits(u)` and the like: associated functions of the scalar types.

@@ -60,6 +60,9 @@ pub enum Layout {
     RowMajor,
     /// `Layout::ColMajor`
     ColMajor,
+    /// `Layout::col_major_if(cond)`: column-major where the `bool` `cond` (the same across the
+    /// warp) is true, else row-major, so that one load serves an operand given either way.
+    ColMajorIf(ExprId),
 }
 
 /// The memory a fragment is loaded from or stored to.
@@ -138,8 +141,23 @@ impl MatrixOp {
     pub fn exprs(&self) -> Vec<ExprId> {
         match self {
             MatrixOp::Fill { value, .. } => vec![*value],
-            MatrixOp::Load { offset, stride, .. } | MatrixOp::Store { offset, stride, .. } => {
-                vec![*offset, *stride]
+            MatrixOp::Load {
+                offset,
+                stride,
+                layout,
+                ..
+            }
+            | MatrixOp::Store {
+                offset,
+                stride,
+                layout,
+                ..
+            } => {
+                let mut v = vec![*offset, *stride];
+                if let Layout::ColMajorIf(c) = layout {
+                    v.push(*c);
+                }
+                v
             }
             MatrixOp::Mma { .. } => vec![],
         }

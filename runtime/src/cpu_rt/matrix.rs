@@ -74,6 +74,42 @@ fn place(col_major: bool, major: usize, minor: usize) -> usize {
     }
 }
 
+/// Copies the tile at `src + offset`, rows (columns, `COL`) `stride` apart, into `t`: in
+/// memory order, each run of 16 contiguous, so a vector copy or a transpose. The layout is a
+/// constant here, so that the copy vectorises even where the kernel chooses it at run time
+/// (`Layout::col_major_if`).
+///
+/// # Safety
+/// Every element of the tile is readable.
+#[inline(always)]
+unsafe fn gather<T: Element, const COL: bool>(
+    t: &mut Tile,
+    src: *const T,
+    offset: usize,
+    stride: usize,
+) {
+    for major in 0..DIM {
+        let base = offset + major * stride;
+        for minor in 0..DIM {
+            t[place(COL, major, minor)] = src.add(base + minor).read().widen();
+        }
+    }
+}
+
+/// Copies `t` to the tile at `dst + offset`, as [`gather`] reads one.
+///
+/// # Safety
+/// Every element of the tile is writable.
+#[inline(always)]
+unsafe fn scatter<const COL: bool>(t: &Tile, dst: *mut f32, offset: usize, stride: usize) {
+    for major in 0..DIM {
+        let base = offset + major * stride;
+        for minor in 0..DIM {
+            dst.add(base + minor).write(t[place(COL, major, minor)]);
+        }
+    }
+}
+
 /// Whether every element of the tile lies below `len`.
 #[inline(always)]
 fn in_bounds(offset: u32, stride: u32, len: usize) -> bool {
@@ -96,13 +132,13 @@ pub fn load_slice<T: Element>(
     col_major: bool,
 ) -> Result<(), Fault> {
     if in_bounds(offset, stride, src.len()) {
-        // Memory order, each run of 16 contiguous: a vector copy (row-major) or a transpose.
-        for major in 0..DIM {
-            let base = offset as usize + major * stride as usize;
-            for minor in 0..DIM {
-                // SAFETY: every index of the tile is below `len`, checked above.
-                let v = unsafe { src.get_unchecked_at(base + minor) }.widen();
-                t[place(col_major, major, minor)] = v;
+        let (p, o, s) = (src.as_ptr() as *const T, offset as usize, stride as usize);
+        // SAFETY: every index of the tile is below `len`, checked above.
+        unsafe {
+            if col_major {
+                gather::<T, true>(t, p, o, s)
+            } else {
+                gather::<T, false>(t, p, o, s)
             }
         }
         return Ok(());
@@ -125,10 +161,13 @@ pub fn load_array<T: Element>(
     name: &'static str,
 ) -> Result<(), Fault> {
     if in_bounds(offset, stride, src.len()) {
-        for major in 0..DIM {
-            let row = &src[offset as usize + major * stride as usize..][..DIM];
-            for (minor, &v) in row.iter().enumerate() {
-                t[place(col_major, major, minor)] = v.widen();
+        let (p, o, s) = (src.as_ptr(), offset as usize, stride as usize);
+        // SAFETY: as in `load_slice`.
+        unsafe {
+            if col_major {
+                gather::<T, true>(t, p, o, s)
+            } else {
+                gather::<T, false>(t, p, o, s)
             }
         }
         return Ok(());
@@ -150,13 +189,14 @@ pub fn store_slice(
     col_major: bool,
 ) -> Result<(), Fault> {
     if in_bounds(offset, stride, dst.len()) {
-        for major in 0..DIM {
-            let base = offset as usize + major * stride as usize;
-            for minor in 0..DIM {
-                let v = t[place(col_major, major, minor)];
-                // SAFETY: in bounds (checked above) of a `&mut` parameter (the front end
-                // allows stores only to those).
-                unsafe { dst.set_unchecked_at(base + minor, v) };
+        let (p, o, s) = (dst.as_ptr(), offset as usize, stride as usize);
+        // SAFETY: in bounds (checked above) of a `&mut` parameter (the front end allows
+        // stores only to those).
+        unsafe {
+            if col_major {
+                scatter::<true>(t, p, o, s)
+            } else {
+                scatter::<false>(t, p, o, s)
             }
         }
         return Ok(());
@@ -178,10 +218,13 @@ pub fn store_array(
     name: &'static str,
 ) -> Result<(), Fault> {
     if in_bounds(offset, stride, dst.len()) {
-        for major in 0..DIM {
-            let row = &mut dst[offset as usize + major * stride as usize..][..DIM];
-            for (minor, v) in row.iter_mut().enumerate() {
-                *v = t[place(col_major, major, minor)];
+        let (p, o, s) = (dst.as_mut_ptr(), offset as usize, stride as usize);
+        // SAFETY: in bounds, checked above.
+        unsafe {
+            if col_major {
+                scatter::<true>(t, p, o, s)
+            } else {
+                scatter::<false>(t, p, o, s)
             }
         }
         return Ok(());

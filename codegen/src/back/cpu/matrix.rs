@@ -143,7 +143,11 @@ impl Writer<'_> {
         write: bool,
     ) -> TokenStream {
         let (o, s) = (self.expr(offset, Mode::ITEM), self.expr(stride, Mode::ITEM));
-        let col = layout == Layout::ColMajor;
+        let col = match layout {
+            Layout::RowMajor => quote!(false),
+            Layout::ColMajor => quote!(true),
+            Layout::ColMajorIf(c) => self.expr(c, Mode::ITEM),
+        };
         let role = match role {
             MatrixRole::Acc => 0u32,
             MatrixRole::A => 1,

@@ -233,7 +233,11 @@ impl Writer<'_> {
             }
         };
         let (o, s) = (self.expr(offset), self.expr(stride));
-        let cm = l == Layout::ColMajor;
+        let cm = match l {
+            Layout::RowMajor => "false".to_string(),
+            Layout::ColMajor => "true".to_string(),
+            Layout::ColMajorIf(c) => self.expr(c),
+        };
         if self.bounds {
             let slot = atomic_slot(k, target);
             format!("{n}, {len}, {slot}u, kf_fault, {o}, {s}, {cm}")

@@ -132,14 +132,22 @@ impl Writer<'_> {
     ) {
         let (o, s) = (self.expr(offset), self.expr(stride));
         let (r, c) = position(role);
-        let ix = match layout {
-            Layout::RowMajor => format!("kf_o + {r} * kf_s + {c}"),
-            Layout::ColMajor => format!("kf_o + {c} * kf_s + {r}"),
+        let (row, col) = (
+            format!("kf_o + {r} * kf_s + {c}"),
+            format!("kf_o + {c} * kf_s + {r}"),
+        );
+        let (ix, cm) = match layout {
+            Layout::RowMajor => (row, None),
+            Layout::ColMajor => (col, None),
+            Layout::ColMajorIf(e) => (format!("select({row}, {col}, kf_cm)"), Some(self.expr(e))),
         };
         self.line("{");
         self.indent += 1;
         self.line(&format!("let kf_o = {o};"));
         self.line(&format!("let kf_s = {s};"));
+        if let Some(cm) = cm {
+            self.line(&format!("let kf_cm = {cm};"));
+        }
         self.line(&format!("for (var kf_e = 0u; kf_e < {count}u; kf_e++) {{"));
         self.indent += 1;
         self.line(&format!("let kf_ix = {ix};"));
