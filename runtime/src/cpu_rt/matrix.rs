@@ -110,6 +110,40 @@ unsafe fn scatter<const COL: bool>(t: &Tile, dst: *mut f32, offset: usize, strid
     }
 }
 
+/// [`gather`] with the layout chosen by `col_major`, once per tile.
+///
+/// # Safety
+/// As for [`gather`].
+#[inline(always)]
+unsafe fn gather_tile<T: Element>(
+    t: &mut Tile,
+    src: *const T,
+    offset: u32,
+    stride: u32,
+    col_major: bool,
+) {
+    let (o, s) = (offset as usize, stride as usize);
+    if col_major {
+        gather::<T, true>(t, src, o, s)
+    } else {
+        gather::<T, false>(t, src, o, s)
+    }
+}
+
+/// [`scatter`] with the layout chosen by `col_major`, once per tile.
+///
+/// # Safety
+/// As for [`scatter`].
+#[inline(always)]
+unsafe fn scatter_tile(t: &Tile, dst: *mut f32, offset: u32, stride: u32, col_major: bool) {
+    let (o, s) = (offset as usize, stride as usize);
+    if col_major {
+        scatter::<true>(t, dst, o, s)
+    } else {
+        scatter::<false>(t, dst, o, s)
+    }
+}
+
 /// Whether every element of the tile lies below `len`.
 #[inline(always)]
 fn in_bounds(offset: u32, stride: u32, len: usize) -> bool {
@@ -132,15 +166,8 @@ pub fn load_slice<T: Element>(
     col_major: bool,
 ) -> Result<(), Fault> {
     if in_bounds(offset, stride, src.len()) {
-        let (p, o, s) = (src.as_ptr() as *const T, offset as usize, stride as usize);
         // SAFETY: every index of the tile is below `len`, checked above.
-        unsafe {
-            if col_major {
-                gather::<T, true>(t, p, o, s)
-            } else {
-                gather::<T, false>(t, p, o, s)
-            }
-        }
+        unsafe { gather_tile(t, src.as_ptr() as *const T, offset, stride, col_major) };
         return Ok(());
     }
     for (e, v) in t.iter_mut().enumerate() {
@@ -161,15 +188,8 @@ pub fn load_array<T: Element>(
     name: &'static str,
 ) -> Result<(), Fault> {
     if in_bounds(offset, stride, src.len()) {
-        let (p, o, s) = (src.as_ptr(), offset as usize, stride as usize);
         // SAFETY: as in `load_slice`.
-        unsafe {
-            if col_major {
-                gather::<T, true>(t, p, o, s)
-            } else {
-                gather::<T, false>(t, p, o, s)
-            }
-        }
+        unsafe { gather_tile(t, src.as_ptr(), offset, stride, col_major) };
         return Ok(());
     }
     for (e, v) in t.iter_mut().enumerate() {
@@ -189,16 +209,9 @@ pub fn store_slice(
     col_major: bool,
 ) -> Result<(), Fault> {
     if in_bounds(offset, stride, dst.len()) {
-        let (p, o, s) = (dst.as_ptr(), offset as usize, stride as usize);
         // SAFETY: in bounds (checked above) of a `&mut` parameter (the front end allows
         // stores only to those).
-        unsafe {
-            if col_major {
-                scatter::<true>(t, p, o, s)
-            } else {
-                scatter::<false>(t, p, o, s)
-            }
-        }
+        unsafe { scatter_tile(t, dst.as_ptr(), offset, stride, col_major) };
         return Ok(());
     }
     for (e, &v) in t.iter().enumerate() {
@@ -218,15 +231,8 @@ pub fn store_array(
     name: &'static str,
 ) -> Result<(), Fault> {
     if in_bounds(offset, stride, dst.len()) {
-        let (p, o, s) = (dst.as_mut_ptr(), offset as usize, stride as usize);
         // SAFETY: in bounds, checked above.
-        unsafe {
-            if col_major {
-                scatter::<true>(t, p, o, s)
-            } else {
-                scatter::<false>(t, p, o, s)
-            }
-        }
+        unsafe { scatter_tile(t, dst.as_mut_ptr(), offset, stride, col_major) };
         return Ok(());
     }
     for (e, &v) in t.iter().enumerate() {
