@@ -10,10 +10,7 @@ use syn::spanned::Spanned;
 impl Lowerer<'_> {
     /// The array an indexed expression names, if it is one.
     pub(crate) fn array_of(&self, expr: &syn::Expr) -> Option<ArrayId> {
-        let syn::Expr::Path(p) = expr else {
-            return None;
-        };
-        match self.lookup(&p.path.get_ident()?.to_string())? {
+        match self.path_binding(expr)? {
             Binding::Array(id) => Some(id),
             _ => None,
         }

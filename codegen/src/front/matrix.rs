@@ -58,10 +58,7 @@ fn called(c: &syn::ExprCall) -> String {
 impl Lowerer<'_> {
     /// The fragment a path names (the left side of an assignment), if it names one.
     pub(super) fn matrix_target(&self, e: &syn::Expr) -> Option<MatrixId> {
-        let syn::Expr::Path(p) = e else {
-            return None;
-        };
-        match self.lookup(&p.path.get_ident()?.to_string())? {
+        match self.path_binding(e)? {
             Binding::Matrix(id) => Some(id),
             _ => None,
         }
@@ -86,7 +83,7 @@ impl Lowerer<'_> {
         let syn::Expr::Call(c) = init else {
             return;
         };
-        let Some((role, elem, op)) = self.matrix_maker(c, out) else {
+        let Some((role, elem, made)) = self.matrix_maker(c, out) else {
             return;
         };
         let matrix = Matrix {
@@ -102,13 +99,13 @@ impl Lowerer<'_> {
             .last_mut()
             .expect("scope")
             .insert(name.to_string(), Binding::Matrix(id));
-        out.push(Stmt::Matrix(op(id)), c.span());
+        out.push(Stmt::Matrix(made.op(id)), c.span());
     }
 
     /// `name = matrix_fill(..)` (or a load) for a fragment `name` declared `let mut` with the
     /// same role and element type.
     pub(super) fn matrix_assign(&mut self, target: MatrixId, c: &syn::ExprCall, out: &mut Block) {
-        let Some((role, elem, op)) = self.matrix_maker(c, out) else {
+        let Some((role, elem, made)) = self.matrix_maker(c, out) else {
             return;
         };
         let m = self.kernel.matrix(target).clone();
@@ -132,17 +129,16 @@ impl Lowerer<'_> {
                 ),
             );
         }
-        out.push(Stmt::Matrix(op(target)), c.span());
+        out.push(Stmt::Matrix(made.op(target)), c.span());
     }
 
-    /// The role, element type and operation (given the fragment) of a call that makes a
-    /// fragment, or `None` after reporting what is wrong with it.
-    #[allow(clippy::type_complexity)]
+    /// The role, element type and operation of a call that makes a fragment, or `None` after
+    /// reporting what is wrong with it.
     fn matrix_maker(
         &mut self,
         c: &syn::ExprCall,
         out: &mut Block,
-    ) -> Option<(MatrixRole, Scalar, Box<dyn Fn(MatrixId) -> MatrixOp>)> {
+    ) -> Option<(MatrixRole, Scalar, Made)> {
         let name = called(c);
         if name == "matrix_fill" {
             if c.args.len() != 1 {
@@ -153,18 +149,15 @@ impl Lowerer<'_> {
                 return None;
             }
             let value = self.expr(&c.args[0], out);
-            return Some((
-                MatrixRole::Acc,
-                Scalar::F32,
-                Box::new(move |matrix| MatrixOp::Fill { matrix, value }),
-            ));
+            return Some((MatrixRole::Acc, Scalar::F32, Made::Fill(value)));
         }
         let role = match name.as_str() {
             "matrix_load_a" => MatrixRole::A,
             "matrix_load_b" => MatrixRole::B,
             _ => MatrixRole::Acc,
         };
-        let (mem, offset, stride, layout) = self.matrix_place(c, &name, false, out)?;
+        let place = self.matrix_place(c, &name, false, out)?;
+        let mem = place.mem;
         let elem = self.kernel.mem_elem(mem)?;
         let ok = match role {
             MatrixRole::Acc => elem == Scalar::F32,
@@ -185,17 +178,7 @@ impl Lowerer<'_> {
             );
             return None;
         }
-        Some((
-            role,
-            elem,
-            Box::new(move |matrix| MatrixOp::Load {
-                matrix,
-                mem,
-                offset,
-                stride,
-                layout,
-            }),
-        ))
+        Some((role, elem, Made::Load(place)))
     }
 
     /// `matrix_mma(&mut acc, &a, &b)` or `matrix_store(&mut mem, offset, stride, layout,
@@ -240,9 +223,10 @@ impl Lowerer<'_> {
                  `matrix_store(&mut c, offset, stride, Layout::RowMajor, &acc)`",
             );
         }
-        let Some((mem, offset, stride, layout)) = self.matrix_place(c, &name, true, out) else {
+        let Some(place) = self.matrix_place(c, &name, true, out) else {
             return;
         };
+        let mem = place.mem;
         let Some(matrix) = self.fragment_arg(&c.args[4], MatrixRole::Acc, false) else {
             return;
         };
@@ -257,16 +241,7 @@ impl Lowerer<'_> {
                 ),
             );
         }
-        out.push(
-            Stmt::Matrix(MatrixOp::Store {
-                matrix,
-                mem,
-                offset,
-                stride,
-                layout,
-            }),
-            c.span(),
-        );
+        out.push(Stmt::Matrix(MatrixOp::Store { matrix, place }), c.span());
     }
 
     /// The memory, offset, stride and layout of a load (`store`: a store) whose first four
@@ -277,7 +252,7 @@ impl Lowerer<'_> {
         name: &str,
         store: bool,
         out: &mut Block,
-    ) -> Option<(MatrixMem, ExprId, ExprId, Layout)> {
+    ) -> Option<MatrixPlace> {
         let form = if store {
             "`matrix_store(&mut c, offset, stride, Layout::RowMajor, &acc)`".to_string()
         } else {
@@ -291,7 +266,12 @@ impl Lowerer<'_> {
         let offset = self.expr(&c.args[1], out);
         let stride = self.expr(&c.args[2], out);
         let layout = self.layout(&c.args[3], out);
-        Some((mem?, offset, stride, layout?))
+        Some(MatrixPlace {
+            mem: mem?,
+            offset,
+            stride,
+            layout: layout?,
+        })
     }
 
     /// The slice or workgroup array `arg` (`&x`, `&mut x`, or `x`) names.
@@ -425,6 +405,24 @@ impl Lowerer<'_> {
             return None;
         }
         Some(id)
+    }
+}
+
+/// What a call that makes a fragment does to it.
+enum Made {
+    /// `matrix_fill(value)`.
+    Fill(ExprId),
+    /// `matrix_load_*(..)`.
+    Load(MatrixPlace),
+}
+
+impl Made {
+    /// The operation on `matrix`.
+    fn op(self, matrix: MatrixId) -> MatrixOp {
+        match self {
+            Made::Fill(value) => MatrixOp::Fill { matrix, value },
+            Made::Load(place) => MatrixOp::Load { matrix, place },
+        }
     }
 }
 

@@ -160,6 +160,14 @@ impl<'h> Lowerer<'h> {
         self.scopes.iter().rev().find_map(|s| s.get(name).copied())
     }
 
+    /// What a single-name path expression (`tile`, `acc`) is bound to, if anything.
+    pub(crate) fn path_binding(&self, e: &syn::Expr) -> Option<Binding> {
+        let syn::Expr::Path(p) = e else {
+            return None;
+        };
+        self.lookup(&p.path.get_ident()?.to_string())
+    }
+
     /// A kernel-unique name for `name` (shared with locals: `x`, `x_1`, ...).
     pub(super) fn unique(&mut self, name: &str) -> String {
         let count = self.name_counts.entry(name.to_string()).or_insert(0);

@@ -74,6 +74,41 @@ pub enum MatrixMem {
     Array(ArrayId),
 }
 
+impl From<MatrixMem> for super::AtomicTarget {
+    /// The same memory as the element target the rest of the IR names it by.
+    fn from(mem: MatrixMem) -> Self {
+        match mem {
+            MatrixMem::Slice(p) => super::AtomicTarget::Slice(p),
+            MatrixMem::Array(a) => super::AtomicTarget::Array(a),
+        }
+    }
+}
+
+/// Where a load or store reaches memory: the 16 x 16 elements at `offset` with rows
+/// (`RowMajor`) or columns (`ColMajor`) `stride` elements apart.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MatrixPlace {
+    /// The slice or workgroup array; its element type is the fragment's.
+    pub mem: MatrixMem,
+    /// The element index of element `(0, 0)`, `u32`, the same across the warp.
+    pub offset: ExprId,
+    /// Elements between rows (columns), `u32`, the same across the warp.
+    pub stride: ExprId,
+    /// Row- or column-major.
+    pub layout: Layout,
+}
+
+impl MatrixPlace {
+    /// The expressions it uses: offset, stride and a layout's condition.
+    pub fn exprs(&self) -> Vec<ExprId> {
+        let mut v = vec![self.offset, self.stride];
+        if let Layout::ColMajorIf(c) = self.layout {
+            v.push(c);
+        }
+        v
+    }
+}
+
 /// A fragment of [`Kernel::matrices`](super::Kernel::matrices).
 pub type MatrixId = super::Handle<Matrix>;
 
@@ -87,19 +122,12 @@ pub enum MatrixOp {
         /// The value, `f32`, the same across the subgroup.
         value: ExprId,
     },
-    /// `m = matrix_load_a/b/acc(&mem, offset, stride, layout)`: the 16 x 16 elements at
-    /// `offset` with rows (`RowMajor`) or columns (`ColMajor`) `stride` elements apart.
+    /// `m = matrix_load_a/b/acc(&mem, offset, stride, layout)`.
     Load {
         /// The fragment loaded.
         matrix: MatrixId,
-        /// Where from; its element type is the fragment's.
-        mem: MatrixMem,
-        /// The element index of element `(0, 0)`, `u32`, the same across the subgroup.
-        offset: ExprId,
-        /// Elements between rows (columns), `u32`, the same across the subgroup.
-        stride: ExprId,
-        /// Row- or column-major.
-        layout: Layout,
+        /// Where from.
+        place: MatrixPlace,
     },
     /// `matrix_mma(&mut acc, &a, &b)`: `acc += a * b`, each of its 256 sums accumulated in
     /// `f32` (the order of the 16 additions and their rounding are the target's).
@@ -117,13 +145,7 @@ pub enum MatrixOp {
         /// The accumulator stored.
         matrix: MatrixId,
         /// Where to: a `&mut [f32]` slice or an `f32` workgroup array.
-        mem: MatrixMem,
-        /// As for `Load`.
-        offset: ExprId,
-        /// As for `Load`.
-        stride: ExprId,
-        /// As for `Load`.
-        layout: Layout,
+        place: MatrixPlace,
     },
 }
 
@@ -141,24 +163,7 @@ impl MatrixOp {
     pub fn exprs(&self) -> Vec<ExprId> {
         match self {
             MatrixOp::Fill { value, .. } => vec![*value],
-            MatrixOp::Load {
-                offset,
-                stride,
-                layout,
-                ..
-            }
-            | MatrixOp::Store {
-                offset,
-                stride,
-                layout,
-                ..
-            } => {
-                let mut v = vec![*offset, *stride];
-                if let Layout::ColMajorIf(c) = layout {
-                    v.push(*c);
-                }
-                v
-            }
+            MatrixOp::Load { place, .. } | MatrixOp::Store { place, .. } => place.exprs(),
             MatrixOp::Mma { .. } => vec![],
         }
     }

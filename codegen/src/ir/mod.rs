@@ -203,19 +203,11 @@ impl Kernel {
     }
     /// The element type of the memory `mem` (`None`: an array whose type was rejected).
     pub fn mem_elem(&self, mem: MatrixMem) -> Option<Scalar> {
-        match mem {
-            MatrixMem::Slice(p) => match self.param(p).kind {
-                ParamKind::Slice { elem, .. } | ParamKind::Scalar(elem) => Some(elem),
-            },
-            MatrixMem::Array(a) => self.array(a).declared_elem,
-        }
+        self.atomic_elem(mem.into())
     }
     /// The source name of the memory `mem`.
     pub fn mem_name(&self, mem: MatrixMem) -> &str {
-        match mem {
-            MatrixMem::Slice(p) => &self.param(p).name,
-            MatrixMem::Array(a) => &self.array(a).name,
-        }
+        self.atomic_name(mem.into())
     }
     /// The parameter `id` refers to.
     pub fn param(&self, id: ParamId) -> &Param {

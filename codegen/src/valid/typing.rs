@@ -191,22 +191,11 @@ impl Validator<'_> {
             Stmt::Barrier(_) => {}
             Stmt::Matrix(op) => match op {
                 MatrixOp::Fill { value, .. } => self.check(*value, Scalar::F32),
-                MatrixOp::Load {
-                    offset,
-                    stride,
-                    layout,
-                    ..
-                }
-                | MatrixOp::Store {
-                    offset,
-                    stride,
-                    layout,
-                    ..
-                } => {
-                    self.check(*offset, Scalar::U32);
-                    self.check(*stride, Scalar::U32);
-                    if let Layout::ColMajorIf(c) = layout {
-                        self.check(*c, Scalar::Bool);
+                MatrixOp::Load { place, .. } | MatrixOp::Store { place, .. } => {
+                    self.check(place.offset, Scalar::U32);
+                    self.check(place.stride, Scalar::U32);
+                    if let Layout::ColMajorIf(c) = place.layout {
+                        self.check(c, Scalar::Bool);
                     }
                 }
                 MatrixOp::Mma { .. } => {}

@@ -54,75 +54,51 @@ impl Writer<'_> {
     /// `op` for subgroup `kf_sg`, whose first lane is `kf_inv`.
     fn matrix_op(&self, op: &MatrixOp) -> TokenStream {
         let k = self.kernel;
-        let place = |m: MatrixId| {
+        let frag = |m: MatrixId| {
             let n = fragments(&k.matrix(m).name);
             quote!(#n[kf_sg as usize])
         };
         match op {
             MatrixOp::Fill { matrix, value } => {
-                let (t, v) = (place(*matrix), self.expr(*value, Mode::ITEM));
+                let (t, v) = (frag(*matrix), self.expr(*value, Mode::ITEM));
                 quote!(rt::matrix::fill(&mut #t, #v);)
             }
             MatrixOp::Mma { acc, a, b } => {
-                let (c, a, b) = (place(*acc), place(*a), place(*b));
+                let (c, a, b) = (frag(*acc), frag(*a), frag(*b));
                 quote!(rt::matrix::mma(kf_level, &mut #c, &#a, &#b);)
             }
-            MatrixOp::Load {
-                matrix,
-                mem,
-                offset,
-                stride,
-                layout,
-            } => {
-                let t = place(*matrix);
-                let call = match *mem {
-                    MatrixMem::Slice(p) => {
-                        let s = ident(&k.param(p).name);
-                        quote!(rt::matrix::load_slice(&mut #t, #s, kf_o, kf_s, kf_col)?;)
-                    }
-                    MatrixMem::Array(a) => {
-                        let name = &k.array(a).name;
-                        let arr = ident(name);
-                        quote!(rt::matrix::load_array(&mut #t, &#arr[..], kf_o, kf_s, kf_col, #name)?;)
-                    }
-                };
-                let role = k.matrix(*matrix).role;
-                self.matrix_access(role, *mem, *offset, *stride, *layout, call, false)
-            }
-            MatrixOp::Store {
-                matrix,
-                mem,
-                offset,
-                stride,
-                layout,
-            } => {
-                let t = place(*matrix);
-                let call = match *mem {
-                    MatrixMem::Slice(p) => {
-                        let s = ident(&k.param(p).name);
-                        quote!(rt::matrix::store_slice(&#t, #s, kf_o, kf_s, kf_col)?;)
-                    }
-                    MatrixMem::Array(a) => {
-                        let name = &k.array(a).name;
-                        let arr = ident(name);
-                        quote!(rt::matrix::store_array(&#t, &mut #arr[..], kf_o, kf_s, kf_col, #name)?;)
-                    }
-                };
-                let report = self.matrix_access(
-                    MatrixRole::Acc,
-                    *mem,
-                    *offset,
-                    *stride,
-                    *layout,
-                    call,
-                    true,
-                );
-                // The values written, for the race check's record.
-                let t = place(*matrix);
-                if self.checked {
-                    quote!({ let kf_t: &rt::matrix::Tile = &#t; #report })
+            MatrixOp::Load { matrix, place } | MatrixOp::Store { matrix, place } => {
+                let store = matches!(op, MatrixOp::Store { .. });
+                let t = frag(*matrix);
+                let (f, t) = if store {
+                    ("store", quote!(&#t))
                 } else {
-                    report
+                    ("load", quote!(&mut #t))
+                };
+                // `rt::matrix::{load, store}_{slice, array}`, an array's name last.
+                let call = match place.mem {
+                    MatrixMem::Slice(p) => {
+                        let (f, s) = (format_ident!("{f}_slice"), ident(&k.param(p).name));
+                        quote!(rt::matrix::#f(#t, #s, kf_o, kf_s, kf_col)?;)
+                    }
+                    MatrixMem::Array(a) => {
+                        let (f, name) = (format_ident!("{f}_array"), &k.array(a).name);
+                        let arr = ident(name);
+                        let arr = if store {
+                            quote!(&mut #arr[..])
+                        } else {
+                            quote!(&#arr[..])
+                        };
+                        quote!(rt::matrix::#f(#t, #arr, kf_o, kf_s, kf_col, #name)?;)
+                    }
+                };
+                let access = self.matrix_access(k.matrix(*matrix).role, place, call, store);
+                if store && self.checked {
+                    // The values written, for the race check's record.
+                    let t = frag(*matrix);
+                    quote!({ let kf_t: &rt::matrix::Tile = &#t; #access })
+                } else {
+                    access
                 }
             }
         }
@@ -131,17 +107,19 @@ impl Writer<'_> {
     /// A load or store `call` with `kf_o`, `kf_s` and `kf_col` bound, followed in the
     /// checked version by a report of each element it touched (`write`: with `kf_t`'s
     /// values), made by the subgroup.
-    #[allow(clippy::too_many_arguments)]
     fn matrix_access(
         &self,
         role: MatrixRole,
-        mem: MatrixMem,
-        offset: ExprId,
-        stride: ExprId,
-        layout: Layout,
+        place: &MatrixPlace,
         call: TokenStream,
         write: bool,
     ) -> TokenStream {
+        let MatrixPlace {
+            mem,
+            offset,
+            stride,
+            layout,
+        } = *place;
         let (o, s) = (self.expr(offset, Mode::ITEM), self.expr(stride, Mode::ITEM));
         let col = match layout {
             Layout::RowMajor => quote!(false),

@@ -20,7 +20,7 @@ template <class T, class V> __device__ __forceinline__ void kf_st(T* p, unsigned
 impl Writer<'_> {
     /// The name, length (a slice's `kf_len_*`, an array's constant or launch-sized length
     /// parameter) and fault-record slot of `target`, a slice or an array (atomic or not).
-    fn bound(&self, target: AtomicTarget) -> (String, String, u32) {
+    pub(super) fn bound(&self, target: AtomicTarget) -> (String, String, u32) {
         let k = self.kernel;
         let slot = atomic_slot(k, target);
         match target {

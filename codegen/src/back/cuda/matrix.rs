@@ -21,7 +21,6 @@
 use super::writer::Writer;
 use crate::back::target_name;
 use crate::ir::*;
-use crate::proc::bounds::atomic_slot;
 
 /// The device functions every kernel with matrix tiles includes: the layout, loads, stores
 /// and the shuffle form of the product.
@@ -179,15 +178,9 @@ impl Writer<'_> {
                     name(*b)
                 )
             }
-            MatrixOp::Load {
-                matrix,
-                mem,
-                offset,
-                stride,
-                layout,
-            } => {
+            MatrixOp::Load { matrix, place } => {
                 let b = (k.matrix(*matrix).role == MatrixRole::B) as u32;
-                let args = self.matrix_args(*mem, *offset, *stride, *layout);
+                let args = self.matrix_args(place);
                 let f = if self.bounds {
                     "kf_mx_load_chk"
                 } else {
@@ -195,14 +188,8 @@ impl Writer<'_> {
                 };
                 format!("{f}<{b}>({}, {args}, kf_lane);", name(*matrix))
             }
-            MatrixOp::Store {
-                matrix,
-                mem,
-                offset,
-                stride,
-                layout,
-            } => {
-                let args = self.matrix_args(*mem, *offset, *stride, *layout);
+            MatrixOp::Store { matrix, place } => {
+                let args = self.matrix_args(place);
                 let f = if self.bounds {
                     "kf_mx_store_chk"
                 } else {
@@ -215,23 +202,14 @@ impl Writer<'_> {
 
     /// `memory, offset, stride, column-major` (with the length, slot and fault record
     /// after the memory when checked).
-    fn matrix_args(&mut self, mem: MatrixMem, offset: ExprId, stride: ExprId, l: Layout) -> String {
-        let k = self.kernel;
-        let (target, n, len) = match mem {
-            MatrixMem::Slice(p) => {
-                let n = target_name(&k.param(p).name);
-                let len = format!("kf_len_{n}");
-                (AtomicTarget::Slice(p), n, len)
-            }
-            MatrixMem::Array(a) => {
-                let arr = k.array(a);
-                let len = match arr.len_param {
-                    Some(p) => target_name(&k.param(p).name),
-                    None => format!("{}u", arr.len),
-                };
-                (AtomicTarget::Array(a), target_name(&arr.name), len)
-            }
-        };
+    fn matrix_args(&mut self, place: &MatrixPlace) -> String {
+        let MatrixPlace {
+            mem,
+            offset,
+            stride,
+            layout: l,
+        } = *place;
+        let (n, len, slot) = self.bound(mem.into());
         let (o, s) = (self.expr(offset), self.expr(stride));
         let cm = match l {
             Layout::RowMajor => "false".to_string(),
@@ -239,7 +217,6 @@ impl Writer<'_> {
             Layout::ColMajorIf(c) => self.expr(c),
         };
         if self.bounds {
-            let slot = atomic_slot(k, target);
             format!("{n}, {len}, {slot}u, kf_fault, {o}, {s}, {cm}")
         } else {
             format!("{n}, {o}, {s}, {cm}")

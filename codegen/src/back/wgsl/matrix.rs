@@ -71,36 +71,20 @@ impl Writer<'_> {
                 self.line(&format!("    {c}[kf_j] = kf_c;"));
                 self.line("}");
             }
-            MatrixOp::Load {
-                matrix,
-                mem,
-                offset,
-                stride,
-                layout,
-            } => {
+            MatrixOp::Load { matrix, place } => {
                 let m = k.matrix(*matrix);
                 let (n, count) = (name(*matrix), lane_values(m.role));
-                self.matrix_loop(*offset, *stride, *layout, m.role, count, |w| {
-                    let v = w.matrix_load(*mem, m.elem);
+                self.matrix_loop(place, m.role, count, |w| {
+                    let v = w.matrix_load(place.mem, m.elem);
                     w.line(&format!("{n}[kf_e] = {v};"));
                 });
             }
-            MatrixOp::Store {
-                matrix,
-                mem,
-                offset,
-                stride,
-                layout,
-            } => {
+            MatrixOp::Store { matrix, place } => {
                 let n = name(*matrix);
-                self.matrix_loop(*offset, *stride, *layout, MatrixRole::Acc, 8, |w| {
-                    let target = match *mem {
-                        MatrixMem::Slice(p) => AtomicTarget::Slice(p),
-                        MatrixMem::Array(a) => AtomicTarget::Array(a),
-                    };
-                    let mem = *mem;
+                let mem = place.mem;
+                self.matrix_loop(place, MatrixRole::Acc, 8, |w| {
                     w.guarded(
-                        target,
+                        mem.into(),
                         "kf_ix".into(),
                         Some(format!("{n}[kf_e]")),
                         |w, i, v| {
@@ -123,20 +107,18 @@ impl Writer<'_> {
     /// part of a fragment of `role`, bound; `body` writes the loop's inside.
     fn matrix_loop(
         &mut self,
-        offset: ExprId,
-        stride: ExprId,
-        layout: Layout,
+        place: &MatrixPlace,
         role: MatrixRole,
         count: u32,
         body: impl FnOnce(&mut Self),
     ) {
-        let (o, s) = (self.expr(offset), self.expr(stride));
+        let (o, s) = (self.expr(place.offset), self.expr(place.stride));
         let (r, c) = position(role);
         let (row, col) = (
             format!("kf_o + {r} * kf_s + {c}"),
             format!("kf_o + {c} * kf_s + {r}"),
         );
-        let (ix, cm) = match layout {
+        let (ix, cm) = match place.layout {
             Layout::RowMajor => (row, None),
             Layout::ColMajor => (col, None),
             Layout::ColMajorIf(e) => (format!("select({row}, {col}, kf_cm)"), Some(self.expr(e))),
@@ -160,19 +142,11 @@ impl Writer<'_> {
 
     /// Element `kf_ix` of `mem` as an `f32` (its type is `elem`).
     fn matrix_load(&mut self, mem: MatrixMem, elem: Scalar) -> String {
+        let i = self.load_index(mem.into(), "kf_ix".into());
         let v = match mem {
-            MatrixMem::Slice(p) => {
-                let i = self.load_index(AtomicTarget::Slice(p), "kf_ix".into());
-                if elem == Scalar::BF16 {
-                    self.load_bf16(p, &i)
-                } else {
-                    self.slice_at(p, &i)
-                }
-            }
-            MatrixMem::Array(a) => {
-                let i = self.load_index(AtomicTarget::Array(a), "kf_ix".into());
-                format!("{}[{i}]", target_name(&self.kernel.array(a).name))
-            }
+            MatrixMem::Slice(p) if elem == Scalar::BF16 => self.load_bf16(p, &i),
+            MatrixMem::Slice(p) => self.slice_at(p, &i),
+            MatrixMem::Array(a) => format!("{}[{i}]", target_name(&self.kernel.array(a).name)),
         };
         // `bf16` values are already `f32` in WGSL (`bf16.rs`).
         match elem {
