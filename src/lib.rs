@@ -51,6 +51,7 @@ pub mod kernels;
 pub mod matrix_tiles;
 pub mod ops;
 pub mod reduce;
+pub mod vector;
 
 /// The facts of this machine that the runtime gathers (host, CUDA driver and GPUs, wgpu
 /// adapters) and the PTX version rules; `kernelforge info` shows them.
@@ -71,6 +72,7 @@ pub mod prelude {
         matrix_fill, matrix_load_a, matrix_load_acc, matrix_load_b, matrix_mma, matrix_store,
         Layout, MatrixA, MatrixAcc, MatrixB,
     };
+    pub use crate::vector::{Vec2, Vec4};
     /// The element types of atomic slices (`&[AtomicU32]`) and workgroup arrays, and the
     /// ordering of kernel atomics.
     pub use crate::AtomicF32;

@@ -20,6 +20,13 @@ pub fn copy_unguarded(x: &[f32], y: &mut [f32]) {
     y[i] = x[i] * 2.0;
 }
 
+/// [`copy_unguarded`] by `Vec4`s: vector `i` of `y` is twice vector `i` of `x`.
+#[compute_kernel(workgroup_size = 64)]
+pub fn copy_vec4_unguarded(x: &[f32], y: &mut [f32]) {
+    let i = global_id().x;
+    (Vec4::load(x, i) * 2.0).store(y, i);
+}
+
 /// Each invocation reads the element `reach` to its right in a workgroup array of 64: with
 /// `reach` 1 the last invocation of every workgroup reads `tile[64]`.
 #[compute_kernel(workgroup_size = 64)]
@@ -137,6 +144,38 @@ fn a_missing_guard_is_the_cpu_backends_error(dev: &Device) {
         dev.zeros::<f32>(128).unwrap(),
     );
     copy_unguarded::launch(dev, Grid::linear(128), &x, &mut y).unwrap();
+}
+
+/// A vector past the end faults as a whole (none of its lanes is read), at the first element
+/// past the end: here vector 25 (elements 100..104) of a slice of 102 records element 102.
+#[each_backend]
+fn a_vector_past_the_end_is_the_cpu_backends_error(dev: &Device) {
+    let dev = checked(dev);
+    let n = 102;
+    let x = dev.upload(&inputs(n)).unwrap();
+    let mut y = dev.zeros::<f32>(n).unwrap();
+    let e = err(
+        "copy_vec4_unguarded",
+        copy_vec4_unguarded::launch(dev, Grid::linear(26), &x, &mut y),
+    );
+    // Vectors 25 (elements 100..104) and up fault reading `x`; which one comes first is not
+    // defined, and each records its first element past the end: 102 for vector 25, 4 i after.
+    match &e {
+        Error::OutOfBounds {
+            kernel: "copy_vec4_unguarded",
+            param: "x",
+            index,
+            len: 102,
+        } if *index == 102 || (104..256).contains(index) && index % 4 == 0 => {}
+        e => panic!("{}: {e}", dev.name()),
+    }
+    if dev.backend() != Backend::Cpu {
+        let got = y.to_vec().unwrap();
+        for (i, (g, x)) in got.iter().zip(inputs(n)).enumerate().take(100) {
+            assert_eq!(*g, x * 2.0, "{}: y[{i}]", dev.name());
+        }
+        assert_eq!(&got[100..], &[0.0, 0.0], "{}", dev.name());
+    }
 }
 
 #[each_backend]

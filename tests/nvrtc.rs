@@ -71,6 +71,33 @@ fn nvrtc_compiles_every_kernel() {
     }
 }
 
+/// Vector accesses are single wide instructions: `Vec4<f32>` loads and stores of slices are
+/// 128-bit (`ld.global.nc.v4.f32`, `st.global.v4.f32`), `Vec2<f16>` ones of workgroup memory
+/// 32-bit (`ld.shared.v2.u16`).
+#[test]
+fn vectors_compile_to_wide_accesses() {
+    if !kernelforge::cuda::nvrtc_present() {
+        common::skip_or_fail("nvrtc", "libnvrtc is not on the library path");
+        return;
+    }
+    let kernels = kernel_files::compile_file("tests/vector_types.rs");
+    let ptx_of = |name: &str| {
+        let g = kernels.iter().find(|g| g.kernel.name == name).expect(name);
+        kernelforge::cuda::compile_with_nvrtc(name, &g.cuda, "compute_75").expect(name)
+    };
+    let axpy = ptx_of("vec4_axpy_f32");
+    assert_eq!(axpy.matches("ld.global.nc.v4.f32").count(), 1, "{axpy}");
+    assert!(
+        axpy.contains("ld.global.v4.f32") && axpy.contains("st.global.v4.f32"),
+        "{axpy}"
+    );
+    let staged = ptx_of("vec2_staged_f16");
+    assert!(
+        staged.contains("ld.shared.v2.u16") && staged.contains("st.shared.v2.u16"),
+        "{staged}"
+    );
+}
+
 /// A compile error comes back as an `Err` carrying NVRTC's log, not a panic.
 #[test]
 fn nvrtc_reports_errors_with_its_log() {

@@ -78,6 +78,20 @@ pub fn lane_exchange_through_memory(fence: u32, x: &[f32], y: &mut [f32]) {
     y[i] = tile[lid - lane + (lane + 1) % 32];
 }
 
+/// Each invocation stores a `Vec4` of `x` to workgroup memory and loads its neighbour's back:
+/// with `fence` 1 a `barrier()` orders the two, with 0 nothing does.
+#[compute_kernel(workgroup_size = 64)]
+pub fn vector_exchange(fence: u32, x: &[f32], y: &mut [f32]) {
+    let tile = shared_array::<f32, 256>();
+    let lid = local_id().x;
+    let i = global_id().x;
+    Vec4::load(x, i).store(&mut tile, lid);
+    if fence == 1 {
+        barrier();
+    }
+    Vec4::load(&tile, (lid + 1) % 64).store(y, i);
+}
+
 /// Each warp stores an accumulator of ones to workgroup memory and loads it back as an A
 /// operand (whose elements other lanes hold on every backend): with `fence` 1 a `barrier()`
 /// orders the two, with 0 nothing does. Storing and loading the accumulator itself at one
@@ -230,6 +244,30 @@ fn a_subgroup_barrier_orders_the_lanes_of_a_subgroup() {
     for i in 0..n {
         let want = xs[i - i % 32 + (i % 32 + 1) % 32];
         assert_eq!(got[i], want, "element {i}");
+    }
+}
+
+#[test]
+fn a_vector_loaded_from_what_another_invocation_stored_needs_a_barrier() {
+    let dev = Device::cpu_checked();
+    let xs = inputs(256);
+    let x = dev.upload(&xs).unwrap();
+    let mut y = dev.zeros::<f32>(256).unwrap();
+    let e = err(vector_exchange::launch(
+        &dev,
+        Grid::linear(64),
+        0,
+        &x,
+        &mut y,
+    ));
+    assert!(
+        matches!(&e, Error::DataRace { target, .. } if target == "workgroup array `tile`"),
+        "{e}"
+    );
+    vector_exchange::launch(&dev, Grid::linear(64), 1, &x, &mut y).unwrap();
+    let got = y.to_vec().unwrap();
+    for i in 0..256 {
+        assert_eq!(got[i], xs[(i + 4) % 256], "element {i}");
     }
 }
 

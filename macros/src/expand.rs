@@ -153,20 +153,21 @@ fn module(func: &syn::ItemFn, g: &Generated) -> TokenStream {
     let params = launch_params(g);
     let mut descs = Vec::new();
     let mut args = Vec::new();
-    for p in g.params() {
+    for (id, p) in g.kernel.params.iter() {
         let ident = format_ident!("{}", p.name);
         let pname = p.name.as_str();
         match p.kind {
             ParamKind::Scalar(s) => {
                 let d = scalar_desc(s);
-                descs.push(quote!(::kernelforge::__private::ParamDesc { name: #pname, ty: #d, slice: None }));
+                descs.push(quote!(::kernelforge::__private::ParamDesc { name: #pname, ty: #d, slice: None, vector_lanes: 1 }));
                 args.push(quote!(::kernelforge::__private::KernelArg::Scalar(
                     ::kernelforge::__private::KernelScalar::to_bits(#ident)
                 )));
             }
             ParamKind::Slice { elem, mutable, .. } => {
                 let d = scalar_desc(elem);
-                descs.push(quote!(::kernelforge::__private::ParamDesc { name: #pname, ty: #d, slice: Some(#mutable) }));
+                let lanes = g.kernel.vector_lanes(id);
+                descs.push(quote!(::kernelforge::__private::ParamDesc { name: #pname, ty: #d, slice: Some(#mutable), vector_lanes: #lanes }));
                 if mutable {
                     args.push(quote!(::kernelforge::SliceArgMut::kernel_arg_mut(#ident)));
                 } else {

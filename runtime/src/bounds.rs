@@ -77,11 +77,13 @@ mod tests {
                 name: "n",
                 ty: ScalarType::U32,
                 slice: None,
+                vector_lanes: 1,
             },
             ParamDesc {
                 name: "y",
                 ty: ScalarType::F32,
                 slice: Some(true),
+                vector_lanes: 1,
             },
         ];
         KernelDesc {

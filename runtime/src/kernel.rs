@@ -51,6 +51,10 @@ pub struct ParamDesc {
     pub ty: ScalarType,
     /// `None` for a scalar, `Some(mutable)` for a slice.
     pub slice: Option<bool>,
+    /// Lanes of the widest vector (`Vec2`, `Vec4`) the kernel loads from or stores to this
+    /// slice, 1 when none: a view passed for it must start at a multiple of this many elements,
+    /// the vector's alignment on CUDA.
+    pub vector_lanes: u32,
 }
 
 /// A kernel's CPU version: runs a launch's invocations on rayon.

@@ -80,6 +80,16 @@ pub(crate) fn checked_groups(
                 buf.len
             )));
         }
+        if p.vector_lanes > 1 && offset % p.vector_lanes as usize != 0 {
+            let n = p.vector_lanes;
+            return Err(bad(format!(
+                "the view passed as `{}` starts at element {offset}, but the kernel accesses \
+                 `{}` as `Vec{n}`s, which start at multiples of {n} elements (their alignment \
+                 on CUDA); start the view at a multiple of {n}, or copy the range to a buffer \
+                 of its own",
+                p.name, p.name
+            )));
+        }
         if len as u64 > u32::MAX as u64 {
             return Err(Error::TooLarge {
                 what: "a buffer passed to a kernel",

@@ -22,6 +22,7 @@ pub const KERNEL_FILES: &[&str] = &[
     "tests/views.rs",
     "tests/subgroup_uniform.rs",
     "tests/matrix_tiles.rs",
+    "tests/vector_types.rs",
     "examples/train_loop.rs",
 ];
 

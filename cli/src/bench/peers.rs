@@ -352,7 +352,12 @@ fn {name}(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 
 /// A peer's parameter, for [`peer`].
 pub(super) const fn param(name: &'static str, ty: ScalarType, slice: Option<bool>) -> ParamDesc {
-    ParamDesc { name, ty, slice }
+    ParamDesc {
+        name,
+        ty,
+        slice,
+        vector_lanes: 1,
+    }
 }
 
 /// The description of a handwritten WGSL peer with 256 invocations per workgroup (it has no
@@ -402,6 +407,7 @@ fn peer_param(name: &'static str, mutable: bool, half: bool) -> kernelforge::__p
             ScalarType::F32
         },
         slice: Some(mutable),
+        vector_lanes: 1,
     }
 }
 

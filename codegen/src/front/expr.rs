@@ -10,6 +10,13 @@ impl Lowerer<'_> {
     /// Lowers a value expression; `if` expressions inside it become statements in `out`.
     pub(crate) fn expr(&mut self, expr: &syn::Expr, out: &mut Block) -> ExprId {
         let span = expr.span();
+        // Vectors (`vector.rs`): a lane, `dot` or `sum` is a scalar; a vector itself is not.
+        if let Some(v) = self.vector_scalar(expr, out) {
+            return v;
+        }
+        if let Some(width) = self.vector_width(expr) {
+            return self.vector_as_scalar(expr, width);
+        }
         match expr {
             syn::Expr::Lit(l) => self.literal(&l.lit),
             syn::Expr::Paren(p) => self.expr(&p.expr, out),
@@ -232,6 +239,7 @@ impl Lowerer<'_> {
                     format!("an array is not a value; index it: `{name}[i]`"),
                 ),
                 Some(Binding::Const(lit)) => self.push(Expr::Literal(lit), span),
+                Some(Binding::Vector(_)) => unreachable!("vectors are lowered in `vector.rs`"),
                 Some(Binding::Matrix(_)) => self.error_expr(
                     span,
                     format!(

@@ -262,7 +262,13 @@ impl Lowerer<'_> {
             self.error(c.span(), format!("`{name}` takes four arguments: {form}"));
             return None;
         }
-        let mem = self.matrix_mem(&c.args[0], name, store, &form);
+        let mem = self.memory_arg(
+            &c.args[0],
+            name,
+            store,
+            &form,
+            "the whole warp shares it; a private array is per invocation",
+        );
         let offset = self.expr(&c.args[1], out);
         let stride = self.expr(&c.args[2], out);
         let layout = self.layout(&c.args[3], out);
@@ -272,63 +278,6 @@ impl Lowerer<'_> {
             stride,
             layout: layout?,
         })
-    }
-
-    /// The slice or workgroup array `arg` (`&x`, `&mut x`, or `x`) names.
-    fn matrix_mem(
-        &mut self,
-        arg: &syn::Expr,
-        name: &str,
-        store: bool,
-        form: &str,
-    ) -> Option<MatrixMem> {
-        let inner = match arg {
-            syn::Expr::Reference(r) => &*r.expr,
-            other => other,
-        };
-        let binding = match inner {
-            syn::Expr::Path(p) => p.path.get_ident().and_then(|i| self.lookup(&i.to_string())),
-            _ => None,
-        };
-        let mem = match binding {
-            Some(Binding::Param(p)) => match self.kernel.param(p).kind {
-                ParamKind::Slice {
-                    atomic: false,
-                    mutable,
-                    ..
-                } => {
-                    if store && !mutable {
-                        self.error(
-                            inner.span(),
-                            format!(
-                                "`{}` is read-only (`&[T]`); `matrix_store` writes a `&mut` \
-                                 slice or a workgroup array",
-                                self.kernel.param(p).name
-                            ),
-                        );
-                        return None;
-                    }
-                    Some(MatrixMem::Slice(p))
-                }
-                _ => None,
-            },
-            Some(Binding::Array(a)) => {
-                let arr = self.kernel.array(a);
-                (arr.space == Space::Workgroup && !arr.atomic).then_some(MatrixMem::Array(a))
-            }
-            _ => None,
-        };
-        if mem.is_none() {
-            let what = if store { "writes" } else { "reads" };
-            self.error(
-                inner.span(),
-                format!(
-                    "`{name}` {what} a slice parameter or a workgroup array (the whole \
-                     warp shares it; a private array is per invocation): {form}"
-                ),
-            );
-        }
-        mem
     }
 
     /// `Layout::RowMajor`, `Layout::ColMajor` or `Layout::col_major_if(cond)`.

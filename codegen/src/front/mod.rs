@@ -21,6 +21,7 @@ mod signature;
 mod stmt;
 mod tuple;
 mod types;
+mod vector;
 
 pub use attr::{parse_attr, AttrArgs, KernelAttr, MAX_INVOCATIONS};
 pub use instances::{instances, Instance, MAX_INSTANCES};
@@ -136,6 +137,7 @@ fn is_language_fn(path: &syn::Path) -> bool {
             | "num_subgroups"
     ) || Barrier::from_name(&name).is_some()
         || matrix::is_matrix_fn(&name)
+        || vector::vector_fn_path(path).is_some()
         // `Layout::col_major_if(cond)`, a matrix operation's argument.
         || (name == "col_major_if"
             && path.segments.len() >= 2

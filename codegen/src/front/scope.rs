@@ -6,6 +6,7 @@ use crate::error::Error;
 use crate::ir::*;
 use proc_macro2::Span;
 use std::collections::HashMap;
+use syn::spanned::Spanned;
 
 /// Appends `let local = init;` to `out` (without `init`, the local is assigned later).
 pub(crate) fn push_let(out: &mut Block, local: LocalId, init: Option<ExprId>, span: Span) {
@@ -35,6 +36,8 @@ pub(crate) enum Binding {
     Const(Literal),
     /// A matrix fragment (`let a = matrix_load_a(..)`).
     Matrix(MatrixId),
+    /// A `Vec2` or `Vec4`: one local per lane.
+    Vector(super::vector::VectorLocals),
 }
 
 pub(crate) struct Lowerer<'h> {
@@ -141,7 +144,7 @@ impl<'h> Lowerer<'h> {
     }
 
     /// Appends a local named `name` (already kernel-unique) to the kernel.
-    fn add_local(
+    pub(super) fn add_local(
         &mut self,
         name: String,
         ty: Option<Scalar>,
@@ -178,5 +181,60 @@ impl<'h> Lowerer<'h> {
         };
         *count += 1;
         unique
+    }
+    /// The plain slice or workgroup array that argument `arg` (`&x`, `&mut x`, or `x`) of the
+    /// operation `name` names; `store` when it writes there. The errors say what `name` takes,
+    /// with the call's form `form` and why a private array is not allowed (`private`).
+    pub(super) fn memory_arg(
+        &mut self,
+        arg: &syn::Expr,
+        name: &str,
+        store: bool,
+        form: &str,
+        private: &str,
+    ) -> Option<Memory> {
+        let inner = match arg {
+            syn::Expr::Reference(r) => &*r.expr,
+            other => other,
+        };
+        let mem = match self.path_binding(inner) {
+            Some(Binding::Param(p)) => match self.kernel.param(p).kind {
+                ParamKind::Slice {
+                    atomic: false,
+                    mutable,
+                    ..
+                } => {
+                    if store && !mutable {
+                        self.error(
+                            inner.span(),
+                            format!(
+                                "`{}` is read-only (`&[T]`); `{name}` writes a `&mut` slice or \
+                                 a workgroup array",
+                                self.kernel.param(p).name
+                            ),
+                        );
+                        return None;
+                    }
+                    Some(Memory::Slice(p))
+                }
+                _ => None,
+            },
+            Some(Binding::Array(a)) => {
+                let arr = self.kernel.array(a);
+                (arr.space == Space::Workgroup && !arr.atomic).then_some(Memory::Array(a))
+            }
+            _ => None,
+        };
+        if mem.is_none() {
+            let what = if store { "writes" } else { "reads" };
+            self.error(
+                inner.span(),
+                format!(
+                    "`{name}` {what} a slice parameter or a workgroup array ({private}): \
+                     {form}"
+                ),
+            );
+        }
+        mem
     }
 }

@@ -93,6 +93,15 @@ impl Lowerer<'_> {
             let mutable = pi.mutability.is_some();
             return self.matrix_let(&name, pi.ident.span(), mutable, ty, &init.expr, out);
         }
+        let vector_init = local
+            .init
+            .as_ref()
+            .is_some_and(|i| self.vector_width(&i.expr).is_some());
+        if vector_init || ty.and_then(super::vector::vector_type).is_some() {
+            let init = local.init.as_ref().map(|i| &*i.expr);
+            let mutable = pi.mutability.is_some();
+            return self.vector_let(&name, pi.ident.span(), mutable, ty, init, out);
+        }
         if let Some(syn::Type::Array(a)) = ty {
             return self.error(
                 a.span(),
@@ -236,6 +245,24 @@ impl Lowerer<'_> {
                     ),
                 }
             }
+            syn::Expr::Assign(a) if self.vector_binding(&a.left).is_some() => {
+                if let Some(v) = self.vector_target(&a.left) {
+                    self.vector_assign(v, None, &a.right, out);
+                }
+            }
+            syn::Expr::Binary(b)
+                if compound_op(&b.op).is_some() && self.vector_binding(&b.left).is_some() =>
+            {
+                if let Some(v) = self.vector_target(&b.left) {
+                    self.vector_assign(v, Some(&b.op), &b.right, out);
+                }
+            }
+            syn::Expr::MethodCall(mc)
+                if mc.method == "store" && self.vector_width(&mc.receiver).is_some() =>
+            {
+                let width = self.vector_width(&mc.receiver).expect("checked");
+                self.vector_store(mc, width, out);
+            }
             syn::Expr::Assign(a) => {
                 let value = self.expr(&a.right, out);
                 self.assign(&a.left, value, out);
@@ -365,6 +392,9 @@ impl Lowerer<'_> {
     }
 
     pub(super) fn assign(&mut self, target: &syn::Expr, value: ExprId, out: &mut Block) {
+        if let Some(local) = self.lane_target(target) {
+            return out.push(Stmt::Assign { local, value }, target.span());
+        }
         match target {
             syn::Expr::Path(p) => {
                 let Some(ident) = p.path.get_ident() else {
@@ -400,6 +430,10 @@ impl Lowerer<'_> {
                     Some(Binding::Const(_)) => {
                         self.error(ident.span(), format!("cannot assign to constant `{ident}`"))
                     }
+                    Some(Binding::Vector(_)) => self.error(
+                        target.span(),
+                        "a vector is assigned a vector: `v = Vec4::splat(x)`",
+                    ),
                     Some(Binding::Matrix(_)) => self.error(
                         ident.span(),
                         "a matrix fragment is assigned from `matrix_fill` or a `matrix_load_*`                          call",

@@ -12,7 +12,7 @@
 //! depend on the adapter's subgroups), so a kernel with matrix operations has a multiple of 32
 //! invocations per workgroup.
 
-use super::{ArrayId, ExprId, ParamId};
+use super::{ExprId, Memory};
 
 /// Rows, columns and depth of every fragment: `16 x 16 x 16`, the shape every tensor-core
 /// generation and cooperative-matrix implementation offers for `f16` and `bf16`.
@@ -65,31 +65,12 @@ pub enum Layout {
     ColMajorIf(ExprId),
 }
 
-/// The memory a fragment is loaded from or stored to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MatrixMem {
-    /// A slice parameter (`&[T]` or, for stores, `&mut [T]`).
-    Slice(ParamId),
-    /// A workgroup array.
-    Array(ArrayId),
-}
-
-impl From<MatrixMem> for super::AtomicTarget {
-    /// The same memory as the element target the rest of the IR names it by.
-    fn from(mem: MatrixMem) -> Self {
-        match mem {
-            MatrixMem::Slice(p) => super::AtomicTarget::Slice(p),
-            MatrixMem::Array(a) => super::AtomicTarget::Array(a),
-        }
-    }
-}
-
 /// Where a load or store reaches memory: the 16 x 16 elements at `offset` with rows
 /// (`RowMajor`) or columns (`ColMajor`) `stride` elements apart.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct MatrixPlace {
     /// The slice or workgroup array; its element type is the fragment's.
-    pub mem: MatrixMem,
+    pub mem: Memory,
     /// The element index of element `(0, 0)`, `u32`, the same across the warp.
     pub offset: ExprId,
     /// Elements between rows (columns), `u32`, the same across the warp.

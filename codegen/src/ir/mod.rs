@@ -59,12 +59,14 @@ mod arena;
 mod matrix;
 mod ops;
 mod types;
+mod vector;
 mod walk;
 
 pub use arena::{index, Arena, Block, Handle, HandleMap};
 pub use matrix::*;
 pub use ops::*;
 pub use types::*;
+pub use vector::*;
 pub use walk::*;
 
 /// An expression of [`Kernel::exprs`].
@@ -202,12 +204,24 @@ impl Kernel {
         &self.matrices[id]
     }
     /// The element type of the memory `mem` (`None`: an array whose type was rejected).
-    pub fn mem_elem(&self, mem: MatrixMem) -> Option<Scalar> {
+    pub fn mem_elem(&self, mem: Memory) -> Option<Scalar> {
         self.atomic_elem(mem.into())
     }
     /// The source name of the memory `mem`.
-    pub fn mem_name(&self, mem: MatrixMem) -> &str {
+    pub fn mem_name(&self, mem: Memory) -> &str {
         self.atomic_name(mem.into())
+    }
+    /// Lanes of the widest vector access ([`Stmt::Vector`]) of slice `p`; 1 when none.
+    pub fn vector_lanes(&self, p: ParamId) -> u32 {
+        let mut lanes = 1;
+        walk_stmts(&self.body, &mut |s| {
+            if let Stmt::Vector(op) = s {
+                if op.mem() == Memory::Slice(p) {
+                    lanes = lanes.max(op.width());
+                }
+            }
+        });
+        lanes
     }
     /// The parameter `id` refers to.
     pub fn param(&self, id: ParamId) -> &Param {
@@ -280,6 +294,26 @@ pub enum AtomicTarget {
     Slice(ParamId),
     /// An atomic workgroup array (`shared_array::<AtomicU32, N>()`).
     Array(ArrayId),
+}
+
+/// Plain (not atomic) memory that matrix tiles and vectors are loaded from and stored to: a
+/// slice parameter or a workgroup array.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Memory {
+    /// A slice parameter (`&[T]` or, for stores, `&mut [T]`).
+    Slice(ParamId),
+    /// A workgroup array.
+    Array(ArrayId),
+}
+
+impl From<Memory> for AtomicTarget {
+    /// The same memory as the element target the rest of the IR names it by.
+    fn from(mem: Memory) -> Self {
+        match mem {
+            Memory::Slice(p) => AtomicTarget::Slice(p),
+            Memory::Array(a) => AtomicTarget::Array(a),
+        }
+    }
 }
 
 /// An expression. See the module docs for evaluation rules.
@@ -433,6 +467,8 @@ pub enum Stmt {
     /// subgroup operation it must be reached by every lane of a subgroup, with operands the
     /// same across it (`proc::uniform`).
     Matrix(MatrixOp),
+    /// A vector load or store ([`VectorOp`]): 2 or 4 consecutive elements accessed as one.
+    Vector(VectorOp),
     /// `if cond { accept } else { reject }`.
     If {
         /// A `bool`.

@@ -49,7 +49,8 @@ pub fn walk_exprs(kernel: &Kernel, block: &[Stmt], f: &mut impl FnMut(ExprId)) {
 }
 
 /// Calls `f(slice, index)` on every store to and load from a slice in `block`, nested blocks
-/// included (atomics not: they are not loads or stores).
+/// included (atomics not: they are not loads or stores; vector accesses not: see
+/// [`VectorOp`]).
 pub fn walk_slice_accesses(kernel: &Kernel, block: &[Stmt], f: &mut impl FnMut(ParamId, ExprId)) {
     walk_stmts(block, &mut |s| {
         if let Stmt::Store { slice, index, .. } = s {
@@ -98,6 +99,7 @@ pub fn stmt_exprs(stmt: &Stmt) -> Vec<ExprId> {
             v
         }
         Stmt::Matrix(op) => op.exprs(),
+        Stmt::Vector(op) => op.exprs(),
         Stmt::If { cond, .. } | Stmt::While { cond, .. } => vec![*cond],
         Stmt::For {
             start, end, step, ..

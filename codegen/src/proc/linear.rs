@@ -85,6 +85,12 @@ pub fn analyse(kernel: &Kernel) -> Option<Linear<'_>> {
         }
         _ => (None, rest),
     };
+    // Vector accesses reach elements other than `i` (and are not reported as slice accesses).
+    let mut vectors = false;
+    walk_stmts(body, &mut |s| vectors |= matches!(s, Stmt::Vector(_)));
+    if vectors {
+        return None;
+    }
     let mut slices = Vec::new();
     walk_slice_accesses(kernel, body, &mut |slice, idx| {
         if is_index(idx) && !slices.contains(&slice) {

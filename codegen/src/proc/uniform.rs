@@ -403,6 +403,13 @@ impl Analysis<'_> {
             Stmt::Let { local, init } => self.assign(*local, *init, cf, true),
             Stmt::Assign { local, value } => self.assign(*local, Some(*value), cf, false),
             Stmt::Store { .. } | Stmt::ArrayDecl { .. } | Stmt::ArrayStore { .. } => {}
+            // Lanes loaded are taken to differ between invocations, as atomic results are.
+            Stmt::Vector(VectorOp::Load { lanes, .. }) => {
+                for &l in lanes {
+                    self.demote(l);
+                }
+            }
+            Stmt::Vector(VectorOp::Store { .. }) => {}
             // Each invocation gets its own value back.
             Stmt::Atomic { result, .. } => {
                 if let Some(l) = result {

@@ -200,6 +200,41 @@ impl Validator<'_> {
                 }
                 MatrixOp::Mma { .. } => {}
             },
+            Stmt::Vector(op) => {
+                self.check(op.index(), Scalar::U32);
+                // The front end accepts only plain memory, whose element type is declared (or
+                // rejected, reported already).
+                let Some(elem) = self.kernel.mem_elem(op.mem()) else {
+                    return;
+                };
+                match op {
+                    VectorOp::Load { lanes, .. } => {
+                        for &l in lanes {
+                            match self.locals[l] {
+                                Some(t) if t != elem => self.error(
+                                    op.index(),
+                                    format!(
+                                        "mismatched types: `{}` holds `{}`, so this load is a \
+                                         `{}<{}>`, not a `{}<{}>`",
+                                        self.kernel.mem_name(op.mem()),
+                                        elem.rust_name(),
+                                        op.type_name(),
+                                        elem.rust_name(),
+                                        op.type_name(),
+                                        t.rust_name()
+                                    ),
+                                ),
+                                _ => self.locals[l] = Some(elem),
+                            }
+                        }
+                    }
+                    VectorOp::Store { values, .. } => {
+                        for &v in values {
+                            self.check(v, elem);
+                        }
+                    }
+                }
+            }
             Stmt::ArrayDecl { array, init } => {
                 if let Some(init) = *init {
                     self.array_value(*array, init);

@@ -147,6 +147,53 @@ pub fn store_at<T>(a: &mut [T], i: u32, v: T, name: &'static str) -> Result<(), 
     }
 }
 
+/// The element a fault reports for vector `i` of `N` lanes out of bounds of `len` elements:
+/// the first element past the end, `max(N * i, len)` (saturated to `u32::MAX`).
+#[inline]
+fn vector_fault_index<const N: usize>(i: u32, len: usize) -> u32 {
+    (N as u64 * u64::from(i))
+        .max(len as u64)
+        .min(u64::from(u32::MAX)) as u32
+}
+
+/// Vector `i` of a workgroup array named `name`: elements `N * i..N * i + N`, or a fault at
+/// the first element out of bounds.
+#[inline(always)]
+pub fn load_vec_at<T: Copy, const N: usize>(
+    a: &[T],
+    i: u32,
+    name: &'static str,
+) -> Result<[T; N], Fault> {
+    let lo = N * i as usize;
+    match a.get(lo..lo + N) {
+        Some(v) => Ok(v.try_into().expect("N elements")),
+        None => Err(array_fault(
+            name,
+            vector_fault_index::<N>(i, a.len()),
+            a.len(),
+        )),
+    }
+}
+
+/// Writes vector `i` of a workgroup array named `name`, or faults as [`load_vec_at`] does
+/// (writing nothing).
+#[inline(always)]
+pub fn store_vec_at<T: Copy, const N: usize>(
+    a: &mut [T],
+    i: u32,
+    v: [T; N],
+    name: &'static str,
+) -> Result<(), Fault> {
+    let (lo, len) = (N * i as usize, a.len());
+    match a.get_mut(lo..lo + N) {
+        Some(slot) => {
+            slot.copy_from_slice(&v);
+            Ok(())
+        }
+        None => Err(array_fault(name, vector_fault_index::<N>(i, len), len)),
+    }
+}
+
 /// Replaces element `i` of a workgroup array named `name` by `f(old, v)` and returns `old`,
 /// or faults: an atomic operation on workgroup memory, whose workgroup runs on one thread.
 #[inline(always)]
@@ -308,6 +355,38 @@ impl<T: Copy> SliceView<T> {
             Ok(())
         } else {
             Err(self.fault(i))
+        }
+    }
+    /// Vector `i`: elements `N * i..N * i + N`, or a fault at the first element out of bounds.
+    #[inline(always)]
+    pub fn load_vec<const N: usize>(&self, i: u32) -> Result<[T; N], Fault> {
+        if (i as usize) < self.len / N {
+            // SAFETY: `N * i + N <= len` elements of a live buffer; read unaligned, as the
+            // buffer is aligned only to `T`.
+            Ok(unsafe {
+                self.ptr
+                    .add(N * i as usize)
+                    .cast::<[T; N]>()
+                    .read_unaligned()
+            })
+        } else {
+            Err(self.fault(vector_fault_index::<N>(i, self.len)))
+        }
+    }
+    /// Writes vector `i`, or faults as [`load_vec`](Self::load_vec) does (writing nothing).
+    #[inline(always)]
+    pub fn store_vec<const N: usize>(&self, i: u32, v: [T; N]) -> Result<(), Fault> {
+        if (i as usize) < self.len / N {
+            // SAFETY: in bounds of a live, writable buffer (as for `store`).
+            unsafe {
+                self.ptr
+                    .add(N * i as usize)
+                    .cast::<[T; N]>()
+                    .write_unaligned(v)
+            };
+            Ok(())
+        } else {
+            Err(self.fault(vector_fault_index::<N>(i, self.len)))
         }
     }
     /// Element `i` without a check.

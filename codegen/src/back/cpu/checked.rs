@@ -10,6 +10,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 /// What an access reports: the buffer (slice parameter number) or the workgroup array.
+#[derive(Clone, Copy)]
 pub(super) enum Target<'n> {
     Slice(usize),
     Array(&'n str),

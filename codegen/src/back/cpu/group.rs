@@ -161,6 +161,7 @@ impl<'a> Plan<'a> {
             Stmt::Store { .. }
             | Stmt::ArrayDecl { .. }
             | Stmt::ArrayStore { .. }
+            | Stmt::Vector(_)
             | Stmt::Atomic { .. } => false,
             Stmt::If {
                 cond,

@@ -77,11 +77,11 @@ impl Writer<'_> {
                 };
                 // `rt::matrix::{load, store}_{slice, array}`, an array's name last.
                 let call = match place.mem {
-                    MatrixMem::Slice(p) => {
+                    Memory::Slice(p) => {
                         let (f, s) = (format_ident!("{f}_slice"), ident(&k.param(p).name));
                         quote!(rt::matrix::#f(#t, #s, kf_o, kf_s, kf_col)?;)
                     }
-                    MatrixMem::Array(a) => {
+                    Memory::Array(a) => {
                         let (f, name) = (format_ident!("{f}_array"), &k.array(a).name);
                         let arr = ident(name);
                         let arr = if store {
@@ -133,11 +133,11 @@ impl Writer<'_> {
         };
         let report = match mem {
             _ if !self.checked => None,
-            MatrixMem::Slice(p) => Some(Target::Slice(u32::from(p.into_raw()) as usize)),
-            MatrixMem::Array(a) if self.reports_array(a) => {
+            Memory::Slice(p) => Some(Target::Slice(u32::from(p.into_raw()) as usize)),
+            Memory::Array(a) if self.reports_array(a) => {
                 Some(Target::Array(&self.kernel.array(a).name))
             }
-            MatrixMem::Array(_) => None,
+            Memory::Array(_) => None,
         }
         .map(|target| {
             let r = self.report_as(target, quote!(kf_ix), write, quote!(kf_who), offset);

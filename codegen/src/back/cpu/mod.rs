@@ -34,6 +34,7 @@ mod stride;
 mod subgroups;
 mod tile;
 mod types;
+mod vector;
 mod writer;
 
 pub use writer::Writer;

@@ -340,7 +340,7 @@ impl<'a> Writer<'a> {
     }
 
     /// Where an assignment to `local` writes: its per-invocation slot or the local itself.
-    fn assign_place(&self, local: LocalId, mode: Mode) -> TokenStream {
+    pub(super) fn assign_place(&self, local: LocalId, mode: Mode) -> TokenStream {
         if self.per_invocation(local, mode) {
             self.local_place(local)
         } else {
@@ -481,6 +481,7 @@ impl<'a> Writer<'a> {
             // subgroup operations are written by group.rs, the only place they reach.
             Stmt::Barrier(b) if self.checked => self.report_barrier(*b, mode),
             Stmt::Barrier(_) | Stmt::Subgroup { .. } | Stmt::Matrix(_) => quote!(),
+            Stmt::Vector(op) => self.vector_stmt(op, mode),
             Stmt::ArrayDecl { array, init } => {
                 let a = k.array(*array);
                 let elem = self.info.array_elem(*array);

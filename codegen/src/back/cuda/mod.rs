@@ -24,6 +24,7 @@ mod bounds;
 mod int;
 mod matrix;
 mod types;
+mod vector;
 mod writer;
 
 pub use writer::Writer;

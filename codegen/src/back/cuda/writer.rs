@@ -9,7 +9,7 @@ pub struct Writer<'a> {
     pub(super) kernel: &'a Kernel,
     pub(super) info: &'a Info,
     out: String,
-    indent: usize,
+    pub(super) indent: usize,
     pub(super) helpers: std::collections::BTreeSet<&'static str>,
     /// Subgroup reductions used, by (operation, type): each a device function.
     subgroup_fns: std::collections::BTreeSet<(&'static str, Scalar)>,
@@ -66,6 +66,7 @@ impl<'a> Writer<'a> {
             o.push_str(super::bounds::HELPERS);
         }
         o.push_str(&self.matrix_helpers());
+        o.push_str(&self.vector_helpers());
         let [wx, wy, wz] = k.workgroup_size;
         let mut params = vec![
             "const unsigned int kf_groups_x".to_string(),
@@ -119,7 +120,13 @@ impl<'a> Writer<'a> {
                      {t}* const {n} = ({t}*)kf_shared_dyn;"
                 );
             } else {
-                let _ = writeln!(o, "    __shared__ {t} {n}[{}];", a.len);
+                // Vector accesses need the vector's alignment (`vector.rs`).
+                let align = if self.vector_array(id) {
+                    "__align__(16) "
+                } else {
+                    ""
+                };
+                let _ = writeln!(o, "    __shared__ {align}{t} {n}[{}];", a.len);
             }
         }
         o.push_str(&self.matrix_decls());
@@ -128,7 +135,7 @@ impl<'a> Writer<'a> {
         o
     }
 
-    fn line(&mut self, text: &str) {
+    pub(super) fn line(&mut self, text: &str) {
         for _ in 0..self.indent {
             self.out.push_str("    ");
         }
@@ -171,6 +178,7 @@ impl<'a> Writer<'a> {
                 let name = self.local_name(*local);
                 self.line(&format!("{name} = {v};"));
             }
+            Stmt::Vector(op) => self.vector_stmt(op),
             Stmt::Store {
                 slice,
                 index,

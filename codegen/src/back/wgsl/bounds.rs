@@ -7,7 +7,7 @@
 
 use super::writer::Writer;
 use crate::back::target_name;
-use crate::ir::AtomicTarget;
+use crate::ir::{walk_stmts, AtomicTarget, Stmt};
 use crate::proc::bounds::{atomic_slot, RECORD_WORDS};
 
 /// The helpers every checked module includes: `kf_in` says whether an index is in bounds and
@@ -34,14 +34,23 @@ impl Writer<'_> {
     /// The fault record's binding and the helpers, after the slices' bindings (`binding` is
     /// the next free one).
     pub(super) fn bounds_header(&self, binding: u32) -> String {
+        let mut vectors = false;
+        walk_stmts(&self.kernel.body, &mut |s| {
+            vectors |= matches!(s, Stmt::Vector(_))
+        });
+        let vector = if vectors {
+            super::vector_access::CHECKED
+        } else {
+            ""
+        };
         format!(
-            "@group(0) @binding({binding}) var<storage, read_write> kf_fault: array<atomic<u32>, {RECORD_WORDS}>;\n\n{HELPERS}"
+            "@group(0) @binding({binding}) var<storage, read_write> kf_fault: array<atomic<u32>, {RECORD_WORDS}>;\n\n{HELPERS}{vector}"
         )
     }
 
     /// The length (a slice's from the uniform, an array's constant or launch-sized length
     /// parameter) and fault-record slot of `target`, a slice or an array (atomic or not).
-    fn bound(&self, target: AtomicTarget) -> (String, u32) {
+    pub(super) fn bound(&self, target: AtomicTarget) -> (String, u32) {
         let k = self.kernel;
         let len = match target {
             AtomicTarget::Slice(p) => format!("kf_params.len_{}", target_name(&k.param(p).name)),

@@ -90,8 +90,8 @@ impl Writer<'_> {
                         |w, i, v| {
                             let v = v.unwrap_or_default();
                             let place = match mem {
-                                MatrixMem::Slice(p) => w.slice_at(p, i),
-                                MatrixMem::Array(a) => {
+                                Memory::Slice(p) => w.slice_at(p, i),
+                                Memory::Array(a) => {
                                     format!("{}[{i}]", target_name(&w.kernel.array(a).name))
                                 }
                             };
@@ -141,12 +141,12 @@ impl Writer<'_> {
     }
 
     /// Element `kf_ix` of `mem` as an `f32` (its type is `elem`).
-    fn matrix_load(&mut self, mem: MatrixMem, elem: Scalar) -> String {
+    fn matrix_load(&mut self, mem: Memory, elem: Scalar) -> String {
         let i = self.load_index(mem.into(), "kf_ix".into());
         let v = match mem {
-            MatrixMem::Slice(p) if elem == Scalar::BF16 => self.load_bf16(p, &i),
-            MatrixMem::Slice(p) => self.slice_at(p, &i),
-            MatrixMem::Array(a) => format!("{}[{i}]", target_name(&self.kernel.array(a).name)),
+            Memory::Slice(p) if elem == Scalar::BF16 => self.load_bf16(p, &i),
+            Memory::Slice(p) => self.slice_at(p, &i),
+            Memory::Array(a) => format!("{}[{i}]", target_name(&self.kernel.array(a).name)),
         };
         // `bf16` values are already `f32` in WGSL (`bf16.rs`).
         match elem {

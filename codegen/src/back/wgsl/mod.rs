@@ -24,6 +24,7 @@ mod sign;
 mod special;
 mod types;
 mod vector;
+mod vector_access;
 mod wide;
 mod writer;
 

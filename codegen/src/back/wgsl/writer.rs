@@ -345,6 +345,7 @@ impl<'a> Writer<'a> {
                 let name = self.local_name(*local);
                 self.line(&format!("{name} = {v};"));
             }
+            Stmt::Vector(op) => self.vector_stmt(op),
             Stmt::Store {
                 slice,
                 index,
