@@ -40,19 +40,35 @@ impl Writer<'_> {
         if ops.is_empty() {
             return TokenStream::new();
         }
-        let body = || {
-            ops.iter()
-                .map(|op| self.matrix_op(op))
-                .collect::<TokenStream>()
-        };
         if plan.sub.get() {
-            return body();
+            return ops.iter().map(|op| self.matrix_op(op, None)).collect();
         }
-        self.each_subgroup(plan, false, body)
+        let count = self.kernel.invocations_per_group().div_ceil(32) as usize;
+        let shared: Vec<bool> = (0..ops.len())
+            .map(|i| !self.checked && count > 1 && shareable(ops, i))
+            .collect();
+        let memos = shared
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s)
+            .map(|(i, _)| {
+                let m = format_ident!("kf_memo{i}");
+                quote!(let mut #m: [Option<(u32, u32, bool)>; #count] = [None; #count];)
+            });
+        let memos: TokenStream = memos.collect();
+        let run = self.each_subgroup(plan, false, || {
+            ops.iter()
+                .enumerate()
+                .map(|(i, op)| self.matrix_op(op, shared[i].then_some(i)))
+                .collect::<TokenStream>()
+        });
+        quote!(#memos #run)
     }
 
-    /// `op` for subgroup `kf_sg`, whose first lane is `kf_inv`.
-    fn matrix_op(&self, op: &MatrixOp) -> TokenStream {
+    /// `op` for subgroup `kf_sg`, whose first lane is `kf_inv`; `memo`: the number of a load
+    /// that takes the tile from an earlier subgroup of the run that loaded the same place
+    /// (see [`shareable`]).
+    fn matrix_op(&self, op: &MatrixOp, memo: Option<usize>) -> TokenStream {
         let k = self.kernel;
         let frag = |m: MatrixId| {
             let n = fragments(&k.matrix(m).name);
@@ -91,6 +107,24 @@ impl Writer<'_> {
                         };
                         quote!(rt::matrix::#f(#t, #arr, kf_o, kf_s, kf_col, #name)?;)
                     }
+                };
+                let call = match memo {
+                    // The earlier subgroup's tile still holds what memory holds: `shareable`.
+                    Some(i) => {
+                        let (m, n) = (
+                            format_ident!("kf_memo{i}"),
+                            fragments(&k.matrix(*matrix).name),
+                        );
+                        quote! {
+                            let kf_key = Some((kf_o, kf_s, kf_col));
+                            match #m[..kf_sg as usize].iter().position(|kf_p| *kf_p == kf_key) {
+                                Some(kf_j) => #n[kf_sg as usize] = #n[kf_j],
+                                None => { #call }
+                            }
+                            #m[kf_sg as usize] = kf_key;
+                        }
+                    }
+                    None => call,
                 };
                 let access = self.matrix_access(k.matrix(*matrix).role, place, call, store);
                 if store && self.checked {
@@ -157,4 +191,21 @@ impl Writer<'_> {
             #report
         })
     }
+}
+
+/// Whether load `ops[i]` of a run may take its tile from an earlier subgroup's load of the same
+/// place (offset, stride, layout) in the same run, instead of reading memory again: where warps
+/// share operands (two warps of a row of tiles load the same A tile), a copy of a contiguous
+/// 1 KiB tile replaces a gather of 16 rows a stride apart, which on the CPU costs about as much
+/// as the product. It may when nothing else in the run writes the fragment (so the earlier
+/// subgroup's copy still holds what it loaded) or the memory (so memory still holds it): a run
+/// holds only tile operations, so only its stores could.
+fn shareable(ops: &[&MatrixOp], i: usize) -> bool {
+    let MatrixOp::Load { matrix, place } = ops[i] else {
+        return false;
+    };
+    ops.iter().enumerate().all(|(j, op)| match op {
+        MatrixOp::Store { place: p, .. } => p.mem != place.mem,
+        other => j == i || other.target() != *matrix,
+    })
 }
