@@ -22,7 +22,8 @@
 //!   a vector is its lanes.
 //!
 //! On CUDA a load or store is one aligned access of the vector's size (up to 16 bytes); on the
-//! CPU one bounds check and an array copy; on WGSL one access per lane, which drivers merge.
+//! CPU one bounds check and an array copy; on WGSL one `vec4` access where the slice is only
+//! accessed as vectors of one width (it is bound as `array<vec4<T>>`), else one per lane.
 //! Called from host code they are plain arrays of lanes.
 
 use std::ops::{Add, Div, Mul, Neg, Rem, Sub};

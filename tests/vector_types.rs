@@ -288,3 +288,31 @@ fn views_start_at_whole_vectors(dev: &Device) {
         dev.name()
     );
 }
+
+/// Slices accessed only as vectors (`x`, `rev` of `vec4_lanes`; WGSL binds them as arrays of
+/// `vec4<f32>`) through views that start inside a binding, and too short for one vector.
+#[each_backend]
+fn vector_only_slices_through_views_and_short_slices(dev: &Device) {
+    let x = values::<f32>(40, 6);
+    let dx = dev.upload(&x).unwrap();
+    let mut rev = dev.upload(&[7.0f32; 24]).unwrap();
+    let mut stats = dev.zeros::<f32>(8).unwrap();
+    // Vectors 2 and 3 of `x` into vectors 1 and 2 of `rev`.
+    let view = dx.slice(8..16).unwrap();
+    let mut out = rev.slice_mut(4..12).unwrap();
+    vec4_lanes::launch(dev, Grid::linear(64), &view, &mut out, &mut stats).unwrap();
+    let got = rev.to_vec().unwrap();
+    for (e, g) in got.iter().enumerate() {
+        let want = if (4..12).contains(&e) {
+            x[8 + (e - 4) / 4 * 4 + 3 - e % 4]
+        } else {
+            7.0
+        };
+        assert_eq!(*g, want, "{}: rev[{e}]", dev.name());
+    }
+    // Shorter than a vector: nothing to do.
+    let short = dev.upload(&[1.0f32, 2.0]).unwrap();
+    let mut rev = dev.upload(&[3.0f32; 2]).unwrap();
+    vec4_lanes::launch(dev, Grid::linear(1), &short, &mut rev, &mut stats).unwrap();
+    assert_eq!(rev.to_vec().unwrap(), [3.0, 3.0], "{}", dev.name());
+}

@@ -43,7 +43,8 @@ impl Writer<'_> {
             self.stmt_x4(s, shape, None);
         }
         let body = std::mem::take(&mut self.out);
-        let mut o = self.header(&shape.vector_slices);
+        let slices: Vec<(ParamId, u32)> = shape.vector_slices.iter().map(|&p| (p, 4)).collect();
+        let mut o = self.header(&slices);
         let _ = write!(
             o,
             "\n// Four consecutive invocations per invocation: launched with a quarter of the \

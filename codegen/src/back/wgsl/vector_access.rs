@@ -1,8 +1,11 @@
-//! Vector accesses ([`VectorOp`]) in WGSL: one scalar access per lane, at consecutive
-//! elements. WGSL cannot view an `array<f32>` binding as `vec4<f32>`, so the widening is left to
-//! the driver's compiler, which merges adjacent loads of one binding (Mesa's
-//! `nir_opt_load_store_vectorize`, for one). When checked, the vector is checked as a whole, as
-//! on the other back ends.
+//! Vector accesses ([`VectorOp`]) in WGSL. A slice of 32-bit elements (or `f16`) that the
+//! kernel accesses only as vectors of one width is bound as `array<vec4<T>>` (`vec2`), and
+//! each access is one `vec4` load or store; its views start at whole vectors (the launch checks
+//! it), so the element offset within the binding, `kf_off_<k>`, is a multiple of the width.
+//! Other vector accesses (workgroup arrays, slices also indexed as scalars, `bf16` and 64-bit
+//! elements, which WGSL stores as words) are one scalar access per lane, at consecutive
+//! elements, which drivers may merge (Mesa's `nir_opt_load_store_vectorize`). When checked, the
+//! vector is checked as a whole, as on the other back ends.
 
 use super::writer::Writer;
 use crate::back::target_name;
@@ -25,6 +28,41 @@ fn kf_in_vec(i: u32, n: u32, len: u32, slot: u32) -> bool {
 ";
 
 impl Writer<'_> {
+    /// The slices bound as arrays of vectors, with their widths (see the module docs).
+    pub(super) fn vector_bindings(&self) -> Vec<(ParamId, u32)> {
+        let k = self.kernel;
+        let mut widths: Vec<(ParamId, u32)> = Vec::new();
+        walk_stmts(&k.body, &mut |s| {
+            if let Stmt::Vector(op) = s {
+                if let Memory::Slice(p) = op.mem() {
+                    if !widths.contains(&(p, op.width())) {
+                        widths.push((p, op.width()));
+                    }
+                }
+            }
+        });
+        let mut scalar: Vec<ParamId> = Vec::new();
+        walk_slice_accesses(k, &k.body, &mut |p, _| scalar.push(p));
+        widths.sort();
+        widths
+            .iter()
+            .filter(|&&(p, _)| {
+                let elem = match k.param(p).kind {
+                    ParamKind::Slice {
+                        elem,
+                        atomic: false,
+                        ..
+                    } => elem,
+                    _ => return false,
+                };
+                matches!(elem, Scalar::F32 | Scalar::I32 | Scalar::U32 | Scalar::F16)
+                    && !scalar.contains(&p)
+                    && widths.iter().filter(|(q, _)| *q == p).count() == 1
+            })
+            .copied()
+            .collect()
+    }
+
     /// The statements of `op`.
     pub(super) fn vector_stmt(&mut self, op: &VectorOp) {
         let k = self.kernel;
@@ -41,6 +79,16 @@ impl Writer<'_> {
             format!("kf_in_vec(kf_ix, {n}u, {len}, {slot}u)")
         });
         let at = |e: usize| format!("{n}u * kf_ix + {e}u");
+        let bound = match op.mem() {
+            Memory::Slice(p) if self.vector_bindings().contains(&(p, n)) => Some(p),
+            _ => None,
+        };
+        if let Some(p) = bound {
+            self.whole_vector(op, p, check);
+            self.indent -= 1;
+            self.line("}");
+            return;
+        }
         match op {
             VectorOp::Load { lanes, .. } => {
                 let at = |e: usize| match &check {
@@ -90,5 +138,42 @@ impl Writer<'_> {
         }
         self.indent -= 1;
         self.line("}");
+    }
+
+    /// `op` on slice `p`, bound as an array of vectors: one access (inside the block that
+    /// binds `kf_ix`; `check`, the bounds check when checked).
+    fn whole_vector(&mut self, op: &VectorOp, p: ParamId, check: Option<String>) {
+        let n = op.width();
+        let name = target_name(&self.kernel.param(p).name);
+        let off = self.slice_off(p);
+        let at = format!("{off} / {n}u + kf_ix");
+        const LANES: [&str; 4] = ["x", "y", "z", "w"];
+        match op {
+            VectorOp::Load { lanes, .. } => {
+                let at = match &check {
+                    // Vector 0 when out of bounds, as a scalar load reads element 0.
+                    Some(c) => format!("select(0u, {at}, {c})"),
+                    None => at,
+                };
+                self.line(&format!("let kf_vec = {name}[{at}];"));
+                for (e, &l) in lanes.iter().enumerate() {
+                    self.line(&format!("{} = kf_vec.{};", self.local_name(l), LANES[e]));
+                }
+            }
+            VectorOp::Store { values, .. } => {
+                let elem = self.info.ty(values[0]);
+                let vs: Vec<String> = values.iter().map(|&v| self.expr(v)).collect();
+                let v = format!("vec{n}<{}>({})", super::types::ty(elem), vs.join(", "));
+                match &check {
+                    Some(c) => {
+                        self.line(&format!("let kf_v = {v};"));
+                        self.line(&format!("if {c} {{"));
+                        self.line(&format!("    {name}[{at}] = kf_v;"));
+                        self.line("}");
+                    }
+                    None => self.line(&format!("{name}[{at}] = {v};")),
+                }
+            }
+        }
     }
 }

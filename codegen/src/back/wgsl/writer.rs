@@ -47,7 +47,7 @@ impl<'a> Writer<'a> {
             self.stmt(stmt);
         }
         let body = std::mem::take(&mut self.out);
-        let mut o = self.header(&[]);
+        let mut o = self.header(&self.vector_bindings());
         let [wx, wy, wz] = k.workgroup_size;
         let name = &k.name;
         let (mut sg_params, mut sg_builtins, mut sg_args) = if k.uses_subgroups() {
@@ -107,9 +107,9 @@ impl<'a> Writer<'a> {
         o
     }
 
-    /// The comment line, the parameter struct, the bindings (`vec4` arrays for the slices in
-    /// `vector_slices`) and the helpers used so far.
-    pub(super) fn header(&self, vector_slices: &[ParamId]) -> String {
+    /// The comment line, the parameter struct, the bindings (`vecN` arrays for the slices in
+    /// `vector_slices`, with their `N`) and the helpers used so far.
+    pub(super) fn header(&self, vector_slices: &[(ParamId, u32)]) -> String {
         let k = self.kernel;
         let mut o = String::new();
         let _ = writeln!(
@@ -163,8 +163,8 @@ impl<'a> Writer<'a> {
                 let elem = if elem == Scalar::BF16 {
                     // Two elements a word; stores replace a half atomically (`bf16.rs`).
                     if mutable { "atomic<u32>" } else { "u32" }.to_string()
-                } else if vector_slices.contains(&id) {
-                    format!("vec4<{}>", ty(elem))
+                } else if let Some((_, n)) = vector_slices.iter().find(|(p, _)| *p == id) {
+                    format!("vec{n}<{}>", ty(elem))
                 } else if atomic {
                     super::atomic::atomic_ty(elem)
                 } else {
