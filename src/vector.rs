@@ -153,12 +153,11 @@ macro_rules! vector {
             }
             /// `self * a + b` lane by lane, rounded once.
             pub fn mul_add(self, a: Self, b: Self) -> Self {
-                let (a, b) = (a.to_array(), b.to_array());
-                let mut k = 0;
-                self.map(|v| {
-                    k += 1;
-                    v.mul_add(a[k - 1], b[k - 1])
-                })
+                let (a, b, mut lanes) = (a.to_array(), b.to_array(), self.to_array());
+                for (k, v) in lanes.iter_mut().enumerate() {
+                    *v = v.mul_add(a[k], b[k]);
+                }
+                Self::load(&lanes, 0)
             }
         }
     };

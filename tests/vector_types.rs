@@ -262,6 +262,8 @@ fn host_vectors_are_their_lanes() {
         (v * 2.0 - Vec4::splat(1.0)).dot(Vec4::new(1.0, 0.0, 0.0, 1.0)),
         24.0
     );
+    let fused = v.mul_add(Vec4::splat(2.0), Vec4::splat(1.0));
+    assert_eq!(fused, Vec4::new(11.0, 13.0, 15.0, 17.0));
     let mut y = [0.0f32; 4];
     Vec2::new(9.0f32, 10.0).store(&mut y, 1);
     assert_eq!(y, [0.0, 0.0, 9.0, 10.0]);

@@ -22,6 +22,7 @@ mod stmt;
 mod tuple;
 mod types;
 mod vector;
+mod vector_stmt;
 
 pub use attr::{parse_attr, AttrArgs, KernelAttr, MAX_INVOCATIONS};
 pub use instances::{instances, Instance, MAX_INSTANCES};

@@ -7,36 +7,35 @@
 //! back ends see ordinary scalars. The accesses are the exception: they become one
 //! [`VectorOp`], which the back ends widen (CUDA `float4`, ...).
 //!
+//! The statements that bind, assign and store vectors are in `vector_stmt.rs`.
+//!
 //! Which expressions are vectors is decided from the syntax and the names in scope
 //! ([`Lowerer::vector_width`]), as Rust's types would: a name bound to a vector, a `Vec2::`/
 //! `Vec4::` constructor or load, arithmetic with a vector operand, a method on a vector.
 
 use super::expr::binary_op;
 use super::scope::{push_let, Binding, Lowerer};
-use super::stmt::compound_op;
-use super::types;
 use crate::ir::*;
-use proc_macro2::Span;
 use syn::spanned::Spanned;
 
 /// Why a vector access takes no private array, for [`Lowerer::memory_arg`]'s message.
-const PRIVATE: &str = "a private array is indexed lane by lane";
+pub(super) const PRIVATE: &str = "a private array is indexed lane by lane";
 
 /// The lanes' names, in order.
-const LANES: [&str; 4] = ["x", "y", "z", "w"];
+pub(super) const LANES: [&str; 4] = ["x", "y", "z", "w"];
 
 /// A vector bound to a name: one local per lane.
 #[derive(Clone, Copy)]
 pub(crate) struct VectorLocals {
-    lanes: [LocalId; 4],
+    pub(super) lanes: [LocalId; 4],
     /// 2 or 4.
-    width: usize,
+    pub(super) width: usize,
     /// Declared `let mut`: lanes and the whole vector may be assigned.
-    mutable: bool,
+    pub(super) mutable: bool,
 }
 
 impl VectorLocals {
-    fn lanes(&self) -> &[LocalId] {
+    pub(super) fn lanes(&self) -> &[LocalId] {
         &self.lanes[..self.width]
     }
 }
@@ -51,7 +50,7 @@ fn width_of_name(name: &str) -> Option<usize> {
 }
 
 /// The type name of a width.
-fn type_name(width: usize) -> &'static str {
+pub(super) fn type_name(width: usize) -> &'static str {
     if width == 2 {
         "Vec2"
     } else {
@@ -94,23 +93,12 @@ pub(super) fn vector_type(ty: &syn::Type) -> Option<(usize, Option<&syn::Type>)>
     Some((width, elem))
 }
 
-/// The call `e` is, under parentheses.
-fn unparen_call(mut e: &syn::Expr) -> Option<&syn::ExprCall> {
-    while let syn::Expr::Paren(p) = e {
-        e = &p.expr;
-    }
-    match e {
-        syn::Expr::Call(c) => Some(c),
-        _ => None,
-    }
-}
-
-/// Whether `expr` reads local `l`.
-fn reads(k: &Kernel, expr: ExprId, l: LocalId) -> bool {
-    match k.expr(expr) {
-        Expr::Local(m) => *m == l,
-        other => expr_operands(other).iter().any(|&o| reads(k, o, l)),
-    }
+/// Whether `op` applies lane by lane to vectors: the arithmetic operators.
+pub(super) fn lane_wise(op: BinaryOp) -> bool {
+    matches!(
+        op,
+        BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem
+    )
 }
 
 impl Lowerer<'_> {
@@ -162,7 +150,7 @@ impl Lowerer<'_> {
     }
 
     /// `n` uses of the scalar `v` (an expression without effects, safe to repeat).
-    fn repeat(&mut self, v: ExprId, n: usize) -> Vec<ExprId> {
+    pub(super) fn repeat(&mut self, v: ExprId, n: usize) -> Vec<ExprId> {
         let span = self.kernel.span(v);
         let e = self.kernel.expr(v).clone();
         let mut lanes = vec![v];
@@ -174,7 +162,7 @@ impl Lowerer<'_> {
 
     /// The lanes of `e` as an operand of a `width`-lane operation: a vector of that width, or a
     /// scalar repeated in every lane.
-    fn operand(&mut self, e: &syn::Expr, width: usize, out: &mut Block) -> Vec<ExprId> {
+    pub(super) fn operand(&mut self, e: &syn::Expr, width: usize, out: &mut Block) -> Vec<ExprId> {
         match self.vector_width(e) {
             Some(w) if w == width => self.vector(e, width, out),
             Some(w) => {
@@ -223,17 +211,11 @@ impl Lowerer<'_> {
             }
             syn::Expr::Binary(b) => {
                 let op = binary_op(&b.op).expect("checked by vector_width");
-                if !matches!(
-                    op,
-                    BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Rem
-                ) {
+                if !lane_wise(op) {
                     let err = self.error_expr(
                         b.op.span(),
-                        format!(
-                            "vectors have the arithmetic operators `+ - * / %`; compare or \
-                             combine their lanes one by one (`{0}.x`, `{0}.y`, ...)",
-                            "v"
-                        ),
+                        "vectors have the arithmetic operators `+ - * / %`; compare or combine \
+                         their lanes one by one (`v.x`, `v.y`, ...)",
                     );
                     return self.repeat(err, width);
                 }
@@ -336,6 +318,22 @@ impl Lowerer<'_> {
             .collect()
     }
 
+    /// The lane `f` names of a vector of `width` lanes (`v.x`: 0, ...), or an error at the
+    /// name.
+    pub(super) fn lane_index(&mut self, f: &syn::ExprField, width: usize) -> Option<usize> {
+        let name = match &f.member {
+            syn::Member::Named(n) => n.to_string(),
+            syn::Member::Unnamed(_) => String::new(),
+        };
+        let k = LANES[..width].iter().position(|l| *l == name);
+        if k.is_none() {
+            let lanes = LANES[..width].join("`, `.");
+            let msg = format!("a `{}` has the lanes `.{lanes}`", type_name(width));
+            self.error(f.member.span(), msg);
+        }
+        k
+    }
+
     /// A scalar use of a vector: `v.x` (a lane), `v.dot(w)` or `v.sum()`; `None` when `e` is
     /// none of these.
     pub(crate) fn vector_scalar(&mut self, e: &syn::Expr, out: &mut Block) -> Option<ExprId> {
@@ -343,14 +341,8 @@ impl Lowerer<'_> {
         match e {
             syn::Expr::Field(f) => {
                 let width = self.vector_width(&f.base)?;
-                let name = match &f.member {
-                    syn::Member::Named(n) => n.to_string(),
-                    syn::Member::Unnamed(_) => String::new(),
-                };
-                let Some(k) = LANES[..width].iter().position(|l| *l == name) else {
-                    let lanes = LANES[..width].join("`, `.");
-                    let msg = format!("a `{}` has the lanes `.{lanes}`", type_name(width));
-                    return Some(self.error_expr(f.member.span(), msg));
+                let Some(k) = self.lane_index(f, width) else {
+                    return Some(self.push(Expr::Error, f.member.span()));
                 };
                 if let Some(v) = self.vector_binding(&f.base) {
                     return Some(self.push(Expr::Local(v.lanes[k]), span));
@@ -416,237 +408,5 @@ impl Lowerer<'_> {
                  `.dot(w)`), or store it (`.store(&mut y, i)`)"
             ),
         )
-    }
-
-    /// `let v = <vector>;`, `let mut v: Vec4<f32> = ..;` or `let mut v: Vec4<f32>;`.
-    pub(super) fn vector_let(
-        &mut self,
-        name: &str,
-        name_span: Span,
-        mutable: bool,
-        ty: Option<&syn::Type>,
-        init: Option<&syn::Expr>,
-        out: &mut Block,
-    ) {
-        let declared = ty.and_then(vector_type);
-        let elem = match declared {
-            Some((_, Some(t))) => match types::scalar(t) {
-                Ok(s) if s != Scalar::Bool => Some(s),
-                Ok(_) => {
-                    self.error(t.span(), "vector lanes are numbers, not `bool`");
-                    None
-                }
-                Err(e) => {
-                    self.errors.push(e);
-                    None
-                }
-            },
-            _ => None,
-        };
-        if let (Some(t), None) = (ty, declared) {
-            let msg = "this value is a vector: annotate it as `Vec2<T>` or `Vec4<T>`";
-            self.error(t.span(), msg);
-        }
-        let width = match (declared, init.and_then(|i| self.vector_width(i))) {
-            (Some((d, _)), Some(w)) if d != w => {
-                let msg = format!(
-                    "the value is a `{}`, not a `{}`",
-                    type_name(w),
-                    type_name(d)
-                );
-                self.error(init.expect("has a width").span(), msg);
-                d
-            }
-            (Some((d, _)), _) => d,
-            (None, Some(w)) => w,
-            (None, None) => unreachable!("vector_let is called for vectors"),
-        };
-        let values: Vec<Option<ExprId>> = match init {
-            Some(i) if self.vector_width(i).is_some() => {
-                let values = self.vector(i, width, out);
-                // A load's lanes take the declared type, so that a mismatch is reported as
-                // the load's (in `valid::typing`), not as a conversion.
-                if let (Some(e), Some((_, f))) = (elem, unparen_call(i).and_then(vector_fn)) {
-                    for &v in values.iter().filter(|_| f == "load") {
-                        if let Expr::Local(l) = *self.kernel.expr(v) {
-                            self.kernel.locals[l].declared_ty = Some(e);
-                        }
-                    }
-                }
-                values.into_iter().map(Some).collect()
-            }
-            Some(i) => {
-                let ty = type_name(width);
-                let msg = format!(
-                    "a `{ty}` is made with `{ty}::new`, `{ty}::splat`, `{ty}::load` or vector \
-                     arithmetic"
-                );
-                self.error(i.span(), msg);
-                vec![None; width]
-            }
-            None if elem.is_none() => {
-                self.error(
-                    name_span,
-                    "a `let` without a value needs its lane type: `Vec4<f32>`",
-                );
-                vec![None; width]
-            }
-            None => vec![None; width],
-        };
-        let mut lanes = Vec::with_capacity(4);
-        for (k, value) in values.into_iter().enumerate() {
-            let unique = self.unique(&format!("{name}_{}", LANES[k]));
-            let l = self.add_local(unique, elem, mutable || init.is_none(), name_span);
-            push_let(out, l, value, name_span);
-            lanes.push(l);
-        }
-        // A `Vec2` repeats its first lane in the unused two.
-        lanes.resize(4, lanes[0]);
-        let v = VectorLocals {
-            lanes: [lanes[0], lanes[1], lanes[2], lanes[3]],
-            width,
-            mutable: mutable || init.is_none(),
-        };
-        self.scopes
-            .last_mut()
-            .expect("scope")
-            .insert(name.to_string(), Binding::Vector(v));
-    }
-
-    /// The vector a statement assigns (`v = ..`, `v += ..`), if `target` names one; an error
-    /// if it is not `mut`.
-    pub(super) fn vector_target(&mut self, target: &syn::Expr) -> Option<VectorLocals> {
-        let v = self.vector_binding(target)?;
-        if !v.mutable {
-            self.error(
-                target.span(),
-                "cannot assign to an immutable vector; declare it with `let mut`",
-            );
-        }
-        Some(v)
-    }
-
-    /// `v = value;` (with `op`: `v op= value;`).
-    pub(super) fn vector_assign(
-        &mut self,
-        v: VectorLocals,
-        op: Option<&syn::BinOp>,
-        value: &syn::Expr,
-        out: &mut Block,
-    ) {
-        let span = value.span();
-        let width = v.width;
-        let values = match op {
-            None => match self.vector_width(value) {
-                Some(_) => self.operand(value, width, out),
-                None => {
-                    let ty = type_name(width);
-                    let msg = format!(
-                        "this is a scalar, and a `{ty}` is assigned a `{ty}`: \
-                         `{ty}::splat(x)` puts `x` in every lane"
-                    );
-                    let err = self.error_expr(value.span(), msg);
-                    self.repeat(err, width)
-                }
-            },
-            Some(op) => {
-                let op = compound_op(op).filter(|o| {
-                    matches!(
-                        o,
-                        BinaryOp::Add
-                            | BinaryOp::Sub
-                            | BinaryOp::Mul
-                            | BinaryOp::Div
-                            | BinaryOp::Rem
-                    )
-                });
-                let rhs = self.operand(value, width, out);
-                match op {
-                    Some(op) => v
-                        .lanes()
-                        .iter()
-                        .zip(rhs)
-                        .map(|(&l, right)| {
-                            let left = self.push(Expr::Local(l), span);
-                            self.push(Expr::Binary { op, left, right }, span)
-                        })
-                        .collect(),
-                    None => {
-                        let err = self.error_expr(
-                            span,
-                            "vectors have the compound assignments `+= -= *= /= %=`",
-                        );
-                        self.repeat(err, width)
-                    }
-                }
-            }
-        };
-        // A lane's new value may read another lane (`v = Vec2::new(v.y, v.x)`): then every
-        // value is computed before any lane is assigned.
-        let k = &self.kernel;
-        let crosswise = values.iter().enumerate().any(|(i, &e)| {
-            v.lanes()
-                .iter()
-                .enumerate()
-                .any(|(j, &l)| i != j && reads(k, e, l))
-        });
-        let values: Vec<ExprId> = if crosswise {
-            values
-                .into_iter()
-                .map(|e| {
-                    let tmp = self.temp(None, span);
-                    push_let(out, tmp, Some(e), span);
-                    self.push(Expr::Local(tmp), span)
-                })
-                .collect()
-        } else {
-            values
-        };
-        for (&local, value) in v.lanes().iter().zip(values) {
-            out.push(Stmt::Assign { local, value }, span);
-        }
-    }
-
-    /// The lane of a vector that `v.x = ..` assigns, if `target` is a lane of a vector name.
-    pub(super) fn lane_target(&mut self, target: &syn::Expr) -> Option<LocalId> {
-        let syn::Expr::Field(f) = target else {
-            return None;
-        };
-        let v = self.vector_binding(&f.base)?;
-        let name = match &f.member {
-            syn::Member::Named(n) => n.to_string(),
-            syn::Member::Unnamed(_) => String::new(),
-        };
-        let Some(k) = LANES[..v.width].iter().position(|l| *l == name) else {
-            let lanes = LANES[..v.width].join("`, `.");
-            let msg = format!("a `{}` has the lanes `.{lanes}`", type_name(v.width));
-            self.error(f.member.span(), msg);
-            return Some(v.lanes[0]);
-        };
-        if !v.mutable {
-            self.error(
-                target.span(),
-                "cannot assign to a lane of an immutable vector; declare it with `let mut`",
-            );
-        }
-        Some(v.lanes[k])
-    }
-
-    /// `v.store(&mut mem, i)`: writes `mem[width * i..width * i + width]`.
-    pub(super) fn vector_store(&mut self, mc: &syn::ExprMethodCall, width: usize, out: &mut Block) {
-        let span = mc.span();
-        let ty = type_name(width);
-        if mc.args.len() != 2 {
-            let msg = "`store` takes the memory and a vector index: `v.store(&mut y, i)`";
-            return self.error(span, msg);
-        }
-        // The memory is named before the values are evaluated, as a call's receiver would be.
-        let values = self.vector(&mc.receiver, width, out);
-        let form = format!("`v.store(&mut y, i)` writes `y[{width} * i..{width} * i + {width}]`");
-        let mem = self.memory_arg(&mc.args[0], &format!("{ty}::store"), true, &form, PRIVATE);
-        let index = self.expr(&mc.args[1], out);
-        if let Some(mem) = mem {
-            out.push(Stmt::Vector(VectorOp::Store { mem, index, values }), span);
-        }
     }
 }

@@ -211,17 +211,23 @@ impl Kernel {
     pub fn mem_name(&self, mem: Memory) -> &str {
         self.atomic_name(mem.into())
     }
-    /// Lanes of the widest vector access ([`Stmt::Vector`]) of slice `p`; 1 when none.
-    pub fn vector_lanes(&self, p: ParamId) -> u32 {
-        let mut lanes = 1;
+    /// The kernel's vector accesses ([`Stmt::Vector`]), in source order.
+    pub fn vector_ops(&self) -> Vec<&VectorOp> {
+        let mut ops = Vec::new();
         walk_stmts(&self.body, &mut |s| {
             if let Stmt::Vector(op) = s {
-                if op.mem() == Memory::Slice(p) {
-                    lanes = lanes.max(op.width());
-                }
+                ops.push(op);
             }
         });
-        lanes
+        ops
+    }
+    /// Lanes of the widest vector access ([`Stmt::Vector`]) of slice `p`; 1 when none.
+    pub fn vector_lanes(&self, p: ParamId) -> u32 {
+        self.vector_ops()
+            .iter()
+            .filter(|op| op.mem() == Memory::Slice(p))
+            .map(|op| op.width())
+            .fold(1, u32::max)
     }
     /// The parameter `id` refers to.
     pub fn param(&self, id: ParamId) -> &Param {

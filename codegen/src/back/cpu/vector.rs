@@ -13,7 +13,28 @@ impl Writer<'_> {
     pub(super) fn vector_stmt(&self, op: &VectorOp, mode: Mode) -> TokenStream {
         let k = self.kernel;
         let n = op.width() as usize;
+        let width = op.width();
+        let store = matches!(op, VectorOp::Store { .. });
         let i = self.expr(op.index(), mode);
+        // `SliceView::{load,store}_vec` or `rt::{load,store}_vec_at`, the array's name last; a
+        // store passes the values, `kf_vec`.
+        let access = match op.mem() {
+            Memory::Slice(p) => {
+                let s = ident(&k.param(p).name);
+                match store {
+                    false => quote!(#s.load_vec::<#n>(kf_ix)?),
+                    true => quote!(#s.store_vec::<#n>(kf_ix, kf_vec)?),
+                }
+            }
+            Memory::Array(a) => {
+                let name = &k.array(a).name;
+                let place = self.array_place(a, mode);
+                match store {
+                    false => quote!(rt::load_vec_at::<_, #n>(&#place, kf_ix, #name)?),
+                    true => quote!(rt::store_vec_at::<_, #n>(&mut #place, kf_ix, kf_vec, #name)?),
+                }
+            }
+        };
         let target = match op.mem() {
             Memory::Slice(p) => self
                 .checked
@@ -21,70 +42,44 @@ impl Writer<'_> {
             Memory::Array(a) if self.reports_array(a) => Some(Target::Array(&k.array(a).name)),
             Memory::Array(_) => None,
         };
-        let width = n as u32;
+        // Each element, at the line of the index (a load) or of the value (a store).
+        let reports: TokenStream = target
+            .into_iter()
+            .flat_map(|t| {
+                (0..n).map(move |e| {
+                    let at = match op {
+                        VectorOp::Load { .. } => op.index(),
+                        VectorOp::Store { values, .. } => values[e],
+                    };
+                    let e32 = e as u32;
+                    let r = self.report(t, quote!((kf_ix * #width + #e32)), store, mode, at);
+                    match store {
+                        false => r,
+                        true => quote!({ let kf_v = kf_vec[#e]; #r }),
+                    }
+                })
+            })
+            .collect();
         match op {
-            VectorOp::Load { mem, lanes, .. } => {
-                let load = match *mem {
-                    Memory::Slice(p) => {
-                        let s = ident(&k.param(p).name);
-                        quote!(#s.load_vec::<#n>(kf_ix)?)
-                    }
-                    Memory::Array(a) => {
-                        let name = &k.array(a).name;
-                        let place = self.array_place(a, mode);
-                        quote!(rt::load_vec_at::<_, #n>(&#place, kf_ix, #name)?)
-                    }
-                };
-                let reports = match target {
-                    Some(t) => {
-                        let at = op.index();
-                        (0..width)
-                            .map(|e| self.report(t, quote!((kf_ix * #width + #e)), false, mode, at))
-                            .collect()
-                    }
-                    None => TokenStream::new(),
-                };
+            VectorOp::Load { lanes, .. } => {
                 let assigns = lanes.iter().enumerate().map(|(e, &l)| {
                     let place = self.assign_place(l, mode);
                     quote!(#place = kf_vec[#e];)
                 });
                 quote!({
                     let kf_ix: u32 = #i;
-                    let kf_vec = #load;
+                    let kf_vec = #access;
                     #reports
                     #(#assigns)*
                 })
             }
-            VectorOp::Store { mem, values, .. } => {
+            VectorOp::Store { values, .. } => {
                 // Index, then values, as for a scalar store.
                 let vs = values.iter().map(|&v| self.expr(v, mode));
-                let store = match *mem {
-                    Memory::Slice(p) => {
-                        let s = ident(&k.param(p).name);
-                        quote!(#s.store_vec::<#n>(kf_ix, kf_vec)?;)
-                    }
-                    Memory::Array(a) => {
-                        let name = &k.array(a).name;
-                        let place = self.array_place(a, mode);
-                        quote!(rt::store_vec_at::<_, #n>(&mut #place, kf_ix, kf_vec, #name)?;)
-                    }
-                };
-                let reports: TokenStream = match target {
-                    Some(t) => values
-                        .iter()
-                        .enumerate()
-                        .map(|(e, &v)| {
-                            let e32 = e as u32;
-                            let r = self.report(t, quote!((kf_ix * #width + #e32)), true, mode, v);
-                            quote!({ let kf_v = kf_vec[#e]; #r })
-                        })
-                        .collect(),
-                    None => TokenStream::new(),
-                };
                 quote!({
                     let kf_ix: u32 = #i;
                     let kf_vec = [#(#vs),*];
-                    #store
+                    #access;
                     #reports
                 })
             }

@@ -16,17 +16,6 @@ const CHECKED: &str = "\
 __device__ __forceinline__ bool kf_in_vec(unsigned int i, unsigned int n, unsigned int len, unsigned int slot, unsigned int* f) { if (i < len / n) return true; if (atomicOr(f, 1u) == 0u) { const unsigned long long e = (unsigned long long)i * n; f[1] = slot; f[2] = e > 0xffffffffull ? 0xffffffffu : (e > len ? (unsigned int)e : len); f[3] = len; } return false; }
 ";
 
-/// The vector accesses of `k`.
-fn vector_ops(k: &Kernel) -> Vec<&VectorOp> {
-    let mut ops = Vec::new();
-    walk_stmts(&k.body, &mut |s| {
-        if let Stmt::Vector(op) = s {
-            ops.push(op);
-        }
-    });
-    ops
-}
-
 /// The struct a vector of `width` elements of `elem` moves as.
 fn struct_name(elem: Scalar, width: u32) -> String {
     format!("kf_{}x{width}", elem.rust_name())
@@ -36,7 +25,7 @@ impl Writer<'_> {
     /// The structs of the vector accesses, and their bounds check when checked.
     pub(super) fn vector_helpers(&self) -> String {
         let k = self.kernel;
-        let ops = vector_ops(k);
+        let ops = k.vector_ops();
         if ops.is_empty() {
             return String::new();
         }
@@ -61,7 +50,8 @@ impl Writer<'_> {
 
     /// Whether vectors access workgroup array `a` (declared `__align__(16)` then).
     pub(super) fn vector_array(&self, a: ArrayId) -> bool {
-        vector_ops(self.kernel)
+        self.kernel
+            .vector_ops()
             .iter()
             .any(|op| op.mem() == Memory::Array(a))
     }

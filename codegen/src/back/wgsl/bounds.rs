@@ -7,7 +7,7 @@
 
 use super::writer::Writer;
 use crate::back::target_name;
-use crate::ir::{walk_stmts, AtomicTarget, Stmt};
+use crate::ir::AtomicTarget;
 use crate::proc::bounds::{atomic_slot, RECORD_WORDS};
 
 /// The helpers every checked module includes: `kf_in` says whether an index is in bounds and
@@ -34,14 +34,10 @@ impl Writer<'_> {
     /// The fault record's binding and the helpers, after the slices' bindings (`binding` is
     /// the next free one).
     pub(super) fn bounds_header(&self, binding: u32) -> String {
-        let mut vectors = false;
-        walk_stmts(&self.kernel.body, &mut |s| {
-            vectors |= matches!(s, Stmt::Vector(_))
-        });
-        let vector = if vectors {
-            super::vector_access::CHECKED
-        } else {
+        let vector = if self.kernel.vector_ops().is_empty() {
             ""
+        } else {
+            super::vector_access::CHECKED
         };
         format!(
             "@group(0) @binding({binding}) var<storage, read_write> kf_fault: array<atomic<u32>, {RECORD_WORDS}>;\n\n{HELPERS}{vector}"

@@ -27,42 +27,39 @@ fn kf_in_vec(i: u32, n: u32, len: u32, slot: u32) -> bool {
 }
 ";
 
-impl Writer<'_> {
-    /// The slices bound as arrays of vectors, with their widths (see the module docs).
-    pub(super) fn vector_bindings(&self) -> Vec<(ParamId, u32)> {
-        let k = self.kernel;
-        let mut widths: Vec<(ParamId, u32)> = Vec::new();
-        walk_stmts(&k.body, &mut |s| {
-            if let Stmt::Vector(op) = s {
-                if let Memory::Slice(p) = op.mem() {
-                    if !widths.contains(&(p, op.width())) {
-                        widths.push((p, op.width()));
-                    }
-                }
+/// The slices of `k` bound as arrays of vectors, with their widths (see the module docs).
+pub(super) fn vector_bindings(k: &Kernel) -> Vec<(ParamId, u32)> {
+    let mut widths: Vec<(ParamId, u32)> = Vec::new();
+    for op in k.vector_ops() {
+        if let Memory::Slice(p) = op.mem() {
+            if !widths.contains(&(p, op.width())) {
+                widths.push((p, op.width()));
             }
-        });
-        let mut scalar: Vec<ParamId> = Vec::new();
-        walk_slice_accesses(k, &k.body, &mut |p, _| scalar.push(p));
-        widths.sort();
-        widths
-            .iter()
-            .filter(|&&(p, _)| {
-                let elem = match k.param(p).kind {
-                    ParamKind::Slice {
-                        elem,
-                        atomic: false,
-                        ..
-                    } => elem,
-                    _ => return false,
-                };
-                matches!(elem, Scalar::F32 | Scalar::I32 | Scalar::U32 | Scalar::F16)
-                    && !scalar.contains(&p)
-                    && widths.iter().filter(|(q, _)| *q == p).count() == 1
-            })
-            .copied()
-            .collect()
+        }
     }
+    let mut scalar: Vec<ParamId> = Vec::new();
+    walk_slice_accesses(k, &k.body, &mut |p, _| scalar.push(p));
+    widths.sort();
+    widths
+        .iter()
+        .filter(|&&(p, _)| {
+            let elem = match k.param(p).kind {
+                ParamKind::Slice {
+                    elem,
+                    atomic: false,
+                    ..
+                } => elem,
+                _ => return false,
+            };
+            matches!(elem, Scalar::F32 | Scalar::I32 | Scalar::U32 | Scalar::F16)
+                && !scalar.contains(&p)
+                && widths.iter().filter(|(q, _)| *q == p).count() == 1
+        })
+        .copied()
+        .collect()
+}
 
+impl Writer<'_> {
     /// The statements of `op`.
     pub(super) fn vector_stmt(&mut self, op: &VectorOp) {
         let k = self.kernel;
@@ -80,7 +77,7 @@ impl Writer<'_> {
         });
         let at = |e: usize| format!("{n}u * kf_ix + {e}u");
         let bound = match op.mem() {
-            Memory::Slice(p) if self.vector_bindings().contains(&(p, n)) => Some(p),
+            Memory::Slice(p) if self.vector_slices.contains(&(p, n)) => Some(p),
             _ => None,
         };
         if let Some(p) = bound {

@@ -15,6 +15,8 @@ pub struct Writer<'a> {
     pub(super) helpers: std::collections::BTreeMap<String, String>,
     /// Every access checks its index and records a fault (`bounds.rs`).
     pub(super) bounds: bool,
+    /// The slices bound as arrays of vectors, with their widths (`vector_access.rs`).
+    pub(super) vector_slices: Vec<(ParamId, u32)>,
 }
 
 pub(super) use super::types::ty;
@@ -29,6 +31,7 @@ impl<'a> Writer<'a> {
             indent: 1,
             helpers: Default::default(),
             bounds: false,
+            vector_slices: super::vector_access::vector_bindings(kernel),
         }
     }
 
@@ -47,7 +50,7 @@ impl<'a> Writer<'a> {
             self.stmt(stmt);
         }
         let body = std::mem::take(&mut self.out);
-        let mut o = self.header(&self.vector_bindings());
+        let mut o = self.header(&self.vector_slices);
         let [wx, wy, wz] = k.workgroup_size;
         let name = &k.name;
         let (mut sg_params, mut sg_builtins, mut sg_args) = if k.uses_subgroups() {
