@@ -3,8 +3,9 @@
 //! workgroups (which wgpu must fold into a second dimension).
 //!
 //! Tolerances (documented in the README): elementwise arithmetic without transcendental
-//! functions must match an f32 reference exactly, except saxpy, where CUDA may contract
-//! `a * x + y` into an FMA (one ulp of the product, 2e-5 here);
+//! functions must match an f32 reference exactly, except saxpy, where a Vulkan driver may
+//! contract `a * x + y` into an FMA (one ulp of the product, 2e-5 here; CUDA compiles with
+//! `--fmad=false`);
 //! functions using `exp`/`tanh` within 2e-6 absolute/relative (the CPU backend's vectorised
 //! approximations and GPU libraries are a few ulp from the f64 reference); integer kernels bit
 //! for bit.
@@ -87,7 +88,7 @@ fn vector_add_saxpy_scale_match_reference(dev: &Device) {
         let mut y = dev.upload(&b).unwrap();
         saxpy::launch(dev, Grid::linear(n), 1.5, &ab, &mut y).unwrap();
         let want: Vec<f32> = a.iter().zip(&b).map(|(x, y)| 1.5 * x + y).collect();
-        // One ulp of |a x| <= 150, for CUDA's contraction of `a * x + y` into an FMA.
+        // One ulp of |a x| <= 150, for a Vulkan driver's contraction of `a * x + y` into an FMA.
         check(dev, "saxpy", n, &y.to_vec().unwrap(), &want, 2e-5);
 
         let mut s = dev.zeros::<f32>(n).unwrap();

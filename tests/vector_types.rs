@@ -8,7 +8,7 @@
 //! scalar arithmetic, so each result is bounded as the scalar expression is: `n` roundings of
 //! the type over a sum of magnitudes, `n U sum|t|` with `U` the type's unit roundoff (`n` = the
 //! operations on the path: 2 for `a x + y`, 3 for a sum of four, 8 for the dot product of
-//! computed lanes), plus the smallest subnormal. FMA contraction by nvcc stays within it.
+//! computed lanes), plus the smallest subnormal. FMA contraction by a Vulkan driver stays within it.
 
 mod common;
 #[path = "common/elem.rs"]

@@ -52,6 +52,7 @@ impl Nvcc {
         let res = Command::new(&self.path)
             .arg(mode)
             .arg(format!("-arch={arch}"))
+            .args(FLAGS)
             .arg("-o")
             .arg(out)
             .arg(&src)
@@ -68,6 +69,14 @@ impl Nvcc {
         }
     }
 }
+
+/// The code-generation flags of every nvcc compile. `--fmad=false`: nvcc contracts `a * b + c`
+/// into a fused multiply-add by default, where the CPU backend (Rust), WGSL on lavapipe and the
+/// host harness round twice; contracted, a CUDA result could differ from the CPU backend's in
+/// the last bit, and the bounds-checked build (NVRTC) from the unchecked one. A kernel asks
+/// for the fused operation with `mul_add` (`fmaf`), as the built-in kernels' inner loops do.
+/// The runtime passes NVRTC the same flag.
+pub const FLAGS: &[&str] = &["--fmad=false"];
 
 /// Looks for nvcc in `KERNELFORGE_NVCC`, `NVCC`, `CUDA_PATH/bin`, `PATH`, then pip's
 /// `nvidia-cuda-nvcc` (`site-packages/nvidia/cu13/bin/nvcc`), and checks that it runs.

@@ -6,8 +6,11 @@
 //!   helpers that compute unsigned, so arithmetic wraps as the kernel language says.
 //! - Integer `/` and `%` by zero are undefined in C++: helpers give the kernel language's
 //!   results (dividend for `/`, 0 for `%`; `MIN / -1` is `MIN`).
-//! - Float-to-integer casts use `__float2int_rz`, `__double2ull_rz`, ..., which saturate and
-//!   map NaN to 0 like Rust's `as` (PTX `cvt.rzi`).
+//! - Float-to-integer casts use `__float2int_rz`, `__double2ull_rz`, ..., which saturate like
+//!   Rust's `as` (PTX `cvt.rzi`), behind a NaN test: on an H200, NaN converted to the lowest
+//!   `i32` and to 2^63 as `u64`, where Rust gives 0.
+//! - nvcc and NVRTC compile with `--fmad=false` (kernelforge-build's `FLAGS`): `a * b + c`
+//!   rounds twice, as on the CPU backend; `mul_add` is `fmaf`/`fma`.
 //! - `f16` and `bf16` are `__half` and `__nv_bfloat16`; their `+ - * /` are the headers'
 //!   operators (correctly rounded, as the CPU backend's f32-then-round), math functions compute
 //!   in `float` and round once. `f64` to `f16`/`bf16` and 64-bit integers to `bf16` round to

@@ -80,14 +80,13 @@ pub(super) fn cast(
         // f16 and bf16 widen exactly to f32, then convert from there.
         (F16, _) => cast(F32, to, &format!("__half2float({e})"), helpers),
         (BF16, _) => cast(F32, to, &format!("__bfloat162float({e})"), helpers),
-        (F32, I32) => format!("__float2int_rz({e})"),
-        (F32, U32) => format!("__float2uint_rz({e})"),
-        (F32, I64) => format!("__float2ll_rz({e})"),
-        (F32, U64) => format!("__float2ull_rz({e})"),
-        (F64, I32) => format!("__double2int_rz({e})"),
-        (F64, U32) => format!("__double2uint_rz({e})"),
-        (F64, I64) => format!("__double2ll_rz({e})"),
-        (F64, U64) => format!("__double2ull_rz({e})"),
+        // Through a helper that maps NaN to 0: the intrinsics saturate, but on sm_90 NaN
+        // becomes the lowest value (`cvt.rzi.s32.f64`) or 2^63 (`.u64`), not Rust's 0.
+        (F32 | F64, I32 | U32 | I64 | U64) => {
+            let name = float_to_int_helper(from, to);
+            helpers.insert(name);
+            format!("{name}({e})")
+        }
         (F32, F16) => format!("__float2half_rn({e})"),
         (F32, BF16) => format!("__float2bfloat16_rn({e})"),
         // Through f32 with round-to-odd, so the second rounding is the only one that shows.
@@ -127,9 +126,34 @@ pub(super) fn half_conv(s: Scalar) -> Option<(&'static str, &'static str)> {
     }
 }
 
+/// The helper that converts `from` (`f32`, `f64`) to the integer `to` as Rust's `as`.
+fn float_to_int_helper(from: Scalar, to: Scalar) -> &'static str {
+    use Scalar::*;
+    match (from, to) {
+        (F32, I32) => "kf_f32_to_i32",
+        (F32, U32) => "kf_f32_to_u32",
+        (F32, I64) => "kf_f32_to_i64",
+        (F32, U64) => "kf_f32_to_u64",
+        (F64, I32) => "kf_f64_to_i32",
+        (F64, U32) => "kf_f64_to_u32",
+        (F64, I64) => "kf_f64_to_i64",
+        _ => "kf_f64_to_u64",
+    }
+}
+
 /// The text of a device function named in a writer's helper set, or `None`.
 pub(super) fn helper(name: &str) -> Option<&'static str> {
     Some(match name {
+        // Rust's `as`: truncate toward zero, saturate, NaN to 0 (`x != x` is the NaN test that
+        // needs no header).
+        "kf_f32_to_i32" => "__device__ __forceinline__ int kf_f32_to_i32(float x) { return x != x ? 0 : __float2int_rz(x); }\n",
+        "kf_f32_to_u32" => "__device__ __forceinline__ unsigned int kf_f32_to_u32(float x) { return x != x ? 0u : __float2uint_rz(x); }\n",
+        "kf_f32_to_i64" => "__device__ __forceinline__ long long kf_f32_to_i64(float x) { return x != x ? 0ll : __float2ll_rz(x); }\n",
+        "kf_f32_to_u64" => "__device__ __forceinline__ unsigned long long kf_f32_to_u64(float x) { return x != x ? 0ull : __float2ull_rz(x); }\n",
+        "kf_f64_to_i32" => "__device__ __forceinline__ int kf_f64_to_i32(double x) { return x != x ? 0 : __double2int_rz(x); }\n",
+        "kf_f64_to_u32" => "__device__ __forceinline__ unsigned int kf_f64_to_u32(double x) { return x != x ? 0u : __double2uint_rz(x); }\n",
+        "kf_f64_to_i64" => "__device__ __forceinline__ long long kf_f64_to_i64(double x) { return x != x ? 0ll : __double2ll_rz(x); }\n",
+        "kf_f64_to_u64" => "__device__ __forceinline__ unsigned long long kf_f64_to_u64(double x) { return x != x ? 0ull : __double2ull_rz(x); }\n",
         "kf_f64_to_odd_f32" => "__device__ __forceinline__ float kf_f64_to_odd_f32(double x) { \
             const float t = __double2float_rz(x); \
             return ((double)t == x || x != x) ? t : __uint_as_float(__float_as_uint(t) | 1u); }\n",

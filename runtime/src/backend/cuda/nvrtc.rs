@@ -21,6 +21,11 @@ pub fn nvrtc_version() -> Option<(i32, i32)> {
     (r == cudarc::nvrtc::sys::nvrtcResult::NVRTC_SUCCESS).then_some((major, minor))
 }
 
+/// NVRTC's code-generation flags, as nvcc's at build time (kernelforge-build's `FLAGS`):
+/// `--fmad=false`, so `a * b + c` rounds twice as on the CPU backend, and a bounds-checked
+/// kernel computes the unchecked one's bits; `mul_add` is the fused operation.
+const FLAGS: &[&str] = &["--fmad=false"];
+
 /// Compiles a kernel's CUDA C (`cuda_source`, with entry point `name`) to PTX with NVRTC for
 /// the virtual architecture `arch` (`compute_75`, `compute_90`, ...). This is what the CUDA
 /// backend does when no usable PTX was embedded; it needs libnvrtc but no GPU or driver.
@@ -33,6 +38,7 @@ pub fn compile_with_nvrtc(name: &str, cuda_source: &str, arch: &str) -> Result<S
         return Err(unavailable(NO_NVRTC));
     }
     let mut options = vec![format!("--gpu-architecture={arch}")];
+    options.extend(FLAGS.iter().map(|f| f.to_string()));
     options.extend(include_options());
     let opts = cudarc::nvrtc::CompileOptions {
         options,
@@ -106,6 +112,7 @@ pub fn compile_cubin_with_nvrtc(name: &str, cuda_source: &str, sm: (i32, i32)) -
     // it; the size and buffer calls follow NVRTC's contract (size first, then a buffer of it).
     let out = unsafe {
         let mut options = vec![format!("--gpu-architecture={arch}")];
+        options.extend(FLAGS.iter().map(|f| f.to_string()));
         options.extend(include_options());
         let compiled = result::compile_program(prog, &options);
         let out = match compiled {
@@ -157,8 +164,10 @@ pub fn compile_cubin_cached(
 ) -> Result<(Vec<u8>, bool)> {
     let (na, nb) = nvrtc_version().ok_or_else(|| unavailable(NO_NVRTC))?;
     let key = format!(
-        "kernelforge cubin\narch=sm_{}{}\ndriver={driver}\nnvrtc={na}.{nb}\n\n{cuda_source}",
-        sm.0, sm.1
+        "kernelforge cubin\narch=sm_{}{}\ndriver={driver}\nnvrtc={na}.{nb}\nflags={}\n\n{cuda_source}",
+        sm.0,
+        sm.1,
+        FLAGS.join(" ")
     );
     if let Some(bin) = cache.and_then(|c| c.get(name, key.as_bytes())) {
         tracing::debug!(kernel = name, "cubin from the disk cache");
