@@ -5,7 +5,7 @@
 # memcheck and racecheck over the CUDA equivalence tests, and `kernelforge bench` beside
 # PyTorch's GELU, layer_norm, softmax, matmul, linear + GELU and attention (scripts/gpu_peers.py),
 # each result in a file of $OUT.
-# The run there is bounded to 8 minutes (each step has its own timeout). ../shared/GPU.md says
+# The run there is bounded to 9 minutes (each step has its own timeout). ../shared/GPU.md says
 # how the machine is reached. Usage: scripts/gpu-check.sh [--no-build]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -29,11 +29,15 @@ if [ "${1:-}" != "--no-build" ]; then
     esac
     cp "$bin" "$out/tests/$name"
   done < /tmp/kf-gpu-test-bins
-  strip "$out/kernelforge" "$out"/tests/*
+  # The bench again with PTX for compute_90 (JIT-compiled for the H100/H200): the default
+  # compute_75 PTX has no bf16/f16 mma.sync, so the matrix tiles run as warp shuffles there.
+  KERNELFORGE_CUDA_ARCH=compute_90 cargo build --release --features cuda,wgpu --bin kernelforge
+  cp target/release/kernelforge "$out/kernelforge-compute90"
+  strip "$out/kernelforge" "$out/kernelforge-compute90" "$out"/tests/*
   # About 6 MB each stripped, 180 MB together, mostly the same runtime and kernels: one xz
   # stream with a dictionary larger than the whole dedups them to about 14 MB.
-  (cd "$out" && tar cf - kernelforge tests | xz -9 --lzma2=preset=9,dict=256MiB -T1 > bins.tar.xz)
-  rm -rf "$out/kernelforge" "$out/tests"
+  (cd "$out" && tar cf - kernelforge kernelforge-compute90 tests | xz -9 --lzma2=preset=9,dict=256MiB -T1 > bins.tar.xz)
+  rm -rf "$out/kernelforge" "$out/kernelforge-compute90" "$out/tests"
   cp scripts/gpu_peers.py "$out/"
 fi
 
@@ -50,13 +54,14 @@ started=$(date +%s)
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
   timeout 30 "$bin/kernelforge" info
 } > "$OUT/info.txt" 2>&1
-# Budget (8 minutes): info 30 s, tests 210 s, sanitizers 2 x 60 s, the bounds-checked
-# equivalence tests 30 s, bench 60 s, peers 30 s.
+# Budget (9 minutes): info 30 s, tests 210 s, sanitizers 2 x 60 s, the bounds-checked
+# equivalence tests 30 s, bench 90 s, the compute_90 bench 60 s, peers 45 s.
 fails=0
 for t in "$bin"/tests/*; do
-  if [ $(( $(date +%s) - started )) -gt 240 ]; then echo "stopped before $(basename "$t"): out of time"; break; fi
+  left=$(( 210 - ($(date +%s) - started) ))
+  if [ "$left" -lt 10 ]; then echo "stopped before $(basename "$t"): out of time"; break; fi
   echo "=== $(basename "$t")"
-  timeout 90 "$t" --skip cuda_host 2>&1; rc=$?
+  timeout $(( left < 90 ? left : 90 )) "$t" --skip cuda_host 2>&1; rc=$?
   if [ "$rc" -ne 0 ]; then echo "FAILED: $(basename "$t") (exit $rc)"; fails=$((fails+1)); fi
 done > "$OUT/tests.txt" 2>&1
 echo "test binaries failed: $fails" >> "$OUT/tests.txt"
@@ -72,6 +77,9 @@ echo "test binaries failed: $fails" >> "$OUT/tests.txt"
 KERNELFORGE_CHECK=bounds timeout 30 "$bin"/tests/equivalence _cuda --skip cuda_host > "$OUT/bounds.txt" 2>&1
 echo "exit: $?" >> "$OUT/bounds.txt"
 KERNELFORGE_BACKEND=cuda timeout 90 "$bin/kernelforge" bench --json "$OUT/bench.json" > "$OUT/bench.txt" 2>&1
+# The bf16 products and attention (tensor cores) with the compute_90 PTX.
+KERNELFORGE_BACKEND=cuda KERNELFORGE_CACHE_DIR=/tmp/kf-cache90 timeout 60 "$bin/kernelforge-compute90" \
+  bench --only bfloat16 --json "$OUT/bench-compute90.json" > "$OUT/bench-compute90.txt" 2>&1
 PYTHONUNBUFFERED=1 timeout 45 python3 .gpu/gpu_peers.py > "$OUT/peers.txt" 2>&1
 echo "gpu-check: $(( $(date +%s) - started )) s; test binaries failed: $fails" | tee -a "$OUT/info.txt"
 tail -3 "$OUT/tests.txt"; grep -E "ERROR SUMMARY|exit:" "$OUT/sanitizer.txt"; tail -2 "$OUT/bounds.txt"; tail -5 "$OUT/peers.txt"

@@ -14,6 +14,7 @@
 //! The module prints nothing: progress goes to the callback [`run`] is given.
 
 mod attention;
+mod gpu_shapes;
 mod halves;
 mod kernels;
 mod matrix;
@@ -222,6 +223,7 @@ pub fn cases<'a>(dev: &'a Device, inputs: &'a Inputs) -> Vec<(String, Result<Cas
     );
     push_named(&mut out, matrix::cases(dev, &inputs.matrices));
     push_named(&mut out, attention::cases(dev, &inputs.heads));
+    push_named(&mut out, gpu_shapes::cases(dev));
     out
 }
 
