@@ -4,7 +4,7 @@
 # `kernelforge info`, every test binary with KERNELFORGE_REQUIRE=cuda, compute-sanitizer's
 # memcheck and racecheck over the CUDA equivalence tests, and `kernelforge bench` beside
 # PyTorch's GELU, layer_norm, softmax, matmul, linear + GELU and attention (scripts/gpu_peers.py),
-# each result in a file of $OUT.
+# each result in a file of $OUT (seven: the device tool brings back at most eight).
 # The run there is bounded to 9 minutes (each step has its own timeout). ../shared/GPU.md says
 # how the machine is reached. Usage: scripts/gpu-check.sh [--no-build]
 set -euo pipefail
@@ -74,15 +74,19 @@ echo "test binaries failed: $fails" >> "$OUT/tests.txt"
   done
 } > "$OUT/sanitizer.txt" 2>&1
 # Every built-in's bounds-checked CUDA C (NVRTC) in bounds: the unchecked results.
-KERNELFORGE_CHECK=bounds timeout 30 "$bin"/tests/equivalence _cuda --skip cuda_host > "$OUT/bounds.txt" 2>&1
-echo "exit: $?" >> "$OUT/bounds.txt"
+# (In sanitizer.txt: the device tool brings back at most 8 files.)
+{
+  echo "=== KERNELFORGE_CHECK=bounds: equivalence _cuda"
+  KERNELFORGE_CHECK=bounds timeout 30 "$bin"/tests/equivalence _cuda --skip cuda_host 2>&1 | tail -20
+  echo "exit: ${PIPESTATUS[0]}"
+} >> "$OUT/sanitizer.txt" 2>&1
 KERNELFORGE_BACKEND=cuda timeout 90 "$bin/kernelforge" bench --json "$OUT/bench.json" > "$OUT/bench.txt" 2>&1
 # The bf16 products and attention (tensor cores) with the compute_90 PTX.
 KERNELFORGE_BACKEND=cuda KERNELFORGE_CACHE_DIR=/tmp/kf-cache90 timeout 60 "$bin/kernelforge-compute90" \
-  bench --only bfloat16 --json "$OUT/bench-compute90.json" > "$OUT/bench-compute90.txt" 2>&1
+  bench --only bfloat16 --json "$OUT/bench-compute90.json" >> "$OUT/bench.txt" 2>&1
 PYTHONUNBUFFERED=1 timeout 45 python3 .gpu/gpu_peers.py > "$OUT/peers.txt" 2>&1
 echo "gpu-check: $(( $(date +%s) - started )) s; test binaries failed: $fails" | tee -a "$OUT/info.txt"
-tail -3 "$OUT/tests.txt"; grep -E "ERROR SUMMARY|exit:" "$OUT/sanitizer.txt"; tail -2 "$OUT/bounds.txt"; tail -5 "$OUT/peers.txt"
+tail -3 "$OUT/tests.txt"; grep -E "ERROR SUMMARY|exit:" "$OUT/sanitizer.txt"; tail -5 "$OUT/peers.txt"
 RUN
 chmod +x "$out/run.sh"
 du -sh "$out"
