@@ -86,7 +86,7 @@ pub fn matmul<T: Float, const TM: u32>(
                 0.0
             };
         }
-        barrier();
+        workgroup_barrier();
         for d in 0..16 {
             let mut av = [0.0f32; TM];
             let mut bv = [0.0f32; TM];
@@ -100,7 +100,7 @@ pub fn matmul<T: Float, const TM: u32>(
                 }
             }
         }
-        barrier();
+        workgroup_barrier();
     }
     for p in 0..TM {
         for q in 0..TM {
@@ -187,7 +187,7 @@ pub fn matmul_tiles<T: Float, const W: u32>(
         } else {
             // `at` is A's 64 x 16 row-major, `bt` B's 16 x 64; the barrier first lets the
             // previous step's loads finish.
-            barrier();
+            workgroup_barrier();
             for e in 0..8 {
                 let idx = lid + e * 128;
                 let (i, d) = (idx / 16, idx % 16);
@@ -205,7 +205,7 @@ pub fn matmul_tiles<T: Float, const W: u32>(
                     0.0 as T
                 };
             }
-            barrier();
+            workgroup_barrier();
             let fa0 = matrix_load_a(&at, wr * 16, 16, Layout::RowMajor);
             let fa1 = matrix_load_a(&at, (wr + 16) * 16, 16, Layout::RowMajor);
             let fb0 = matrix_load_b(&bt, wc, 64, Layout::RowMajor);
@@ -219,7 +219,7 @@ pub fn matmul_tiles<T: Float, const W: u32>(
     // The epilogue, one accumulator of each warp at a time: lane `lane` writes 8 of its warp's
     // 256 values.
     for f in 0..4 {
-        barrier();
+        workgroup_barrier();
         if f == 0 {
             matrix_store(&ct, warp * 256, 16, Layout::RowMajor, &c00);
         } else if f == 1 {
@@ -229,7 +229,7 @@ pub fn matmul_tiles<T: Float, const W: u32>(
         } else {
             matrix_store(&ct, warp * 256, 16, Layout::RowMajor, &c11);
         }
-        barrier();
+        workgroup_barrier();
         for e in 0..8 {
             let idx = lane * 8 + e;
             let r = row0 + wr + (f / 2) * 16 + idx / 16;

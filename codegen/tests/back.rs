@@ -118,3 +118,57 @@ fn compile_runs_every_back_end_and_names_its_files() {
     assert_eq!(g.cubin_sm(&ptx), None);
     assert_eq!(g.cubin_sm("saxpy-0000000000000000.sm_90.cubin"), None);
 }
+
+/// WGSL writes out `for` loops over literal bounds that stay within `proc::unroll::BUDGET`
+/// statements unrolled, a block per value, and keeps the others as loops: one with a bound
+/// that is not a literal, one that leaves early, one past the budget.
+#[test]
+fn wgsl_writes_out_small_literal_loops() {
+    let src = "fn unrolled(x: &[f32], y: &mut [f32], n: u32) {
+        let i = global_id().x;
+        let mut acc = [0.0f32; 4];
+        for q in 0..4 {
+            for p in (0..8).step_by(2) {
+                acc[q] = acc[q] + x[i + p + q];
+            }
+        }
+        for r in 0..n {
+            acc[0] = acc[0] + x[r];
+        }
+        for s in 0..3 {
+            if x[s] > 1.0 {
+                break;
+            }
+            acc[1] = acc[1] + x[s];
+        }
+        for t in 0..65 {
+            acc[2] = acc[2] + x[t];
+        }
+        y[i] = acc[0] + acc[1] + acc[2] + acc[3];
+    }";
+    let (k, info) = typed(src);
+    let body = wgsl::write_string(&k, &info, &Default::default()).unwrap();
+    wgsl::validate(&body).unwrap();
+    for q in 0..4 {
+        assert!(body.contains(&format!("let q: u32 = {q}u;")), "{body}");
+    }
+    for p in [0, 2, 4, 6] {
+        assert_eq!(
+            body.matches(&format!("let p: u32 = {p}u;")).count(),
+            4,
+            "{body}"
+        );
+    }
+    assert!(!body.contains("let p: u32 = 8u;"), "{body}");
+    assert!(
+        body.contains("var acc: array<f32, 4> = array<f32, 4>("),
+        "{body}"
+    );
+    // `r` (a parameter's bound), `s` (a `break`) and `t` (65 statements) stay loops.
+    for v in ["r", "s", "t"] {
+        assert!(
+            body.contains(&format!("let {v}: u32 = kf_i")),
+            "{v}: {body}"
+        );
+    }
+}

@@ -3,4 +3,5 @@
 pub mod bounds;
 pub mod linear;
 pub mod uniform;
+pub mod unroll;
 pub mod vector;

@@ -425,6 +425,22 @@ impl<'a> Writer<'a> {
                 body,
             } => {
                 let t = self.info.local_ty(*var);
+                if let Some(values) = crate::proc::unroll::unrolled_values(self.kernel, stmt) {
+                    // Written out, a block per value (`proc::unroll` says why).
+                    let (name, suffix) = (
+                        self.local_name(*var),
+                        if t == Scalar::I32 { "i" } else { "u" },
+                    );
+                    for v in values {
+                        self.line("{");
+                        self.indent += 1;
+                        self.line(&format!("let {name}: {} = {v}{suffix};", ty(t)));
+                        self.indent -= 1;
+                        self.block(body);
+                        self.line("}");
+                    }
+                    return;
+                }
                 let n = index(*var);
                 let s = self.expr(*start);
                 let e = self.expr(*end);
@@ -492,14 +508,26 @@ impl<'a> Writer<'a> {
                     a.len,
                 );
                 let id = index(*array);
-                self.line(&format!("var {n}: array<{t}, {len}>;"));
-                if let Some(v) = init {
-                    let v = self.expr(*v);
-                    self.line(&format!("let kf_fill{id}: {t} = {v};"));
-                    self.line(&format!(
-                        "for (var kf_k{id} = 0u; kf_k{id} < {len}u; kf_k{id}++) {{ \
-                         {n}[kf_k{id}] = kf_fill{id}; }}"
-                    ));
+                match init {
+                    // A short array is built whole, with no loop to unroll (`proc::unroll`).
+                    Some(v) if len <= 16 => {
+                        let v = self.expr(*v);
+                        self.line(&format!("let kf_fill{id}: {t} = {v};"));
+                        let fill = vec![format!("kf_fill{id}"); len as usize].join(", ");
+                        self.line(&format!(
+                            "var {n}: array<{t}, {len}> = array<{t}, {len}>({fill});"
+                        ));
+                    }
+                    Some(v) => {
+                        self.line(&format!("var {n}: array<{t}, {len}>;"));
+                        let v = self.expr(*v);
+                        self.line(&format!("let kf_fill{id}: {t} = {v};"));
+                        self.line(&format!(
+                            "for (var kf_k{id} = 0u; kf_k{id} < {len}u; kf_k{id}++) {{ \
+                             {n}[kf_k{id}] = kf_fill{id}; }}"
+                        ));
+                    }
+                    None => self.line(&format!("var {n}: array<{t}, {len}>;")),
                 }
             }
             Stmt::ArrayStore {
