@@ -80,9 +80,12 @@ echo "test binaries failed: $fails" >> "$OUT/tests.txt"
   KERNELFORGE_CHECK=bounds timeout 30 "$bin"/tests/equivalence _cuda --skip cuda_host 2>&1 | tail -20
   echo "exit: ${PIPESTATUS[0]}"
 } >> "$OUT/sanitizer.txt" 2>&1
-KERNELFORGE_BACKEND=cuda timeout 90 "$bin/kernelforge" bench --json "$OUT/bench.json" > "$OUT/bench.txt" 2>&1
+# KERNELFORGE_PROFILE=1: each kernel's device time (CUDA events: mean, min, max per launch)
+# in a table at the end, beside the bench's wall-clock medians (which include the launch and
+# the wait: at 70 us a run, a large share; PyTorch's figures are CUDA events).
+KERNELFORGE_PROFILE=1 KERNELFORGE_BACKEND=cuda timeout 90 "$bin/kernelforge" bench --json "$OUT/bench.json" > "$OUT/bench.txt" 2>&1
 # The bf16 products and attention (tensor cores) with the compute_90 PTX.
-KERNELFORGE_BACKEND=cuda KERNELFORGE_CACHE_DIR=/tmp/kf-cache90 timeout 60 "$bin/kernelforge-compute90" \
+KERNELFORGE_PROFILE=1 KERNELFORGE_BACKEND=cuda KERNELFORGE_CACHE_DIR=/tmp/kf-cache90 timeout 60 "$bin/kernelforge-compute90" \
   bench --only bfloat16 --json "$OUT/bench-compute90.json" >> "$OUT/bench.txt" 2>&1
 PYTHONUNBUFFERED=1 timeout 45 python3 .gpu/gpu_peers.py > "$OUT/peers.txt" 2>&1
 echo "gpu-check: $(( $(date +%s) - started )) s; test binaries failed: $fails" | tee -a "$OUT/info.txt"
