@@ -43,6 +43,11 @@ pub struct Record {
     pub bytes: u64,
     /// Median wall time of one run (launch and wait), ms.
     pub median_ms: f64,
+    /// Median device time of one run on the CUDA backend, ms: the sum of its launches' CUDA
+    /// events, which leave out the launch and the wait that `median_ms` includes (at tens of
+    /// microseconds a run, a large share); what PyTorch's CUDA-event timings compare with.
+    /// `None` on the other backends.
+    pub device_ms: Option<f64>,
     /// Wall time of the first run (launch and wait), ms: the cold launch, compilation
     /// included on a GPU.
     pub first_ms: f64,
@@ -81,6 +86,7 @@ impl Record {
         serde_json::json!({
             "kernel": self.kernel, "backend": self.backend, "device": self.device,
             "elements": self.elements, "bytes": self.bytes, "median_ms": self.median_ms,
+            "device_ms": self.device_ms,
             "first_ms": self.first_ms, "compile_ms": self.compile_ms,
             "gbps": self.gbps, "tflops": self.tflops, "max_abs_err": self.max_abs_err, "max_rel_err": self.max_rel_err,
             "ok": self.ok, "peer_of": self.peer_of, "roofline_gbps": self.roofline_gbps,
@@ -260,6 +266,22 @@ fn measure(
     let mut failed = vec![None; cases.len()];
     let mut times = vec![Vec::with_capacity(opts.runs); cases.len()];
     let mut first = vec![f64::NAN; cases.len()];
+    // On CUDA, each timed run's device time too, from the profile's CUDA events read between
+    // runs (reading waits for the device, outside the wall-clock interval).
+    let events = dev.backend() == kernelforge::Backend::Cuda;
+    if events {
+        dev.set_profiling(true);
+    }
+    let device_total = || -> Option<f64> {
+        let p = dev.profile().ok()?;
+        (p.clock == kernelforge::profile::Clock::CudaEvents).then(|| {
+            p.kernels
+                .iter()
+                .map(|k| k.device_time.as_secs_f64() * 1e3)
+                .sum()
+        })
+    };
+    let mut device = vec![Vec::with_capacity(opts.runs); cases.len()];
     for round in 0..opts.runs + 2 {
         // Odd rounds run the cases in reverse, so that a kernel and its peer each follow the
         // other equally often: in a fixed order the second of a pair was measured ~2% faster
@@ -273,9 +295,19 @@ fn measure(
             if failed[i].is_some() {
                 continue;
             }
+            let before = if events && round >= 2 {
+                device_total()
+            } else {
+                None
+            };
             let t = Instant::now();
             match (c.step)(false).and_then(|_| dev.synchronize()) {
-                Ok(()) if round >= 2 => times[i].push(t.elapsed().as_secs_f64() * 1e3),
+                Ok(()) if round >= 2 => {
+                    times[i].push(t.elapsed().as_secs_f64() * 1e3);
+                    if let (Some(b), Some(a)) = (before, device_total()) {
+                        device[i].push(a - b);
+                    }
+                }
                 Ok(()) if round == 0 => first[i] = t.elapsed().as_secs_f64() * 1e3,
                 Ok(()) => {}
                 Err(e) => failed[i] = Some(e.to_string()),
@@ -298,6 +330,7 @@ fn measure(
             }
         };
         let ms = median(std::mem::take(&mut times[i]));
+        let device_ms = (!device[i].is_empty()).then(|| median(std::mem::take(&mut device[i])));
         let (abs, rel) = errors(&check.got, &check.want);
         let tuned = c.family.as_deref().and_then(|f| dev.autotuned(f));
         let r = Record {
@@ -308,6 +341,7 @@ fn measure(
             elements: opts.elements,
             bytes: c.bytes,
             median_ms: ms,
+            device_ms,
             first_ms: first[i],
             compile_ms: match (&c.peer_of, &profile) {
                 // The f32 instances of generic kernels keep the plain name in the bench; an
@@ -348,6 +382,9 @@ fn measure(
             r.first_ms,
             r.max_abs_err
         ));
+        if let Some(d) = r.device_ms {
+            progress(&format!("  {:<26} device (CUDA events): {d:.4} ms", ""));
+        }
         if let Some(i) = &r.instance {
             progress(&format!("  {:<26} autotuned: {i}", ""));
         }
