@@ -37,11 +37,8 @@ pub fn compile_with_nvrtc(name: &str, cuda_source: &str, arch: &str) -> Result<S
     if !nvrtc_present() {
         return Err(unavailable(NO_NVRTC));
     }
-    let mut options = vec![format!("--gpu-architecture={arch}")];
-    options.extend(FLAGS.iter().map(|f| f.to_string()));
-    options.extend(include_options());
     let opts = cudarc::nvrtc::CompileOptions {
-        options,
+        options: options(arch),
         name: Some(format!("{name}.cu")),
         ..Default::default()
     };
@@ -54,6 +51,15 @@ pub fn compile_with_nvrtc(name: &str, cuda_source: &str, arch: &str) -> Result<S
         )),
         Err(e) => Err(cuda_err(context(), e)),
     }
+}
+
+/// NVRTC's options for the virtual or real architecture `arch` (`compute_75`, `sm_90`): the
+/// architecture, [`FLAGS`] and the include folders.
+fn options(arch: &str) -> Vec<String> {
+    let mut options = vec![format!("--gpu-architecture={arch}")];
+    options.extend(FLAGS.iter().map(|f| f.to_string()));
+    options.extend(include_options());
+    options
 }
 
 /// `-I` options for the toolkit's include folders, which hold cuda_fp16.h and cuda_bf16.h
@@ -111,10 +117,7 @@ pub fn compile_cubin_with_nvrtc(name: &str, cuda_source: &str, sm: (i32, i32)) -
     // SAFETY: `prog` was created above and is destroyed once, below; `src` and `file` outlive
     // it; the size and buffer calls follow NVRTC's contract (size first, then a buffer of it).
     let out = unsafe {
-        let mut options = vec![format!("--gpu-architecture={arch}")];
-        options.extend(FLAGS.iter().map(|f| f.to_string()));
-        options.extend(include_options());
-        let compiled = result::compile_program(prog, &options);
+        let compiled = result::compile_program(prog, &options(&arch));
         let out = match compiled {
             Err(e) => {
                 let log = result::get_program_log(prog)
