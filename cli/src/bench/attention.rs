@@ -62,23 +62,10 @@ impl Heads {
             .get_or_init(|| {
                 let mut o = vec![0.0f32; HEADS * n * d];
                 o.par_chunks_mut(d).enumerate().for_each(|(r, out)| {
-                    let base = (r / n) * n * d;
+                    let head = (r / n) * n * d..(r / n + 1) * n * d;
                     let q = &self.q[r * d..(r + 1) * d];
-                    let s: Vec<f64> = (0..n)
-                        .map(|j| {
-                            let k = &self.k[base + j * d..base + (j + 1) * d];
-                            let dot: f64 =
-                                q.iter().zip(k).map(|(&a, &b)| a as f64 * b as f64).sum();
-                            dot * scale
-                        })
-                        .collect();
-                    let m = s.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                    let w: Vec<f64> = s.iter().map(|&x| (x - m).exp()).collect();
-                    let total: f64 = w.iter().sum();
-                    for (x, o) in out.iter_mut().enumerate() {
-                        let acc: f64 = (0..n).map(|j| w[j] * self.v[base + j * d + x] as f64).sum();
-                        *o = (acc / total) as f32;
-                    }
+                    let (k, v) = (&self.k[head.clone()], &self.v[head]);
+                    out.copy_from_slice(&row_f64(q, k, v, n, scale, |x| x as f64));
                 });
                 o
             })
@@ -93,6 +80,35 @@ impl Heads {
     fn flops(&self) -> u64 {
         4 * (HEADS * self.seq * self.seq * HEAD_DIM) as u64
     }
+}
+
+/// One query row of attention in `f64`: `softmax(scale q k^T) v` over the first `keys` rows of
+/// a head's `k` and `v` (`[seq, d]` each, `d = q.len()`), the elements widened by `wide`.
+pub(crate) fn row_f64<T: Copy>(
+    q: &[T],
+    k: &[T],
+    v: &[T],
+    keys: usize,
+    scale: f64,
+    wide: impl Fn(T) -> f64,
+) -> Vec<f32> {
+    let d = q.len();
+    let s: Vec<f64> = (0..keys)
+        .map(|j| {
+            let kr = &k[j * d..(j + 1) * d];
+            let dot: f64 = q.iter().zip(kr).map(|(&a, &b)| wide(a) * wide(b)).sum();
+            dot * scale
+        })
+        .collect();
+    let m = s.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let w: Vec<f64> = s.iter().map(|&x| (x - m).exp()).collect();
+    let total: f64 = w.iter().sum();
+    (0..d)
+        .map(|x| {
+            let acc: f64 = (0..keys).map(|j| w[j] * wide(v[j * d + x])).sum();
+            (acc / total) as f32
+        })
+        .collect()
 }
 
 /// `attention` on `dev`, then its peer on the CPU, as (name, case, whether it is a peer).

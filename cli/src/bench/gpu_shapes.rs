@@ -97,12 +97,11 @@ fn product_case<'a>(dev: &'a Device, name: &str, gelu: bool) -> Result<Case<'a>>
                                 x[p].to_f64() * w.to_f64()
                             })
                             .sum();
-                        if !gelu {
-                            return v as f32;
+                        if gelu {
+                            super::matrix::gelu_tanh_f64(v + bias[j].to_f64()) as f32
+                        } else {
+                            v as f32
                         }
-                        let v = v + bias[j].to_f64();
-                        let u = (2.0 / std::f64::consts::PI).sqrt() * (v + 0.044715 * v * v * v);
-                        (0.5 * v * (1.0 + u.tanh())) as f32
                     })
                 })
                 .collect()
@@ -141,28 +140,11 @@ fn attention_case<'a>(dev: &'a Device, name: &str, causal: bool) -> Result<Case<
             sampled(HEADS * n)
                 .par_iter()
                 .flat_map_iter(|&r| {
-                    let (base, i) = ((r / n) * n * d, r % n);
+                    let head = (r / n) * n * d..(r / n + 1) * n * d;
+                    let keys = if causal { r % n + 1 } else { n };
                     let qr = &q[r * d..(r + 1) * d];
-                    let keys = if causal { i + 1 } else { n };
-                    let sc: Vec<f64> = (0..keys)
-                        .map(|j| {
-                            let kr = &k[base + j * d..base + (j + 1) * d];
-                            let dot: f64 = qr
-                                .iter()
-                                .zip(kr)
-                                .map(|(a, b)| a.to_f64() * b.to_f64())
-                                .sum();
-                            dot * scale
-                        })
-                        .collect();
-                    let m = sc.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                    let w: Vec<f64> = sc.iter().map(|&x| (x - m).exp()).collect();
-                    let total: f64 = w.iter().sum();
-                    let v = &v;
-                    (0..d).map(move |x| {
-                        let acc: f64 = (0..keys).map(|j| w[j] * v[base + j * d + x].to_f64()).sum();
-                        (acc / total) as f32
-                    })
+                    let (kh, vh) = (&k[head.clone()], &v[head]);
+                    super::attention::row_f64(qr, kh, vh, keys, scale, bf16::to_f64)
                 })
                 .collect()
         };

@@ -57,9 +57,7 @@ impl Matrices {
                     for (j, o) in row.iter_mut().enumerate() {
                         let w = &self.b[j * n..(j + 1) * n];
                         let v: f64 = x.iter().zip(w).map(|(&p, &q)| p as f64 * q as f64).sum();
-                        let v = v + self.bias[j] as f64;
-                        let u = (2.0 / std::f64::consts::PI).sqrt() * (v + 0.044715 * v * v * v);
-                        *o = (0.5 * v * (1.0 + u.tanh())) as f32;
+                        *o = gelu_tanh_f64(v + self.bias[j] as f64) as f32;
                     }
                 });
                 y
@@ -97,6 +95,12 @@ impl Matrices {
     fn flops(&self) -> u64 {
         2 * (self.side as u64).pow(3)
     }
+}
+
+/// GELU in its tanh form (PyTorch's `gelu(approximate='tanh')`) in `f64`.
+pub(crate) fn gelu_tanh_f64(v: f64) -> f64 {
+    let u = (2.0 / std::f64::consts::PI).sqrt() * (v + 0.044715 * v * v * v);
+    0.5 * v * (1.0 + u.tanh())
 }
 
 /// `matmul` on `dev`, then its peer on that backend, as (name, case, whether it is a peer).
