@@ -172,3 +172,48 @@ fn wgsl_writes_out_small_literal_loops() {
         );
     }
 }
+
+/// On the CPU, subgroups that load the same tile in one run share it: in place, through an
+/// alias, where the fragment lives only in that run; by a copy where a later run reads it
+/// (the alias is gone there). Two products sharing their left operand become one pair.
+#[test]
+fn cpu_shares_tiles_between_subgroups() {
+    let src = |later: &str| {
+        format!(
+            "fn shared_tile(a: &[f32], c: &mut [f32]) {{
+                let warp = local_id().x / 32;
+                let mut acc = matrix_fill(0.0);
+                let mut acc2 = matrix_fill(0.0);
+                let fa = matrix_load_a(a, 0, 16, Layout::RowMajor);
+                let fb = matrix_load_b(a, 256, 16, Layout::RowMajor);
+                matrix_mma(&mut acc, &fa, &fb);
+                matrix_mma(&mut acc2, &fa, &fb);
+                c[global_id().x] = 1.0;
+                {later}
+                matrix_store(c, warp * 256, 16, Layout::RowMajor, &acc);
+                matrix_store(c, 4096 + warp * 256, 16, Layout::RowMajor, &acc2);
+            }}"
+        )
+    };
+    let cpu = |s: &str| {
+        let (k, info) = typed(s);
+        cpu::write_string(&k, &info, &Default::default()).unwrap_or_else(|e| match e {})
+    };
+    let local = cpu(&src(""));
+    // The two fills are the run's operations 0 and 1, the load of `fa` its operation 2.
+    assert!(
+        local.contains("kf_alias2[kf_sg as usize] = kf_j"),
+        "{local}"
+    );
+    assert!(
+        local.contains("&kf_m_fa[kf_alias2[kf_sg as usize]]"),
+        "{local}"
+    );
+    assert!(local.contains("rt::matrix::mma_pair("), "{local}");
+    let later = cpu(&src("matrix_mma(&mut acc, &fa, &fb);"));
+    assert!(!later.contains("kf_alias"), "{later}");
+    assert!(
+        later.contains("kf_m_fa[kf_sg as usize] = kf_m_fa[kf_j]"),
+        "{later}"
+    );
+}

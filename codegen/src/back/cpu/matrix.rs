@@ -41,54 +41,107 @@ impl Writer<'_> {
             return TokenStream::new();
         }
         if plan.sub.get() {
-            return ops.iter().map(|op| self.matrix_op(op, None)).collect();
+            return self.matrix_ops(ops, &vec![Share::No; ops.len()]);
         }
         let count = self.kernel.invocations_per_group().div_ceil(32) as usize;
-        let shared: Vec<bool> = (0..ops.len())
-            .map(|i| !self.checked && count > 1 && shareable(ops, i))
+        let share: Vec<Share> = (0..ops.len())
+            .map(|i| match ops[i] {
+                _ if self.checked || count == 1 || !shareable(ops, i) => Share::No,
+                MatrixOp::Load { matrix, .. } if run_local(self.kernel, ops, i, *matrix) => {
+                    Share::Alias
+                }
+                _ => Share::Copy,
+            })
             .collect();
-        let memos = shared
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| **s)
-            .map(|(i, _)| {
-                let m = format_ident!("kf_memo{i}");
-                quote!(let mut #m: [Option<(u32, u32, bool)>; #count] = [None; #count];)
-            });
-        let memos: TokenStream = memos.collect();
-        let run = self.each_subgroup(plan, false, || {
-            ops.iter()
-                .enumerate()
-                .map(|(i, op)| self.matrix_op(op, shared[i].then_some(i)))
-                .collect::<TokenStream>()
-        });
-        quote!(#memos #run)
+        let mut decls = TokenStream::new();
+        for (i, s) in share.iter().enumerate() {
+            let m = format_ident!("kf_memo{i}");
+            match s {
+                Share::No => {}
+                Share::Copy | Share::Alias => decls.extend(
+                    quote!(let mut #m: [Option<(u32, u32, bool)>; #count] = [None; #count];),
+                ),
+            }
+            if *s == Share::Alias {
+                let a = format_ident!("kf_alias{i}");
+                decls.extend(quote!(let mut #a: [usize; #count] = [0; #count];));
+            }
+        }
+        let run = self.each_subgroup(plan, false, || self.matrix_ops(ops, &share));
+        quote!(#decls #run)
     }
 
-    /// `op` for subgroup `kf_sg`, whose first lane is `kf_inv`; `memo`: the number of a load
-    /// that takes the tile from an earlier subgroup of the run that loaded the same place
-    /// (see [`shareable`]).
-    fn matrix_op(&self, op: &MatrixOp, memo: Option<usize>) -> TokenStream {
-        let k = self.kernel;
+    /// `ops` for subgroup `kf_sg`, in order, two products that share their left operand as
+    /// one `rt::matrix::mma_pair` (see [`paired`]); `share[i]`: whether and how load `i` takes
+    /// its tile from an earlier subgroup (see [`Share`]).
+    fn matrix_ops(&self, ops: &[&MatrixOp], share: &[Share]) -> TokenStream {
+        // Fragments read through an alias: those of the run's `Share::Alias` loads.
+        let aliased = |m: MatrixId| {
+            ops.iter()
+                .zip(share)
+                .enumerate()
+                .find_map(|(i, (op, s))| match op {
+                    MatrixOp::Load { matrix, .. } if *matrix == m && *s == Share::Alias => {
+                        Some(format_ident!("kf_alias{i}"))
+                    }
+                    _ => None,
+                })
+        };
         let frag = |m: MatrixId| {
+            let n = fragments(&self.kernel.matrix(m).name);
+            match aliased(m) {
+                Some(a) => quote!(#n[#a[kf_sg as usize]]),
+                None => quote!(#n[kf_sg as usize]),
+            }
+        };
+        let mut out = TokenStream::new();
+        let mut i = 0;
+        while i < ops.len() {
+            if let Some((c0, c1, a, b0, b1)) = paired(ops, i) {
+                let (c0, c1, a, b0, b1) = (frag(c0), frag(c1), frag(a), frag(b0), frag(b1));
+                out.extend(
+                    quote!(rt::matrix::mma_pair(kf_level, &mut #c0, &mut #c1, &#a, &#b0, &#b1);),
+                );
+                i += 2;
+            } else {
+                out.extend(self.matrix_op(ops[i], i, share[i], &frag));
+                i += 1;
+            }
+        }
+        out
+    }
+
+    /// `op`, number `i` of its run, for subgroup `kf_sg`, whose first lane is `kf_inv`, with
+    /// `share` its way of taking a tile from an earlier subgroup (see [`Share`]) and `frag` the
+    /// place of a fragment it reads.
+    fn matrix_op(
+        &self,
+        op: &MatrixOp,
+        i: usize,
+        share: Share,
+        frag: &dyn Fn(MatrixId) -> TokenStream,
+    ) -> TokenStream {
+        let k = self.kernel;
+        let own = |m: MatrixId| {
             let n = fragments(&k.matrix(m).name);
             quote!(#n[kf_sg as usize])
         };
         match op {
             MatrixOp::Fill { matrix, value } => {
-                let (t, v) = (frag(*matrix), self.expr(*value, Mode::ITEM));
+                let (t, v) = (own(*matrix), self.expr(*value, Mode::ITEM));
                 quote!(rt::matrix::fill(&mut #t, #v);)
             }
             MatrixOp::Mma { acc, a, b } => {
-                let (c, a, b) = (frag(*acc), frag(*a), frag(*b));
+                let (c, a, b) = (own(*acc), frag(*a), frag(*b));
                 quote!(rt::matrix::mma(kf_level, &mut #c, &#a, &#b);)
             }
             MatrixOp::Load { matrix, place } | MatrixOp::Store { matrix, place } => {
                 let store = matches!(op, MatrixOp::Store { .. });
-                let t = frag(*matrix);
                 let (f, t) = if store {
+                    let t = frag(*matrix);
                     ("store", quote!(&#t))
                 } else {
+                    let t = own(*matrix);
                     ("load", quote!(&mut #t))
                 };
                 // `rt::matrix::{load, store}_{slice, array}`, an array's name last.
@@ -108,28 +161,37 @@ impl Writer<'_> {
                         quote!(rt::matrix::#f(#t, #arr, kf_o, kf_s, kf_col, #name)?;)
                     }
                 };
-                let call = match memo {
-                    // The earlier subgroup's tile still holds what memory holds: `shareable`.
-                    Some(i) => {
-                        let (m, n) = (
-                            format_ident!("kf_memo{i}"),
-                            fragments(&k.matrix(*matrix).name),
-                        );
-                        quote! {
-                            let kf_key = Some((kf_o, kf_s, kf_col));
-                            match #m[..kf_sg as usize].iter().position(|kf_p| *kf_p == kf_key) {
-                                Some(kf_j) => #n[kf_sg as usize] = #n[kf_j],
-                                None => { #call }
-                            }
-                            #m[kf_sg as usize] = kf_key;
-                        }
+                // The earlier subgroup's tile still holds what memory holds: `shareable`.
+                let (m, n) = (
+                    format_ident!("kf_memo{i}"),
+                    fragments(&k.matrix(*matrix).name),
+                );
+                let (hit, miss) = match share {
+                    Share::No => (None, TokenStream::new()),
+                    Share::Copy => (Some(quote!(#n[kf_sg as usize] = #n[kf_j])), quote!()),
+                    Share::Alias => {
+                        let a = format_ident!("kf_alias{i}");
+                        (
+                            Some(quote!(#a[kf_sg as usize] = kf_j)),
+                            quote!(#a[kf_sg as usize] = kf_sg as usize;),
+                        )
                     }
+                };
+                let call = match hit {
+                    Some(hit) => quote! {
+                        let kf_key = Some((kf_o, kf_s, kf_col));
+                        match #m[..kf_sg as usize].iter().position(|kf_p| *kf_p == kf_key) {
+                            Some(kf_j) => #hit,
+                            None => { #miss #call }
+                        }
+                        #m[kf_sg as usize] = kf_key;
+                    },
                     None => call,
                 };
                 let access = self.matrix_access(k.matrix(*matrix).role, place, call, store);
                 if store && self.checked {
                     // The values written, for the race check's record.
-                    let t = frag(*matrix);
+                    let t = own(*matrix);
                     quote!({ let kf_t: &rt::matrix::Tile = &#t; #access })
                 } else {
                     access
@@ -190,6 +252,70 @@ impl Writer<'_> {
             #call
             #report
         })
+    }
+}
+
+/// How a load of a run takes its tile from an earlier subgroup's load of the same place (see
+/// [`shareable`]).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Share {
+    /// It does not: it reads memory.
+    No,
+    /// It copies the earlier subgroup's fragment (1 KiB).
+    Copy,
+    /// It reads the earlier subgroup's fragment in place, through `kf_alias<i>` (the index of
+    /// the subgroup whose fragment holds the tile): where the fragment lives only in the run
+    /// ([`run_local`]), so that nothing reads it where the alias is not in scope.
+    Alias,
+}
+
+/// The fragments `op` names.
+fn named(op: &MatrixOp) -> impl Iterator<Item = MatrixId> {
+    let (x, y, z) = match *op {
+        MatrixOp::Fill { matrix, .. }
+        | MatrixOp::Load { matrix, .. }
+        | MatrixOp::Store { matrix, .. } => (matrix, None, None),
+        MatrixOp::Mma { acc, a, b } => (acc, Some(a), Some(b)),
+    };
+    std::iter::once(x).chain(y).chain(z)
+}
+
+/// Whether fragment `m`, loaded by `ops[i]`, lives only in this run: no operation of the
+/// kernel outside the run names it, and none in the run names it before `ops[i]`. Then every
+/// read of it follows its load within one pass of the run over the subgroups, where the alias
+/// holds.
+fn run_local(kernel: &Kernel, ops: &[&MatrixOp], i: usize, m: MatrixId) -> bool {
+    let count = |op: &MatrixOp| named(op).filter(|x| *x == m).count();
+    let mut all = 0;
+    walk_stmts(&kernel.body, &mut |s| {
+        if let Stmt::Matrix(op) = s {
+            all += count(op);
+        }
+    });
+    let here: usize = ops.iter().map(|op| count(op)).sum();
+    let first = ops.iter().position(|op| count(op) > 0);
+    all == here && first == Some(i)
+}
+
+/// `ops[i]` and `ops[i + 1]` as `(c0, c1, a, b0, b1)` when they are `c0 += a * b0` and
+/// `c1 += a * b1` with `c0` and `c1` different accumulators: the second reads nothing the first
+/// writes (an accumulator is never an operand), so the two may run as one micro-kernel that
+/// broadcasts each element of `a` once for both (`rt::matrix::mma_pair`, bit for bit the two).
+#[allow(clippy::type_complexity)]
+fn paired(
+    ops: &[&MatrixOp],
+    i: usize,
+) -> Option<(MatrixId, MatrixId, MatrixId, MatrixId, MatrixId)> {
+    match (ops.get(i)?, ops.get(i + 1)?) {
+        (
+            MatrixOp::Mma { acc: c0, a, b: b0 },
+            MatrixOp::Mma {
+                acc: c1,
+                a: a1,
+                b: b1,
+            },
+        ) if a == a1 && c0 != c1 => Some((*c0, *c1, *a, *b0, *b1)),
+        _ => None,
     }
 }
 
