@@ -123,7 +123,8 @@ pub fn matmul<T: Float, const TM: u32>(
 /// is row- or column-major (a stride of 1), the warps load their tiles straight from `a` and
 /// `b`; elsewhere (the edges, other strides) the workgroup first stages the step's 64 x 16 of A
 /// and 16 x 64 of B through workgroup memory, zeros past the matrices. The epilogue goes through
-/// workgroup memory one 16 x 16 accumulator per warp at a time. Launch `Grid::groups([ceil(n /
+/// workgroup memory 32 rows of the tile at a time (`ct`, 8 KiB: with `at` and `bt` the 16 KiB
+/// that WebGPU's default limits allow). Launch `Grid::groups([ceil(n /
 /// 64), ceil(m / 64), 1])`. (`W`, the warps per workgroup, has one value: it names the instance
 /// in `ops::matmul`'s autotuned family.)
 #[compute_kernel(workgroup_size = 128, T = [f32, f16, bf16], W = [4])]
@@ -144,7 +145,7 @@ pub fn matmul_tiles<T: Float, const W: u32>(
 ) {
     let at = shared_array::<T, 1024>();
     let bt = shared_array::<T, 1024>();
-    let ct = shared_array::<f32, 1024>();
+    let ct = shared_array::<f32, 2048>();
     let lid = local_id().x;
     let warp = lid / 32;
     let lane = lid % 32;
@@ -216,30 +217,38 @@ pub fn matmul_tiles<T: Float, const W: u32>(
             matrix_mma(&mut c11, &fa1, &fb1);
         }
     }
-    // The epilogue, one accumulator of each warp at a time: lane `lane` writes 8 of its warp's
-    // 256 values.
-    for f in 0..4 {
+    // The epilogue, 32 rows of the workgroup's tile at a time: the two warps of those rows
+    // store their accumulators to `ct` (32 x 64), then each row goes out as one loop over its
+    // columns, `c[base + j]` for consecutive `j`, which the CPU back end runs as vector code
+    // (a stride loop), without the bias and activation where there are none.
+    let plain = act == 0 && bias.len() == 0;
+    let cols = if col0 < n { min(64, n - col0) } else { 0 };
+    for p in 0..2 {
         workgroup_barrier();
-        if f == 0 {
-            matrix_store(&ct, warp * 256, 16, Layout::RowMajor, &c00);
-        } else if f == 1 {
-            matrix_store(&ct, warp * 256, 16, Layout::RowMajor, &c01);
-        } else if f == 2 {
-            matrix_store(&ct, warp * 256, 16, Layout::RowMajor, &c10);
-        } else {
-            matrix_store(&ct, warp * 256, 16, Layout::RowMajor, &c11);
+        if warp / 2 == p {
+            matrix_store(&ct, wc, 64, Layout::RowMajor, &c00);
+            matrix_store(&ct, wc + 16, 64, Layout::RowMajor, &c01);
+            matrix_store(&ct, 1024 + wc, 64, Layout::RowMajor, &c10);
+            matrix_store(&ct, 1024 + wc + 16, 64, Layout::RowMajor, &c11);
         }
         workgroup_barrier();
-        for e in 0..8 {
-            let idx = lane * 8 + e;
-            let r = row0 + wr + (f / 2) * 16 + idx / 16;
-            let cc = col0 + wc + (f % 2) * 16 + idx % 16;
-            if r < m && cc < n {
-                let mut v = ct[warp * 256 + idx];
-                if cc < bias.len() {
-                    v += bias[cc] as f32;
+        for r in 0..32 {
+            let row = row0 + p * 32 + r;
+            if row < m {
+                let (base, src) = (row * n + col0, r * 64);
+                if plain {
+                    for j in (lid..cols).step_by(128) {
+                        c[base + j] = ct[src + j] as T;
+                    }
+                } else {
+                    for j in (lid..cols).step_by(128) {
+                        let mut v = ct[src + j];
+                        if col0 + j < bias.len() {
+                            v += bias[col0 + j] as f32;
+                        }
+                        c[base + j] = activation(act, v) as T;
+                    }
                 }
-                c[r * n + cc] = activation(act, v) as T;
             }
         }
     }

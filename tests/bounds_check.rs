@@ -56,6 +56,22 @@ pub fn reverse_staged(n: u32, x: &[f32], y: &mut [f32]) {
     }
 }
 
+/// Fills a workgroup array of 64 in a stride loop over `n` columns, then copies it out: with
+/// `n` past 64 the loop writes `tile[64]` and on. (The CPU checks such a loop's accesses once
+/// per chunk of columns, and runs a chunk that fails one at a time.)
+#[compute_kernel(workgroup_size = 32)]
+pub fn strided_fill(n: u32, x: &[f32], y: &mut [f32]) {
+    let tile = shared_array::<f32, 64>();
+    let lid = local_id().x;
+    for c in (lid..n).step_by(32) {
+        tile[c] = x[c];
+    }
+    workgroup_barrier();
+    for c in (lid..64).step_by(32) {
+        y[c] = tile[c];
+    }
+}
+
 /// Puts `x[i]` into slot `k` of a private array of 4 and sums the array: `k` 4 is out of
 /// bounds in every invocation.
 #[compute_kernel(workgroup_size = 64)]
@@ -215,6 +231,35 @@ fn a_workgroup_array_read_past_its_end_is_the_cpu_backends_error(dev: &Device) {
     assert_eq!(e.to_string(), cpu.to_string());
     right_neighbour::launch(dev, Grid::linear(n), 0, &x, &mut y).unwrap();
     assert_eq!(y.to_vec().unwrap(), inputs(n));
+}
+
+#[each_backend]
+fn a_stride_loop_past_a_workgroup_array_is_the_cpu_backends_error(dev: &Device) {
+    let dev = checked(dev);
+    let x = dev.upload(&inputs(70)).unwrap();
+    let mut y = dev.zeros::<f32>(64).unwrap();
+    let e = err(
+        "strided_fill",
+        strided_fill::launch(dev, Grid::groups([1, 1, 1]), 70, &x, &mut y),
+    );
+    match &e {
+        Error::ArrayOutOfBounds {
+            kernel: "strided_fill",
+            array: "tile",
+            index,
+            len: 64,
+        } if (64..70).contains(index) => {}
+        e => panic!("{}: {e}", dev.name()),
+    }
+    // On the CPU the first index out of bounds, in column order.
+    if dev.backend() == Backend::Cpu {
+        assert!(
+            matches!(e, Error::ArrayOutOfBounds { index: 64, .. }),
+            "{e}"
+        );
+    }
+    strided_fill::launch(dev, Grid::groups([1, 1, 1]), 64, &x, &mut y).unwrap();
+    assert_eq!(y.to_vec().unwrap(), inputs(64));
 }
 
 #[each_backend]

@@ -217,3 +217,27 @@ fn cpu_shares_tiles_between_subgroups() {
         "{later}"
     );
 }
+
+/// A stride loop's accesses `a[V + c]` to a workgroup array are checked once per chunk of
+/// columns, as a slice's are, and then indexed unchecked (the loop vectorises).
+#[test]
+fn cpu_stride_loops_check_workgroup_arrays_once() {
+    let (k, info) = typed(
+        "fn rows(n: u32, y: &mut [f32]) {
+            let t = shared_array::<f32, 512>();
+            let lid = local_id().x;
+            for c in (lid..n).step_by(256) {
+                t[256 + c] = 1.0;
+            }
+            barrier();
+            let v = 3u32;
+            for c in (lid..256).step_by(256) {
+                y[c] = t[c] + t[v + c];
+            }
+        }",
+    );
+    let text = cpu::write_string(&k, &info, &Default::default()).unwrap_or_else(|e| match e {});
+    assert!(text.contains("<= 512usize"), "{text}");
+    assert!(text.contains("t.get_unchecked_mut(kf_o"), "{text}");
+    assert!(text.contains("t.get_unchecked(kf_o"), "{text}");
+}

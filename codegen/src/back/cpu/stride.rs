@@ -17,9 +17,11 @@
 //! ```
 //!
 //! Each invocation still sees its own iterations in order. The inner loop reads and writes
-//! consecutive elements, and accesses `s[c]` and `s[V + c]` (`V` uniform) are checked once per
-//! `c0` (`V + c0 + n <= s.len()`), so it is a straight loop over the per-invocation slots that
-//! LLVM vectorises. When a check fails, the same loop runs with every access checked.
+//! consecutive elements, and accesses `s[c]` and `s[V + c]` (`V` uniform) to slices and to
+//! workgroup arrays are checked once per `c0` (`V + c0 + n <= s.len()`), so it is a straight
+//! loop over the per-invocation slots that LLVM vectorises (`matmul_tiles`' epilogue copies a
+//! row of its tile out of workgroup memory so). When a check fails, the same loop runs with
+//! every access checked.
 //!
 //! Full chunks (`n = N`) run first, in a loop of their own whose work-item loop has the
 //! constant count `N`: LLVM unrolls it and keeps per-invocation accumulators
@@ -83,6 +85,8 @@ pub(super) struct Fast {
     lanes: bool,
     /// `(key of V, variable holding V + c0 as usize)`; the key of a bare `s[c]` is empty.
     offsets: Vec<(String, Ident)>,
+    /// The workgroup arrays checked, each with the key of its `V`.
+    arrays: Vec<(ArrayId, String)>,
 }
 
 impl Plan<'_> {
@@ -245,6 +249,36 @@ impl Writer<'_> {
                 pointers.push(quote!(let #p = #sn.as_ptr();));
             }
         }
+        // Workgroup arrays accessed at `a[c]` and `a[V + c]`, checked the same way.
+        let mut arrays: Vec<(ArrayId, String)> = Vec::new();
+        for (array, v, key) in self.fast_array_accesses(*var, lanes, body) {
+            let off = match offsets.iter().find(|(k2, _)| *k2 == key) {
+                Some((_, o)) => o.clone(),
+                None => {
+                    let o = format_ident!("kf_o{}", offsets.len());
+                    let vt = match v {
+                        Some(v) => self.expr(v, at),
+                        None => quote!(0u32),
+                    };
+                    decls.push(quote!(let #o: usize = (#vt as usize) + (kf_c0 as usize);));
+                    offsets.push((key.clone(), o.clone()));
+                    o
+                }
+            };
+            let a = k.array(array);
+            let len = match a.len_param {
+                Some(_) => {
+                    let name = ident(&a.name);
+                    quote!(#name.len())
+                }
+                None => {
+                    let len = a.len as usize;
+                    quote!(#len)
+                }
+            };
+            checks.push(quote!(&& #off + kf_n as usize <= #len));
+            arrays.push((array, key));
+        }
         // Where invocations may have returned, the fast form needs them all live.
         let all_live = if plan.retires && !checks.is_empty() {
             let range = if lanes {
@@ -261,6 +295,7 @@ impl Writer<'_> {
             var: *var,
             lanes,
             offsets,
+            arrays,
         };
         let item = |stride| Mode {
             stride,
@@ -354,6 +389,41 @@ impl Writer<'_> {
         out
     }
 
+    /// The `(array, V, key of V)` of the accesses `a[c]` and `a[V + c]` to workgroup arrays in
+    /// `block`, one per array and key, where `V` reads no local declared in `block` (it is
+    /// computed before the loop).
+    fn fast_array_accesses(
+        &self,
+        var: LocalId,
+        lanes: bool,
+        block: &[Stmt],
+    ) -> Vec<(ArrayId, Option<ExprId>, String)> {
+        let k = self.kernel;
+        let mut inner = Vec::new();
+        walk_stmts(block, &mut |s| {
+            if let Stmt::Let { local, .. } | Stmt::For { var: local, .. } = s {
+                inner.push(*local);
+            }
+        });
+        let mut out: Vec<(ArrayId, Option<ExprId>, String)> = Vec::new();
+        walk_array_accesses(k, block, &mut |array, index| {
+            if k.array(array).space != Space::Workgroup {
+                return;
+            }
+            match self.fast_offset(var, lanes, index) {
+                Some(Some(v)) if super::tile::uses_any(k, v, &inner) => {}
+                Some(v) => {
+                    let key = self.offset_key(v);
+                    if !out.iter().any(|(a, _, k2)| *a == array && *k2 == key) {
+                        out.push((array, v, key));
+                    }
+                }
+                None => {}
+            }
+        });
+        out
+    }
+
     /// The tokens of `V` written once per workgroup, which identify it; empty for a bare index.
     pub(super) fn offset_key(&self, v: Option<ExprId>) -> String {
         v.map(|v| self.expr(v, Mode::GROUP).to_string())
@@ -414,6 +484,30 @@ impl Writer<'_> {
     /// `kf_p_<name>`: the base address of `slice`, read once before a stride loop.
     pub(super) fn base_ptr(&self, slice: ParamId) -> Ident {
         format_ident!("kf_p_{}", ident(&self.kernel.param(slice).name))
+    }
+
+    /// The fast form of an access to workgroup array `array` at `index`, when the stride loop
+    /// checked it: an unchecked index into the array.
+    pub(super) fn fast_array_place(
+        &self,
+        array: ArrayId,
+        index: ExprId,
+        mode: Mode,
+    ) -> Option<TokenStream> {
+        if self.checked {
+            return None;
+        }
+        let fast = mode.stride?;
+        let key = self.offset_key(self.fast_offset(fast.var, fast.lanes, index)?);
+        fast.arrays
+            .iter()
+            .find(|(a, k2)| *a == array && *k2 == key)?;
+        let (_, off) = fast.offsets.iter().find(|(k2, _)| *k2 == key)?;
+        Some(if fast.lanes {
+            quote!(#off + (kf_inv - kf_sg_lo) as usize)
+        } else {
+            quote!(#off + kf_inv as usize)
+        })
     }
 
     /// The fast form of an access to `slice` at `index`, when the stride loop checked it.

@@ -505,8 +505,10 @@ impl<'a> Writer<'a> {
                 let name = &k.array(*array).name;
                 let place = self.array_place(*array, mode);
                 let v = self.expr(*value, mode);
-                if let Some(at) = self.tile_place(*array, *index, mode) {
-                    // SAFETY: the work-item loop checked `V + count <= len` for this array.
+                let fast = self.tile_place(*array, *index, mode);
+                if let Some(at) = fast.or_else(|| self.fast_array_place(*array, *index, mode)) {
+                    // SAFETY: the work-item loop checked `V + count <= len` for this array, or
+                    // the stride loop `V + c0 + n <= len`.
                     return quote!({
                         let kf_v = #v;
                         unsafe { *#place.get_unchecked_mut(#at) = kf_v };
@@ -655,8 +657,9 @@ impl<'a> Writer<'a> {
             Expr::ArrayLoad { array, index } => {
                 let name = &k.array(*array).name;
                 let place = self.array_place(*array, mode);
-                if let Some(at) = self.tile_place(*array, *index, mode) {
-                    // SAFETY: the work-item loop checked `V + count <= len` for this array.
+                let fast = self.tile_place(*array, *index, mode);
+                if let Some(at) = fast.or_else(|| self.fast_array_place(*array, *index, mode)) {
+                    // SAFETY: as for a store.
                     return quote!((unsafe { *#place.get_unchecked(#at) }));
                 }
                 let i = self.expr(*index, mode);
