@@ -118,16 +118,20 @@ pub fn matmul<T: Float, const TM: u32>(
 
 /// `matmul` on matrix tiles (`matrix_mma`: tensor cores on CUDA sm_80+, the register-blocked
 /// micro-kernel on the CPU): the same parameters, results within the same bound. A workgroup of
-/// four warps computes a 64 x 64 tile of C, each warp 32 x 32 as 2 x 2 accumulators, along `k`
-/// 16 at a time. Where the workgroup's tile and the step lie inside the matrices and each operand
-/// is row- or column-major (a stride of 1), the warps load their tiles straight from `a` and
-/// `b`; elsewhere (the edges, other strides) the workgroup first stages the step's 64 x 16 of A
-/// and 16 x 64 of B through workgroup memory, zeros past the matrices. The epilogue goes through
-/// workgroup memory 32 rows of the tile at a time (`ct`, 8 KiB: with `at` and `bt` the 16 KiB
-/// that WebGPU's default limits allow). Launch `Grid::groups([ceil(n /
-/// 64), ceil(m / 64), 1])`. (`W`, the warps per workgroup, has one value: it names the instance
-/// in `ops::matmul`'s autotuned family.)
-#[compute_kernel(workgroup_size = 128, T = [f32, f16, bf16], W = [4])]
+/// `W` warps computes a tile of C, each warp 32 x 32 as 2 x 2 accumulators, along `k` 16 at a
+/// time: with 4 warps (2 x 2) a 64 x 64 tile, with 16 (4 x 4) 128 x 128, which loads each
+/// operand tile once per four products where 64 x 64 does once per two (on the CPU the loads
+/// are copies of 16 rows a stride apart, the cost beside the products). Where the workgroup's
+/// tile and the step lie inside the matrices and each operand is row- or column-major (a
+/// stride of 1), the warps load their tiles straight from `a` and `b`; elsewhere (the edges,
+/// other strides) the workgroup first stages the step's rows x 16 of A and 16 x columns of B
+/// through workgroup memory, zeros past the matrices. The epilogue goes through workgroup
+/// memory 32 rows of the tile at a time (`ct`). Workgroup memory: 16 KiB for `f32` with 4
+/// warps (WebGPU's default limit), 32 KiB with 16 (CUDA's static limit is 48; a wgpu adapter
+/// below it refuses the instance, which autotuning then skips). Launch `Grid::groups([ceil(n /
+/// 32 WC), ceil(m / 32 WR), 1])` with `WC` = 2 for 4 warps, 4 for 16, and `WR = W / WC`;
+/// `ops::matmul` runs the instance its autotuned family chose.
+#[compute_kernel(workgroup_size = 32 * W, T = [f32, f16, bf16], W = [4, 8, 16])]
 #[allow(clippy::too_many_arguments)]
 pub fn matmul_tiles<T: Float, const W: u32>(
     m: u32,
@@ -143,18 +147,27 @@ pub fn matmul_tiles<T: Float, const W: u32>(
     bias: &[T],
     c: &mut [T],
 ) {
-    let at = shared_array::<T, 1024>();
-    let bt = shared_array::<T, 1024>();
-    let ct = shared_array::<f32, 2048>();
+    // Warps per row and per column of the workgroup's tile, its rows and columns, and the
+    // elements of each staged operand and of `ct`.
+    const WC: u32 = 2 + 2 * (W / 16);
+    const WR: u32 = W / WC;
+    const TR: u32 = 32 * WR;
+    const TC: u32 = 32 * WC;
+    const SA: u32 = 16 * TR;
+    const SB: u32 = 16 * TC;
+    const SC: u32 = 32 * TC;
+    const N: u32 = 32 * W;
+    let at = shared_array::<T, SA>();
+    let bt = shared_array::<T, SB>();
+    let ct = shared_array::<f32, SC>();
     let lid = local_id().x;
     let warp = lid / 32;
-    let lane = lid % 32;
-    let row0 = group_id().y * 64;
-    let col0 = group_id().x * 64;
-    // The warp's 32 x 32 within the workgroup's 64 x 64.
-    let wr = (warp / 2) * 32;
-    let wc = (warp % 2) * 32;
-    let inside = row0 + 64 <= m && col0 + 64 <= n;
+    let row0 = group_id().y * TR;
+    let col0 = group_id().x * TC;
+    // The warp's 32 x 32 within the workgroup's tile.
+    let wr = (warp / WC) * 32;
+    let wc = (warp % WC) * 32;
+    let inside = row0 + TR <= m && col0 + TC <= n;
     let mut c00 = matrix_fill(0.0);
     let mut c01 = matrix_fill(0.0);
     let mut c10 = matrix_fill(0.0);
@@ -186,11 +199,11 @@ pub fn matmul_tiles<T: Float, const W: u32>(
             matrix_mma(&mut c10, &fa1, &fb0);
             matrix_mma(&mut c11, &fa1, &fb1);
         } else {
-            // `at` is A's 64 x 16 row-major, `bt` B's 16 x 64; the barrier first lets the
+            // `at` is A's TR x 16 row-major, `bt` B's 16 x TC; the barrier first lets the
             // previous step's loads finish.
             workgroup_barrier();
-            for e in 0..8 {
-                let idx = lid + e * 128;
+            for e in 0..SA / N {
+                let idx = lid + e * N;
                 let (i, d) = (idx / 16, idx % 16);
                 let (r, kc) = (row0 + i, k0 + d);
                 at[idx] = if r < m && kc < k {
@@ -198,7 +211,10 @@ pub fn matmul_tiles<T: Float, const W: u32>(
                 } else {
                     0.0 as T
                 };
-                let (d, j) = (idx / 64, idx % 64);
+            }
+            for e in 0..SB / N {
+                let idx = lid + e * N;
+                let (d, j) = (idx / TC, idx % TC);
                 let (kr, cc) = (k0 + d, col0 + j);
                 bt[idx] = if kr < k && cc < n {
                     b[kr * b_row + cc * b_col]
@@ -209,39 +225,39 @@ pub fn matmul_tiles<T: Float, const W: u32>(
             workgroup_barrier();
             let fa0 = matrix_load_a(&at, wr * 16, 16, Layout::RowMajor);
             let fa1 = matrix_load_a(&at, (wr + 16) * 16, 16, Layout::RowMajor);
-            let fb0 = matrix_load_b(&bt, wc, 64, Layout::RowMajor);
-            let fb1 = matrix_load_b(&bt, wc + 16, 64, Layout::RowMajor);
+            let fb0 = matrix_load_b(&bt, wc, TC, Layout::RowMajor);
+            let fb1 = matrix_load_b(&bt, wc + 16, TC, Layout::RowMajor);
             matrix_mma(&mut c00, &fa0, &fb0);
             matrix_mma(&mut c01, &fa0, &fb1);
             matrix_mma(&mut c10, &fa1, &fb0);
             matrix_mma(&mut c11, &fa1, &fb1);
         }
     }
-    // The epilogue, 32 rows of the workgroup's tile at a time: the two warps of those rows
-    // store their accumulators to `ct` (32 x 64), then each row goes out as one loop over its
+    // The epilogue, 32 rows of the workgroup's tile at a time: the warps of those rows store
+    // their accumulators to `ct` (32 x TC), then each row goes out as one loop over its
     // columns, `c[base + j]` for consecutive `j`, which the CPU back end runs as vector code
     // (a stride loop), without the bias and activation where there are none.
     let plain = act == 0 && bias.len() == 0;
-    let cols = if col0 < n { min(64, n - col0) } else { 0 };
-    for p in 0..2 {
+    let cols = if col0 < n { min(TC, n - col0) } else { 0 };
+    for p in 0..WR {
         workgroup_barrier();
-        if warp / 2 == p {
-            matrix_store(&ct, wc, 64, Layout::RowMajor, &c00);
-            matrix_store(&ct, wc + 16, 64, Layout::RowMajor, &c01);
-            matrix_store(&ct, 1024 + wc, 64, Layout::RowMajor, &c10);
-            matrix_store(&ct, 1024 + wc + 16, 64, Layout::RowMajor, &c11);
+        if warp / WC == p {
+            matrix_store(&ct, wc, TC, Layout::RowMajor, &c00);
+            matrix_store(&ct, wc + 16, TC, Layout::RowMajor, &c01);
+            matrix_store(&ct, 16 * TC + wc, TC, Layout::RowMajor, &c10);
+            matrix_store(&ct, 16 * TC + wc + 16, TC, Layout::RowMajor, &c11);
         }
         workgroup_barrier();
         for r in 0..32 {
             let row = row0 + p * 32 + r;
             if row < m {
-                let (base, src) = (row * n + col0, r * 64);
+                let (base, src) = (row * n + col0, r * TC);
                 if plain {
-                    for j in (lid..cols).step_by(128) {
+                    for j in (lid..cols).step_by(N) {
                         c[base + j] = ct[src + j] as T;
                     }
                 } else {
-                    for j in (lid..cols).step_by(128) {
+                    for j in (lid..cols).step_by(N) {
                         let mut v = ct[src + j];
                         if col0 + j < bias.len() {
                             v += bias[col0 + j] as f32;

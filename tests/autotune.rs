@@ -232,7 +232,14 @@ fn matmul_records_its_choice(dev: &Device) {
     assert_eq!(family, "matmul_f32/mn<=64");
     let c = dev.autotuned(&family).expect("a choice");
     assert!(
-        ["matmul_f32_4", "matmul_f32_2", "matmul_tiles_f32_4"].contains(&c.instance.as_str()),
+        [
+            "matmul_f32_4",
+            "matmul_f32_2",
+            "matmul_tiles_f32_4",
+            "matmul_tiles_f32_8",
+            "matmul_tiles_f32_16"
+        ]
+        .contains(&c.instance.as_str()),
         "{c:?}"
     );
 }

@@ -315,7 +315,7 @@ fn lavapipe_runs_up_to_its_loop_limit_and_refuses_past_it() {
 }
 
 /// Each instance of the `matmul` family (`TM` = 4: 64 x 64 tiles; 2: 32 x 32; and
-/// `matmul_tiles`, on matrix tiles), launched directly, at the odd shapes and at whole tiles
+/// `matmul_tiles`, on matrix tiles, with 4, 8 and 16 warps), launched directly, at the odd shapes and at whole tiles
 /// (`matmul_tiles` loads those straight from the operands), with each operand transposed:
 /// `ops::matmul` runs whichever autotuning chose, and scripts/test.sh turns timing off (the
 /// default, 4).
@@ -329,6 +329,7 @@ fn each_tile_size_matches_f64(dev: &Device) {
         Matmul::new(64, 128, 40).a_transposed(),
         Matmul::new(64, 64, 32).b_transposed(),
         Matmul::new(64, 64, 32).a_transposed().b_transposed(),
+        Matmul::new(128, 128, 48).b_transposed(),
     ] {
         let Matmul { m, n, k, .. } = s;
         let (a, b) = (values::<f32>(m * k, 1), values::<f32>(k * n, 2));
@@ -343,36 +344,46 @@ fn each_tile_size_matches_f64(dev: &Device) {
         let (ca, cb) = (cpu.upload(&a).unwrap(), cpu.upload(&b).unwrap());
         ops::matmul(&cpu, &ca, &cb, &mut cpu_c, s).unwrap();
         let want = cpu_c.to_vec().unwrap();
-        // TM 0: `matmul_tiles`.
-        for tm in [4u32, 2, 0] {
-            let tile = if tm == 0 { 64 } else { 16 * tm };
-            let grid = Grid::groups([n32.div_ceil(tile), m32.div_ceil(tile), 1]);
+        // TM 0: `matmul_tiles` with `w` warps (64 x 64, 128 x 64 and 128 x 128 tiles).
+        for (tm, w) in [(4u32, 0u32), (2, 0), (0, 4), (0, 8), (0, 16)] {
+            let (rows, cols) = match w {
+                0 => (16 * tm, 16 * tm),
+                16 => (128, 128),
+                _ => (32 * (w / 2), 64),
+            };
+            let grid = Grid::groups([n32.div_ceil(cols), m32.div_ceil(rows), 1]);
             let mut dc = dev.zeros::<f32>(m * n).unwrap();
             let args = (m32, n32, k32, a_row, a_col, b_row, b_col, 0u32);
-            let r = if tm == 0 {
-                matmul_tiles::launch::<_, 4>(
+            let r = match (tm, w) {
+                (0, 4) => matmul_tiles::launch::<_, 4>(
                     dev, grid, args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, &da,
                     &db, &none, &mut dc,
-                )
-            } else if tm == 4 {
-                matmul::launch::<_, 4>(
+                ),
+                (0, 8) => matmul_tiles::launch::<_, 8>(
                     dev, grid, args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, &da,
                     &db, &none, &mut dc,
-                )
-            } else {
-                matmul::launch::<_, 2>(
+                ),
+                (0, _) => matmul_tiles::launch::<_, 16>(
                     dev, grid, args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, &da,
                     &db, &none, &mut dc,
-                )
+                ),
+                (4, _) => matmul::launch::<_, 4>(
+                    dev, grid, args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, &da,
+                    &db, &none, &mut dc,
+                ),
+                _ => matmul::launch::<_, 2>(
+                    dev, grid, args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, &da,
+                    &db, &none, &mut dc,
+                ),
             };
             r.unwrap();
             // Every instance accumulates each output in the same order, so only a fused or
             // unfused multiply-add can tell them apart.
             let got = dc.to_vec().unwrap();
-            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+            for (i, (g, want_i)) in got.iter().zip(&want).enumerate() {
                 assert!(
-                    (g - w).abs() <= 1e-5 * w.abs().max(1.0),
-                    "{} TM {tm} {s:?}: c[{i}] = {g}, CPU backend {w}",
+                    (g - want_i).abs() <= 1e-5 * want_i.abs().max(1.0),
+                    "{} TM {tm} warps {w} {s:?}: c[{i}] = {g}, CPU backend {want_i}",
                     dev.name()
                 );
             }
@@ -384,7 +395,13 @@ fn each_tile_size_matches_f64(dev: &Device) {
 /// `check` (output rounding included), at whole tiles and at an odd shape.
 #[each_backend]
 fn matmul_tiles_in_half_types_matches_f64(dev: &Device) {
-    fn run<T: Elem + matmul_tiles::Instance>(dev: &Device, m: usize, n: usize, k: usize) {
+    fn run<T: Elem + matmul_tiles::Instance>(
+        dev: &Device,
+        m: usize,
+        n: usize,
+        k: usize,
+        wide: bool,
+    ) {
         let (a, b, bias) = (
             values::<T>(m * k, 3),
             values::<T>(n * k, 4),
@@ -397,11 +414,19 @@ fn matmul_tiles_in_half_types_matches_f64(dev: &Device) {
         );
         let mut dc = dev.zeros::<T>(m * n).unwrap();
         let (m32, n32, k32) = (m as u32, n as u32, k as u32);
-        let grid = Grid::groups([n32.div_ceil(64), m32.div_ceil(64), 1]);
-        // `linear`'s layout: `b` is `[N,K]`, read transposed; GELU's tanh form.
-        matmul_tiles::launch::<T, 4>(
-            dev, grid, m32, n32, k32, k32, 1, 1, k32, 2, &da, &db, &dbias, &mut dc,
-        )
+        // `linear`'s layout: `b` is `[N,K]`, read transposed; GELU's tanh form. `wide`: 16
+        // warps, 128 x 128 tiles.
+        if wide {
+            let grid = Grid::groups([n32.div_ceil(128), m32.div_ceil(128), 1]);
+            matmul_tiles::launch::<T, 16>(
+                dev, grid, m32, n32, k32, k32, 1, 1, k32, 2, &da, &db, &dbias, &mut dc,
+            )
+        } else {
+            let grid = Grid::groups([n32.div_ceil(64), m32.div_ceil(64), 1]);
+            matmul_tiles::launch::<T, 4>(
+                dev, grid, m32, n32, k32, k32, 1, 1, k32, 2, &da, &db, &dbias, &mut dc,
+            )
+        }
         .unwrap();
         let got = dc.to_vec().unwrap();
         for i in 0..m {
@@ -426,8 +451,13 @@ fn matmul_tiles_in_half_types_matches_f64(dev: &Device) {
             }
         }
     }
-    for (m, n, k) in [(64, 128, 32), (17, 70, 33)] {
-        run::<f16>(dev, m, n, k);
-        run::<bf16>(dev, m, n, k);
+    for (m, n, k, wide) in [
+        (64, 128, 32, false),
+        (17, 70, 33, false),
+        (128, 128, 32, true),
+        (17, 130, 33, true),
+    ] {
+        run::<f16>(dev, m, n, k, wide);
+        run::<bf16>(dev, m, n, k, wide);
     }
 }

@@ -15,7 +15,7 @@ fn kernels(c: &mut Criterion) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1 << 24);
-    let inputs = Inputs::new(elements);
+    let inputs = Inputs::new(elements, None);
     let (devices, skipped) = match devices() {
         Ok(d) => d,
         Err(e) => {

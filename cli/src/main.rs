@@ -38,6 +38,10 @@ enum Command {
         /// Only the kernels (and their peers) whose name contains this, e.g. attention.
         #[arg(long)]
         only: Option<String>,
+        /// The side of the square matrix products (`matmul`, `linear_gelu`); by default
+        /// `sqrt(elements)` up to 1024.
+        #[arg(long)]
+        side: Option<usize>,
     },
     /// Print a built-in kernel's generated code.
     Emit {
@@ -76,12 +80,14 @@ fn main() -> ExitCode {
             elements,
             runs,
             only,
+            side,
         } => {
             let records = match bench::run(
                 &bench::Options {
                     elements,
                     runs: runs.max(1),
                     only,
+                    side,
                 },
                 &mut |line| eprintln!("{line}"),
             ) {

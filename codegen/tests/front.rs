@@ -232,6 +232,52 @@ fn the_attribute_is_parsed_once_and_resolved_per_instance() {
 }
 
 #[test]
+fn workgroup_size_takes_arithmetic_of_parameters() {
+    let f = func(
+        "fn k<const W: u32>(y: &mut [f32]) {
+            let i = global_id().x;
+            y[i] = W as f32;
+        }",
+    );
+    let args = parse_attr(
+        "workgroup_size = (32 * W, (W + 2) / 3), W = [4, 7]"
+            .parse()
+            .unwrap(),
+    )
+    .unwrap();
+    let sizes: Vec<[u32; 3]> = instances(&args, &f)
+        .unwrap()
+        .iter()
+        .map(|i| args.resolve(&i.values, &i.types).unwrap().workgroup_size)
+        .collect();
+    assert_eq!(sizes, [[128, 2, 1], [224, 3, 1]]);
+    // Other operators, and arithmetic that leaves the whole numbers, are errors.
+    for (attr, want) in [
+        (
+            "workgroup_size = 32 % W, W = [4]",
+            "workgroup_size takes `+ - * /`",
+        ),
+        (
+            "workgroup_size = W - 8, W = [4]",
+            "each workgroup_size dimension is a whole",
+        ),
+        (
+            "workgroup_size = 32 / (W - 4), W = [4]",
+            "each workgroup_size dimension is a whole",
+        ),
+    ] {
+        let args = parse_attr(attr.parse().unwrap()).unwrap();
+        let inst = &instances(&args, &f).unwrap()[0];
+        let e = args.resolve(&inst.values, &inst.types).unwrap_err();
+        assert!(
+            messages(&e)[0].starts_with(want),
+            "{attr}: {:?}",
+            messages(&e)
+        );
+    }
+}
+
+#[test]
 fn helpers_are_inlined_at_each_call() {
     let helper = func("fn twice(v: f32) -> f32 { v * 2.0 }");
     let helpers: Helpers = [("twice".to_string(), helper)].into_iter().collect();

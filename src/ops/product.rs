@@ -203,11 +203,15 @@ fn product<T: Element + matmul::Instance>(
 }
 
 /// Outputs per invocation along each side (`TM`) of the `matmul` family's instances of
-/// `matmul`, the first candidates (4: 64 x 64 tiles, the default; 2: 32 x 32); the last
-/// candidate, index [`TILES`], is `matmul_tiles` (64 x 64 tiles on matrix tiles).
+/// `matmul`, the first candidates (4: 64 x 64 tiles, the default; 2: 32 x 32); the candidates
+/// after them, from index [`TILES`], are `matmul_tiles` with each of [`WARPS`].
 const TMS: [u32; 2] = [4, 2];
 
-/// The index of `matmul_tiles` among the family's candidates.
+/// The warps per workgroup (`W`) of the family's instances of `matmul_tiles`: 64 x 64 tiles
+/// with 4, 128 x 64 with 8, 128 x 128 with 16.
+const WARPS: [u32; 3] = [4, 8, 16];
+
+/// The index of the first `matmul_tiles` among the family's candidates.
 const TILES: usize = TMS.len();
 
 /// The depth of the product each candidate is timed on at the first use: its `m` and `n` are
@@ -254,7 +258,7 @@ fn choose<T: Element + matmul::Instance>(dev: &Device, m: usize, n: usize) -> Re
     // The workload (`x`, no bias, `y`) is made only if the family is timed now.
     let mut work: Option<(Buffer<T>, Buffer<T>, Buffer<T>)> = None;
     let mut candidates = super::instances::<T>("matmul", &TMS);
-    candidates.extend(super::instances::<T>("matmul_tiles", &[4]));
+    candidates.extend(super::instances::<T>("matmul_tiles", &WARPS));
     super::tuned(dev, &matmul_family::<T>(m, n), &candidates, 0, &mut |i| {
         if work.is_none() {
             work = Some((
@@ -276,25 +280,39 @@ fn choose<T: Element + matmul::Instance>(dev: &Device, m: usize, n: usize) -> Re
     })
 }
 
-/// Runs candidate `tm` of the family (an index into [`TMS`], or [`TILES`]) for `p`.
+/// Runs candidate `i` of the family (an index into [`TMS`], or [`TILES`] plus one into
+/// [`WARPS`]) for `p`.
 fn launch<T: Element + matmul::Instance>(
     dev: &Device,
-    tm: usize,
+    i: usize,
     p: Product,
     a: &Buffer<T>,
     b: &Buffer<T>,
     bias: &Buffer<T>,
     c: &mut Buffer<T>,
 ) -> Result<()> {
-    let tile = TMS.get(tm).map_or(64, |t| 16 * t);
-    let grid = Grid::groups([p.n.div_ceil(tile), p.m.div_ceil(tile), 1]);
     let Product { m, n, k, act, .. } = p;
     let [a_row, a_col, b_row, b_col] = p.strides;
-    if tm == TILES {
-        matmul_tiles::launch::<_, 4>(
-            dev, grid, m, n, k, a_row, a_col, b_row, b_col, act, a, b, bias, c,
-        )
-    } else if tm == 0 {
+    if let Some(&w) = i.checked_sub(TILES).and_then(|j| WARPS.get(j)) {
+        // `matmul_tiles`' tile: 32 x 32 per warp, two warps across below 16, four at 16.
+        let cols = if w >= 16 { 4 } else { 2 };
+        let (tr, tc) = (32 * (w / cols), 32 * cols);
+        let grid = Grid::groups([n.div_ceil(tc), m.div_ceil(tr), 1]);
+        return match w {
+            4 => matmul_tiles::launch::<_, 4>(
+                dev, grid, m, n, k, a_row, a_col, b_row, b_col, act, a, b, bias, c,
+            ),
+            8 => matmul_tiles::launch::<_, 8>(
+                dev, grid, m, n, k, a_row, a_col, b_row, b_col, act, a, b, bias, c,
+            ),
+            _ => matmul_tiles::launch::<_, 16>(
+                dev, grid, m, n, k, a_row, a_col, b_row, b_col, act, a, b, bias, c,
+            ),
+        };
+    }
+    let tile = 16 * TMS[i.min(TMS.len() - 1)];
+    let grid = Grid::groups([n.div_ceil(tile), m.div_ceil(tile), 1]);
+    if i == 0 {
         matmul::launch::<_, 4>(
             dev, grid, m, n, k, a_row, a_col, b_row, b_col, act, a, b, bias, c,
         )

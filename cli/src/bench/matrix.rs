@@ -32,10 +32,13 @@ pub(crate) struct Matrices {
 }
 
 impl Matrices {
-    /// Square matrices of `sqrt(elements)` a side, at most 1024 (a product of 2 GFLOP, so that
-    /// the CPU backend's and lavapipe's runs stay under a few seconds).
-    pub(crate) fn new(elements: usize) -> Matrices {
-        let side = (elements as f64).sqrt().clamp(1.0, 1024.0) as usize;
+    /// Square matrices of `side` a side, or by default of `sqrt(elements)`, at most 1024 (a
+    /// product of 2 GFLOP, so that the CPU backend's and lavapipe's runs stay under a few
+    /// seconds; `--side 2048` measures the second size).
+    pub(crate) fn new(elements: usize, side: Option<usize>) -> Matrices {
+        let side = side
+            .unwrap_or_else(|| (elements as f64).sqrt().clamp(1.0, 1024.0) as usize)
+            .max(1);
         Matrices {
             side,
             a: inputs(side * side, 21, -1.0, 1.0),

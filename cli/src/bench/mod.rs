@@ -105,6 +105,8 @@ pub struct Options {
     /// Only the cases whose name contains this (`attention` keeps the kernel and its peer),
     /// as criterion's filter; all when `None`.
     pub only: Option<String>,
+    /// The side of the matrix products; `None`: `sqrt(elements)`, at most 1024.
+    pub side: Option<usize>,
 }
 
 /// What a case's check returns: its output and the reference, within `tol` (absolute or
@@ -186,13 +188,14 @@ pub struct Inputs {
 }
 
 impl Inputs {
-    /// Generates inputs of `elements` values each (and their `f16` and `bf16` roundings).
-    pub fn new(elements: usize) -> Inputs {
+    /// Generates inputs of `elements` values each (and their `f16` and `bf16` roundings), and
+    /// matrices of `side` a side (see [`Options::side`]).
+    pub fn new(elements: usize, side: Option<usize>) -> Inputs {
         let data = kernels::Data::new(elements);
         Inputs {
             f16: halves::HalfData::new(&data),
             bf16: halves::HalfData::new(&data),
-            matrices: matrix::Matrices::new(elements),
+            matrices: matrix::Matrices::new(elements, side),
             heads: attention::Heads::new(elements),
             data,
         }
@@ -437,7 +440,7 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(&str)) -> Result<Vec<Record>
     for line in &skipped {
         progress(line);
     }
-    let inputs = Inputs::new(opts.elements);
+    let inputs = Inputs::new(opts.elements, opts.side);
     let mut out = Vec::new();
     for dev in &devices {
         progress(&format!(

@@ -95,8 +95,9 @@ impl AttrArgs {
     }
 }
 
-/// Evaluates `workgroup_size = N | (X, Y) | (X, Y, Z)`, each an integer literal or a const
-/// generic parameter; `None` after reporting what is wrong.
+/// Evaluates `workgroup_size = N | (X, Y) | (X, Y, Z)`, each an integer literal, a const
+/// generic parameter, or `+ - * /` of those (`32 * W`: a warp per `W`, as CUDA code sizes a
+/// block from its warps); `None` after reporting what is wrong.
 fn workgroup_size(
     value: &syn::Expr,
     consts: &[(String, u32)],
@@ -117,21 +118,12 @@ fn workgroup_size(
     let mut size = [1u32; 3];
     let mut ok = true;
     for (dim, e) in elems.iter().enumerate() {
-        let (v, span) = match e {
-            syn::Expr::Lit(syn::ExprLit {
-                lit: syn::Lit::Int(i),
-                ..
-            }) => (i.base10_parse::<u32>().ok(), i.span()),
-            syn::Expr::Path(p) if consts.iter().any(|(n, _)| p.path.is_ident(n)) => {
-                let v = consts.iter().find(|(n, _)| p.path.is_ident(n)).map(|c| c.1);
-                (v, p.span())
-            }
-            other => {
+        let span = e.span();
+        let v = match dimension(e, consts) {
+            Ok(v) => v,
+            Err(e) => {
                 ok = false;
-                errors.push(Error::new(
-                    other.span(),
-                    "workgroup_size takes integer literals, such as `256` or `(16, 16)`",
-                ));
+                errors.push(e);
                 continue;
             }
         };
@@ -164,4 +156,44 @@ fn workgroup_size(
         return None;
     }
     Some(size)
+}
+
+/// The value of one `workgroup_size` dimension (see [`workgroup_size`]): `None` when it
+/// overflows, is negative or divides by zero, which the caller reports as not a whole number
+/// of at least 1.
+fn dimension(e: &syn::Expr, consts: &[(String, u32)]) -> std::result::Result<Option<u32>, Error> {
+    match e {
+        syn::Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Int(i),
+            ..
+        }) => Ok(i.base10_parse::<u32>().ok()),
+        syn::Expr::Path(p) if consts.iter().any(|(n, _)| p.path.is_ident(n)) => {
+            Ok(consts.iter().find(|(n, _)| p.path.is_ident(n)).map(|c| c.1))
+        }
+        syn::Expr::Paren(p) => dimension(&p.expr, consts),
+        syn::Expr::Binary(b) => {
+            let (l, r) = (dimension(&b.left, consts)?, dimension(&b.right, consts)?);
+            let (Some(l), Some(r)) = (l, r) else {
+                return Ok(None);
+            };
+            Ok(match b.op {
+                syn::BinOp::Add(_) => l.checked_add(r),
+                syn::BinOp::Sub(_) => l.checked_sub(r),
+                syn::BinOp::Mul(_) => l.checked_mul(r),
+                syn::BinOp::Div(_) => l.checked_div(r),
+                _ => {
+                    return Err(Error::new(
+                        b.op.span(),
+                        "workgroup_size takes `+ - * /` of integer literals and const \
+                         parameters, such as `32 * W`",
+                    ))
+                }
+            })
+        }
+        other => Err(Error::new(
+            other.span(),
+            "workgroup_size takes integer literals, such as `256` or `(16, 16)`, const \
+             parameters, and `+ - * /` of those",
+        )),
+    }
 }
