@@ -225,20 +225,23 @@ impl Writer<'_> {
         let mut checks = Vec::new();
         let mut pointers = Vec::new();
         let mut bases = Vec::new();
-        for (slice, v, key) in self.fast_accesses(*var, lanes, body) {
-            let off = match offsets.iter().find(|(k2, _)| *k2 == key) {
-                Some((_, o)) => o.clone(),
-                None => {
-                    let o = format_ident!("kf_o{}", offsets.len());
-                    let vt = match v {
-                        Some(v) => self.expr(v, at),
-                        None => quote!(0u32),
-                    };
-                    decls.push(quote!(let #o: usize = (#vt as usize) + (kf_c0 as usize);));
-                    offsets.push((key, o.clone()));
-                    o
-                }
+        // The variable holding `V + c0` for the key of `V`, declared at its first use.
+        let offset = |key: &str, v: Option<ExprId>, offsets: &mut Vec<(String, Ident)>| {
+            if let Some((_, o)) = offsets.iter().find(|(k2, _)| k2 == key) {
+                return (o.clone(), None);
+            }
+            let o = format_ident!("kf_o{}", offsets.len());
+            let vt = match v {
+                Some(v) => self.expr(v, at),
+                None => quote!(0u32),
             };
+            offsets.push((key.to_string(), o.clone()));
+            let decl = quote!(let #o: usize = (#vt as usize) + (kf_c0 as usize););
+            (o, Some(decl))
+        };
+        for (slice, v, key) in self.fast_accesses(*var, lanes, body) {
+            let (off, decl) = offset(&key, v, &mut offsets);
+            decls.extend(decl);
             let sn = ident(&k.param(slice).name);
             checks.push(quote!(&& #off + kf_n as usize <= #sn.len()));
             // The base address in a local, read once: LLVM keeps it in a register and need
@@ -252,30 +255,9 @@ impl Writer<'_> {
         // Workgroup arrays accessed at `a[c]` and `a[V + c]`, checked the same way.
         let mut arrays: Vec<(ArrayId, String)> = Vec::new();
         for (array, v, key) in self.fast_array_accesses(*var, lanes, body) {
-            let off = match offsets.iter().find(|(k2, _)| *k2 == key) {
-                Some((_, o)) => o.clone(),
-                None => {
-                    let o = format_ident!("kf_o{}", offsets.len());
-                    let vt = match v {
-                        Some(v) => self.expr(v, at),
-                        None => quote!(0u32),
-                    };
-                    decls.push(quote!(let #o: usize = (#vt as usize) + (kf_c0 as usize);));
-                    offsets.push((key.clone(), o.clone()));
-                    o
-                }
-            };
-            let a = k.array(array);
-            let len = match a.len_param {
-                Some(_) => {
-                    let name = ident(&a.name);
-                    quote!(#name.len())
-                }
-                None => {
-                    let len = a.len as usize;
-                    quote!(#len)
-                }
-            };
+            let (off, decl) = offset(&key, v, &mut offsets);
+            decls.extend(decl);
+            let len = self.array_len(array);
             checks.push(quote!(&& #off + kf_n as usize <= #len));
             arrays.push((array, key));
         }
@@ -399,12 +381,7 @@ impl Writer<'_> {
         block: &[Stmt],
     ) -> Vec<(ArrayId, Option<ExprId>, String)> {
         let k = self.kernel;
-        let mut inner = Vec::new();
-        walk_stmts(block, &mut |s| {
-            if let Stmt::Let { local, .. } | Stmt::For { var: local, .. } = s {
-                inner.push(*local);
-            }
-        });
+        let inner = super::tile::declared(block);
         let mut out: Vec<(ArrayId, Option<ExprId>, String)> = Vec::new();
         walk_array_accesses(k, block, &mut |array, index| {
             if k.array(array).space != Space::Workgroup {
@@ -494,30 +471,34 @@ impl Writer<'_> {
         index: ExprId,
         mode: Mode,
     ) -> Option<TokenStream> {
-        if self.checked {
-            return None;
-        }
-        let fast = mode.stride?;
-        let key = self.offset_key(self.fast_offset(fast.var, fast.lanes, index)?);
-        fast.arrays
-            .iter()
-            .find(|(a, k2)| *a == array && *k2 == key)?;
-        let (_, off) = fast.offsets.iter().find(|(k2, _)| *k2 == key)?;
-        Some(if fast.lanes {
-            quote!(#off + (kf_inv - kf_sg_lo) as usize)
-        } else {
-            quote!(#off + kf_inv as usize)
+        self.fast_at(index, mode, |fast, key| {
+            fast.arrays.iter().any(|(a, k2)| *a == array && k2 == key)
         })
     }
 
     /// The fast form of an access to `slice` at `index`, when the stride loop checked it.
     pub(super) fn fast_place(&self, index: ExprId, mode: Mode) -> Option<TokenStream> {
+        // Every slice accessed at `V + c` in the loop is checked for its `V`.
+        self.fast_at(index, mode, |_, _| true)
+    }
+
+    /// `V + c0 + lane` for an access at `index` (`V + c`) in a stride loop's fast form, where
+    /// `checked(fast, key of V)` says the loop checked it.
+    fn fast_at(
+        &self,
+        index: ExprId,
+        mode: Mode,
+        checked: impl Fn(&Fast, &str) -> bool,
+    ) -> Option<TokenStream> {
         // The race-checked version reports every access through the checked accessors.
         if self.checked {
             return None;
         }
         let fast = mode.stride?;
         let key = self.offset_key(self.fast_offset(fast.var, fast.lanes, index)?);
+        if !checked(fast, &key) {
+            return None;
+        }
         let (_, off) = fast.offsets.iter().find(|(k2, _)| *k2 == key)?;
         Some(if fast.lanes {
             quote!(#off + (kf_inv - kf_sg_lo) as usize)

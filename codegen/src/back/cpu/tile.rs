@@ -31,7 +31,6 @@ impl Writer<'_> {
         count: TokenStream,
         stmts: &[&Stmt],
     ) -> TokenStream {
-        let k = self.kernel;
         let body =
             |mode: Mode| -> TokenStream { stmts.iter().map(|s| self.stmt(s, mode)).collect() };
         let checked = self.work_item_loop(plan, Some(count.clone()), body(Mode::ITEM));
@@ -48,17 +47,7 @@ impl Writer<'_> {
                 Some(v) => self.expr(v, Mode::GROUP),
                 None => quote!(0u32),
             };
-            let a = k.array(array);
-            let len = match a.len_param {
-                Some(_) => {
-                    let name = super::writer::ident(&a.name);
-                    quote!(#name.len())
-                }
-                None => {
-                    let len = a.len as usize;
-                    quote!(#len)
-                }
-            };
+            let len = self.array_len(array);
             decls.push(quote!(let #o: usize = #vt as usize;));
             checks.push(quote!(&& #o + (#count) as usize <= #len));
             offsets.push((array, key, o));
@@ -95,14 +84,10 @@ impl Writer<'_> {
         let [_, 1, 1] = k.workgroup_size else {
             return Vec::new();
         };
-        let mut inner = Vec::new();
-        for s in stmts {
-            walk_stmts(std::slice::from_ref(*s), &mut |s| {
-                if let Stmt::Let { local, .. } | Stmt::For { var: local, .. } = s {
-                    inner.push(*local);
-                }
-            });
-        }
+        let inner: Vec<LocalId> = stmts
+            .iter()
+            .flat_map(|s| declared(std::slice::from_ref(*s)))
+            .collect();
         let mut out: Vec<(ArrayId, Option<ExprId>, String)> = Vec::new();
         let mut visit = |array: ArrayId, index: ExprId| {
             if k.array(array).space != Space::Workgroup {
@@ -137,6 +122,22 @@ impl Writer<'_> {
         }
     }
 
+    /// The length of workgroup array `array` as a `usize`: its constant, or the launch-sized
+    /// array's `len()`.
+    pub(super) fn array_len(&self, array: ArrayId) -> TokenStream {
+        let a = self.kernel.array(array);
+        match a.len_param {
+            Some(_) => {
+                let name = super::writer::ident(&a.name);
+                quote!(#name.len())
+            }
+            None => {
+                let len = a.len as usize;
+                quote!(#len)
+            }
+        }
+    }
+
     /// The unchecked index of an access to `array` at `index`, when the loop checked it.
     pub(super) fn tile_place(
         &self,
@@ -156,6 +157,17 @@ impl Writer<'_> {
             .find(|(a, k2, _)| *a == array && *k2 == key)?;
         Some(quote!(#o + kf_inv as usize))
     }
+}
+
+/// The locals declared in `block` (by `let` and as loop variables), nested blocks included.
+pub(super) fn declared(block: &[Stmt]) -> Vec<LocalId> {
+    let mut out = Vec::new();
+    walk_stmts(block, &mut |s| {
+        if let Stmt::Let { local, .. } | Stmt::For { var: local, .. } = s {
+            out.push(*local);
+        }
+    });
+    out
 }
 
 /// Whether expression `e` reads one of `locals`.
