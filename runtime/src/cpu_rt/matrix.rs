@@ -263,7 +263,7 @@ pub fn mma(level: SimdLevel, acc: &mut Tile, a: &Tile, b: &Tile) {
 /// 16 x 32 product: each broadcast `a[i][k]` feeds two fused multiply-adds, so a depth step of
 /// eight rows loads ten values for sixteen of them where [`mma`] loads seventeen for sixteen
 /// (BLIS's micro-kernels are shaped so: a wider register block per broadcast). On this project's
-/// 2-core Xeon the pair runs 1.3-1.4x faster than the two `mma`s (docs/benchmarks.md).
+/// 2-core Xeon the pair runs 1.2-1.4x faster than the two `mma`s (docs/benchmarks.md).
 #[inline(always)]
 pub fn mma_pair(level: SimdLevel, c0: &mut Tile, c1: &mut Tile, a: &Tile, b0: &Tile, b1: &Tile) {
     #[cfg(target_arch = "x86_64")]

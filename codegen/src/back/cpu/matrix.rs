@@ -55,12 +55,11 @@ impl Writer<'_> {
             .collect();
         let mut decls = TokenStream::new();
         for (i, s) in share.iter().enumerate() {
-            let m = format_ident!("kf_memo{i}");
-            match s {
-                Share::No => {}
-                Share::Copy | Share::Alias => decls.extend(
+            if *s != Share::No {
+                let m = format_ident!("kf_memo{i}");
+                decls.extend(
                     quote!(let mut #m: [Option<(u32, u32, bool)>; #count] = [None; #count];),
-                ),
+                );
             }
             if *s == Share::Alias {
                 let a = format_ident!("kf_alias{i}");

@@ -359,21 +359,12 @@ impl Writer<'_> {
         lanes: bool,
         block: &[Stmt],
     ) -> Vec<(ParamId, Option<ExprId>, String)> {
-        let mut out: Vec<(ParamId, Option<ExprId>, String)> = Vec::new();
-        walk_slice_accesses(self.kernel, block, &mut |slice, index| {
-            if let Some(v) = self.fast_offset(var, lanes, index) {
-                let key = self.offset_key(v);
-                if !out.iter().any(|(s, _, k2)| *s == slice && *k2 == key) {
-                    out.push((slice, v, key));
-                }
-            }
-        });
-        out
+        self.fast_keyed(var, lanes, |f| {
+            walk_slice_accesses(self.kernel, block, &mut |s, i| f(s, i))
+        })
     }
 
-    /// The `(array, V, key of V)` of the accesses `a[c]` and `a[V + c]` to workgroup arrays in
-    /// `block`, one per array and key, where `V` reads no local declared in `block` (it is
-    /// computed before the loop).
+    /// [`Self::fast_accesses`] for the workgroup arrays of `block`.
     fn fast_array_accesses(
         &self,
         var: LocalId,
@@ -381,21 +372,30 @@ impl Writer<'_> {
         block: &[Stmt],
     ) -> Vec<(ArrayId, Option<ExprId>, String)> {
         let k = self.kernel;
-        let inner = super::tile::declared(block);
-        let mut out: Vec<(ArrayId, Option<ExprId>, String)> = Vec::new();
-        walk_array_accesses(k, block, &mut |array, index| {
-            if k.array(array).space != Space::Workgroup {
-                return;
-            }
-            match self.fast_offset(var, lanes, index) {
-                Some(Some(v)) if super::tile::uses_any(k, v, &inner) => {}
-                Some(v) => {
-                    let key = self.offset_key(v);
-                    if !out.iter().any(|(a, _, k2)| *a == array && *k2 == key) {
-                        out.push((array, v, key));
-                    }
+        self.fast_keyed(var, lanes, |f| {
+            walk_array_accesses(k, block, &mut |array, index| {
+                if k.array(array).space == Space::Workgroup {
+                    f(array, index);
                 }
-                None => {}
+            })
+        })
+    }
+
+    /// The `(memory, V, key of V)` of the accesses at `c` and `V + c` that `walk` reports, one
+    /// per memory and key.
+    fn fast_keyed<M: Copy + PartialEq>(
+        &self,
+        var: LocalId,
+        lanes: bool,
+        walk: impl FnOnce(&mut dyn FnMut(M, ExprId)),
+    ) -> Vec<(M, Option<ExprId>, String)> {
+        let mut out: Vec<(M, Option<ExprId>, String)> = Vec::new();
+        walk(&mut |mem, index| {
+            if let Some(v) = self.fast_offset(var, lanes, index) {
+                let key = self.offset_key(v);
+                if !out.iter().any(|(m, _, k2)| *m == mem && *k2 == key) {
+                    out.push((mem, v, key));
+                }
             }
         });
         out
