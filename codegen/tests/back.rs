@@ -119,6 +119,69 @@ fn compile_runs_every_back_end_and_names_its_files() {
     assert_eq!(g.cubin_sm("saxpy-0000000000000000.sm_90.cubin"), None);
 }
 
+/// A loop that stays a loop reads a private array through a copy made before it when that
+/// lets the array stay in registers (`proc::unroll::read_copies`): everywhere else the array
+/// is indexed by constants, and the loop only reads it. Not when the array is indexed by a
+/// loop variable elsewhere, is written in the loop, or the loop is nested in another loop.
+#[test]
+fn wgsl_loops_read_register_arrays_through_a_copy() {
+    let src = "fn epilogue(x: &[f32], y: &mut [f32], n: u32) {
+        let i = global_id().x;
+        let mut acc = [0.0f32; 4];
+        let mut other = [0.0f32; 4];
+        for q in 0..4 {
+            acc[q] = acc[q] + x[i + q];
+        }
+        for r in 0..n {
+            other[r % 4] = other[r % 4] + x[r];
+        }
+        for q in 0..n {
+            y[i + q] = acc[q % 4] + other[q % 4];
+            for s in 0..n {
+                y[s] = acc[s % 4];
+            }
+        }
+        for t in 0..n {
+            acc[t % 4] = x[t];
+        }
+    }";
+    let (k, info) = typed(src);
+    let body = wgsl::write_string(&k, &info, &Default::default()).unwrap();
+    wgsl::validate(&body).unwrap();
+    // `acc` is also written at `t % 4`, and `other` at `r % 4`: both live in memory anyway,
+    // so nothing is copied.
+    assert!(!body.contains("kf_copy"), "{body}");
+
+    let src = "fn epilogue(x: &[f32], y: &mut [f32], n: u32) {
+        let i = global_id().x;
+        let mut acc = [0.0f32; 4];
+        let mut other = [0.0f32; 4];
+        for q in 0..4 {
+            acc[q] = acc[q] + x[i + q];
+            other[q] = x[q];
+        }
+        for r in 0..n {
+            other[r % 4] = other[r % 4] + x[r];
+        }
+        for q in 0..n {
+            y[i + q] = acc[q % 4] + other[q % 4];
+            for s in 0..n {
+                y[s] = acc[s % 4];
+            }
+        }
+    }";
+    let (k, info) = typed(src);
+    let body = wgsl::write_string(&k, &info, &Default::default()).unwrap();
+    wgsl::validate(&body).unwrap();
+    // `acc`: copied once, before the outer loop, and read through the copy in both loops;
+    // `other`: written in the loop over `r`, so read directly (it stays in memory anyway).
+    assert_eq!(body.matches("= acc;").count(), 1, "{body}");
+    assert!(!body.contains("= other;"), "{body}");
+    assert!(!body.contains("acc[(q_1 % 4u)]"), "{body}");
+    assert!(!body.contains("acc[(s % 4u)]"), "{body}");
+    assert_eq!(body.matches("kf_copy").count(), 3, "{body}");
+}
+
 /// WGSL writes out `for` loops over literal bounds that stay within `proc::unroll::BUDGET`
 /// statements unrolled, a block per value, and keeps the others as loops: one with a bound
 /// that is not a literal, one that leaves early, one past the budget.

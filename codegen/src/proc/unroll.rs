@@ -6,8 +6,16 @@
 //! out and the arrays kept, 1.10 s in a slower run of the vec4 shader's 0.92 s). Unrolled, each
 //! index is a constant and the array becomes registers. nvcc and the CPU backend's LLVM unroll
 //! such loops themselves.
+//!
+//! A loop that does not unroll but only reads such an array (an epilogue that applies an
+//! activation to each accumulator) would still keep it in memory for the whole shader:
+//! [`read_copies`] names the arrays it reads through a copy made just before it instead, which
+//! leaves the original indexed only by constants. The same SGEMM with a run-time activation in
+//! its epilogue ran 0.73-0.77x of the handwritten vec4 shader on lavapipe, and 1.0x once its
+//! epilogue read such a copy (docs/benchmarks.md, twentieth session).
 
 use crate::ir::*;
+use std::collections::HashSet;
 
 /// The most statements a loop may have once unrolled, its own nested unrolled loops counted
 /// unrolled: a 4 x 4 register block's product (16) and a 16-wide partial dot product fit, the
@@ -80,4 +88,70 @@ fn cost(k: &Kernel, block: &[Stmt]) -> u64 {
             None => child_blocks(s).fold(1u64, |c, b| c.saturating_add(cost(k, b))),
         })
         .fold(0u64, u64::saturating_add)
+}
+
+/// The private arrays that loop `stmt` (a `for` that does not unroll, a `while` or a `loop`,
+/// not nested in another such loop) reads through a copy made before it: those of at most
+/// [`BUDGET`] elements, declared outside it, that it reads and never writes, and that every
+/// access outside it indexes by a constant (literals and variables of unrolled loops), so that
+/// the copy is what lets the original stay in registers. In `k`'s declaration order.
+pub fn read_copies(k: &Kernel, stmt: &Stmt) -> Vec<ArrayId> {
+    let body = match stmt {
+        Stmt::For { body, .. } if plan(k, stmt).is_none() => body,
+        Stmt::While { body, .. } | Stmt::Loop { body } => body,
+        _ => return Vec::new(),
+    };
+    let small = |a: ArrayId| {
+        let a = k.array(a);
+        a.space == Space::Private && a.len as u64 <= BUDGET
+    };
+    let (mut read, mut inside, mut declared) = (HashSet::new(), HashSet::new(), HashSet::new());
+    walk_array_accesses(k, body, &mut |a, i| {
+        inside.insert(i);
+        read.insert(a);
+    });
+    walk_stmts(body, &mut |s| match s {
+        Stmt::ArrayStore { array, .. } | Stmt::ArrayDecl { array, .. } => {
+            declared.insert(*array);
+        }
+        _ => {}
+    });
+    let unrolled = unrolled_vars(k);
+    let mut dynamic = HashSet::new();
+    walk_array_accesses(k, &k.body, &mut |a, i| {
+        if !inside.contains(&i) && !constant(k, i, &unrolled) {
+            dynamic.insert(a);
+        }
+    });
+    k.arrays
+        .iter()
+        .map(|(a, _)| a)
+        .filter(|a| small(*a) && read.contains(a) && !declared.contains(a) && !dynamic.contains(a))
+        .collect()
+}
+
+/// The variables of every `for` loop in `k` that unrolls.
+fn unrolled_vars(k: &Kernel) -> HashSet<LocalId> {
+    let mut vars = HashSet::new();
+    walk_stmts(&k.body, &mut |s| {
+        if let Stmt::For { var, .. } = s {
+            if plan(k, s).is_some() {
+                vars.insert(*var);
+            }
+        }
+    });
+    vars
+}
+
+/// Whether index `e` is a constant once the loops over `unrolled` are written out.
+fn constant(k: &Kernel, e: ExprId, unrolled: &HashSet<LocalId>) -> bool {
+    match k.expr(e) {
+        Expr::Literal(_) | Expr::Constant(_) => true,
+        Expr::Local(l) => unrolled.contains(l),
+        Expr::Binary { left, right, .. } => {
+            constant(k, *left, unrolled) && constant(k, *right, unrolled)
+        }
+        Expr::Cast { expr, .. } => constant(k, *expr, unrolled),
+        _ => false,
+    }
 }

@@ -17,6 +17,11 @@ pub struct Writer<'a> {
     pub(super) bounds: bool,
     /// The slices bound as arrays of vectors, with their widths (`vector_access.rs`).
     pub(super) vector_slices: Vec<(ParamId, u32)>,
+    /// Loops open that are written as loops (not unrolled).
+    loops: u32,
+    /// Private arrays read through a copy in the loop being written, with the copy's name
+    /// (`proc::unroll::read_copies`).
+    copies: Vec<(ArrayId, String)>,
 }
 
 pub(super) use super::types::ty;
@@ -32,6 +37,8 @@ impl<'a> Writer<'a> {
             helpers: Default::default(),
             bounds: false,
             vector_slices: super::vector_access::vector_bindings(kernel),
+            loops: 0,
+            copies: Vec::new(),
         }
     }
 
@@ -247,6 +254,28 @@ impl<'a> Writer<'a> {
         self.out.push('\n');
     }
 
+    /// Before a loop that is written as one: the copies of the arrays it reads through them
+    /// (outermost loops only, `proc::unroll::read_copies`); returns what [`Self::close_loop`]
+    /// takes.
+    fn open_loop(&mut self, stmt: &Stmt) -> usize {
+        let before = self.copies.len();
+        if self.loops == 0 {
+            for a in crate::proc::unroll::read_copies(self.kernel, stmt) {
+                let n = target_name(&self.kernel.array(a).name);
+                let copy = format!("kf_copy{}", index(a));
+                self.line(&format!("var {copy} = {n};"));
+                self.copies.push((a, copy));
+            }
+        }
+        self.loops += 1;
+        before
+    }
+
+    fn close_loop(&mut self, before: usize) {
+        self.loops -= 1;
+        self.copies.truncate(before);
+    }
+
     fn block(&mut self, block: &Block) {
         self.indent += 1;
         for s in block {
@@ -444,6 +473,7 @@ impl<'a> Writer<'a> {
                 let n = index(*var);
                 let s = self.expr(*start);
                 let e = self.expr(*end);
+                let open = self.open_loop(stmt);
                 self.line("{");
                 self.indent += 1;
                 self.line(&format!("let kf_end{n}: {} = {e};", ty(t)));
@@ -456,6 +486,7 @@ impl<'a> Writer<'a> {
                     self.general_for(t, n, &s, (*inclusive, *reverse), *var, body);
                     self.indent -= 1;
                     self.line("}");
+                    self.close_loop(open);
                     return;
                 }
                 let step = match step {
@@ -478,17 +509,22 @@ impl<'a> Writer<'a> {
                 self.line("}");
                 self.indent -= 1;
                 self.line("}");
+                self.close_loop(open);
             }
             Stmt::While { cond, body } => {
+                let open = self.open_loop(stmt);
                 let c = self.expr(*cond);
                 self.line(&format!("while {c} {{"));
                 self.block(body);
                 self.line("}");
+                self.close_loop(open);
             }
             Stmt::Loop { body } => {
+                let open = self.open_loop(stmt);
                 self.line("loop {");
                 self.block(body);
                 self.line("}");
+                self.close_loop(open);
             }
             Stmt::Break => self.line("break;"),
             Stmt::Continue => self.line("continue;"),
@@ -550,7 +586,10 @@ impl<'a> Writer<'a> {
         match self.kernel.expr(id).clone() {
             Expr::Error => "0".into(),
             Expr::ArrayLoad { array, index } => {
-                let n = target_name(&self.kernel.array(array).name);
+                let n = match self.copies.iter().find(|(a, _)| *a == array) {
+                    Some((_, copy)) => copy.clone(),
+                    None => target_name(&self.kernel.array(array).name),
+                };
                 let i = self.expr(index);
                 format!("{n}[{}]", self.load_index(AtomicTarget::Array(array), i))
             }
