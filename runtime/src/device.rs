@@ -356,7 +356,9 @@ impl Device {
         self.inner.imp.subgroup_size()
     }
 
-    /// Waits until every launch submitted to this device has finished.
+    /// Waits until every launch submitted to this device, and every upload and write queued
+    /// before the call, has finished (so that a timer started after it times only what follows;
+    /// on wgpu, writes are otherwise staged until the next launch).
     ///
     /// # Errors
     /// A device error reported while waiting.

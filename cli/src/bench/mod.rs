@@ -285,6 +285,11 @@ fn measure(
         })
     };
     let mut device = vec![Vec::with_capacity(opts.runs); cases.len()];
+    // The cases' uploads, queued while they were set up, finish before the first timed run
+    // (on wgpu they would otherwise run inside it: 28 s of lavapipe page faults at 16M elements).
+    if let Err(e) = dev.synchronize() {
+        failed.iter_mut().for_each(|f| *f = Some(e.to_string()));
+    }
     for round in 0..opts.runs + 2 {
         // Odd rounds run the cases in reverse, so that a kernel and its peer each follow the
         // other equally often: in a fixed order the second of a pair was measured ~2% faster

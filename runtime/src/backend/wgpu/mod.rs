@@ -180,6 +180,9 @@ impl WgpuDevice {
     }
 
     pub(crate) fn synchronize(&self) -> Result<()> {
+        // `write_buffer` only stages a write until the next submission: an empty one runs the
+        // staged uploads now, as `cudaDeviceSynchronize` waits for earlier copies too.
+        self.queue.submit([]);
         self.device
             .poll(wgpu::PollType::wait_indefinitely())
             .map_err(|e| wgpu_err("waiting for the device", e))?;
