@@ -27,7 +27,7 @@ fn kernels(c: &mut Criterion) {
         eprintln!("{line}");
     }
     for dev in devices {
-        for (name, case) in cases(&dev, &inputs) {
+        for (name, case) in cases(&dev, &inputs, &|_| true) {
             let mut case = match case {
                 Ok(case) => case,
                 Err(e) => {

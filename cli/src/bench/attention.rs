@@ -5,7 +5,7 @@
 //! product). Checked against `f64`.
 
 use super::kernels::case;
-use super::{Case, Check};
+use super::{Case, Check, Keep};
 use kernelforge::ops::{self, Attention};
 use kernelforge::{Backend, Device, Result};
 use kernelforge_reference::inputs;
@@ -112,8 +112,16 @@ pub(crate) fn row_f64<T: Copy>(
 }
 
 /// `attention` on `dev`, then its peer on the CPU, as (name, case, whether it is a peer).
-pub(crate) fn cases<'a>(dev: &'a Device, h: &'a Heads) -> Vec<(String, Result<Case<'a>>, bool)> {
-    let mut out = vec![("attention".to_string(), attention_case(dev, h), false)];
+pub(crate) fn cases<'a>(
+    dev: &'a Device,
+    h: &'a Heads,
+    keep: Keep<'_>,
+) -> Vec<(String, Result<Case<'a>>, bool)> {
+    let mut out = Vec::new();
+    if !keep("attention") {
+        return out;
+    }
+    out.push(("attention".to_string(), attention_case(dev, h), false));
     if dev.backend() == Backend::Cpu {
         out.push(("attention".into(), Ok(materialising_case(h)), true));
     }

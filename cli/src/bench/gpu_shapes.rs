@@ -11,7 +11,7 @@
 //! allows two.
 
 use super::kernels::case;
-use super::{Case, Check};
+use super::{Case, Check, Keep};
 use kernelforge::ops::{self, Attention, Matmul};
 use kernelforge::{bf16, Backend, Device, Result};
 use kernelforge_reference::inputs;
@@ -41,7 +41,7 @@ fn rounded(n: usize, seed: u32) -> Vec<bf16> {
 }
 
 /// The cases on `dev`: none off the CUDA backend.
-pub(crate) fn cases<'a>(dev: &'a Device) -> Vec<(String, Result<Case<'a>>, bool)> {
+pub(crate) fn cases<'a>(dev: &'a Device, keep: Keep<'_>) -> Vec<(String, Result<Case<'a>>, bool)> {
     if dev.backend() != Backend::Cuda {
         return Vec::new();
     }
@@ -52,15 +52,19 @@ pub(crate) fn cases<'a>(dev: &'a Device) -> Vec<(String, Result<Case<'a>>, bool)
         } else {
             "matmul_bfloat16_4096"
         };
-        out.push((name.to_string(), product_case(dev, name, gelu), false));
+        if keep(name) {
+            out.push((name.to_string(), product_case(dev, name, gelu), false));
+        }
     }
     for causal in [false, true] {
         let name = format!(
             "attention_bfloat16_h{HEADS}_s{SEQ}_d{HEAD_DIM}{}",
             if causal { "_causal" } else { "" }
         );
-        let c = attention_case(dev, &name, causal);
-        out.push((name, c, false));
+        if keep(&name) {
+            let c = attention_case(dev, &name, causal);
+            out.push((name, c, false));
+        }
     }
     out
 }

@@ -6,7 +6,7 @@
 //! kernel's tolerance plus one ulp of the type (tests/half_kernels.rs has the reasoning).
 
 use super::kernels::{case, Data, LAYER_NORM_EPS, RMS_NORM_EPS, ROW_TOL, UNARY};
-use super::{Case, Check};
+use super::{Case, Check, Keep};
 use kernelforge::kernels::*;
 use kernelforge::ops::{self, RowElement, Rows};
 use kernelforge::{bf16, f16, Buffer, Device, Grid, Result};
@@ -348,6 +348,7 @@ fn row_cases<'a, T: Half + RowElement>(
     d: &'a Data,
     h: &'a HalfData<T>,
     launch: [RowLaunch<T>; 3],
+    keep: Keep<'_>,
 ) -> Vec<(String, Result<Case<'a>>)> {
     let (r, c) = (d.rows, d.cols);
     let names = ["softmax", "layer_norm", "rms_norm"];
@@ -373,7 +374,9 @@ fn row_cases<'a, T: Half + RowElement>(
             out.family = Some(ops::row_family::<T>(names[k], c));
             Ok(out)
         };
-        out.push((kernel.clone(), setup()));
+        if keep(&kernel) {
+            out.push((kernel.clone(), setup()));
+        }
     }
     out
 }
@@ -430,10 +433,14 @@ pub(crate) fn cases<'a>(
     d: &'a Data,
     h16: &'a HalfData<f16>,
     hb16: &'a HalfData<bf16>,
+    keep: Keep<'_>,
 ) -> Vec<(String, Result<Case<'a>>, bool)> {
     let mut out = Vec::new();
     for e in elementwise!(f16) {
         let (name, tol) = (e.0, e.3);
+        if !keep(&format!("{name}_f16")) {
+            continue;
+        }
         out.push((
             format!("{name}_f16"),
             elementwise_case(dev, d, h16, e),
@@ -450,6 +457,9 @@ pub(crate) fn cases<'a>(
     }
     for e in elementwise!(bf16) {
         let (name, tol) = (e.0, e.3);
+        if !keep(&format!("{name}_bf16")) {
+            continue;
+        }
         out.push((
             format!("{name}_bf16"),
             elementwise_case(dev, d, hb16, e),
@@ -462,12 +472,12 @@ pub(crate) fn cases<'a>(
         }
     }
     out.extend(
-        row_cases(dev, d, h16, rows!(f16))
+        row_cases(dev, d, h16, rows!(f16), keep)
             .into_iter()
             .map(|(n, c)| (n, c, false)),
     );
     out.extend(
-        row_cases(dev, d, hb16, rows!(bf16))
+        row_cases(dev, d, hb16, rows!(bf16), keep)
             .into_iter()
             .map(|(n, c)| (n, c, false)),
     );

@@ -1,6 +1,6 @@
 //! The built-in kernels as bench cases.
 
-use super::{Case, Check};
+use super::{Case, Check, Keep};
 use kernelforge::kernels::*;
 use kernelforge::ops::{self, Rows};
 use kernelforge::{Buffer, Device, Grid, Result};
@@ -171,23 +171,31 @@ pub(super) fn case<'a>(
     }
 }
 
-/// Every built-in kernel on `dev`, by name, in bench order.
-pub(crate) fn cases<'a>(dev: &'a Device, d: &'a Data) -> Vec<(&'static str, Result<Case<'a>>)> {
-    let mut out: Vec<(&'static str, Result<Case<'a>>)> = vec![
-        ("copy", copy_case(dev, d)),
-        ("vector_add", vector_add_case(dev, d)),
-        ("saxpy", saxpy_case(dev, d)),
-        ("scale", scale_case(dev, d)),
-    ];
+/// Every built-in kernel on `dev` that `keep` names, by name, in bench order.
+pub(crate) fn cases<'a>(
+    dev: &'a Device,
+    d: &'a Data,
+    keep: Keep<'_>,
+) -> Vec<(&'static str, Result<Case<'a>>)> {
+    let mut out: Vec<(&'static str, Result<Case<'a>>)> = Vec::new();
+    let mut add = |name: &'static str, make: &dyn Fn() -> Result<Case<'a>>| {
+        if keep(name) {
+            out.push((name, make()));
+        }
+    };
+    add("copy", &|| copy_case(dev, d));
+    add("vector_add", &|| vector_add_case(dev, d));
+    add("saxpy", &|| saxpy_case(dev, d));
+    add("scale", &|| scale_case(dev, d));
     for u in UNARY {
-        out.push((u.0, unary_case(dev, d, u)));
+        add(u.0, &|| unary_case(dev, d, u));
     }
-    out.push(("hash_u32", hash_case(dev, d)));
-    out.push(("softmax", softmax_case(dev, d)));
-    out.push(("layer_norm", layer_norm_case(dev, d)));
-    out.push(("rms_norm", rms_norm_case(dev, d)));
-    out.push(("reduce_sum", reduce_sum_case(dev, d)));
-    out.push(("histogram", histogram_case(dev, d)));
+    add("hash_u32", &|| hash_case(dev, d));
+    add("softmax", &|| softmax_case(dev, d));
+    add("layer_norm", &|| layer_norm_case(dev, d));
+    add("rms_norm", &|| rms_norm_case(dev, d));
+    add("reduce_sum", &|| reduce_sum_case(dev, d));
+    add("histogram", &|| histogram_case(dev, d));
     out
 }
 

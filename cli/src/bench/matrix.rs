@@ -6,7 +6,7 @@
 //! on the CPU (what fusing saves). Checked against `f64`.
 
 use super::kernels::case;
-use super::{Case, Check};
+use super::{Case, Check, Keep};
 use kernelforge::ops::{self, Matmul};
 use kernelforge::{Backend, Buffer, Device, Result};
 use kernelforge_reference::inputs;
@@ -107,16 +107,25 @@ pub(crate) fn gelu_tanh_f64(v: f64) -> f64 {
 }
 
 /// `matmul` on `dev`, then its peer on that backend, as (name, case, whether it is a peer).
-pub(crate) fn cases<'a>(dev: &'a Device, m: &'a Matrices) -> Vec<(String, Result<Case<'a>>, bool)> {
-    let mut out = vec![("matmul".to_string(), matmul_case(dev, m), false)];
-    match dev.backend() {
-        Backend::Cpu => out.push(("matmul".into(), Ok(gemm_case(m)), true)),
-        Backend::Wgpu => out.push(("matmul".into(), wgsl_case(dev, m), true)),
-        Backend::Cuda => {}
+pub(crate) fn cases<'a>(
+    dev: &'a Device,
+    m: &'a Matrices,
+    keep: Keep<'_>,
+) -> Vec<(String, Result<Case<'a>>, bool)> {
+    let mut out = Vec::new();
+    if keep("matmul") {
+        out.push(("matmul".to_string(), matmul_case(dev, m), false));
+        match dev.backend() {
+            Backend::Cpu => out.push(("matmul".into(), Ok(gemm_case(m)), true)),
+            Backend::Wgpu => out.push(("matmul".into(), wgsl_case(dev, m), true)),
+            Backend::Cuda => {}
+        }
     }
-    out.push(("linear_gelu".into(), linear_case(dev, m), false));
-    if dev.backend() == Backend::Cpu {
-        out.push(("linear_gelu".into(), Ok(gemm_gelu_case(m)), true));
+    if keep("linear_gelu") {
+        out.push(("linear_gelu".into(), linear_case(dev, m), false));
+        if dev.backend() == Backend::Cpu {
+            out.push(("linear_gelu".into(), Ok(gemm_gelu_case(m)), true));
+        }
     }
     out
 }

@@ -202,14 +202,21 @@ impl Inputs {
     }
 }
 
-/// Every built-in kernel on `dev`, each followed by its peer on that backend (a rayon loop on
-/// the CPU, a vec4 WGSL shader on wgpu), in bench order. A case that could not be set up (a
-/// buffer too large for the adapter, a shader the adapter rejects) comes back as the `Err`,
-/// named.
-pub fn cases<'a>(dev: &'a Device, inputs: &'a Inputs) -> Vec<(String, Result<Case<'a>>)> {
+/// Which kernels to set up, by name: a kernel's peer goes with it.
+pub type Keep<'k> = &'k dyn Fn(&str) -> bool;
+
+/// Every built-in kernel on `dev` that `keep` names, each followed by its peer on that backend
+/// (a rayon loop on the CPU, a vec4 WGSL shader on wgpu), in bench order. A case that could not
+/// be set up (a buffer too large for the adapter, a shader the adapter rejects) comes back as
+/// the `Err`, named. Kernels not kept are never set up: no inputs uploaded, no memory held.
+pub fn cases<'a>(
+    dev: &'a Device,
+    inputs: &'a Inputs,
+    keep: Keep<'_>,
+) -> Vec<(String, Result<Case<'a>>)> {
     let data = &inputs.data;
     let mut out = Vec::new();
-    for (name, kernel) in kernels::cases(dev, data) {
+    for (name, kernel) in kernels::cases(dev, data, keep) {
         out.push((name.to_string(), kernel));
         let peer = match dev.backend() {
             kernelforge::Backend::Cpu => peers::rayon(name, data),
@@ -224,15 +231,15 @@ pub fn cases<'a>(dev: &'a Device, inputs: &'a Inputs) -> Vec<(String, Result<Cas
             out.push((format!("peer of {name}"), peer));
         }
     }
-    push_named(&mut out, ported::cases(dev, data));
-    out.extend(wide::cases(dev, data));
+    push_named(&mut out, ported::cases(dev, data, keep));
+    out.extend(wide::cases(dev, data, keep));
     push_named(
         &mut out,
-        halves::cases(dev, data, &inputs.f16, &inputs.bf16),
+        halves::cases(dev, data, &inputs.f16, &inputs.bf16, keep),
     );
-    push_named(&mut out, matrix::cases(dev, &inputs.matrices));
-    push_named(&mut out, attention::cases(dev, &inputs.heads));
-    push_named(&mut out, gpu_shapes::cases(dev));
+    push_named(&mut out, matrix::cases(dev, &inputs.matrices, keep));
+    push_named(&mut out, attention::cases(dev, &inputs.heads, keep));
+    push_named(&mut out, gpu_shapes::cases(dev, keep));
     out
 }
 
@@ -454,14 +461,8 @@ pub fn run(opts: &Options, progress: &mut dyn FnMut(&str)) -> Result<Vec<Record>
             opts.runs
         ));
         let mut cases = Vec::new();
-        for (name, case) in self::cases(dev, &inputs) {
-            if opts
-                .only
-                .as_ref()
-                .is_some_and(|f| !name.contains(f.as_str()))
-            {
-                continue;
-            }
+        let keep = |name: &str| opts.only.as_ref().is_none_or(|f| name.contains(f.as_str()));
+        for (name, case) in self::cases(dev, &inputs, &keep) {
             match case {
                 Ok(c) => cases.push(c),
                 Err(e) => progress(&format!("  {name:<26} error: {e}")),

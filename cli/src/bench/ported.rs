@@ -9,7 +9,7 @@
 
 use super::kernels::{case, refs, Data, HIST, ROW_TOL};
 use super::peers::{host_case, param, peer, simd, softmax_row, PEER_CHUNK};
-use super::{Case, Check};
+use super::{Case, Check, Keep};
 use kernelforge::__private::{KernelArg, KernelDesc, KernelScalar, ParamDesc, ScalarType};
 use kernelforge::kernels::{saxpy, softmax_warp, weighted_histogram};
 use kernelforge::prelude::*;
@@ -90,35 +90,37 @@ fn histogram_ref(x: &[f32], w: &[f32]) -> Vec<f32> {
 }
 
 /// The cases on `dev`: (name, case, whether it is a peer), each kernel followed by its peer.
-pub(crate) fn cases<'a>(dev: &'a Device, d: &'a Data) -> Vec<(String, Result<Case<'a>>, bool)> {
-    let mut out = vec![(
-        "weighted_histogram".to_string(),
-        histogram_case(dev, d),
-        false,
-    )];
-    match dev.backend() {
-        Backend::Cpu => out.push(("weighted_histogram".into(), Ok(rayon_histogram(d)), true)),
-        Backend::Wgpu => out.push(("weighted_histogram".into(), wgsl_histogram(dev, d), true)),
-        Backend::Cuda => {}
+pub(crate) fn cases<'a>(
+    dev: &'a Device,
+    d: &'a Data,
+    keep: Keep<'_>,
+) -> Vec<(String, Result<Case<'a>>, bool)> {
+    let mut out = Vec::new();
+    if keep("weighted_histogram") {
+        out.push(("weighted_histogram".into(), histogram_case(dev, d), false));
+        match dev.backend() {
+            Backend::Cpu => out.push(("weighted_histogram".into(), Ok(rayon_histogram(d)), true)),
+            Backend::Wgpu => out.push(("weighted_histogram".into(), wgsl_histogram(dev, d), true)),
+            Backend::Cuda => {}
+        }
     }
-    out.push(("softmax_warp".into(), softmax_case(dev, d), false));
-    match dev.backend() {
-        Backend::Cpu => out.push(("softmax_warp".into(), Ok(rayon_softmax(d)), true)),
-        Backend::Wgpu => out.push(("softmax_warp".into(), wgsl_softmax(dev, d), true)),
-        Backend::Cuda => {}
+    if keep("softmax_warp") {
+        out.push(("softmax_warp".into(), softmax_case(dev, d), false));
+        match dev.backend() {
+            Backend::Cpu => out.push(("softmax_warp".into(), Ok(rayon_softmax(d)), true)),
+            Backend::Wgpu => out.push(("softmax_warp".into(), wgsl_softmax(dev, d), true)),
+            Backend::Cuda => {}
+        }
     }
-    out.push((
-        "softmax_workgroup_barrier".into(),
-        barrier_case(dev, d, false),
-        false,
-    ));
-    out.push((
-        "softmax_full_barrier".into(),
-        barrier_case(dev, d, true),
-        false,
-    ));
-    out.push(("saxpy_view_aligned".into(), view_case(dev, d, 64), false));
-    out.push(("saxpy_view".into(), view_case(dev, d, 1), false));
+    let mut add = |name: &str, make: &dyn Fn() -> Result<Case<'a>>| {
+        if keep(name) {
+            out.push((name.to_string(), make(), false));
+        }
+    };
+    add("softmax_workgroup_barrier", &|| barrier_case(dev, d, false));
+    add("softmax_full_barrier", &|| barrier_case(dev, d, true));
+    add("saxpy_view_aligned", &|| view_case(dev, d, 64));
+    add("saxpy_view", &|| view_case(dev, d, 1));
     out
 }
 

@@ -4,7 +4,7 @@
 //! emulation costs; on the CPU and CUDA both are native. Checked bit for bit.
 
 use super::kernels::{case, Data};
-use super::{Case, Check};
+use super::{Case, Check, Keep};
 use kernelforge::prelude::*;
 use kernelforge::Result;
 use rayon::prelude::*;
@@ -18,8 +18,15 @@ pub fn mul_add_int<T: Int>(a: &[T], b: &[T], y: &mut [T]) {
     }
 }
 
-/// The `u32` and `u64` cases on `dev`, named `mul_add_u32` and `mul_add_u64`.
-pub(crate) fn cases<'a>(dev: &'a Device, d: &'a Data) -> Vec<(String, Result<Case<'a>>)> {
+/// The `u32` and `u64` cases on `dev` that `keep` names, `mul_add_u32` and `mul_add_u64`.
+pub(crate) fn cases<'a>(
+    dev: &'a Device,
+    d: &'a Data,
+    keep: Keep<'_>,
+) -> Vec<(String, Result<Case<'a>>)> {
+    if !keep("mul_add_u32") && !keep("mul_add_u64") {
+        return Vec::new();
+    }
     // Operands with their high words set: the 64-bit product's cross terms all matter.
     let a: Vec<u64> = d.h.iter().map(|&h| (h as u64) << 29 | h as u64).collect();
     let b: Vec<u64> =
@@ -28,20 +35,24 @@ pub(crate) fn cases<'a>(dev: &'a Device, d: &'a Data) -> Vec<(String, Result<Cas
             .collect();
     let a32: Vec<u32> = a.iter().map(|&v| v as u32).collect();
     let b32: Vec<u32> = b.iter().map(|&v| v as u32).collect();
-    vec![
-        (
+    let mut out = Vec::new();
+    if keep("mul_add_u32") {
+        out.push((
             "mul_add_u32".into(),
             mul_add_case(dev, "mul_add_u32", a32, b32, |p, q| {
                 p.wrapping_mul(q).wrapping_add(p)
             }),
-        ),
-        (
+        ));
+    }
+    if keep("mul_add_u64") {
+        out.push((
             "mul_add_u64".into(),
             mul_add_case(dev, "mul_add_u64", a, b, |p, q| {
                 p.wrapping_mul(q).wrapping_add(p)
             }),
-        ),
-    ]
+        ));
+    }
+    out
 }
 
 /// The `mul_add_int` instance of `T` over `a` and `b`, checked against `reference`.
