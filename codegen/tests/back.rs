@@ -179,7 +179,27 @@ fn wgsl_loops_read_register_arrays_through_a_copy() {
     assert!(!body.contains("= other;"), "{body}");
     assert!(!body.contains("acc[(q_1 % 4u)]"), "{body}");
     assert!(!body.contains("acc[(s % 4u)]"), "{body}");
+    assert!(body.contains("var kf_copy0 = acc;"), "{body}");
     assert_eq!(body.matches("kf_copy").count(), 3, "{body}");
+
+    // Two loops in one block that read the same array: a copy each, named apart.
+    let src = "fn twice(x: &[f32], y: &mut [f32], n: u32) {
+        let mut acc = [0.0f32; 4];
+        for q in 0..4 {
+            acc[q] = x[q];
+        }
+        for q in 0..n {
+            y[q] = acc[q % 4];
+        }
+        for q in 0..n {
+            y[q] = y[q] + acc[q % 4];
+        }
+    }";
+    let (k, info) = typed(src);
+    let body = wgsl::write_string(&k, &info, &Default::default()).unwrap();
+    wgsl::validate(&body).unwrap();
+    assert!(body.contains("var kf_copy0 = acc;"), "{body}");
+    assert!(body.contains("var kf_copy1 = acc;"), "{body}");
 }
 
 /// WGSL writes out `for` loops over literal bounds that stay within `proc::unroll::BUDGET`

@@ -10,9 +10,9 @@
 //! A loop that does not unroll but only reads such an array (an epilogue that applies an
 //! activation to each accumulator) would still keep it in memory for the whole shader:
 //! [`read_copies`] names the arrays it reads through a copy made just before it instead, which
-//! leaves the original indexed only by constants. The same SGEMM with a run-time activation in
-//! its epilogue ran 0.73-0.77x of the handwritten vec4 shader on lavapipe, and 1.0x once its
-//! epilogue read such a copy (docs/benchmarks.md, twentieth session).
+//! leaves the original indexed only by constants. `matmul`, whose epilogue applies a run-time
+//! activation, went from 0.73-0.82x of the handwritten vec4 shader on lavapipe to 0.84-0.97x
+//! (docs/benchmarks.md, twentieth session).
 
 use crate::ir::*;
 use std::collections::HashSet;
@@ -92,42 +92,83 @@ fn cost(k: &Kernel, block: &[Stmt]) -> u64 {
 
 /// The private arrays that loop `stmt` (a `for` that does not unroll, a `while` or a `loop`,
 /// not nested in another such loop) reads through a copy made before it: those of at most
-/// [`BUDGET`] elements, declared outside it, that it reads and never writes, and that every
-/// access outside it indexes by a constant (literals and variables of unrolled loops), so that
-/// the copy is what lets the original stay in registers. In `k`'s declaration order.
+/// [`BUDGET`] elements, declared outside it, that it reads and never writes, and whose every
+/// other access either has a constant index (literals and variables of unrolled loops) or is
+/// in another such loop that copies it too, so that the copies are what let the original stay
+/// in registers. In `k`'s declaration order.
 pub fn read_copies(k: &Kernel, stmt: &Stmt) -> Vec<ArrayId> {
-    let body = match stmt {
-        Stmt::For { body, .. } if plan(k, stmt).is_none() => body,
-        Stmt::While { body, .. } | Stmt::Loop { body } => body,
-        _ => return Vec::new(),
+    let Some(this) = Reads::of(k, stmt) else {
+        return Vec::new();
     };
-    let small = |a: ArrayId| {
-        let a = k.array(a);
-        a.space == Space::Private && a.len as u64 <= BUDGET
-    };
-    let (mut read, mut inside, mut declared) = (HashSet::new(), HashSet::new(), HashSet::new());
-    walk_array_accesses(k, body, &mut |a, i| {
-        inside.insert(i);
-        read.insert(a);
-    });
-    walk_stmts(body, &mut |s| match s {
-        Stmt::ArrayStore { array, .. } | Stmt::ArrayDecl { array, .. } => {
-            declared.insert(*array);
-        }
-        _ => {}
-    });
+    let mut loops = Vec::new();
+    outer_loops(k, &k.body, &mut loops);
+    let loops: Vec<Reads> = loops.into_iter().filter_map(|l| Reads::of(k, l)).collect();
     let unrolled = unrolled_vars(k);
     let mut dynamic = HashSet::new();
     walk_array_accesses(k, &k.body, &mut |a, i| {
-        if !inside.contains(&i) && !constant(k, i, &unrolled) {
+        let copied = loops.iter().any(|l| l.copies(a) && l.inside.contains(&i));
+        if !copied && !constant(k, i, &unrolled) {
             dynamic.insert(a);
         }
     });
     k.arrays
         .iter()
         .map(|(a, _)| a)
-        .filter(|a| small(*a) && read.contains(a) && !declared.contains(a) && !dynamic.contains(a))
+        .filter(|&a| this.copies(a) && !dynamic.contains(&a))
+        .filter(|&a| k.array(a).space == Space::Private && k.array(a).len as u64 <= BUDGET)
         .collect()
+}
+
+/// What a loop that stays a loop does with arrays.
+struct Reads {
+    /// The index of every array access in it.
+    inside: HashSet<ExprId>,
+    /// The arrays it reads.
+    read: HashSet<ArrayId>,
+    /// The arrays it writes or declares.
+    written: HashSet<ArrayId>,
+}
+
+impl Reads {
+    fn of(k: &Kernel, stmt: &Stmt) -> Option<Reads> {
+        let body = match stmt {
+            Stmt::For { body, .. } if plan(k, stmt).is_none() => body,
+            Stmt::While { body, .. } | Stmt::Loop { body } => body,
+            _ => return None,
+        };
+        let (mut inside, mut read, mut written) = (HashSet::new(), HashSet::new(), HashSet::new());
+        walk_array_accesses(k, body, &mut |a, i| {
+            inside.insert(i);
+            read.insert(a);
+        });
+        walk_stmts(body, &mut |s| match s {
+            Stmt::ArrayStore { array, .. } | Stmt::ArrayDecl { array, .. } => {
+                written.insert(*array);
+            }
+            _ => {}
+        });
+        Some(Reads {
+            inside,
+            read,
+            written,
+        })
+    }
+
+    /// Whether the loop reads `a` through a copy, as far as it alone can tell.
+    fn copies(&self, a: ArrayId) -> bool {
+        self.read.contains(&a) && !self.written.contains(&a)
+    }
+}
+
+/// The loops that stay loops in `block` and are nested in none: the back end's outermost.
+fn outer_loops<'k>(k: &Kernel, block: &'k [Stmt], out: &mut Vec<&'k Stmt>) {
+    for s in block {
+        match s {
+            Stmt::For { body, .. } if plan(k, s).is_some() => outer_loops(k, body, out),
+            Stmt::For { .. } | Stmt::While { .. } | Stmt::Loop { .. } => out.push(s),
+            _ => child_blocks(s).for_each(|b| outer_loops(k, b, out)),
+        }
+    }
 }
 
 /// The variables of every `for` loop in `k` that unrolls.

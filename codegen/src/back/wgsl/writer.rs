@@ -22,6 +22,9 @@ pub struct Writer<'a> {
     /// Private arrays read through a copy in the loop being written, with the copy's name
     /// (`proc::unroll::read_copies`).
     copies: Vec<(ArrayId, String)>,
+    /// Copies made so far: each gets a name of its own, as two loops in one block may copy the
+    /// same array.
+    copies_made: u32,
 }
 
 pub(super) use super::types::ty;
@@ -39,6 +42,7 @@ impl<'a> Writer<'a> {
             vector_slices: super::vector_access::vector_bindings(kernel),
             loops: 0,
             copies: Vec::new(),
+            copies_made: 0,
         }
     }
 
@@ -262,7 +266,8 @@ impl<'a> Writer<'a> {
         if self.loops == 0 {
             for a in crate::proc::unroll::read_copies(self.kernel, stmt) {
                 let n = target_name(&self.kernel.array(a).name);
-                let copy = format!("kf_copy{}", index(a));
+                let copy = format!("kf_copy{}", self.copies_made);
+                self.copies_made += 1;
                 self.line(&format!("var {copy} = {n};"));
                 self.copies.push((a, copy));
             }
