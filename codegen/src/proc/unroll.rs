@@ -11,7 +11,7 @@
 //! activation to each accumulator) would still keep it in memory for the whole shader:
 //! [`read_copies`] names the arrays it reads through a copy made just before it instead, which
 //! leaves the original indexed only by constants. `matmul`, whose epilogue applies a run-time
-//! activation, went from 0.73-0.82x of the handwritten vec4 shader on lavapipe to 0.84-0.97x
+//! activation, went from 0.73-0.82x of the handwritten vec4 shader on lavapipe to 0.84-1.00x
 //! (docs/benchmarks.md, twentieth session).
 
 use crate::ir::*;
