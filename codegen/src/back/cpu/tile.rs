@@ -160,7 +160,7 @@ impl Writer<'_> {
 }
 
 /// The locals declared in `block` (by `let` and as loop variables), nested blocks included.
-pub(super) fn declared(block: &[Stmt]) -> Vec<LocalId> {
+fn declared(block: &[Stmt]) -> Vec<LocalId> {
     let mut out = Vec::new();
     walk_stmts(block, &mut |s| {
         if let Stmt::Let { local, .. } | Stmt::For { var: local, .. } = s {
@@ -171,7 +171,7 @@ pub(super) fn declared(block: &[Stmt]) -> Vec<LocalId> {
 }
 
 /// Whether expression `e` reads one of `locals`.
-pub(super) fn uses_any(k: &Kernel, e: ExprId, locals: &[LocalId]) -> bool {
+fn uses_any(k: &Kernel, e: ExprId, locals: &[LocalId]) -> bool {
     let mut stack = vec![e];
     while let Some(e) = stack.pop() {
         match k.expr(e) {
