@@ -62,6 +62,37 @@ template <class T> __device__ __forceinline__ void kf_mx_mma_shfl(float (&c)[8],
 }
 ";
 
+/// The load of a 16-bit tile from workgroup memory: `ldmatrix` (sm_75 and later) where every
+/// row of the tile starts 16 bytes apart from the array's start (`offset` and `stride` multiples
+/// of 8 elements, the array `__align__(16)`), else the per-lane loads. `ldmatrix ... .x4` loads
+/// four 8 x 8 matrices, lane `l` giving the address of row `l & 7` of matrix `l >> 3`, and hands
+/// each lane the two elements of each matrix that the `mma.sync` layout gives it: matrix `q`
+/// is the rows `8 (q & 1)..` and columns `8 (q >> 1)..` of the tile (for B: depth and columns),
+/// elements `2q, 2q + 1` of the fragment. A tile whose pairs lie across its memory rows (A
+/// column-major, B row-major) is read with `.trans`. (PTX ISA, "Warp-level matrix load
+/// instruction: ldmatrix".)
+const SHARED: &str = "\
+template <int B, class T> __device__ __forceinline__ void kf_mx_load_sh(T (&v)[8], const T* p, unsigned int o, unsigned int s, bool cm, unsigned int l) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 750
+    if (((o | s) & 7u) == 0u) {
+        const unsigned int q = l >> 3, j = l & 7u;
+        const unsigned int r = 8u * (q & 1u) + (cm ? 0u : j), c = 8u * (q >> 1) + (cm ? j : 0u);
+        const unsigned int a = (unsigned int)__cvta_generic_to_shared(p + (cm ? o + c * s + r : o + r * s + c));
+        unsigned int x[4];
+        if ((B != 0) != cm) {
+            asm volatile(\"ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];\" : \"=r\"(x[0]), \"=r\"(x[1]), \"=r\"(x[2]), \"=r\"(x[3]) : \"r\"(a) : \"memory\");
+        } else {
+            asm volatile(\"ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];\" : \"=r\"(x[0]), \"=r\"(x[1]), \"=r\"(x[2]), \"=r\"(x[3]) : \"r\"(a) : \"memory\");
+        }
+#pragma unroll
+        for (int i = 0; i < 4; ++i) { v[2 * i] = kf_mx_half<T>(x[i] & 0xffffu); v[2 * i + 1] = kf_mx_half<T>(x[i] >> 16); }
+        return;
+    }
+#endif
+    kf_mx_load<B>(v, p, o, s, cm, l);
+}
+";
+
 /// The checked load and store (bounds.rs: an index out of bounds claims the fault record and
 /// the access does not happen); indices computed in 64 bits and saturated, as on the CPU.
 const CHECKED: &str = "\
@@ -75,10 +106,15 @@ __device__ __forceinline__ void kf_mx_store_chk(const float (&v)[8], float* p, u
 ";
 
 /// `kf_mx_widen` for `t`, declared before the templates that call it.
+/// For the 16-bit types, also `kf_mx_half<T>`, the value of 16 bits.
 fn widen(t: Scalar) -> &'static str {
     match t {
-        Scalar::F16 => "__device__ __forceinline__ float kf_mx_widen(__half v) { return __half2float(v); }\n",
-        Scalar::BF16 => "__device__ __forceinline__ float kf_mx_widen(__nv_bfloat16 v) { return __bfloat162float(v); }\n",
+        Scalar::F16 => "__device__ __forceinline__ float kf_mx_widen(__half v) { return __half2float(v); }\n\
+            template <class T> __device__ __forceinline__ T kf_mx_half(unsigned int x);\n\
+            template <> __device__ __forceinline__ __half kf_mx_half<__half>(unsigned int x) { return __ushort_as_half((unsigned short)x); }\n",
+        Scalar::BF16 => "__device__ __forceinline__ float kf_mx_widen(__nv_bfloat16 v) { return __bfloat162float(v); }\n\
+            template <class T> __device__ __forceinline__ T kf_mx_half(unsigned int x);\n\
+            template <> __device__ __forceinline__ __nv_bfloat16 kf_mx_half<__nv_bfloat16>(unsigned int x) { return __ushort_as_bfloat16((unsigned short)x); }\n",
         _ => "__device__ __forceinline__ float kf_mx_widen(float v) { return v; }\n",
     }
 }
@@ -130,6 +166,8 @@ impl Writer<'_> {
         o.push_str(HELPERS);
         if self.bounds {
             o.push_str(CHECKED);
+        } else if k.matrices.values().any(|m| m.elem.bits() == 16) && self.any_shared_load() {
+            o.push_str(SHARED);
         }
         let operands: std::collections::BTreeSet<Scalar> = k
             .matrices
@@ -183,6 +221,8 @@ impl Writer<'_> {
                 let args = self.matrix_args(place);
                 let f = if self.bounds {
                     "kf_mx_load_chk"
+                } else if k.matrix(*matrix).elem.bits() == 16 && self.shared(place.mem) {
+                    "kf_mx_load_sh"
                 } else {
                     "kf_mx_load"
                 };
@@ -198,6 +238,35 @@ impl Writer<'_> {
                 format!("{f}({}, {args}, kf_lane);", name(*matrix))
             }
         }
+    }
+
+    /// Whether `mem` is a workgroup array.
+    fn shared(&self, mem: Memory) -> bool {
+        matches!(mem, Memory::Array(a) if self.kernel.arrays[a].space == Space::Workgroup)
+    }
+
+    /// Whether a load of a 16-bit tile reads the array; such an array is declared
+    /// `__align__(16)`, for `ldmatrix`.
+    pub(super) fn matrix_array(&self, a: ArrayId) -> bool {
+        let mut any = false;
+        walk_stmts(&self.kernel.body, &mut |s| {
+            if let Stmt::Matrix(MatrixOp::Load { matrix, place }) = s {
+                any |=
+                    place.mem == Memory::Array(a) && self.kernel.matrix(*matrix).elem.bits() == 16;
+            }
+        });
+        any
+    }
+
+    /// Whether any matrix load reads workgroup memory.
+    fn any_shared_load(&self) -> bool {
+        let mut any = false;
+        walk_stmts(&self.kernel.body, &mut |s| {
+            if let Stmt::Matrix(MatrixOp::Load { place, .. }) = s {
+                any |= self.shared(place.mem);
+            }
+        });
+        any
     }
 
     /// `memory, offset, stride, column-major` (with the length, slot and fault record

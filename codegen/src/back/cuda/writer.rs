@@ -88,10 +88,23 @@ impl<'a> Writer<'a> {
         if self.bounds {
             params.push("unsigned int* __restrict__ kf_fault".to_string());
         }
+        // With matrix tiles on tensor cores (16-bit operands), at least 512 invocations (16 warps) per SM: `mma.sync` waits on
+        // its operands, and the workgroup barriers of a staged product stop one workgroup
+        // while another multiplies. ptxas then keeps each invocation at or under 65,536 / 512
+        // = 128 registers (CUTLASS's two-stage `mma.sync` kernels aim at two blocks of 256
+        // the same way). The `f32` tiles' shuffles need more registers, and keep the default.
+        let threads = wx * wy * wz;
+        let tensor = k
+            .matrices
+            .values()
+            .any(|m| m.role == MatrixRole::A && m.elem.bits() == 16);
+        let bounds = match 512 / threads {
+            b if b > 1 && tensor => format!("{threads}, {b}"),
+            _ => threads.to_string(),
+        };
         let _ = write!(
             o,
-            "\nextern \"C\" __global__ void __launch_bounds__({}) {}(\n    {}\n) {{\n",
-            wx * wy * wz,
+            "\nextern \"C\" __global__ void __launch_bounds__({bounds}) {}(\n    {}\n) {{\n",
             k.name,
             params.join(",\n    ")
         );
@@ -120,8 +133,9 @@ impl<'a> Writer<'a> {
                      {t}* const {n} = ({t}*)kf_shared_dyn;"
                 );
             } else {
-                // Vector accesses need the vector's alignment (`vector.rs`).
-                let align = if self.vector_array(id) {
+                // Vector accesses need the vector's alignment (`vector.rs`), `ldmatrix` 16
+                // bytes (`matrix.rs`).
+                let align = if self.vector_array(id) || self.matrix_array(id) {
                     "__align__(16) "
                 } else {
                     ""
