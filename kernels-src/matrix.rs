@@ -269,3 +269,227 @@ pub fn matmul_tiles<T: Float, const W: u32>(
         }
     }
 }
+
+/// `matmul` on matrix tiles for the half types, staged through workgroup memory for tensor
+/// cores: the same parameters, results within the same bound. A workgroup of 8 warps computes
+/// a 128 x 128 tile of C, each warp 64 x 32 of it as 4 x 2 accumulators (six tile loads per
+/// eight products, where `matmul_tiles` has four per four). Every step of `KS` (16 or 32, a
+/// family that `ops::matmul` autotunes) along `k`, the workgroup copies the step's 128 x `KS`
+/// of A and `KS` x 128 of B into workgroup memory in runs of four elements (one `Vec4` load
+/// where the operand's stride along the run is 1), each operand in its own orientation (a
+/// row-major operand by rows, a column-major one by columns, so that consecutive invocations
+/// read consecutive elements) and rows padded by 8 elements (16 bytes), then the warps load
+/// their tiles from there: on CUDA with `ldmatrix`, whose eight row addresses then fall in
+/// distinct banks. The copy of the next step is read into registers before the products of the
+/// current one, so its memory latency overlaps them (the register prefetch of CUTLASS's
+/// two-stage SIMT and `mma.sync` mainloops). Zeros past the matrices; the epilogue (bias,
+/// activation, rounding to `T`) goes through workgroup memory 16 rows at a time. Workgroup
+/// memory: 20 KiB with `KS` = 16, 28 KiB with 32 (in WGSL, where half values take 4 bytes, 32
+/// and 48 KiB: an adapter that offers less refuses the instance, which autotuning skips).
+/// Launch `Grid::groups([ceil(n / 128), ceil(m / 128), 1])`.
+#[compute_kernel(workgroup_size = 256, T = [f16, bf16], KS = [16, 32])]
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_staged<T: Float, const KS: u32>(
+    m: u32,
+    n: u32,
+    k: u32,
+    a_row: u32,
+    a_col: u32,
+    b_row: u32,
+    b_col: u32,
+    act: u32,
+    a: &[T],
+    b: &[T],
+    bias: &[T],
+    c: &mut [T],
+) {
+    // The workgroup's tile, its invocations, the padded row lengths of the staged operands
+    // (along the step: `PK`; along the tile: `PT`), their sizes (the larger orientation) and
+    // each invocation's share of a step.
+    const TILE: u32 = 128;
+    const N: u32 = 256;
+    const PK: u32 = KS + 8;
+    const PT: u32 = TILE + 8;
+    const SA: u32 = TILE * PK;
+    const EA: u32 = TILE * KS / N;
+    const EV: u32 = EA / 4;
+    const SC: u32 = 16 * TILE;
+    const EC: u32 = SC / N;
+    let at = shared_array::<T, SA>();
+    let bt = shared_array::<T, SA>();
+    let ct = shared_array::<f32, SC>();
+    let lid = local_id().x;
+    let warp = lid / 32;
+    let row0 = group_id().y * TILE;
+    let col0 = group_id().x * TILE;
+    // The warp's 64 x 32 of the tile.
+    let wr = (warp / 4) * 64;
+    let wc = (warp % 4) * 32;
+    // Column-major operands (a stride of 1 along the tile's rows or columns) are staged as
+    // `KS` rows of `PT`, the others as 128 rows of `PK`. A tile at row `r`, depth `d` of the
+    // staged A is at `r * ua + d * va` with stride `sa`; likewise B at depth `d`, column `j`.
+    let (ca, cb) = (a_col != 1, b_col != 1);
+    let ua = if ca { 1 } else { PK };
+    let va = if ca { PT } else { 1 };
+    let sa = if ca { PT } else { PK };
+    let ub = if cb { PK } else { 1 };
+    let vb = if cb { 1 } else { PT };
+    let sb = if cb { PK } else { PT };
+    let mut c00 = matrix_fill(0.0);
+    let mut c01 = matrix_fill(0.0);
+    let mut c10 = matrix_fill(0.0);
+    let mut c11 = matrix_fill(0.0);
+    let mut c20 = matrix_fill(0.0);
+    let mut c21 = matrix_fill(0.0);
+    let mut c30 = matrix_fill(0.0);
+    let mut c31 = matrix_fill(0.0);
+    // The step's operands in registers, element `q` of vector `e` at `4 e + q`.
+    let mut pa = [0.0 as T; EA];
+    let mut pb = [0.0 as T; EA];
+    // Each invocation stages `EV` runs of 4 consecutive elements of each operand: run `g` of a
+    // row-major A is row `g / (KS / 4)` at depth `4 (g % (KS / 4))`, of a column-major one
+    // depth `g / 32` at row `4 (g % 32)`; likewise B. Where the operand's stride along the run
+    // is 1 and the other a multiple of 4, a run wholly inside the matrix is one `Vec4` (64
+    // bits; CUDA's `ld.global.nc.v4`), else four elements with their own bounds.
+    let wa = if ca {
+        a_row == 1 && a_col % 4 == 0
+    } else {
+        a_col == 1 && a_row % 4 == 0
+    };
+    let wb = if cb {
+        b_row == 1 && b_col % 4 == 0
+    } else {
+        b_col == 1 && b_row % 4 == 0
+    };
+    let ra = if ca { 1u32 } else { 0 };
+    let rb = if cb { 1u32 } else { 0 };
+    let steps = k / KS + min(k % KS, 1);
+    // Trip `s` stores step `s - 1` (read last trip), reads step `s` and multiplies step `s - 1`.
+    for s in 0..steps + 1 {
+        if s > 0 {
+            workgroup_barrier();
+            for e in 0..EV {
+                let g = lid + e * N;
+                let oa = if ca {
+                    (g / (TILE / 4)) * PT + 4 * (g % (TILE / 4))
+                } else {
+                    (g / (KS / 4)) * PK + 4 * (g % (KS / 4))
+                };
+                let ob = if cb {
+                    (g / (KS / 4)) * PK + 4 * (g % (KS / 4))
+                } else {
+                    (g / (TILE / 4)) * PT + 4 * (g % (TILE / 4))
+                };
+                Vec4::new(pa[4 * e], pa[4 * e + 1], pa[4 * e + 2], pa[4 * e + 3])
+                    .store(&mut at, oa / 4);
+                Vec4::new(pb[4 * e], pb[4 * e + 1], pb[4 * e + 2], pb[4 * e + 3])
+                    .store(&mut bt, ob / 4);
+            }
+            workgroup_barrier();
+        }
+        if s < steps {
+            let k0 = s * KS;
+            for e in 0..EV {
+                let g = lid + e * N;
+                // A: the run's first row and depth; along the rows when column-major.
+                let ga = if ca { g / (TILE / 4) } else { g % (KS / 4) };
+                let ha = if ca { g % (TILE / 4) } else { g / (KS / 4) };
+                let (r, kc) = (
+                    row0 + if ca { 4 * ha } else { ha },
+                    k0 + if ca { ga } else { 4 * ga },
+                );
+                if wa && r + 3 * ra < m && kc + 3 * (1 - ra) < k {
+                    let v = Vec4::load(a, (r * a_row + kc * a_col) / 4);
+                    pa[4 * e] = v.x;
+                    pa[4 * e + 1] = v.y;
+                    pa[4 * e + 2] = v.z;
+                    pa[4 * e + 3] = v.w;
+                } else {
+                    for q in 0..4 {
+                        let (rq, kq) = (r + q * ra, kc + q * (1 - ra));
+                        pa[4 * e + q] = if rq < m && kq < k {
+                            a[rq * a_row + kq * a_col]
+                        } else {
+                            0.0 as T
+                        };
+                    }
+                }
+                // B: the run's first depth and column; along the depth when column-major.
+                let gb = if cb { g % (KS / 4) } else { g / (TILE / 4) };
+                let hb = if cb { g / (KS / 4) } else { g % (TILE / 4) };
+                let (kr, cc) = (
+                    k0 + if cb { 4 * gb } else { gb },
+                    col0 + if cb { hb } else { 4 * hb },
+                );
+                if wb && kr + 3 * rb < k && cc + 3 * (1 - rb) < n {
+                    let v = Vec4::load(b, (kr * b_row + cc * b_col) / 4);
+                    pb[4 * e] = v.x;
+                    pb[4 * e + 1] = v.y;
+                    pb[4 * e + 2] = v.z;
+                    pb[4 * e + 3] = v.w;
+                } else {
+                    for q in 0..4 {
+                        let (kq, cq) = (kr + q * rb, cc + q * (1 - rb));
+                        pb[4 * e + q] = if kq < k && cq < n {
+                            b[kq * b_row + cq * b_col]
+                        } else {
+                            0.0 as T
+                        };
+                    }
+                }
+            }
+        }
+        if s > 0 {
+            for d in (0..KS).step_by(16) {
+                let fa0 = matrix_load_a(&at, wr * ua + d * va, sa, Layout::col_major_if(ca));
+                let fa1 = matrix_load_a(&at, (wr + 16) * ua + d * va, sa, Layout::col_major_if(ca));
+                let fa2 = matrix_load_a(&at, (wr + 32) * ua + d * va, sa, Layout::col_major_if(ca));
+                let fa3 = matrix_load_a(&at, (wr + 48) * ua + d * va, sa, Layout::col_major_if(ca));
+                let fb0 = matrix_load_b(&bt, d * vb + wc * ub, sb, Layout::col_major_if(cb));
+                let fb1 = matrix_load_b(&bt, d * vb + (wc + 16) * ub, sb, Layout::col_major_if(cb));
+                matrix_mma(&mut c00, &fa0, &fb0);
+                matrix_mma(&mut c01, &fa0, &fb1);
+                matrix_mma(&mut c10, &fa1, &fb0);
+                matrix_mma(&mut c11, &fa1, &fb1);
+                matrix_mma(&mut c20, &fa2, &fb0);
+                matrix_mma(&mut c21, &fa2, &fb1);
+                matrix_mma(&mut c30, &fa3, &fb0);
+                matrix_mma(&mut c31, &fa3, &fb1);
+            }
+        }
+    }
+    // The epilogue, 16 rows of the tile at a time: the warps of those rows store their
+    // accumulators of them to `ct` (16 x 128), then every invocation writes `EC` of its
+    // elements, consecutive invocations consecutive columns.
+    for p in 0..TILE / 16 {
+        workgroup_barrier();
+        if warp / 4 == p / 4 {
+            let h = p % 4;
+            if h == 0 {
+                matrix_store(&ct, wc, TILE, Layout::RowMajor, &c00);
+                matrix_store(&ct, wc + 16, TILE, Layout::RowMajor, &c01);
+            } else if h == 1 {
+                matrix_store(&ct, wc, TILE, Layout::RowMajor, &c10);
+                matrix_store(&ct, wc + 16, TILE, Layout::RowMajor, &c11);
+            } else if h == 2 {
+                matrix_store(&ct, wc, TILE, Layout::RowMajor, &c20);
+                matrix_store(&ct, wc + 16, TILE, Layout::RowMajor, &c21);
+            } else {
+                matrix_store(&ct, wc, TILE, Layout::RowMajor, &c30);
+                matrix_store(&ct, wc + 16, TILE, Layout::RowMajor, &c31);
+            }
+        }
+        workgroup_barrier();
+        for e in 0..EC {
+            let idx = lid + e * N;
+            let (row, col) = (row0 + p * 16 + idx / TILE, col0 + idx % TILE);
+            if row < m && col < n {
+                let mut v = ct[idx];
+                if col < bias.len() {
+                    v += bias[col] as f32;
+                }
+                c[row * n + col] = activation(act, v) as T;
+            }
+        }
+    }
+}

@@ -21,7 +21,7 @@ pub use elementwise::{copy, gelu, relu, saxpy, scale, sigmoid, silu, vector_add}
 pub use flash_attention::attention;
 pub use histograms::{histogram, weighted_histogram};
 pub use integer::hash_u32;
-pub use matrix::{matmul, matmul_tiles};
+pub use matrix::{matmul, matmul_staged, matmul_tiles};
 pub use reduce::{reduce_max, reduce_sum};
 pub use rows::{layer_norm, rms_norm, softmax, softmax_warp};
 
@@ -110,6 +110,10 @@ pub fn all() -> Vec<&'static kernelforge_runtime::KernelDesc> {
         &matmul_tiles::matmul_tiles_bf16_4::KERNEL,
         &matmul_tiles::matmul_tiles_bf16_8::KERNEL,
         &matmul_tiles::matmul_tiles_bf16_16::KERNEL,
+        &matmul_staged::matmul_staged_f16_16::KERNEL,
+        &matmul_staged::matmul_staged_f16_32::KERNEL,
+        &matmul_staged::matmul_staged_bf16_16::KERNEL,
+        &matmul_staged::matmul_staged_bf16_32::KERNEL,
         &attention::attention_f32_64::KERNEL,
         &attention::attention_f32_128::KERNEL,
         &attention::attention_f16_64::KERNEL,
@@ -203,6 +207,10 @@ pub fn cpu_source(name: &str) -> Option<&'static str> {
         "matmul_tiles_bf16_4" => matmul_tiles::matmul_tiles_bf16_4::CPU_SOURCE,
         "matmul_tiles_bf16_8" => matmul_tiles::matmul_tiles_bf16_8::CPU_SOURCE,
         "matmul_tiles_bf16_16" => matmul_tiles::matmul_tiles_bf16_16::CPU_SOURCE,
+        "matmul_staged_f16_16" => matmul_staged::matmul_staged_f16_16::CPU_SOURCE,
+        "matmul_staged_f16_32" => matmul_staged::matmul_staged_f16_32::CPU_SOURCE,
+        "matmul_staged_bf16_16" => matmul_staged::matmul_staged_bf16_16::CPU_SOURCE,
+        "matmul_staged_bf16_32" => matmul_staged::matmul_staged_bf16_32::CPU_SOURCE,
         "attention_f32_64" => attention::attention_f32_64::CPU_SOURCE,
         "attention_f32_128" => attention::attention_f32_128::CPU_SOURCE,
         "attention_f16_64" => attention::attention_f16_64::CPU_SOURCE,

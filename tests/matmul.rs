@@ -21,7 +21,7 @@ mod elem;
 
 use common::each_backend;
 use elem::{values, Elem};
-use kernelforge::kernels::{matmul, matmul_tiles};
+use kernelforge::kernels::{matmul, matmul_staged, matmul_tiles};
 use kernelforge::ops::{self, Activation, Linear, Matmul};
 use kernelforge::prelude::*;
 use kernelforge::Error;
@@ -391,16 +391,18 @@ fn each_tile_size_matches_f64(dev: &Device) {
     }
 }
 
-/// `matmul_tiles` in the half types, with a bias and GELU, against `f64` at the bound of
-/// `check` (output rounding included), at whole tiles and at an odd shape.
+/// `matmul_tiles` (4 and 16 warps) and `matmul_staged` (steps of 16 and 32) in the half types,
+/// with a bias and GELU, against `f64` at the bound of `check` (output rounding included), at
+/// whole tiles and at odd shapes, with each operand row- or column-major (`matmul_staged`
+/// stages each in its own orientation; on CUDA `ldmatrix` reads them with or without `.trans`).
 #[each_backend]
 fn matmul_tiles_in_half_types_matches_f64(dev: &Device) {
-    fn run<T: Elem + matmul_tiles::Instance>(
+    /// `inst`: 4 or 16 warps of `matmul_tiles`, or 1016 / 1032 for `matmul_staged`'s steps.
+    fn run<T: Elem + matmul_tiles::Instance + matmul_staged::Instance>(
         dev: &Device,
-        m: usize,
-        n: usize,
-        k: usize,
-        wide: bool,
+        (m, n, k): (usize, usize, usize),
+        inst: u32,
+        (a_t, b_t): (bool, bool),
     ) {
         let (a, b, bias) = (
             values::<T>(m * k, 3),
@@ -414,26 +416,51 @@ fn matmul_tiles_in_half_types_matches_f64(dev: &Device) {
         );
         let mut dc = dev.zeros::<T>(m * n).unwrap();
         let (m32, n32, k32) = (m as u32, n as u32, k as u32);
-        // `linear`'s layout: `b` is `[N,K]`, read transposed; GELU's tanh form. `wide`: 16
-        // warps, 128 x 128 tiles.
-        if wide {
-            let grid = Grid::groups([n32.div_ceil(128), m32.div_ceil(128), 1]);
-            matmul_tiles::launch::<T, 16>(
-                dev, grid, m32, n32, k32, k32, 1, 1, k32, 2, &da, &db, &dbias, &mut dc,
-            )
-        } else {
-            let grid = Grid::groups([n32.div_ceil(64), m32.div_ceil(64), 1]);
-            matmul_tiles::launch::<T, 4>(
-                dev, grid, m32, n32, k32, k32, 1, 1, k32, 2, &da, &db, &dbias, &mut dc,
-            )
+        // `a` is `[m,k]` (or `[k,m]`), `b` `[k,n]` (or `[n,k]`, `linear`'s layout); GELU's tanh
+        // form.
+        let (a_row, a_col) = if a_t { (1, m32) } else { (k32, 1) };
+        let (b_row, b_col) = if b_t { (1, k32) } else { (n32, 1) };
+        let (rows, cols) = match inst {
+            4 => (64, 64),
+            _ => (128, 128),
+        };
+        let grid = Grid::groups([n32.div_ceil(cols), m32.div_ceil(rows), 1]);
+        let (ar, ac, br, bc) = (a_row, a_col, b_row, b_col);
+        let r = match inst {
+            4 => matmul_tiles::launch::<T, 4>(
+                dev, grid, m32, n32, k32, ar, ac, br, bc, 2, &da, &db, &dbias, &mut dc,
+            ),
+            16 => matmul_tiles::launch::<T, 16>(
+                dev, grid, m32, n32, k32, ar, ac, br, bc, 2, &da, &db, &dbias, &mut dc,
+            ),
+            1016 => matmul_staged::launch::<T, 16>(
+                dev, grid, m32, n32, k32, ar, ac, br, bc, 2, &da, &db, &dbias, &mut dc,
+            ),
+            _ => matmul_staged::launch::<T, 32>(
+                dev, grid, m32, n32, k32, ar, ac, br, bc, 2, &da, &db, &dbias, &mut dc,
+            ),
+        };
+        // In WGSL the half types are 32-bit in workgroup memory: the step of 32 takes 48 KiB,
+        // which an adapter may refuse (lavapipe offers 32); autotuning then skips it.
+        if let Err(e @ Error::TooLarge { .. }) = &r {
+            if dev.backend() == Backend::Wgpu && inst == 1032 {
+                eprintln!("{}: matmul_staged with KS = 32 refused: {e}", dev.name());
+                return;
+            }
         }
-        .unwrap();
+        r.unwrap();
         let got = dc.to_vec().unwrap();
+        let (ar, ac, br, bc) = (
+            a_row as usize,
+            a_col as usize,
+            b_row as usize,
+            b_col as usize,
+        );
         for i in 0..m {
             for j in 0..n {
                 let (mut want, mut mag) = (bias[j].wide(), bias[j].wide().abs());
                 for p in 0..k {
-                    let t = a[i * k + p].wide() * b[j * k + p].wide();
+                    let t = a[i * ar + p * ac].wide() * b[p * br + j * bc].wide();
                     want += t;
                     mag += t.abs();
                 }
@@ -445,19 +472,26 @@ fn matmul_tiles_in_half_types_matches_f64(dev: &Device) {
                     + T::FLOOR;
                 assert!(
                     (g - want).abs() <= tol,
-                    "{} {m}x{n}x{k}: c[{i},{j}] = {g}, want {want} (tolerance {tol})",
+                    "{} {m}x{n}x{k} instance {inst} transposed {a_t} {b_t}: c[{i},{j}] = {g}, \
+                     want {want} (tolerance {tol})",
                     dev.name()
                 );
             }
         }
     }
-    for (m, n, k, wide) in [
-        (64, 128, 32, false),
-        (17, 70, 33, false),
-        (128, 128, 32, true),
-        (17, 130, 33, true),
+    for (shape, inst) in [
+        ((64, 128, 32), 4),
+        ((17, 70, 33), 4),
+        ((128, 128, 32), 16),
+        ((17, 130, 33), 16),
+        ((128, 256, 64), 1016),
+        ((130, 17, 40), 1016),
+        ((256, 128, 96), 1032),
+        ((17, 130, 33), 1032),
     ] {
-        run::<f16>(dev, m, n, k, wide);
-        run::<bf16>(dev, m, n, k, wide);
+        for t in [(false, true), (false, false), (true, false), (true, true)] {
+            run::<f16>(dev, shape, inst, t);
+            run::<bf16>(dev, shape, inst, t);
+        }
     }
 }

@@ -17,7 +17,7 @@ use crate::{Backend, Device, Error, Result};
 /// instances (`matmul_bf16_4`) and autotuned families. (It implies `matmul_tiles`'s instance,
 /// which `ops::matmul` may choose, so that its bounds stay `Element + matmul::Instance`.)
 pub trait Element:
-    bytemuck::Pod + private::Sealed + crate::kernels::matmul_tiles::Instance
+    bytemuck::Pod + private::Sealed + private::Staged + crate::kernels::matmul_tiles::Instance
 {
     /// The type's name in instance names (`f32`, `f16`, `bf16`).
     const NAME: &'static str;
@@ -28,6 +28,74 @@ mod private {
     impl Sealed for f32 {}
     impl Sealed for crate::f16 {}
     impl Sealed for crate::bf16 {}
+
+    /// `matmul_staged`, which exists for the half types only (on tensor cores it is their
+    /// fastest `matmul`; for `f32` CUDA's tiles are warp shuffles).
+    pub trait Staged: Sized {
+        /// Whether the type has `matmul_staged`.
+        const STAGED: bool;
+        /// `matmul_staged::launch` with a step of `ks` (16 or 32), `args` the kernel's eight
+        /// `u32` parameters; `Err` for `f32`.
+        #[allow(clippy::too_many_arguments)]
+        fn launch_staged(
+            dev: &crate::Device,
+            grid: crate::Grid,
+            ks: u32,
+            args: [u32; 8],
+            a: &crate::Buffer<Self>,
+            b: &crate::Buffer<Self>,
+            bias: &crate::Buffer<Self>,
+            c: &mut crate::Buffer<Self>,
+        ) -> crate::Result<()>;
+    }
+    impl Staged for f32 {
+        const STAGED: bool = false;
+        fn launch_staged(
+            _: &crate::Device,
+            _: crate::Grid,
+            _: u32,
+            _: [u32; 8],
+            _: &crate::Buffer<f32>,
+            _: &crate::Buffer<f32>,
+            _: &crate::Buffer<f32>,
+            _: &mut crate::Buffer<f32>,
+        ) -> crate::Result<()> {
+            Err(crate::Error::BadArguments {
+                kernel: "matmul_staged",
+                message: "it has no f32 instance; run `matmul_tiles` or `matmul` for f32".into(),
+            })
+        }
+    }
+    macro_rules! staged {
+        ($t:ty) => {
+            impl Staged for $t {
+                const STAGED: bool = true;
+                fn launch_staged(
+                    dev: &crate::Device,
+                    grid: crate::Grid,
+                    ks: u32,
+                    [m, n, k, a_row, a_col, b_row, b_col, act]: [u32; 8],
+                    a: &crate::Buffer<$t>,
+                    b: &crate::Buffer<$t>,
+                    bias: &crate::Buffer<$t>,
+                    c: &mut crate::Buffer<$t>,
+                ) -> crate::Result<()> {
+                    use crate::kernels::matmul_staged::launch;
+                    if ks == 16 {
+                        launch::<_, 16>(
+                            dev, grid, m, n, k, a_row, a_col, b_row, b_col, act, a, b, bias, c,
+                        )
+                    } else {
+                        launch::<_, 32>(
+                            dev, grid, m, n, k, a_row, a_col, b_row, b_col, act, a, b, bias, c,
+                        )
+                    }
+                }
+            }
+        };
+    }
+    staged!(crate::f16);
+    staged!(crate::bf16);
 }
 
 impl Element for f32 {

@@ -214,6 +214,13 @@ const WARPS: [u32; 3] = [4, 8, 16];
 /// The index of the first `matmul_tiles` among the family's candidates.
 const TILES: usize = TMS.len();
 
+/// The steps along `k` (`KS`) of the family's instances of `matmul_staged` (half types only:
+/// 128 x 128 tiles staged through workgroup memory), the candidates from index [`STAGED`].
+const STEPS: [u32; 2] = [16, 32];
+
+/// The index of the first `matmul_staged` among the family's candidates.
+const STAGED: usize = TILES + WARPS.len();
+
 /// The depth of the product each candidate is timed on at the first use: its `m` and `n` are
 /// those of the family's size class (see [`matmul_family`]), which set how many workgroups run;
 /// `k` only lengthens each.
@@ -259,6 +266,9 @@ fn choose<T: Element + matmul::Instance>(dev: &Device, m: usize, n: usize) -> Re
     let mut work: Option<(Buffer<T>, Buffer<T>, Buffer<T>)> = None;
     let mut candidates = super::instances::<T>("matmul", &TMS);
     candidates.extend(super::instances::<T>("matmul_tiles", &WARPS));
+    if T::STAGED {
+        candidates.extend(super::instances::<T>("matmul_staged", &STEPS));
+    }
     super::tuned(dev, &matmul_family::<T>(m, n), &candidates, 0, &mut |i| {
         if work.is_none() {
             work = Some((
@@ -280,8 +290,8 @@ fn choose<T: Element + matmul::Instance>(dev: &Device, m: usize, n: usize) -> Re
     })
 }
 
-/// Runs candidate `i` of the family (an index into [`TMS`], or [`TILES`] plus one into
-/// [`WARPS`]) for `p`.
+/// Runs candidate `i` of the family (an index into [`TMS`], [`TILES`] plus one into
+/// [`WARPS`], or [`STAGED`] plus one into [`STEPS`]) for `p`.
 fn launch<T: Element + matmul::Instance>(
     dev: &Device,
     i: usize,
@@ -293,6 +303,11 @@ fn launch<T: Element + matmul::Instance>(
 ) -> Result<()> {
     let Product { m, n, k, act, .. } = p;
     let [a_row, a_col, b_row, b_col] = p.strides;
+    if let Some(&ks) = i.checked_sub(STAGED).and_then(|j| STEPS.get(j)) {
+        let grid = Grid::groups([n.div_ceil(128), m.div_ceil(128), 1]);
+        let args = [m, n, k, a_row, a_col, b_row, b_col, act];
+        return T::launch_staged(dev, grid, ks, args, a, b, bias, c);
+    }
     if let Some(&w) = i.checked_sub(TILES).and_then(|j| WARPS.get(j)) {
         // `matmul_tiles`' tile: 32 x 32 per warp, two warps across below 16, four at 16.
         let cols = if w >= 16 { 4 } else { 2 };
