@@ -166,7 +166,7 @@ impl Writer<'_> {
         o.push_str(HELPERS);
         if self.bounds {
             o.push_str(CHECKED);
-        } else if k.matrices.values().any(|m| m.elem.bits() == 16) && self.any_shared_load() {
+        } else if k.arrays.iter().any(|(a, _)| self.matrix_array(a)) {
             o.push_str(SHARED);
         }
         let operands: std::collections::BTreeSet<Scalar> = k
@@ -245,25 +245,15 @@ impl Writer<'_> {
         matches!(mem, Memory::Array(a) if self.kernel.arrays[a].space == Space::Workgroup)
     }
 
-    /// Whether a load of a 16-bit tile reads the array; such an array is declared
-    /// `__align__(16)`, for `ldmatrix`.
+    /// Whether a load of a 16-bit tile reads the workgroup array `a` (`kf_mx_load_sh`, see
+    /// [`Self::matrix_stmt`]); such an array is declared `__align__(16)`, for `ldmatrix`.
     pub(super) fn matrix_array(&self, a: ArrayId) -> bool {
         let mut any = false;
         walk_stmts(&self.kernel.body, &mut |s| {
             if let Stmt::Matrix(MatrixOp::Load { matrix, place }) = s {
-                any |=
-                    place.mem == Memory::Array(a) && self.kernel.matrix(*matrix).elem.bits() == 16;
-            }
-        });
-        any
-    }
-
-    /// Whether any matrix load reads workgroup memory.
-    fn any_shared_load(&self) -> bool {
-        let mut any = false;
-        walk_stmts(&self.kernel.body, &mut |s| {
-            if let Stmt::Matrix(MatrixOp::Load { place, .. }) = s {
-                any |= self.shared(place.mem);
+                any |= place.mem == Memory::Array(a)
+                    && self.shared(place.mem)
+                    && self.kernel.matrix(*matrix).elem.bits() == 16;
             }
         });
         any
