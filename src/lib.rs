@@ -69,8 +69,8 @@ pub mod prelude {
         workgroup_barrier, UVec3,
     };
     pub use crate::matrix_tiles::{
-        matrix_fill, matrix_load_a, matrix_load_acc, matrix_load_b, matrix_mma, matrix_store,
-        Layout, MatrixA, MatrixAcc, MatrixB,
+        matrix_fill, matrix_load_a, matrix_load_acc, matrix_load_b, matrix_mma, matrix_scale_rows,
+        matrix_store, Layout, MatrixA, MatrixAcc, MatrixB,
     };
     pub use crate::vector::{Vec2, Vec4};
     /// The element types of atomic slices (`&[AtomicU32]`) and workgroup arrays, and the

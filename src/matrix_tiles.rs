@@ -3,7 +3,8 @@
 //!
 //! In a kernel, a subgroup (32 consecutive linear local ids on every backend) loads an A tile
 //! (16 rows x 16 depth) and a B tile (16 depth x 16 columns) from a slice or workgroup array,
-//! multiplies them into an `f32` accumulator tile spread over its lanes, and stores that:
+//! multiplies them into an `f32` accumulator tile spread over its lanes (whose rows
+//! `matrix_scale_rows` can rescale), and stores that:
 //!
 //! ```ignore
 //! let mut acc = matrix_fill(0.0);
@@ -163,6 +164,21 @@ pub fn matrix_mma<T: MatrixElement>(acc: &mut MatrixAcc, a: &MatrixA<T>, b: &Mat
                 let c = &mut acc.v[i * MATRIX_DIM + j];
                 *c = aik.mul_add(b.v[k * MATRIX_DIM + j], *c);
             }
+        }
+    }
+}
+
+/// In a kernel: multiplies row `r` of `acc` by `src[offset + r]` for `r` in `0..16`, `src` an
+/// `f32` slice or workgroup array (FlashAttention's rescaling of its output rows, which stay
+/// in the accumulators). Each element is one `f32` multiplication, the same on every backend.
+/// The factors are read by the lanes that hold each row, so where other lanes wrote them, put a
+/// `barrier()` (or `subgroup_barrier()`) first. From host code it panics where a factor is out
+/// of bounds, as indexing does.
+pub fn matrix_scale_rows(acc: &mut MatrixAcc, src: &[f32], offset: u32) {
+    for (r, row) in acc.v.chunks_exact_mut(MATRIX_DIM).enumerate() {
+        let f = src[offset as usize + r];
+        for v in row {
+            *v *= f;
         }
     }
 }

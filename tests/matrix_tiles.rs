@@ -1,4 +1,5 @@
-//! Matrix tiles (`matrix_load_a/b/acc`, `matrix_fill`, `matrix_mma`, `matrix_store`) on every
+//! Matrix tiles (`matrix_load_a/b/acc`, `matrix_fill`, `matrix_mma`, `matrix_store`,
+//! `matrix_scale_rows`) on every
 //! backend present, for `f32`, `f16` and `bf16` operands: loaded from slices in each layout
 //! and from workgroup memory, accumulated over several depth steps, stored to a slice and to
 //! workgroup memory, with a warp-uniform early `return`; compared with an `f64` product of the
@@ -115,6 +116,26 @@ pub fn tile_staged<T: Float>(m: u32, n: u32, k: u32, a: &[T], b: &[T], c: &mut [
             c[r * n + j] = ct[idx] as T;
         }
     }
+}
+
+/// Each warp's 16 x 16 tile of `c` (row-major, tile `w` at `256 w`, two per workgroup)
+/// loaded as an accumulator, its rows scaled by `f[16 w + r]` (a slice), then by `(r / 4 + 2)
+/// / 2` that the warp's first 16 lanes write to workgroup memory, and stored back.
+#[compute_kernel(workgroup_size = 64)]
+pub fn tile_scaled(f: &[f32], c: &mut [f32]) {
+    let g = shared_array::<f32, 32>();
+    let lid = local_id().x;
+    let warp = lid / 32;
+    let tile = group_id().x * 2 + warp;
+    let mut acc = matrix_load_acc(c, tile * 256, 16, Layout::RowMajor);
+    matrix_scale_rows(&mut acc, f, tile * 16);
+    let lane = lid % 32;
+    if lane < 16 {
+        g[warp * 16 + lane] = (lane / 4 + 2) as f32 * 0.5;
+    }
+    subgroup_barrier();
+    matrix_scale_rows(&mut acc, &g, warp * 16);
+    matrix_store(c, tile * 256, 16, Layout::RowMajor, &acc);
 }
 
 /// `a[i, p]` of a row-major `[M,K]` matrix, or of one given as `[K,M]` when `trans`.
@@ -279,4 +300,54 @@ fn a_tile_past_the_slice_is_an_error_on_the_cpu() {
     .unwrap_err()
     .to_string();
     assert!(e.contains("`b`"), "{e}");
+}
+
+/// `matrix_scale_rows` from a slice and from workgroup memory: each element is two `f32`
+/// multiplications, so every backend gives the host's bits.
+#[each_backend]
+fn rows_of_an_accumulator_scale_exactly(dev: &Device) {
+    scale_case(dev);
+}
+
+/// The race check sees the factors written before the subgroup barrier and read after it.
+#[test]
+fn scaled_rows_pass_the_race_check() {
+    scale_case(&Device::cpu_checked());
+}
+
+fn scale_case(dev: &Device) {
+    // Three workgroups (six tiles), values and factors of every sign and a range of exponents.
+    let tiles = 6;
+    let c: Vec<f32> = values::<f32>(tiles * 256, 11);
+    let f: Vec<f32> = values::<f32>(tiles * 16, 12)
+        .iter()
+        .map(|x| x * 3.0)
+        .collect();
+    let df = dev.upload(&f).unwrap();
+    let mut dc = dev.upload(&c).unwrap();
+    tile_scaled::launch(dev, Grid::groups([3, 1, 1]), &df, &mut dc)
+        .unwrap_or_else(|e| panic!("tile_scaled on {}: {e}", dev.name()));
+    let got = dc.to_vec().unwrap();
+    for (i, (&g, &c0)) in got.iter().zip(&c).enumerate() {
+        let (t, r) = (i / 256, i % 256 / 16);
+        let want = c0 * f[t * 16 + r] * ((r / 4 + 2) as f32 * 0.5);
+        assert_eq!(
+            g.to_bits(),
+            want.to_bits(),
+            "{}: element {i} is {g}, want {want}",
+            dev.name()
+        );
+    }
+}
+
+/// Factors past their slice are the CPU backend's out-of-bounds error, naming the slice.
+#[test]
+fn factors_past_the_slice_are_an_error_on_the_cpu() {
+    let dev = Device::cpu();
+    let df = dev.upload(&[1.0f32; 31]).unwrap();
+    let mut dc = dev.zeros::<f32>(512).unwrap();
+    let e = tile_scaled::launch(&dev, Grid::groups([1, 1, 1]), &df, &mut dc)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`f`") && e.contains("31"), "{e}");
 }

@@ -62,4 +62,24 @@ pub fn partial_warps(a: &[f32], c: &mut [f32]) {
     matrix_store(c, 0, 16, Layout::RowMajor, &acc);
 }
 
+
+// Row factors of the wrong type, an accumulator passed without `&mut`, an A fragment scaled.
+#[compute_kernel(workgroup_size = 32)]
+pub fn bad_scale(a: &[f16], f: &[f32], c: &mut [f32]) {
+    let mut acc = matrix_fill(1.0);
+    matrix_scale_rows(&mut acc, a, 0);
+    matrix_scale_rows(&acc, f, 0);
+    let fa = matrix_load_a(a, 0, 16, Layout::RowMajor);
+    matrix_scale_rows(&mut fa, f, 0);
+    matrix_store(c, 0, 16, Layout::RowMajor, &acc);
+}
+
+// Row factors chosen per lane.
+#[compute_kernel(workgroup_size = 32)]
+pub fn divergent_scale(f: &[f32], c: &mut [f32]) {
+    let mut acc = matrix_fill(1.0);
+    matrix_scale_rows(&mut acc, f, local_id().x);
+    matrix_store(c, 0, 16, Layout::RowMajor, &acc);
+}
+
 fn main() {}

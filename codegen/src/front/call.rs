@@ -42,7 +42,7 @@ impl<'h> Lowerer<'h> {
                 span,
                 format!(
                     "`{name}` is not a value: bind a fragment with `let a = {name}(..);`, \
-                     and call `matrix_mma` and `matrix_store` as statements"
+                     and call `matrix_mma`, `matrix_store` and `matrix_scale_rows` as statements"
                 ),
             );
         }

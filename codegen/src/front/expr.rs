@@ -244,8 +244,8 @@ impl Lowerer<'_> {
                     span,
                     format!(
                         "`{name}` is a matrix fragment, which its warp holds as a whole: \
-                         it is used only by `matrix_mma` and `matrix_store`; store it to \
-                         memory to read its elements"
+                         it is used only by `matrix_mma`, `matrix_store` and \
+                         `matrix_scale_rows`; store it to memory to read its elements"
                     ),
                 ),
                 None => self.error_expr(

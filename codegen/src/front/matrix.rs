@@ -1,6 +1,7 @@
 //! Matrix tiles: `let acc = matrix_fill(v)`, `let a = matrix_load_a(&mem, offset, stride,
 //! Layout::RowMajor)` (and `_b`, `_acc`), `matrix_mma(&mut acc, &a, &b)` and
-//! `matrix_store(&mut mem, offset, stride, layout, &acc)` (see `ir::matrix`).
+//! `matrix_store(&mut mem, offset, stride, layout, &acc)` and `matrix_scale_rows(&mut acc,
+//! &mem, offset)` (see `ir::matrix`).
 
 use super::call::is_named_call;
 use super::scope::{Binding, Lowerer};
@@ -17,14 +18,14 @@ const MAKERS: [&str; 4] = [
 ];
 
 /// The matrix functions that are statements.
-const STATEMENTS: [&str; 2] = ["matrix_mma", "matrix_store"];
+const STATEMENTS: [&str; 3] = ["matrix_mma", "matrix_store", "matrix_scale_rows"];
 
 /// Whether `e` calls a function that makes a fragment.
 pub(super) fn is_matrix_maker(e: &syn::Expr) -> bool {
     matches!(e, syn::Expr::Call(c) if MAKERS.iter().any(|m| is_named_call(c, m)))
 }
 
-/// Whether `c` calls `matrix_mma` or `matrix_store`.
+/// Whether `c` calls `matrix_mma`, `matrix_store` or `matrix_scale_rows`.
 pub(super) fn is_matrix_statement(c: &syn::ExprCall) -> bool {
     STATEMENTS.iter().any(|m| is_named_call(c, m))
 }
@@ -181,10 +182,13 @@ impl Lowerer<'_> {
         Some((role, elem, Made::Load(place)))
     }
 
-    /// `matrix_mma(&mut acc, &a, &b)` or `matrix_store(&mut mem, offset, stride, layout,
-    /// &acc)` as a statement.
+    /// `matrix_mma(&mut acc, &a, &b)`, `matrix_store(&mut mem, offset, stride, layout,
+    /// &acc)` or `matrix_scale_rows(&mut acc, &mem, offset)` as a statement.
     pub(super) fn matrix_statement(&mut self, c: &syn::ExprCall, out: &mut Block) {
         let name = called(c);
+        if name == "matrix_scale_rows" {
+            return self.matrix_scale_rows(c, out);
+        }
         if name == "matrix_mma" {
             if c.args.len() != 3 {
                 return self.error(
@@ -193,9 +197,9 @@ impl Lowerer<'_> {
                      `matrix_mma(&mut acc, &a, &b)`",
                 );
             }
-            let acc = self.fragment_arg(&c.args[0], MatrixRole::Acc, true);
-            let a = self.fragment_arg(&c.args[1], MatrixRole::A, false);
-            let b = self.fragment_arg(&c.args[2], MatrixRole::B, false);
+            let acc = self.fragment_arg(&c.args[0], MatrixRole::Acc, Some(&name));
+            let a = self.fragment_arg(&c.args[1], MatrixRole::A, None);
+            let b = self.fragment_arg(&c.args[2], MatrixRole::B, None);
             let (Some(acc), Some(a), Some(b)) = (acc, a, b) else {
                 return;
             };
@@ -227,7 +231,7 @@ impl Lowerer<'_> {
             return;
         };
         let mem = place.mem;
-        let Some(matrix) = self.fragment_arg(&c.args[4], MatrixRole::Acc, false) else {
+        let Some(matrix) = self.fragment_arg(&c.args[4], MatrixRole::Acc, None) else {
             return;
         };
         if let Some(elem) = self.kernel.mem_elem(mem).filter(|&e| e != Scalar::F32) {
@@ -242,6 +246,50 @@ impl Lowerer<'_> {
             );
         }
         out.push(Stmt::Matrix(MatrixOp::Store { matrix, place }), c.span());
+    }
+
+    /// `matrix_scale_rows(&mut acc, &mem, offset)`: the factors are `f32`, in a slice or a
+    /// workgroup array (the whole warp reads them).
+    fn matrix_scale_rows(&mut self, c: &syn::ExprCall, out: &mut Block) {
+        let form = "`matrix_scale_rows(&mut acc, &factors, offset)`";
+        if c.args.len() != 3 {
+            return self.error(
+                c.span(),
+                format!(
+                    "`matrix_scale_rows` takes the accumulator, the factors and the offset of \
+                     row 0's factor: {form}"
+                ),
+            );
+        }
+        let matrix = self.fragment_arg(&c.args[0], MatrixRole::Acc, Some("matrix_scale_rows"));
+        let mem = self.memory_arg(
+            &c.args[1],
+            "matrix_scale_rows",
+            false,
+            form,
+            "the whole warp reads it; a private array is per invocation",
+        );
+        let offset = self.expr(&c.args[2], out);
+        let (Some(matrix), Some(mem)) = (matrix, mem) else {
+            return;
+        };
+        if let Some(elem) = self.kernel.mem_elem(mem).filter(|&e| e != Scalar::F32) {
+            return self.error(
+                unref(&c.args[1]).span(),
+                format!(
+                    "`matrix_scale_rows` multiplies by `f32` factors, and `{}` holds `{}`; \
+                     write the factors to an `f32` workgroup array",
+                    self.kernel.mem_name(mem),
+                    elem.rust_name()
+                ),
+            );
+        }
+        let op = MatrixOp::ScaleRows {
+            matrix,
+            mem,
+            offset,
+        };
+        out.push(Stmt::Matrix(op), c.span());
     }
 
     /// The memory, offset, stride and layout of a load (`store`: a store) whose first four
@@ -305,9 +353,14 @@ impl Lowerer<'_> {
         }
     }
 
-    /// The fragment `arg` (`&a`, `&mut acc`) names, checked to have `role` and, when
-    /// `write`, to be declared `let mut`.
-    fn fragment_arg(&mut self, arg: &syn::Expr, role: MatrixRole, write: bool) -> Option<MatrixId> {
+    /// The fragment `arg` (`&a`, `&mut acc`) names, checked to have `role` and, when the
+    /// function `write` updates it, to be passed `&mut` and declared `let mut`.
+    fn fragment_arg(
+        &mut self,
+        arg: &syn::Expr,
+        role: MatrixRole,
+        write: Option<&str>,
+    ) -> Option<MatrixId> {
         let (inner, is_mut) = match arg {
             syn::Expr::Reference(r) => (&*r.expr, r.mutability.is_some()),
             other => (other, false),
@@ -340,15 +393,12 @@ impl Lowerer<'_> {
             self.error(inner.span(), msg);
             return None;
         }
-        if write && !is_mut {
-            let msg = format!(
-                "`matrix_mma` updates the accumulator: pass `&mut {}`",
-                m.name
-            );
+        if let (Some(f), false) = (write, is_mut) {
+            let msg = format!("`{f}` updates the accumulator: pass `&mut {}`", m.name);
             self.error(arg.span(), msg);
             return None;
         }
-        if write && !self.matrix_mut.contains(&id) {
+        if write.is_some() && !self.matrix_mut.contains(&id) {
             let msg = format!("`{}` is updated here; declare it `let mut`", m.name);
             self.error(inner.span(), msg);
             return None;

@@ -128,6 +128,19 @@ pub enum MatrixOp {
         /// Where to: a `&mut [f32]` slice or an `f32` workgroup array.
         place: MatrixPlace,
     },
+    /// `matrix_scale_rows(&mut acc, &mem, offset)`: row `r` of an accumulator multiplied by
+    /// `mem[offset + r]` for `r` in `0..16` (FlashAttention's rescaling of its output rows as
+    /// the running maximum grows, and the final division by the row sums). Each lane scales
+    /// the elements it holds, reading the factors of their rows, so the product is the same
+    /// `f32` multiplication on every target.
+    ScaleRows {
+        /// The accumulator, read and written.
+        matrix: MatrixId,
+        /// The factors: an `f32` slice or workgroup array.
+        mem: Memory,
+        /// The index of row 0's factor, `u32`, the same across the warp.
+        offset: ExprId,
+    },
 }
 
 impl MatrixOp {
@@ -138,6 +151,7 @@ impl MatrixOp {
             MatrixOp::Load { .. } => role.load_name(),
             MatrixOp::Mma { .. } => "matrix_mma",
             MatrixOp::Store { .. } => "matrix_store",
+            MatrixOp::ScaleRows { .. } => "matrix_scale_rows",
         }
     }
     /// The expressions it uses.
@@ -146,6 +160,7 @@ impl MatrixOp {
             MatrixOp::Fill { value, .. } => vec![*value],
             MatrixOp::Load { place, .. } | MatrixOp::Store { place, .. } => place.exprs(),
             MatrixOp::Mma { .. } => vec![],
+            MatrixOp::ScaleRows { offset, .. } => vec![*offset],
         }
     }
     /// The fragment it writes (for `Store`, the one it reads).
@@ -153,7 +168,8 @@ impl MatrixOp {
         match self {
             MatrixOp::Fill { matrix, .. }
             | MatrixOp::Load { matrix, .. }
-            | MatrixOp::Store { matrix, .. } => *matrix,
+            | MatrixOp::Store { matrix, .. }
+            | MatrixOp::ScaleRows { matrix, .. } => *matrix,
             MatrixOp::Mma { acc, .. } => *acc,
         }
     }

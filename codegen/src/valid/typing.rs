@@ -199,6 +199,7 @@ impl Validator<'_> {
                     }
                 }
                 MatrixOp::Mma { .. } => {}
+                MatrixOp::ScaleRows { offset, .. } => self.check(*offset, Scalar::U32),
             },
             Stmt::Vector(op) => {
                 self.check(op.index(), Scalar::U32);

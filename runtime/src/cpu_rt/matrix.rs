@@ -241,6 +241,52 @@ pub fn store_array(
     Ok(())
 }
 
+/// Row `r` of `t` times `x[r]`.
+#[inline(always)]
+fn scale_rows(t: &mut Tile, x: &[f32; DIM]) {
+    for (row, &f) in t.chunks_exact_mut(DIM).zip(x) {
+        for v in row {
+            *v *= f;
+        }
+    }
+}
+
+/// The index of row `r`'s factor: `offset + r`, saturated (past `u32::MAX` it is out of
+/// bounds of every slice anyway).
+#[inline(always)]
+fn factor_index(offset: u32, r: usize) -> u32 {
+    offset.saturating_add(r as u32)
+}
+
+/// Multiplies row `r` of `t` by `src[offset + r]`, for an `f32` slice parameter, or faults at
+/// the first factor out of bounds (leaving `t` as it was).
+#[inline(always)]
+pub fn scale_rows_slice(t: &mut Tile, src: SliceView<f32>, offset: u32) -> Result<(), Fault> {
+    let mut x = [0.0f32; DIM];
+    for (r, v) in x.iter_mut().enumerate() {
+        *v = src.load(factor_index(offset, r))?;
+    }
+    scale_rows(t, &x);
+    Ok(())
+}
+
+/// Multiplies row `r` of `t` by `src[offset + r]`, for an `f32` workgroup array named `name`,
+/// or faults as [`scale_rows_slice`] does.
+#[inline(always)]
+pub fn scale_rows_array(
+    t: &mut Tile,
+    src: &[f32],
+    offset: u32,
+    name: &'static str,
+) -> Result<(), Fault> {
+    let mut x = [0.0f32; DIM];
+    for (r, v) in x.iter_mut().enumerate() {
+        *v = super::load_at(src, factor_index(offset, r), name)?;
+    }
+    scale_rows(t, &x);
+    Ok(())
+}
+
 /// `acc += a * b` for 16 x 16 tiles: `acc[i][j] = fma(a[i][k], b[k][j], acc[i][j])` for `k`
 /// from 0 to 15. At `level` AVX-512 and AVX2 it is a register-blocked micro-kernel (the
 /// accumulator rows in vector registers, a row of `b` loaded once per depth step and each

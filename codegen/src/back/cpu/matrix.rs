@@ -134,6 +134,11 @@ impl Writer<'_> {
                 let (c, a, b) = (own(*acc), frag(*a), frag(*b));
                 quote!(rt::matrix::mma(kf_level, &mut #c, &#a, &#b);)
             }
+            MatrixOp::ScaleRows {
+                matrix,
+                mem,
+                offset,
+            } => self.matrix_scale_rows(own(*matrix), *mem, *offset),
             MatrixOp::Load { matrix, place } | MatrixOp::Store { matrix, place } => {
                 let store = matches!(op, MatrixOp::Store { .. });
                 let (f, t) = if store {
@@ -197,6 +202,45 @@ impl Writer<'_> {
                 }
             }
         }
+    }
+
+    /// `matrix_scale_rows` on the tile `t` (subgroup `kf_sg`'s), followed in the checked
+    /// version by a report of each factor read, made by the lanes holding its row.
+    fn matrix_scale_rows(&self, t: TokenStream, mem: Memory, offset: ExprId) -> TokenStream {
+        let k = self.kernel;
+        let o = self.expr(offset, Mode::ITEM);
+        let (call, target) = match mem {
+            Memory::Slice(p) => {
+                let s = ident(&k.param(p).name);
+                let call = quote!(rt::matrix::scale_rows_slice(&mut #t, #s, kf_o)?;);
+                (call, Target::Slice(u32::from(p.into_raw()) as usize))
+            }
+            Memory::Array(a) => {
+                let name = &k.array(a).name;
+                let arr = ident(name);
+                let call = quote!(rt::matrix::scale_rows_array(&mut #t, &#arr[..], kf_o, #name)?;);
+                (call, Target::Array(name))
+            }
+        };
+        let reported = match mem {
+            Memory::Slice(_) => self.checked,
+            Memory::Array(a) => self.reports_array(a),
+        };
+        let report = reported.then(|| {
+            let r = self.report_as(target, quote!(kf_ix), false, quote!(kf_who), offset);
+            quote! {
+                for kf_r in 0..16u32 {
+                    let kf_ix: u32 = kf_o.saturating_add(kf_r);
+                    let kf_who: u32 = rt::race::matrix_of(kf_sg, 0, kf_r * 16);
+                    #r
+                }
+            }
+        });
+        quote!({
+            let kf_o: u32 = #o;
+            #call
+            #report
+        })
     }
 
     /// A load or store `call` with `kf_o`, `kf_s` and `kf_col` bound, followed in the
@@ -273,7 +317,8 @@ fn named(op: &MatrixOp) -> impl Iterator<Item = MatrixId> {
     let (x, y, z) = match *op {
         MatrixOp::Fill { matrix, .. }
         | MatrixOp::Load { matrix, .. }
-        | MatrixOp::Store { matrix, .. } => (matrix, None, None),
+        | MatrixOp::Store { matrix, .. }
+        | MatrixOp::ScaleRows { matrix, .. } => (matrix, None, None),
         MatrixOp::Mma { acc, a, b } => (acc, Some(a), Some(b)),
     };
     std::iter::once(x).chain(y).chain(z)

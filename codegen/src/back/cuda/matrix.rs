@@ -105,6 +105,22 @@ __device__ __forceinline__ void kf_mx_store_chk(const float (&v)[8], float* p, u
 }
 ";
 
+/// `matrix_scale_rows`, included where a kernel uses it: row `r` of an accumulator times
+/// `p[o + r]`, each lane scaling its elements by their rows' factors.
+const SCALE: &str = "\
+__device__ __forceinline__ void kf_mx_scale_rows(float (&v)[8], const float* p, unsigned int o, unsigned int l) {
+#pragma unroll
+    for (int i = 0; i < 8; ++i) v[i] *= p[o + kf_mx_row<0>(l, i)];
+}
+";
+
+/// [`SCALE`] checked, as [`CHECKED`]'s functions are.
+const SCALE_CHECKED: &str = "\
+__device__ __forceinline__ void kf_mx_scale_rows_chk(float (&v)[8], const float* p, unsigned int len, unsigned int slot, unsigned int* f, unsigned int o, unsigned int l) {
+    for (int i = 0; i < 8; ++i) v[i] *= kf_ld(p, kf_mx_ix(o, 1u, false, kf_mx_row<0>(l, i), 0u), len, slot, f);
+}
+";
+
 /// `kf_mx_widen` for `t`, declared before the templates that call it.
 /// For the 16-bit types, also `kf_mx_half<T>`, the value of 16 bits.
 fn widen(t: Scalar) -> &'static str {
@@ -168,6 +184,13 @@ impl Writer<'_> {
             o.push_str(CHECKED);
         } else if k.arrays.iter().any(|(a, _)| self.matrix_array(a)) {
             o.push_str(SHARED);
+        }
+        let mut scales = false;
+        walk_stmts(&k.body, &mut |s| {
+            scales |= matches!(s, Stmt::Matrix(MatrixOp::ScaleRows { .. }));
+        });
+        if scales {
+            o.push_str(if self.bounds { SCALE_CHECKED } else { SCALE });
         }
         let operands: std::collections::BTreeSet<Scalar> = k
             .matrices
@@ -236,6 +259,22 @@ impl Writer<'_> {
                     "kf_mx_store"
                 };
                 format!("{f}({}, {args}, kf_lane);", name(*matrix))
+            }
+            MatrixOp::ScaleRows {
+                matrix,
+                mem,
+                offset,
+            } => {
+                let (n, len, slot) = self.bound((*mem).into());
+                let o = self.expr(*offset);
+                let m = name(*matrix);
+                if self.bounds {
+                    format!(
+                        "kf_mx_scale_rows_chk({m}, {n}, {len}, {slot}u, kf_fault, {o}, kf_lane);"
+                    )
+                } else {
+                    format!("kf_mx_scale_rows({m}, {n}, {o}, kf_lane);")
+                }
             }
         }
     }

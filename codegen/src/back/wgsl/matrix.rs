@@ -100,6 +100,25 @@ impl Writer<'_> {
                     );
                 });
             }
+            MatrixOp::ScaleRows {
+                matrix,
+                mem,
+                offset,
+            } => {
+                // The lane's 8 values lie in one row (`position`), so one factor.
+                let (n, o) = (name(*matrix), self.expr(*offset));
+                self.line("{");
+                self.indent += 1;
+                let (r, _) = position(MatrixRole::Acc);
+                self.line(&format!("let kf_ix = {o} + {r};"));
+                let x = self.matrix_load(*mem, Scalar::F32);
+                self.line(&format!("let kf_x = {x};"));
+                self.line(&format!(
+                    "for (var kf_e = 0u; kf_e < 8u; kf_e++) {{ {n}[kf_e] = {n}[kf_e] * kf_x; }}"
+                ));
+                self.indent -= 1;
+                self.line("}");
+            }
         }
     }
 
