@@ -18,7 +18,7 @@ pub mod rows;
 pub mod workgroup;
 
 pub use elementwise::{copy, gelu, relu, saxpy, scale, sigmoid, silu, vector_add};
-pub use flash_attention::attention;
+pub use flash_attention::{attention, attention_tiles};
 pub use histograms::{histogram, weighted_histogram};
 pub use integer::hash_u32;
 pub use matrix::{matmul, matmul_staged, matmul_tiles};
@@ -120,6 +120,10 @@ pub fn all() -> Vec<&'static kernelforge_runtime::KernelDesc> {
         &attention::attention_f16_128::KERNEL,
         &attention::attention_bf16_64::KERNEL,
         &attention::attention_bf16_128::KERNEL,
+        &attention_tiles::attention_tiles_f16_64::KERNEL,
+        &attention_tiles::attention_tiles_f16_128::KERNEL,
+        &attention_tiles::attention_tiles_bf16_64::KERNEL,
+        &attention_tiles::attention_tiles_bf16_128::KERNEL,
     ]
 }
 
@@ -217,6 +221,10 @@ pub fn cpu_source(name: &str) -> Option<&'static str> {
         "attention_f16_128" => attention::attention_f16_128::CPU_SOURCE,
         "attention_bf16_64" => attention::attention_bf16_64::CPU_SOURCE,
         "attention_bf16_128" => attention::attention_bf16_128::CPU_SOURCE,
+        "attention_tiles_f16_64" => attention_tiles::attention_tiles_f16_64::CPU_SOURCE,
+        "attention_tiles_f16_128" => attention_tiles::attention_tiles_f16_128::CPU_SOURCE,
+        "attention_tiles_bf16_64" => attention_tiles::attention_tiles_bf16_64::CPU_SOURCE,
+        "attention_tiles_bf16_128" => attention_tiles::attention_tiles_bf16_128::CPU_SOURCE,
         _ => return None,
     })
 }

@@ -25,7 +25,7 @@ mod elem;
 
 use common::each_backend;
 use elem::{values, Elem};
-use kernelforge::kernels::attention;
+use kernelforge::kernels::{attention, attention_tiles};
 use kernelforge::ops::{self, Attention};
 use kernelforge::prelude::*;
 use kernelforge::Error;
@@ -70,14 +70,52 @@ fn reference<T: Elem>(
 }
 
 /// Runs the attention `s` on `dev` and compares every output and log-sum-exp with `f64`.
-fn check<T: Elem + attention::Instance>(dev: &Device, s: Attention) {
+fn check<T: Elem + ops::Element + attention::Instance>(dev: &Device, s: Attention) {
     let rows: Vec<usize> = (0..s.batch * s.heads * s.seq).collect();
     check_rows::<T>(dev, s, &rows)
 }
 
 /// [`check`] at the rows `sample` only (of all heads, in order), for lengths whose full `f64`
 /// reference would dominate the test.
-fn check_rows<T: Elem + attention::Instance>(dev: &Device, s: Attention, sample: &[usize]) {
+fn check_rows<T: Elem + ops::Element + attention::Instance>(
+    dev: &Device,
+    s: Attention,
+    sample: &[usize],
+) {
+    let run: &Run<T> = &|q, k, v, o, lse| ops::attention(dev, q, k, v, o, lse, s);
+    compare::<T>(dev, s, sample, false, run)
+}
+
+/// A launch of an attention: `q, k, v, o, lse`.
+type Run<'a, T> = dyn Fn(
+        &Buffer<T>,
+        &Buffer<T>,
+        &Buffer<T>,
+        &mut Buffer<T>,
+        &mut Buffer<f32>,
+    ) -> kernelforge::Result<()>
+    + 'a;
+
+/// `attention_tiles` (src/ops/attention.rs's candidate for the 16-bit types) on `dev`, launched
+/// directly, compared with `f64` at every row.
+fn check_tiles<T: Elem + attention_tiles::Instance>(dev: &Device, s: Attention) {
+    let grid = Grid::groups([(s.seq.div_ceil(64) * s.batch * s.heads) as u32, 1, 1]);
+    let (seq, causal) = (s.seq as u32, s.causal as u32);
+    let run: &Run<T> = &|q, k, v, o, lse| {
+        if s.head_dim == 64 {
+            attention_tiles::launch::<T, 64>(dev, grid, seq, causal, s.scale, q, k, v, o, lse)
+        } else {
+            attention_tiles::launch::<T, 128>(dev, grid, seq, causal, s.scale, q, k, v, o, lse)
+        }
+    };
+    let rows: Vec<usize> = (0..s.batch * s.heads * s.seq).collect();
+    compare::<T>(dev, s, &rows, true, run)
+}
+
+/// Runs `run` on inputs for `s` and compares the outputs and log-sum-exps at the rows `sample`
+/// with `f64`; `rounded`: the kernel rounds the softmax weights to `T` before they multiply `v`
+/// (the tile kernel), which moves `o` by up to `u max|v|` more.
+fn compare<T: Elem>(dev: &Device, s: Attention, sample: &[usize], rounded: bool, run: &Run<T>) {
     let len = s.batch * s.heads * s.seq * s.head_dim;
     let rows = s.batch * s.heads * s.seq;
     let (q, k, v) = (
@@ -93,7 +131,7 @@ fn check_rows<T: Elem + attention::Instance>(dev: &Device, s: Attention, sample:
     // Garbage first: the attention overwrites both.
     let mut dout = dev.upload(&vec![T::of(7.0); len]).unwrap();
     let mut dlse = dev.upload(&vec![7.0f32; rows]).unwrap();
-    ops::attention(dev, &dq, &dk, &dv, &mut dout, &mut dlse, s)
+    run(&dq, &dk, &dv, &mut dout, &mut dlse)
         .unwrap_or_else(|e| panic!("{s:?} on {}: {e}", dev.name()));
     let (got, got_lse) = (dout.to_vec().unwrap(), dlse.to_vec().unwrap());
     let (want, want_lse) = reference(&q, &k, &v, s, sample);
@@ -117,7 +155,8 @@ fn check_rows<T: Elem + attention::Instance>(dev: &Device, s: Attention, sample:
         for x in 0..d {
             let idx = r * d + x;
             let (g, w) = (got[idx].wide(), want[idx]);
-            let tol = (2.0 * e + seq_u) * vmax + T::U * w.abs() + T::FLOOR;
+            let weights = if rounded { T::U * vmax } else { 0.0 };
+            let tol = (2.0 * e + seq_u) * vmax + weights + T::U * w.abs() + T::FLOOR;
             assert!(
                 (g - w).abs() <= tol,
                 "{} {s:?} {}: o[row {r}, {x}] = {g}, want {w} (tolerance {tol})",
@@ -178,6 +217,43 @@ fn f16_attention_matches_f64(dev: &Device) {
     }
     for s in shapes() {
         check::<f16>(dev, s);
+    }
+}
+
+#[each_backend]
+fn bf16_attention_on_matrix_tiles_matches_f64(dev: &Device) {
+    // WGSL holds `bf16` as `f32` (src/bf16.rs), which doubles the kernel's workgroup memory:
+    // 38 KiB at head_dim 64, past lavapipe's 32 KiB. Only there is the refusal accepted.
+    let grid = Grid::groups([1, 1, 1]);
+    let one = dev.upload(&[bf16::ONE; 64]).unwrap();
+    let mut out = dev.zeros::<bf16>(64).unwrap();
+    let mut lse = dev.zeros::<f32>(1).unwrap();
+    let r = attention_tiles::launch::<bf16, 64>(
+        dev, grid, 1, 0, 1.0, &one, &one, &one, &mut out, &mut lse,
+    );
+    if dev.backend() == Backend::Wgpu && matches!(r, Err(Error::TooLarge { .. })) {
+        eprintln!("skipped on {}: {}", dev.name(), r.unwrap_err());
+        return;
+    }
+    for s in shapes() {
+        check_tiles::<bf16>(dev, s);
+    }
+}
+
+#[each_backend]
+fn f16_attention_on_matrix_tiles_matches_f64(dev: &Device) {
+    for s in shapes() {
+        let grid = Grid::groups([1, 1, 1]);
+        let one = dev.upload(&[f16::ONE; 64]).unwrap();
+        let mut out = dev.zeros::<f16>(64).unwrap();
+        let mut lse = dev.zeros::<f32>(1).unwrap();
+        let r = attention_tiles::launch::<f16, 64>(
+            dev, grid, 1, 0, 1.0, &one, &one, &one, &mut out, &mut lse,
+        );
+        if common::lacks_shader_feature(dev, r, &["SHADER_F16"]) {
+            return;
+        }
+        check_tiles::<f16>(dev, s);
     }
 }
 

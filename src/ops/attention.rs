@@ -1,8 +1,9 @@
-//! Scaled dot-product attention: [`attention`] over the `attention` kernel
-//! (kernels-src/flash_attention.rs).
+//! Scaled dot-product attention: [`attention`] over the `attention` and `attention_tiles`
+//! kernels (kernels-src/flash_attention.rs).
 
+use super::Element;
 use crate::kernels::attention as kernel;
-use crate::{Buffer, Device, Error, Grid, Result};
+use crate::{Backend, Buffer, Device, Error, Grid, Result};
 
 /// The shape of an [`attention`]: `q`, `k`, `v` and the output are `[batch, heads, seq,
 /// head_dim]`, the log-sum-exp `[batch, heads, seq]`, all dense and row-major (PyTorch's
@@ -63,18 +64,97 @@ fn llvmpipe_max_blocks(head_dim: usize) -> usize {
     }
 }
 
+/// Heads and positions of the workload each candidate of an [`attention_family`] is timed on
+/// at the first use (zeros; 0.5 GFLOP at head size 128).
+const TUNE_HEADS: usize = 4;
+const TUNE_SEQ: usize = 512;
+
+/// The name of the autotuned family of attention kernels for `T` and `head_dim`
+/// (`attention_bf16/d128`), for `Device::autotuned`: `attention_<T>_<d>` (the default) and
+/// `attention_tiles_<T>_<d>`. Only the 16-bit types on CUDA and the CPU have one; elsewhere
+/// [`attention`] runs `attention` without timing (WGSL's tiles have no cooperative matrices:
+/// each lane loads 144 values per product, and lavapipe's 32 KiB of workgroup memory refuses
+/// the `bf16` instances, which WGSL holds as `f32`).
+pub fn attention_family<T: Element>(head_dim: usize) -> String {
+    format!("attention_{}/d{head_dim}", T::NAME)
+}
+
+/// Whether `dev` chooses between the kernels for `T`: see [`attention_family`].
+fn tuned_here<T: Element>(dev: &Device) -> bool {
+    T::HALF && dev.backend() != Backend::Wgpu
+}
+
+/// Candidate `i` of the family (0: `attention`, 1: `attention_tiles`) on `dev`.
+#[allow(clippy::too_many_arguments)]
+fn launch<T: Element>(
+    dev: &Device,
+    i: usize,
+    s: Attention,
+    q: &Buffer<T>,
+    k: &Buffer<T>,
+    v: &Buffer<T>,
+    o: &mut Buffer<T>,
+    lse: &mut Buffer<f32>,
+) -> Result<()> {
+    let groups = s.seq.div_ceil(64) * s.batch * s.heads;
+    let grid = Grid::groups([groups as u32, 1, 1]);
+    let (seq, causal) = (s.seq as u32, s.causal as u32);
+    match (i, s.head_dim) {
+        (0, 64) => kernel::launch::<_, 64>(dev, grid, seq, causal, s.scale, q, k, v, o, lse),
+        (0, _) => kernel::launch::<_, 128>(dev, grid, seq, causal, s.scale, q, k, v, o, lse),
+        (_, d) => T::launch_attention_tiles(dev, grid, d, seq, causal, s.scale, [q, k, v], o, lse),
+    }
+}
+
+/// The candidate [`attention`] runs for `T` and `head_dim` on `dev`: its family autotuned on
+/// zeros (see [`attention_family`]), or `attention` where there is none.
+fn choose<T: Element>(dev: &Device, head_dim: usize) -> Result<usize> {
+    if !tuned_here::<T>(dev) {
+        return Ok(0);
+    }
+    let candidates = [
+        format!("attention_{}_{head_dim}", T::NAME),
+        format!("attention_tiles_{}_{head_dim}", T::NAME),
+    ];
+    let s = Attention::new(1, TUNE_HEADS, TUNE_SEQ, head_dim);
+    let len = TUNE_HEADS * TUNE_SEQ * head_dim;
+    // Made only if the family is timed now.
+    let mut work: Option<(Buffer<T>, Buffer<T>, Buffer<f32>)> = None;
+    super::tuned(
+        dev,
+        &attention_family::<T>(head_dim),
+        &candidates,
+        0,
+        &mut |i| {
+            if work.is_none() {
+                work = Some((
+                    dev.zeros::<T>(len)?,
+                    dev.zeros::<T>(len)?,
+                    dev.zeros::<f32>(TUNE_HEADS * TUNE_SEQ)?,
+                ));
+            }
+            let (x, o, lse) = work.as_mut().expect("made above");
+            launch(dev, i, s, x, x, x, o, lse)
+        },
+    )
+}
+
 /// `o = softmax(scale q k^T + mask) v` for each head, and `lse = ln(sum(exp(scale q k^T +
 /// mask)))` for each query row (FlashAttention's `softmax_lse`, what a backward pass needs), on
 /// `dev`: the `attention` kernel, FlashAttention-2's forward pass (Dao 2023, arXiv 2307.08691),
 /// which never writes the `[seq, seq]` scores to memory. Arithmetic and accumulation are `f32`
-/// for every element type (`f32`, `f16`, `bf16`); each output is rounded once. `o` and `lse`
-/// are overwritten.
+/// for every element type (`f32`, `f16`, `bf16`); each output is rounded once. For `f16` and
+/// `bf16` on CUDA and the CPU, autotuning may choose `attention_tiles` instead
+/// ([`attention_family`]): its products run on matrix tiles (tensor cores on CUDA), and it
+/// rounds the softmax weights to the element type before they multiply `v`, as
+/// FlashAttention-2 does, which moves `o` by at most one unit roundoff of `max |v|`. `o` and
+/// `lse` are overwritten.
 ///
 /// # Errors
 /// [`Error::BadArguments`] for a `head_dim` other than 64 or 128, a scale that is not finite,
 /// or a buffer whose length is not its shape's (naming which); [`Error::TooLarge`] past `u32`
 /// indices; those of the launch.
-pub fn attention<T: kernel::Instance + bytemuck::Pod>(
+pub fn attention<T: Element>(
     dev: &Device,
     q: &Buffer<T>,
     k: &Buffer<T>,
@@ -148,12 +228,6 @@ pub fn attention<T: kernel::Instance + bytemuck::Pod>(
         "run this length on the CPU backend (`Device::cpu()`, faster than lavapipe), or split \
          the keys; lavapipe takes seq up to 2,096 at head_dim 128 and 3,744 at 64",
     )?;
-    let groups = seq.div_ceil(64) * batch * heads;
-    let grid = Grid::groups([groups as u32, 1, 1]);
-    let (seq, causal) = (seq as u32, s.causal as u32);
-    if head_dim == 64 {
-        kernel::launch::<_, 64>(dev, grid, seq, causal, s.scale, q, k, v, o, lse)
-    } else {
-        kernel::launch::<_, 128>(dev, grid, seq, causal, s.scale, q, k, v, o, lse)
-    }
+    let i = choose::<T>(dev, head_dim)?;
+    launch(dev, i, s, q, k, v, o, lse)
 }

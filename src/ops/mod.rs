@@ -6,7 +6,7 @@ mod attention;
 mod product;
 mod rows;
 
-pub use attention::{attention, Attention};
+pub use attention::{attention, attention_family, Attention};
 pub use product::{linear, matmul, matmul_family, Activation, Linear, Matmul};
 pub use rows::{layer_norm, rms_norm, row_family, softmax, RowElement, Rows};
 
@@ -14,10 +14,15 @@ use crate::autotune::Family;
 use crate::{Backend, Device, Error, Result};
 
 /// The element types of the built-in float kernels (`f32`, `f16`, `bf16`), as named in their
-/// instances (`matmul_bf16_4`) and autotuned families. (It implies `matmul_tiles`'s instance,
-/// which `ops::matmul` may choose, so that its bounds stay `Element + matmul::Instance`.)
+/// instances (`matmul_bf16_4`) and autotuned families. (It implies `matmul_tiles`'s and
+/// `attention`'s instances, which `ops::matmul` and `ops::attention` may choose, so that their
+/// bounds stay short.)
 pub trait Element:
-    bytemuck::Pod + private::Sealed + private::Staged + crate::kernels::matmul_tiles::Instance
+    bytemuck::Pod
+    + private::Sealed
+    + private::Half
+    + crate::kernels::matmul_tiles::Instance
+    + crate::kernels::attention::Instance
 {
     /// The type's name in instance names (`f32`, `f16`, `bf16`).
     const NAME: &'static str;
@@ -29,11 +34,11 @@ mod private {
     impl Sealed for crate::f16 {}
     impl Sealed for crate::bf16 {}
 
-    /// `matmul_staged`, which exists for the half types only (on tensor cores it is their
-    /// fastest `matmul`; for `f32` CUDA's tiles are warp shuffles).
-    pub trait Staged: Sized {
-        /// Whether the type has `matmul_staged`.
-        const STAGED: bool;
+    /// The kernels that exist for the 16-bit types only, whose products run on tensor cores
+    /// (for `f32`, CUDA's tiles are warp shuffles): `matmul_staged` and `attention_tiles`.
+    pub trait Half: Sized {
+        /// Whether the type has them.
+        const HALF: bool;
         /// `matmul_staged::launch` with a step of `ks` (16 or 32), `args` the kernel's eight
         /// `u32` parameters; `Err` for `f32`.
         #[allow(clippy::too_many_arguments)]
@@ -47,9 +52,29 @@ mod private {
             bias: &crate::Buffer<Self>,
             c: &mut crate::Buffer<Self>,
         ) -> crate::Result<()>;
+        /// `attention_tiles::launch` for head size `d` (64 or 128); `Err` for `f32`.
+        #[allow(clippy::too_many_arguments)]
+        fn launch_attention_tiles(
+            dev: &crate::Device,
+            grid: crate::Grid,
+            d: usize,
+            seq: u32,
+            causal: u32,
+            scale: f32,
+            qkv: [&crate::Buffer<Self>; 3],
+            o: &mut crate::Buffer<Self>,
+            lse: &mut crate::Buffer<f32>,
+        ) -> crate::Result<()>;
     }
-    impl Staged for f32 {
-        const STAGED: bool = false;
+    /// The `Err` of a 16-bit kernel asked for `f32`.
+    fn no_f32(kernel: &'static str, instead: &str) -> crate::Error {
+        crate::Error::BadArguments {
+            kernel,
+            message: format!("it has no f32 instance; run {instead} for f32"),
+        }
+    }
+    impl Half for f32 {
+        const HALF: bool = false;
         fn launch_staged(
             _: &crate::Device,
             _: crate::Grid,
@@ -60,16 +85,26 @@ mod private {
             _: &crate::Buffer<f32>,
             _: &mut crate::Buffer<f32>,
         ) -> crate::Result<()> {
-            Err(crate::Error::BadArguments {
-                kernel: "matmul_staged",
-                message: "it has no f32 instance; run `matmul_tiles` or `matmul` for f32".into(),
-            })
+            Err(no_f32("matmul_staged", "`matmul_tiles` or `matmul`"))
+        }
+        fn launch_attention_tiles(
+            _: &crate::Device,
+            _: crate::Grid,
+            _: usize,
+            _: u32,
+            _: u32,
+            _: f32,
+            _: [&crate::Buffer<f32>; 3],
+            _: &mut crate::Buffer<f32>,
+            _: &mut crate::Buffer<f32>,
+        ) -> crate::Result<()> {
+            Err(no_f32("attention_tiles", "`attention`"))
         }
     }
     macro_rules! staged {
         ($t:ty) => {
-            impl Staged for $t {
-                const STAGED: bool = true;
+            impl Half for $t {
+                const HALF: bool = true;
                 fn launch_staged(
                     dev: &crate::Device,
                     grid: crate::Grid,
@@ -89,6 +124,24 @@ mod private {
                         launch::<_, 32>(
                             dev, grid, m, n, k, a_row, a_col, b_row, b_col, act, a, b, bias, c,
                         )
+                    }
+                }
+                fn launch_attention_tiles(
+                    dev: &crate::Device,
+                    grid: crate::Grid,
+                    d: usize,
+                    seq: u32,
+                    causal: u32,
+                    scale: f32,
+                    [q, k, v]: [&crate::Buffer<$t>; 3],
+                    o: &mut crate::Buffer<$t>,
+                    lse: &mut crate::Buffer<f32>,
+                ) -> crate::Result<()> {
+                    use crate::kernels::attention_tiles::launch;
+                    if d == 64 {
+                        launch::<_, 64>(dev, grid, seq, causal, scale, q, k, v, o, lse)
+                    } else {
+                        launch::<_, 128>(dev, grid, seq, causal, scale, q, k, v, o, lse)
                     }
                 }
             }

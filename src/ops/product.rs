@@ -266,7 +266,7 @@ fn choose<T: Element + matmul::Instance>(dev: &Device, m: usize, n: usize) -> Re
     let mut work: Option<(Buffer<T>, Buffer<T>, Buffer<T>)> = None;
     let mut candidates = super::instances::<T>("matmul", &TMS);
     candidates.extend(super::instances::<T>("matmul_tiles", &WARPS));
-    if T::STAGED {
+    if T::HALF {
         candidates.extend(super::instances::<T>("matmul_staged", &STEPS));
     }
     super::tuned(dev, &matmul_family::<T>(m, n), &candidates, 0, &mut |i| {

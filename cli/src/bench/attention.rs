@@ -2,7 +2,10 @@
 //! 1,024 positions at the default size, in TFLOP/s (`4 heads seq^2 head_dim` per run: two
 //! products of `2 seq^2 head_dim`), beside a handwritten rayon attention on the CPU that
 //! materialises each head's `[seq, seq]` scores (PyTorch's math path: a product, a softmax, a
-//! product). Checked against `f64`.
+//! product). Checked against `f64`. `attention_bf16` is the same shape in `bf16` (the inputs
+//! rounded to it; not on wgpu, where `ops::attention` has no tile kernel and lavapipe's loop
+//! limit is near), with its family's autotuned choice, beside the same peer on the rounded
+//! inputs.
 
 use super::kernels::case;
 use super::{Case, Check, Keep};
@@ -30,6 +33,8 @@ pub(crate) struct Heads {
     k: Vec<f32>,
     v: Vec<f32>,
     want: OnceLock<Vec<f32>>,
+    /// The same inputs rounded to `bf16` (made at the first use).
+    rounded: OnceLock<Box<Heads>>,
 }
 
 impl Heads {
@@ -43,7 +48,27 @@ impl Heads {
             k: inputs(len, 32, -1.0, 1.0),
             v: inputs(len, 33, -1.0, 1.0),
             want: OnceLock::new(),
+            rounded: OnceLock::new(),
         }
+    }
+
+    /// These inputs rounded to `bf16`, as `f32` values.
+    fn rounded(&self) -> &Heads {
+        let round = |x: &[f32]| -> Vec<f32> {
+            x.iter()
+                .map(|&v| kernelforge::bf16::from_f32(v).to_f32())
+                .collect()
+        };
+        self.rounded.get_or_init(|| {
+            Box::new(Heads {
+                seq: self.seq,
+                q: round(&self.q),
+                k: round(&self.k),
+                v: round(&self.v),
+                want: OnceLock::new(),
+                rounded: OnceLock::new(),
+            })
+        })
     }
 
     fn shape(&self) -> Attention {
@@ -118,14 +143,52 @@ pub(crate) fn cases<'a>(
     keep: Keep<'_>,
 ) -> Vec<(String, Result<Case<'a>>, bool)> {
     let mut out = Vec::new();
-    if !keep("attention") {
-        return out;
+    if keep("attention") {
+        out.push(("attention".to_string(), attention_case(dev, h), false));
+        if dev.backend() == Backend::Cpu {
+            out.push((
+                "attention".into(),
+                Ok(materialising_case(h, "attention")),
+                true,
+            ));
+        }
     }
-    out.push(("attention".to_string(), attention_case(dev, h), false));
-    if dev.backend() == Backend::Cpu {
-        out.push(("attention".into(), Ok(materialising_case(h)), true));
+    if keep("attention_bf16") && dev.backend() != Backend::Wgpu {
+        let r = h.rounded();
+        out.push(("attention_bf16".to_string(), bf16_case(dev, r), false));
+        if dev.backend() == Backend::Cpu {
+            let peer = materialising_case(r, "attention_bf16");
+            out.push(("attention_bf16".into(), Ok(peer), true));
+        }
     }
     out
+}
+
+/// Two `bf16` ulps (2^-8 each), relative with floor 1: the output is rounded to `bf16` once,
+/// and the tile kernel's weights are too (tests/attention.rs).
+const TOL_BF16: f64 = 2.0 / 256.0;
+
+/// `ops::attention` on `bf16` inputs (`h` already rounded), checked against `f64` of them.
+fn bf16_case<'a>(dev: &'a Device, h: &'a Heads) -> Result<Case<'a>> {
+    let half = |x: &[f32]| -> Vec<kernelforge::bf16> {
+        x.iter().map(|&v| kernelforge::bf16::from_f32(v)).collect()
+    };
+    let (q, k, v) = (
+        dev.upload(&half(&h.q))?,
+        dev.upload(&half(&h.k))?,
+        dev.upload(&half(&h.v))?,
+    );
+    let mut o = dev.zeros::<kernelforge::bf16>(h.q.len())?;
+    let mut lse = dev.zeros::<f32>(HEADS * h.seq)?;
+    let s = h.shape();
+    let mut out = case(dev, "attention_bf16", h.bytes() / 2, move |check| {
+        ops::attention(dev, &q, &k, &v, &mut o, &mut lse, s)?;
+        let got = || Ok(o.to_vec()?.iter().map(|x| x.to_f32()).collect());
+        Check::when(check, TOL_BF16, || h.want(), got)
+    });
+    out.flops = h.flops();
+    out.family = Some(ops::attention_family::<kernelforge::bf16>(HEAD_DIM));
+    Ok(out)
 }
 
 fn attention_case<'a>(dev: &'a Device, h: &'a Heads) -> Result<Case<'a>> {
@@ -154,12 +217,12 @@ fn checked(
 /// (`softmax(q k^T * scale) v` in three steps): per head, the `[seq, seq]` scores a row per
 /// task (dot products in eight lanes, which the compiler vectorises), a softmax of each row in
 /// place, then the rows of `o` as sums of `v`'s rows weighted by them.
-fn materialising_case(h: &Heads) -> Case<'_> {
+fn materialising_case<'a>(h: &'a Heads, name: &str) -> Case<'a> {
     let (n, d) = (h.seq, HEAD_DIM);
     let scale = h.scale();
     let mut scores = vec![0.0f32; HEADS * n * n];
     let mut o = vec![0.0f32; HEADS * n * d];
-    let mut out = super::peers::host_case("attention", h.bytes(), move |check| {
+    let mut out = super::peers::host_case(name, h.bytes(), move |check| {
         scores.par_chunks_mut(n).enumerate().for_each(|(r, row)| {
             let base = (r / n) * n * d;
             let q = &h.q[r * d..(r + 1) * d];

@@ -154,6 +154,7 @@ fn attention_case<'a>(dev: &'a Device, name: &str, causal: bool) -> Result<Case<
         };
         Check::when(check, TOL, want, || Ok(rows_of(&o.to_vec()?, d)))
     });
+    out.family = Some(ops::attention_family::<bf16>(HEAD_DIM));
     // The causal mask halves the work, as FlashAttention counts it.
     let full = 4 * (HEADS * n * n * d) as u64;
     out.flops = if causal { full / 2 } else { full };

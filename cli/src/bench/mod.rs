@@ -504,8 +504,14 @@ pub fn table(records: &[Record]) -> String {
                 p.peer_of.as_deref() == Some(r.kernel.as_str()) && p.backend == r.backend
             }),
         };
+        // The same work done faster: by FLOP/s where both count them (a `bf16` kernel moves
+        // half the bytes of its `f32` peer), else by bytes per second.
         let ratio = peer
-            .map(|p| format!("{:.2}x", r.gbps / p.gbps))
+            .map(|p| match (r.tflops, p.tflops) {
+                (Some(a), Some(b)) => a / b,
+                _ => r.gbps / p.gbps,
+            })
+            .map(|x| format!("{x:.2}x"))
             .unwrap_or_else(|| "-".into());
         let roofline = r
             .roofline_fraction()
