@@ -287,10 +287,12 @@ pub fn attention_tiles<T: Float, const D: u32>(
         matrix_store(&st, ws, SP, Layout::RowMajor, &s0);
         matrix_store(&st, ws + 16, SP, Layout::RowMajor, &s1);
         workgroup_barrier();
-        // The online softmax of each row (Milakov & Gimelshein 2018), as in `attention`.
+        // The online softmax of each row (Milakov & Gimelshein 2018), as in `attention`. Each
+        // step is a loop of its own over the row, and the maximum and the sum are taken in 8
+        // lanes, so that the CPU vectorises them (a single running sum or maximum is a serial
+        // chain of scalar instructions).
         if lane < 16 {
             let mut x = [0.0f32; BC];
-            let mut bm = mx;
             for j in 0..BC {
                 let key = k0 + j;
                 let seen = key < seq && (causal == 0 || key <= qr);
@@ -299,17 +301,36 @@ pub fn attention_tiles<T: Float, const D: u32>(
                 } else {
                     f32::NEG_INFINITY
                 };
-                bm = max(bm, x[j]);
             }
+            let mut pm = [f32::NEG_INFINITY; 8];
+            for j in (0..BC).step_by(8) {
+                for u in 0..8 {
+                    pm[u] = max(pm[u], x[j + u]);
+                }
+            }
+            let bm = max(
+                mx,
+                max(
+                    max(max(pm[0], pm[1]), max(pm[2], pm[3])),
+                    max(max(pm[4], pm[5]), max(pm[6], pm[7])),
+                ),
+            );
             // A row that has seen no key yet keeps -inf, shifted by 0 (not -inf - -inf).
             let shift = if bm == f32::NEG_INFINITY { 0.0 } else { bm };
             let alpha = exp2(mx - shift);
-            let mut rs = 0.0f32;
             for j in 0..BC {
-                let p = exp2(x[j] - shift);
-                rs += p;
-                pt[wp + lane * PP + j] = p as T;
+                x[j] = exp2(x[j] - shift);
             }
+            let mut ps = [0.0f32; 8];
+            for j in (0..BC).step_by(8) {
+                for u in 0..8 {
+                    ps[u] += x[j + u];
+                }
+            }
+            for j in 0..BC {
+                pt[wp + lane * PP + j] = x[j] as T;
+            }
+            let rs = ((ps[0] + ps[1]) + (ps[2] + ps[3])) + ((ps[4] + ps[5]) + (ps[6] + ps[7]));
             sum = sum * alpha + rs;
             mx = bm;
             al[warp * 16 + lane] = alpha;

@@ -23,7 +23,9 @@
 //! - Every lane of a subgroup must reach each operation, with the same offset, stride and fill
 //!   value (a compile error otherwise), and a kernel using tiles has a multiple of 32
 //!   invocations per workgroup. The operations order no memory: after lanes write what a tile
-//!   is loaded from, put a `barrier()` (or `subgroup_barrier()`) before the load.
+//!   is loaded from, put a `barrier()` before the load. `subgroup_barrier()` is enough on CUDA
+//!   and the CPU, but on wgpu it orders only the adapter's subgroup, which may be narrower than
+//!   the warp of 32 (8 lanes on lavapipe); the built-in kernels use `workgroup_barrier()`.
 //! - Fragments are opaque: their elements are read by storing the accumulator to memory.
 //!
 //! Each backend lowers them its own way: CUDA to `mma.sync` on tensor cores (sm_80+, f16 and
@@ -172,7 +174,7 @@ pub fn matrix_mma<T: MatrixElement>(acc: &mut MatrixAcc, a: &MatrixA<T>, b: &Mat
 /// `f32` slice or workgroup array (FlashAttention's rescaling of its output rows, which stay
 /// in the accumulators). Each element is one `f32` multiplication, the same on every backend.
 /// The factors are read by the lanes that hold each row, so where other lanes wrote them, put a
-/// `barrier()` (or `subgroup_barrier()`) first. From host code it panics where a factor is out
+/// `barrier()` first (see the module's notes on `subgroup_barrier()`). From host code it panics where a factor is out
 /// of bounds, as indexing does.
 pub fn matrix_scale_rows(acc: &mut MatrixAcc, src: &[f32], offset: u32) {
     for (r, row) in acc.v.chunks_exact_mut(MATRIX_DIM).enumerate() {

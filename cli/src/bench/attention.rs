@@ -2,10 +2,10 @@
 //! 1,024 positions at the default size, in TFLOP/s (`4 heads seq^2 head_dim` per run: two
 //! products of `2 seq^2 head_dim`), beside a handwritten rayon attention on the CPU that
 //! materialises each head's `[seq, seq]` scores (PyTorch's math path: a product, a softmax, a
-//! product). Checked against `f64`. `attention_bf16` is the same shape in `bf16` (the inputs
-//! rounded to it; not on wgpu, where `ops::attention` has no tile kernel and lavapipe's loop
-//! limit is near), with its family's autotuned choice, beside the same peer on the rounded
-//! inputs.
+//! product). Checked against `f64`. `attention_bf16` is 4 heads of 128 values in `bf16` (the
+//! larger head size, where `attention_tiles`' products pay most; not on wgpu, where
+//! `ops::attention` has no tile kernel and lavapipe's loop limit is near), with its family's
+//! autotuned choice, beside the same peer on the same inputs as `f32`.
 
 use super::kernels::case;
 use super::{Case, Check, Keep};
@@ -17,62 +17,66 @@ use std::sync::OnceLock;
 
 /// Heads per run.
 const HEADS: usize = 4;
-/// Values per head.
+/// Values per head of `attention`, and of `attention_bf16`.
 const HEAD_DIM: usize = 64;
+const HEAD_DIM_BF16: usize = 128;
 
 /// Relative tolerance (floor 1) against `f64`: an output is an average of `v`'s rows, within
 /// `[-1, 1]`; tests/attention.rs bounds the error at `f32` by about 1e-3 of `max |v|` at these
 /// lengths and measures 3e-6.
 const TOL: f64 = 1e-4;
 
-/// The inputs, `[HEADS, seq, HEAD_DIM]` each, and the `f64` attention (computed at the first
+/// The inputs, `[HEADS, seq, d]` each, and the `f64` attention (computed at the first
 /// check).
 pub(crate) struct Heads {
     seq: usize,
+    d: usize,
     q: Vec<f32>,
     k: Vec<f32>,
     v: Vec<f32>,
     want: OnceLock<Vec<f32>>,
-    /// The same inputs rounded to `bf16` (made at the first use).
+    /// `attention_bf16`'s inputs (made at the first use).
     rounded: OnceLock<Box<Heads>>,
 }
 
 impl Heads {
     /// `sqrt(elements)` positions, at most 1,024 (4 heads of 64 values: 1.1 GFLOP a run).
     pub(crate) fn new(elements: usize) -> Heads {
+        Heads::of(elements, HEAD_DIM, |x| x)
+    }
+
+    /// `sqrt(elements)` positions, at most 1,024, of `d` values per head, each input passed
+    /// through `round`.
+    fn of(elements: usize, d: usize, round: fn(f32) -> f32) -> Heads {
         let seq = (elements as f64).sqrt().clamp(1.0, 1024.0) as usize;
-        let len = HEADS * seq * HEAD_DIM;
+        let len = HEADS * seq * d;
+        let make = |seed| -> Vec<f32> {
+            inputs(len, seed, -1.0, 1.0)
+                .into_iter()
+                .map(round)
+                .collect()
+        };
         Heads {
             seq,
-            q: inputs(len, 31, -1.0, 1.0),
-            k: inputs(len, 32, -1.0, 1.0),
-            v: inputs(len, 33, -1.0, 1.0),
+            d,
+            q: make(31),
+            k: make(32),
+            v: make(33),
             want: OnceLock::new(),
             rounded: OnceLock::new(),
         }
     }
 
-    /// These inputs rounded to `bf16`, as `f32` values.
+    /// `attention_bf16`'s inputs: as many positions, [`HEAD_DIM_BF16`] values per head, rounded
+    /// to `bf16` (as `f32` values).
     fn rounded(&self) -> &Heads {
-        let round = |x: &[f32]| -> Vec<f32> {
-            x.iter()
-                .map(|&v| kernelforge::bf16::from_f32(v).to_f32())
-                .collect()
-        };
-        self.rounded.get_or_init(|| {
-            Box::new(Heads {
-                seq: self.seq,
-                q: round(&self.q),
-                k: round(&self.k),
-                v: round(&self.v),
-                want: OnceLock::new(),
-                rounded: OnceLock::new(),
-            })
-        })
+        let round = |v: f32| kernelforge::bf16::from_f32(v).to_f32();
+        self.rounded
+            .get_or_init(|| Box::new(Heads::of(self.seq * self.seq, HEAD_DIM_BF16, round)))
     }
 
     fn shape(&self) -> Attention {
-        Attention::new(1, HEADS, self.seq, HEAD_DIM)
+        Attention::new(1, HEADS, self.seq, self.d)
     }
 
     fn scale(&self) -> f32 {
@@ -81,7 +85,7 @@ impl Heads {
 
     /// Each head's output in `f64`, one row at a time.
     fn want(&self) -> Vec<f32> {
-        let (n, d) = (self.seq, HEAD_DIM);
+        let (n, d) = (self.seq, self.d);
         let scale = self.scale() as f64;
         self.want
             .get_or_init(|| {
@@ -99,11 +103,11 @@ impl Heads {
 
     /// Bytes of one run: `q`, `k`, `v` read once, `o` written once.
     fn bytes(&self) -> u64 {
-        16 * (HEADS * self.seq * HEAD_DIM) as u64
+        16 * (HEADS * self.seq * self.d) as u64
     }
 
     fn flops(&self) -> u64 {
-        4 * (HEADS * self.seq * self.seq * HEAD_DIM) as u64
+        4 * (HEADS * self.seq * self.seq * self.d) as u64
     }
 }
 
@@ -187,7 +191,7 @@ fn bf16_case<'a>(dev: &'a Device, h: &'a Heads) -> Result<Case<'a>> {
         Check::when(check, TOL_BF16, || h.want(), got)
     });
     out.flops = h.flops();
-    out.family = Some(ops::attention_family::<kernelforge::bf16>(HEAD_DIM));
+    out.family = Some(ops::attention_family::<kernelforge::bf16>(HEAD_DIM_BF16));
     Ok(out)
 }
 
@@ -218,7 +222,7 @@ fn checked(
 /// task (dot products in eight lanes, which the compiler vectorises), a softmax of each row in
 /// place, then the rows of `o` as sums of `v`'s rows weighted by them.
 fn materialising_case<'a>(h: &'a Heads, name: &str) -> Case<'a> {
-    let (n, d) = (h.seq, HEAD_DIM);
+    let (n, d) = (h.seq, h.d);
     let scale = h.scale();
     let mut scores = vec![0.0f32; HEADS * n * n];
     let mut o = vec![0.0f32; HEADS * n * d];
