@@ -31,19 +31,21 @@ if [ "${1:-}" != "--no-build" ]; then
   done < /tmp/kf-gpu-test-bins
   # The bench again with PTX for compute_90 (JIT-compiled for the H100/H200): the default
   # compute_75 PTX has no bf16/f16 mma.sync, so the matrix tiles run as warp shuffles there.
-  # The matrix products' tests too: with compute_90 PTX their half-type tiles run `mma.sync`
-  # (the default build's tests run `ldmatrix` and the shuffles).
+  # The matrix products' and attention's tests too: with compute_90 PTX their half-type tiles
+  # run `mma.sync` (the default build's tests run `ldmatrix` and the shuffles).
   KERNELFORGE_CUDA_ARCH=compute_90 cargo build --release --features cuda,wgpu --bin kernelforge
   cp target/release/kernelforge "$out/kernelforge-compute90"
-  KERNELFORGE_CUDA_ARCH=compute_90 cargo test --release --features cuda,wgpu --no-run \
-    --message-format=json -p kernelforge --test matmul \
-    | jq -r 'select(.executable != null and .target.kind == ["test"]) | .executable' \
-    | while read -r bin; do cp "$bin" "$out/matmul-compute90"; done
-  strip "$out/kernelforge" "$out/kernelforge-compute90" "$out/matmul-compute90" "$out"/tests/*
+  for t in matmul attention; do
+    KERNELFORGE_CUDA_ARCH=compute_90 cargo test --release --features cuda,wgpu --no-run \
+      --message-format=json -p kernelforge --test "$t" \
+      | jq -r 'select(.executable != null and .target.kind == ["test"]) | .executable' \
+      | while read -r bin; do cp "$bin" "$out/$t-compute90"; done
+  done
+  strip "$out/kernelforge" "$out/kernelforge-compute90" "$out"/*-compute90 "$out"/tests/*
   # About 6 MB each stripped, 180 MB together, mostly the same runtime and kernels: one xz
   # stream with a dictionary larger than the whole dedups them to about 14 MB.
-  (cd "$out" && tar cf - kernelforge kernelforge-compute90 matmul-compute90 tests | xz -9 --lzma2=preset=9,dict=256MiB -T1 > bins.tar.xz)
-  rm -rf "$out/kernelforge" "$out/kernelforge-compute90" "$out/matmul-compute90" "$out/tests"
+  (cd "$out" && tar cf - kernelforge kernelforge-compute90 matmul-compute90 attention-compute90 tests | xz -9 --lzma2=preset=9,dict=256MiB -T1 > bins.tar.xz)
+  rm -rf "$out/kernelforge" "$out/kernelforge-compute90" "$out"/*-compute90 "$out/tests"
   cp scripts/gpu_peers.py "$out/"
 fi
 
@@ -60,8 +62,8 @@ started=$(date +%s)
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv
   timeout 30 "$bin/kernelforge" info
 } > "$OUT/info.txt" 2>&1
-# Budget (9 minutes): info 30 s, tests 150 s (the whole run took 98 s on an H200) and 60 for
-# the compute_90 matmul tests, sanitizers 2 x 60 s, the bounds-checked
+# Budget (9 minutes): info 30 s, tests 150 s (the whole run took 98 s on an H200) and 2 x 45
+# for the compute_90 matmul and attention tests, sanitizers 2 x 60 s, the bounds-checked
 # equivalence tests 30 s, bench 90 s, the compute_90 bench 60 s, peers 45 s.
 fails=0
 for t in "$bin"/tests/*; do
@@ -71,11 +73,11 @@ for t in "$bin"/tests/*; do
   timeout $(( left < 90 ? left : 90 )) "$t" --skip cuda_host 2>&1; rc=$?
   if [ "$rc" -ne 0 ]; then echo "FAILED: $(basename "$t") (exit $rc)"; fails=$((fails+1)); fi
 done > "$OUT/tests.txt" 2>&1
-{
-  echo "=== matmul (compute_90 PTX: mma.sync)"
-  timeout 60 "$bin/matmul-compute90" _cuda --skip cuda_host 2>&1; rc=$?
-  if [ "$rc" -ne 0 ]; then echo "FAILED: matmul-compute90 (exit $rc)"; fails=$((fails+1)); fi
-} >> "$OUT/tests.txt" 2>&1
+for t in matmul attention; do
+  echo "=== $t (compute_90 PTX: mma.sync)"
+  timeout 45 "$bin/$t-compute90" _cuda --skip cuda_host 2>&1; rc=$?
+  if [ "$rc" -ne 0 ]; then echo "FAILED: $t-compute90 (exit $rc)"; fails=$((fails+1)); fi
+done >> "$OUT/tests.txt" 2>&1
 echo "test binaries failed: $fails" >> "$OUT/tests.txt"
 {
   for tool in memcheck racecheck; do
