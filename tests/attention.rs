@@ -224,13 +224,7 @@ fn f16_attention_matches_f64(dev: &Device) {
 fn bf16_attention_on_matrix_tiles_matches_f64(dev: &Device) {
     // WGSL holds `bf16` as `f32` (src/bf16.rs), which doubles the kernel's workgroup memory:
     // 38 KiB at head_dim 64, past lavapipe's 32 KiB. Only there is the refusal accepted.
-    let grid = Grid::groups([1, 1, 1]);
-    let one = dev.upload(&[bf16::ONE; 64]).unwrap();
-    let mut out = dev.zeros::<bf16>(64).unwrap();
-    let mut lse = dev.zeros::<f32>(1).unwrap();
-    let r = attention_tiles::launch::<bf16, 64>(
-        dev, grid, 1, 0, 1.0, &one, &one, &one, &mut out, &mut lse,
-    );
+    let r = one_position::<bf16>(dev);
     if dev.backend() == Backend::Wgpu && matches!(r, Err(Error::TooLarge { .. })) {
         eprintln!("skipped on {}: {}", dev.name(), r.unwrap_err());
         return;
@@ -242,19 +236,21 @@ fn bf16_attention_on_matrix_tiles_matches_f64(dev: &Device) {
 
 #[each_backend]
 fn f16_attention_on_matrix_tiles_matches_f64(dev: &Device) {
+    if common::lacks_shader_feature(dev, one_position::<f16>(dev), &["SHADER_F16"]) {
+        return;
+    }
     for s in shapes() {
-        let grid = Grid::groups([1, 1, 1]);
-        let one = dev.upload(&[f16::ONE; 64]).unwrap();
-        let mut out = dev.zeros::<f16>(64).unwrap();
-        let mut lse = dev.zeros::<f32>(1).unwrap();
-        let r = attention_tiles::launch::<f16, 64>(
-            dev, grid, 1, 0, 1.0, &one, &one, &one, &mut out, &mut lse,
-        );
-        if common::lacks_shader_feature(dev, r, &["SHADER_F16"]) {
-            return;
-        }
         check_tiles::<f16>(dev, s);
     }
+}
+
+/// `attention_tiles` at one position of 64 ones: whether `dev` runs the instance at all.
+fn one_position<T: Elem + attention_tiles::Instance>(dev: &Device) -> kernelforge::Result<()> {
+    let one = dev.upload(&[T::of(1.0); 64])?;
+    let mut out = dev.zeros::<T>(64)?;
+    let mut lse = dev.zeros::<f32>(1)?;
+    let grid = Grid::groups([1, 1, 1]);
+    attention_tiles::launch::<T, 64>(dev, grid, 1, 0, 1.0, &one, &one, &one, &mut out, &mut lse)
 }
 
 /// Lavapipe (Mesa's llvmpipe) ends every loop of an invocation after 65,535 iterations in all:
