@@ -112,10 +112,9 @@ fn choose<T: Element>(dev: &Device, head_dim: usize) -> Result<usize> {
     if !tuned_here::<T>(dev) {
         return Ok(0);
     }
-    let candidates = [
-        format!("attention_{}_{head_dim}", T::NAME),
-        format!("attention_tiles_{}_{head_dim}", T::NAME),
-    ];
+    let d = head_dim as u32;
+    let mut candidates = super::instances::<T>("attention", &[d]);
+    candidates.extend(super::instances::<T>("attention_tiles", &[d]));
     let s = Attention::new(1, TUNE_HEADS, TUNE_SEQ, head_dim);
     let len = TUNE_HEADS * TUNE_SEQ * head_dim;
     // Made only if the family is timed now.

@@ -168,10 +168,6 @@ pub(crate) fn cases<'a>(
     out
 }
 
-/// Two `bf16` ulps (2^-8 each), relative with floor 1: the output is rounded to `bf16` once,
-/// and the tile kernel's weights are too (tests/attention.rs).
-const TOL_BF16: f64 = 2.0 / 256.0;
-
 /// `ops::attention` on `bf16` inputs (`h` already rounded), checked against `f64` of them.
 fn bf16_case<'a>(dev: &'a Device, h: &'a Heads) -> Result<Case<'a>> {
     let half = |x: &[f32]| -> Vec<kernelforge::bf16> {
@@ -188,7 +184,9 @@ fn bf16_case<'a>(dev: &'a Device, h: &'a Heads) -> Result<Case<'a>> {
     let mut out = case(dev, "attention_bf16", h.bytes() / 2, move |check| {
         ops::attention(dev, &q, &k, &v, &mut o, &mut lse, s)?;
         let got = || Ok(o.to_vec()?.iter().map(|x| x.to_f32()).collect());
-        Check::when(check, TOL_BF16, || h.want(), got)
+        // The GPU shapes' bf16 tolerance: the output is rounded to `bf16` once, and the tile
+        // kernel's weights are too (tests/attention.rs).
+        Check::when(check, super::gpu_shapes::TOL, || h.want(), got)
     });
     out.flops = h.flops();
     out.family = Some(ops::attention_family::<kernelforge::bf16>(HEAD_DIM_BF16));

@@ -24,7 +24,7 @@ const HEADS: usize = 16;
 const SEQ: usize = 4096;
 const HEAD_DIM: usize = 128;
 /// Two `bf16` ulps (2^-8 each), relative with floor 1.
-const TOL: f64 = 2.0 / 256.0;
+pub(super) const TOL: f64 = 2.0 / 256.0;
 
 /// The rows checked of an output of `rows` rows.
 fn sampled(rows: usize) -> Vec<usize> {

@@ -22,6 +22,21 @@ impl Writer<'_> {
         self.checked && self.kernel.array(a).space == Space::Workgroup
     }
 
+    /// What an access of `mem` reports in the checked version: a slice parameter always, a
+    /// workgroup array as [`Self::reports_array`] says; `None` when nothing is reported.
+    pub(super) fn reported(&self, mem: crate::ir::Memory) -> Option<Target<'_>> {
+        use crate::ir::Memory;
+        match mem {
+            Memory::Slice(p) => self
+                .checked
+                .then(|| Target::Slice(u32::from(p.into_raw()) as usize)),
+            Memory::Array(a) if self.reports_array(a) => {
+                Some(Target::Array(&self.kernel.array(a).name))
+            }
+            Memory::Array(_) => None,
+        }
+    }
+
     /// The invocation word of the code being written (`cpu_rt::race`): the local linear id in
     /// a work-item loop or a one-invocation-at-a-time body, every invocation in code run once
     /// per workgroup, the subgroup's lanes in code run once per subgroup.

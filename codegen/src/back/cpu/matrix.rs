@@ -7,7 +7,6 @@
 //! The operations order nothing: a fragment loaded from memory that other lanes wrote needs a
 //! barrier in between, as on CUDA (the race check reports the access otherwise).
 
-use super::checked::Target;
 use super::group::Plan;
 use super::writer::{ident, Mode, Writer};
 use crate::ir::*;
@@ -209,24 +208,18 @@ impl Writer<'_> {
     fn matrix_scale_rows(&self, t: TokenStream, mem: Memory, offset: ExprId) -> TokenStream {
         let k = self.kernel;
         let o = self.expr(offset, Mode::ITEM);
-        let (call, target) = match mem {
+        let call = match mem {
             Memory::Slice(p) => {
                 let s = ident(&k.param(p).name);
-                let call = quote!(rt::matrix::scale_rows_slice(&mut #t, #s, kf_o)?;);
-                (call, Target::Slice(u32::from(p.into_raw()) as usize))
+                quote!(rt::matrix::scale_rows_slice(&mut #t, #s, kf_o)?;)
             }
             Memory::Array(a) => {
                 let name = &k.array(a).name;
                 let arr = ident(name);
-                let call = quote!(rt::matrix::scale_rows_array(&mut #t, &#arr[..], kf_o, #name)?;);
-                (call, Target::Array(name))
+                quote!(rt::matrix::scale_rows_array(&mut #t, &#arr[..], kf_o, #name)?;)
             }
         };
-        let reported = match mem {
-            Memory::Slice(_) => self.checked,
-            Memory::Array(a) => self.reports_array(a),
-        };
-        let report = reported.then(|| {
+        let report = self.reported(mem).map(|target| {
             let r = self.report_as(target, quote!(kf_ix), false, quote!(kf_who), offset);
             quote! {
                 for kf_r in 0..16u32 {
@@ -270,15 +263,7 @@ impl Writer<'_> {
             MatrixRole::A => 1,
             MatrixRole::B => 2,
         };
-        let report = match mem {
-            _ if !self.checked => None,
-            Memory::Slice(p) => Some(Target::Slice(u32::from(p.into_raw()) as usize)),
-            Memory::Array(a) if self.reports_array(a) => {
-                Some(Target::Array(&self.kernel.array(a).name))
-            }
-            Memory::Array(_) => None,
-        }
-        .map(|target| {
+        let report = self.reported(mem).map(|target| {
             let r = self.report_as(target, quote!(kf_ix), write, quote!(kf_who), offset);
             let v = write.then(|| quote!(let kf_v: f32 = kf_t[kf_e];));
             quote! {

@@ -2,7 +2,6 @@
 //! lanes copied as an array (`[T; N]`, which LLVM moves as one 8- or 16-byte access where it
 //! can). The race check reports each element.
 
-use super::checked::Target;
 use super::writer::{ident, Mode, Writer};
 use crate::ir::*;
 use proc_macro2::TokenStream;
@@ -35,13 +34,7 @@ impl Writer<'_> {
                 }
             }
         };
-        let target = match op.mem() {
-            Memory::Slice(p) => self
-                .checked
-                .then(|| Target::Slice(u32::from(p.into_raw()) as usize)),
-            Memory::Array(a) if self.reports_array(a) => Some(Target::Array(&k.array(a).name)),
-            Memory::Array(_) => None,
-        };
+        let target = self.reported(op.mem());
         // Each element, at the line of the index (a load) or of the value (a store).
         let reports: TokenStream = target
             .into_iter()
