@@ -197,15 +197,22 @@ fn row_operators_record_their_choice(dev: &Device) {
         "{:?}",
         &got[..4]
     );
+    // 700 columns are whole `Vec4`s: the family of that class with the `_v4` kernels.
     let family = ops::row_family::<f32>("softmax", 700);
-    assert_eq!(family, "softmax_f32/cols<=1024");
+    assert_eq!(family, "softmax_f32/cols<=1024/v4");
+    assert_eq!(
+        ops::row_family::<f32>("softmax", 699),
+        "softmax_f32/cols<=1024"
+    );
     let c = dev.autotuned(&family).expect("a choice");
     assert!(
         [
             "softmax_f32_32",
             "softmax_f32_64",
             "softmax_f32_128",
-            "softmax_f32_256"
+            "softmax_f32_256",
+            "softmax_v4_f32_32",
+            "softmax_v4_f32_256"
         ]
         .contains(&c.instance.as_str()),
         "{c:?}"

@@ -1,6 +1,7 @@
 //! Kernels whose invocations cooperate through workgroup memory and barriers (reductions,
 //! softmax, layer_norm, rms_norm) on every backend present, against an f64 scalar reference
-//! and against the CPU backend, at shapes 1x1, 3x1000, 1000x3 and 4096x4096.
+//! and against the CPU backend, at shapes 1x1, 3x1000, 1000x3, 2x260 and 4096x4096; the row
+//! kernels' `_v4` forms too where a row is whole vectors.
 //!
 //! Tolerances (documented in the README): reductions within `1e-5 * sum(|x|)` of the f64 sum
 //! (f32 accumulation: short sequential runs, then halving trees); the maximum exactly; row
@@ -11,12 +12,12 @@ mod common;
 
 use common::each_backend;
 
-use kernelforge::kernels::{layer_norm, rms_norm, softmax};
+use kernelforge::kernels::{layer_norm, layer_norm_v4, rms_norm, rms_norm_v4, softmax, softmax_v4};
 use kernelforge::ops::{self, Rows};
 use kernelforge::{reduce, Backend, Device, Grid};
 use kernelforge_reference::inputs;
 
-const SHAPES: [(usize, usize); 4] = [(1, 1), (3, 1000), (1000, 3), (4096, 4096)];
+const SHAPES: [(usize, usize); 5] = [(1, 1), (3, 1000), (1000, 3), (2, 260), (4096, 4096)];
 
 fn close(dev: &Device, what: &str, got: &[f32], want: &[f64]) {
     assert_eq!(got.len(), want.len());
@@ -59,27 +60,39 @@ fn reductions(dev: &Device) {
     }
 }
 
+/// Which instance of a row kernel to run.
+#[derive(Clone, Copy, Debug)]
+enum Pick {
+    /// The `kernelforge::ops` operator's autotuned choice.
+    Op,
+    /// The scalar kernel of this workgroup size.
+    Scalar(u32),
+    /// The `_v4` kernel of this workgroup size (rows of whole vectors only).
+    V4(u32),
+}
+
 /// Runs a row kernel on `dev` against the f64 reference and, off the CPU, against the CPU
-/// backend; `launch` gets the device, the rows, the input buffer and the workgroup size of
-/// the instance to run, `None` for the `kernelforge::ops` operator's autotuned choice. Every
-/// instance runs at the shapes below 4096 x 4096, the operator at all.
+/// backend; `launch` gets the device, the rows, the input buffer and the instance to run.
+/// Every instance runs at the shapes below 4096 x 4096, the operator at all.
 fn rows(
     dev: &Device,
     what: &str,
     reference: impl Fn(&[f32], usize) -> Vec<f64>,
-    launch: impl Fn(&Device, usize, usize, &kernelforge::Buffer<f32>, Option<u32>) -> Vec<f32>,
+    launch: impl Fn(&Device, usize, usize, &kernelforge::Buffer<f32>, Pick) -> Vec<f32>,
 ) {
     let cpu = Device::cpu();
     for (r, c) in SHAPES {
         let x = inputs(r * c, 9, -4.0, 4.0);
         let want = reference(&x, c);
         let xb = dev.upload(&x).unwrap();
-        let sizes: &[Option<u32>] = if r * c < 4096 * 4096 {
-            &[None, Some(32), Some(64), Some(128), Some(256)]
-        } else {
-            &[None]
-        };
-        for &b in sizes {
+        let mut picks = vec![Pick::Op];
+        if r * c < 4096 * 4096 {
+            picks.extend([32, 64, 128, 256].map(Pick::Scalar));
+            if c.is_multiple_of(4) {
+                picks.extend([32, 256].map(Pick::V4));
+            }
+        }
+        for b in picks {
             let got = launch(dev, r, c, &xb, b);
             let label = format!("{what} {r}x{c} workgroup {b:?}");
             close(dev, &label, &got, &want);
@@ -114,11 +127,13 @@ fn softmax_rows(dev: &Device) {
             let mut y = dev.zeros::<f32>(r * c).unwrap();
             let (g, cols) = (Grid::groups([r as u32, 1, 1]), c as u32);
             match b {
-                None => ops::softmax(dev, xb, &mut y, Rows { rows: r, cols: c }),
-                Some(32) => softmax::launch::<_, 32>(dev, g, cols, xb, &mut y),
-                Some(64) => softmax::launch::<_, 64>(dev, g, cols, xb, &mut y),
-                Some(128) => softmax::launch::<_, 128>(dev, g, cols, xb, &mut y),
-                Some(_) => softmax::launch::<_, 256>(dev, g, cols, xb, &mut y),
+                Pick::Op => ops::softmax(dev, xb, &mut y, Rows { rows: r, cols: c }),
+                Pick::Scalar(32) => softmax::launch::<_, 32>(dev, g, cols, xb, &mut y),
+                Pick::Scalar(64) => softmax::launch::<_, 64>(dev, g, cols, xb, &mut y),
+                Pick::Scalar(128) => softmax::launch::<_, 128>(dev, g, cols, xb, &mut y),
+                Pick::Scalar(_) => softmax::launch::<_, 256>(dev, g, cols, xb, &mut y),
+                Pick::V4(32) => softmax_v4::launch::<_, 32>(dev, g, cols, xb, &mut y),
+                Pick::V4(_) => softmax_v4::launch::<_, 256>(dev, g, cols, xb, &mut y),
             }
             .unwrap();
             y.to_vec().unwrap()
@@ -154,11 +169,25 @@ fn layer_norm_rows(dev: &Device) {
             let (g, cols) = (Grid::groups([r as u32, 1, 1]), c as u32);
             let s = Rows { rows: r, cols: c };
             match size {
-                None => ops::layer_norm(dev, xb, &wb, &bb, &mut y, s, eps),
-                Some(32) => layer_norm::launch::<_, 32>(dev, g, cols, eps, xb, &wb, &bb, &mut y),
-                Some(64) => layer_norm::launch::<_, 64>(dev, g, cols, eps, xb, &wb, &bb, &mut y),
-                Some(128) => layer_norm::launch::<_, 128>(dev, g, cols, eps, xb, &wb, &bb, &mut y),
-                Some(_) => layer_norm::launch::<_, 256>(dev, g, cols, eps, xb, &wb, &bb, &mut y),
+                Pick::Op => ops::layer_norm(dev, xb, &wb, &bb, &mut y, s, eps),
+                Pick::Scalar(32) => {
+                    layer_norm::launch::<_, 32>(dev, g, cols, eps, xb, &wb, &bb, &mut y)
+                }
+                Pick::Scalar(64) => {
+                    layer_norm::launch::<_, 64>(dev, g, cols, eps, xb, &wb, &bb, &mut y)
+                }
+                Pick::Scalar(128) => {
+                    layer_norm::launch::<_, 128>(dev, g, cols, eps, xb, &wb, &bb, &mut y)
+                }
+                Pick::Scalar(_) => {
+                    layer_norm::launch::<_, 256>(dev, g, cols, eps, xb, &wb, &bb, &mut y)
+                }
+                Pick::V4(32) => {
+                    layer_norm_v4::launch::<_, 32>(dev, g, cols, eps, xb, &wb, &bb, &mut y)
+                }
+                Pick::V4(_) => {
+                    layer_norm_v4::launch::<_, 256>(dev, g, cols, eps, xb, &wb, &bb, &mut y)
+                }
             }
             .unwrap();
             y.to_vec().unwrap()
@@ -191,11 +220,13 @@ fn rms_norm_rows(dev: &Device) {
             let mut y = dev.zeros::<f32>(r * c).unwrap();
             let (g, cols) = (Grid::groups([r as u32, 1, 1]), c as u32);
             match size {
-                None => ops::rms_norm(dev, xb, &wb, &mut y, Rows { rows: r, cols: c }, eps),
-                Some(32) => rms_norm::launch::<_, 32>(dev, g, cols, eps, xb, &wb, &mut y),
-                Some(64) => rms_norm::launch::<_, 64>(dev, g, cols, eps, xb, &wb, &mut y),
-                Some(128) => rms_norm::launch::<_, 128>(dev, g, cols, eps, xb, &wb, &mut y),
-                Some(_) => rms_norm::launch::<_, 256>(dev, g, cols, eps, xb, &wb, &mut y),
+                Pick::Op => ops::rms_norm(dev, xb, &wb, &mut y, Rows { rows: r, cols: c }, eps),
+                Pick::Scalar(32) => rms_norm::launch::<_, 32>(dev, g, cols, eps, xb, &wb, &mut y),
+                Pick::Scalar(64) => rms_norm::launch::<_, 64>(dev, g, cols, eps, xb, &wb, &mut y),
+                Pick::Scalar(128) => rms_norm::launch::<_, 128>(dev, g, cols, eps, xb, &wb, &mut y),
+                Pick::Scalar(_) => rms_norm::launch::<_, 256>(dev, g, cols, eps, xb, &wb, &mut y),
+                Pick::V4(32) => rms_norm_v4::launch::<_, 32>(dev, g, cols, eps, xb, &wb, &mut y),
+                Pick::V4(_) => rms_norm_v4::launch::<_, 256>(dev, g, cols, eps, xb, &wb, &mut y),
             }
             .unwrap();
             y.to_vec().unwrap()

@@ -196,12 +196,19 @@ macro_rules! row_tests {
                         d.upload(&b).unwrap(),
                     );
                     let mut y = d.zeros::<$t>(r * c).unwrap();
+                    let cols = c as u32;
                     let res = match k {
-                        0 => softmax::launch::<_, 256>(d, grid, c as u32, &xb, &mut y),
-                        1 => layer_norm::launch::<_, 256>(
-                            d, grid, c as u32, 1e-5, &xb, &wb, &bb, &mut y,
+                        0 => softmax::launch::<_, 256>(d, grid, cols, &xb, &mut y),
+                        1 => {
+                            layer_norm::launch::<_, 256>(d, grid, cols, 1e-5, &xb, &wb, &bb, &mut y)
+                        }
+                        2 => rms_norm::launch::<_, 256>(d, grid, cols, 1e-6, &xb, &wb, &mut y),
+                        // The `_v4` kernels, for rows of whole vectors.
+                        3 => softmax_v4::launch::<_, 32>(d, grid, cols, &xb, &mut y),
+                        4 => layer_norm_v4::launch::<_, 256>(
+                            d, grid, cols, 1e-5, &xb, &wb, &bb, &mut y,
                         ),
-                        _ => rms_norm::launch::<_, 256>(d, grid, c as u32, 1e-6, &xb, &wb, &mut y),
+                        _ => rms_norm_v4::launch::<_, 32>(d, grid, cols, 1e-6, &xb, &wb, &mut y),
                     };
                     (!lacks_shader_feature(d, res, &["SHADER_F16"])).then(|| y.to_vec().unwrap())
                 };
@@ -210,8 +217,17 @@ macro_rules! row_tests {
                     norm_ref(&xf, c, 1e-5, &wf, Some(&bf)),
                     norm_ref(&xf, c, 1e-6, &wf, None),
                 ];
-                for (k, want) in refs.iter().enumerate() {
-                    let what = ["softmax", "layer_norm", "rms_norm"][k];
+                let kernels = if c.is_multiple_of(4) { 6 } else { 3 };
+                for k in 0..kernels {
+                    let want = &refs[k % 3];
+                    let what = [
+                        "softmax",
+                        "layer_norm",
+                        "rms_norm",
+                        "softmax_v4",
+                        "layer_norm_v4",
+                        "rms_norm_v4",
+                    ][k];
                     let Some(got) = run(dev, k) else { return };
                     // The f32 kernel's tolerance, then one rounding to the element type.
                     let f32_tol: Vec<f64> = want.iter().map(|w| 1e-5 + 1e-4 * w.abs()).collect();

@@ -1,13 +1,22 @@
 //! Row operators: [`softmax`], [`layer_norm`] and [`rms_norm`] over each row of a matrix,
-//! each running the instance of its kernel family (kernels-src/rows.rs, one per workgroup size
-//! `B` = 32, 64, 128, 256) that [`Device::autotune`] timed fastest on the device.
+//! each running the instance of its kernel family (kernels-src/rows.rs: one per workgroup size
+//! `B` = 32, 64, 128, 256, and where `cols` is a multiple of 4 also the `_v4` kernels, which
+//! move four elements per access, at `B` = 32 and 256) that [`Device::autotune`] timed fastest
+//! on the device.
 
 use super::Element;
-use crate::kernels::{layer_norm as ln, rms_norm as rms, softmax as sm};
+use crate::kernels::{
+    layer_norm as ln, layer_norm_v4 as ln4, rms_norm as rms, rms_norm_v4 as rms4, softmax as sm,
+    softmax_v4 as sm4,
+};
 use crate::{Buffer, Device, Error, Grid, Result};
 
 /// The workgroup sizes of the row kernels, in the order of their families' candidates.
 const SIZES: [u32; 4] = [32, 64, 128, 256];
+
+/// The workgroup sizes of the `_v4` kernels, candidates after [`SIZES`] where a row is whole
+/// vectors.
+const SIZES_V4: [u32; 2] = [32, 256];
 
 /// The candidate run when timing is off: 256, the size before the family existed.
 const DEFAULT: usize = 3;
@@ -30,9 +39,27 @@ pub struct Rows {
 
 /// The element types of the row operators (`f32`, `f16`, `bf16`), whose instances their
 /// kernels are built for.
-pub trait RowElement: Element + sm::Instance + ln::Instance + rms::Instance {}
+pub trait RowElement:
+    Element
+    + sm::Instance
+    + ln::Instance
+    + rms::Instance
+    + sm4::Instance
+    + ln4::Instance
+    + rms4::Instance
+{
+}
 
-impl<T: Element + sm::Instance + ln::Instance + rms::Instance> RowElement for T {}
+impl<T> RowElement for T where
+    T: Element
+        + sm::Instance
+        + ln::Instance
+        + rms::Instance
+        + sm4::Instance
+        + ln4::Instance
+        + rms4::Instance
+{
+}
 
 /// `y = softmax(x)` along each row (`exp(x - max) / sum(exp(x - max))`, as `torch.softmax(x,
 /// -1)`), `f32` arithmetic; `y` may not alias `x`.
@@ -118,13 +145,21 @@ pub fn rms_norm<T: RowElement>(
 }
 
 /// The name of the family of `kernel` for `T` and a row length of `cols`: the size class is
-/// the power of two at or above `cols` (the best workgroup size follows the row length).
+/// the power of two at or above `cols` (the best workgroup size follows the row length), and
+/// rows of whole `Vec4`s (`cols` a multiple of 4) are a family of their own, `.../v4`, whose
+/// candidates include the `_v4` kernels.
 pub fn row_family<T: RowElement>(kernel: &str, cols: usize) -> String {
     format!(
-        "{kernel}_{}/cols<={}",
+        "{kernel}_{}/cols<={}{}",
         T::NAME,
-        cols.max(1).next_power_of_two()
+        cols.max(1).next_power_of_two(),
+        if vectors(cols) { "/v4" } else { "" }
     )
+}
+
+/// Whether a row of `cols` is whole `Vec4`s, so that the `_v4` kernels may run it.
+fn vectors(cols: usize) -> bool {
+    cols.is_multiple_of(4)
 }
 
 /// A candidate timed on a workload: (candidate, x, weight, bias, y, rows, cols).
@@ -145,7 +180,10 @@ fn choose<T: RowElement>(
     let name = row_family::<T>(kernel, cols);
     // The workload is made only if the family is timed now.
     let mut work: Option<Workload<T>> = None;
-    let candidates = super::instances::<T>(kernel, &SIZES);
+    let mut candidates = super::instances::<T>(kernel, &SIZES);
+    if vectors(cols) {
+        candidates.extend(super::instances::<T>(&format!("{kernel}_v4"), &SIZES_V4));
+    }
     super::tuned(dev, &name, &candidates, DEFAULT, &mut |i| {
         if work.is_none() {
             let cols = cols.max(1).next_power_of_two();
@@ -212,6 +250,8 @@ fn launch_softmax<T: RowElement>(
         0 => sm::launch::<_, 32>(dev, g, c, x, y),
         1 => sm::launch::<_, 64>(dev, g, c, x, y),
         2 => sm::launch::<_, 128>(dev, g, c, x, y),
+        4 => sm4::launch::<_, 32>(dev, g, c, x, y),
+        5 => sm4::launch::<_, 256>(dev, g, c, x, y),
         _ => sm::launch::<_, 256>(dev, g, c, x, y),
     }
 }
@@ -233,6 +273,8 @@ fn launch_layer_norm<T: RowElement>(
         0 => ln::launch::<_, 32>(dev, g, c, eps, x, w, bias, y),
         1 => ln::launch::<_, 64>(dev, g, c, eps, x, w, bias, y),
         2 => ln::launch::<_, 128>(dev, g, c, eps, x, w, bias, y),
+        4 => ln4::launch::<_, 32>(dev, g, c, eps, x, w, bias, y),
+        5 => ln4::launch::<_, 256>(dev, g, c, eps, x, w, bias, y),
         _ => ln::launch::<_, 256>(dev, g, c, eps, x, w, bias, y),
     }
 }
@@ -253,6 +295,8 @@ fn launch_rms_norm<T: RowElement>(
         0 => rms::launch::<_, 32>(dev, g, c, eps, x, w, y),
         1 => rms::launch::<_, 64>(dev, g, c, eps, x, w, y),
         2 => rms::launch::<_, 128>(dev, g, c, eps, x, w, y),
+        4 => rms4::launch::<_, 32>(dev, g, c, eps, x, w, y),
+        5 => rms4::launch::<_, 256>(dev, g, c, eps, x, w, y),
         _ => rms::launch::<_, 256>(dev, g, c, eps, x, w, y),
     }
 }
