@@ -493,3 +493,127 @@ pub fn matmul_staged<T: Float, const KS: u32>(
         }
     }
 }
+
+/// `matmul` (`TM` = 4: 16 x 16 invocations, 64 x 64 tiles, 4 x 4 outputs each) moving
+/// `Vec4`s: every access to `a`, `b`, `bias`, `c` and to the staged tiles is four elements.
+/// Its operands must be whole vectors: `a` row-major (`a_col = 1`) with `k` a multiple of 4,
+/// `b` row-major (`b_col = 1`) or column-major (`b_row = 1`, as `linear`'s weight) with `n`
+/// and `k` multiples of 4; `kernelforge::ops` runs it only for such products. Each step stages
+/// 64 x 16 of A as 4 vectors per row and 16 x 64 of B as vectors along its contiguous side,
+/// and each invocation reads its 4 rows of A and 4 columns of B as 8 vectors per 4 deep,
+/// where `matmul` reads 32 elements. Why: lavapipe pays per access more than per byte, and on
+/// GPUs 16-byte accesses move the tiles in a quarter of the instructions. The arithmetic is
+/// `matmul`'s, `mul_add` in order of `k`, so the results are its results bit for bit.
+#[compute_kernel(workgroup_size = (16, 16), T = [f32, f16, bf16])]
+#[allow(clippy::too_many_arguments)]
+pub fn matmul_v4<T: Float>(
+    m: u32,
+    n: u32,
+    k: u32,
+    a_row: u32,
+    a_col: u32,
+    b_row: u32,
+    b_col: u32,
+    act: u32,
+    a: &[T],
+    b: &[T],
+    bias: &[T],
+    c: &mut [T],
+) {
+    // `at`: A's 64 rows x 16 deep, 4 vectors per row (vector `i * 4 + dv`). `bt`: a row-major
+    // B's 16 rows x 64 as 16 vectors per row (`d * 16 + jv`); a column-major B's 64 columns x
+    // 16 deep as 4 vectors per column (`j * 4 + dv`).
+    let at = shared_array::<f32, 1024>();
+    let bt = shared_array::<f32, 1024>();
+    let tx = local_id().x;
+    let ty = local_id().y;
+    let lin = ty * 16 + tx;
+    let row0 = group_id().y * 64;
+    let col0 = group_id().x * 64;
+    let cb = b_col != 1;
+    let mut acc = [0.0f32; 16];
+    for k0 in (0..k).step_by(16) {
+        // One vector of each operand per invocation; zeros past the matrices (a vector lies
+        // wholly inside or outside them, its side being a multiple of 4).
+        let (i, kc) = (row0 + lin / 4, k0 + (lin % 4) * 4);
+        let mut va = Vec4::splat(0.0f32);
+        if i < m && kc < k {
+            let v = Vec4::load(a, (i * a_row + kc) / 4);
+            va = Vec4::new(v.x as f32, v.y as f32, v.z as f32, v.w as f32);
+        }
+        va.store(&mut at, lin);
+        let mut vb = Vec4::splat(0.0f32);
+        if cb {
+            let (j, kr) = (col0 + lin / 4, k0 + (lin % 4) * 4);
+            if j < n && kr < k {
+                let v = Vec4::load(b, (j * b_col + kr) / 4);
+                vb = Vec4::new(v.x as f32, v.y as f32, v.z as f32, v.w as f32);
+            }
+        } else {
+            let (kr, j) = (k0 + lin / 16, col0 + (lin % 16) * 4);
+            if kr < k && j < n {
+                let v = Vec4::load(b, (kr * b_row + j) / 4);
+                vb = Vec4::new(v.x as f32, v.y as f32, v.z as f32, v.w as f32);
+            }
+        }
+        vb.store(&mut bt, lin);
+        workgroup_barrier();
+        for dv in 0..4 {
+            // `av[p * 4 + e]` = A[ty * 4 + p, 4 dv + e], `bv[e * 4 + q]` = B[4 dv + e, tx * 4 + q].
+            let mut av = [0.0f32; 16];
+            let mut bv = [0.0f32; 16];
+            for p in 0..4 {
+                let v = Vec4::load(&at, (ty * 4 + p) * 4 + dv);
+                av[p * 4] = v.x;
+                av[p * 4 + 1] = v.y;
+                av[p * 4 + 2] = v.z;
+                av[p * 4 + 3] = v.w;
+            }
+            if cb {
+                for q in 0..4 {
+                    let v = Vec4::load(&bt, (tx * 4 + q) * 4 + dv);
+                    bv[q] = v.x;
+                    bv[4 + q] = v.y;
+                    bv[8 + q] = v.z;
+                    bv[12 + q] = v.w;
+                }
+            } else {
+                for e in 0..4 {
+                    let v = Vec4::load(&bt, (dv * 4 + e) * 16 + tx);
+                    bv[e * 4] = v.x;
+                    bv[e * 4 + 1] = v.y;
+                    bv[e * 4 + 2] = v.z;
+                    bv[e * 4 + 3] = v.w;
+                }
+            }
+            for e in 0..4 {
+                for p in 0..4 {
+                    for q in 0..4 {
+                        acc[p * 4 + q] = av[p * 4 + e].mul_add(bv[e * 4 + q], acc[p * 4 + q]);
+                    }
+                }
+            }
+        }
+        workgroup_barrier();
+    }
+    // Row `p` of the invocation's block is one vector of `c` (`n` a multiple of 4).
+    let cc = col0 + tx * 4;
+    let biased = bias.len() > 0;
+    for p in 0..4 {
+        let r = row0 + ty * 4 + p;
+        if r < m && cc < n {
+            let mut o = Vec4::new(acc[p * 4], acc[p * 4 + 1], acc[p * 4 + 2], acc[p * 4 + 3]);
+            if biased {
+                let bb = Vec4::load(bias, cc / 4);
+                o = o + Vec4::new(bb.x as f32, bb.y as f32, bb.z as f32, bb.w as f32);
+            }
+            let y = Vec4::new(
+                activation(act, o.x) as T,
+                activation(act, o.y) as T,
+                activation(act, o.z) as T,
+                activation(act, o.w) as T,
+            );
+            y.store(c, (r * n + cc) / 4);
+        }
+    }
+}

@@ -21,7 +21,7 @@ pub use elementwise::{copy, gelu, relu, saxpy, scale, sigmoid, silu, vector_add}
 pub use flash_attention::{attention, attention_tiles};
 pub use histograms::{histogram, weighted_histogram};
 pub use integer::hash_u32;
-pub use matrix::{matmul, matmul_staged, matmul_tiles};
+pub use matrix::{matmul, matmul_staged, matmul_tiles, matmul_v4};
 pub use reduce::{reduce_max, reduce_sum};
 pub use rows::{
     layer_norm, layer_norm_v4, rms_norm, rms_norm_v4, softmax, softmax_v4, softmax_warp,
@@ -121,6 +121,9 @@ pub fn all() -> Vec<&'static kernelforge_runtime::KernelDesc> {
         &matmul::matmul_f16_2::KERNEL,
         &matmul::matmul_bf16_4::KERNEL,
         &matmul::matmul_bf16_2::KERNEL,
+        &matmul_v4::matmul_v4_f32::KERNEL,
+        &matmul_v4::matmul_v4_f16::KERNEL,
+        &matmul_v4::matmul_v4_bf16::KERNEL,
         &matmul_tiles::matmul_tiles_f32_4::KERNEL,
         &matmul_tiles::matmul_tiles_f32_8::KERNEL,
         &matmul_tiles::matmul_tiles_f32_16::KERNEL,
@@ -240,6 +243,9 @@ pub fn cpu_source(name: &str) -> Option<&'static str> {
         "matmul_f16_2" => matmul::matmul_f16_2::CPU_SOURCE,
         "matmul_bf16_4" => matmul::matmul_bf16_4::CPU_SOURCE,
         "matmul_bf16_2" => matmul::matmul_bf16_2::CPU_SOURCE,
+        "matmul_v4_f32" => matmul_v4::matmul_v4_f32::CPU_SOURCE,
+        "matmul_v4_f16" => matmul_v4::matmul_v4_f16::CPU_SOURCE,
+        "matmul_v4_bf16" => matmul_v4::matmul_v4_bf16::CPU_SOURCE,
         "matmul_tiles_f32_4" => matmul_tiles::matmul_tiles_f32_4::CPU_SOURCE,
         "matmul_tiles_f32_8" => matmul_tiles::matmul_tiles_f32_8::CPU_SOURCE,
         "matmul_tiles_f32_16" => matmul_tiles::matmul_tiles_f32_16::CPU_SOURCE,

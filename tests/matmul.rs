@@ -21,7 +21,7 @@ mod elem;
 
 use common::each_backend;
 use elem::{values, Elem};
-use kernelforge::kernels::{matmul, matmul_staged, matmul_tiles};
+use kernelforge::kernels::{matmul, matmul_staged, matmul_tiles, matmul_v4};
 use kernelforge::ops::{self, Activation, Linear, Matmul};
 use kernelforge::prelude::*;
 use kernelforge::Error;
@@ -492,6 +492,105 @@ fn matmul_tiles_in_half_types_matches_f64(dev: &Device) {
         for t in [(false, true), (false, false), (true, false), (true, true)] {
             run::<f16>(dev, shape, inst, t);
             run::<bf16>(dev, shape, inst, t);
+        }
+    }
+}
+
+/// `matmul_v4` (the operands, the tiles and `c` moved as `Vec4`s) at shapes of whole vectors,
+/// `b` row-major (`matmul`) and column-major (`linear`), with and without a bias and GELU, in
+/// each type: bit for bit `matmul` with `TM` = 4 on the same device (the same `mul_add`s in
+/// the same order, the same epilogue), and within `check`'s bound of the `f64` product.
+#[each_backend]
+fn matmul_v4_matches_matmul_bit_for_bit(dev: &Device) {
+    fn run<T: Elem + matmul::Instance + matmul_v4::Instance + PartialEq>(
+        dev: &Device,
+        (m, n, k): (usize, usize, usize),
+        b_t: bool,
+        act: u32,
+    ) {
+        let (a, b, bias) = (
+            values::<T>(m * k, 6),
+            values::<T>(n * k, 7),
+            values::<T>(n, 8),
+        );
+        let (da, db) = (dev.upload(&a).unwrap(), dev.upload(&b).unwrap());
+        // A bias only with the activation: both epilogues are covered.
+        let dbias = if act == 0 {
+            dev.zeros::<T>(0).unwrap()
+        } else {
+            dev.upload(&bias).unwrap()
+        };
+        let (m32, n32, k32) = (m as u32, n as u32, k as u32);
+        let (b_row, b_col) = if b_t { (1, k32) } else { (n32, 1) };
+        let grid = Grid::groups([n32.div_ceil(64), m32.div_ceil(64), 1]);
+        let mut out = [
+            dev.zeros::<T>(m * n).unwrap(),
+            dev.zeros::<T>(m * n).unwrap(),
+        ];
+        let [c4, c1] = &mut out;
+        let args = (m32, n32, k32, k32, 1u32, b_row, b_col, act);
+        matmul_v4::launch::<T>(
+            dev, grid, args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, &da, &db,
+            &dbias, c4,
+        )
+        .unwrap();
+        matmul::launch::<T, 4>(
+            dev, grid, args.0, args.1, args.2, args.3, args.4, args.5, args.6, args.7, &da, &db,
+            &dbias, c1,
+        )
+        .unwrap();
+        let (got, scalar) = (c4.to_vec().unwrap(), c1.to_vec().unwrap());
+        let what = format!(
+            "{} {m}x{n}x{k} b transposed {b_t} act {act} {}",
+            dev.name(),
+            std::any::type_name::<T>()
+        );
+        for i in 0..m {
+            for j in 0..n {
+                let (mut want, mut mag) = (0.0f64, 0.0f64);
+                if act != 0 {
+                    (want, mag) = (bias[j].wide(), bias[j].wide().abs());
+                }
+                for p in 0..k {
+                    let bv = if b_t { b[j * k + p] } else { b[p * n + j] };
+                    let t = a[i * k + p].wide() * bv.wide();
+                    want += t;
+                    mag += t.abs();
+                }
+                let (want, slope, err) = match act {
+                    0 => (want, 1.0, 0.0),
+                    _ => (activate(Activation::GeluTanh, want), 1.13, 2e-6),
+                };
+                let g = got[i * n + j];
+                let tol = slope * k as f64 * 2f64.powi(-23) * mag
+                    + T::U * want.abs()
+                    + err * want.abs().max(1.0)
+                    + T::FLOOR;
+                assert!(
+                    (g.wide() - want).abs() <= tol,
+                    "{what}: c[{i},{j}] = {g:?}, want {want} (tolerance {tol})"
+                );
+                assert!(
+                    g == scalar[i * n + j],
+                    "{what}: c[{i},{j}] = {g:?}, matmul with TM = 4 gives {:?}",
+                    scalar[i * n + j]
+                );
+            }
+        }
+    }
+    for shape in [
+        (1, 4, 4),
+        (17, 36, 68),
+        (130, 72, 40),
+        (64, 64, 64),
+        (3, 4, 0),
+    ] {
+        for b_t in [false, true] {
+            for act in [0, 2] {
+                run::<f32>(dev, shape, b_t, act);
+            }
+            run::<f16>(dev, shape, b_t, 2);
+            run::<bf16>(dev, shape, b_t, 2);
         }
     }
 }

@@ -7,21 +7,22 @@ mod product;
 mod rows;
 
 pub use attention::{attention, attention_family, Attention};
-pub use product::{linear, matmul, matmul_family, Activation, Linear, Matmul};
+pub use product::{linear, matmul, matmul_family, product_family, Activation, Linear, Matmul};
 pub use rows::{layer_norm, rms_norm, row_family, softmax, RowElement, Rows};
 
 use crate::autotune::Family;
 use crate::{Backend, Device, Error, Result};
 
 /// The element types of the built-in float kernels (`f32`, `f16`, `bf16`), as named in their
-/// instances (`matmul_bf16_4`) and autotuned families. (It implies `matmul_tiles`'s and
-/// `attention`'s instances, which `ops::matmul` and `ops::attention` may choose, so that their
-/// bounds stay short.)
+/// instances (`matmul_bf16_4`) and autotuned families. (It implies `matmul_tiles`'s,
+/// `matmul_v4`'s and `attention`'s instances, which `ops::matmul` and `ops::attention` may
+/// choose, so that their bounds stay short.)
 pub trait Element:
     bytemuck::Pod
     + private::Sealed
     + private::Half
     + crate::kernels::matmul_tiles::Instance
+    + crate::kernels::matmul_v4::Instance
     + crate::kernels::attention::Instance
 {
     /// The type's name in instance names (`f32`, `f16`, `bf16`).

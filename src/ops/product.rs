@@ -1,7 +1,7 @@
 //! Matrix products: [`matmul`] and [`linear`] over the `matmul` kernel.
 
 use super::Element;
-use crate::kernels::{matmul, matmul_tiles};
+use crate::kernels::{matmul, matmul_tiles, matmul_v4};
 use crate::{Buffer, Device, Error, Grid, Result};
 
 /// The shape of a matrix product `c[m,n] = op(a) op(b)`, `op` the identity or a transpose.
@@ -191,7 +191,7 @@ fn product<T: Element + matmul::Instance>(
             &none
         }
     };
-    let tm = choose::<T>(dev, m, n)?;
+    let tm = choose::<T>(dev, s)?;
     let p = Product {
         m: m32,
         n: n32,
@@ -221,6 +221,18 @@ const STEPS: [u32; 2] = [16, 32];
 /// The index of the first `matmul_staged` among the family's candidates.
 const STAGED: usize = TILES + WARPS.len();
 
+/// The index of `matmul_v4` among the candidates of `T`'s family, the last one, present where
+/// the product is whole vectors ([`vectors`]).
+fn v4_index<T: Element>() -> usize {
+    STAGED + if T::HALF { STEPS.len() } else { 0 }
+}
+
+/// Whether `matmul_v4` can run the product `s`: `a` row-major, `k` and `n` multiples of 4
+/// (then every row of `a`, `b` (either way) and `c` is whole `Vec4`s, and so is the bias).
+fn vectors(s: Matmul) -> bool {
+    !s.a_transposed && s.k.is_multiple_of(4) && s.n.is_multiple_of(4)
+}
+
 /// The depth of the product each candidate is timed on at the first use: its `m` and `n` are
 /// those of the family's size class (see [`matmul_family`]), which set how many workgroups run;
 /// `k` only lengthens each.
@@ -249,6 +261,20 @@ pub fn matmul_family<T: Element>(m: usize, n: usize) -> String {
     )
 }
 
+/// The name of the autotuned family that [`matmul`] runs for the product `s` (and [`linear`],
+/// whose product is `Matmul::new(rows, out_features, in_features).b_transposed()`), for
+/// `Device::autotuned`: [`matmul_family`] of its output, with `/v4` where
+/// [`matmul_v4`](crate::kernels::matmul_v4) can run it (`a` row-major, `k` and `n` multiples
+/// of 4), whose candidates then include that kernel.
+pub fn product_family<T: Element>(s: Matmul) -> String {
+    let family = matmul_family::<T>(s.m, s.n);
+    if vectors(s) {
+        format!("{family}/v4")
+    } else {
+        family
+    }
+}
+
 /// The square side of the timing workload of the size class of `m x n`: the class's area,
 /// between 64 x 64 and 2048 x 2048.
 fn tune_side(m: usize, n: usize) -> u32 {
@@ -256,10 +282,11 @@ fn tune_side(m: usize, n: usize) -> u32 {
     area.sqrt().clamp(64.0, 2048.0) as u32
 }
 
-/// The index in [`TMS`] of the instance to run on `dev` for `T` and an `m x n` output: its
-/// family ([`matmul_family`]) autotuned (see `Device::autotune`) on zeros, a square product of
+/// The index of the candidate to run on `dev` for `T` and `product`: its family
+/// ([`product_family`]) autotuned (see `Device::autotune`) on zeros, a square product of
 /// the class's side and depth [`TUNE_K`].
-fn choose<T: Element + matmul::Instance>(dev: &Device, m: usize, n: usize) -> Result<usize> {
+fn choose<T: Element + matmul::Instance>(dev: &Device, product: Matmul) -> Result<usize> {
+    let Matmul { m, n, .. } = product;
     let side = tune_side(m, n);
     let (s, k) = (side as usize, TUNE_K as usize);
     // The workload (`x`, no bias, `y`) is made only if the family is timed now.
@@ -269,29 +296,38 @@ fn choose<T: Element + matmul::Instance>(dev: &Device, m: usize, n: usize) -> Re
     if T::HALF {
         candidates.extend(super::instances::<T>("matmul_staged", &STEPS));
     }
-    super::tuned(dev, &matmul_family::<T>(m, n), &candidates, 0, &mut |i| {
-        if work.is_none() {
-            work = Some((
-                dev.zeros::<T>(s * k)?,
-                dev.zeros::<T>(0)?,
-                dev.zeros::<T>(s * s)?,
-            ));
-        }
-        let (x, no_bias, y) = work.as_mut().expect("made above");
-        // `x` is both operands: `[side, k]`, and `[k, side]` read transposed.
-        let p = Product {
-            m: side,
-            n: side,
-            k: TUNE_K,
-            strides: [TUNE_K, 1, 1, TUNE_K],
-            act: 0,
-        };
-        launch(dev, i, p, x, x, no_bias, y)
-    })
+    if vectors(product) {
+        candidates.push(format!("matmul_v4_{}", T::NAME));
+    }
+    super::tuned(
+        dev,
+        &product_family::<T>(product),
+        &candidates,
+        0,
+        &mut |i| {
+            if work.is_none() {
+                work = Some((
+                    dev.zeros::<T>(s * k)?,
+                    dev.zeros::<T>(0)?,
+                    dev.zeros::<T>(s * s)?,
+                ));
+            }
+            let (x, no_bias, y) = work.as_mut().expect("made above");
+            // `x` is both operands: `[side, k]`, and `[k, side]` read transposed.
+            let p = Product {
+                m: side,
+                n: side,
+                k: TUNE_K,
+                strides: [TUNE_K, 1, 1, TUNE_K],
+                act: 0,
+            };
+            launch(dev, i, p, x, x, no_bias, y)
+        },
+    )
 }
 
 /// Runs candidate `i` of the family (an index into [`TMS`], [`TILES`] plus one into
-/// [`WARPS`], or [`STAGED`] plus one into [`STEPS`]) for `p`.
+/// [`WARPS`], [`STAGED`] plus one into [`STEPS`], or [`v4_index`]) for `p`.
 fn launch<T: Element + matmul::Instance>(
     dev: &Device,
     i: usize,
@@ -303,6 +339,12 @@ fn launch<T: Element + matmul::Instance>(
 ) -> Result<()> {
     let Product { m, n, k, act, .. } = p;
     let [a_row, a_col, b_row, b_col] = p.strides;
+    if i == v4_index::<T>() {
+        let grid = Grid::groups([n.div_ceil(64), m.div_ceil(64), 1]);
+        return matmul_v4::launch(
+            dev, grid, m, n, k, a_row, a_col, b_row, b_col, act, a, b, bias, c,
+        );
+    }
     if let Some(&ks) = i.checked_sub(STAGED).and_then(|j| STEPS.get(j)) {
         let grid = Grid::groups([n.div_ceil(128), m.div_ceil(128), 1]);
         let args = [m, n, k, a_row, a_col, b_row, b_col, act];

@@ -113,7 +113,7 @@ fn product_case<'a>(dev: &'a Device, name: &str, gelu: bool) -> Result<Case<'a>>
         Check::when(check, TOL, want, || Ok(rows_of(&c.to_vec()?, n)))
     });
     out.flops = 2 * (n as u64).pow(3);
-    out.family = Some(ops::matmul_family::<bf16>(n, n));
+    out.family = Some(ops::product_family::<bf16>(Matmul::new(n, n, n)));
     Ok(out)
 }
 

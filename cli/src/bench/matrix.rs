@@ -146,7 +146,9 @@ fn linear_case<'a>(dev: &'a Device, m: &'a Matrices) -> Result<Case<'a>> {
         checked(check, Matrices::want_linear, m, || y.to_vec())
     });
     out.flops = m.flops();
-    out.family = Some(ops::matmul_family::<f32>(m.side, m.side));
+    out.family = Some(ops::product_family::<f32>(
+        Matmul::new(n, n, n).b_transposed(),
+    ));
     Ok(out)
 }
 
@@ -180,7 +182,7 @@ fn matmul_case<'a>(dev: &'a Device, m: &'a Matrices) -> Result<Case<'a>> {
         checked(check, Matrices::want, m, || c.to_vec())
     });
     out.flops = m.flops();
-    out.family = Some(ops::matmul_family::<f32>(m.side, m.side));
+    out.family = Some(ops::product_family::<f32>(Matmul::new(n, n, n)));
     Ok(out)
 }
 

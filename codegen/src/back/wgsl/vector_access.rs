@@ -2,10 +2,14 @@
 //! kernel accesses only as vectors of one width is bound as `array<vec4<T>>` (`vec2`), and
 //! each access is one `vec4` load or store; its views start at whole vectors (the launch checks
 //! it), so the element offset within the binding, `kf_off_<k>`, is a multiple of the width.
-//! Other vector accesses (workgroup arrays, slices also indexed as scalars, `bf16` and 64-bit
-//! elements, which WGSL stores as words) are one scalar access per lane, at consecutive
-//! elements, which drivers may merge (Mesa's `nir_opt_load_store_vectorize`). When checked, the
-//! vector is checked as a whole, as on the other back ends.
+//! A workgroup array of those types that the kernel accesses only as vectors of one width
+//! (no scalar index, atomic or matrix tile) is declared `array<vec4<T>, N / 4>` in the same
+//! way, one access per vector: llvmpipe runs each access of workgroup memory as a gather over
+//! the invocations of its SIMD loop, so four scalar accesses cost about four times one `vec4`
+//! (`matmul_v4`'s tiles). Other vector accesses (arrays and slices also indexed as scalars,
+//! `bf16` and 64-bit elements, which WGSL stores as words) are one scalar access per lane, at
+//! consecutive elements, which drivers may merge (Mesa's `nir_opt_load_store_vectorize`). When
+//! checked, the vector is checked as a whole, as on the other back ends.
 
 use super::writer::Writer;
 use crate::back::target_name;
@@ -59,6 +63,60 @@ pub(super) fn vector_bindings(k: &Kernel) -> Vec<(ParamId, u32)> {
         .collect()
 }
 
+/// The workgroup arrays of `k` declared as arrays of vectors, with their widths (see the
+/// module docs).
+pub(super) fn vector_arrays(k: &Kernel) -> Vec<(ArrayId, u32)> {
+    let mut widths: Vec<(ArrayId, u32)> = Vec::new();
+    for op in k.vector_ops() {
+        if let Memory::Array(a) = op.mem() {
+            if !widths.contains(&(a, op.width())) {
+                widths.push((a, op.width()));
+            }
+        }
+    }
+    // Arrays that something other than a vector access reaches.
+    let mut other: Vec<ArrayId> = Vec::new();
+    walk_array_accesses(k, &k.body, &mut |a, _| other.push(a));
+    walk_stmts(&k.body, &mut |s| match s {
+        Stmt::Matrix(op) => match op {
+            MatrixOp::Load { place, .. } | MatrixOp::Store { place, .. } => {
+                if let Memory::Array(a) = place.mem {
+                    other.push(a);
+                }
+            }
+            MatrixOp::ScaleRows {
+                mem: Memory::Array(a),
+                ..
+            } => other.push(*a),
+            _ => {}
+        },
+        Stmt::Atomic {
+            target: AtomicTarget::Array(a),
+            ..
+        } => other.push(*a),
+        _ => {}
+    });
+    widths.sort();
+    widths
+        .iter()
+        .filter(|&&(a, n)| {
+            let arr = k.array(a);
+            let elem = k.mem_elem(Memory::Array(a));
+            arr.space == Space::Workgroup
+                && matches!(
+                    elem,
+                    Some(Scalar::F32 | Scalar::I32 | Scalar::U32 | Scalar::F16)
+                )
+                && !arr.atomic
+                && arr.len_param.is_none()
+                && arr.len.is_multiple_of(n)
+                && !other.contains(&a)
+                && widths.iter().filter(|(b, _)| *b == a).count() == 1
+        })
+        .copied()
+        .collect()
+}
+
 impl Writer<'_> {
     /// The statements of `op`.
     pub(super) fn vector_stmt(&mut self, op: &VectorOp) {
@@ -85,6 +143,15 @@ impl Writer<'_> {
             self.indent -= 1;
             self.line("}");
             return;
+        }
+        if let Memory::Array(a) = op.mem() {
+            if self.vector_arrays.contains(&(a, n)) {
+                let name = target_name(&k.array(a).name);
+                self.vector_at(op, &name, "kf_ix".into(), check);
+                self.indent -= 1;
+                self.line("}");
+                return;
+            }
         }
         match op {
             VectorOp::Load { lanes, .. } => {
@@ -143,7 +210,12 @@ impl Writer<'_> {
         let n = op.width();
         let name = target_name(&self.kernel.param(p).name);
         let off = self.slice_off(p);
-        let at = format!("{off} / {n}u + kf_ix");
+        self.vector_at(op, &name, format!("{off} / {n}u + kf_ix"), check);
+    }
+
+    /// `op` as one access of vector `at` of `name`, an array of vectors.
+    fn vector_at(&mut self, op: &VectorOp, name: &str, at: String, check: Option<String>) {
+        let n = op.width();
         const LANES: [&str; 4] = ["x", "y", "z", "w"];
         match op {
             VectorOp::Load { lanes, .. } => {

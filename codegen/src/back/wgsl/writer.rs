@@ -17,6 +17,8 @@ pub struct Writer<'a> {
     pub(super) bounds: bool,
     /// The slices bound as arrays of vectors, with their widths (`vector_access.rs`).
     pub(super) vector_slices: Vec<(ParamId, u32)>,
+    /// The workgroup arrays declared as arrays of vectors, with their widths.
+    pub(super) vector_arrays: Vec<(ArrayId, u32)>,
     /// Loops open that are written as loops (not unrolled).
     loops: u32,
     /// Private arrays read through a copy in the loop being written, with the copy's name
@@ -40,6 +42,7 @@ impl<'a> Writer<'a> {
             helpers: Default::default(),
             bounds: false,
             vector_slices: super::vector_access::vector_bindings(kernel),
+            vector_arrays: super::vector_access::vector_arrays(kernel),
             loops: 0,
             copies: Vec::new(),
             copies_made: 0,
@@ -207,6 +210,13 @@ impl<'a> Writer<'a> {
                     o,
                     "override kf_shared_len: u32;\nvar<workgroup> {}: array<{elem}, kf_shared_len>;",
                     target_name(&a.name)
+                );
+            } else if let Some(&(_, n)) = self.vector_arrays.iter().find(|(b, _)| *b == id) {
+                let _ = writeln!(
+                    o,
+                    "var<workgroup> {}: array<vec{n}<{elem}>, {}>;",
+                    target_name(&a.name),
+                    a.len / n
                 );
             } else {
                 let _ = writeln!(
