@@ -31,89 +31,75 @@ fn kf_in_vec(i: u32, n: u32, len: u32, slot: u32) -> bool {
 }
 ";
 
-/// The slices of `k` bound as arrays of vectors, with their widths (see the module docs).
-pub(super) fn vector_bindings(k: &Kernel) -> Vec<(ParamId, u32)> {
-    let mut widths: Vec<(ParamId, u32)> = Vec::new();
+/// The memory of `k` reached only by vector accesses, all of one width, with that width: no
+/// scalar index and no matrix tile reaches it (atomic memory has no vector accesses).
+fn vector_only(k: &Kernel) -> Vec<(Memory, u32)> {
+    let mut widths: Vec<(Memory, u32)> = Vec::new();
     for op in k.vector_ops() {
-        if let Memory::Slice(p) = op.mem() {
-            if !widths.contains(&(p, op.width())) {
-                widths.push((p, op.width()));
-            }
+        if !widths.contains(&(op.mem(), op.width())) {
+            widths.push((op.mem(), op.width()));
         }
     }
-    let mut scalar: Vec<ParamId> = Vec::new();
-    walk_slice_accesses(k, &k.body, &mut |p, _| scalar.push(p));
-    widths.sort();
+    let mut other: Vec<Memory> = Vec::new();
+    walk_slice_accesses(k, &k.body, &mut |p, _| other.push(Memory::Slice(p)));
+    walk_array_accesses(k, &k.body, &mut |a, _| other.push(Memory::Array(a)));
+    walk_stmts(&k.body, &mut |s| match s {
+        Stmt::Matrix(MatrixOp::Load { place, .. } | MatrixOp::Store { place, .. }) => {
+            other.push(place.mem)
+        }
+        Stmt::Matrix(MatrixOp::ScaleRows { mem, .. }) => other.push(*mem),
+        _ => {}
+    });
     widths
         .iter()
-        .filter(|&&(p, _)| {
-            let elem = match k.param(p).kind {
-                ParamKind::Slice {
-                    elem,
-                    atomic: false,
-                    ..
-                } => elem,
-                _ => return false,
-            };
-            matches!(elem, Scalar::F32 | Scalar::I32 | Scalar::U32 | Scalar::F16)
-                && !scalar.contains(&p)
-                && widths.iter().filter(|(q, _)| *q == p).count() == 1
+        .filter(|&&(m, _)| {
+            !other.contains(&m) && widths.iter().filter(|(o, _)| *o == m).count() == 1
         })
         .copied()
+        .collect()
+}
+
+/// Whether WGSL holds `elem` as itself, so that `vec4<elem>` exists (`bf16` and the 64-bit
+/// types are words).
+fn vector_elem(elem: Option<Scalar>) -> bool {
+    matches!(
+        elem,
+        Some(Scalar::F32 | Scalar::I32 | Scalar::U32 | Scalar::F16)
+    )
+}
+
+/// The slices of `k` bound as arrays of vectors, with their widths (see the module docs).
+pub(super) fn vector_bindings(k: &Kernel) -> Vec<(ParamId, u32)> {
+    vector_only(k)
+        .into_iter()
+        .filter_map(|(m, n)| match m {
+            Memory::Slice(p) => Some((p, n)),
+            Memory::Array(_) => None,
+        })
+        .filter(|&(p, _)| {
+            matches!(k.param(p).kind, ParamKind::Slice { atomic: false, .. })
+                && vector_elem(k.mem_elem(Memory::Slice(p)))
+        })
         .collect()
 }
 
 /// The workgroup arrays of `k` declared as arrays of vectors, with their widths (see the
 /// module docs).
 pub(super) fn vector_arrays(k: &Kernel) -> Vec<(ArrayId, u32)> {
-    let mut widths: Vec<(ArrayId, u32)> = Vec::new();
-    for op in k.vector_ops() {
-        if let Memory::Array(a) = op.mem() {
-            if !widths.contains(&(a, op.width())) {
-                widths.push((a, op.width()));
-            }
-        }
-    }
-    // Arrays that something other than a vector access reaches.
-    let mut other: Vec<ArrayId> = Vec::new();
-    walk_array_accesses(k, &k.body, &mut |a, _| other.push(a));
-    walk_stmts(&k.body, &mut |s| match s {
-        Stmt::Matrix(op) => match op {
-            MatrixOp::Load { place, .. } | MatrixOp::Store { place, .. } => {
-                if let Memory::Array(a) = place.mem {
-                    other.push(a);
-                }
-            }
-            MatrixOp::ScaleRows {
-                mem: Memory::Array(a),
-                ..
-            } => other.push(*a),
-            _ => {}
-        },
-        Stmt::Atomic {
-            target: AtomicTarget::Array(a),
-            ..
-        } => other.push(*a),
-        _ => {}
-    });
-    widths.sort();
-    widths
-        .iter()
-        .filter(|&&(a, n)| {
+    vector_only(k)
+        .into_iter()
+        .filter_map(|(m, n)| match m {
+            Memory::Array(a) => Some((a, n)),
+            Memory::Slice(_) => None,
+        })
+        .filter(|&(a, n)| {
             let arr = k.array(a);
-            let elem = k.mem_elem(Memory::Array(a));
             arr.space == Space::Workgroup
-                && matches!(
-                    elem,
-                    Some(Scalar::F32 | Scalar::I32 | Scalar::U32 | Scalar::F16)
-                )
                 && !arr.atomic
                 && arr.len_param.is_none()
                 && arr.len.is_multiple_of(n)
-                && !other.contains(&a)
-                && widths.iter().filter(|(b, _)| *b == a).count() == 1
+                && vector_elem(k.mem_elem(Memory::Array(a)))
         })
-        .copied()
         .collect()
 }
 
