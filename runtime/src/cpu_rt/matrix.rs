@@ -23,16 +23,26 @@ pub type Tile = [f32; DIM * DIM];
 
 /// An element type a fragment can be loaded from.
 pub trait Element: Copy {
-    /// Whether the type is `f32`, whose tiles copy without widening (and so, column-major, as
-    /// a vector transpose).
-    const F32: bool = false;
+    /// Which type it is, for the vector copies that widen 16 values at a time.
+    const KIND: Kind;
 
     /// The value as `f32` (exact for every implementor).
     fn widen(self) -> f32;
 }
 
+/// The element types of [`Element`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// `f32`.
+    F32,
+    /// `f16`.
+    F16,
+    /// `bf16`.
+    Bf16,
+}
+
 impl Element for f32 {
-    const F32: bool = true;
+    const KIND: Kind = Kind::F32;
 
     #[inline(always)]
     fn widen(self) -> f32 {
@@ -41,6 +51,8 @@ impl Element for f32 {
 }
 
 impl Element for f16 {
+    const KIND: Kind = Kind::F16;
+
     #[inline(always)]
     fn widen(self) -> f32 {
         self.to_f32()
@@ -48,6 +60,8 @@ impl Element for f16 {
 }
 
 impl Element for bf16 {
+    const KIND: Kind = Kind::Bf16;
+
     #[inline(always)]
     fn widen(self) -> f32 {
         self.to_f32()
@@ -129,10 +143,11 @@ unsafe fn gather_tile<T: Element>(
     col_major: bool,
 ) {
     let (o, s) = (offset as usize, stride as usize);
+    // A row-major `f32` tile is 16 row copies, which LLVM already writes as vector moves.
     #[cfg(target_arch = "x86_64")]
-    if col_major && T::F32 && super::simd_level() == super::SimdLevel::Avx512 {
-        // SAFETY: the level was detected on this CPU; `T` is `f32`.
-        return x86::gather_transposed_avx512(t, src as *const f32, o, s);
+    if (col_major || T::KIND != Kind::F32) && super::simd_level() == super::SimdLevel::Avx512 {
+        // SAFETY: the level was detected on this CPU.
+        return x86::gather_avx512(t, src, o, s, col_major);
     }
     if col_major {
         gather::<T, true>(t, src, o, s)
@@ -346,7 +361,7 @@ pub fn mma_portable(acc: &mut Tile, a: &Tile, b: &Tile) {
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
-    use super::{Tile, DIM};
+    use super::{Element, Kind, Tile, DIM};
     use std::arch::x86_64::*;
 
     /// The 16 accumulator rows in 16 `zmm` registers for the whole depth.
@@ -413,24 +428,55 @@ mod x86 {
         }
     }
 
-    /// [`super::gather`] of a column-major `f32` tile: its 16 columns, each 16 contiguous
-    /// values, loaded as 16 vectors and transposed in registers, where the scalar copy moves
-    /// the 256 values one by one (`linear`'s weight is column-major: the copy was a third of
-    /// the kernel's time). The transpose is the usual four rounds of 32-bit, 64-bit and two
+    /// 16 values at `p` widened to `f32`, as [`Element::widen`] widens each (`vcvtph2ps` is
+    /// the F16C conversion that `half` uses; a `bf16` NaN gets its quiet bit, as `half` sets it).
+    ///
+    /// # Safety
+    /// The CPU has AVX-512F; 16 values at `p` are readable.
+    #[inline(always)]
+    unsafe fn widen16<T: Element>(p: *const T) -> __m512 {
+        match T::KIND {
+            Kind::F32 => _mm512_loadu_ps(p as *const f32),
+            Kind::F16 => _mm512_cvtph_ps(_mm256_loadu_si256(p as *const __m256i)),
+            Kind::Bf16 => {
+                let v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(p as *const __m256i));
+                let nan = _mm512_cmpgt_epu32_mask(
+                    _mm512_and_si512(v, _mm512_set1_epi32(0x7FFF)),
+                    _mm512_set1_epi32(0x7F80),
+                );
+                let v = _mm512_mask_or_epi32(v, nan, v, _mm512_set1_epi32(0x40));
+                _mm512_castsi512_ps(_mm512_slli_epi32::<16>(v))
+            }
+        }
+    }
+
+    /// [`super::gather`] at AVX-512: each of the tile's 16 rows (columns, `col_major`) loaded
+    /// and widened as one vector, where the scalar copy of a half type, or of any column-major
+    /// tile, moves the 256 values one by one (`linear`'s weight and `attention_tiles`' keys
+    /// are column-major: their copies were a third of `linear`'s time). A column-major tile is
+    /// then transposed in registers, in the usual four rounds of 32-bit, 64-bit and two
     /// 128-bit-lane shuffles (Intel's optimization manual, "matrix transposition").
     ///
     /// # Safety
     /// The CPU has AVX-512F; every element of the tile is readable.
     #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn gather_transposed_avx512(
+    pub(super) unsafe fn gather_avx512<T: Element>(
         t: &mut Tile,
-        src: *const f32,
+        src: *const T,
         offset: usize,
         stride: usize,
+        col_major: bool,
     ) {
         let mut r = [_mm512_setzero_ps(); DIM];
         for (major, v) in r.iter_mut().enumerate() {
-            *v = _mm512_loadu_ps(src.add(offset + major * stride));
+            *v = widen16(src.add(offset + major * stride));
+        }
+        let p = t.as_mut_ptr();
+        if !col_major {
+            for (i, v) in r.iter().enumerate() {
+                _mm512_storeu_ps(p.add(i * DIM), *v);
+            }
+            return;
         }
         // Within each 128-bit lane L: rows 4b..4b+3 of columns 4L + c in `u[4b + c]`.
         let mut x = [_mm512_setzero_ps(); DIM];
@@ -448,7 +494,6 @@ mod x86 {
             u[4 * b + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(t1), pd(t3)));
         }
         // Row 4L + c of the tile is lane L of u[c], u[4 + c], u[8 + c], u[12 + c].
-        let p = t.as_mut_ptr();
         for c in 0..4 {
             let (a, b, e, d) = (u[c], u[4 + c], u[8 + c], u[12 + c]);
             let (v0, v1) = (
@@ -560,24 +605,29 @@ mod tests {
         }
     }
 
-    /// A column-major `f32` tile (the vector transpose at AVX-512) holds what the scalar copy
-    /// puts there, element by element.
+    /// Every tile copy (the vector copies at AVX-512) holds what widening element by element
+    /// gives, bit for bit, in both layouts and each element type, NaNs and subnormals included.
     #[test]
-    fn column_major_tiles_are_transposed() {
-        let stride = 37;
-        let src: Vec<f32> = (0..stride * 20).map(|i| i as f32 * 0.5 - 7.0).collect();
-        for offset in [0, 5, 3 * stride as u32 + 2] {
-            let mut got = [0.0; 256];
-            load_array(&mut got, &src, offset, stride as u32, true, "x").unwrap();
-            for (e, v) in got.iter().enumerate() {
-                let want = src[index(offset, stride as u32, true, e) as usize];
-                assert_eq!(
-                    v.to_bits(),
-                    want.to_bits(),
-                    "element {e} at offset {offset}"
-                );
+    fn tiles_hold_their_elements_widened() {
+        fn check<T: Element + std::fmt::Debug>(of: impl Fn(u16) -> T) {
+            let stride = 37u32;
+            let src: Vec<T> = (0..stride * 20)
+                .map(|i| of((i as u16).wrapping_mul(40503) ^ 0x7F81))
+                .collect();
+            for col in [false, true] {
+                for offset in [0, 5, 3 * stride + 2] {
+                    let mut got = [0.0; 256];
+                    load_array(&mut got, &src, offset, stride, col, "x").unwrap();
+                    for (e, v) in got.iter().enumerate() {
+                        let want = src[index(offset, stride, col, e) as usize].widen();
+                        assert_eq!(v.to_bits(), want.to_bits(), "{e} at {offset}, col {col}");
+                    }
+                }
             }
         }
+        check(|b| f32::from_bits((b as u32) << 16 | b as u32));
+        check(f16::from_bits);
+        check(bf16::from_bits);
     }
 
     #[test]
