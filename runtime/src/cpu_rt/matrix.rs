@@ -130,7 +130,7 @@ unsafe fn scatter<const COL: bool>(t: &Tile, dst: *mut f32, offset: usize, strid
     }
 }
 
-/// [`gather`] with the layout chosen by `col_major`, once per tile.
+/// [`gather`] with the layout chosen by `col_major`, once per tile, at the CPU's level.
 ///
 /// # Safety
 /// As for [`gather`].
@@ -142,13 +142,37 @@ unsafe fn gather_tile<T: Element>(
     stride: u32,
     col_major: bool,
 ) {
+    gather_at(super::simd_level(), t, src, offset, stride, col_major)
+}
+
+/// [`gather_tile`] at `level`: at AVX-512 and AVX2 a half-type tile, or a column-major one, is
+/// copied a row (column) at a time as vectors, the halves widened in one instruction, a
+/// column-major tile then transposed in registers (`x86::gather_avx512`, `x86::gather_avx2`);
+/// the scalar copy moves the 256 values one by one (`linear`'s weight and `attention_tiles`'
+/// keys are column-major). A row-major `f32` tile is 16 row copies, which LLVM already writes
+/// as vector moves. Every level gives the same bits.
+///
+/// # Safety
+/// As for [`gather`]; `level` is at most the CPU's.
+#[inline(always)]
+unsafe fn gather_at<T: Element>(
+    level: SimdLevel,
+    t: &mut Tile,
+    src: *const T,
+    offset: u32,
+    stride: u32,
+    col_major: bool,
+) {
     let (o, s) = (offset as usize, stride as usize);
-    // A row-major `f32` tile is 16 row copies, which LLVM already writes as vector moves.
     #[cfg(target_arch = "x86_64")]
-    if (col_major || T::KIND != Kind::F32) && super::simd_level() == super::SimdLevel::Avx512 {
-        // SAFETY: the level was detected on this CPU.
-        return x86::gather_avx512(t, src, o, s, col_major);
+    if col_major || T::KIND != Kind::F32 {
+        match level {
+            SimdLevel::Avx512 => return x86::gather_avx512(t, src, o, s, col_major),
+            SimdLevel::Avx2 => return x86::gather_avx2(t, src, o, s, col_major),
+            SimdLevel::Baseline => {}
+        }
     }
+    let _ = level;
     if col_major {
         gather::<T, true>(t, src, o, s)
     } else {
@@ -450,12 +474,10 @@ mod x86 {
         }
     }
 
-    /// [`super::gather`] at AVX-512: each of the tile's 16 rows (columns, `col_major`) loaded
-    /// and widened as one vector, where the scalar copy of a half type, or of any column-major
-    /// tile, moves the 256 values one by one (`linear`'s weight and `attention_tiles`' keys
-    /// are column-major: their copies were a third of `linear`'s time). A column-major tile is
-    /// then transposed in registers, in the usual four rounds of 32-bit, 64-bit and two
-    /// 128-bit-lane shuffles (Intel's optimization manual, "matrix transposition").
+    /// [`super::gather_at`] at AVX-512: each of the tile's 16 rows (columns, `col_major`)
+    /// loaded and widened as one vector; a column-major tile is then transposed in registers in
+    /// the usual four rounds of 32-bit, 64-bit and two 128-bit-lane shuffles (Intel's
+    /// optimization manual, "matrix transposition").
     ///
     /// # Safety
     /// The CPU has AVX-512F; every element of the tile is readable.
@@ -508,6 +530,82 @@ mod x86 {
             _mm512_storeu_ps(p.add((4 + c) * DIM), _mm512_shuffle_f32x4::<0xDD>(v0, w0));
             _mm512_storeu_ps(p.add((8 + c) * DIM), _mm512_shuffle_f32x4::<0x88>(v1, w1));
             _mm512_storeu_ps(p.add((12 + c) * DIM), _mm512_shuffle_f32x4::<0xDD>(v1, w1));
+        }
+    }
+
+    /// 8 values at `p` widened to `f32`, as [`widen16`] widens 16.
+    ///
+    /// # Safety
+    /// The CPU has AVX2 and F16C; 8 values at `p` are readable.
+    #[inline(always)]
+    unsafe fn widen8<T: Element>(p: *const T) -> __m256 {
+        match T::KIND {
+            Kind::F32 => _mm256_loadu_ps(p as *const f32),
+            Kind::F16 => _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i)),
+            Kind::Bf16 => {
+                let v = _mm256_cvtepu16_epi32(_mm_loadu_si128(p as *const __m128i));
+                let nan = _mm256_cmpgt_epi32(
+                    _mm256_and_si256(v, _mm256_set1_epi32(0x7FFF)),
+                    _mm256_set1_epi32(0x7F80),
+                );
+                let v = _mm256_or_si256(v, _mm256_and_si256(nan, _mm256_set1_epi32(0x40)));
+                _mm256_castsi256_ps(_mm256_slli_epi32::<16>(v))
+            }
+        }
+    }
+
+    /// [`super::gather_at`] at AVX2: half rows (columns) of 8 values, widened as vectors; a
+    /// column-major tile is transposed as four 8 x 8 blocks, each in 8 `ymm` registers with
+    /// the usual 32-bit, 64-bit and 128-bit-lane shuffles.
+    ///
+    /// # Safety
+    /// The CPU has AVX2 and F16C; every element of the tile is readable.
+    #[target_feature(enable = "avx2,f16c")]
+    pub(super) unsafe fn gather_avx2<T: Element>(
+        t: &mut Tile,
+        src: *const T,
+        offset: usize,
+        stride: usize,
+        col_major: bool,
+    ) {
+        let p = t.as_mut_ptr();
+        let at = |major: usize, minor: usize| src.add(offset + major * stride + minor);
+        if !col_major {
+            for i in 0..DIM {
+                _mm256_storeu_ps(p.add(i * DIM), widen8(at(i, 0)));
+                _mm256_storeu_ps(p.add(i * DIM + 8), widen8(at(i, 8)));
+            }
+            return;
+        }
+        // Block (R, C): columns 8R.. (majors) and rows 8C.. (minors) of the tile in memory,
+        // which go to rows 8C.. and columns 8R.. of `t`.
+        for r0 in [0, 8] {
+            for c0 in [0, 8] {
+                let mut r = [_mm256_setzero_ps(); 8];
+                for (i, v) in r.iter_mut().enumerate() {
+                    *v = widen8(at(r0 + i, c0));
+                }
+                let mut x = [_mm256_setzero_ps(); 8];
+                for i in 0..4 {
+                    x[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+                    x[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+                }
+                // Within each 128-bit lane: y[4h + c] holds column c of majors 4h..4h+3.
+                let mut y = [_mm256_setzero_ps(); 8];
+                for h in 0..2 {
+                    let (t0, t1, t2, t3) = (x[4 * h], x[4 * h + 1], x[4 * h + 2], x[4 * h + 3]);
+                    y[4 * h] = _mm256_shuffle_ps::<0x44>(t0, t2);
+                    y[4 * h + 1] = _mm256_shuffle_ps::<0xEE>(t0, t2);
+                    y[4 * h + 2] = _mm256_shuffle_ps::<0x44>(t1, t3);
+                    y[4 * h + 3] = _mm256_shuffle_ps::<0xEE>(t1, t3);
+                }
+                for c in 0..4 {
+                    let (lo, hi) = (y[c], y[4 + c]);
+                    let row = |j: usize| p.add((c0 + j) * DIM + r0);
+                    _mm256_storeu_ps(row(c), _mm256_permute2f128_ps::<0x20>(lo, hi));
+                    _mm256_storeu_ps(row(4 + c), _mm256_permute2f128_ps::<0x31>(lo, hi));
+                }
+            }
         }
     }
 
@@ -605,7 +703,7 @@ mod tests {
         }
     }
 
-    /// Every tile copy (the vector copies at AVX-512) holds what widening element by element
+    /// Every tile copy (the vector copies at AVX-512 and AVX2) holds what widening element by element
     /// gives, bit for bit, in both layouts and each element type, NaNs and subnormals included.
     #[test]
     fn tiles_hold_their_elements_widened() {
@@ -614,13 +712,21 @@ mod tests {
             let src: Vec<T> = (0..stride * 20)
                 .map(|i| of((i as u16).wrapping_mul(40503) ^ 0x7F81))
                 .collect();
-            for col in [false, true] {
-                for offset in [0, 5, 3 * stride + 2] {
-                    let mut got = [0.0; 256];
-                    load_array(&mut got, &src, offset, stride, col, "x").unwrap();
-                    for (e, v) in got.iter().enumerate() {
-                        let want = src[index(offset, stride, col, e) as usize].widen();
-                        assert_eq!(v.to_bits(), want.to_bits(), "{e} at {offset}, col {col}");
+            let levels = [SimdLevel::Baseline, SimdLevel::Avx2, SimdLevel::Avx512];
+            for level in levels
+                .into_iter()
+                .filter(|&l| l <= super::super::detect_simd())
+            {
+                for col in [false, true] {
+                    for offset in [0, 5, 3 * stride + 2] {
+                        let mut got = [0.0; 256];
+                        // SAFETY: the level is the CPU's or below; the tile is in bounds.
+                        unsafe { gather_at(level, &mut got, src.as_ptr(), offset, stride, col) };
+                        for (e, v) in got.iter().enumerate() {
+                            let want = src[index(offset, stride, col, e) as usize].widen();
+                            let at = format!("{e} at {offset}, col {col}, {level:?}");
+                            assert_eq!(v.to_bits(), want.to_bits(), "{at}");
+                        }
                     }
                 }
             }
