@@ -72,6 +72,19 @@ fn fastest_chosen_once_per_process() {
     assert_eq!(again, c);
     assert_eq!(calls.get(), before, "timed again");
     assert_eq!(dev.autotuned(name), Some(c));
+    // The warm-ups first, then rounds that run every candidate once, so that a burst of other
+    // work on the machine slows all the candidates of a round alike.
+    let order = std::cell::RefCell::new(Vec::new());
+    let mut record = |i| {
+        order.borrow_mut().push(i);
+        Ok(())
+    };
+    dev.autotune(&family("test_rounds"), &mut record).unwrap();
+    let order = order.into_inner();
+    assert!(order.len() >= 6 && order.len() % 3 == 0, "{order:?}");
+    for round in order.chunks(3) {
+        assert_eq!(round, [0, 1, 2], "{order:?}");
+    }
 }
 
 fn failing_candidates_skipped() {

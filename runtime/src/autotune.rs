@@ -55,8 +55,8 @@ pub struct Choice {
     pub chosen: Chosen,
 }
 
-/// Timed runs per candidate after its warm-up; fewer once a candidate has taken
-/// [`CANDIDATE_BUDGET`].
+/// Timed rounds after the warm-ups, each running every candidate once; fewer once the rounds
+/// have taken [`CANDIDATE_BUDGET`] per candidate.
 const RUNS: usize = 5;
 const CANDIDATE_BUDGET: Duration = Duration::from_millis(400);
 
@@ -93,8 +93,9 @@ impl Device {
     /// call per device and family in this process unless an earlier process's choice is in the
     /// disk cache. `run(i)` launches candidate `i` once on a representative workload (the
     /// caller's buffers, a few milliseconds of work or more); each candidate runs once to
-    /// compile and warm up, then up to 5 times (fewer past 400 ms), waited on each time, and
-    /// its median counts. A candidate whose run fails is skipped.
+    /// compile and warm up, then in up to 5 rounds that run every candidate once (fewer past
+    /// 400 ms per candidate), waited on each time, and its median counts. A candidate whose run
+    /// fails is skipped.
     ///
     /// # Errors
     /// The first candidate's error when every candidate fails; `BadArguments` for a family
@@ -145,22 +146,8 @@ impl Device {
             remember(key, c.clone());
             return Ok(c);
         }
-        let mut medians = Vec::with_capacity(family.candidates.len());
         let mut first_err = None;
-        for i in 0..family.candidates.len() {
-            match self.time_candidate(i, run) {
-                Ok(ms) => medians.push(Some(ms)),
-                Err(e) => {
-                    tracing::debug!(
-                        family = family.name,
-                        candidate = family.candidates[i],
-                        "autotune: candidate failed: {e}"
-                    );
-                    first_err.get_or_insert(e);
-                    medians.push(None);
-                }
-            }
-        }
+        let medians = self.time_candidates(family, run, &mut first_err);
         let best = medians
             .iter()
             .enumerate()
@@ -192,20 +179,62 @@ impl Device {
         remembered(&(self.name(), family.to_string()))
     }
 
-    /// The median milliseconds of candidate `i`: one warm-up run, then timed runs.
-    fn time_candidate(&self, i: usize, run: &mut dyn FnMut(usize) -> Result<()>) -> Result<f64> {
-        run(i)?;
-        self.synchronize()?;
-        let start = Instant::now();
-        let mut times = Vec::with_capacity(RUNS);
-        while times.len() < RUNS && (times.is_empty() || start.elapsed() < CANDIDATE_BUDGET) {
-            let t = Instant::now();
-            run(i)?;
-            self.synchronize()?;
-            times.push(t.elapsed().as_secs_f64() * 1e3);
+    /// The median milliseconds of each candidate, `None` for one whose run failed (the first
+    /// failure kept in `first_err`): each runs once to compile and warm up, then the live ones
+    /// run in rounds, each candidate once per round, so that a burst of other work on the
+    /// machine slows every candidate of the rounds it lasts instead of all the runs of one
+    /// (`bench` interleaves its kernels and peers for the same reason).
+    fn time_candidates(
+        &self,
+        family: &Family<'_>,
+        run: &mut dyn FnMut(usize) -> Result<()>,
+        first_err: &mut Option<Error>,
+    ) -> Vec<Option<f64>> {
+        let n = family.candidates.len();
+        let mut times: Vec<Option<Vec<f64>>> = vec![Some(Vec::with_capacity(RUNS)); n];
+        let mut fail = |i: usize, e: Error, times: &mut Vec<Option<Vec<f64>>>| {
+            tracing::debug!(
+                family = family.name,
+                candidate = family.candidates[i],
+                "autotune: candidate failed: {e}"
+            );
+            first_err.get_or_insert(e);
+            times[i] = None;
+        };
+        for i in 0..n {
+            if let Err(e) = run(i).and_then(|()| self.synchronize()) {
+                fail(i, e, &mut times);
+            }
         }
-        times.sort_by(f64::total_cmp);
-        Ok(times[times.len() / 2])
+        let live = times.iter().filter(|t| t.is_some()).count() as u32;
+        let start = Instant::now();
+        for round in 0..RUNS {
+            if round > 0 && start.elapsed() >= CANDIDATE_BUDGET * live {
+                break;
+            }
+            for i in 0..n {
+                if times[i].is_none() {
+                    continue;
+                }
+                let t = Instant::now();
+                match run(i).and_then(|()| self.synchronize()) {
+                    Ok(()) => {
+                        if let Some(v) = times[i].as_mut() {
+                            v.push(t.elapsed().as_secs_f64() * 1e3);
+                        }
+                    }
+                    Err(e) => fail(i, e, &mut times),
+                }
+            }
+        }
+        times
+            .into_iter()
+            .map(|t| {
+                let mut t = t?;
+                t.sort_by(f64::total_cmp);
+                Some(t[t.len() / 2])
+            })
+            .collect()
     }
 }
 
