@@ -190,21 +190,31 @@ impl Device {
         run: &mut dyn FnMut(usize) -> Result<()>,
         first_err: &mut Option<Error>,
     ) -> Vec<Option<f64>> {
-        let n = family.candidates.len();
-        let mut times: Vec<Option<Vec<f64>>> = vec![Some(Vec::with_capacity(RUNS)); n];
-        let mut fail = |i: usize, e: Error, times: &mut Vec<Option<Vec<f64>>>| {
-            tracing::debug!(
-                family = family.name,
-                candidate = family.candidates[i],
-                "autotune: candidate failed: {e}"
-            );
-            first_err.get_or_insert(e);
-            times[i] = None;
-        };
-        for i in 0..n {
-            if let Err(e) = run(i).and_then(|()| self.synchronize()) {
-                fail(i, e, &mut times);
+        // Runs candidate `i` once, keeping its time in `slot` (`keep`), or, where it fails,
+        // the error and `None` in `slot`, which leaves it out of the later rounds.
+        let mut once = |i: usize, slot: &mut Option<Vec<f64>>, keep: bool| {
+            let t = Instant::now();
+            match run(i).and_then(|()| self.synchronize()) {
+                Ok(()) if keep => {
+                    if let Some(v) = slot {
+                        v.push(t.elapsed().as_secs_f64() * 1e3);
+                    }
+                }
+                Ok(()) => {}
+                Err(e) => {
+                    tracing::debug!(
+                        family = family.name,
+                        candidate = family.candidates[i],
+                        "autotune: candidate failed: {e}"
+                    );
+                    first_err.get_or_insert(e);
+                    *slot = None;
+                }
             }
+        };
+        let mut times = vec![Some(Vec::with_capacity(RUNS)); family.candidates.len()];
+        for (i, slot) in times.iter_mut().enumerate() {
+            once(i, slot, false);
         }
         let live = times.iter().filter(|t| t.is_some()).count() as u32;
         let start = Instant::now();
@@ -212,18 +222,9 @@ impl Device {
             if round > 0 && start.elapsed() >= CANDIDATE_BUDGET * live {
                 break;
             }
-            for i in 0..n {
-                if times[i].is_none() {
-                    continue;
-                }
-                let t = Instant::now();
-                match run(i).and_then(|()| self.synchronize()) {
-                    Ok(()) => {
-                        if let Some(v) = times[i].as_mut() {
-                            v.push(t.elapsed().as_secs_f64() * 1e3);
-                        }
-                    }
-                    Err(e) => fail(i, e, &mut times),
+            for (i, slot) in times.iter_mut().enumerate() {
+                if slot.is_some() {
+                    once(i, slot, true);
                 }
             }
         }

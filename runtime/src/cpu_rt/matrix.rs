@@ -703,8 +703,9 @@ mod tests {
         }
     }
 
-    /// Every tile copy (the vector copies at AVX-512 and AVX2) holds what widening element by element
-    /// gives, bit for bit, in both layouts and each element type, NaNs and subnormals included.
+    /// Every tile copy (the vector copies at AVX-512 and AVX2) holds what widening element by
+    /// element gives, bit for bit, in both layouts and each element type, NaNs and subnormals
+    /// included.
     #[test]
     fn tiles_hold_their_elements_widened() {
         fn check<T: Element + std::fmt::Debug>(of: impl Fn(u16) -> T) {
