@@ -1,5 +1,7 @@
-//! Matrix tiles on the CPU (`ir::matrix`): a fragment is a `[f32; 256]` per subgroup,
-//! `kf_m_<name>[kf_sg]`, declared with the workgroup's state; an operation runs once per
+//! Matrix tiles on the CPU (`ir::matrix`): a fragment is one per subgroup, `kf_m_<name>[kf_sg]`,
+//! declared with the workgroup's state: an accumulator an `rt::matrix::Tile` (`[f32; 256]`),
+//! an A or B fragment an `rt::matrix::Operand` (a tile, or the place of an `f32` tile in a
+//! read-only slice, read in place); an operation runs once per
 //! subgroup, like a subgroup operation, with its operands (uniform across the subgroup) read at
 //! the subgroup's first lane, and `rt::matrix` does the work: loads and stores checked once per
 //! tile, and a register-blocked 16 x 16 x 16 micro-kernel chosen by `kf_level`.
@@ -27,7 +29,15 @@ impl Writer<'_> {
             .values()
             .map(|m| {
                 let n = fragments(&m.name);
-                quote!(let mut #n: [rt::matrix::Tile; #groups] = [[0.0f32; 256]; #groups];)
+                match m.role {
+                    MatrixRole::Acc => {
+                        quote!(let mut #n: [rt::matrix::Tile; #groups] = [[0.0f32; 256]; #groups];)
+                    }
+                    MatrixRole::A | MatrixRole::B => quote! {
+                        let mut #n: [rt::matrix::Operand; #groups] =
+                            [rt::matrix::Operand::ZERO; #groups];
+                    },
+                }
             })
             .collect()
     }
@@ -147,11 +157,19 @@ impl Writer<'_> {
                     let t = own(*matrix);
                     ("load", quote!(&mut #t))
                 };
-                // `rt::matrix::{load, store}_{slice, array}`, an array's name last.
+                // `rt::matrix::{load, store}_{slice, array}`, an array's name last; an A or B
+                // fragment's `load_operand_*`, a slice's being read-only last.
+                let operand = !store && k.matrix(*matrix).role != MatrixRole::Acc;
+                let f = if operand { "load_operand" } else { f };
                 let call = match place.mem {
                     Memory::Slice(p) => {
                         let (f, s) = (format_ident!("{f}_slice"), ident(&k.param(p).name));
-                        quote!(rt::matrix::#f(#t, #s, kf_o, kf_s, kf_col)?;)
+                        let read_only = match k.param(p).kind {
+                            ParamKind::Slice { mutable, .. } => !mutable,
+                            ParamKind::Scalar(_) => false,
+                        };
+                        let read_only = operand.then(|| quote!(, #read_only));
+                        quote!(rt::matrix::#f(#t, #s, kf_o, kf_s, kf_col #read_only)?;)
                     }
                     Memory::Array(a) => {
                         let (f, name) = (format_ident!("{f}_array"), &k.array(a).name);

@@ -11,6 +11,9 @@
 //! c` (row-major) or `offset + c * stride + r` (column-major), computed without wrapping, so
 //! every index is at most `offset + 15 * stride + 15`; when that is in bounds the copy runs
 //! unchecked, and otherwise the first element out of bounds (in row order) is the fault.
+//!
+//! An A or B fragment is an [`Operand`]: a tile, or, loaded row-major from a read-only `f32`
+//! slice, the place of its rows there, which the products read in place instead of a copy.
 
 use super::{Fault, SimdLevel, SliceView};
 use half::{bf16, f16};
@@ -20,6 +23,74 @@ pub const DIM: usize = 16;
 
 /// A fragment: `DIM x DIM` values, row-major.
 pub type Tile = [f32; DIM * DIM];
+
+/// An A or B fragment (the operands of [`mma`]): its values widened into a [`Tile`], or, where
+/// it was loaded row-major from a read-only `f32` slice ([`load_operand_slice`]), the place of
+/// its rows in that slice, read in place by the products. The copy it saves was a fifth of
+/// `matmul_tiles`' time (docs/benchmarks.md). A read-only slice does not change during a
+/// launch, so the rows hold the fragment's values for as long as the launch's code can read
+/// it, as a copy would.
+#[derive(Clone, Copy)]
+pub struct Operand {
+    tile: Tile,
+    /// Row 0 in the slice, or null where the values are in `tile` (not a pointer to `tile`,
+    /// which a copy of the fragment would leave pointing at the original).
+    at: *const f32,
+    /// Elements between the rows at `at`.
+    stride: usize,
+}
+
+impl Operand {
+    /// A fragment of zeros, held in its tile.
+    pub const ZERO: Operand = Operand {
+        tile: [0.0; DIM * DIM],
+        at: std::ptr::null(),
+        stride: DIM,
+    };
+
+    /// A fragment holding `tile`.
+    pub fn from_tile(tile: Tile) -> Operand {
+        Operand {
+            tile,
+            ..Operand::ZERO
+        }
+    }
+
+    /// Where its rows are.
+    #[inline(always)]
+    fn rows(&self) -> Rows {
+        if self.at.is_null() {
+            Rows {
+                p: self.tile.as_ptr(),
+                s: DIM,
+            }
+        } else {
+            Rows {
+                p: self.at,
+                s: self.stride,
+            }
+        }
+    }
+}
+
+/// A row-major 16 x 16 `f32` operand of the micro-kernels: row `r` is the 16 values at
+/// `p + r * s`.
+#[derive(Clone, Copy)]
+struct Rows {
+    p: *const f32,
+    s: usize,
+}
+
+impl Rows {
+    /// Element `(r, c)`.
+    ///
+    /// # Safety
+    /// The rows are readable (an [`Operand`]'s are, during its launch) and `r`, `c` < 16.
+    #[inline(always)]
+    unsafe fn at(self, r: usize, c: usize) -> *const f32 {
+        self.p.add(r * self.s + c)
+    }
+}
 
 /// An element type a fragment can be loaded from.
 pub trait Element: Copy {
@@ -226,6 +297,44 @@ pub fn load_slice<T: Element>(
     Ok(())
 }
 
+/// Loads the A or B fragment `f` from a slice parameter, or faults as [`load_slice`] does.
+/// Where the slice is `read_only` (a `&[T]` parameter, which nothing writes during a launch),
+/// `T` is `f32`, the tile row-major and in bounds, `f` keeps the place of its rows instead of a
+/// copy.
+#[inline(always)]
+pub fn load_operand_slice<T: Element>(
+    f: &mut Operand,
+    src: SliceView<T>,
+    offset: u32,
+    stride: u32,
+    col_major: bool,
+    read_only: bool,
+) -> Result<(), Fault> {
+    if read_only && T::KIND == Kind::F32 && !col_major && in_bounds(offset, stride, src.len()) {
+        // SAFETY: `offset` is in bounds (checked above).
+        f.at = unsafe { (src.as_ptr() as *const f32).add(offset as usize) };
+        f.stride = stride as usize;
+        return Ok(());
+    }
+    f.at = std::ptr::null();
+    load_slice(&mut f.tile, src, offset, stride, col_major)
+}
+
+/// Loads the A or B fragment `f` from a workgroup array, as [`load_array`] does (a copy:
+/// workgroup memory changes during a launch).
+#[inline(always)]
+pub fn load_operand_array<T: Element>(
+    f: &mut Operand,
+    src: &[T],
+    offset: u32,
+    stride: u32,
+    col_major: bool,
+    name: &'static str,
+) -> Result<(), Fault> {
+    f.at = std::ptr::null();
+    load_array(&mut f.tile, src, offset, stride, col_major, name)
+}
+
 /// Loads `t` from a workgroup array named `name`, or faults at the first element out of
 /// bounds.
 #[inline(always)]
@@ -342,16 +451,19 @@ pub fn scale_rows_array(
 /// accumulator rows in vector registers, a row of `b` loaded once per depth step and each
 /// `a[i][k]` broadcast, as in BLIS's micro-kernels); the results are the same at every level.
 #[inline(always)]
-pub fn mma(level: SimdLevel, acc: &mut Tile, a: &Tile, b: &Tile) {
+pub fn mma(level: SimdLevel, acc: &mut Tile, a: &Operand, b: &Operand) {
+    let (a, b) = (a.rows(), b.rows());
     #[cfg(target_arch = "x86_64")]
     match level {
-        // SAFETY: the level was detected on this CPU (`simd_level`).
+        // SAFETY: the level was detected on this CPU (`simd_level`); an operand's rows are
+        // readable.
         SimdLevel::Avx512 => return unsafe { x86::mma_avx512(acc, a, b) },
         SimdLevel::Avx2 => return unsafe { x86::mma_avx2(acc, a, b) },
         SimdLevel::Baseline => {}
     }
     let _ = level;
-    mma_portable(acc, a, b)
+    // SAFETY: an operand's rows are readable.
+    unsafe { mma_rows(acc, a, b) }
 }
 
 /// `c0 += a * b0` and then `c1 += a * b1`, two [`mma`]s that share their left operand (a warp's
@@ -361,282 +473,48 @@ pub fn mma(level: SimdLevel, acc: &mut Tile, a: &Tile, b: &Tile) {
 /// (BLIS's micro-kernels are shaped so: a wider register block per broadcast). On this project's
 /// 2-core Xeon the pair runs 1.2-1.4x faster than the two `mma`s (docs/benchmarks.md).
 #[inline(always)]
-pub fn mma_pair(level: SimdLevel, c0: &mut Tile, c1: &mut Tile, a: &Tile, b0: &Tile, b1: &Tile) {
+pub fn mma_pair(
+    level: SimdLevel,
+    c0: &mut Tile,
+    c1: &mut Tile,
+    a: &Operand,
+    b0: &Operand,
+    b1: &Operand,
+) {
     #[cfg(target_arch = "x86_64")]
     if level == SimdLevel::Avx512 {
-        // SAFETY: the level was detected on this CPU (`simd_level`).
-        return unsafe { x86::mma_pair_avx512(c0, c1, a, b0, b1) };
+        // SAFETY: the level was detected on this CPU (`simd_level`); an operand's rows are
+        // readable.
+        return unsafe { x86::mma_pair_avx512(c0, c1, a.rows(), b0.rows(), b1.rows()) };
     }
     mma(level, c0, a, b0);
     mma(level, c1, a, b1);
 }
 
 /// [`mma`] in plain Rust.
-pub fn mma_portable(acc: &mut Tile, a: &Tile, b: &Tile) {
+pub fn mma_portable(acc: &mut Tile, a: &Operand, b: &Operand) {
+    // SAFETY: an operand's rows are readable.
+    unsafe { mma_rows(acc, a.rows(), b.rows()) }
+}
+
+/// [`mma_portable`] on the operands' rows.
+///
+/// # Safety
+/// The rows of `a` and `b` are readable.
+#[inline(always)]
+unsafe fn mma_rows(acc: &mut Tile, a: Rows, b: Rows) {
     for i in 0..DIM {
         for k in 0..DIM {
-            let aik = a[i * DIM + k];
+            let aik = *a.at(i, k);
             for j in 0..DIM {
-                acc[i * DIM + j] = aik.mul_add(b[k * DIM + j], acc[i * DIM + j]);
+                acc[i * DIM + j] = aik.mul_add(*b.at(k, j), acc[i * DIM + j]);
             }
         }
     }
 }
 
 #[cfg(target_arch = "x86_64")]
-mod x86 {
-    use super::{Element, Kind, Tile, DIM};
-    use std::arch::x86_64::*;
-
-    /// The 16 accumulator rows in 16 `zmm` registers for the whole depth.
-    ///
-    /// # Safety
-    /// The CPU has AVX-512F.
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn mma_avx512(acc: &mut Tile, a: &Tile, b: &Tile) {
-        let (pa, pb, pc) = (a.as_ptr(), b.as_ptr(), acc.as_mut_ptr());
-        let mut c = [_mm512_setzero_ps(); DIM];
-        for (i, ci) in c.iter_mut().enumerate() {
-            *ci = _mm512_loadu_ps(pc.add(i * DIM));
-        }
-        for k in 0..DIM {
-            let bk = _mm512_loadu_ps(pb.add(k * DIM));
-            for (i, ci) in c.iter_mut().enumerate() {
-                *ci = _mm512_fmadd_ps(_mm512_set1_ps(*pa.add(i * DIM + k)), bk, *ci);
-            }
-        }
-        for (i, ci) in c.iter().enumerate() {
-            _mm512_storeu_ps(pc.add(i * DIM), *ci);
-        }
-    }
-
-    /// [`super::mma_pair`]: eight rows of both accumulators (16 `zmm` registers) at a time,
-    /// the two rows of `b0` and `b1` loaded once per depth step and each `a[i][k]` broadcast
-    /// once for both.
-    ///
-    /// # Safety
-    /// The CPU has AVX-512F.
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn mma_pair_avx512(
-        c0: &mut Tile,
-        c1: &mut Tile,
-        a: &Tile,
-        b0: &Tile,
-        b1: &Tile,
-    ) {
-        let (pa, pb0, pb1) = (a.as_ptr(), b0.as_ptr(), b1.as_ptr());
-        let (p0, p1) = (c0.as_mut_ptr(), c1.as_mut_ptr());
-        const ROWS: usize = 8;
-        for r0 in (0..DIM).step_by(ROWS) {
-            let mut x = [_mm512_setzero_ps(); ROWS];
-            let mut y = [_mm512_setzero_ps(); ROWS];
-            for i in 0..ROWS {
-                x[i] = _mm512_loadu_ps(p0.add((r0 + i) * DIM));
-                y[i] = _mm512_loadu_ps(p1.add((r0 + i) * DIM));
-            }
-            for k in 0..DIM {
-                let (u, v) = (
-                    _mm512_loadu_ps(pb0.add(k * DIM)),
-                    _mm512_loadu_ps(pb1.add(k * DIM)),
-                );
-                for i in 0..ROWS {
-                    let s = _mm512_set1_ps(*pa.add((r0 + i) * DIM + k));
-                    x[i] = _mm512_fmadd_ps(s, u, x[i]);
-                    y[i] = _mm512_fmadd_ps(s, v, y[i]);
-                }
-            }
-            for i in 0..ROWS {
-                _mm512_storeu_ps(p0.add((r0 + i) * DIM), x[i]);
-                _mm512_storeu_ps(p1.add((r0 + i) * DIM), y[i]);
-            }
-        }
-    }
-
-    /// 16 values at `p` widened to `f32`, as [`Element::widen`] widens each (`vcvtph2ps` is
-    /// the F16C conversion that `half` uses; a `bf16` NaN gets its quiet bit, as `half` sets it).
-    ///
-    /// # Safety
-    /// The CPU has AVX-512F; 16 values at `p` are readable.
-    #[inline(always)]
-    unsafe fn widen16<T: Element>(p: *const T) -> __m512 {
-        match T::KIND {
-            Kind::F32 => _mm512_loadu_ps(p as *const f32),
-            Kind::F16 => _mm512_cvtph_ps(_mm256_loadu_si256(p as *const __m256i)),
-            Kind::Bf16 => {
-                let v = _mm512_cvtepu16_epi32(_mm256_loadu_si256(p as *const __m256i));
-                let nan = _mm512_cmpgt_epu32_mask(
-                    _mm512_and_si512(v, _mm512_set1_epi32(0x7FFF)),
-                    _mm512_set1_epi32(0x7F80),
-                );
-                let v = _mm512_mask_or_epi32(v, nan, v, _mm512_set1_epi32(0x40));
-                _mm512_castsi512_ps(_mm512_slli_epi32::<16>(v))
-            }
-        }
-    }
-
-    /// [`super::gather_at`] at AVX-512: each of the tile's 16 rows (columns, `col_major`)
-    /// loaded and widened as one vector; a column-major tile is then transposed in registers in
-    /// the usual four rounds of 32-bit, 64-bit and two 128-bit-lane shuffles (Intel's
-    /// optimization manual, "matrix transposition").
-    ///
-    /// # Safety
-    /// The CPU has AVX-512F; every element of the tile is readable.
-    #[target_feature(enable = "avx512f")]
-    pub(super) unsafe fn gather_avx512<T: Element>(
-        t: &mut Tile,
-        src: *const T,
-        offset: usize,
-        stride: usize,
-        col_major: bool,
-    ) {
-        let mut r = [_mm512_setzero_ps(); DIM];
-        for (major, v) in r.iter_mut().enumerate() {
-            *v = widen16(src.add(offset + major * stride));
-        }
-        let p = t.as_mut_ptr();
-        if !col_major {
-            for (i, v) in r.iter().enumerate() {
-                _mm512_storeu_ps(p.add(i * DIM), *v);
-            }
-            return;
-        }
-        // Within each 128-bit lane L: rows 4b..4b+3 of columns 4L + c in `u[4b + c]`.
-        let mut x = [_mm512_setzero_ps(); DIM];
-        for i in 0..DIM / 2 {
-            x[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-            x[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-        }
-        let pd = _mm512_castps_pd;
-        let mut u = [_mm512_setzero_ps(); DIM];
-        for b in 0..DIM / 4 {
-            let (t0, t1, t2, t3) = (x[4 * b], x[4 * b + 1], x[4 * b + 2], x[4 * b + 3]);
-            u[4 * b] = _mm512_castpd_ps(_mm512_unpacklo_pd(pd(t0), pd(t2)));
-            u[4 * b + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(t0), pd(t2)));
-            u[4 * b + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(pd(t1), pd(t3)));
-            u[4 * b + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(pd(t1), pd(t3)));
-        }
-        // Row 4L + c of the tile is lane L of u[c], u[4 + c], u[8 + c], u[12 + c].
-        for c in 0..4 {
-            let (a, b, e, d) = (u[c], u[4 + c], u[8 + c], u[12 + c]);
-            let (v0, v1) = (
-                _mm512_shuffle_f32x4::<0x44>(a, b),
-                _mm512_shuffle_f32x4::<0xEE>(a, b),
-            );
-            let (w0, w1) = (
-                _mm512_shuffle_f32x4::<0x44>(e, d),
-                _mm512_shuffle_f32x4::<0xEE>(e, d),
-            );
-            _mm512_storeu_ps(p.add(c * DIM), _mm512_shuffle_f32x4::<0x88>(v0, w0));
-            _mm512_storeu_ps(p.add((4 + c) * DIM), _mm512_shuffle_f32x4::<0xDD>(v0, w0));
-            _mm512_storeu_ps(p.add((8 + c) * DIM), _mm512_shuffle_f32x4::<0x88>(v1, w1));
-            _mm512_storeu_ps(p.add((12 + c) * DIM), _mm512_shuffle_f32x4::<0xDD>(v1, w1));
-        }
-    }
-
-    /// 8 values at `p` widened to `f32`, as [`widen16`] widens 16.
-    ///
-    /// # Safety
-    /// The CPU has AVX2 and F16C; 8 values at `p` are readable.
-    #[inline(always)]
-    unsafe fn widen8<T: Element>(p: *const T) -> __m256 {
-        match T::KIND {
-            Kind::F32 => _mm256_loadu_ps(p as *const f32),
-            Kind::F16 => _mm256_cvtph_ps(_mm_loadu_si128(p as *const __m128i)),
-            Kind::Bf16 => {
-                let v = _mm256_cvtepu16_epi32(_mm_loadu_si128(p as *const __m128i));
-                let nan = _mm256_cmpgt_epi32(
-                    _mm256_and_si256(v, _mm256_set1_epi32(0x7FFF)),
-                    _mm256_set1_epi32(0x7F80),
-                );
-                let v = _mm256_or_si256(v, _mm256_and_si256(nan, _mm256_set1_epi32(0x40)));
-                _mm256_castsi256_ps(_mm256_slli_epi32::<16>(v))
-            }
-        }
-    }
-
-    /// [`super::gather_at`] at AVX2: half rows (columns) of 8 values, widened as vectors; a
-    /// column-major tile is transposed as four 8 x 8 blocks, each in 8 `ymm` registers with
-    /// the usual 32-bit, 64-bit and 128-bit-lane shuffles.
-    ///
-    /// # Safety
-    /// The CPU has AVX2 and F16C; every element of the tile is readable.
-    #[target_feature(enable = "avx2,f16c")]
-    pub(super) unsafe fn gather_avx2<T: Element>(
-        t: &mut Tile,
-        src: *const T,
-        offset: usize,
-        stride: usize,
-        col_major: bool,
-    ) {
-        let p = t.as_mut_ptr();
-        let at = |major: usize, minor: usize| src.add(offset + major * stride + minor);
-        if !col_major {
-            for i in 0..DIM {
-                _mm256_storeu_ps(p.add(i * DIM), widen8(at(i, 0)));
-                _mm256_storeu_ps(p.add(i * DIM + 8), widen8(at(i, 8)));
-            }
-            return;
-        }
-        // Block (R, C): columns 8R.. (majors) and rows 8C.. (minors) of the tile in memory,
-        // which go to rows 8C.. and columns 8R.. of `t`.
-        for r0 in [0, 8] {
-            for c0 in [0, 8] {
-                let mut r = [_mm256_setzero_ps(); 8];
-                for (i, v) in r.iter_mut().enumerate() {
-                    *v = widen8(at(r0 + i, c0));
-                }
-                let mut x = [_mm256_setzero_ps(); 8];
-                for i in 0..4 {
-                    x[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-                    x[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-                }
-                // Within each 128-bit lane: y[4h + c] holds column c of majors 4h..4h+3.
-                let mut y = [_mm256_setzero_ps(); 8];
-                for h in 0..2 {
-                    let (t0, t1, t2, t3) = (x[4 * h], x[4 * h + 1], x[4 * h + 2], x[4 * h + 3]);
-                    y[4 * h] = _mm256_shuffle_ps::<0x44>(t0, t2);
-                    y[4 * h + 1] = _mm256_shuffle_ps::<0xEE>(t0, t2);
-                    y[4 * h + 2] = _mm256_shuffle_ps::<0x44>(t1, t3);
-                    y[4 * h + 3] = _mm256_shuffle_ps::<0xEE>(t1, t3);
-                }
-                for c in 0..4 {
-                    let (lo, hi) = (y[c], y[4 + c]);
-                    let row = |j: usize| p.add((c0 + j) * DIM + r0);
-                    _mm256_storeu_ps(row(c), _mm256_permute2f128_ps::<0x20>(lo, hi));
-                    _mm256_storeu_ps(row(4 + c), _mm256_permute2f128_ps::<0x31>(lo, hi));
-                }
-            }
-        }
-    }
-
-    /// Four 8 x 8 blocks, each in 8 `ymm` registers (AVX2 has 16: the whole 16 x 16 would
-    /// spill).
-    ///
-    /// # Safety
-    /// The CPU has AVX2 and FMA.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn mma_avx2(acc: &mut Tile, a: &Tile, b: &Tile) {
-        let (pa, pb, pc) = (a.as_ptr(), b.as_ptr(), acc.as_mut_ptr());
-        for r0 in [0, 8] {
-            for c0 in [0, 8] {
-                let mut c = [_mm256_setzero_ps(); 8];
-                for (i, ci) in c.iter_mut().enumerate() {
-                    *ci = _mm256_loadu_ps(pc.add((r0 + i) * DIM + c0));
-                }
-                for k in 0..DIM {
-                    let bk = _mm256_loadu_ps(pb.add(k * DIM + c0));
-                    for (i, ci) in c.iter_mut().enumerate() {
-                        let aik = _mm256_set1_ps(*pa.add((r0 + i) * DIM + k));
-                        *ci = _mm256_fmadd_ps(aik, bk, *ci);
-                    }
-                }
-                for (i, ci) in c.iter().enumerate() {
-                    _mm256_storeu_ps(pc.add((r0 + i) * DIM + c0), *ci);
-                }
-            }
-        }
-    }
-}
+mod x86;
 
 #[cfg(test)]
 mod tests {
@@ -656,6 +534,7 @@ mod tests {
     #[test]
     fn every_level_agrees_bit_for_bit() {
         let (a, b, c0) = tiles();
+        let (a, b) = (Operand::from_tile(a), Operand::from_tile(b));
         let mut want = c0;
         mma_portable(&mut want, &a, &b);
         for level in [SimdLevel::Baseline, SimdLevel::Avx2, SimdLevel::Avx512] {
@@ -674,7 +553,7 @@ mod tests {
         let (i, j) = (5, 11);
         let mut s = c0[i * DIM + j];
         for k in 0..DIM {
-            s = a[i * DIM + k].mul_add(b[k * DIM + j], s);
+            s = a.tile[i * DIM + k].mul_add(b.tile[k * DIM + j], s);
         }
         assert_eq!(s.to_bits(), want[i * DIM + j].to_bits());
     }
@@ -685,6 +564,7 @@ mod tests {
         let (a, b0, c0) = tiles();
         let (_, b1, c1) = tiles();
         let b1: Tile = std::array::from_fn(|i| b1[255 - i] * 0.75);
+        let [a, b0, b1] = [a, b0, b1].map(Operand::from_tile);
         let (mut w0, mut w1) = (c0, c1);
         mma_portable(&mut w0, &a, &b0);
         mma_portable(&mut w1, &a, &b1);
@@ -735,6 +615,55 @@ mod tests {
         check(|b| f32::from_bits((b as u32) << 16 | b as u32));
         check(f16::from_bits);
         check(bf16::from_bits);
+    }
+
+    /// An operand read in place from a read-only slice gives the products of its copy, bit for
+    /// bit, at every level; a writable slice, a column-major tile, a half type or a tile out of
+    /// bounds is copied.
+    #[test]
+    fn operands_in_place_are_their_copies() {
+        let stride = 41u32;
+        let mut src: Vec<f32> = (0..stride * 24)
+            .map(|i| ((i * 2654435761u32) >> 9) as f32 / 4096.0 - 1.0)
+            .collect();
+        let args = super::super::Args {
+            scalars: vec![],
+            slices: vec![(src.as_mut_ptr() as *mut u8, src.len())],
+        };
+        let view = args.slice::<f32>(0);
+        let (offset, c) = (3 * stride + 5, tiles().2);
+        for level in [SimdLevel::Baseline, SimdLevel::Avx2, SimdLevel::Avx512]
+            .into_iter()
+            .filter(|&l| l <= super::super::detect_simd())
+        {
+            let mut got = [Operand::ZERO; 3];
+            let mut want = [Operand::ZERO; 3];
+            for (i, (g, w)) in got.iter_mut().zip(&mut want).enumerate() {
+                let o = offset + i as u32 * 16;
+                load_operand_slice(g, view, o, stride, false, true).unwrap();
+                load_operand_slice(w, view, o, stride, false, false).unwrap();
+                assert!(!g.at.is_null() && w.at.is_null(), "{i}: in place, copied");
+            }
+            let (mut g0, mut g1, mut w0, mut w1) = (c, c, c, c);
+            mma_pair(level, &mut g0, &mut g1, &got[0], &got[1], &got[2]);
+            mma_pair(level, &mut w0, &mut w1, &want[0], &want[1], &want[2]);
+            let bits = |t: &Tile| t.map(f32::to_bits);
+            assert_eq!(bits(&g0), bits(&w0), "{level:?}");
+            assert_eq!(bits(&g1), bits(&w1), "{level:?}");
+        }
+        let mut f = Operand::ZERO;
+        load_operand_slice(&mut f, view, offset, stride, true, true).unwrap();
+        assert!(f.at.is_null(), "column-major: copied");
+        let halves: Vec<f16> = src.iter().map(|&x| f16::from_f32(x)).collect();
+        let args = super::super::Args {
+            scalars: vec![],
+            slices: vec![(halves.as_ptr() as *mut u8, halves.len())],
+        };
+        load_operand_slice(&mut f, args.slice::<f16>(0), offset, stride, false, true).unwrap();
+        assert!(f.at.is_null(), "f16: widened into the tile");
+        let past = stride * 24 - 15 * stride - 15;
+        let e = load_operand_slice(&mut f, view, past, stride, false, true).unwrap_err();
+        assert_eq!(e.index, stride * 24, "out of bounds: the fault");
     }
 
     #[test]
