@@ -55,6 +55,13 @@ pub struct Launch {
 /// Minimum invocations per rayon task: below this the task overhead dominates.
 const MIN_CHUNK: u64 = 16 * 1024;
 
+/// Minimum invocations per rayon task of whole workgroups ([`Launch::run_groups`]). Lower
+/// than [`MIN_CHUNK`]: the invocations of a workgroup that cooperates usually each do a loop
+/// (over a tile, a row, a reduction), so far fewer fill a task. With [`MIN_CHUNK`],
+/// `matmul_tiles` at 512 x 512 x 512 (16 workgroups of 512 invocations, about 0.2 ms each)
+/// ran as one task on one core (docs/benchmarks.md, twenty-fifth session).
+const MIN_GROUP_CHUNK: u64 = 2 * 1024;
+
 impl Launch {
     /// The race check's state (checked versions of kernels only; an empty one otherwise).
     pub fn races(&self) -> &race::Races {
@@ -82,7 +89,7 @@ impl Launch {
         let per_group: u64 = self.workgroup_size.iter().map(|&v| v as u64).product();
         let threads = rayon::current_num_threads().max(1) as u64;
         let per_chunk = (total.div_ceil(threads * 4))
-            .max(MIN_CHUNK.div_ceil(per_group))
+            .max(MIN_GROUP_CHUNK.div_ceil(per_group))
             .max(1);
         split(total, per_chunk, |lo, hi| Chunk::Groups { lo, hi }, f)
     }
