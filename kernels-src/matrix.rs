@@ -177,9 +177,9 @@ pub fn matmul_tiles<T: Float, const W: u32>(
     let sa = if ca { a_col } else { a_row };
     let sb = if cb { b_col } else { b_row };
     let unit = (a_row == 1 || a_col == 1) && (b_row == 1 || b_col == 1);
+    let (r, cc) = (row0 + wr, col0 + wc);
     for k0 in (0..k).step_by(16) {
         if inside && unit && k0 + 16 <= k {
-            let (r, cc) = (row0 + wr, col0 + wc);
             let fa0 = matrix_load_a(a, r * a_row + k0 * a_col, sa, Layout::col_major_if(ca));
             let fa1 = matrix_load_a(
                 a,

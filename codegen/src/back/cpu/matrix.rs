@@ -182,7 +182,10 @@ impl Writer<'_> {
                         quote!(rt::matrix::#f(#t, #arr, kf_o, kf_s, kf_col, #name)?;)
                     }
                 };
-                // The earlier subgroup's tile still holds what memory holds: `shareable`.
+                // The earlier subgroup's tile still holds what memory holds: `shareable`. The
+                // search runs from the latest subgroup back, since warps that share an operand
+                // are usually neighbours (a row of warps shares its A tiles); a hit there may
+                // itself be an alias, so an alias takes the index it holds.
                 let (m, n) = (
                     format_ident!("kf_memo{i}"),
                     fragments(&k.matrix(*matrix).name),
@@ -193,7 +196,7 @@ impl Writer<'_> {
                     Share::Alias => {
                         let a = format_ident!("kf_alias{i}");
                         (
-                            Some(quote!(#a[kf_sg as usize] = kf_j)),
+                            Some(quote!(#a[kf_sg as usize] = #a[kf_j])),
                             quote!(#a[kf_sg as usize] = kf_sg as usize;),
                         )
                     }
@@ -201,7 +204,7 @@ impl Writer<'_> {
                 let call = match hit {
                     Some(hit) => quote! {
                         let kf_key = Some((kf_o, kf_s, kf_col));
-                        match #m[..kf_sg as usize].iter().position(|kf_p| *kf_p == kf_key) {
+                        match #m[..kf_sg as usize].iter().rposition(|kf_p| *kf_p == kf_key) {
                             Some(kf_j) => #hit,
                             None => { #miss #call }
                         }
