@@ -522,9 +522,13 @@ pub fn matmul_v4<T: Float>(
 ) {
     // `at`: A's 64 rows x 16 deep, 4 vectors per row (vector `i * 4 + dv`). `bt`: a row-major
     // B's 16 rows x 64 as 16 vectors per row (`d * 16 + jv`); a column-major B's 64 columns x
-    // 16 deep as 4 vectors per column (`j * 4 + dv`).
+    // 16 deep as 4 vectors per column, with one vector of padding after every 4 columns
+    // (`j * 4 + dv + j / 4`). Unpadded, the 16 invocations of a row of the workgroup, reading
+    // columns `tx * 4 + q`, would read vectors 16 apart: on CUDA, 256 bytes apart, all in the
+    // same four of the 32 banks; padded, 17 apart, in different banks (CUTLASS pads its
+    // shared-memory tiles so).
     let at = shared_array::<f32, 1024>();
-    let bt = shared_array::<f32, 1024>();
+    let bt = shared_array::<f32, 1088>();
     let tx = local_id().x;
     let ty = local_id().y;
     let lin = ty * 16 + tx;
@@ -556,7 +560,8 @@ pub fn matmul_v4<T: Float>(
                 vb = Vec4::new(v.x as f32, v.y as f32, v.z as f32, v.w as f32);
             }
         }
-        vb.store(&mut bt, lin);
+        let sb = if cb { lin + lin / 16 } else { lin };
+        vb.store(&mut bt, sb);
         workgroup_barrier();
         for dv in 0..4 {
             // `av[p * 4 + e]` = A[ty * 4 + p, 4 dv + e], `bv[e * 4 + q]` = B[4 dv + e, tx * 4 + q].
@@ -571,7 +576,7 @@ pub fn matmul_v4<T: Float>(
             }
             if cb {
                 for q in 0..4 {
-                    let v = Vec4::load(&bt, (tx * 4 + q) * 4 + dv);
+                    let v = Vec4::load(&bt, (tx * 4 + q) * 4 + dv + tx);
                     bv[q] = v.x;
                     bv[4 + q] = v.y;
                     bv[8 + q] = v.z;
