@@ -1,10 +1,10 @@
 //! Matrix tiles on the CPU (`ir::matrix`): a fragment is one per subgroup, `kf_m_<name>[kf_sg]`,
 //! declared with the workgroup's state: an accumulator an `rt::matrix::Tile` (`[f32; 256]`),
 //! an A or B fragment an `rt::matrix::Operand` (a tile, or the place of an `f32` tile in a
-//! read-only slice, read in place); an operation runs once per
-//! subgroup, like a subgroup operation, with its operands (uniform across the subgroup) read at
-//! the subgroup's first lane, and `rt::matrix` does the work: loads and stores checked once per
-//! tile, and a register-blocked 16 x 16 x 16 micro-kernel chosen by `kf_level`.
+//! read-only slice, read in place). An operation runs once per subgroup, like a subgroup
+//! operation, with its operands (uniform across the subgroup) read at the subgroup's first
+//! lane, and `rt::matrix` does the work: loads and stores checked once per tile, and a
+//! register-blocked 16 x 16 x 16 micro-kernel chosen by `kf_level`.
 //!
 //! The operations order nothing: a fragment loaded from memory that other lanes wrote needs a
 //! barrier in between, as on CUDA (the race check reports the access otherwise).
