@@ -285,7 +285,7 @@ fn cpu_shares_tiles_between_subgroups() {
     let local = cpu(&src(""));
     // The two fills are the run's operations 0 and 1, the load of `fa` its operation 2.
     assert!(
-        local.contains("kf_alias2[kf_sg as usize] = kf_j"),
+        local.contains("kf_alias2[kf_sg as usize] = kf_alias2[kf_j]"),
         "{local}"
     );
     assert!(
