@@ -624,7 +624,7 @@ mod tests {
     fn operands_in_place_are_their_copies() {
         let stride = 41u32;
         let mut src: Vec<f32> = (0..stride * 24)
-            .map(|i| ((i * 2654435761u32) >> 9) as f32 / 4096.0 - 1.0)
+            .map(|i| (i.wrapping_mul(2654435761u32) >> 9) as f32 / 4096.0 - 1.0)
             .collect();
         let args = super::super::Args {
             scalars: vec![],
