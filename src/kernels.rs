@@ -4,6 +4,8 @@
 pub mod elementwise;
 #[path = "../kernels-src/flash_attention.rs"]
 pub mod flash_attention;
+#[path = "../kernels-src/goldilocks.rs"]
+pub mod goldilocks;
 #[path = "../kernels-src/histograms.rs"]
 pub mod histograms;
 #[path = "../kernels-src/integer.rs"]
@@ -19,6 +21,10 @@ pub mod workgroup;
 
 pub use elementwise::{copy, gelu, relu, saxpy, scale, sigmoid, silu, vector_add};
 pub use flash_attention::{attention, attention_tiles};
+pub use goldilocks::{
+    goldilocks_add, goldilocks_batch_inverse, goldilocks_bit_reverse, goldilocks_mul,
+    goldilocks_ntt_stage, goldilocks_powers, goldilocks_scale, goldilocks_sub,
+};
 pub use histograms::{histogram, weighted_histogram};
 pub use integer::hash_u32;
 pub use matrix::{matmul, matmul_staged, matmul_tiles, matmul_v4};
@@ -53,6 +59,14 @@ pub fn all() -> Vec<&'static kernelforge_runtime::KernelDesc> {
         &silu::silu_f16::KERNEL,
         &silu::silu_bf16::KERNEL,
         &hash_u32::KERNEL,
+        &goldilocks_add::KERNEL,
+        &goldilocks_sub::KERNEL,
+        &goldilocks_mul::KERNEL,
+        &goldilocks_batch_inverse::KERNEL,
+        &goldilocks_powers::KERNEL,
+        &goldilocks_bit_reverse::KERNEL,
+        &goldilocks_ntt_stage::KERNEL,
+        &goldilocks_scale::KERNEL,
         &copy::copy_f32::KERNEL,
         &copy::copy_f16::KERNEL,
         &copy::copy_bf16::KERNEL,

@@ -52,6 +52,7 @@ pub mod matrix_tiles;
 pub mod ops;
 pub mod reduce;
 pub mod vector;
+pub mod zk;
 
 /// The facts of this machine that the runtime gathers (host, CUDA driver and GPUs, wgpu
 /// adapters) and the PTX version rules; `kernelforge info` shows them.
