@@ -21,6 +21,7 @@ mod matrix;
 mod peers;
 mod ported;
 mod wide;
+mod zk;
 
 use kernelforge::{Device, Result};
 use kernelforge_reference::errors;
@@ -240,6 +241,7 @@ pub fn cases<'a>(
     push_named(&mut out, matrix::cases(dev, &inputs.matrices, keep));
     push_named(&mut out, attention::cases(dev, &inputs.heads, keep));
     push_named(&mut out, gpu_shapes::cases(dev, keep));
+    push_named(&mut out, zk::cases(dev, inputs.data.n, keep));
     out
 }
 

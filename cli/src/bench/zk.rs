@@ -1,0 +1,188 @@
+//! The finite-field kernels of `kernelforge::zk` beside Plonky3, the reference crate, as its
+//! users run it: `goldilocks_mul` (`elements` products, at most 2^24) against a rayon loop and
+//! a serial loop over `p3_goldilocks::Goldilocks` products, and `goldilocks_ntt` (2^20 points,
+//! in place) against `p3_dft::Radix2DitParallel` (rayon; natural order out, as ours) and
+//! `p3_dft::Radix2Dit` on one thread. Peers run on the CPU only. Every result is checked bit
+//! for bit against Plonky3's.
+
+use super::kernels::case;
+use super::peers::{host_case, PEER_CHUNK};
+use super::{Case, Check, Keep};
+use kernelforge::zk::goldilocks;
+use kernelforge::{Backend, Device, Result};
+use p3_dft::{Radix2Dit, Radix2DitParallel, TwoAdicSubgroupDft};
+use p3_field::PrimeField64;
+use p3_goldilocks::Goldilocks;
+use p3_matrix::dense::RowMajorMatrix;
+use p3_matrix::Matrix;
+use rayon::prelude::*;
+
+/// The NTT's length: 2^20, the size.
+const NTT_LEN: usize = 1 << 20;
+
+/// `n` values from a fixed seed (SplitMix64), any `u64`.
+fn random(n: usize, seed: u64) -> Vec<u64> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        })
+        .collect()
+}
+
+fn field(x: &[u64]) -> Vec<Goldilocks> {
+    x.iter().map(|&v| Goldilocks::new(v)).collect()
+}
+
+fn canonical(x: &[Goldilocks]) -> Vec<u64> {
+    x.par_iter().map(|v| v.as_canonical_u64()).collect()
+}
+
+/// A bit-exact check as an error of 0 or infinity.
+fn exact(same: bool) -> Check {
+    Check {
+        got: vec![if same { 0.0 } else { f32::INFINITY }],
+        want: vec![0.0],
+        tol: 0.0,
+    }
+}
+
+/// The cases on `dev` that `keep` names: (name, case, whether it is a peer of `name`).
+pub(crate) fn cases<'a>(
+    dev: &'a Device,
+    elements: usize,
+    keep: Keep<'_>,
+) -> Vec<(String, Result<Case<'a>>, bool)> {
+    let mut out = Vec::new();
+    let cpu = dev.backend() == Backend::Cpu;
+    if keep("goldilocks_mul") {
+        let n = elements.min(1 << 24);
+        let (a, b) = (random(n, 1), random(n, 2));
+        let want = {
+            let (fa, fb) = (field(&a), field(&b));
+            let prod: Vec<Goldilocks> = fa.par_iter().zip(&fb).map(|(&x, &y)| x * y).collect();
+            canonical(&prod)
+        };
+        let name = "goldilocks_mul";
+        out.push((name.into(), mul_case(dev, &a, &b, want.clone()), false));
+        if cpu {
+            out.push((name.into(), Ok(mul_peer(&a, &b, want.clone(), true)), true));
+            out.push((name.into(), Ok(mul_peer(&a, &b, want, false)), true));
+        }
+    }
+    if keep("goldilocks_ntt") {
+        let x = random(NTT_LEN, 3);
+        let want = canonical(
+            &Radix2DitParallel::<Goldilocks>::default()
+                .dft_batch(RowMajorMatrix::new_col(field(&x)))
+                .to_row_major_matrix()
+                .values,
+        );
+        let name = "goldilocks_ntt";
+        out.push((name.into(), ntt_case(dev, x.clone(), want.clone()), false));
+        if cpu {
+            out.push((name.into(), Ok(ntt_peer(&x, want.clone(), true)), true));
+            out.push((name.into(), Ok(ntt_peer(&x, want, false)), true));
+        }
+    }
+    out
+}
+
+fn mul_case<'a>(dev: &'a Device, a: &[u64], b: &[u64], want: Vec<u64>) -> Result<Case<'a>> {
+    let (ab, bb) = (dev.upload(a)?, dev.upload(b)?);
+    let mut out = dev.zeros::<u64>(a.len())?;
+    let bytes = 24 * a.len() as u64;
+    Ok(case(dev, "goldilocks_mul", bytes, move |check| {
+        goldilocks::mul(dev, &ab, &bb, &mut out)?;
+        if !check {
+            return Ok(None);
+        }
+        Ok(Some(exact(out.to_vec()? == want)))
+    }))
+}
+
+/// Plonky3's products over rayon (chunks of `PEER_CHUNK`) or in one loop on this thread.
+fn mul_peer<'a>(a: &[u64], b: &[u64], want: Vec<u64>, parallel: bool) -> Case<'a> {
+    let (fa, fb) = (field(a), field(b));
+    let mut y = vec![Goldilocks::new(0); a.len()];
+    let bytes = 24 * a.len() as u64;
+    let step = move |check: bool| {
+        if parallel {
+            y.par_chunks_mut(PEER_CHUNK)
+                .zip(fa.par_chunks(PEER_CHUNK).zip(fb.par_chunks(PEER_CHUNK)))
+                .for_each(|(yc, (ac, bc))| {
+                    for ((o, &p), &q) in yc.iter_mut().zip(ac).zip(bc) {
+                        *o = p * q;
+                    }
+                });
+        } else {
+            for ((o, &p), &q) in y.iter_mut().zip(&fa).zip(&fb) {
+                *o = p * q;
+            }
+        }
+        Ok(check.then(|| exact(canonical(&y) == want)))
+    };
+    peer_case("goldilocks_mul", parallel, bytes, step)
+}
+
+fn ntt_case<'a>(dev: &'a Device, x: Vec<u64>, want: Vec<u64>) -> Result<Case<'a>> {
+    let mut data = dev.upload(&x)?;
+    let bytes = 16 * x.len() as u64;
+    Ok(case(dev, "goldilocks_ntt", bytes, move |check| {
+        if check {
+            data.write(&x)?;
+        }
+        goldilocks::ntt(dev, &mut data, false)?;
+        if !check {
+            return Ok(None);
+        }
+        Ok(Some(exact(data.to_vec()? == want)))
+    }))
+}
+
+/// Plonky3's DFT of the vector it holds, in place of it: `Radix2DitParallel` (its output, a
+/// bit-reversed view, made natural order) or `Radix2Dit` on a one-thread pool.
+fn ntt_peer<'a>(x: &[u64], want: Vec<u64>, parallel: bool) -> Case<'a> {
+    let fresh = field(x);
+    let mut v = fresh.clone();
+    let par = Radix2DitParallel::<Goldilocks>::default();
+    let serial = Radix2Dit::<Goldilocks>::default();
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build();
+    let step = move |check: bool| {
+        if check {
+            v.clone_from(&fresh);
+        }
+        let m = RowMajorMatrix::new_col(std::mem::take(&mut v));
+        v = match (&one, parallel) {
+            (_, true) => par.dft_batch(m).to_row_major_matrix().values,
+            (Ok(pool), false) => pool.install(|| serial.dft_batch(m).values),
+            (Err(e), false) => {
+                return Err(kernelforge::Error::BadArguments {
+                    kernel: "peer:serial_goldilocks_ntt",
+                    message: format!("no one-thread rayon pool: {e}"),
+                })
+            }
+        };
+        Ok(check.then(|| exact(canonical(&v) == want)))
+    };
+    peer_case("goldilocks_ntt", parallel, 16 * x.len() as u64, step)
+}
+
+/// A peer on the CPU: `peer:rayon_<name>` over rayon, `peer:serial_<name>` on one thread.
+fn peer_case<'a>(
+    name: &str,
+    parallel: bool,
+    bytes: u64,
+    step: impl FnMut(bool) -> Result<Option<Check>> + 'a,
+) -> Case<'a> {
+    let mut c = host_case(name, bytes, step);
+    if !parallel {
+        c.kernel = format!("peer:serial_{name}");
+        c.device = "one thread".into();
+    }
+    c
+}
