@@ -62,6 +62,34 @@ pub fn gl_mul(a: u64, b: u64) -> u64 {
     gl_reduce128(lo, hi)
 }
 
+/// `a * b` mod p, canonical, for any `a` and `b`, from 32-bit limbs: the four 32 x 32 -> 64
+/// products of the halves, summed into the 128-bit product's words `w0..w3` with explicit
+/// carries, then reduced as [`gl_reduce128`] with `hh = w3` and `hl = w2`. The same bits as
+/// [`gl_mul`]; WGSL, whose `u64` is emulated, computes the products once here where `gl_mul`'s
+/// low and high halves each compute their own.
+#[kernel_fn]
+pub fn gl_mul_limbs(a: u64, b: u64) -> u64 {
+    let (a0, a1) = (a as u32, (a >> 32) as u32);
+    let (b0, b1) = (b as u32, (b >> 32) as u32);
+    let (w0, h00) = a0.widening_mul(b0);
+    let (l01, h01) = a0.widening_mul(b1);
+    let (l10, h10) = a1.widening_mul(b0);
+    let (l11, h11) = a1.widening_mul(b1);
+    let (s1, c1) = h00.overflowing_add(l01);
+    let (w1, c2) = s1.overflowing_add(l10);
+    let (s2, c3) = h01.carrying_add(h10, c1);
+    let (w2, c4) = s2.carrying_add(l11, c2);
+    // No carry out of w3: the product is below 2^128.
+    let w3 = h11 + c3 as u32 + c4 as u32;
+    let lo = ((w1 as u64) << 32) | w0 as u64;
+    let (d, borrow) = lo.overflowing_sub(w3 as u64);
+    let t0 = if borrow { d - 0xffff_ffffu64 } else { d };
+    let t1 = ((w2 as u64) << 32) - w2 as u64;
+    let (s, over) = t0.overflowing_add(t1);
+    let t = if over { s + 0xffff_ffffu64 } else { s };
+    gl_canonical(t)
+}
+
 /// `a^e` mod p by square-and-multiply over the 64 bits of `e`.
 #[kernel_fn]
 pub fn gl_pow(a: u64, e: u64) -> u64 {
@@ -100,6 +128,69 @@ pub fn goldilocks_mul(a: &[u64], b: &[u64], out: &mut [u64]) {
     let i = global_id().x;
     if i < out.len() {
         out[i] = gl_mul(a[i], b[i]);
+    }
+}
+
+/// [`goldilocks_add`] two elements an invocation, loaded and stored as `Vec2`s: the
+/// wgpu form, which `zk::goldilocks::add` runs there. On lavapipe the emulated `u64`'s
+/// `vec2<u32>` accesses one element an invocation ran at a third of the speed of two
+/// (docs/benchmarks.md). Launch `Grid::linear(ceil(len / 2))`.
+#[compute_kernel(workgroup_size = 256)]
+pub fn goldilocks_add_v2(a: &[u64], b: &[u64], out: &mut [u64]) {
+    let i = global_id().x;
+    let n = out.len();
+    if i < n / 2 {
+        let x = Vec2::load(a, i);
+        let y = Vec2::load(b, i);
+        let mut r = x;
+        r.x = gl_add(gl_canonical(x.x), gl_canonical(y.x));
+        r.y = gl_add(gl_canonical(x.y), gl_canonical(y.y));
+        r.store(out, i);
+    } else if i == n / 2 && n % 2 == 1 {
+        let l = n - 1;
+        out[l] = gl_add(gl_canonical(a[l]), gl_canonical(b[l]));
+    }
+}
+
+/// [`goldilocks_sub`] two elements an invocation, loaded and stored as `Vec2`s: the
+/// wgpu form, which `zk::goldilocks::sub` runs there. On lavapipe the emulated `u64`'s
+/// `vec2<u32>` accesses one element an invocation ran at a third of the speed of two
+/// (docs/benchmarks.md). Launch `Grid::linear(ceil(len / 2))`.
+#[compute_kernel(workgroup_size = 256)]
+pub fn goldilocks_sub_v2(a: &[u64], b: &[u64], out: &mut [u64]) {
+    let i = global_id().x;
+    let n = out.len();
+    if i < n / 2 {
+        let x = Vec2::load(a, i);
+        let y = Vec2::load(b, i);
+        let mut r = x;
+        r.x = gl_sub(gl_canonical(x.x), gl_canonical(y.x));
+        r.y = gl_sub(gl_canonical(x.y), gl_canonical(y.y));
+        r.store(out, i);
+    } else if i == n / 2 && n % 2 == 1 {
+        let l = n - 1;
+        out[l] = gl_sub(gl_canonical(a[l]), gl_canonical(b[l]));
+    }
+}
+
+/// [`goldilocks_mul`] two elements an invocation, loaded and stored as `Vec2`s and the product from 32-bit limbs ([`gl_mul_limbs`]): the
+/// wgpu form, which `zk::goldilocks::mul` runs there. On lavapipe the emulated `u64`'s
+/// `vec2<u32>` accesses one element an invocation ran at a third of the speed of two
+/// (docs/benchmarks.md). Launch `Grid::linear(ceil(len / 2))`.
+#[compute_kernel(workgroup_size = 256)]
+pub fn goldilocks_mul_v2(a: &[u64], b: &[u64], out: &mut [u64]) {
+    let i = global_id().x;
+    let n = out.len();
+    if i < n / 2 {
+        let x = Vec2::load(a, i);
+        let y = Vec2::load(b, i);
+        let mut r = x;
+        r.x = gl_mul_limbs(x.x, y.x);
+        r.y = gl_mul_limbs(x.y, y.y);
+        r.store(out, i);
+    } else if i == n / 2 && n % 2 == 1 {
+        let l = n - 1;
+        out[l] = gl_mul_limbs(a[l], b[l]);
     }
 }
 

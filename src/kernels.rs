@@ -22,8 +22,9 @@ pub mod workgroup;
 pub use elementwise::{copy, gelu, relu, saxpy, scale, sigmoid, silu, vector_add};
 pub use flash_attention::{attention, attention_tiles};
 pub use goldilocks::{
-    goldilocks_add, goldilocks_batch_inverse, goldilocks_bit_reverse, goldilocks_mul,
-    goldilocks_ntt_stage, goldilocks_powers, goldilocks_scale, goldilocks_sub,
+    goldilocks_add, goldilocks_add_v2, goldilocks_batch_inverse, goldilocks_bit_reverse,
+    goldilocks_mul, goldilocks_mul_v2, goldilocks_ntt_stage, goldilocks_powers, goldilocks_scale,
+    goldilocks_sub, goldilocks_sub_v2,
 };
 pub use histograms::{histogram, weighted_histogram};
 pub use integer::hash_u32;
@@ -62,6 +63,9 @@ pub fn all() -> Vec<&'static kernelforge_runtime::KernelDesc> {
         &goldilocks_add::KERNEL,
         &goldilocks_sub::KERNEL,
         &goldilocks_mul::KERNEL,
+        &goldilocks_add_v2::KERNEL,
+        &goldilocks_sub_v2::KERNEL,
+        &goldilocks_mul_v2::KERNEL,
         &goldilocks_batch_inverse::KERNEL,
         &goldilocks_powers::KERNEL,
         &goldilocks_bit_reverse::KERNEL,

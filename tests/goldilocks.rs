@@ -99,6 +99,43 @@ fn add_sub_mul_are_the_references(dev: &Device) {
     }
 }
 
+/// The `_v2` kernels (two elements an invocation, the product from 32-bit limbs), which
+/// `zk::goldilocks` runs on wgpu only, launched directly on every backend at odd and even
+/// lengths (the odd one's last element is the scalar tail).
+#[each_backend]
+fn two_an_invocation_kernels_are_the_references(dev: &Device) {
+    use kernelforge::kernels::{goldilocks_add_v2, goldilocks_mul_v2, goldilocks_sub_v2};
+    use kernelforge::Grid;
+    let (a, b) = pairs(1_001);
+    for n in [1, 2, a.len() - 1, a.len()] {
+        let (ab, bb) = (dev.upload(&a[..n]).unwrap(), dev.upload(&b[..n]).unwrap());
+        for (name, reference) in [
+            ("add", (|x, y| x + y) as Reference),
+            ("sub", |x, y| x - y),
+            ("mul", |x, y| x * y),
+        ] {
+            let mut out = dev.zeros::<u64>(n).unwrap();
+            let grid = Grid::linear(n.div_ceil(2));
+            match name {
+                "add" => goldilocks_add_v2::launch(dev, grid, &ab, &bb, &mut out),
+                "sub" => goldilocks_sub_v2::launch(dev, grid, &ab, &bb, &mut out),
+                _ => goldilocks_mul_v2::launch(dev, grid, &ab, &bb, &mut out),
+            }
+            .unwrap();
+            let got = out.to_vec().unwrap();
+            for i in 0..n {
+                let want = reference(gl(a[i]), gl(b[i])).as_canonical_u64();
+                assert_eq!(
+                    got[i],
+                    want,
+                    "{name}_v2 at n={n}, element {i}, on {}",
+                    dev.name()
+                );
+            }
+        }
+    }
+}
+
 #[each_backend]
 fn empty_and_mismatched_buffers(dev: &Device) {
     let e = dev.zeros::<u64>(0).unwrap();

@@ -8,6 +8,7 @@
 use super::kernels::case;
 use super::peers::{host_case, PEER_CHUNK};
 use super::{Case, Check, Keep};
+use kernelforge::kernels::goldilocks_mul_v2;
 use kernelforge::zk::goldilocks;
 use kernelforge::{Backend, Device, Result};
 use p3_dft::{Radix2Dit, Radix2DitParallel, TwoAdicSubgroupDft};
@@ -68,7 +69,14 @@ pub(crate) fn cases<'a>(
             canonical(&prod)
         };
         let name = "goldilocks_mul";
-        out.push((name.into(), mul_case(dev, &a, &b, want.clone()), false));
+        out.push((
+            name.into(),
+            mul_case(dev, &a, &b, want.clone(), false),
+            false,
+        ));
+        // The two-an-invocation form on every backend: the evidence for `mul`'s choice.
+        let v2 = mul_case(dev, &a, &b, want.clone(), true);
+        out.push(("goldilocks_mul_v2".into(), v2, false));
         if cpu {
             out.push((name.into(), Ok(mul_peer(&a, &b, want.clone(), true)), true));
             out.push((name.into(), Ok(mul_peer(&a, &b, want, false)), true));
@@ -92,12 +100,29 @@ pub(crate) fn cases<'a>(
     out
 }
 
-fn mul_case<'a>(dev: &'a Device, a: &[u64], b: &[u64], want: Vec<u64>) -> Result<Case<'a>> {
+/// `zk::goldilocks::mul`, or with `v2` the `goldilocks_mul_v2` kernel itself.
+fn mul_case<'a>(
+    dev: &'a Device,
+    a: &[u64],
+    b: &[u64],
+    want: Vec<u64>,
+    v2: bool,
+) -> Result<Case<'a>> {
     let (ab, bb) = (dev.upload(a)?, dev.upload(b)?);
     let mut out = dev.zeros::<u64>(a.len())?;
     let bytes = 24 * a.len() as u64;
-    Ok(case(dev, "goldilocks_mul", bytes, move |check| {
-        goldilocks::mul(dev, &ab, &bb, &mut out)?;
+    let name = if v2 {
+        "goldilocks_mul_v2"
+    } else {
+        "goldilocks_mul"
+    };
+    Ok(case(dev, name, bytes, move |check| {
+        if v2 {
+            let grid = kernelforge::Grid::linear(ab.len().div_ceil(2));
+            goldilocks_mul_v2::launch(dev, grid, &ab, &bb, &mut out)?;
+        } else {
+            goldilocks::mul(dev, &ab, &bb, &mut out)?;
+        }
         if !check {
             return Ok(None);
         }
