@@ -291,6 +291,66 @@ pub fn goldilocks_ntt_stage(h: u32, stride: u32, tw: &[u64], data: &mut [u64]) {
     }
 }
 
+/// The first nine stages (half-sizes 1 to 256) of the NTT over bit-reversed `data` in
+/// workgroup memory: each workgroup loads its 512 consecutive elements, runs the nine stages
+/// of [`goldilocks_ntt_stage`] between barriers (twiddle `tw[pos * len / (2h)]`), and stores
+/// them, where one launch per stage would read and write all of `data` nine times. The length
+/// is a multiple of 512. Launch `Grid::groups([len / 512, 1, 1])`.
+#[compute_kernel(workgroup_size = 256)]
+pub fn goldilocks_ntt_block(tw: &[u64], data: &mut [u64]) {
+    let s = shared_array::<u64, 512>();
+    let lid = local_id().x;
+    let n = data.len();
+    let base = group_id().x * 512;
+    s[lid] = data[base + lid];
+    s[lid + 256] = data[base + lid + 256];
+    workgroup_barrier();
+    let mut h = 1u32;
+    for _stage in 0..9 {
+        let pos = lid & (h - 1);
+        let i0 = 2 * (lid - pos) + pos;
+        let i1 = i0 + h;
+        let u = s[i0];
+        let v = gl_mul(s[i1], tw[pos * (n / (2 * h))]);
+        s[i0] = gl_add(u, v);
+        s[i1] = gl_sub(u, v);
+        workgroup_barrier();
+        h *= 2;
+    }
+    data[base + lid] = s[lid];
+    data[base + lid + 256] = s[lid + 256];
+}
+
+/// Two stages of the NTT at once (half-sizes `h` and `2h`) over bit-reversed `data`, a radix-4
+/// step: invocation `j` (`j < len / 4`) takes the four elements `b + pos + {0, h, 2h, 3h}`
+/// (`pos = j mod h`, `b = 4 (j - pos)`), runs stage `h` on the pairs (0, 1) and (2, 3) with
+/// twiddle `w_2h^pos`, then stage `2h` on (0, 2) and (1, 3) with `w_4h^pos` and
+/// `w_4h^(pos + h)`, where `w_m^k = tw[k * len / m]`: half the passes over `data` of
+/// [`goldilocks_ntt_stage`]. Launch `Grid::linear(len / 4)`.
+#[compute_kernel(workgroup_size = 256)]
+pub fn goldilocks_ntt_stage2(h: u32, tw: &[u64], data: &mut [u64]) {
+    let j = global_id().x;
+    let n = data.len();
+    if j < n / 4 {
+        let pos = j & (h - 1);
+        let i0 = 4 * (j - pos) + pos;
+        let q = n / (4 * h);
+        let t1 = tw[2 * pos * q];
+        let x0 = data[i0];
+        let x1 = gl_mul(data[i0 + h], t1);
+        let x2 = data[i0 + 2 * h];
+        let x3 = gl_mul(data[i0 + 3 * h], t1);
+        let (y0, y1) = (gl_add(x0, x1), gl_sub(x0, x1));
+        let (y2, y3) = (gl_add(x2, x3), gl_sub(x2, x3));
+        let z2 = gl_mul(y2, tw[pos * q]);
+        let z3 = gl_mul(y3, tw[(pos + h) * q]);
+        data[i0] = gl_add(y0, z2);
+        data[i0 + 2 * h] = gl_sub(y0, z2);
+        data[i0 + h] = gl_add(y1, z3);
+        data[i0 + 3 * h] = gl_sub(y1, z3);
+    }
+}
+
 /// `data[i] = s * data[i]` mod p (the inverse transform's `1/n`). Launch `Grid::linear(len)`.
 #[compute_kernel(workgroup_size = 256)]
 pub fn goldilocks_scale(s: u64, data: &mut [u64]) {

@@ -23,8 +23,8 @@ pub use elementwise::{copy, gelu, relu, saxpy, scale, sigmoid, silu, vector_add}
 pub use flash_attention::{attention, attention_tiles};
 pub use goldilocks::{
     goldilocks_add, goldilocks_add_v2, goldilocks_batch_inverse, goldilocks_bit_reverse,
-    goldilocks_mul, goldilocks_mul_v2, goldilocks_ntt_stage, goldilocks_powers, goldilocks_scale,
-    goldilocks_sub, goldilocks_sub_v2,
+    goldilocks_mul, goldilocks_mul_v2, goldilocks_ntt_block, goldilocks_ntt_stage,
+    goldilocks_ntt_stage2, goldilocks_powers, goldilocks_scale, goldilocks_sub, goldilocks_sub_v2,
 };
 pub use histograms::{histogram, weighted_histogram};
 pub use integer::hash_u32;
@@ -70,6 +70,8 @@ pub fn all() -> Vec<&'static kernelforge_runtime::KernelDesc> {
         &goldilocks_powers::KERNEL,
         &goldilocks_bit_reverse::KERNEL,
         &goldilocks_ntt_stage::KERNEL,
+        &goldilocks_ntt_block::KERNEL,
+        &goldilocks_ntt_stage2::KERNEL,
         &goldilocks_scale::KERNEL,
         &copy::copy_f32::KERNEL,
         &copy::copy_f16::KERNEL,

@@ -9,8 +9,8 @@
 use super::same_lengths;
 use crate::kernels::{
     goldilocks_add, goldilocks_add_v2, goldilocks_batch_inverse, goldilocks_bit_reverse,
-    goldilocks_mul, goldilocks_mul_v2, goldilocks_ntt_stage, goldilocks_powers, goldilocks_scale,
-    goldilocks_sub, goldilocks_sub_v2,
+    goldilocks_mul, goldilocks_mul_v2, goldilocks_ntt_block, goldilocks_ntt_stage,
+    goldilocks_ntt_stage2, goldilocks_powers, goldilocks_scale, goldilocks_sub, goldilocks_sub_v2,
 };
 use crate::{Backend, Buffer, Device, Error, Grid, Result};
 
@@ -108,8 +108,9 @@ pub fn batch_inverse(dev: &Device, a: &Buffer<u64>, out: &mut Buffer<u64>) -> Re
 /// `out[k] = sum_j data[j] w^(jk)` with `w = 7^((p-1)/n)` (plonky2's and Plonky3's root of
 /// unity of order `n`); with `inverse`, the transform by `w^-1` scaled by `1/n`, so that the
 /// inverse undoes the forward transform. Radix-2 decimation in time (Cooley-Tukey): a
-/// bit-reversal permutation, then `log2 n` butterfly stages, the twiddles `w^k` (`k < n/2`)
-/// computed on the device.
+/// bit-reversal permutation, then the `log2 n` butterfly stages, two a pass (radix 4), the
+/// first nine of each block of 512 in workgroup memory where the device's autotuned plan says
+/// so (family `goldilocks_ntt`), the twiddles `w^k` (`k < n/2`) computed on the device.
 ///
 /// # Errors
 /// A length that is not a power of two from 1 to [`MAX_NTT_LEN`]; a launch's errors.
@@ -134,14 +135,61 @@ pub fn ntt(dev: &Device, data: &mut Buffer<u64>, inverse: bool) -> Result<()> {
     let mut tw = dev.zeros::<u64>(n / 2)?;
     goldilocks_powers::launch(dev, Grid::linear((n / 2).div_ceil(64)), w, &mut tw)?;
     goldilocks_bit_reverse::launch(dev, Grid::linear(n), n.trailing_zeros(), data)?;
-    let mut h = 1;
-    while h < n {
-        let stride = (n / (2 * h)) as u32;
-        goldilocks_ntt_stage::launch(dev, Grid::linear(n / 2), h as u32, stride, &tw, data)?;
-        h *= 2;
-    }
+    let plan = if n >= 512 { ntt_plan(dev, n)? } else { STAGE2 };
+    stages(dev, plan, &tw, data)?;
     if inverse {
         goldilocks_scale::launch(dev, Grid::linear(n), inv_n, data)?;
+    }
+    Ok(())
+}
+
+/// The NTT's plans for its butterfly stages, the autotuned family `goldilocks_ntt`: the
+/// first nine stages of each 512 elements in workgroup memory, then two stages a pass
+/// ([`BLOCK`], the default), or two stages a pass from the first ([`STAGE2`]). On the CPU
+/// they ran alike (2^20: 25-26 ms); on lavapipe, where barriers are slow, the second took
+/// about half the time of the first; on a GPU the first saves eight passes over memory.
+const NTT_PLANS: [&str; 2] = ["goldilocks_ntt_block", "goldilocks_ntt_stage2"];
+const BLOCK: usize = 0;
+const STAGE2: usize = 1;
+
+/// The plan `dev` runs for an NTT of `n` (at least 512) points: the autotuned choice, timed
+/// on up to 2^18 points of scratch.
+fn ntt_plan(dev: &Device, n: usize) -> Result<usize> {
+    let family = crate::autotune::Family {
+        name: "goldilocks_ntt",
+        candidates: &NTT_PLANS,
+        default: BLOCK,
+    };
+    let mut work: Option<(Buffer<u64>, Buffer<u64>)> = None;
+    let choice = dev.autotune(&family, &mut |plan| {
+        if work.is_none() {
+            let m = n.min(1 << 18);
+            work = Some((dev.zeros::<u64>(m / 2)?, dev.zeros::<u64>(m)?));
+        }
+        let (tw, data) = work.as_mut().expect("made above");
+        stages(dev, plan, tw, data)
+    })?;
+    Ok(choice.index)
+}
+
+/// The butterfly stages of the NTT over bit-reversed `data` (a power of two of at least 2
+/// elements; at least 512 for [`BLOCK`]) with the twiddles `tw`, by `plan`.
+fn stages(dev: &Device, plan: usize, tw: &Buffer<u64>, data: &mut Buffer<u64>) -> Result<()> {
+    let n = data.len();
+    // `h`: the half-size of the next stage; where an odd number of stages remain, the last
+    // runs alone.
+    let mut h = 1;
+    if plan == BLOCK {
+        goldilocks_ntt_block::launch(dev, Grid::groups([n as u32 / 512, 1, 1]), tw, data)?;
+        h = 512;
+    }
+    while 4 * h <= n {
+        goldilocks_ntt_stage2::launch(dev, Grid::linear(n / 4), h as u32, tw, data)?;
+        h *= 4;
+    }
+    if h < n {
+        let stride = (n / (2 * h)) as u32;
+        goldilocks_ntt_stage::launch(dev, Grid::linear(n / 2), h as u32, stride, tw, data)?;
     }
     Ok(())
 }

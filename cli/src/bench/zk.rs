@@ -157,7 +157,7 @@ fn mul_peer<'a>(a: &[u64], b: &[u64], want: Vec<u64>, parallel: bool) -> Case<'a
 fn ntt_case<'a>(dev: &'a Device, x: Vec<u64>, want: Vec<u64>) -> Result<Case<'a>> {
     let mut data = dev.upload(&x)?;
     let bytes = 16 * x.len() as u64;
-    Ok(case(dev, "goldilocks_ntt", bytes, move |check| {
+    let mut c = case(dev, "goldilocks_ntt", bytes, move |check| {
         if check {
             data.write(&x)?;
         }
@@ -166,7 +166,9 @@ fn ntt_case<'a>(dev: &'a Device, x: Vec<u64>, want: Vec<u64>) -> Result<Case<'a>
             return Ok(None);
         }
         Ok(Some(exact(data.to_vec()? == want)))
-    }))
+    });
+    c.family = Some("goldilocks_ntt".into());
+    Ok(c)
 }
 
 /// Plonky3's DFT of the vector it holds, in place of it: `Radix2DitParallel` (its output, a
