@@ -1,5 +1,7 @@
 //! The built-in kernel library, compiled from kernels-src/ (PTX by build.rs).
 
+#[path = "../kernels-src/bn254.rs"]
+pub mod bn254;
 #[path = "../kernels-src/elementwise.rs"]
 pub mod elementwise;
 #[path = "../kernels-src/flash_attention.rs"]
@@ -19,6 +21,7 @@ pub mod rows;
 #[path = "../kernels-src/workgroup.rs"]
 pub mod workgroup;
 
+pub use bn254::{bn254_fr_add, bn254_fr_mul, bn254_fr_sub};
 pub use elementwise::{copy, gelu, relu, saxpy, scale, sigmoid, silu, vector_add};
 pub use flash_attention::{attention, attention_tiles};
 pub use goldilocks::{
@@ -61,6 +64,9 @@ pub fn all() -> Vec<&'static kernelforge_runtime::KernelDesc> {
         &silu::silu_bf16::KERNEL,
         &hash_u32::KERNEL,
         &goldilocks_add::KERNEL,
+        &bn254_fr_add::KERNEL,
+        &bn254_fr_sub::KERNEL,
+        &bn254_fr_mul::KERNEL,
         &goldilocks_sub::KERNEL,
         &goldilocks_mul::KERNEL,
         &goldilocks_add_v2::KERNEL,

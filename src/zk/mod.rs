@@ -4,7 +4,10 @@
 //!
 //! - [`goldilocks`]: p = 2^64 - 2^32 + 1 (plonky2, Plonky3), elementwise `add`, `sub`, `mul`,
 //!   `batch_inverse` and the NTT.
+//! - [`bn254`]: BN254's scalar field Fr, four `u64` limbs an element, `fr_add`, `fr_sub`,
+//!   `fr_mul`.
 
+pub mod bn254;
 pub mod goldilocks;
 
 use crate::{Error, Result};

@@ -2,14 +2,18 @@
 //! users run it: `goldilocks_mul` (`elements` products, at most 2^24) against a rayon loop and
 //! a serial loop over `p3_goldilocks::Goldilocks` products, and `goldilocks_ntt` (2^20 points,
 //! in place) against `p3_dft::Radix2DitParallel` (rayon; natural order out, as ours) and
-//! `p3_dft::Radix2Dit` on one thread. Peers run on the CPU only. Every result is checked bit
+//! `p3_dft::Radix2Dit` on one thread; `bn254_fr_mul` (`elements / 4` products, at most
+//! 2^22) against rayon and serial loops over `ark_bn254::Fr` products. Peers run on the CPU
+//! only. Every result is checked bit
 //! for bit against Plonky3's.
 
 use super::kernels::case;
 use super::peers::{host_case, PEER_CHUNK};
 use super::{Case, Check, Keep};
+use ark_bn254::Fr;
+use ark_ff::PrimeField;
 use kernelforge::kernels::goldilocks_mul_v2;
-use kernelforge::zk::goldilocks;
+use kernelforge::zk::{bn254, goldilocks};
 use kernelforge::{Backend, Device, Result};
 use p3_dft::{Radix2Dit, Radix2DitParallel, TwoAdicSubgroupDft};
 use p3_field::PrimeField64;
@@ -82,6 +86,26 @@ pub(crate) fn cases<'a>(
             out.push((name.into(), Ok(mul_peer(&a, &b, want, false)), true));
         }
     }
+    if keep("bn254_fr_mul") {
+        let n = (elements / 4).min(1 << 22);
+        let (a, b) = (random(4 * n, 4), random(4 * n, 5));
+        let (fa, fb) = (frs(&a), frs(&b));
+        let want: Vec<u64> = fa
+            .par_iter()
+            .zip(&fb)
+            .flat_map_iter(|(&x, &y)| (x * y).into_bigint().0)
+            .collect();
+        let name = "bn254_fr_mul";
+        out.push((name.into(), fr_mul_case(dev, &a, &b, want.clone()), false));
+        if cpu {
+            out.push((
+                name.into(),
+                Ok(fr_mul_peer(&fa, &fb, want.clone(), true)),
+                true,
+            ));
+            out.push((name.into(), Ok(fr_mul_peer(&fa, &fb, want, false)), true));
+        }
+    }
     if keep("goldilocks_ntt") {
         let x = random(NTT_LEN, 3);
         let want = canonical(
@@ -152,6 +176,61 @@ fn mul_peer<'a>(a: &[u64], b: &[u64], want: Vec<u64>, parallel: bool) -> Case<'a
         Ok(check.then(|| exact(canonical(&y) == want)))
     };
     peer_case("goldilocks_mul", parallel, bytes, step)
+}
+
+/// Elements of four limbs each, reduced mod r, as arkworks holds them (Montgomery form).
+fn frs(limbs: &[u64]) -> Vec<Fr> {
+    limbs
+        .par_chunks(4)
+        .map(|l| {
+            let bytes: Vec<u8> = l.iter().flat_map(|x| x.to_le_bytes()).collect();
+            Fr::from_le_bytes_mod_order(&bytes)
+        })
+        .collect()
+}
+
+fn fr_mul_case<'a>(dev: &'a Device, a: &[u64], b: &[u64], want: Vec<u64>) -> Result<Case<'a>> {
+    let (ab, bb) = (dev.upload(a)?, dev.upload(b)?);
+    let mut out = dev.zeros::<u64>(a.len())?;
+    let bytes = 8 * 3 * a.len() as u64;
+    Ok(case(dev, "bn254_fr_mul", bytes, move |check| {
+        bn254::fr_mul(dev, &ab, &bb, &mut out)?;
+        if !check {
+            return Ok(None);
+        }
+        Ok(Some(exact(out.to_vec()? == want)))
+    }))
+}
+
+/// arkworks' products (`Fr` in Montgomery form, as its users hold elements) over rayon or on
+/// this thread.
+fn fr_mul_peer<'a>(fa: &[Fr], fb: &[Fr], want: Vec<u64>, parallel: bool) -> Case<'a> {
+    let (fa, fb) = (fa.to_vec(), fb.to_vec());
+    let mut y = vec![Fr::from(0u64); fa.len()];
+    let bytes = 8 * 3 * 4 * fa.len() as u64;
+    let step = move |check: bool| {
+        if parallel {
+            y.par_chunks_mut(PEER_CHUNK / 4)
+                .zip(
+                    fa.par_chunks(PEER_CHUNK / 4)
+                        .zip(fb.par_chunks(PEER_CHUNK / 4)),
+                )
+                .for_each(|(yc, (ac, bc))| {
+                    for ((o, &p), &q) in yc.iter_mut().zip(ac).zip(bc) {
+                        *o = p * q;
+                    }
+                });
+        } else {
+            for ((o, &p), &q) in y.iter_mut().zip(&fa).zip(&fb) {
+                *o = p * q;
+            }
+        }
+        Ok(check.then(|| {
+            let got: Vec<u64> = y.iter().flat_map(|v| v.into_bigint().0).collect();
+            exact(got == want)
+        }))
+    };
+    peer_case("bn254_fr_mul", parallel, bytes, step)
 }
 
 fn ntt_case<'a>(dev: &'a Device, x: Vec<u64>, want: Vec<u64>) -> Result<Case<'a>> {

@@ -1,0 +1,214 @@
+//! Arithmetic in BN254's scalar field Fr, r = 0x30644e72e131a029b85045b68181585d2833e84879b97091
+//! 43e1f593f0000001 (the order of the curve's G1, ~2^253.6), bit-identical on every backend.
+//! An element is four little-endian `u64` limbs, at indices `4e..4e + 4` of a slice. Every
+//! input stands for its residue mod r (any 256-bit value: at most three conditional
+//! subtractions of 4r, 2r and r reduce it, as 2^256 < 8r), and every output is canonical.
+//! Products use Montgomery multiplication with R = 2^256 in the CIOS form (Koç, Acar and
+//! Kaliski, "Analyzing and comparing Montgomery multiplication algorithms", 1996), as
+//! arkworks' `ark-ff` and gnark do; a canonical product `a b` is `mont(mont(a, b), R^2)`.
+//! `kernelforge::zk::bn254` launches these kernels.
+
+use kernelforge::prelude::*;
+
+/// `x = x - m` where `x >= m` (`x` four limbs, `m` given by its limbs): the constant-time
+/// conditional subtraction that reduces a value below `2m` to below `m`.
+#[kernel_fn]
+pub fn fr_sub_if_ge(x: &mut [u64; 4], m0: u64, m1: u64, m2: u64, m3: u64) {
+    let (d0, b0) = x[0].overflowing_sub(m0);
+    let (d1, b1) = x[1].borrowing_sub(m1, b0);
+    let (d2, b2) = x[2].borrowing_sub(m2, b1);
+    let (d3, b3) = x[3].borrowing_sub(m3, b2);
+    if !b3 {
+        x[0] = d0;
+        x[1] = d1;
+        x[2] = d2;
+        x[3] = d3;
+    }
+}
+
+/// `x` mod r for any 256-bit `x`: conditional subtractions of 4r, 2r and r.
+#[kernel_fn]
+pub fn fr_reduce(x: &mut [u64; 4]) {
+    fr_sub_if_ge(
+        x,
+        0x0f87_d64f_c000_0004u64,
+        0xa0cf_a121_e6e5_c245u64,
+        0xe141_16da_0605_6174u64,
+        0xc191_39cb_84c6_80a6u64,
+    );
+    fr_sub_if_ge(
+        x,
+        0x87c3_eb27_e000_0002u64,
+        0x5067_d090_f372_e122u64,
+        0x70a0_8b6d_0302_b0bau64,
+        0x60c8_9ce5_c263_4053u64,
+    );
+    fr_sub_if_ge(
+        x,
+        0x43e1_f593_f000_0001u64,
+        0x2833_e848_79b9_7091u64,
+        0xb850_45b6_8181_585du64,
+        0x3064_4e72_e131_a029u64,
+    );
+}
+
+/// `t += (a0 + a1 2^64 + a2 2^128 + a3 2^192) * b` over the six limbs of `t` (CIOS's inner
+/// loop): two carry chains, one for the products' low halves and one for their high halves.
+#[kernel_fn]
+#[allow(clippy::too_many_arguments)]
+pub fn fr_mac(t: &mut [u64; 6], a0: u64, a1: u64, a2: u64, a3: u64, b: u64) {
+    let (l0, h0) = a0.widening_mul(b);
+    let (l1, h1) = a1.widening_mul(b);
+    let (l2, h2) = a2.widening_mul(b);
+    let (l3, h3) = a3.widening_mul(b);
+    let (u0, c0) = t[0].overflowing_add(l0);
+    let (u1, c1) = t[1].carrying_add(l1, c0);
+    let (u2, c2) = t[2].carrying_add(l2, c1);
+    let (u3, c3) = t[3].carrying_add(l3, c2);
+    let (u4, c4) = t[4].carrying_add(0u64, c3);
+    let (v1, d1) = u1.overflowing_add(h0);
+    let (v2, d2) = u2.carrying_add(h1, d1);
+    let (v3, d3) = u3.carrying_add(h2, d2);
+    let (v4, d4) = u4.carrying_add(h3, d3);
+    t[0] = u0;
+    t[1] = v1;
+    t[2] = v2;
+    t[3] = v3;
+    t[4] = v4;
+    t[5] = t[5] + c4 as u64 + d4 as u64;
+}
+
+/// `a = a * b / 2^256` mod r (Montgomery multiplication, CIOS) for `a`, `b` below r; the
+/// result is canonical. Per limb `b[i]`: `t += a b[i]`, then `t += m r` with
+/// `m = t[0] * (-1/r mod 2^64)`, which zeroes `t[0]`, and a shift by one limb.
+#[kernel_fn]
+pub fn fr_mont_mul(a: &mut [u64; 4], b: &[u64; 4]) {
+    let mut t = [0u64; 6];
+    let (a0, a1, a2, a3) = (a[0], a[1], a[2], a[3]);
+    for i in 0..4u32 {
+        fr_mac(&mut t, a0, a1, a2, a3, b[i]);
+        let m = t[0] * 0xc2e1_f593_efff_ffffu64;
+        fr_mac(
+            &mut t,
+            0x43e1_f593_f000_0001u64,
+            0x2833_e848_79b9_7091u64,
+            0xb850_45b6_8181_585du64,
+            0x3064_4e72_e131_a029u64,
+            m,
+        );
+        t[0] = t[1];
+        t[1] = t[2];
+        t[2] = t[3];
+        t[3] = t[4];
+        t[4] = t[5];
+        t[5] = 0u64;
+    }
+    // `t` is below 2r, and below 2^256 since 2r is.
+    a[0] = t[0];
+    a[1] = t[1];
+    a[2] = t[2];
+    a[3] = t[3];
+    fr_sub_if_ge(
+        a,
+        0x43e1_f593_f000_0001u64,
+        0x2833_e848_79b9_7091u64,
+        0xb850_45b6_8181_585du64,
+        0x3064_4e72_e131_a029u64,
+    );
+}
+
+/// Element `e` of `s` (limbs `4e..4e + 4`), reduced mod r, into `x`.
+#[kernel_fn]
+pub fn fr_load(x: &mut [u64; 4], s: &[u64], e: u32) {
+    x[0] = s[4 * e];
+    x[1] = s[4 * e + 1];
+    x[2] = s[4 * e + 2];
+    x[3] = s[4 * e + 3];
+    fr_reduce(x);
+}
+
+/// `x` into element `e` of `s`.
+#[kernel_fn]
+pub fn fr_store(x: &[u64; 4], s: &mut [u64], e: u32) {
+    s[4 * e] = x[0];
+    s[4 * e + 1] = x[1];
+    s[4 * e + 2] = x[2];
+    s[4 * e + 3] = x[3];
+}
+
+/// `out[e] = a[e] + b[e]` mod r, element `e` an invocation. Launch `Grid::linear(len / 4)`.
+#[compute_kernel(workgroup_size = 256)]
+pub fn bn254_fr_add(a: &[u64], b: &[u64], out: &mut [u64]) {
+    let e = global_id().x;
+    if e < out.len() / 4 {
+        let mut x = [0u64; 4];
+        let mut y = [0u64; 4];
+        fr_load(&mut x, a, e);
+        fr_load(&mut y, b, e);
+        // Both below r < 2^254, so the sum has no carry out of 256 bits.
+        let (s0, c0) = x[0].overflowing_add(y[0]);
+        let (s1, c1) = x[1].carrying_add(y[1], c0);
+        let (s2, c2) = x[2].carrying_add(y[2], c1);
+        let (s3, _) = x[3].carrying_add(y[3], c2);
+        x[0] = s0;
+        x[1] = s1;
+        x[2] = s2;
+        x[3] = s3;
+        fr_sub_if_ge(
+            &mut x,
+            0x43e1_f593_f000_0001u64,
+            0x2833_e848_79b9_7091u64,
+            0xb850_45b6_8181_585du64,
+            0x3064_4e72_e131_a029u64,
+        );
+        fr_store(&x, out, e);
+    }
+}
+
+/// `out[e] = a[e] - b[e]` mod r: the difference, plus r where it borrowed. Launch
+/// `Grid::linear(len / 4)`.
+#[compute_kernel(workgroup_size = 256)]
+pub fn bn254_fr_sub(a: &[u64], b: &[u64], out: &mut [u64]) {
+    let e = global_id().x;
+    if e < out.len() / 4 {
+        let mut x = [0u64; 4];
+        let mut y = [0u64; 4];
+        fr_load(&mut x, a, e);
+        fr_load(&mut y, b, e);
+        let (d0, b0) = x[0].overflowing_sub(y[0]);
+        let (d1, b1) = x[1].borrowing_sub(y[1], b0);
+        let (d2, b2) = x[2].borrowing_sub(y[2], b1);
+        let (d3, b3) = x[3].borrowing_sub(y[3], b2);
+        // r where the difference borrowed, else 0; the sum's carry out cancels the borrow.
+        let k = 0u64.wrapping_sub(b3 as u64);
+        let (s0, c0) = d0.overflowing_add(0x43e1_f593_f000_0001u64 & k);
+        let (s1, c1) = d1.carrying_add(0x2833_e848_79b9_7091u64 & k, c0);
+        let (s2, c2) = d2.carrying_add(0xb850_45b6_8181_585du64 & k, c1);
+        let (s3, _) = d3.carrying_add(0x3064_4e72_e131_a029u64 & k, c2);
+        x[0] = s0;
+        x[1] = s1;
+        x[2] = s2;
+        x[3] = s3;
+        fr_store(&x, out, e);
+    }
+}
+
+/// `out[e] = a[e] * b[e]` mod r: two Montgomery multiplications, `mont(mont(a, b), R^2)`, with
+/// `R^2 mod r` as a constant. Launch `Grid::linear(len / 4)`.
+#[compute_kernel(workgroup_size = 256)]
+pub fn bn254_fr_mul(a: &[u64], b: &[u64], out: &mut [u64]) {
+    let e = global_id().x;
+    if e < out.len() / 4 {
+        let mut x = [0u64; 4];
+        let mut y = [0u64; 4];
+        fr_load(&mut x, a, e);
+        fr_load(&mut y, b, e);
+        fr_mont_mul(&mut x, &y);
+        y[0] = 0x1bb8_e645_ae21_6da7u64;
+        y[1] = 0x53fe_3ab1_e35c_59e3u64;
+        y[2] = 0x8c49_833d_53bb_8085u64;
+        y[3] = 0x0216_d0b1_7f4e_44a5u64;
+        fr_mont_mul(&mut x, &y);
+        fr_store(&x, out, e);
+    }
+}
