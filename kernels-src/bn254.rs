@@ -53,29 +53,35 @@ pub fn fr_reduce(x: &mut [u64; 4]) {
 }
 
 /// `t += (a0 + a1 2^64 + a2 2^128 + a3 2^192) * b` over the six limbs of `t` (CIOS's inner
-/// loop): two carry chains, one for the products' low halves and one for their high halves.
+/// loop), limb by limb with a 64-bit carry: `t[j] + a_j b + k` fits 128 bits, so its high
+/// word, the next `k`, takes the two carries of the low word's additions without overflow.
+/// (Two carry chains, one for the products' low halves and one for their high halves, ran
+/// 1.7x slower on the CPU: LLVM no longer formed `adc` chains of them.)
 #[kernel_fn]
 #[allow(clippy::too_many_arguments)]
 pub fn fr_mac(t: &mut [u64; 6], a0: u64, a1: u64, a2: u64, a3: u64, b: u64) {
     let (l0, h0) = a0.widening_mul(b);
+    let (s0, c0) = t[0].overflowing_add(l0);
+    t[0] = s0;
+    let k0 = h0 + c0 as u64;
     let (l1, h1) = a1.widening_mul(b);
+    let (u1, c1) = t[1].overflowing_add(l1);
+    let (s1, d1) = u1.overflowing_add(k0);
+    t[1] = s1;
+    let k1 = h1 + c1 as u64 + d1 as u64;
     let (l2, h2) = a2.widening_mul(b);
+    let (u2, c2) = t[2].overflowing_add(l2);
+    let (s2, d2) = u2.overflowing_add(k1);
+    t[2] = s2;
+    let k2 = h2 + c2 as u64 + d2 as u64;
     let (l3, h3) = a3.widening_mul(b);
-    let (u0, c0) = t[0].overflowing_add(l0);
-    let (u1, c1) = t[1].carrying_add(l1, c0);
-    let (u2, c2) = t[2].carrying_add(l2, c1);
-    let (u3, c3) = t[3].carrying_add(l3, c2);
-    let (u4, c4) = t[4].carrying_add(0u64, c3);
-    let (v1, d1) = u1.overflowing_add(h0);
-    let (v2, d2) = u2.carrying_add(h1, d1);
-    let (v3, d3) = u3.carrying_add(h2, d2);
-    let (v4, d4) = u4.carrying_add(h3, d3);
-    t[0] = u0;
-    t[1] = v1;
-    t[2] = v2;
-    t[3] = v3;
-    t[4] = v4;
-    t[5] = t[5] + c4 as u64 + d4 as u64;
+    let (u3, c3) = t[3].overflowing_add(l3);
+    let (s3, d3) = u3.overflowing_add(k2);
+    t[3] = s3;
+    let k3 = h3 + c3 as u64 + d3 as u64;
+    let (s4, c4) = t[4].overflowing_add(k3);
+    t[4] = s4;
+    t[5] = t[5] + c4 as u64;
 }
 
 /// `a = a * b / 2^256` mod r (Montgomery multiplication, CIOS) for `a`, `b` below r; the
