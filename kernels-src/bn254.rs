@@ -26,6 +26,18 @@ pub fn fr_sub_if_ge(x: &mut [u64; 4], m0: u64, m1: u64, m2: u64, m3: u64) {
     }
 }
 
+/// `x = x - r` where `x >= r`: `x` below 2r made canonical.
+#[kernel_fn]
+pub fn fr_sub_r(x: &mut [u64; 4]) {
+    fr_sub_if_ge(
+        x,
+        0x43e1_f593_f000_0001u64,
+        0x2833_e848_79b9_7091u64,
+        0xb850_45b6_8181_585du64,
+        0x3064_4e72_e131_a029u64,
+    );
+}
+
 /// `x` mod r for any 256-bit `x`: conditional subtractions of 4r, 2r and r.
 #[kernel_fn]
 pub fn fr_reduce(x: &mut [u64; 4]) {
@@ -43,13 +55,7 @@ pub fn fr_reduce(x: &mut [u64; 4]) {
         0x70a0_8b6d_0302_b0bau64,
         0x60c8_9ce5_c263_4053u64,
     );
-    fr_sub_if_ge(
-        x,
-        0x43e1_f593_f000_0001u64,
-        0x2833_e848_79b9_7091u64,
-        0xb850_45b6_8181_585du64,
-        0x3064_4e72_e131_a029u64,
-    );
+    fr_sub_r(x);
 }
 
 /// `t += (a0 + a1 2^64 + a2 2^128 + a3 2^192) * b` over the six limbs of `t` (CIOS's inner
@@ -114,13 +120,7 @@ pub fn fr_mont_mul(a: &mut [u64; 4], b: &[u64; 4]) {
     a[1] = t[1];
     a[2] = t[2];
     a[3] = t[3];
-    fr_sub_if_ge(
-        a,
-        0x43e1_f593_f000_0001u64,
-        0x2833_e848_79b9_7091u64,
-        0xb850_45b6_8181_585du64,
-        0x3064_4e72_e131_a029u64,
-    );
+    fr_sub_r(a);
 }
 
 /// Element `e` of `s` (limbs `4e..4e + 4`), reduced mod r, into `x`.
@@ -160,13 +160,7 @@ pub fn bn254_fr_add(a: &[u64], b: &[u64], out: &mut [u64]) {
         x[1] = s1;
         x[2] = s2;
         x[3] = s3;
-        fr_sub_if_ge(
-            &mut x,
-            0x43e1_f593_f000_0001u64,
-            0x2833_e848_79b9_7091u64,
-            0xb850_45b6_8181_585du64,
-            0x3064_4e72_e131_a029u64,
-        );
+        fr_sub_r(&mut x);
         fr_store(&x, out, e);
     }
 }

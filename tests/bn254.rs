@@ -56,17 +56,10 @@ fn edges() -> Vec<Limbs> {
     v
 }
 
-/// `n` 256-bit values from a fixed seed (SplitMix64 limbs).
+/// `n` 256-bit values from a fixed seed.
 fn random(n: usize, seed: u64) -> Vec<Limbs> {
-    let mut s = seed;
-    let mut next = || {
-        s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = s;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    };
-    (0..n).map(|_| [next(), next(), next(), next()]).collect()
+    let w = kernelforge_reference::words(4 * n, seed);
+    w.chunks(4).map(|c| [c[0], c[1], c[2], c[3]]).collect()
 }
 
 fn fr(x: Limbs) -> Fr {

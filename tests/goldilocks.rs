@@ -37,18 +37,9 @@ const EDGES: [u64; 16] = [
     P - 2,
 ];
 
-/// `n` values from the fixed seed `seed` (SplitMix64), all of `u64`, non-canonical ones included.
+/// `n` values from the fixed seed `seed`, all of `u64`, non-canonical ones included.
 fn random(n: usize, seed: u64) -> Vec<u64> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = s;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        })
-        .collect()
+    kernelforge_reference::words(n, seed)
 }
 
 /// Every pair of edge values, then `extra` pairs from the seed.

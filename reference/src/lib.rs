@@ -51,6 +51,21 @@ pub fn inputs(n: usize, seed: u32, lo: f32, hi: f32) -> Vec<f32> {
         .collect()
 }
 
+/// `n` deterministic 64-bit words from `seed`, covering all of `u64` (SplitMix64, Steele, Lea
+/// and Flood 2014): the inputs of the finite-field tests and benchmarks.
+pub fn words(n: usize, seed: u64) -> Vec<u64> {
+    let mut s = seed;
+    (0..n)
+        .map(|_| {
+            s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = s;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        })
+        .collect()
+}
+
 /// Largest absolute and relative error of `got` against `want` (relative to `max(|want|, 1)`,
 /// so values near zero are judged by absolute error).
 pub fn errors(got: &[f32], want: &[f32]) -> (f64, f64) {

@@ -25,18 +25,9 @@ use rayon::prelude::*;
 /// The NTT's length: 2^20, the size.
 const NTT_LEN: usize = 1 << 20;
 
-/// `n` values from a fixed seed (SplitMix64), any `u64`.
+/// `n` values from a fixed seed, any `u64`.
 fn random(n: usize, seed: u64) -> Vec<u64> {
-    let mut s = seed;
-    (0..n)
-        .map(|_| {
-            s = s.wrapping_add(0x9e37_79b9_7f4a_7c15);
-            let mut z = s;
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        })
-        .collect()
+    kernelforge_reference::words(n, seed)
 }
 
 fn field(x: &[u64]) -> Vec<Goldilocks> {
