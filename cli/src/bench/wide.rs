@@ -85,7 +85,7 @@ where
 }
 
 /// A bit-exact check as an error of 0 or infinity.
-fn exact(same: bool) -> Check {
+pub(super) fn exact(same: bool) -> Check {
     Check {
         got: vec![if same { 0.0 } else { f32::INFINITY }],
         want: vec![0.0],

@@ -4,17 +4,18 @@
 //! in place) against `p3_dft::Radix2DitParallel` (rayon; natural order out, as ours) and
 //! `p3_dft::Radix2Dit` on one thread; `bn254_fr_mul` (`elements / 4` products, at most
 //! 2^22) against rayon and serial loops over `ark_bn254::Fr` products. Peers run on the CPU
-//! only. Every result is checked bit
-//! for bit against Plonky3's.
+//! only. Every result is checked bit for bit against the reference crate's.
 
 use super::kernels::case;
 use super::peers::{host_case, PEER_CHUNK};
+use super::wide::exact;
 use super::{Case, Check, Keep};
 use ark_bn254::Fr;
 use ark_ff::PrimeField;
 use kernelforge::kernels::goldilocks_mul_v2;
 use kernelforge::zk::{bn254, goldilocks};
 use kernelforge::{Backend, Device, Result};
+use kernelforge_reference::words;
 use p3_dft::{Radix2Dit, Radix2DitParallel, TwoAdicSubgroupDft};
 use p3_field::PrimeField64;
 use p3_goldilocks::Goldilocks;
@@ -25,26 +26,12 @@ use rayon::prelude::*;
 /// The NTT's length: 2^20, the size.
 const NTT_LEN: usize = 1 << 20;
 
-/// `n` values from a fixed seed, any `u64`.
-fn random(n: usize, seed: u64) -> Vec<u64> {
-    kernelforge_reference::words(n, seed)
-}
-
 fn field(x: &[u64]) -> Vec<Goldilocks> {
     x.iter().map(|&v| Goldilocks::new(v)).collect()
 }
 
 fn canonical(x: &[Goldilocks]) -> Vec<u64> {
     x.par_iter().map(|v| v.as_canonical_u64()).collect()
-}
-
-/// A bit-exact check as an error of 0 or infinity.
-fn exact(same: bool) -> Check {
-    Check {
-        got: vec![if same { 0.0 } else { f32::INFINITY }],
-        want: vec![0.0],
-        tol: 0.0,
-    }
 }
 
 /// The cases on `dev` that `keep` names: (name, case, whether it is a peer of `name`).
@@ -57,7 +44,7 @@ pub(crate) fn cases<'a>(
     let cpu = dev.backend() == Backend::Cpu;
     if keep("goldilocks_mul") {
         let n = elements.min(1 << 24);
-        let (a, b) = (random(n, 1), random(n, 2));
+        let (a, b) = (words(n, 1), words(n, 2));
         let want = {
             let (fa, fb) = (field(&a), field(&b));
             let prod: Vec<Goldilocks> = fa.par_iter().zip(&fb).map(|(&x, &y)| x * y).collect();
@@ -73,16 +60,19 @@ pub(crate) fn cases<'a>(
         let v2 = mul_case(dev, &a, &b, want.clone(), true);
         out.push(("goldilocks_mul_v2".into(), v2, false));
         if cpu {
-            out.push((name.into(), Ok(mul_peer(&a, &b, want.clone(), true)), true));
-            out.push((name.into(), Ok(mul_peer(&a, &b, want, false)), true));
+            for parallel in [true, false] {
+                let (fa, fb) = (field(&a), field(&b));
+                let peer =
+                    product_peer(name, fa, fb, PEER_CHUNK, canonical, want.clone(), parallel);
+                out.push((name.into(), Ok(peer), true));
+            }
         }
     }
     if keep("bn254_fr_mul") {
         let n = (elements / 4).min(1 << 22);
         // Canonical inputs, as the API takes them (and arkworks holds them).
-        let (fa, fb) = (frs(&random(4 * n, 4)), frs(&random(4 * n, 5)));
-        let limbs = |v: &[Fr]| -> Vec<u64> { v.iter().flat_map(|x| x.into_bigint().0).collect() };
-        let (a, b) = (limbs(&fa), limbs(&fb));
+        let (fa, fb) = (frs(&words(4 * n, 4)), frs(&words(4 * n, 5)));
+        let (a, b) = (fr_limbs(&fa), fr_limbs(&fb));
         let want: Vec<u64> = fa
             .par_iter()
             .zip(&fb)
@@ -91,16 +81,16 @@ pub(crate) fn cases<'a>(
         let name = "bn254_fr_mul";
         out.push((name.into(), fr_mul_case(dev, &a, &b, want.clone()), false));
         if cpu {
-            out.push((
-                name.into(),
-                Ok(fr_mul_peer(&fa, &fb, want.clone(), true)),
-                true,
-            ));
-            out.push((name.into(), Ok(fr_mul_peer(&fa, &fb, want, false)), true));
+            for parallel in [true, false] {
+                let (pa, pb) = (fa.clone(), fb.clone());
+                let chunk = PEER_CHUNK / 4;
+                let peer = product_peer(name, pa, pb, chunk, fr_limbs, want.clone(), parallel);
+                out.push((name.into(), Ok(peer), true));
+            }
         }
     }
     if keep("goldilocks_ntt") {
-        let x = random(NTT_LEN, 3);
+        let x = words(NTT_LEN, 3);
         let want = canonical(
             &Radix2DitParallel::<Goldilocks>::default()
                 .dft_batch(RowMajorMatrix::new_col(field(&x)))
@@ -147,30 +137,6 @@ fn mul_case<'a>(
     }))
 }
 
-/// Plonky3's products over rayon (chunks of `PEER_CHUNK`) or in one loop on this thread.
-fn mul_peer<'a>(a: &[u64], b: &[u64], want: Vec<u64>, parallel: bool) -> Case<'a> {
-    let (fa, fb) = (field(a), field(b));
-    let mut y = vec![Goldilocks::new(0); a.len()];
-    let bytes = 24 * a.len() as u64;
-    let step = move |check: bool| {
-        if parallel {
-            y.par_chunks_mut(PEER_CHUNK)
-                .zip(fa.par_chunks(PEER_CHUNK).zip(fb.par_chunks(PEER_CHUNK)))
-                .for_each(|(yc, (ac, bc))| {
-                    for ((o, &p), &q) in yc.iter_mut().zip(ac).zip(bc) {
-                        *o = p * q;
-                    }
-                });
-        } else {
-            for ((o, &p), &q) in y.iter_mut().zip(&fa).zip(&fb) {
-                *o = p * q;
-            }
-        }
-        Ok(check.then(|| exact(canonical(&y) == want)))
-    };
-    peer_case("goldilocks_mul", parallel, bytes, step)
-}
-
 /// Elements of four limbs each, reduced mod r, as arkworks holds them (Montgomery form).
 fn frs(limbs: &[u64]) -> Vec<Fr> {
     limbs
@@ -195,19 +161,27 @@ fn fr_mul_case<'a>(dev: &'a Device, a: &[u64], b: &[u64], want: Vec<u64>) -> Res
     }))
 }
 
-/// arkworks' products (`Fr` in Montgomery form, as its users hold elements) over rayon or on
-/// this thread.
-fn fr_mul_peer<'a>(fa: &[Fr], fb: &[Fr], want: Vec<u64>, parallel: bool) -> Case<'a> {
-    let (fa, fb) = (fa.to_vec(), fb.to_vec());
-    let mut y = vec![Fr::from(0u64); fa.len()];
-    let bytes = 8 * 3 * 4 * fa.len() as u64;
+/// The reference crate's products `fa[i] * fb[i]` in its own element type (Plonky3's
+/// `Goldilocks`, arkworks' Montgomery-form `Fr`), over rayon in chunks of `chunk` elements or
+/// in one loop on this thread; `canonical` gives the products' canonical limbs for the check.
+fn product_peer<'a, F>(
+    name: &str,
+    fa: Vec<F>,
+    fb: Vec<F>,
+    chunk: usize,
+    canonical: fn(&[F]) -> Vec<u64>,
+    want: Vec<u64>,
+    parallel: bool,
+) -> Case<'a>
+where
+    F: Copy + Default + Send + Sync + std::ops::Mul<Output = F> + 'a,
+{
+    let mut y = vec![F::default(); fa.len()];
+    let bytes = 3 * std::mem::size_of::<F>() as u64 * fa.len() as u64;
     let step = move |check: bool| {
         if parallel {
-            y.par_chunks_mut(PEER_CHUNK / 4)
-                .zip(
-                    fa.par_chunks(PEER_CHUNK / 4)
-                        .zip(fb.par_chunks(PEER_CHUNK / 4)),
-                )
+            y.par_chunks_mut(chunk)
+                .zip(fa.par_chunks(chunk).zip(fb.par_chunks(chunk)))
                 .for_each(|(yc, (ac, bc))| {
                     for ((o, &p), &q) in yc.iter_mut().zip(ac).zip(bc) {
                         *o = p * q;
@@ -218,12 +192,14 @@ fn fr_mul_peer<'a>(fa: &[Fr], fb: &[Fr], want: Vec<u64>, parallel: bool) -> Case
                 *o = p * q;
             }
         }
-        Ok(check.then(|| {
-            let got: Vec<u64> = y.iter().flat_map(|v| v.into_bigint().0).collect();
-            exact(got == want)
-        }))
+        Ok(check.then(|| exact(canonical(&y) == want)))
     };
-    peer_case("bn254_fr_mul", parallel, bytes, step)
+    peer_case(name, parallel, bytes, step)
+}
+
+/// The canonical limbs of arkworks' elements.
+fn fr_limbs(v: &[Fr]) -> Vec<u64> {
+    v.iter().flat_map(|x| x.into_bigint().0).collect()
 }
 
 fn ntt_case<'a>(dev: &'a Device, x: Vec<u64>, want: Vec<u64>) -> Result<Case<'a>> {
