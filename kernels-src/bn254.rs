@@ -123,26 +123,32 @@ pub fn fr_mont_mul(a: &mut [u64; 4], b: &[u64; 4]) {
     fr_sub_r(a);
 }
 
-/// Element `e` of `s` (limbs `4e..4e + 4`), reduced mod r, into `x`.
+/// Element `e` of `s` (limbs `4e..4e + 4`), as it is, into `x`.
 #[kernel_fn]
-pub fn fr_load(x: &mut [u64; 4], s: &[u64], e: u32) {
+pub fn limbs_load(x: &mut [u64; 4], s: &[u64], e: u32) {
     x[0] = s[4 * e];
     x[1] = s[4 * e + 1];
     x[2] = s[4 * e + 2];
     x[3] = s[4 * e + 3];
-    // A top limb below r's is a canonical value already: the API's inputs skip the reduction.
-    if x[3] >= 0x3064_4e72_e131_a029u64 {
-        fr_reduce(x);
-    }
 }
 
-/// `x` into element `e` of `s`.
+/// `x` into element `e` of `s` (limbs `4e..4e + 4`).
 #[kernel_fn]
-pub fn fr_store(x: &[u64; 4], s: &mut [u64], e: u32) {
+pub fn limbs_store(x: &[u64; 4], s: &mut [u64], e: u32) {
     s[4 * e] = x[0];
     s[4 * e + 1] = x[1];
     s[4 * e + 2] = x[2];
     s[4 * e + 3] = x[3];
+}
+
+/// Element `e` of `s`, reduced mod r, into `x`.
+#[kernel_fn]
+pub fn fr_load(x: &mut [u64; 4], s: &[u64], e: u32) {
+    limbs_load(x, s, e);
+    // A top limb below r's is a canonical value already: the API's inputs skip the reduction.
+    if x[3] >= 0x3064_4e72_e131_a029u64 {
+        fr_reduce(x);
+    }
 }
 
 /// `out[e] = a[e] + b[e]` mod r, element `e` an invocation. Launch `Grid::linear(len / 4)`.
@@ -164,7 +170,7 @@ pub fn bn254_fr_add(a: &[u64], b: &[u64], out: &mut [u64]) {
         x[2] = s2;
         x[3] = s3;
         fr_sub_r(&mut x);
-        fr_store(&x, out, e);
+        limbs_store(&x, out, e);
     }
 }
 
@@ -192,7 +198,7 @@ pub fn bn254_fr_sub(a: &[u64], b: &[u64], out: &mut [u64]) {
         x[1] = s1;
         x[2] = s2;
         x[3] = s3;
-        fr_store(&x, out, e);
+        limbs_store(&x, out, e);
     }
 }
 
@@ -212,6 +218,6 @@ pub fn bn254_fr_mul(a: &[u64], b: &[u64], out: &mut [u64]) {
         y[2] = 0x8c49_833d_53bb_8085u64;
         y[3] = 0x0216_d0b1_7f4e_44a5u64;
         fr_mont_mul(&mut x, &y);
-        fr_store(&x, out, e);
+        limbs_store(&x, out, e);
     }
 }

@@ -2,6 +2,8 @@
 
 #[path = "../kernels-src/bn254.rs"]
 pub mod bn254;
+#[path = "../kernels-src/bn254_g1.rs"]
+pub mod bn254_g1;
 #[path = "../kernels-src/elementwise.rs"]
 pub mod elementwise;
 #[path = "../kernels-src/flash_attention.rs"]
@@ -22,6 +24,10 @@ pub mod rows;
 pub mod workgroup;
 
 pub use bn254::{bn254_fr_add, bn254_fr_mul, bn254_fr_sub};
+pub use bn254_g1::{
+    bn254_g1_to_montgomery, bn254_msm_buckets, bn254_msm_finish, bn254_msm_segments,
+    bn254_msm_windows,
+};
 pub use elementwise::{copy, gelu, relu, saxpy, scale, sigmoid, silu, vector_add};
 pub use flash_attention::{attention, attention_tiles};
 pub use goldilocks::{
@@ -67,6 +73,11 @@ pub fn all() -> Vec<&'static kernelforge_runtime::KernelDesc> {
         &bn254_fr_add::KERNEL,
         &bn254_fr_sub::KERNEL,
         &bn254_fr_mul::KERNEL,
+        &bn254_g1_to_montgomery::KERNEL,
+        &bn254_msm_buckets::KERNEL,
+        &bn254_msm_segments::KERNEL,
+        &bn254_msm_windows::KERNEL,
+        &bn254_msm_finish::KERNEL,
         &goldilocks_sub::KERNEL,
         &goldilocks_mul::KERNEL,
         &goldilocks_add_v2::KERNEL,

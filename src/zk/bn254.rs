@@ -7,6 +7,10 @@
 //! `into_bigint()`. Products are Montgomery multiplications inside the kernel. The results are
 //! the same bits on every backend.
 
+mod msm;
+
+pub use msm::{msm, G1Affine, MAX_MSM_POINTS};
+
 use super::same_lengths;
 use crate::kernels::{bn254_fr_add, bn254_fr_mul, bn254_fr_sub};
 use crate::{Buffer, Device, Error, Grid, Result};

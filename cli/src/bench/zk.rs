@@ -3,14 +3,17 @@
 //! a serial loop over `p3_goldilocks::Goldilocks` products, and `goldilocks_ntt` (2^20 points,
 //! in place) against `p3_dft::Radix2DitParallel` (rayon; natural order out, as ours) and
 //! `p3_dft::Radix2Dit` on one thread; `bn254_fr_mul` (`elements / 4` products, at most
-//! 2^22) against rayon and serial loops over `ark_bn254::Fr` products. Peers run on the CPU
-//! only. Every result is checked bit for bit against the reference crate's.
+//! 2^22) against rayon and serial loops over `ark_bn254::Fr` products; `bn254_msm_<points>`
+//! (2^16 and 2^18 points, fewer with fewer `elements`) against arkworks' `VariableBaseMSM` over
+//! rayon and on one thread. Peers run on the CPU only. Every result is checked bit for bit
+//! against the reference crate's.
 
 use super::kernels::case;
 use super::peers::{host_case, PEER_CHUNK};
 use super::wide::exact;
 use super::{Case, Check, Keep};
-use ark_bn254::Fr;
+use ark_bn254::{Fr, G1Affine, G1Projective};
+use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
 use ark_ff::PrimeField;
 use kernelforge::kernels::goldilocks_mul_v2;
 use kernelforge::zk::{bn254, goldilocks};
@@ -86,6 +89,34 @@ pub(crate) fn cases<'a>(
                 let chunk = PEER_CHUNK / 4;
                 let peer = product_peer(name, pa, pb, chunk, fr_limbs, want.clone(), parallel);
                 out.push((name.into(), Ok(peer), true));
+            }
+        }
+    }
+    // The sizes, 2^16 and 2^18 points, at the default 2^24 elements.
+    let mut sizes = vec![
+        (elements / 256).clamp(1, 1 << 16),
+        (elements / 64).clamp(1, 1 << 18),
+    ];
+    sizes.dedup();
+    for n in sizes {
+        let name = format!("bn254_msm_{n}");
+        if !keep(&name) {
+            continue;
+        }
+        let bases = msm_bases(n);
+        let scalars = frs(&words(4 * n, 6));
+        let want = G1Projective::msm(&bases, &scalars)
+            .expect("as many scalars as bases")
+            .into_affine();
+        out.push((
+            name.clone(),
+            msm_case(dev, &name, &bases, &scalars, want),
+            false,
+        ));
+        if cpu {
+            for parallel in [true, false] {
+                let peer = msm_peer(&name, bases.clone(), scalars.clone(), want, parallel);
+                out.push((name.clone(), Ok(peer), true));
             }
         }
     }
@@ -200,6 +231,69 @@ where
 /// The canonical limbs of arkworks' elements.
 fn fr_limbs(v: &[Fr]) -> Vec<u64> {
     v.iter().flat_map(|x| x.into_bigint().0).collect()
+}
+
+/// `n` distinct points `k P` (`k = 1..=n`, `P` a multiple of the generator), affine.
+fn msm_bases(n: usize) -> Vec<G1Affine> {
+    let p = G1Projective::generator() * Fr::from(0x9e37_79b9_7f4a_7c15u64);
+    let mut acc = G1Projective::default();
+    let v: Vec<G1Projective> = (0..n)
+        .map(|_| {
+            acc += p;
+            acc
+        })
+        .collect();
+    G1Projective::normalize_batch(&v)
+}
+
+/// `zk::bn254::msm` on canonical scalars and bases, checked against arkworks' sum.
+fn msm_case<'a>(
+    dev: &'a Device,
+    name: &str,
+    bases: &[G1Affine],
+    scalars: &[Fr],
+    want: G1Affine,
+) -> Result<Case<'a>> {
+    let s = dev.upload(&fr_limbs(scalars))?;
+    let flat: Vec<u64> = bases
+        .iter()
+        .flat_map(|p| p.x.into_bigint().0.into_iter().chain(p.y.into_bigint().0))
+        .collect();
+    let b = dev.upload(&flat)?;
+    let want = (want.x.into_bigint().0, want.y.into_bigint().0);
+    // Scalars and bases read once.
+    let bytes = 96 * bases.len() as u64;
+    Ok(case(dev, name, bytes, move |check| {
+        let got = bn254::msm(dev, &s, &b)?;
+        Ok(check.then(|| exact((got.x, got.y) == want && !got.infinity)))
+    }))
+}
+
+/// arkworks' `VariableBaseMSM::msm` over rayon (its `parallel` feature) or on a one-thread pool.
+fn msm_peer<'a>(
+    name: &str,
+    bases: Vec<G1Affine>,
+    scalars: Vec<Fr>,
+    want: G1Affine,
+    parallel: bool,
+) -> Case<'a> {
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build();
+    let bytes = 96 * bases.len() as u64;
+    let step = move |check: bool| {
+        let sum = || G1Projective::msm(&bases, &scalars).map(|p| p.into_affine());
+        let got = match (&one, parallel) {
+            (_, true) => sum(),
+            (Ok(pool), false) => pool.install(sum),
+            (Err(e), false) => {
+                return Err(kernelforge::Error::BadArguments {
+                    kernel: "peer:serial_bn254_msm",
+                    message: format!("no one-thread rayon pool: {e}"),
+                })
+            }
+        };
+        Ok(check.then(|| exact(got == Ok(want))))
+    };
+    peer_case(name, parallel, bytes, step)
 }
 
 fn ntt_case<'a>(dev: &'a Device, x: Vec<u64>, want: Vec<u64>) -> Result<Case<'a>> {
