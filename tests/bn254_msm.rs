@@ -156,3 +156,30 @@ fn msm_shape_errors(dev: &Device) {
     let none = dev.zeros::<u64>(0).unwrap();
     assert_eq!(bn254::msm(dev, &none, &none).unwrap(), G1Affine::IDENTITY);
 }
+
+/// Equal scalars put every point in one bucket a window: right everywhere, except on lavapipe,
+/// where a bucket of more than 1,090 points is past llvmpipe's loop limit and the call says so.
+#[each_backend]
+fn msm_of_equal_scalars(dev: &Device) {
+    let b = points(2048, 10);
+    let s = vec![[5, 0, 0, 0]; 2048];
+    if dev.name().contains("llvmpipe") {
+        let flat: Vec<u64> = s.iter().flatten().copied().collect();
+        let pts: Vec<u64> = b
+            .iter()
+            .flat_map(|p| [limbs(p.x.into_bigint()), limbs(p.y.into_bigint())].concat())
+            .collect();
+        let (s, b) = (dev.upload(&flat).unwrap(), dev.upload(&pts).unwrap());
+        let err = bn254::msm(dev, &s, &b).unwrap_err().to_string();
+        assert!(
+            err.contains("llvmpipe") && err.contains("CPU backend"),
+            "{err}"
+        );
+        let (s1, b1) = (&vec![[5, 0, 0, 0]; 1000], &points(1000, 10));
+        let (got, want) = both(dev, s1, b1);
+        assert_eq!(got, want, "1000 equal scalars on {}", dev.name());
+        return;
+    }
+    let (got, want) = both(dev, &s, &b);
+    assert_eq!(got, want, "on {}", dev.name());
+}

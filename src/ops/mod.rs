@@ -168,7 +168,7 @@ impl Element for crate::bf16 {
 /// (`LP_MAX_TGSI_LOOP_ITERATIONS`, one counter for all the loops of an invocation, in Mesa
 /// 22.3's gallivm), so a long loop gives wrong results without an error; each operator states
 /// its kernel's `max_blocks`, measured there less 5% (other versions unroll differently).
-fn within_llvmpipe_loops(
+pub(crate) fn within_llvmpipe_loops(
     dev: &Device,
     kernel: &'static str,
     blocks: usize,
