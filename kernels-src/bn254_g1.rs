@@ -140,6 +140,46 @@ pub fn fq_mul_b3(o: &mut [u64; 4], a: &[u64; 4]) {
     fq_add(o, &a8, a);
 }
 
+/// The end both complete additions share (Renes-Costello-Batina algorithms 7 and 8 from
+/// `t0 + t0`): from `t0 = x1 x2`, `t1 = y1 y2`, `t2 = z1 z2` (z1 for an affine second point),
+/// `t3 = x1 y2 + x2 y1`, `t4 = y1 z2 + y2 z1` and `y3 = x1 z2 + x2 z1`, the sum into
+/// `(x1 : y1 : z1)`. `t4` may be unreduced (below 2q): it is only a factor.
+#[kernel_fn]
+#[allow(clippy::too_many_arguments)]
+pub fn g1_add_end(
+    x1: &mut [u64; 4],
+    y1: &mut [u64; 4],
+    z1: &mut [u64; 4],
+    t0: &[u64; 4],
+    t1: &[u64; 4],
+    t2: &[u64; 4],
+    t3: &[u64; 4],
+    t4: &[u64; 4],
+    y3: &[u64; 4],
+) {
+    let mut u = [0u64; 4];
+    let mut v = [0u64; 4];
+    let mut t03 = [0u64; 4];
+    fq_add(&mut u, t0, t0);
+    fq_add_lazy(&mut t03, &u, t0); // 3 x1 x2, a factor only
+    fq_mul_b3(&mut u, t2);
+    let mut z3 = [0u64; 4];
+    fq_add(&mut z3, t1, &u);
+    let mut s1 = [0u64; 4];
+    fq_sub(&mut s1, t1, &u);
+    let mut b3y = [0u64; 4];
+    fq_mul_b3(&mut b3y, y3);
+    fq_mul(&mut u, t4, &b3y);
+    fq_mul(&mut v, t3, &s1);
+    fq_sub(x1, &v, &u);
+    fq_mul(&mut u, &b3y, &t03);
+    fq_mul(&mut v, &s1, &z3);
+    fq_add(y1, &v, &u);
+    fq_mul(&mut u, &t03, t3);
+    fq_mul(&mut v, &z3, t4);
+    fq_add(z1, &v, &u);
+}
+
 /// `(x1 : y1 : z1) += (x2 : y2 : z2)`, complete projective addition (Renes-Costello-Batina
 /// algorithm 7, a = 0): 12 products, right for every pair, equal points and the identity
 /// included. Doubling passes a copy of the point as the second.
@@ -179,25 +219,7 @@ pub fn g1_add(
     fq_add(&mut u, &t0, &t2);
     let mut y3 = [0u64; 4];
     fq_sub(&mut y3, &w, &u); // x1 z2 + x2 z1
-    fq_add(&mut u, &t0, &t0);
-    fq_add_lazy(&mut v, &u, &t0);
-    limbs_copy(&mut t0, &v); // 3 x1 x2, a factor only
-    fq_mul_b3(&mut u, &t2);
-    let mut z3 = [0u64; 4];
-    fq_add(&mut z3, &t1, &u);
-    fq_sub(&mut v, &t1, &u);
-    limbs_copy(&mut t1, &v);
-    fq_mul_b3(&mut u, &y3);
-    limbs_copy(&mut y3, &u);
-    fq_mul(&mut u, &t4, &y3);
-    fq_mul(&mut v, &t3, &t1);
-    fq_sub(x1, &v, &u);
-    fq_mul(&mut u, &y3, &t0);
-    fq_mul(&mut v, &t1, &z3);
-    fq_add(y1, &v, &u);
-    fq_mul(&mut u, &t0, &t3);
-    fq_mul(&mut v, &z3, &t4);
-    fq_add(z1, &v, &u);
+    g1_add_end(x1, y1, z1, &t0, &t1, &t2, &t3, &t4, &y3);
 }
 
 /// `(x1 : y1 : z1) += (x2, y2)` for an affine `(x2, y2)` that is not the identity
@@ -229,25 +251,9 @@ pub fn g1_add_affine(
     fq_mul(&mut u, x2, z1);
     let mut y3 = [0u64; 4];
     fq_add(&mut y3, &u, x1); // x1 + x2 z1
-    fq_add(&mut u, &t0, &t0);
-    fq_add_lazy(&mut v, &u, &t0);
-    limbs_copy(&mut t0, &v); // 3 x1 x2, a factor only
-    fq_mul_b3(&mut u, z1);
-    let mut z3 = [0u64; 4];
-    fq_add(&mut z3, &t1, &u);
-    fq_sub(&mut v, &t1, &u);
-    limbs_copy(&mut t1, &v);
-    fq_mul_b3(&mut u, &y3);
-    limbs_copy(&mut y3, &u);
-    fq_mul(&mut u, &t4, &y3);
-    fq_mul(&mut v, &t3, &t1);
-    fq_sub(x1, &v, &u);
-    fq_mul(&mut u, &y3, &t0);
-    fq_mul(&mut v, &t1, &z3);
-    fq_add(y1, &v, &u);
-    fq_mul(&mut u, &t0, &t3);
-    fq_mul(&mut v, &z3, &t4);
-    fq_add(z1, &v, &u);
+                             // z1 is an output of the common end: its copy is the input.
+    limbs_copy(&mut w, z1);
+    g1_add_end(x1, y1, z1, &t0, &t1, &w, &t3, &t4, &y3);
 }
 
 /// Slot `k` of `pts` (a point at limbs `12k..12k + 12`), the identity `(0 : 1 : 0)`
