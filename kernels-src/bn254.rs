@@ -90,8 +90,8 @@ pub fn fr_mac(t: &mut [u64; 6], a0: u64, a1: u64, a2: u64, a3: u64, b: u64) {
     t[5] = t[5] + c4 as u64;
 }
 
-/// `a = a * b / 2^256` mod r (Montgomery multiplication, CIOS) for `a`, `b` below r; the
-/// result is canonical. Per limb `b[i]`: `t += a b[i]`, then `t += m r` with
+/// `a = a * b / 2^256` mod r (Montgomery multiplication, CIOS) for `a b < r 2^256` (both
+/// below r, or `a` any 256-bit value and `b` below r); the result is canonical. Per limb `b[i]`: `t += a b[i]`, then `t += m r` with
 /// `m = t[0] * (-1/r mod 2^64)`, which zeroes `t[0]`, and a shift by one limb.
 #[kernel_fn]
 pub fn fr_mont_mul(a: &mut [u64; 4], b: &[u64; 4]) {
@@ -202,8 +202,10 @@ pub fn bn254_fr_sub(a: &[u64], b: &[u64], out: &mut [u64]) {
     }
 }
 
-/// `out[e] = a[e] * b[e]` mod r: two Montgomery multiplications, `mont(mont(a, b), R^2)`, with
-/// `R^2 mod r` as a constant. Launch `Grid::linear(len / 4)`.
+/// `out[e] = a[e] * b[e]` mod r. The 512-bit product `hi 2^256 + lo` (16 limb products), then
+/// `hi 2^256 mod r` as one Montgomery multiplication, `mont(hi, R^2 mod r)` (`hi < 2^256` and
+/// `R^2 mod r < r` keep the product below `r 2^256`, as CIOS needs), plus `lo` reduced: 52
+/// limb products where `mont(mont(a, b), R^2)` takes 72. Launch `Grid::linear(len / 4)`.
 #[compute_kernel(workgroup_size = 256)]
 pub fn bn254_fr_mul(a: &[u64], b: &[u64], out: &mut [u64]) {
     let e = global_id().x;
@@ -212,12 +214,39 @@ pub fn bn254_fr_mul(a: &[u64], b: &[u64], out: &mut [u64]) {
         let mut y = [0u64; 4];
         fr_load(&mut x, a, e);
         fr_load(&mut y, b, e);
-        fr_mont_mul(&mut x, &y);
+        // Limb i of the product is the bottom of the running sum after its i-th row.
+        let mut t = [0u64; 6];
+        let mut lo = [0u64; 4];
+        for i in 0..4u32 {
+            fr_mac(&mut t, x[0], x[1], x[2], x[3], y[i]);
+            lo[i] = t[0];
+            t[0] = t[1];
+            t[1] = t[2];
+            t[2] = t[3];
+            t[3] = t[4];
+            t[4] = t[5];
+            t[5] = 0u64;
+        }
+        x[0] = t[0];
+        x[1] = t[1];
+        x[2] = t[2];
+        x[3] = t[3];
         y[0] = 0x1bb8_e645_ae21_6da7u64;
         y[1] = 0x53fe_3ab1_e35c_59e3u64;
         y[2] = 0x8c49_833d_53bb_8085u64;
         y[3] = 0x0216_d0b1_7f4e_44a5u64;
         fr_mont_mul(&mut x, &y);
+        fr_reduce(&mut lo);
+        // Both below r < 2^254: no carry out of 256 bits.
+        let (s0, c0) = x[0].overflowing_add(lo[0]);
+        let (s1, c1) = x[1].carrying_add(lo[1], c0);
+        let (s2, c2) = x[2].carrying_add(lo[2], c1);
+        let (s3, _) = x[3].carrying_add(lo[3], c2);
+        x[0] = s0;
+        x[1] = s1;
+        x[2] = s2;
+        x[3] = s3;
+        fr_sub_r(&mut x);
         limbs_store(&x, out, e);
     }
 }
