@@ -5,15 +5,17 @@
 //! subtractions of 4r, 2r and r reduce it, as 2^256 < 8r), and every output is canonical.
 //! Products use Montgomery multiplication with R = 2^256 in the CIOS form (Koç, Acar and
 //! Kaliski, "Analyzing and comparing Montgomery multiplication algorithms", 1996), as
-//! arkworks' `ark-ff` and gnark do; a canonical product `a b` is `mont(mont(a, b), R^2)`.
-//! `kernelforge::zk::bn254` launches these kernels.
+//! arkworks' `ark-ff` and gnark do; a canonical product `a b` is the 512-bit product's high
+//! half times 2^256 (`mont(hi, R^2)`, kernels-src/bn254_g1.rs's `mont_mul`) plus its low half.
+//! The limb helpers here (`limbs_mac`, `mod_sub`, ...) take the modulus as arguments, and Fq's
+//! kernels use them too. `kernelforge::zk::bn254` launches these kernels.
 
 use kernelforge::prelude::*;
 
 /// `x = x - m` where `x >= m` (`x` four limbs, `m` given by its limbs): the constant-time
 /// conditional subtraction that reduces a value below `2m` to below `m`.
 #[kernel_fn]
-pub fn fr_sub_if_ge(x: &mut [u64; 4], m0: u64, m1: u64, m2: u64, m3: u64) {
+pub fn limbs_sub_if_ge(x: &mut [u64; 4], m0: u64, m1: u64, m2: u64, m3: u64) {
     let (d0, b0) = x[0].overflowing_sub(m0);
     let (d1, b1) = x[1].borrowing_sub(m1, b0);
     let (d2, b2) = x[2].borrowing_sub(m2, b1);
@@ -29,7 +31,7 @@ pub fn fr_sub_if_ge(x: &mut [u64; 4], m0: u64, m1: u64, m2: u64, m3: u64) {
 /// `x = x - r` where `x >= r`: `x` below 2r made canonical.
 #[kernel_fn]
 pub fn fr_sub_r(x: &mut [u64; 4]) {
-    fr_sub_if_ge(
+    limbs_sub_if_ge(
         x,
         0x43e1_f593_f000_0001u64,
         0x2833_e848_79b9_7091u64,
@@ -41,14 +43,14 @@ pub fn fr_sub_r(x: &mut [u64; 4]) {
 /// `x` mod r for any 256-bit `x`: conditional subtractions of 4r, 2r and r.
 #[kernel_fn]
 pub fn fr_reduce(x: &mut [u64; 4]) {
-    fr_sub_if_ge(
+    limbs_sub_if_ge(
         x,
         0x0f87_d64f_c000_0004u64,
         0xa0cf_a121_e6e5_c245u64,
         0xe141_16da_0605_6174u64,
         0xc191_39cb_84c6_80a6u64,
     );
-    fr_sub_if_ge(
+    limbs_sub_if_ge(
         x,
         0x87c3_eb27_e000_0002u64,
         0x5067_d090_f372_e122u64,
@@ -65,7 +67,7 @@ pub fn fr_reduce(x: &mut [u64; 4]) {
 /// 1.7x slower on the CPU: LLVM no longer formed `adc` chains of them.)
 #[kernel_fn]
 #[allow(clippy::too_many_arguments)]
-pub fn fr_mac(t: &mut [u64; 6], a0: u64, a1: u64, a2: u64, a3: u64, b: u64) {
+pub fn limbs_mac(t: &mut [u64; 6], a0: u64, a1: u64, a2: u64, a3: u64, b: u64) {
     let (l0, h0) = a0.widening_mul(b);
     let (s0, c0) = t[0].overflowing_add(l0);
     t[0] = s0;
@@ -90,37 +92,65 @@ pub fn fr_mac(t: &mut [u64; 6], a0: u64, a1: u64, a2: u64, a3: u64, b: u64) {
     t[5] = t[5] + c4 as u64;
 }
 
-/// `a = a * b / 2^256` mod r (Montgomery multiplication, CIOS) for `a b < r 2^256` (both
-/// below r, or `a` any 256-bit value and `b` below r); the result is canonical. Per limb `b[i]`: `t += a b[i]`, then `t += m r` with
-/// `m = t[0] * (-1/r mod 2^64)`, which zeroes `t[0]`, and a shift by one limb.
+/// `t = t / 2^64`: the running sum's shift by one limb after each row of a product.
 #[kernel_fn]
-pub fn fr_mont_mul(a: &mut [u64; 4], b: &[u64; 4]) {
-    let mut t = [0u64; 6];
-    let (a0, a1, a2, a3) = (a[0], a[1], a[2], a[3]);
-    for i in 0..4u32 {
-        fr_mac(&mut t, a0, a1, a2, a3, b[i]);
-        let m = t[0] * 0xc2e1_f593_efff_ffffu64;
-        fr_mac(
-            &mut t,
-            0x43e1_f593_f000_0001u64,
-            0x2833_e848_79b9_7091u64,
-            0xb850_45b6_8181_585du64,
-            0x3064_4e72_e131_a029u64,
-            m,
-        );
-        t[0] = t[1];
-        t[1] = t[2];
-        t[2] = t[3];
-        t[3] = t[4];
-        t[4] = t[5];
-        t[5] = 0u64;
-    }
-    // `t` is below 2r, and below 2^256 since 2r is.
-    a[0] = t[0];
-    a[1] = t[1];
-    a[2] = t[2];
-    a[3] = t[3];
-    fr_sub_r(a);
+pub fn limbs_shift(t: &mut [u64; 6]) {
+    t[0] = t[1];
+    t[1] = t[2];
+    t[2] = t[3];
+    t[3] = t[4];
+    t[4] = t[5];
+    t[5] = 0u64;
+}
+
+/// `o = a + b`, not reduced, for `a`, `b` below a modulus `m < 2^254` (no carry out of 256
+/// bits): below `2m`, which `mont_mul` takes as a factor. For a sum that is only a factor of a
+/// product; `mod_add` reduces it.
+#[kernel_fn]
+pub fn limbs_add(o: &mut [u64; 4], a: &[u64; 4], b: &[u64; 4]) {
+    let (s0, c0) = a[0].overflowing_add(b[0]);
+    let (s1, c1) = a[1].carrying_add(b[1], c0);
+    let (s2, c2) = a[2].carrying_add(b[2], c1);
+    let (s3, _) = a[3].carrying_add(b[3], c2);
+    o[0] = s0;
+    o[1] = s1;
+    o[2] = s2;
+    o[3] = s3;
+}
+
+/// `o = a + b mod m` for `a`, `b` below `m < 2^254` given by its limbs.
+#[kernel_fn]
+pub fn mod_add(o: &mut [u64; 4], a: &[u64; 4], b: &[u64; 4], m0: u64, m1: u64, m2: u64, m3: u64) {
+    limbs_add(o, a, b);
+    limbs_sub_if_ge(o, m0, m1, m2, m3);
+}
+
+/// `o = a - b mod m` for `a`, `b` below `m` given by its limbs: the difference, plus `m` where
+/// it borrowed (the sum's carry out then cancels the borrow).
+#[kernel_fn]
+pub fn mod_sub(o: &mut [u64; 4], a: &[u64; 4], b: &[u64; 4], m0: u64, m1: u64, m2: u64, m3: u64) {
+    let (d0, b0) = a[0].overflowing_sub(b[0]);
+    let (d1, b1) = a[1].borrowing_sub(b[1], b0);
+    let (d2, b2) = a[2].borrowing_sub(b[2], b1);
+    let (d3, b3) = a[3].borrowing_sub(b[3], b2);
+    let k = 0u64.wrapping_sub(b3 as u64);
+    let (s0, c0) = d0.overflowing_add(m0 & k);
+    let (s1, c1) = d1.carrying_add(m1 & k, c0);
+    let (s2, c2) = d2.carrying_add(m2 & k, c1);
+    let (s3, _) = d3.carrying_add(m3 & k, c2);
+    o[0] = s0;
+    o[1] = s1;
+    o[2] = s2;
+    o[3] = s3;
+}
+
+/// `dst = src`, limb by limb (the kernel language copies arrays by their elements).
+#[kernel_fn]
+pub fn limbs_copy(dst: &mut [u64; 4], src: &[u64; 4]) {
+    dst[0] = src[0];
+    dst[1] = src[1];
+    dst[2] = src[2];
+    dst[3] = src[3];
 }
 
 /// Element `e` of `s` (limbs `4e..4e + 4`), as it is, into `x`.
@@ -160,22 +190,21 @@ pub fn bn254_fr_add(a: &[u64], b: &[u64], out: &mut [u64]) {
         let mut y = [0u64; 4];
         fr_load(&mut x, a, e);
         fr_load(&mut y, b, e);
-        // Both below r < 2^254, so the sum has no carry out of 256 bits.
-        let (s0, c0) = x[0].overflowing_add(y[0]);
-        let (s1, c1) = x[1].carrying_add(y[1], c0);
-        let (s2, c2) = x[2].carrying_add(y[2], c1);
-        let (s3, _) = x[3].carrying_add(y[3], c2);
-        x[0] = s0;
-        x[1] = s1;
-        x[2] = s2;
-        x[3] = s3;
-        fr_sub_r(&mut x);
-        limbs_store(&x, out, e);
+        let mut z = [0u64; 4];
+        mod_add(
+            &mut z,
+            &x,
+            &y,
+            0x43e1_f593_f000_0001u64,
+            0x2833_e848_79b9_7091u64,
+            0xb850_45b6_8181_585du64,
+            0x3064_4e72_e131_a029u64,
+        );
+        limbs_store(&z, out, e);
     }
 }
 
-/// `out[e] = a[e] - b[e]` mod r: the difference, plus r where it borrowed. Launch
-/// `Grid::linear(len / 4)`.
+/// `out[e] = a[e] - b[e]` mod r. Launch `Grid::linear(len / 4)`.
 #[compute_kernel(workgroup_size = 256)]
 pub fn bn254_fr_sub(a: &[u64], b: &[u64], out: &mut [u64]) {
     let e = global_id().x;
@@ -184,21 +213,17 @@ pub fn bn254_fr_sub(a: &[u64], b: &[u64], out: &mut [u64]) {
         let mut y = [0u64; 4];
         fr_load(&mut x, a, e);
         fr_load(&mut y, b, e);
-        let (d0, b0) = x[0].overflowing_sub(y[0]);
-        let (d1, b1) = x[1].borrowing_sub(y[1], b0);
-        let (d2, b2) = x[2].borrowing_sub(y[2], b1);
-        let (d3, b3) = x[3].borrowing_sub(y[3], b2);
-        // r where the difference borrowed, else 0; the sum's carry out cancels the borrow.
-        let k = 0u64.wrapping_sub(b3 as u64);
-        let (s0, c0) = d0.overflowing_add(0x43e1_f593_f000_0001u64 & k);
-        let (s1, c1) = d1.carrying_add(0x2833_e848_79b9_7091u64 & k, c0);
-        let (s2, c2) = d2.carrying_add(0xb850_45b6_8181_585du64 & k, c1);
-        let (s3, _) = d3.carrying_add(0x3064_4e72_e131_a029u64 & k, c2);
-        x[0] = s0;
-        x[1] = s1;
-        x[2] = s2;
-        x[3] = s3;
-        limbs_store(&x, out, e);
+        let mut z = [0u64; 4];
+        mod_sub(
+            &mut z,
+            &x,
+            &y,
+            0x43e1_f593_f000_0001u64,
+            0x2833_e848_79b9_7091u64,
+            0xb850_45b6_8181_585du64,
+            0x3064_4e72_e131_a029u64,
+        );
+        limbs_store(&z, out, e);
     }
 }
 
@@ -218,14 +243,9 @@ pub fn bn254_fr_mul(a: &[u64], b: &[u64], out: &mut [u64]) {
         let mut t = [0u64; 6];
         let mut lo = [0u64; 4];
         for i in 0..4u32 {
-            fr_mac(&mut t, x[0], x[1], x[2], x[3], y[i]);
+            limbs_mac(&mut t, x[0], x[1], x[2], x[3], y[i]);
             lo[i] = t[0];
-            t[0] = t[1];
-            t[1] = t[2];
-            t[2] = t[3];
-            t[3] = t[4];
-            t[4] = t[5];
-            t[5] = 0u64;
+            limbs_shift(&mut t);
         }
         x[0] = t[0];
         x[1] = t[1];
@@ -235,18 +255,27 @@ pub fn bn254_fr_mul(a: &[u64], b: &[u64], out: &mut [u64]) {
         y[1] = 0x53fe_3ab1_e35c_59e3u64;
         y[2] = 0x8c49_833d_53bb_8085u64;
         y[3] = 0x0216_d0b1_7f4e_44a5u64;
-        fr_mont_mul(&mut x, &y);
+        let mut h = [0u64; 4];
+        super::bn254_g1::mont_mul(
+            &mut h,
+            &x,
+            &y,
+            0x43e1_f593_f000_0001u64,
+            0x2833_e848_79b9_7091u64,
+            0xb850_45b6_8181_585du64,
+            0x3064_4e72_e131_a029u64,
+            0xc2e1_f593_efff_ffffu64,
+        );
         fr_reduce(&mut lo);
-        // Both below r < 2^254: no carry out of 256 bits.
-        let (s0, c0) = x[0].overflowing_add(lo[0]);
-        let (s1, c1) = x[1].carrying_add(lo[1], c0);
-        let (s2, c2) = x[2].carrying_add(lo[2], c1);
-        let (s3, _) = x[3].carrying_add(lo[3], c2);
-        x[0] = s0;
-        x[1] = s1;
-        x[2] = s2;
-        x[3] = s3;
-        fr_sub_r(&mut x);
+        mod_add(
+            &mut x,
+            &h,
+            &lo,
+            0x43e1_f593_f000_0001u64,
+            0x2833_e848_79b9_7091u64,
+            0xb850_45b6_8181_585du64,
+            0x3064_4e72_e131_a029u64,
+        );
         limbs_store(&x, out, e);
     }
 }

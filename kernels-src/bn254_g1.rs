@@ -13,19 +13,15 @@
 
 use kernelforge::prelude::*;
 
-/// `dst = src`, limb by limb (the kernel language copies arrays by their elements).
-#[kernel_fn]
-pub fn limbs_copy(dst: &mut [u64; 4], src: &[u64; 4]) {
-    dst[0] = src[0];
-    dst[1] = src[1];
-    dst[2] = src[2];
-    dst[3] = src[3];
-}
-
-/// `o = a b / 2^256 mod m` (Montgomery multiplication, CIOS, as `fr_mont_mul`) for `a`, `b`
-/// below `2m`, `m < 2^254` given by its limbs and `minv = -1/m mod 2^64`; `o` is canonical
-/// (the sum `a b + M m`, `M < 2^256`, is below `(4m + 2^256) m`, so `o` is below `2m` before
-/// the last subtraction).
+/// `o = a b / 2^256 mod m` (Montgomery multiplication, CIOS) for `m < 2^254` given by its limbs
+/// and `minv = -1/m mod 2^64`, and `a b < 4 m^2` or `a b < m 2^256` (factors below 2m, or
+/// one any 256-bit value and the other below m); `o` is canonical. Per limb `b[i]`:
+/// `t += a b[i]`, then `t += k m` with `k = t[0] minv`, which zeroes `t[0]`, and a shift by one
+/// limb. The sum `a b + K m`, `K < 2^256`, is then below `2m 2^256`, so `o` is below `2m`
+/// before the last subtraction. BN254's Fr and Fq both use it: it lives here, beside `fq_mul`,
+/// because the helper chain finds a helper's own callees only where the helper is reached
+/// directly from a kernel or from a helper of the same module (`bn254_fr_mul` calls it
+/// directly; `fq_mul` would not reach it in kernels-src/bn254.rs).
 #[kernel_fn]
 #[allow(clippy::too_many_arguments)]
 pub fn mont_mul(
@@ -40,22 +36,16 @@ pub fn mont_mul(
 ) {
     let mut t = [0u64; 6];
     for i in 0..4u32 {
-        super::bn254::fr_mac(&mut t, a[0], a[1], a[2], a[3], b[i]);
-        let m = t[0] * minv;
-        super::bn254::fr_mac(&mut t, m0, m1, m2, m3, m);
-        t[0] = t[1];
-        t[1] = t[2];
-        t[2] = t[3];
-        t[3] = t[4];
-        t[4] = t[5];
-        t[5] = 0u64;
+        super::bn254::limbs_mac(&mut t, a[0], a[1], a[2], a[3], b[i]);
+        let k = t[0] * minv;
+        super::bn254::limbs_mac(&mut t, m0, m1, m2, m3, k);
+        super::bn254::limbs_shift(&mut t);
     }
-    // Below 2m, so below 2^256.
     o[0] = t[0];
     o[1] = t[1];
     o[2] = t[2];
     o[3] = t[3];
-    super::bn254::fr_sub_if_ge(o, m0, m1, m2, m3);
+    super::bn254::limbs_sub_if_ge(o, m0, m1, m2, m3);
 }
 
 /// `o = a b / 2^256 mod q`: the product of two Montgomery-form elements in Montgomery form,
@@ -74,18 +64,11 @@ pub fn fq_mul(o: &mut [u64; 4], a: &[u64; 4], b: &[u64; 4]) {
     );
 }
 
-/// `o = a + b mod q` for `a`, `b` below q (below 2^254, so the sum does not carry out).
+/// `o = a + b mod q` for `a`, `b` below q.
 #[kernel_fn]
 pub fn fq_add(o: &mut [u64; 4], a: &[u64; 4], b: &[u64; 4]) {
-    let (s0, c0) = a[0].overflowing_add(b[0]);
-    let (s1, c1) = a[1].carrying_add(b[1], c0);
-    let (s2, c2) = a[2].carrying_add(b[2], c1);
-    let (s3, _) = a[3].carrying_add(b[3], c2);
-    o[0] = s0;
-    o[1] = s1;
-    o[2] = s2;
-    o[3] = s3;
-    super::bn254::fr_sub_if_ge(
+    super::bn254::limbs_add(o, a, b);
+    super::bn254::limbs_sub_if_ge(
         o,
         0x3c20_8c16_d87c_fd47u64,
         0x9781_6a91_6871_ca8du64,
@@ -94,37 +77,41 @@ pub fn fq_add(o: &mut [u64; 4], a: &[u64; 4], b: &[u64; 4]) {
     );
 }
 
-/// `o = a + b` for `a`, `b` below q, not reduced: below 2q, which `fq_mul` takes (its
-/// Montgomery product is canonical for factors below 2q, as 4q < 2^256). Only for sums that
-/// are factors of a product and nothing else.
-#[kernel_fn]
-pub fn fq_add_lazy(o: &mut [u64; 4], a: &[u64; 4], b: &[u64; 4]) {
-    let (s0, c0) = a[0].overflowing_add(b[0]);
-    let (s1, c1) = a[1].carrying_add(b[1], c0);
-    let (s2, c2) = a[2].carrying_add(b[2], c1);
-    let (s3, _) = a[3].carrying_add(b[3], c2);
-    o[0] = s0;
-    o[1] = s1;
-    o[2] = s2;
-    o[3] = s3;
-}
-
-/// `o = a - b mod q` for `a`, `b` below q: the difference, plus q where it borrowed.
+/// `o = a - b mod q` for `a`, `b` below q.
 #[kernel_fn]
 pub fn fq_sub(o: &mut [u64; 4], a: &[u64; 4], b: &[u64; 4]) {
-    let (d0, b0) = a[0].overflowing_sub(b[0]);
-    let (d1, b1) = a[1].borrowing_sub(b[1], b0);
-    let (d2, b2) = a[2].borrowing_sub(b[2], b1);
-    let (d3, b3) = a[3].borrowing_sub(b[3], b2);
-    let k = 0u64.wrapping_sub(b3 as u64);
-    let (s0, c0) = d0.overflowing_add(0x3c20_8c16_d87c_fd47u64 & k);
-    let (s1, c1) = d1.carrying_add(0x9781_6a91_6871_ca8du64 & k, c0);
-    let (s2, c2) = d2.carrying_add(0xb850_45b6_8181_585du64 & k, c1);
-    let (s3, _) = d3.carrying_add(0x3064_4e72_e131_a029u64 & k, c2);
-    o[0] = s0;
-    o[1] = s1;
-    o[2] = s2;
-    o[3] = s3;
+    super::bn254::mod_sub(
+        o,
+        a,
+        b,
+        0x3c20_8c16_d87c_fd47u64,
+        0x9781_6a91_6871_ca8du64,
+        0xb850_45b6_8181_585du64,
+        0x3064_4e72_e131_a029u64,
+    );
+}
+
+/// `o = a1 b2 + a2 b1 mod q` from `ta = a1 a2` and `tb = b1 b2`: `(a1 + b1)(a2 + b2) - ta - tb`,
+/// one product where two would do (the cross terms of the addition formulas).
+#[kernel_fn]
+pub fn fq_cross(
+    o: &mut [u64; 4],
+    a1: &[u64; 4],
+    b1: &[u64; 4],
+    a2: &[u64; 4],
+    b2: &[u64; 4],
+    ta: &[u64; 4],
+    tb: &[u64; 4],
+) {
+    let mut u = [0u64; 4];
+    let mut v = [0u64; 4];
+    let mut w = [0u64; 4];
+    // Unreduced sums: they are only factors.
+    super::bn254::limbs_add(&mut u, a1, b1);
+    super::bn254::limbs_add(&mut v, a2, b2);
+    fq_mul(&mut w, &u, &v);
+    fq_add(&mut u, ta, tb);
+    fq_sub(o, &w, &u);
 }
 
 /// `o = 9 a mod q` (`9 = 3 b`, the curve constant of the addition formulas), by additions:
@@ -161,7 +148,7 @@ pub fn g1_add_end(
     let mut v = [0u64; 4];
     let mut t03 = [0u64; 4];
     fq_add(&mut u, t0, t0);
-    fq_add_lazy(&mut t03, &u, t0); // 3 x1 x2, a factor only
+    super::bn254::limbs_add(&mut t03, &u, t0); // 3 x1 x2, a factor only
     fq_mul_b3(&mut u, t2);
     let mut z3 = [0u64; 4];
     fq_add(&mut z3, t1, &u);
@@ -195,30 +182,15 @@ pub fn g1_add(
     let mut t0 = [0u64; 4];
     let mut t1 = [0u64; 4];
     let mut t2 = [0u64; 4];
-    let mut t3 = [0u64; 4];
-    let mut t4 = [0u64; 4];
-    let mut u = [0u64; 4];
-    let mut v = [0u64; 4];
-    let mut w = [0u64; 4];
     fq_mul(&mut t0, x1, x2);
     fq_mul(&mut t1, y1, y2);
     fq_mul(&mut t2, z1, z2);
-    fq_add_lazy(&mut u, x1, y1);
-    fq_add_lazy(&mut v, x2, y2);
-    fq_mul(&mut w, &u, &v);
-    fq_add(&mut u, &t0, &t1);
-    fq_sub(&mut t3, &w, &u); // x1 y2 + x2 y1
-    fq_add_lazy(&mut u, y1, z1);
-    fq_add_lazy(&mut v, y2, z2);
-    fq_mul(&mut w, &u, &v);
-    fq_add(&mut u, &t1, &t2);
-    fq_sub(&mut t4, &w, &u); // y1 z2 + y2 z1
-    fq_add_lazy(&mut u, x1, z1);
-    fq_add_lazy(&mut v, x2, z2);
-    fq_mul(&mut w, &u, &v);
-    fq_add(&mut u, &t0, &t2);
+    let mut t3 = [0u64; 4];
+    let mut t4 = [0u64; 4];
     let mut y3 = [0u64; 4];
-    fq_sub(&mut y3, &w, &u); // x1 z2 + x2 z1
+    fq_cross(&mut t3, x1, y1, x2, y2, &t0, &t1); // x1 y2 + x2 y1
+    fq_cross(&mut t4, y1, z1, y2, z2, &t1, &t2); // y1 z2 + y2 z1
+    fq_cross(&mut y3, x1, z1, x2, z2, &t0, &t2); // x1 z2 + x2 z1
     g1_add_end(x1, y1, z1, &t0, &t1, &t2, &t3, &t4, &y3);
 }
 
@@ -234,26 +206,21 @@ pub fn g1_add_affine(
 ) {
     let mut t0 = [0u64; 4];
     let mut t1 = [0u64; 4];
-    let mut t3 = [0u64; 4];
-    let mut t4 = [0u64; 4];
-    let mut u = [0u64; 4];
-    let mut v = [0u64; 4];
-    let mut w = [0u64; 4];
     fq_mul(&mut t0, x1, x2);
     fq_mul(&mut t1, y1, y2);
-    fq_add_lazy(&mut u, x2, y2);
-    fq_add_lazy(&mut v, x1, y1);
-    fq_mul(&mut w, &u, &v);
-    fq_add(&mut u, &t0, &t1);
-    fq_sub(&mut t3, &w, &u); // x1 y2 + x2 y1
+    let mut t3 = [0u64; 4];
+    fq_cross(&mut t3, x1, y1, x2, y2, &t0, &t1); // x1 y2 + x2 y1
+    let mut u = [0u64; 4];
+    let mut t4 = [0u64; 4];
     fq_mul(&mut u, y2, z1);
-    fq_add_lazy(&mut t4, &u, y1); // y1 + y2 z1, a factor only
+    super::bn254::limbs_add(&mut t4, &u, y1); // y1 + y2 z1, unreduced: a factor only
     fq_mul(&mut u, x2, z1);
     let mut y3 = [0u64; 4];
     fq_add(&mut y3, &u, x1); // x1 + x2 z1
                              // z1 is an output of the common end: its copy is the input.
-    limbs_copy(&mut w, z1);
-    g1_add_end(x1, y1, z1, &t0, &t1, &w, &t3, &t4, &y3);
+    let mut z = [0u64; 4];
+    super::bn254::limbs_copy(&mut z, z1);
+    g1_add_end(x1, y1, z1, &t0, &t1, &z, &t3, &t4, &y3);
 }
 
 /// Slot `k` of `pts` (a point at limbs `12k..12k + 12`), the identity `(0 : 1 : 0)`
@@ -366,8 +333,8 @@ pub fn bn254_msm_buckets(bases_m: &[u64], entries: &[u32], starts: &[u32], sums:
             super::bn254::limbs_load(&mut qy, bases_m, 2 * p + 1);
         }
         for k in start..end {
-            limbs_copy(&mut px, &qx);
-            limbs_copy(&mut py, &qy);
+            super::bn254::limbs_copy(&mut px, &qx);
+            super::bn254::limbs_copy(&mut py, &qy);
             if k + 1 < end {
                 let p = entries[k + 1] & 0x7fff_ffffu32;
                 super::bn254::limbs_load(&mut qx, bases_m, 2 * p);
@@ -375,7 +342,7 @@ pub fn bn254_msm_buckets(bases_m: &[u64], entries: &[u32], starts: &[u32], sums:
             }
             if entries[k] >= 0x8000_0000u32 {
                 fq_sub(&mut ny, &zero, &py);
-                limbs_copy(&mut py, &ny);
+                super::bn254::limbs_copy(&mut py, &ny);
             }
             g1_add_affine(&mut x, &mut y, &mut z, &px, &py);
         }
@@ -497,7 +464,7 @@ pub fn bn254_msm_finish(windows: &[u64], c: u32, out: &mut [u64]) {
             e[2] = 0xb850_45b6_8181_585du64;
             e[3] = 0x3064_4e72_e131_a029u64;
             let mut inv = [0u64; 4];
-            limbs_copy(&mut inv, &z);
+            super::bn254::limbs_copy(&mut inv, &z);
             let mut m = [0u64; 4];
             let mut t = [0u64; 4];
             // Even steps square, odd ones multiply by z where the bit is set: one product in
@@ -505,14 +472,14 @@ pub fn bn254_msm_finish(windows: &[u64], c: u32, out: &mut [u64]) {
             for k in 0..506u32 {
                 let bit = 252 - k / 2;
                 if k % 2 == 0 {
-                    limbs_copy(&mut m, &inv);
+                    super::bn254::limbs_copy(&mut m, &inv);
                 } else if ((e[bit / 64] >> (bit % 64)) & 1u64) == 1u64 {
-                    limbs_copy(&mut m, &z);
+                    super::bn254::limbs_copy(&mut m, &z);
                 } else {
                     continue;
                 }
                 fq_mul(&mut t, &inv, &m);
-                limbs_copy(&mut inv, &t);
+                super::bn254::limbs_copy(&mut inv, &t);
             }
             // x / z and y / z, then out of Montgomery form (a product with 1).
             let mut one = [0u64; 4];
