@@ -65,11 +65,10 @@ fn generated_code_matches_golden_files() {
 /// embeds, because both go through `compile`; the PTX file name hashes that source.
 #[test]
 fn build_and_macro_agree_on_cuda_source() {
+    // Compiled once: compiling every kernel again for each (as this test did) took minutes.
+    let all = kernels();
     for k in kernelforge::kernels::all() {
-        let g = kernels()
-            .into_iter()
-            .find(|g| g.kernel.name == k.name)
-            .unwrap();
+        let g = all.iter().find(|g| g.kernel.name == k.name).unwrap();
         assert_eq!(g.cuda, k.cuda_source, "{}", k.name);
         assert_eq!(g.wgsl, k.wgsl_source, "{}", k.name);
         assert_eq!(g.wgsl_x4.as_deref(), k.wgsl_x4_source, "{}", k.name);
