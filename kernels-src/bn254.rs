@@ -7,7 +7,7 @@
 //! Kaliski, "Analyzing and comparing Montgomery multiplication algorithms", 1996), as
 //! arkworks' `ark-ff` and gnark do; a canonical product `a b` is the 512-bit product's high
 //! half times 2^256 (`mont(hi, R^2)`, kernels-src/bn254_g1.rs's `mont_mul`) plus its low half.
-//! The limb helpers here (`limbs_mac`, `mod_sub`, ...) take the modulus as arguments, and Fq's
+//! The limb helpers here (`limbs_mac_at`, `mod_sub`, ...) take the modulus as arguments, and Fq's
 //! kernels use them too. `kernelforge::zk::bn254` launches these kernels.
 
 use kernelforge::prelude::*;
@@ -60,47 +60,39 @@ pub fn fr_reduce(x: &mut [u64; 4]) {
     fr_sub_r(x);
 }
 
-/// `t += (a0 + a1 2^64 + a2 2^128 + a3 2^192) * b` over the six limbs of `t` (CIOS's inner
-/// loop), limb by limb with a 64-bit carry: `t[j] + a_j b + k` fits 128 bits, so its high
-/// word, the next `k`, takes the two carries of the low word's additions without overflow.
+/// `t[o..o + 6] += (a0 + a1 2^64 + a2 2^128 + a3 2^192) * b`: one row of a product, added at
+/// limb offset `o` (0..=3) of a nine-limb running sum, limb by limb with a 64-bit carry:
+/// `t[o + j] + a_j b + k` fits 128 bits, so its high word, the next `k`, takes the two carries
+/// of the low word's additions without overflow. Callers pass `o` as a literal in code written
+/// out row by row, so every index is a constant and the sum stays in registers: a loop over
+/// rows with a one-limb shift after each kept the sum in memory on the CPU (2x slower).
 /// (Two carry chains, one for the products' low halves and one for their high halves, ran
 /// 1.7x slower on the CPU: LLVM no longer formed `adc` chains of them.)
 #[kernel_fn]
 #[allow(clippy::too_many_arguments)]
-pub fn limbs_mac(t: &mut [u64; 6], a0: u64, a1: u64, a2: u64, a3: u64, b: u64) {
+pub fn limbs_mac_at(t: &mut [u64; 9], o: u32, a0: u64, a1: u64, a2: u64, a3: u64, b: u64) {
     let (l0, h0) = a0.widening_mul(b);
-    let (s0, c0) = t[0].overflowing_add(l0);
-    t[0] = s0;
+    let (s0, c0) = t[o].overflowing_add(l0);
+    t[o] = s0;
     let k0 = h0 + c0 as u64;
     let (l1, h1) = a1.widening_mul(b);
-    let (u1, c1) = t[1].overflowing_add(l1);
+    let (u1, c1) = t[o + 1].overflowing_add(l1);
     let (s1, d1) = u1.overflowing_add(k0);
-    t[1] = s1;
+    t[o + 1] = s1;
     let k1 = h1 + c1 as u64 + d1 as u64;
     let (l2, h2) = a2.widening_mul(b);
-    let (u2, c2) = t[2].overflowing_add(l2);
+    let (u2, c2) = t[o + 2].overflowing_add(l2);
     let (s2, d2) = u2.overflowing_add(k1);
-    t[2] = s2;
+    t[o + 2] = s2;
     let k2 = h2 + c2 as u64 + d2 as u64;
     let (l3, h3) = a3.widening_mul(b);
-    let (u3, c3) = t[3].overflowing_add(l3);
+    let (u3, c3) = t[o + 3].overflowing_add(l3);
     let (s3, d3) = u3.overflowing_add(k2);
-    t[3] = s3;
+    t[o + 3] = s3;
     let k3 = h3 + c3 as u64 + d3 as u64;
-    let (s4, c4) = t[4].overflowing_add(k3);
-    t[4] = s4;
-    t[5] = t[5] + c4 as u64;
-}
-
-/// `t = t / 2^64`: the running sum's shift by one limb after each row of a product.
-#[kernel_fn]
-pub fn limbs_shift(t: &mut [u64; 6]) {
-    t[0] = t[1];
-    t[1] = t[2];
-    t[2] = t[3];
-    t[3] = t[4];
-    t[4] = t[5];
-    t[5] = 0u64;
+    let (s4, c4) = t[o + 4].overflowing_add(k3);
+    t[o + 4] = s4;
+    t[o + 5] = t[o + 5] + c4 as u64;
 }
 
 /// `o = a + b`, not reduced, for `a`, `b` below a modulus `m < 2^254` (no carry out of 256
@@ -239,18 +231,22 @@ pub fn bn254_fr_mul(a: &[u64], b: &[u64], out: &mut [u64]) {
         let mut y = [0u64; 4];
         fr_load(&mut x, a, e);
         fr_load(&mut y, b, e);
-        // Limb i of the product is the bottom of the running sum after its i-th row.
-        let mut t = [0u64; 6];
+        // The 512-bit product: row i at limb offset i, written out so that every index is a
+        // constant (`limbs_mac_at`).
+        let mut t = [0u64; 9];
+        limbs_mac_at(&mut t, 0, x[0], x[1], x[2], x[3], y[0]);
+        limbs_mac_at(&mut t, 1, x[0], x[1], x[2], x[3], y[1]);
+        limbs_mac_at(&mut t, 2, x[0], x[1], x[2], x[3], y[2]);
+        limbs_mac_at(&mut t, 3, x[0], x[1], x[2], x[3], y[3]);
         let mut lo = [0u64; 4];
-        for i in 0..4u32 {
-            limbs_mac(&mut t, x[0], x[1], x[2], x[3], y[i]);
-            lo[i] = t[0];
-            limbs_shift(&mut t);
-        }
-        x[0] = t[0];
-        x[1] = t[1];
-        x[2] = t[2];
-        x[3] = t[3];
+        lo[0] = t[0];
+        lo[1] = t[1];
+        lo[2] = t[2];
+        lo[3] = t[3];
+        x[0] = t[4];
+        x[1] = t[5];
+        x[2] = t[6];
+        x[3] = t[7];
         y[0] = 0x1bb8_e645_ae21_6da7u64;
         y[1] = 0x53fe_3ab1_e35c_59e3u64;
         y[2] = 0x8c49_833d_53bb_8085u64;

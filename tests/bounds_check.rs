@@ -84,6 +84,22 @@ pub fn private_slot(k: u32, x: &[f32], y: &mut [f32]) {
     }
 }
 
+/// Swaps the two elements of each record of two, through a private array: `y[2i] = x[2i + 1]`,
+/// `y[2i + 1] = x[2i]` for `i < x.len() / 2`, so a `y` shorter than `x` is written past its
+/// end. (The CPU checks such strided accesses once per chunk of invocations, and runs a chunk
+/// that fails the check with every access checked.)
+#[compute_kernel(workgroup_size = 64)]
+pub fn swap_pairs(x: &[f32], y: &mut [f32]) {
+    let i = global_id().x;
+    if i < x.len() / 2 {
+        let mut p = [0.0f32; 2];
+        p[0] = x[2 * i + 1];
+        p[1] = x[2 * i];
+        y[2 * i] = p[0];
+        y[2 * i + 1] = p[1];
+    }
+}
+
 /// Counts the values of `x` into `bins` with atomics: a value of at least `bins.len()` is out
 /// of bounds.
 #[compute_kernel(workgroup_size = 64)]
@@ -318,6 +334,36 @@ fn a_private_array_written_past_its_end_is_the_cpu_backends_error(dev: &Device) 
     );
     private_slot::launch(dev, Grid::linear(n), 3, &x, &mut y).unwrap();
     assert_eq!(y.to_vec().unwrap(), inputs(n));
+}
+
+#[each_backend]
+fn a_strided_store_past_the_end_is_the_cpu_backends_error(dev: &Device) {
+    let dev = checked(dev);
+    let n = 1000;
+    let x = dev.upload(&inputs(n)).unwrap();
+    let mut y = dev.zeros::<f32>(n - 1).unwrap();
+    let e = err(
+        "swap_pairs",
+        swap_pairs::launch(dev, Grid::linear(n / 2), &x, &mut y),
+    );
+    // Only invocation 499's second store, `y[999]`, is out of bounds.
+    assert!(
+        matches!(
+            e,
+            Error::OutOfBounds {
+                kernel: "swap_pairs",
+                param: "y",
+                index: 999,
+                len: 999
+            }
+        ),
+        "{}: {e}",
+        dev.name()
+    );
+    let mut y = dev.zeros::<f32>(n).unwrap();
+    swap_pairs::launch(dev, Grid::linear(n / 2), &x, &mut y).unwrap();
+    let want: Vec<f32> = inputs(n).chunks(2).flat_map(|p| [p[1], p[0]]).collect();
+    assert_eq!(y.to_vec().unwrap(), want, "{}", dev.name());
 }
 
 #[each_backend]

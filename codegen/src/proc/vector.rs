@@ -28,6 +28,10 @@ pub struct Vector<'a> {
 
 /// Finds the vector shape in `kernel`, when it has one.
 pub fn analyse(kernel: &Kernel) -> Option<Vector<'_>> {
+    // Private arrays are indexed lane by lane: no `vec4` form.
+    if !kernel.arrays.is_empty() {
+        return None;
+    }
     let linear = linear::analyse(kernel)?;
     let index = linear.index;
     let mut ok = true;

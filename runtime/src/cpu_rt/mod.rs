@@ -512,9 +512,12 @@ int_div! {
 pub enum SimdLevel {
     /// Baseline (SSE2 on x86-64; whatever the target has elsewhere).
     Baseline = 1,
-    /// AVX2, FMA and F16C.
+    /// AVX2, FMA, F16C and BMI2 (BMI2's `mulx`, a 64 x 64 -> 128-bit product that leaves the
+    /// flags alone, lets LLVM keep multi-limb carry chains in registers: a standalone copy of
+    /// `bn254_fr_mul`'s arithmetic ran 1.18x faster with it). Intel (Haswell on) and AMD
+    /// (Excavator on) added AVX2 and BMI2 together.
     Avx2 = 2,
-    /// AVX-512 F/VL, with AVX2 and FMA.
+    /// AVX-512 F/VL, with the AVX2 level's features.
     Avx512 = 3,
 }
 
@@ -543,6 +546,7 @@ pub fn detect_simd() -> SimdLevel {
         if is_x86_feature_detected!("avx2")
             && is_x86_feature_detected!("fma")
             && is_x86_feature_detected!("f16c")
+            && is_x86_feature_detected!("bmi2")
         {
             best = SimdLevel::Avx2;
             if is_x86_feature_detected!("avx512f") && is_x86_feature_detected!("avx512vl") {
