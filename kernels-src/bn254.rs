@@ -6,8 +6,8 @@
 //! Products use Montgomery multiplication with R = 2^256 in the CIOS form (Koç, Acar and
 //! Kaliski, "Analyzing and comparing Montgomery multiplication algorithms", 1996), as
 //! arkworks' `ark-ff` and gnark do; a canonical product `a b` is the 512-bit product's high
-//! half times 2^256 (`mont(hi, R^2)`, kernels-src/bn254_g1.rs's `mont_mul`) plus its low half.
-//! The limb helpers here (`limbs_mac_at`, `mod_sub`, ...) take the modulus as arguments, and Fq's
+//! half times 2^256 (`mont(hi, R^2)`, `mont_mul_rows`) plus its low half.
+//! The limb helpers here (`limbs_mac`, `mod_sub`, ...) take the modulus as arguments, and Fq's
 //! kernels use them too. `kernelforge::zk::bn254` launches these kernels.
 
 use kernelforge::prelude::*;
@@ -60,12 +60,56 @@ pub fn fr_reduce(x: &mut [u64; 4]) {
     fr_sub_r(x);
 }
 
+/// `t += (a0 + a1 2^64 + a2 2^128 + a3 2^192) * b` over the six limbs of `t` (CIOS's inner
+/// loop), limb by limb with a 64-bit carry: `t[j] + a_j b + k` fits 128 bits, so its high
+/// word, the next `k`, takes the two carries of the low word's additions without overflow.
+/// (Two carry chains, one for the products' low halves and one for their high halves, ran
+/// 1.7x slower on the CPU: LLVM no longer formed `adc` chains of them.)
+#[kernel_fn]
+#[allow(clippy::too_many_arguments)]
+pub fn limbs_mac(t: &mut [u64; 6], a0: u64, a1: u64, a2: u64, a3: u64, b: u64) {
+    let (l0, h0) = a0.widening_mul(b);
+    let (s0, c0) = t[0].overflowing_add(l0);
+    t[0] = s0;
+    let k0 = h0 + c0 as u64;
+    let (l1, h1) = a1.widening_mul(b);
+    let (u1, c1) = t[1].overflowing_add(l1);
+    let (s1, d1) = u1.overflowing_add(k0);
+    t[1] = s1;
+    let k1 = h1 + c1 as u64 + d1 as u64;
+    let (l2, h2) = a2.widening_mul(b);
+    let (u2, c2) = t[2].overflowing_add(l2);
+    let (s2, d2) = u2.overflowing_add(k1);
+    t[2] = s2;
+    let k2 = h2 + c2 as u64 + d2 as u64;
+    let (l3, h3) = a3.widening_mul(b);
+    let (u3, c3) = t[3].overflowing_add(l3);
+    let (s3, d3) = u3.overflowing_add(k2);
+    t[3] = s3;
+    let k3 = h3 + c3 as u64 + d3 as u64;
+    let (s4, c4) = t[4].overflowing_add(k3);
+    t[4] = s4;
+    t[5] = t[5] + c4 as u64;
+}
+
+/// `t = t / 2^64`: the running sum's shift by one limb after each row of a product.
+#[kernel_fn]
+pub fn limbs_shift(t: &mut [u64; 6]) {
+    t[0] = t[1];
+    t[1] = t[2];
+    t[2] = t[3];
+    t[3] = t[4];
+    t[4] = t[5];
+    t[5] = 0u64;
+}
+
 /// `t[o..o + 6] += (a0 + a1 2^64 + a2 2^128 + a3 2^192) * b`: one row of a product, added at
 /// limb offset `o` (0..=3) of a nine-limb running sum, limb by limb with a 64-bit carry:
 /// `t[o + j] + a_j b + k` fits 128 bits, so its high word, the next `k`, takes the two carries
 /// of the low word's additions without overflow. Callers pass `o` as a literal in code written
 /// out row by row, so every index is a constant and the sum stays in registers: a loop over
-/// rows with a one-limb shift after each kept the sum in memory on the CPU (2x slower).
+/// rows with a one-limb shift after each (`limbs_mac`, `limbs_shift`) kept the sum in memory
+/// on the CPU (2x slower), but is a quarter of the code, which the MSM's kernels need.
 /// (Two carry chains, one for the products' low halves and one for their high halves, ran
 /// 1.7x slower on the CPU: LLVM no longer formed `adc` chains of them.)
 #[kernel_fn]
@@ -173,6 +217,42 @@ pub fn fr_load(x: &mut [u64; 4], s: &[u64], e: u32) {
     }
 }
 
+/// `o = a b / 2^256 mod m`: kernels-src/bn254_g1.rs's `mont_mul` (CIOS, the same bounds) with
+/// its four rows written out at limb offsets of a nine-limb sum (`limbs_mac_at`): row `i` adds
+/// `a b[i] 2^(64 i)`, then `k m 2^(64 i)` with `k = t[i] minv`, which zeroes `t[i]`; the result
+/// is limbs 4..8. Every index a constant, the sum stays in registers.
+#[kernel_fn]
+#[allow(clippy::too_many_arguments)]
+pub fn mont_mul_rows(
+    o: &mut [u64; 4],
+    a: &[u64; 4],
+    b: &[u64; 4],
+    m0: u64,
+    m1: u64,
+    m2: u64,
+    m3: u64,
+    minv: u64,
+) {
+    let mut t = [0u64; 9];
+    limbs_mac_at(&mut t, 0, a[0], a[1], a[2], a[3], b[0]);
+    let k0 = t[0] * minv;
+    limbs_mac_at(&mut t, 0, m0, m1, m2, m3, k0);
+    limbs_mac_at(&mut t, 1, a[0], a[1], a[2], a[3], b[1]);
+    let k1 = t[1] * minv;
+    limbs_mac_at(&mut t, 1, m0, m1, m2, m3, k1);
+    limbs_mac_at(&mut t, 2, a[0], a[1], a[2], a[3], b[2]);
+    let k2 = t[2] * minv;
+    limbs_mac_at(&mut t, 2, m0, m1, m2, m3, k2);
+    limbs_mac_at(&mut t, 3, a[0], a[1], a[2], a[3], b[3]);
+    let k3 = t[3] * minv;
+    limbs_mac_at(&mut t, 3, m0, m1, m2, m3, k3);
+    o[0] = t[4];
+    o[1] = t[5];
+    o[2] = t[6];
+    o[3] = t[7];
+    limbs_sub_if_ge(o, m0, m1, m2, m3);
+}
+
 /// `out[e] = a[e] + b[e]` mod r, element `e` an invocation. Launch `Grid::linear(len / 4)`.
 #[compute_kernel(workgroup_size = 256)]
 pub fn bn254_fr_add(a: &[u64], b: &[u64], out: &mut [u64]) {
@@ -252,7 +332,7 @@ pub fn bn254_fr_mul(a: &[u64], b: &[u64], out: &mut [u64]) {
         y[2] = 0x8c49_833d_53bb_8085u64;
         y[3] = 0x0216_d0b1_7f4e_44a5u64;
         let mut h = [0u64; 4];
-        super::bn254_g1::mont_mul(
+        mont_mul_rows(
             &mut h,
             &x,
             &y,

@@ -16,12 +16,15 @@ use kernelforge::prelude::*;
 /// `o = a b / 2^256 mod m` (Montgomery multiplication, CIOS) for `m < 2^254` given by its limbs
 /// and `minv = -1/m mod 2^64`, and `a b < 4 m^2` or `a b < m 2^256` (factors below 2m, or
 /// one any 256-bit value and the other below m); `o` is canonical. Per limb `b[i]`:
-/// `t += a b[i] 2^(64 i)`, then `t += k m 2^(64 i)` with `k = t[i] minv`, which zeroes `t[i]`;
-/// the result is limbs 4..8 of `t`. The sum `a b + K m`, `K < 2^256`, is then below `2m 2^256`, so `o` is below `2m`
-/// before the last subtraction. BN254's Fr and Fq both use it: it lives here, beside `fq_mul`,
+/// `t += a b[i]`, then `t += k m` with `k = t[0] minv`, which zeroes `t[0]`, and a shift by one
+/// limb. The sum `a b + K m`, `K < 2^256`, is then below `2m 2^256`, so `o` is below `2m`
+/// before the last subtraction. The MSM's Fq products use it: it lives here, beside `fq_mul`,
 /// because the helper chain finds a helper's own callees only where the helper is reached
-/// directly from a kernel or from a helper of the same module (`bn254_fr_mul` calls it
-/// directly; `fq_mul` would not reach it in kernels-src/bn254.rs).
+/// directly from a kernel or from a helper of the same module. It stays a loop over rows:
+/// written out row by row (as `bn254_fr_mul`'s `mont_mul_rows`, 1.7x faster on lavapipe for
+/// the MSM) the MSM kernels' generated Rust grew 2.5x, and rustc overflowed its stack emitting
+/// their debug info in dev builds (every `let` of a block is a scope nested in the previous
+/// one's, and inlined helpers' `let`s share their caller's block).
 #[kernel_fn]
 #[allow(clippy::too_many_arguments)]
 pub fn mont_mul(
@@ -34,25 +37,17 @@ pub fn mont_mul(
     m3: u64,
     minv: u64,
 ) {
-    // Row i at limb offset i in place of a shift after each row: written out, every index is
-    // a constant and the running sum stays in registers (`limbs_mac_at`).
-    let mut t = [0u64; 9];
-    super::bn254::limbs_mac_at(&mut t, 0, a[0], a[1], a[2], a[3], b[0]);
-    let k0 = t[0] * minv;
-    super::bn254::limbs_mac_at(&mut t, 0, m0, m1, m2, m3, k0);
-    super::bn254::limbs_mac_at(&mut t, 1, a[0], a[1], a[2], a[3], b[1]);
-    let k1 = t[1] * minv;
-    super::bn254::limbs_mac_at(&mut t, 1, m0, m1, m2, m3, k1);
-    super::bn254::limbs_mac_at(&mut t, 2, a[0], a[1], a[2], a[3], b[2]);
-    let k2 = t[2] * minv;
-    super::bn254::limbs_mac_at(&mut t, 2, m0, m1, m2, m3, k2);
-    super::bn254::limbs_mac_at(&mut t, 3, a[0], a[1], a[2], a[3], b[3]);
-    let k3 = t[3] * minv;
-    super::bn254::limbs_mac_at(&mut t, 3, m0, m1, m2, m3, k3);
-    o[0] = t[4];
-    o[1] = t[5];
-    o[2] = t[6];
-    o[3] = t[7];
+    let mut t = [0u64; 6];
+    for i in 0..4u32 {
+        super::bn254::limbs_mac(&mut t, a[0], a[1], a[2], a[3], b[i]);
+        let k = t[0] * minv;
+        super::bn254::limbs_mac(&mut t, m0, m1, m2, m3, k);
+        super::bn254::limbs_shift(&mut t);
+    }
+    o[0] = t[0];
+    o[1] = t[1];
+    o[2] = t[2];
+    o[3] = t[3];
     super::bn254::limbs_sub_if_ge(o, m0, m1, m2, m3);
 }
 
