@@ -158,7 +158,9 @@ fn msm_shape_errors(dev: &Device) {
 }
 
 /// Equal scalars put every point in one bucket a window: right everywhere, except on lavapipe,
-/// where a bucket of more than 1,090 points is past llvmpipe's loop limit and the call says so.
+/// where a bucket of more than 1,090 points is past llvmpipe's loop limit and the call says so,
+/// unless the device's CPU fallback is on: then the sum runs on the CPU, right, and the device
+/// lists `bn254_msm` among its fallbacks.
 #[each_backend]
 fn msm_of_equal_scalars(dev: &Device) {
     let b = points(2048, 10);
@@ -175,6 +177,17 @@ fn msm_of_equal_scalars(dev: &Device) {
             err.contains("llvmpipe") && err.contains("CPU backend"),
             "{err}"
         );
+        assert!(dev.fallen_back_kernels().is_empty());
+        dev.set_cpu_fallback(true);
+        let (got, want) = both(dev, &vec![[5, 0, 0, 0]; 2048], &points(2048, 10));
+        assert_eq!(
+            got,
+            want,
+            "2048 equal scalars on {}, through the CPU",
+            dev.name()
+        );
+        assert_eq!(dev.fallen_back_kernels(), ["bn254_msm"]);
+        dev.set_cpu_fallback(false);
         let (s1, b1) = (&vec![[5, 0, 0, 0]; 1000], &points(1000, 10));
         let (got, want) = both(dev, s1, b1);
         assert_eq!(got, want, "1000 equal scalars on {}", dev.name());

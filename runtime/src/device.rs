@@ -268,9 +268,39 @@ impl Device {
         self.inner.imp.pipeline_cache_loaded()
     }
 
-    /// The kernels this device has rerun on the CPU, by name.
+    /// The kernels (and operations) this device has rerun on the CPU, by name.
     pub fn fallen_back_kernels(&self) -> Vec<&'static str> {
         self.inner.fallback.kernels()
+    }
+
+    /// For an operation made of several launches (`kernelforge::zk::bn254::msm`, ...) that
+    /// failed on this device with `error`: the CPU device to run the whole operation on
+    /// instead, when this device's CPU fallback is on ([`set_cpu_fallback`](Self::set_cpu_fallback))
+    /// and covers the error: a device failure, or [`Error::Unsupported`](crate::Error::Unsupported)
+    /// (a limit of the adapter or driver that the operation checks before launching, such as
+    /// llvmpipe's loop limit). The operation's first fallback on this device is logged
+    /// (`tracing`, warn) and listed by [`fallen_back_kernels`](Self::fallen_back_kernels) under
+    /// `operation`. `None` on a CPU device, with fallback off, under `KERNELFORGE_FALLBACK=0`,
+    /// or for other errors (bad arguments), which the operation then returns.
+    ///
+    /// The caller copies its inputs to the returned device (`Buffer::to_vec`, then
+    /// [`upload`](Self::upload)) and reruns there.
+    pub fn cpu_fallback_for(
+        &self,
+        operation: &'static str,
+        error: &Error,
+    ) -> Option<&'static Device> {
+        if !self.inner.fallback.covers_operation(error, self.backend()) {
+            return None;
+        }
+        if self.inner.fallback.record(operation) {
+            tracing::warn!(
+                operation,
+                device = %self.name(),
+                "runs on the CPU instead: {error}"
+            );
+        }
+        Some(crate::fallback::cpu_device())
     }
 
     /// The memory this device reports.

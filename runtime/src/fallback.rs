@@ -49,6 +49,16 @@ impl FallbackState {
         covered && backend != Backend::Cpu && crate::policy::fallback_enabled()
     }
 
+    /// Whether `e`, an operation's refusal or failure on a device of `backend`, has the
+    /// operation rerun on the CPU: with fallback on (`ALL`), device failures and
+    /// `Error::Unsupported` (an adapter or driver limit the operation checked before
+    /// launching).
+    pub(crate) fn covers_operation(&self, e: &Error, backend: Backend) -> bool {
+        let covered = self.mode.load(Ordering::Relaxed) == ALL
+            && (e.is_device_failure() || matches!(e, Error::Unsupported { .. }));
+        covered && backend != Backend::Cpu && crate::policy::fallback_enabled()
+    }
+
     /// The kernels that have fallen back, by name, sorted.
     pub(crate) fn kernels(&self) -> Vec<&'static str> {
         let mut v: Vec<_> = self
@@ -63,7 +73,7 @@ impl FallbackState {
     }
 
     /// Records that `kernel` fell back; whether it is the first time.
-    fn record(&self, kernel: &'static str) -> bool {
+    pub(crate) fn record(&self, kernel: &'static str) -> bool {
         self.fallen_back
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -72,7 +82,7 @@ impl FallbackState {
 }
 
 /// The CPU device that holds host copies during per-launch CPU fallback.
-fn cpu_device() -> &'static Device {
+pub(crate) fn cpu_device() -> &'static Device {
     static CPU: OnceLock<Device> = OnceLock::new();
     CPU.get_or_init(|| Device::new(DeviceImpl::Cpu, "per-launch CPU fallback".into()))
 }

@@ -56,7 +56,9 @@ pub const MAX_MSM_POINTS: usize = 1 << 30;
 /// than [`MAX_MSM_POINTS`] points; a launch's errors (an adapter's buffer limits among them).
 /// On lavapipe (llvmpipe), `Error::Unsupported` where one bucket would get more than 1,090
 /// points (many equal scalars put them in one), more than its loop limit lets an invocation
-/// add (see `within_llvmpipe_loops`); the CPU backend has no such limit.
+/// add (see `within_llvmpipe_loops`); the CPU backend has no such limit. With the device's
+/// CPU fallback on (`Device::set_cpu_fallback(true)`), that case runs the whole sum on the CPU
+/// instead, logs it once and lists `bn254_msm` in `Device::fallen_back_kernels`.
 pub fn msm(dev: &Device, scalars: &Buffer<u64>, bases: &Buffer<u64>) -> Result<G1Affine> {
     const KERNEL: &str = "bn254_msm";
     let bad = |message: String| Error::BadArguments {
@@ -94,15 +96,23 @@ pub fn msm(dev: &Device, scalars: &Buffer<u64>, bases: &Buffer<u64>) -> Result<G
         return Ok(G1Affine::IDENTITY);
     }
     let heaviest = starts.windows(2).map(|s| (s[1] - s[0]) as usize).max();
-    crate::ops::within_llvmpipe_loops(
+    if let Err(e) = crate::ops::within_llvmpipe_loops(
         dev,
         KERNEL,
         heaviest.unwrap_or(0),
         LLVMPIPE_MAX_BUCKET,
         "run the MSM on the CPU backend (`Device::cpu()`), faster than lavapipe and without its \
-         limit; a bucket takes every point whose scalar has the same digit in a window, so many \
-         equal scalars make one long",
-    )?;
+         limit, or turn on `Device::set_cpu_fallback`; a bucket takes every point whose scalar \
+         has the same digit in a window, so many equal scalars make one long",
+    ) {
+        // With fallback on, the whole sum runs on the CPU, which has no such limit.
+        let Some(cpu) = dev.cpu_fallback_for(KERNEL, &e) else {
+            return Err(e);
+        };
+        let s = cpu.upload(&scalars.to_vec()?)?;
+        let b = cpu.upload(&bases.to_vec()?)?;
+        return msm(cpu, &s, &b);
+    }
 
     let mut bases_m = dev.zeros::<u64>(8 * n)?;
     bn254_g1_to_montgomery::launch(dev, Grid::linear(n), bases, &mut bases_m)?;
