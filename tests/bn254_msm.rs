@@ -171,15 +171,15 @@ fn msm_of_equal_scalars(dev: &Device) {
             .iter()
             .flat_map(|p| [limbs(p.x.into_bigint()), limbs(p.y.into_bigint())].concat())
             .collect();
-        let (s, b) = (dev.upload(&flat).unwrap(), dev.upload(&pts).unwrap());
-        let err = bn254::msm(dev, &s, &b).unwrap_err().to_string();
+        let (sb, bb) = (dev.upload(&flat).unwrap(), dev.upload(&pts).unwrap());
+        let err = bn254::msm(dev, &sb, &bb).unwrap_err().to_string();
         assert!(
             err.contains("llvmpipe") && err.contains("CPU backend"),
             "{err}"
         );
         assert!(dev.fallen_back_kernels().is_empty());
         dev.set_cpu_fallback(true);
-        let (got, want) = both(dev, &vec![[5, 0, 0, 0]; 2048], &points(2048, 10));
+        let (got, want) = both(dev, &s, &b);
         assert_eq!(
             got,
             want,

@@ -96,7 +96,10 @@ pub fn msm(dev: &Device, scalars: &Buffer<u64>, bases: &Buffer<u64>) -> Result<G
         return Ok(G1Affine::IDENTITY);
     }
     let heaviest = starts.windows(2).map(|s| (s[1] - s[0]) as usize).max();
-    if let Err(e) = crate::ops::within_llvmpipe_loops(
+    // With fallback on, the sums run on the CPU, which has no such limit, from the same digits
+    // and sort; only the bases move there.
+    let cpu_bases;
+    let (dev, bases) = match crate::ops::within_llvmpipe_loops(
         dev,
         KERNEL,
         heaviest.unwrap_or(0),
@@ -105,14 +108,15 @@ pub fn msm(dev: &Device, scalars: &Buffer<u64>, bases: &Buffer<u64>) -> Result<G
          limit, or turn on `Device::set_cpu_fallback`; a bucket takes every point whose scalar \
          has the same digit in a window, so many equal scalars make one long",
     ) {
-        // With fallback on, the whole sum runs on the CPU, which has no such limit.
-        let Some(cpu) = dev.cpu_fallback_for(KERNEL, &e) else {
-            return Err(e);
-        };
-        let s = cpu.upload(&scalars.to_vec()?)?;
-        let b = cpu.upload(&bases.to_vec()?)?;
-        return msm(cpu, &s, &b);
-    }
+        Ok(()) => (dev, bases),
+        Err(e) => {
+            let Some(cpu) = dev.cpu_fallback_for(KERNEL, &e) else {
+                return Err(e);
+            };
+            cpu_bases = cpu.upload(&bases.to_vec()?)?;
+            (cpu, &cpu_bases)
+        }
+    };
 
     let mut bases_m = dev.zeros::<u64>(8 * n)?;
     bn254_g1_to_montgomery::launch(dev, Grid::linear(n), bases, &mut bases_m)?;
