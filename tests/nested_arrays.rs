@@ -1,7 +1,7 @@
 //! Arrays of arrays in workgroup memory (`shared_array::<[f32; 33], 32>()`) and private
 //! memory (`[[0.0f32; 4]; 4]`), on every backend present: a tiled transpose through a padded
-//! shared tile (the CUDA sample's layout, `tile[y][x]`), and a private 4x4 matrix product,
-//! both exact.
+//! shared tile (the CUDA sample's layout, `tile[y][x]`), a private 4x4 matrix product, and
+//! private arrays declared afresh in each iteration of a loop, all exact.
 
 mod common;
 
@@ -100,5 +100,44 @@ fn private_matrices_multiply(dev: &Device) {
                 assert_eq!(got[m * 16 + i * 4 + j], want, "matrix {m} ({i}, {j})");
             }
         }
+    }
+}
+
+/// Private arrays longer than 16 declared in a loop, zero-filled and not: each iteration must
+/// start from the fill, as in Rust. (The WGSL back end zero-fills by WGSL's zero value, where
+/// other fills take a loop; naga before the fix of gfx-rs/wgpu#9489 left a `var` without an
+/// initialiser holding the previous iteration's values.)
+#[compute_kernel(workgroup_size = 64)]
+pub fn fresh_arrays_each_iteration(rounds: u32, x: &[u32], y: &mut [u32]) {
+    let i = global_id().x;
+    if i < y.len() {
+        let mut total = 0u32;
+        // A run-time bound: a loop that no back end unrolls into separate arrays.
+        for round in 0..rounds {
+            let mut zeros = [0u32; 24];
+            let mut ones = [1u32; 24];
+            let mut halves = [0.0f32; 20];
+            for k in 0..24u32 {
+                zeros[k] += x[i] + round;
+                ones[k] += round;
+            }
+            halves[19] += 0.5;
+            total += zeros[23] + ones[0] + (halves[19] * 2.0) as u32;
+        }
+        y[i] = total;
+    }
+}
+
+#[each_backend]
+fn arrays_declared_in_a_loop_start_from_their_fill(dev: &Device) {
+    let x: Vec<u32> = (0..100).collect();
+    let xb = dev.upload(&x).unwrap();
+    let mut y = dev.zeros::<u32>(x.len()).unwrap();
+    fresh_arrays_each_iteration::launch(dev, Grid::linear(x.len()), 3, &xb, &mut y).unwrap();
+    let got = y.to_vec().unwrap();
+    for (i, &v) in x.iter().enumerate() {
+        // Rounds 0..3: (v + round) + (1 + round) + 1.
+        let want: u32 = (0..3).map(|r| (v + r) + (1 + r) + 1).sum();
+        assert_eq!(got[i], want, "element {i} on {}", dev.name());
     }
 }

@@ -569,6 +569,16 @@ impl<'a> Writer<'a> {
                             "var {n}: array<{t}, {len}> = array<{t}, {len}>({fill});"
                         ));
                     }
+                    // A zero fill is WGSL's zero-value constructor, with no fill loop to index
+                    // the array by a variable (which keeps it in memory on lavapipe). Written
+                    // out, not left to the declaration's implicit zero: naga releases before
+                    // the fix of gfx-rs/wgpu#9489 zeroed an uninitialised `var` once, at the
+                    // function's entry, not on each iteration of a loop that declares it.
+                    Some(v) if is_zero(self.kernel.expr(*v)) => {
+                        self.line(&format!(
+                            "var {n}: array<{t}, {len}> = array<{t}, {len}>();"
+                        ));
+                    }
                     Some(v) => {
                         self.line(&format!("var {n}: array<{t}, {len}>;"));
                         let v = self.expr(*v);
@@ -685,5 +695,16 @@ impl<'a> Writer<'a> {
                 self.int_op(op, self.info.ty(args[0]), &a)
             }
         }
+    }
+}
+
+/// Whether `e` is a literal whose bits are all zero (`0`, `0.0`, `false`): the elements of
+/// WGSL's zero value.
+fn is_zero(e: &Expr) -> bool {
+    match *e {
+        Expr::Literal(Literal::Int(v, _)) => v == 0,
+        Expr::Literal(Literal::Float(v, _)) => v.to_bits() == 0,
+        Expr::Literal(Literal::Bool(b)) => !b,
+        _ => false,
     }
 }
