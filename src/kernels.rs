@@ -4,6 +4,8 @@
 pub mod bn254;
 #[path = "../kernels-src/bn254_g1.rs"]
 pub mod bn254_g1;
+#[path = "../kernels-src/bn254_u32.rs"]
+pub mod bn254_u32;
 #[path = "../kernels-src/elementwise.rs"]
 pub mod elementwise;
 #[path = "../kernels-src/flash_attention.rs"]
@@ -28,6 +30,7 @@ pub use bn254_g1::{
     bn254_g1_to_montgomery, bn254_msm_buckets, bn254_msm_finish, bn254_msm_segments,
     bn254_msm_windows,
 };
+pub use bn254_u32::bn254_fr_mul_u32;
 pub use elementwise::{copy, gelu, relu, saxpy, scale, sigmoid, silu, vector_add};
 pub use flash_attention::{attention, attention_tiles};
 pub use goldilocks::{
@@ -73,6 +76,7 @@ pub fn all() -> Vec<&'static kernelforge_runtime::KernelDesc> {
         &bn254_fr_add::KERNEL,
         &bn254_fr_sub::KERNEL,
         &bn254_fr_mul::KERNEL,
+        &bn254_fr_mul_u32::KERNEL,
         &bn254_g1_to_montgomery::KERNEL,
         &bn254_msm_buckets::KERNEL,
         &bn254_msm_segments::KERNEL,

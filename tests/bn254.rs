@@ -2,15 +2,17 @@
 //! against arkworks' `ark-bn254` (`Fr`, reduced from the same 256-bit values with
 //! `from_le_bytes_mod_order`): every pair of edge values (0, 1, r - 1, r and other values at or
 //! past r up to 2^256 - 1, every limb at its maximum, carries across each limb boundary) and
-//! 20,000 seeded pairs of any 256-bit values. Field arithmetic is exact: no tolerance.
+//! 20,000 seeded pairs of any 256-bit values, through the API and through both multiplication
+//! kernels (64-bit and 13-bit limbs). Field arithmetic is exact: no tolerance.
 
 mod common;
 
 use ark_bn254::Fr;
 use ark_ff::{BigInteger, PrimeField};
 use common::each_backend;
+use kernelforge::kernels::{bn254_fr_mul, bn254_fr_mul_u32};
 use kernelforge::zk::bn254::{self, R};
-use kernelforge::{Buffer, Device};
+use kernelforge::{Buffer, Device, Grid};
 
 type Limbs = [u64; 4];
 
@@ -78,6 +80,22 @@ fn limbs(x: Fr) -> Limbs {
 type Op = fn(&Device, &Buffer<u64>, &Buffer<u64>, &mut Buffer<u64>) -> kernelforge::Result<()>;
 type Reference = fn(Fr, Fr) -> Fr;
 
+/// The 64-bit-limb or the 13-bit-limb (`u32`) multiplication kernel, launched directly.
+fn launch_mul(
+    dev: &Device,
+    a: &Buffer<u64>,
+    b: &Buffer<u64>,
+    out: &mut Buffer<u64>,
+    u32_limbs: bool,
+) -> kernelforge::Result<()> {
+    let grid = Grid::linear(a.len() / 4);
+    if u32_limbs {
+        bn254_fr_mul_u32::launch(dev, grid, a, b, out)
+    } else {
+        bn254_fr_mul::launch(dev, grid, a, b, out)
+    }
+}
+
 #[each_backend]
 fn fr_add_sub_mul_are_arkworks(dev: &Device) {
     let e = edges();
@@ -95,10 +113,21 @@ fn fr_add_sub_mul_are_arkworks(dev: &Device) {
         dev.upload(&flat(&a)).unwrap(),
         dev.upload(&flat(&b)).unwrap(),
     );
-    let ops: [(&str, Op, Reference); 3] = [
+    let ops: [(&str, Op, Reference); 5] = [
         ("fr_add", bn254::fr_add, |x, y| x + y),
         ("fr_sub", bn254::fr_sub, |x, y| x - y),
         ("fr_mul", bn254::fr_mul, |x, y| x * y),
+        // Both multiplication kernels on every backend, whichever `fr_mul` picks there.
+        (
+            "bn254_fr_mul",
+            |d, a, b, o| launch_mul(d, a, b, o, false),
+            |x, y| x * y,
+        ),
+        (
+            "bn254_fr_mul_u32",
+            |d, a, b, o| launch_mul(d, a, b, o, true),
+            |x, y| x * y,
+        ),
     ];
     for (name, op, reference) in ops {
         let mut out = dev.zeros::<u64>(4 * a.len()).unwrap();

@@ -1,6 +1,6 @@
 //! BN254's scalar field Fr, r = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001,
 //! on `Buffer<u64>` of four little-endian limbs an element (element `e` at `4e..4e + 4`), over
-//! the kernels of kernels-src/bn254.rs.
+//! the kernels of kernels-src/bn254.rs (and, for `fr_mul` on wgpu, kernels-src/bn254_u32.rs).
 //!
 //! Every input stands for its residue mod r (any 256-bit value is accepted) and every output is
 //! canonical, fully reduced and not in Montgomery form: the limbs of `ark_bn254::Fr`'s
@@ -12,8 +12,8 @@ mod msm;
 pub use msm::{msm, G1Affine, MAX_MSM_POINTS};
 
 use super::same_lengths;
-use crate::kernels::{bn254_fr_add, bn254_fr_mul, bn254_fr_sub};
-use crate::{Buffer, Device, Error, Grid, Result};
+use crate::kernels::{bn254_fr_add, bn254_fr_mul, bn254_fr_mul_u32, bn254_fr_sub};
+use crate::{Backend, Buffer, Device, Error, Grid, Result};
 
 /// r's limbs, least significant first.
 pub const R: [u64; 4] = [
@@ -42,13 +42,19 @@ pub fn fr_sub(dev: &Device, a: &Buffer<u64>, b: &Buffer<u64>, out: &mut Buffer<u
     bn254_fr_sub::launch(dev, Grid::linear(n), a, b, out)
 }
 
-/// `out[e] = a[e] * b[e]` mod r.
+/// `out[e] = a[e] * b[e]` mod r. On wgpu it launches `bn254_fr_mul_u32` (13-bit limbs in
+/// `u32`s, 1.67x faster on lavapipe than the emulated `u64`), elsewhere `bn254_fr_mul` (64-bit
+/// limbs, 1.7x faster on the CPU); both give the same bits.
 ///
 /// # Errors
 /// As [`fr_add`].
 pub fn fr_mul(dev: &Device, a: &Buffer<u64>, b: &Buffer<u64>, out: &mut Buffer<u64>) -> Result<()> {
     let n = elements("bn254_fr_mul", a, b, out)?;
-    bn254_fr_mul::launch(dev, Grid::linear(n), a, b, out)
+    if dev.backend() == Backend::Wgpu {
+        bn254_fr_mul_u32::launch(dev, Grid::linear(n), a, b, out)
+    } else {
+        bn254_fr_mul::launch(dev, Grid::linear(n), a, b, out)
+    }
 }
 
 /// The elements of equal-length limb buffers, or the `Err` that says what is wrong.

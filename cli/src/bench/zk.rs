@@ -3,7 +3,9 @@
 //! a serial loop over `p3_goldilocks::Goldilocks` products, and `goldilocks_ntt` (2^20 points,
 //! in place) against `p3_dft::Radix2DitParallel` (rayon; natural order out, as ours) and
 //! `p3_dft::Radix2Dit` on one thread; `bn254_fr_mul` (`elements / 4` products, at most
-//! 2^22) against rayon and serial loops over `ark_bn254::Fr` products; `bn254_msm_<points>`
+//! 2^22) against rayon and serial loops over `ark_bn254::Fr` products, and its two kernels
+//! launched directly on every backend (`bn254_fr_mul_u64`, the kernel `bn254_fr_mul`, and
+//! `bn254_fr_mul_u32`); `bn254_msm_<points>`
 //! (2^16 and 2^18 points, fewer with fewer `elements`) against arkworks' `VariableBaseMSM` over
 //! rayon and on one thread. Peers run on the CPU only. Every result is checked bit for bit
 //! against the reference crate's.
@@ -15,7 +17,7 @@ use super::{Case, Check, Keep};
 use ark_bn254::{Fr, G1Affine, G1Projective};
 use ark_ec::{CurveGroup, PrimeGroup, VariableBaseMSM};
 use ark_ff::PrimeField;
-use kernelforge::kernels::goldilocks_mul_v2;
+use kernelforge::kernels::{bn254_fr_mul, bn254_fr_mul_u32, goldilocks_mul_v2};
 use kernelforge::zk::{bn254, goldilocks};
 use kernelforge::{Backend, Device, Result};
 use kernelforge_reference::words;
@@ -71,7 +73,14 @@ pub(crate) fn cases<'a>(
             }
         }
     }
-    if keep("bn254_fr_mul") {
+    // The API's choice, then each multiplication kernel launched directly on every backend:
+    // the evidence for that choice.
+    let fr_muls = [
+        ("bn254_fr_mul", None),
+        ("bn254_fr_mul_u64", Some(false)),
+        ("bn254_fr_mul_u32", Some(true)),
+    ];
+    if fr_muls.iter().any(|&(name, _)| keep(name)) {
         let n = (elements / 4).min(1 << 22);
         // Canonical inputs, as the API takes them (and arkworks holds them).
         let (fa, fb) = (frs(&words(4 * n, 4)), frs(&words(4 * n, 5)));
@@ -81,9 +90,14 @@ pub(crate) fn cases<'a>(
             .zip(&fb)
             .flat_map_iter(|(&x, &y)| (x * y).into_bigint().0)
             .collect();
+        for (name, kernel) in fr_muls {
+            if keep(name) {
+                let case = fr_mul_case(dev, name, &a, &b, want.clone(), kernel);
+                out.push((name.into(), case, false));
+            }
+        }
         let name = "bn254_fr_mul";
-        out.push((name.into(), fr_mul_case(dev, &a, &b, want.clone()), false));
-        if cpu {
+        if cpu && keep(name) {
             for parallel in [true, false] {
                 let (pa, pb) = (fa.clone(), fb.clone());
                 let chunk = PEER_CHUNK / 4;
@@ -179,12 +193,26 @@ fn frs(limbs: &[u64]) -> Vec<Fr> {
         .collect()
 }
 
-fn fr_mul_case<'a>(dev: &'a Device, a: &[u64], b: &[u64], want: Vec<u64>) -> Result<Case<'a>> {
+/// `bn254::fr_mul` (`u32_limbs` `None`) or one of its kernels launched directly:
+/// `bn254_fr_mul` (64-bit limbs) or `bn254_fr_mul_u32` (13-bit limbs).
+fn fr_mul_case<'a>(
+    dev: &'a Device,
+    name: &'static str,
+    a: &[u64],
+    b: &[u64],
+    want: Vec<u64>,
+    u32_limbs: Option<bool>,
+) -> Result<Case<'a>> {
     let (ab, bb) = (dev.upload(a)?, dev.upload(b)?);
     let mut out = dev.zeros::<u64>(a.len())?;
     let bytes = 8 * 3 * a.len() as u64;
-    Ok(case(dev, "bn254_fr_mul", bytes, move |check| {
-        bn254::fr_mul(dev, &ab, &bb, &mut out)?;
+    let grid = kernelforge::Grid::linear(a.len() / 4);
+    Ok(case(dev, name, bytes, move |check| {
+        match u32_limbs {
+            None => bn254::fr_mul(dev, &ab, &bb, &mut out)?,
+            Some(false) => bn254_fr_mul::launch(dev, grid, &ab, &bb, &mut out)?,
+            Some(true) => bn254_fr_mul_u32::launch(dev, grid, &ab, &bb, &mut out)?,
+        }
         if !check {
             return Ok(None);
         }
