@@ -20,11 +20,13 @@ use kernelforge::prelude::*;
 /// limb. The sum `a b + K m`, `K < 2^256`, is then below `2m 2^256`, so `o` is below `2m`
 /// before the last subtraction. The MSM's Fq products use it: it lives here, beside `fq_mul`,
 /// because the helper chain finds a helper's own callees only where the helper is reached
-/// directly from a kernel or from a helper of the same module. It stays a loop over rows:
-/// written out row by row (as `bn254_fr_mul`'s `mont_mul_rows`, 1.7x faster on lavapipe for
-/// the MSM) the MSM kernels' generated Rust grew 2.5x, and rustc overflowed its stack emitting
-/// their debug info in dev builds (every `let` of a block is a scope nested in the previous
-/// one's, and inlined helpers' `let`s share their caller's block).
+/// directly from a kernel or from a helper of the same module. Its loop over rows is
+/// `#[unroll]`: WGSL writes it out, so that the running sum's indices are constants and
+/// lavapipe keeps it in registers. Written out in the source instead (as `bn254_fr_mul`'s
+/// `mont_mul_rows`), the MSM kernels' generated Rust grew 2.5x, and rustc overflowed its stack
+/// emitting their debug info in dev builds (every `let` of a block is a scope nested in the
+/// previous one's, and inlined helpers' `let`s share their caller's block); the CPU back end
+/// keeps a `#[unroll]` loop a loop.
 #[kernel_fn]
 #[allow(clippy::too_many_arguments)]
 pub fn mont_mul(
@@ -38,6 +40,7 @@ pub fn mont_mul(
     minv: u64,
 ) {
     let mut t = [0u64; 6];
+    #[unroll]
     for i in 0..4u32 {
         super::bn254::limbs_mac(&mut t, a[0], a[1], a[2], a[3], b[i]);
         let k = t[0] * minv;

@@ -1,7 +1,8 @@
 //! Inclusive and reversed `for` ranges on every backend present, against the same loops run
 //! by Rust: `a..=b`, `(a..b).rev()`, `(a..=b).rev()` and `.step_by(s)` after them, on `u32`
 //! and `i32`, with `continue` and `break`, at the ends of the types' ranges (where `b + 1`
-//! would overflow) and around a barrier.
+//! would overflow) and around a barrier; and `#[unroll]` loops, nested and stepped, past
+//! WGSL's own unroll budget.
 
 mod common;
 
@@ -189,4 +190,55 @@ fn reversed_range_around_a_barrier(dev: &Device) {
     tree_sum::launch(dev, Grid::groups([groups as u32, 1, 1]), &xb, &mut out).unwrap();
     let want: Vec<f32> = x.chunks(256).map(|c| c.iter().sum()).collect();
     assert_eq!(out.to_vec().unwrap(), want, "on {}", dev.name());
+}
+
+/// `#[unroll]` loops past WGSL's own unroll budget, nested, stepped and over a private array:
+/// the outer product of `x[4i..4i + 4]` with itself, 12 times over (`(0..48).step_by(4)`,
+/// each adding one more copy), folded into a checksum.
+#[compute_kernel(workgroup_size = 64)]
+pub fn unrolled_products(x: &[u32], out: &mut [u32]) {
+    let i = global_id().x;
+    if i < out.len() {
+        let mut p = [0u32; 16];
+        #[unroll]
+        for r in (0..48u32).step_by(4) {
+            #[unroll]
+            for a in 0..4u32 {
+                #[unroll]
+                for b in 0..4u32 {
+                    p[4 * a + b] += x[4 * i + a] * x[4 * i + b] + r;
+                }
+            }
+        }
+        let mut h = 0u32;
+        #[unroll]
+        for k in 0..16u32 {
+            h = h.wrapping_mul(31).wrapping_add(p[k]);
+        }
+        out[i] = h;
+    }
+}
+
+#[each_backend]
+fn unroll_attribute_gives_the_loops_results(dev: &Device) {
+    let n = 100usize;
+    let x: Vec<u32> = (0..4 * n as u32).map(|v| v * 7 % 23).collect();
+    let xb = dev.upload(&x).unwrap();
+    let mut out = dev.zeros::<u32>(n).unwrap();
+    unrolled_products::launch(dev, Grid::linear(n), &xb, &mut out).unwrap();
+    let got = out.to_vec().unwrap();
+    for i in 0..n {
+        let mut p = [0u32; 16];
+        for r in (0..48u32).step_by(4) {
+            for a in 0..4 {
+                for b in 0..4 {
+                    p[4 * a + b] += x[4 * i + a] * x[4 * i + b] + r;
+                }
+            }
+        }
+        let h = p
+            .iter()
+            .fold(0u32, |h, &v| h.wrapping_mul(31).wrapping_add(v));
+        assert_eq!(got[i], h, "invocation {i} on {}", dev.name());
+    }
 }

@@ -312,6 +312,7 @@ impl Lowerer<'_> {
                 if w.label.is_some() {
                     self.error(w.span(), "loop labels are not supported in kernels yet");
                 }
+                self.no_loop_attrs(&w.attrs, "while");
                 let mut pre = Block::new();
                 let cond = self.expr(&w.cond, &mut pre);
                 if !pre.is_empty() {
@@ -330,6 +331,7 @@ impl Lowerer<'_> {
                 if l.label.is_some() {
                     self.error(l.span(), "loop labels are not supported in kernels yet");
                 }
+                self.no_loop_attrs(&l.attrs, "loop");
                 self.loop_depth += 1;
                 let body = self.block(&l.body);
                 self.loop_depth -= 1;
@@ -502,9 +504,33 @@ impl Lowerer<'_> {
         }
     }
 
+    /// Reports the attributes of a `while` or `loop`: only a `for` over literal bounds unrolls.
+    fn no_loop_attrs(&mut self, attrs: &[syn::Attribute], kind: &str) {
+        for attr in attrs {
+            self.error(
+                attr.span(),
+                format!(
+                    "a `{kind}` loop takes no attributes; `#[unroll]` takes a `for` loop over \
+                     literal bounds"
+                ),
+            );
+        }
+    }
+
     pub(super) fn for_loop(&mut self, f: &syn::ExprForLoop, out: &mut Block) {
         if f.label.is_some() {
             self.error(f.span(), "loop labels are not supported in kernels yet");
+        }
+        let mut unroll = false;
+        for attr in &f.attrs {
+            if attr.path().is_ident("unroll") && matches!(attr.meta, syn::Meta::Path(_)) {
+                unroll = true;
+            } else {
+                self.error(
+                    attr.span(),
+                    "the only attribute a kernel loop takes is `#[unroll]` (no arguments)",
+                );
+            }
         }
         if let syn::Expr::MethodCall(mc) = &*f.expr {
             let stepped =
@@ -531,6 +557,25 @@ impl Lowerer<'_> {
         let start = self.expr(start, out);
         let end = self.expr(end, out);
         let step = step.map(|s| self.expr(s, out));
+        if unroll && (inclusive || reverse) {
+            self.error(
+                f.expr.span(),
+                "`#[unroll]` takes an ascending range with an exclusive end: `a..b` or \
+                 `(a..b).step_by(s)`",
+            );
+        } else if unroll {
+            let most = crate::proc::unroll::MAX_UNROLL;
+            let range = crate::proc::unroll::literal_range(&self.kernel, start, end, step, most);
+            if range.is_none() {
+                self.error(
+                    f.expr.span(),
+                    format!(
+                        "`#[unroll]` needs integer literals for the bounds and step, and at \
+                         most {most} values: `for i in 0..8`"
+                    ),
+                );
+            }
+        }
         let syn::Pat::Ident(pi) = &*f.pat else {
             return self.error(f.pat.span(), "the loop variable must be a plain name");
         };
@@ -540,6 +585,13 @@ impl Lowerer<'_> {
         let body = self.block(&f.body);
         self.loop_depth -= 1;
         self.scopes.pop();
+        if unroll && crate::proc::unroll::leaves(&body) {
+            self.error(
+                f.span(),
+                "a `#[unroll]` loop cannot `break` or `continue` itself: every iteration is \
+                 written out",
+            );
+        }
         let for_loop = Stmt::For {
             var,
             start,
@@ -547,6 +599,7 @@ impl Lowerer<'_> {
             step,
             inclusive,
             reverse,
+            unroll,
             body,
         };
         out.push(for_loop, f.span());

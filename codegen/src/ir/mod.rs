@@ -500,6 +500,11 @@ pub enum Stmt {
         inclusive: bool,
         /// `(a..b).rev()` (and `.rev().step_by(s)`): from the upper bound down to `start`.
         reverse: bool,
+        /// `#[unroll]`: the front end has checked that the bounds and step are integer
+        /// literals, ascending, with at most `proc::unroll::MAX_UNROLL` values and no `break` or
+        /// `continue` of the loop's own; WGSL writes it out whatever its size, CUDA adds
+        /// `#pragma unroll`, the CPU back end leaves it to LLVM (`proc::unroll`).
+        unroll: bool,
         /// The body.
         body: Block,
     },

@@ -7,6 +7,13 @@
 //! index is a constant and the array becomes registers. nvcc and the CPU backend's LLVM unroll
 //! such loops themselves.
 //!
+//! `#[unroll]` on a loop over literal bounds (CubeCL's spelling; CUDA's `#pragma unroll`) asks
+//! for it whatever the size: 13-bit-limb field arithmetic runs rows of 20 limb products 20 times
+//! over arrays of 40 column sums, far past [`BUDGET`], and on lavapipe it ran 28x slower as
+//! loops. CUDA gets `#pragma unroll` for it; the CPU back end keeps the loop, which LLVM may
+//! unroll, so that long written-out kernels do not multiply the generated Rust (rustc's debug
+//! info overflowed its stack on such a kernel: docs/troubleshooting.md).
+//!
 //! A loop that does not unroll but only reads such an array (an epilogue that applies an
 //! activation to each accumulator) would still keep it in memory for the whole shader:
 //! [`read_copies`] names the arrays it reads through a copy made just before it instead, which
@@ -19,8 +26,13 @@ use std::collections::HashSet;
 
 /// The most statements a loop may have once unrolled, its own nested unrolled loops counted
 /// unrolled: a 4 x 4 register block's product (16) and a 16-wide partial dot product fit, the
-/// 16-deep step of a tile around them (16 x 28) does not.
+/// 16-deep step of a tile around them (16 x 28) does not. A loop marked `#[unroll]` unrolls
+/// whatever its size.
 pub const BUDGET: u64 = 64;
+
+/// The most values a `#[unroll]` loop may take: beyond it the front end reports the loop, as a
+/// written-out body that long is more likely a mistake than a speed-up.
+pub const MAX_UNROLL: u64 = 1024;
 
 /// The values the variable of `stmt` takes, in order, when `stmt` is a `for` loop to unroll:
 /// ascending, over an integer-literal start, end and step (`(a..b)` or `(a..b).step_by(s)`),
@@ -37,23 +49,32 @@ fn plan(k: &Kernel, stmt: &Stmt) -> Option<(Vec<u64>, u64)> {
         step,
         inclusive: false,
         reverse: false,
+        unroll,
         body,
         ..
     } = stmt
     else {
         return None;
     };
-    let values = literal_range(k, *start, *end, *step)?;
+    let most = if *unroll { MAX_UNROLL } else { BUDGET };
+    let values = literal_range(k, *start, *end, *step, most)?;
     if values.is_empty() || leaves(body) {
         return None;
     }
     let size = (values.len() as u64).saturating_mul(cost(k, body));
-    (size <= BUDGET).then_some((values, size))
+    // `#[unroll]` asks for it whatever the size (the front end checked the rest).
+    (*unroll || size <= BUDGET).then_some((values, size))
 }
 
 /// The values of a range with literal bounds and step (a step of 0 counts as 1, as the loop
-/// does); `None` for other bounds or more than [`BUDGET`] values.
-fn literal_range(k: &Kernel, start: ExprId, end: ExprId, step: Option<ExprId>) -> Option<Vec<u64>> {
+/// does); `None` for other bounds or more than `most` values.
+pub fn literal_range(
+    k: &Kernel,
+    start: ExprId,
+    end: ExprId,
+    step: Option<ExprId>,
+    most: u64,
+) -> Option<Vec<u64>> {
     let lit = |e: ExprId| match k.expr(e) {
         Expr::Literal(Literal::Int(v, _)) => Some(*v),
         _ => None,
@@ -63,7 +84,7 @@ fn literal_range(k: &Kernel, start: ExprId, end: ExprId, step: Option<ExprId>) -
         Some(st) => lit(st)?.max(1),
         None => 1,
     };
-    if e.saturating_sub(s).div_ceil(st) > BUDGET {
+    if e.saturating_sub(s).div_ceil(st) > most {
         return None;
     }
     Some((s..e).step_by(st as usize).collect())
@@ -71,7 +92,7 @@ fn literal_range(k: &Kernel, start: ExprId, end: ExprId, step: Option<ExprId>) -
 
 /// Whether `block` holds a `break` or `continue` of the loop around it (those inside nested
 /// loops are theirs).
-fn leaves(block: &[Stmt]) -> bool {
+pub fn leaves(block: &[Stmt]) -> bool {
     block.iter().any(|s| match s {
         Stmt::Break | Stmt::Continue => true,
         Stmt::For { .. } | Stmt::While { .. } | Stmt::Loop { .. } => false,

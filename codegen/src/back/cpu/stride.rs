@@ -100,6 +100,7 @@ impl Plan<'_> {
             inclusive: false,
             reverse: false,
             body,
+            ..
         } = stmt
         else {
             return None;

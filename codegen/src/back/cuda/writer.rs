@@ -291,6 +291,7 @@ impl<'a> Writer<'a> {
                 step,
                 inclusive,
                 reverse,
+                unroll,
                 body,
             } => {
                 let t = ty(self.info.local_ty(*var));
@@ -310,6 +311,10 @@ impl<'a> Writer<'a> {
                 };
                 let u = "unsigned int";
                 if !inclusive && !reverse {
+                    if *unroll {
+                        // `#[unroll]`: the bounds are literals, so nvcc knows the trip count.
+                        self.line("#pragma unroll");
+                    }
                     self.line(&format!(
                         "for ({t} kf_i{n} = {s}; kf_i{n} < kf_end{n}; kf_i{n} = ({t})(({u})kf_i{n} + {step})) {{"
                     ));

@@ -467,6 +467,7 @@ impl<'a> Writer<'a> {
                 inclusive,
                 reverse,
                 body,
+                ..
             } => {
                 let t = self.info.local_ty(*var);
                 if let Some(values) = crate::proc::unroll::unrolled_values(self.kernel, stmt) {
