@@ -116,6 +116,18 @@ pub fn fr13_add_low(x: &mut [u32; 40], t: &[u32; 40]) {
     x[39] += t[19] & 0x3f;
 }
 
+/// `m = r` in 13-bit limbs.
+#[kernel_fn]
+pub fn fr13_r(m: &mut [u32; 20]) {
+    fr13_split(
+        m,
+        0x43e1_f593_f000_0001u64,
+        0x2833_e848_79b9_7091u64,
+        0xb850_45b6_8181_585du64,
+        0x3064_4e72_e131_a029u64,
+    );
+}
+
 /// `o = t / 2^260 mod r` (Montgomery's REDC, R = 2^260) for `t < R r`: `o < t / R + r`,
 /// carried. Row `i` adds `q r 2^(13 i)` with `q = -t[i] mod 2^13` (r = 1 mod 2^28, so
 /// -1/r = -1 mod 2^13), which makes `t[i]` a multiple of 2^13, and moves its carry into
@@ -124,13 +136,7 @@ pub fn fr13_add_low(x: &mut [u32; 40], t: &[u32; 40]) {
 #[kernel_fn]
 pub fn fr13_redc(o: &mut [u32; 20], t: &mut [u32; 40]) {
     let mut m = [0u32; 20];
-    fr13_split(
-        &mut m,
-        0x43e1_f593_f000_0001u64,
-        0x2833_e848_79b9_7091u64,
-        0xb850_45b6_8181_585du64,
-        0x3064_4e72_e131_a029u64,
-    );
+    fr13_r(&mut m);
     #[unroll]
     for i in 0..20u32 {
         let q = 0u32.wrapping_sub(t[i]) & 0x1fff;
@@ -203,13 +209,7 @@ pub fn bn254_fr_mul_u32(a: &[u64], b: &[u64], out: &mut [u64]) {
             0x60c8_9ce5_c263_4053u64,
         );
         fr13_sub_if_ge(&mut x, &y);
-        fr13_split(
-            &mut y,
-            0x43e1_f593_f000_0001u64,
-            0x2833_e848_79b9_7091u64,
-            0xb850_45b6_8181_585du64,
-            0x3064_4e72_e131_a029u64,
-        );
+        fr13_r(&mut y);
         fr13_sub_if_ge(&mut x, &y);
         fr13_store(&x, out, e);
     }
