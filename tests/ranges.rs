@@ -2,7 +2,7 @@
 //! by Rust: `a..=b`, `(a..b).rev()`, `(a..=b).rev()` and `.step_by(s)` after them, on `u32`
 //! and `i32`, with `continue` and `break`, at the ends of the types' ranges (where `b + 1`
 //! would overflow) and around a barrier; and `#[unroll]` loops, nested and stepped, past
-//! WGSL's own unroll budget.
+//! WGSL's own unroll budget, and around barriers.
 
 mod common;
 
@@ -241,4 +241,41 @@ fn unroll_attribute_gives_the_loops_results(dev: &Device) {
             .fold(0u32, |h, &v| h.wrapping_mul(31).wrapping_add(v));
         assert_eq!(got[i], h, "invocation {i} on {}", dev.name());
     }
+}
+
+/// A `#[unroll]` loop with barriers in it, over `i32`: each of four rounds writes the tile,
+/// waits, reads a neighbour's value and waits again, into an accumulator that lives across
+/// the barriers (the CPU back end's work-item loops split at each barrier of every copy).
+#[compute_kernel(workgroup_size = 64)]
+pub fn unrolled_rounds(x: &[i32], out: &mut [i32]) {
+    let tile = shared_array::<i32, 64>();
+    let l = local_id().x;
+    let g = global_id().x;
+    let mut acc = 0i32;
+    #[unroll]
+    for r in 0..4i32 {
+        tile[l] = x[g] * (r + 1);
+        workgroup_barrier();
+        acc = acc * 3 + tile[(l + r as u32 + 1) % 64];
+        workgroup_barrier();
+    }
+    out[g] = acc;
+}
+
+#[each_backend]
+fn unroll_attribute_around_barriers(dev: &Device) {
+    let groups = 5usize;
+    let x: Vec<i32> = (0..groups as i32 * 64).map(|v| v * 5 % 37 - 18).collect();
+    let xb = dev.upload(&x).unwrap();
+    let mut out = dev.zeros::<i32>(x.len()).unwrap();
+    unrolled_rounds::launch(dev, Grid::groups([groups as u32, 1, 1]), &xb, &mut out).unwrap();
+    let want: Vec<i32> = (0..x.len())
+        .map(|g| {
+            let (base, l) = (g / 64 * 64, g % 64);
+            (0..4).fold(0i32, |acc, r| {
+                acc * 3 + x[base + (l + r as usize + 1) % 64] * (r + 1)
+            })
+        })
+        .collect();
+    assert_eq!(out.to_vec().unwrap(), want, "on {}", dev.name());
 }
