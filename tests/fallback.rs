@@ -114,6 +114,40 @@ fn cpu_fallback_reruns_failed_launches_on_the_cpu(dev: &Device) {
     run_three(dev).unwrap();
 }
 
+/// `zk::bn254::fr_mul` on a wgpu device whose 13-bit-limb shader (`bn254_fr_mul_u32`) fails
+/// to compile: the first call reruns that kernel on the CPU, and later calls launch the 64-bit
+/// kernel on the device rather than compiling the failed shader again. Every result is the CPU
+/// backend's (tests/bn254.rs checks those against arkworks).
+#[each_backend(wgpu)]
+fn fr_mul_drops_a_shader_that_fell_back(dev: &Device) {
+    use kernelforge::zk::bn254;
+    let _g = serial();
+    dev.set_cpu_fallback(true);
+    dev.set_profiling(true);
+    // Two failures armed: a second compile of the 13-bit shader would fall back again.
+    fault::inject(dev.backend(), Fault::Compile, Some("bn254_fr_mul_u32"), 2);
+    let limbs: Vec<u64> = (0..4 * 300u64)
+        .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ (i << 40))
+        .collect();
+    let (a, b) = limbs.split_at(limbs.len() / 2);
+    let mul = |d: &Device| {
+        let (ab, bb) = (d.upload(a).unwrap(), d.upload(b).unwrap());
+        let mut out = d.zeros::<u64>(a.len()).unwrap();
+        bn254::fr_mul(d, &ab, &bb, &mut out).unwrap();
+        out.to_vec().unwrap()
+    };
+    let want = mul(&Device::cpu());
+    assert_eq!(mul(dev), want, "first call on {}", dev.name());
+    assert_eq!(dev.fallen_back_kernels(), ["bn254_fr_mul_u32"]);
+    assert_eq!(mul(dev), want, "second call on {}", dev.name());
+    assert_eq!(dev.fallen_back_kernels(), ["bn254_fr_mul_u32"]);
+    let profile = dev.profile().unwrap();
+    let launches = |k: &str| profile.kernel(k).map_or(0, |p| p.launches);
+    assert_eq!(launches("bn254_fr_mul_u32"), 1, "{profile}");
+    assert_eq!(launches("bn254_fr_mul"), 1, "{profile}");
+    dev.set_profiling(false);
+}
+
 #[each_backend(wgpu, cuda)]
 fn fallback_zero_turns_fallback_into_the_error(dev: &Device) {
     let _g = serial();

@@ -47,11 +47,21 @@ pub fn fr_sub(dev: &Device, a: &Buffer<u64>, b: &Buffer<u64>, out: &mut Buffer<u
 /// (64-bit limbs, 22x faster on the CPU, where the other's `#[unroll]` loops stay loops); both
 /// give the same bits.
 ///
+/// A wgpu device on which `bn254_fr_mul_u32` has already been rerun on the CPU (its shader
+/// failed to compile, under [`Device::set_cpu_fallback`] or `Device::best()`'s fallback:
+/// [`Device::fallen_back_kernels`] lists it) gets `bn254_fr_mul` from then on: on the device if
+/// that shader compiles, and otherwise on the CPU at the 64-bit kernel's speed. The failed
+/// shader is not compiled again at every call.
+///
 /// # Errors
 /// As [`fr_add`].
 pub fn fr_mul(dev: &Device, a: &Buffer<u64>, b: &Buffer<u64>, out: &mut Buffer<u64>) -> Result<()> {
     let n = elements("bn254_fr_mul", a, b, out)?;
-    if dev.backend() == Backend::Wgpu {
+    let u32_limbs = dev.backend() == Backend::Wgpu
+        && !dev
+            .fallen_back_kernels()
+            .contains(&bn254_fr_mul_u32::KERNEL.name);
+    if u32_limbs {
         bn254_fr_mul_u32::launch(dev, Grid::linear(n), a, b, out)
     } else {
         bn254_fr_mul::launch(dev, Grid::linear(n), a, b, out)
