@@ -255,7 +255,8 @@ fn one_position<T: Elem + attention_tiles::Instance>(dev: &Device) -> kernelforg
 
 /// Lavapipe (Mesa's llvmpipe) ends every loop of an invocation after 65,535 iterations in all:
 /// `ops::attention` runs the longest sequences it allows there (src/ops/attention.rs),
-/// correctly, and refuses one position more with an error that says so.
+/// correctly, and refuses one position more with an error that says so, or, with CPU
+/// fallback on, runs it on the CPU.
 #[test]
 fn lavapipe_runs_up_to_its_loop_limit_and_refuses_past_it() {
     let Some(dev) = common::device(Backend::Wgpu) else {
@@ -282,6 +283,25 @@ fn lavapipe_runs_up_to_its_loop_limit_and_refuses_past_it() {
                 && msg.contains("Device::cpu()"),
             "{msg}"
         );
+        // With fallback on, the whole operation runs on the CPU: the CPU backend's bits.
+        let vals: Vec<f32> = (0..s.seq * head_dim)
+            .map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0)
+            .collect();
+        let run = |d: &Device| {
+            let x = d.upload(&vals).unwrap();
+            let mut o = d.zeros::<f32>(vals.len()).unwrap();
+            let mut lse = d.zeros::<f32>(s.seq).unwrap();
+            ops::attention(d, &x, &x, &x, &mut o, &mut lse, s).unwrap();
+            (o.to_vec().unwrap(), lse.to_vec().unwrap())
+        };
+        dev.set_cpu_fallback(true);
+        assert!(
+            run(&dev) == run(&Device::cpu()),
+            "seq {} through the CPU",
+            s.seq
+        );
+        assert_eq!(dev.fallen_back_kernels(), ["attention"]);
+        dev.set_cpu_fallback(false);
     }
 }
 

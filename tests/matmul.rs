@@ -284,7 +284,7 @@ fn shapes_that_do_not_match_the_buffers_are_errors() {
 
 /// Lavapipe (Mesa's llvmpipe) ends every loop of an invocation after 65,535 iterations in all:
 /// `ops::matmul` runs the longest `k` it allows there (src/ops/product.rs), correctly, and
-/// refuses one more with an error that says so.
+/// refuses one more with an error that says so, or, with CPU fallback on, runs it on the CPU.
 #[test]
 fn lavapipe_runs_up_to_its_loop_limit_and_refuses_past_it() {
     let Some(dev) = common::device(Backend::Wgpu) else {
@@ -312,6 +312,12 @@ fn lavapipe_runs_up_to_its_loop_limit_and_refuses_past_it() {
         matches!(e, Error::Unsupported { .. }) && msg.contains("65,535") && msg.contains("55,296"),
         "{msg}"
     );
+    // With fallback on, the whole product runs on the CPU.
+    dev.set_cpu_fallback(true);
+    ops::matmul(&dev, &ones, &ones, &mut c, Matmul::new(1, 1, k + 1)).unwrap();
+    assert_eq!(c.to_vec().unwrap(), [(k + 1) as f32]);
+    assert_eq!(dev.fallen_back_kernels(), ["matmul"]);
+    dev.set_cpu_fallback(false);
 }
 
 /// Each instance of the `matmul` family (`TM` = 4: 64 x 64 tiles; 2: 32 x 32; and

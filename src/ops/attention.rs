@@ -152,7 +152,10 @@ fn choose<T: Element>(dev: &Device, head_dim: usize) -> Result<usize> {
 /// # Errors
 /// [`Error::BadArguments`] for a `head_dim` other than 64 or 128, a scale that is not finite,
 /// or a buffer whose length is not its shape's (naming which); [`Error::TooLarge`] past `u32`
-/// indices; those of the launch.
+/// indices; [`Error::Unsupported`] on lavapipe past its loop limit (`seq` above 2,096 at
+/// `head_dim` 128, 3,744 at 64), unless `dev`'s CPU fallback is on
+/// ([`Device::set_cpu_fallback`]), which runs the whole operation on the CPU instead and copies
+/// `o` and `lse` back; those of the launch.
 pub fn attention<T: Element>(
     dev: &Device,
     q: &Buffer<T>,
@@ -219,14 +222,23 @@ pub fn attention<T: Element>(
     if rows == 0 {
         return Ok(());
     }
-    super::within_llvmpipe_loops(
+    if let Some(cpu) = super::llvmpipe_or_cpu(
         dev,
         "attention",
         seq.div_ceil(2048 / head_dim),
         llvmpipe_max_blocks(head_dim),
         "run this length on the CPU backend (`Device::cpu()`, faster than lavapipe), or split \
-         the keys; lavapipe takes seq up to 2,096 at head_dim 128 and 3,744 at 64",
-    )?;
+         the keys, or turn on `Device::set_cpu_fallback`; lavapipe takes seq up to 2,096 at \
+         head_dim 128 and 3,744 at 64",
+    )? {
+        let up = |x: &Buffer<T>| x.to_vec().and_then(|v| cpu.upload(&v));
+        let (qc, kc, vc) = (up(q)?, up(k)?, up(v)?);
+        let mut oc = cpu.zeros::<T>(o.len())?;
+        let mut lc = cpu.zeros::<f32>(lse.len())?;
+        attention(cpu, &qc, &kc, &vc, &mut oc, &mut lc, s)?;
+        o.write(&oc.to_vec()?)?;
+        return lse.write(&lc.to_vec()?);
+    }
     let i = choose::<T>(dev, head_dim)?;
     launch(dev, i, s, q, k, v, o, lse)
 }

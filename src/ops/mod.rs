@@ -188,6 +188,24 @@ pub(crate) fn within_llvmpipe_loops(
     Ok(())
 }
 
+/// Where an operation runs when [`within_llvmpipe_loops`] may refuse it: `None` for `dev`
+/// itself; the CPU device when llvmpipe's limit refuses it and `dev`'s CPU fallback covers that
+/// ([`Device::cpu_fallback_for`], which logs the operation's first fallback and lists it under
+/// `kernel` in `fallen_back_kernels`); the refusal otherwise. The caller copies its inputs to
+/// the CPU device, runs there and writes its outputs back.
+pub(crate) fn llvmpipe_or_cpu(
+    dev: &Device,
+    kernel: &'static str,
+    blocks: usize,
+    max_blocks: usize,
+    fix: &'static str,
+) -> Result<Option<&'static Device>> {
+    match within_llvmpipe_loops(dev, kernel, blocks, max_blocks, fix) {
+        Ok(()) => Ok(None),
+        Err(e) => dev.cpu_fallback_for(kernel, &e).map(Some).ok_or(e),
+    }
+}
+
 /// The names of the instances `<kernel>_<T>_<value>` of `kernel` for `T`, in the order of
 /// `values`.
 fn instances<T: Element>(kernel: &str, values: &[u32]) -> Vec<String> {

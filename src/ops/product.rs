@@ -99,7 +99,9 @@ pub struct Linear {
 ///
 /// # Errors
 /// [`Error::BadArguments`] when a buffer's length is not its shape's (naming which);
-/// [`Error::TooLarge`] past `u32` indices; those of the launch.
+/// [`Error::TooLarge`] past `u32` indices; [`Error::Unsupported`] on lavapipe past its loop
+/// limit (`k` above 55,296), unless `dev`'s CPU fallback is on ([`Device::set_cpu_fallback`]),
+/// which runs the whole product on the CPU instead and copies `c` back; those of the launch.
 pub fn matmul<T: Element + matmul::Instance>(
     dev: &Device,
     a: &Buffer<T>,
@@ -171,14 +173,24 @@ fn product<T: Element + matmul::Instance>(
         }
     }
     // On Mesa 22.3.6, 3,641 steps of 16 along `k` are correct and one more is not.
-    super::within_llvmpipe_loops(
+    if let Some(cpu) = super::llvmpipe_or_cpu(
         dev,
         "matmul",
         k.div_ceil(16),
         3_456,
         "run this product on the CPU backend (`Device::cpu()`, faster than lavapipe), or split \
-         k into parts and add them; lavapipe takes k up to 55,296",
-    )?;
+         k into parts and add them, or turn on `Device::set_cpu_fallback`; lavapipe takes k up \
+         to 55,296",
+    )? {
+        let (a, b) = (cpu.upload(&a.to_vec()?)?, cpu.upload(&b.to_vec()?)?);
+        let bias = match bias {
+            Some(x) => Some(cpu.upload(&x.to_vec()?)?),
+            None => None,
+        };
+        let mut out = cpu.zeros::<T>(c.len())?;
+        product(cpu, &a, &b, bias.as_ref(), &mut out, s, act)?;
+        return c.write(&out.to_vec()?);
+    }
     let (m32, n32, k32) = (m as u32, n as u32, k as u32);
     let (a_row, a_col) = if s.a_transposed { (1, m32) } else { (k32, 1) };
     let (b_row, b_col) = if s.b_transposed { (1, k32) } else { (n32, 1) };

@@ -99,7 +99,7 @@ pub fn msm(dev: &Device, scalars: &Buffer<u64>, bases: &Buffer<u64>) -> Result<G
     // With fallback on, the sums run on the CPU, which has no such limit, from the same digits
     // and sort; only the bases move there.
     let cpu_bases;
-    let (dev, bases) = match crate::ops::within_llvmpipe_loops(
+    let (dev, bases) = match crate::ops::llvmpipe_or_cpu(
         dev,
         KERNEL,
         heaviest.unwrap_or(0),
@@ -107,12 +107,9 @@ pub fn msm(dev: &Device, scalars: &Buffer<u64>, bases: &Buffer<u64>) -> Result<G
         "run the MSM on the CPU backend (`Device::cpu()`), faster than lavapipe and without its \
          limit, or turn on `Device::set_cpu_fallback`; a bucket takes every point whose scalar \
          has the same digit in a window, so many equal scalars make one long",
-    ) {
-        Ok(()) => (dev, bases),
-        Err(e) => {
-            let Some(cpu) = dev.cpu_fallback_for(KERNEL, &e) else {
-                return Err(e);
-            };
+    )? {
+        None => (dev, bases),
+        Some(cpu) => {
             cpu_bases = cpu.upload(&bases.to_vec()?)?;
             (cpu, &cpu_bases)
         }
