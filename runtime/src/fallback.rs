@@ -46,7 +46,7 @@ impl FallbackState {
             COMPILE => matches!(e, Error::Compile { .. }),
             _ => false,
         };
-        covered && backend != Backend::Cpu && crate::policy::fallback_enabled()
+        covered && reruns_on(backend)
     }
 
     /// Whether `e`, an operation's refusal or failure on a device of `backend`, has the
@@ -56,7 +56,7 @@ impl FallbackState {
     pub(crate) fn covers_operation(&self, e: &Error, backend: Backend) -> bool {
         let covered = self.mode.load(Ordering::Relaxed) == ALL
             && (e.is_device_failure() || matches!(e, Error::Unsupported { .. }));
-        covered && backend != Backend::Cpu && crate::policy::fallback_enabled()
+        covered && reruns_on(backend)
     }
 
     /// The kernels that have fallen back, by name, sorted.
@@ -79,6 +79,12 @@ impl FallbackState {
             .unwrap_or_else(|e| e.into_inner())
             .insert(kernel)
     }
+}
+
+/// Whether a covered failure on `backend` is rerun on the CPU: not on the CPU itself, and not
+/// under `KERNELFORGE_FALLBACK=0`.
+fn reruns_on(backend: Backend) -> bool {
+    backend != Backend::Cpu && crate::policy::fallback_enabled()
 }
 
 /// The CPU device that holds host copies during per-launch CPU fallback.
