@@ -316,6 +316,20 @@ fn lavapipe_runs_up_to_its_loop_limit_and_refuses_past_it() {
     dev.set_cpu_fallback(true);
     ops::matmul(&dev, &ones, &ones, &mut c, Matmul::new(1, 1, k + 1)).unwrap();
     assert_eq!(c.to_vec().unwrap(), [(k + 1) as f32]);
+    // `linear` too, its bias copied: relu(3 - (k + 1)) = 0 and relu(k + 1 + 5).
+    let bias = dev.upload(&[3.0f32, 5.0]).unwrap();
+    let mut y = dev.zeros::<f32>(2).unwrap();
+    let w = dev
+        .upload(&[vec![-1.0f32; k + 1], vec![1.0; k + 1]].concat())
+        .unwrap();
+    let s = Linear {
+        rows: 1,
+        in_features: k + 1,
+        out_features: 2,
+        activation: Activation::Relu,
+    };
+    ops::linear(&dev, &ones, &w, Some(&bias), &mut y, s).unwrap();
+    assert_eq!(y.to_vec().unwrap(), [0.0, (k + 6) as f32]);
     assert_eq!(dev.fallen_back_kernels(), ["matmul"]);
     dev.set_cpu_fallback(false);
 }
