@@ -182,11 +182,8 @@ fn product<T: Element + matmul::Instance>(
          k into parts and add them, or turn on `Device::set_cpu_fallback`; lavapipe takes k up \
          to 55,296",
     )? {
-        let (a, b) = (cpu.upload(&a.to_vec()?)?, cpu.upload(&b.to_vec()?)?);
-        let bias = match bias {
-            Some(x) => Some(cpu.upload(&x.to_vec()?)?),
-            None => None,
-        };
+        let up = |x: &Buffer<T>| x.to_vec().and_then(|v| cpu.upload(&v));
+        let (a, b, bias) = (up(a)?, up(b)?, bias.map(up).transpose()?);
         let mut out = cpu.zeros::<T>(c.len())?;
         product(cpu, &a, &b, bias.as_ref(), &mut out, s, act)?;
         return c.write(&out.to_vec()?);
